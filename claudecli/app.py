@@ -1,2 +1,131 @@
-def main() -> None:  # replaced shortly
-    pass
+"""The root Typer app, its global options, and the single error boundary.
+
+Every exception a command raises passes through ``BoundaryGroup.invoke``: project errors and SDK failures
+become one line on stderr plus a documented exit code (see ``claudecli.errors.ExitCode``); only a genuine
+bug may show a traceback, and only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from claudecli import __version__
+from claudecli.errors import ClaudeCliError, ExitCode
+
+PROG_NAME = "claudecli"
+
+
+def _scrub(text: str, ctx: typer.Context) -> str:
+    """Remove any secret we know of from text we are about to print (defence in depth)."""
+    app_ctx = ctx.find_root().obj
+    settings = getattr(app_ctx, "settings", None)
+    for secret in settings.secrets() if settings is not None else []:
+        if secret:
+            text = text.replace(secret, "********")
+    return text
+
+
+def _report(ctx: typer.Context, message: str) -> None:
+    sys.stderr.write(f"{PROG_NAME}: error: {_scrub(message, ctx)}\n")
+    sys.stderr.flush()
+
+
+def _debug_enabled(ctx: typer.Context) -> bool:
+    return bool(ctx.find_root().params.get("debug"))
+
+
+class BoundaryGroup(TyperGroup):
+    """A Typer group whose ``invoke`` is the one place exceptions are mapped to exit codes."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort):
+            raise
+        except ClaudeCliError as exc:
+            self._fail(ctx, exc)
+        except KeyboardInterrupt:
+            sys.stderr.write("\ninterrupted\n")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except Exception as exc:
+            if type(exc).__module__.startswith(("typer", "click")):
+                raise
+            from claudecli.client import translate
+
+            mapped = translate(exc)
+            if mapped is not None:
+                self._fail(ctx, mapped, original=exc)
+            if _debug_enabled(ctx):
+                raise
+            _report(ctx, f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+            raise typer.Exit(ExitCode.ERROR) from None
+
+    @staticmethod
+    def _fail(ctx: typer.Context, exc: ClaudeCliError, original: BaseException | None = None) -> NoReturn:
+        if _debug_enabled(ctx):
+            traceback.print_exception(original or exc, file=sys.stderr)
+        _report(ctx, exc.one_line())
+        raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    name=PROG_NAME,
+    cls=BoundaryGroup,
+    help="Chat with Claude, script Claude calls, run Message Batches, and see what every call costs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"{PROG_NAME} {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-P", help="Use the [profiles.NAME] table of config.toml.")
+    ] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="No Markdown rendering or colour, even on a terminal.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide per-call summaries and notes.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Build the one app context every command receives."""
+    from claudecli.config import load_settings
+    from claudecli.context import AppContext
+
+    settings = load_settings(profile=profile)
+    app_ctx = AppContext.create(settings, plain=plain, quiet=quiet, debug=debug)
+    ctx.obj = app_ctx
+    ctx.call_on_close(app_ctx.close)
+    for warning in settings.warnings:
+        app_ctx.warn(warning)
+
+
+def _register_commands() -> None:
+    from claudecli.commands import ask, config_cmd
+
+    app.command("ask", help=ask.HELP)(ask.ask)
+    app.add_typer(config_cmd.app, name="config")
+
+
+_register_commands()
+
+
+def main() -> None:
+    app(prog_name=PROG_NAME)

@@ -30,11 +30,22 @@ class ClaudeCliError(Exception):
 
     exit_code: ExitCode = ExitCode.ERROR
 
-    def __init__(self, message: str, *, request_id: str | None = None, hint: str | None = None) -> None:
+    default_error_type = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request_id: str | None = None,
+        hint: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.request_id = request_id
         self.hint = hint
+        self.error_type = error_type or self.default_error_type
+        """A short word for the ledger's status column: the API's error type, or the transport failure."""
 
     def one_line(self) -> str:
         text = " ".join(self.message.split())
@@ -75,6 +86,7 @@ class ServerError(ClaudeCliError):
 
 class ConnectionFailed(ClaudeCliError):
     exit_code = ExitCode.CONNECTION
+    default_error_type = "connection_error"
 
 
 class BudgetExceeded(ClaudeCliError):
@@ -87,6 +99,7 @@ class BillingError(ClaudeCliError):
 
 class Interrupted(ClaudeCliError):
     exit_code = ExitCode.INTERRUPTED
+    default_error_type = "interrupted"
 
     def __init__(self, message: str = "interrupted") -> None:
         super().__init__(message)

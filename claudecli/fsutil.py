@@ -11,7 +11,9 @@ from typing import IO
 
 
 @contextlib.contextmanager
-def atomic_open(path: Path, mode: str = "w", *, private: bool = False, encoding: str | None = "utf-8") -> Iterator[IO]:
+def atomic_open(
+    path: Path, mode: str = "w", *, private: bool = False, encoding: str | None = "utf-8"
+) -> Iterator[IO]:
     """Open a temp file next to ``path``; on success fsync and rename it over ``path``; on error remove it.
 
     ``private`` makes the file 0600 (anything that may hold a key or a prompt).

@@ -1,0 +1,61 @@
+"""The per-call summary line on stderr: model, tokens, cost, latency, stop reason."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from claudecli.outcome import CallOutcome
+
+
+def _seconds(ms: int | None) -> str:
+    return "?" if ms is None else f"{ms / 1000:.2f} s"
+
+
+def format_usd(value: object) -> str:
+    from claudecli.pricing import format_usd as fmt
+
+    return fmt(value)  # type: ignore[arg-type]
+
+
+def summary_text(outcome: CallOutcome, *, session_total: object = None) -> str:
+    """One line, e.g. ``claude-sonnet-5-5 · in 1,234 · out 56 · cache write 0 · cache read 1,024 · $0.0042 · ...``."""
+    usage = outcome.usage
+    parts = [
+        outcome.model,
+        f"in {usage.input_tokens:,}",
+        f"out {usage.output_tokens:,}",
+        f"cache write {usage.cache_write_tokens:,}",
+        f"cache read {usage.cache_read_tokens:,}",
+    ]
+    if usage.thinking_tokens:
+        parts.append(f"thinking {usage.thinking_tokens:,}")
+    cost = format_usd(outcome.cost_usd)
+    parts.append(cost + (" (batch)" if outcome.is_batch else ""))
+    if session_total is not None:
+        parts.append(f"session {format_usd(session_total)}")
+    timing = _seconds(outcome.latency_ms)
+    if outcome.ttft_ms is not None:
+        timing += f" (first token {_seconds(outcome.ttft_ms)})"
+    parts.append(timing)
+    parts.append(outcome.stop_reason or outcome.status)
+    return " · ".join(parts)
+
+
+def print_summary(
+    console: Console, outcome: CallOutcome, *, quiet: bool = False, session_total: object = None
+) -> None:
+    """Print the summary (unless quiet) and, always, a warning when the answer was cut off."""
+    if not quiet:
+        console.print(Text(summary_text(outcome, session_total=session_total), style="dim"))
+    if outcome.stop_reason == "max_tokens":
+        limit = f" ({outcome.max_tokens:,})" if outcome.max_tokens else ""
+        console.print(
+            Text.assemble(
+                ("warning: ", "yellow"), f"the answer was cut off at max_tokens{limit}; raise --max-tokens"
+            )
+        )
+    elif outcome.stop_reason == "refusal":
+        console.print(
+            Text.assemble(("warning: ", "yellow"), "the model declined to answer (stop reason: refusal)")
+        )

@@ -1,0 +1,59 @@
+"""A local, offline token estimate: cheap, deliberately on the high side, used for budgets and caching.
+
+Exact counts come from the count_tokens endpoint (``cost estimate``); this estimate is what we can know
+without a network round trip: about four characters a token for text, and a flat figure for images and PDFs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+CHARS_PER_TOKEN = 4
+IMAGE_TOKENS = 1_600  # a large image is at most ~1,600 tokens after the API's resizing
+PDF_PAGE_TOKENS = 2_500  # text plus page image, per page, as documented for PDF support
+CACHE_MIN_TOKENS = 1_024  # the smallest cacheable prefix on most models
+
+
+def text_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
+
+
+def block_tokens(block: Any) -> int:
+    if isinstance(block, str):
+        return text_tokens(block)
+    if not isinstance(block, Mapping):
+        return 0
+    kind = block.get("type")
+    if kind == "text":
+        return text_tokens(block.get("text", ""))
+    if kind == "image":
+        return IMAGE_TOKENS
+    if kind == "document":
+        source = block.get("source", {})
+        if source.get("type") == "text":
+            return text_tokens(source.get("data", ""))
+        if source.get("type") == "base64":
+            # A PDF page is ~3 KB of base64 at the least; charge a page per 30 KB, at least one.
+            return PDF_PAGE_TOKENS * max(1, len(source.get("data", "")) // 30_000)
+        return PDF_PAGE_TOKENS
+    return text_tokens(json.dumps(block, ensure_ascii=False))
+
+
+def content_tokens(content: Any) -> int:
+    if isinstance(content, str):
+        return text_tokens(content)
+    if isinstance(content, Iterable):
+        return sum(block_tokens(block) for block in content)
+    return 0
+
+
+def estimate_input_tokens(params: Mapping[str, Any]) -> int:
+    """Estimate the input tokens of a Messages request body (system, tools, messages)."""
+    total = content_tokens(params.get("system") or "")
+    total += sum(text_tokens(json.dumps(tool, ensure_ascii=False)) for tool in params.get("tools") or [])
+    for message in params.get("messages") or []:
+        total += 4 + content_tokens(message.get("content", ""))
+    return total

@@ -1,0 +1,150 @@
+"""Shared fixtures: an isolated claudecli home, the fake Anthropic API, and ways to run the CLI.
+
+Every test runs with CLAUDECLI_HOME in a temp dir, no inherited ANTHROPIC_*/CLAUDECLI_* variables, an empty
+ANTHROPIC_CONFIG_DIR (so the SDK never finds a real profile), and the current directory in a temp dir (so no
+stray .env is read).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fakeapi.fixtures import fake_api  # noqa: F401  (re-exported fixture)
+
+TEST_KEY = "sk-ant-test-SECRET-0123456789abcdef"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def __repr__(self) -> str:
+        return f"Result(exit_code={self.exit_code}, stdout={self.stdout!r}, stderr={self.stderr!r})"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def base_env(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment every CLI run gets (also applied to this process for in-process runs)."""
+    for name in list(os.environ):
+        if name.startswith(("ANTHROPIC_", "CLAUDECLI_")) or name in {"NO_COLOR", "FORCE_COLOR"}:
+            monkeypatch.delenv(name, raising=False)
+    sdk_config = tmp_path / "anthropic-config"
+    sdk_config.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    env = {
+        "CLAUDECLI_HOME": str(home),
+        "ANTHROPIC_CONFIG_DIR": str(sdk_config),
+        "ANTHROPIC_API_KEY": TEST_KEY,
+        "TERM": "xterm-256color",
+        "COLUMNS": "100",
+        "LINES": "40",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def cli_env(base_env: dict[str, str], fake_api, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:  # noqa: F811
+    """``base_env`` pointed at the fake API."""
+    env = {**base_env, "ANTHROPIC_BASE_URL": fake_api.base_url, "CLAUDECLI_RETRY_AFTER_CAP": "0.2"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def subprocess_env(extra: dict[str, str | None] | None = None) -> dict[str, str]:
+    """This process's (already isolated) environment plus ``extra``; a None value removes the variable."""
+    env = dict(os.environ)
+    for name, value in (extra or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+@pytest.fixture
+def run_cli(base_env: dict[str, str]):
+    """Run ``python -m claudecli ARGS`` in a real subprocess (real pipes: stdout is not a TTY)."""
+
+    def run(
+        *args: str,
+        input: str | bytes | None = None,
+        env: dict[str, str | None] | None = None,
+        timeout: float = 60,
+    ) -> Result:
+        merged = subprocess_env(env)
+        data = input.encode("utf-8") if isinstance(input, str) else input
+        done = subprocess.run(
+            [sys.executable, "-m", "claudecli", *args],
+            input=data if data is not None else b"",
+            capture_output=True,
+            env=merged,
+            timeout=timeout,
+            cwd=os.getcwd(),
+        )
+        return Result(
+            done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+        )
+
+    return run
+
+
+@pytest.fixture
+def write_config(home: Path):
+    """Write CLAUDECLI_HOME/config/config.toml."""
+
+    def write(text: str) -> Path:
+        path = home / "config" / "config.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+def assert_no_traceback(text: str) -> None:
+    assert "Traceback" not in text, text
+
+
+def assert_secret_free(*texts: str) -> None:
+    for text in texts:
+        assert TEST_KEY not in text
+        assert TEST_KEY[-12:] not in text
+
+
+@pytest.fixture
+def ledger_rows(home: Path) -> Iterator:
+    """Read the ledger's rows as dicts (real SQLite)."""
+    import sqlite3
+
+    def read() -> list[dict]:
+        path = home / "data" / "usage.db"
+        if not path.exists():
+            return []
+        with sqlite3.connect(path) as conn:
+            conn.row_factory = sqlite3.Row
+            return [dict(row) for row in conn.execute("SELECT * FROM calls ORDER BY id")]
+
+    yield read

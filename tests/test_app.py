@@ -1,0 +1,75 @@
+"""Start-up cost, version, help, completions: the parts that must never pay for the SDK."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from claudecli import __version__
+from claudecli.completions import SHELLS, script
+from tests.conftest import PROJECT_ROOT, subprocess_env
+
+HEAVY = ("anthropic", "httpx2", "genai_prices", "prompt_toolkit", "pydantic")
+
+
+def _modules_after(code: str) -> set[str]:
+    probe = f"import sys\n{code}\nprint('\\n'.join(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=subprocess_env(), check=False
+    )
+    return set(done.stdout.split())
+
+
+def test_help_does_not_import_the_sdk(base_env):
+    code = (
+        "from claudecli.app import app\n"
+        "try:\n    app(['--help'], prog_name='claudecli')\nexcept SystemExit:\n    pass"
+    )
+    loaded = _modules_after(code)
+    assert "claudecli.app" in loaded
+    assert not [name for name in loaded if name.split(".")[0] in HEAVY]
+
+
+def test_subcommand_help_does_not_import_the_sdk(base_env):
+    for command in ("ask", "config"):
+        code = (
+            "from claudecli.app import app\n"
+            f"try:\n    app(['{command}', '--help'], prog_name='claudecli')\nexcept SystemExit:\n    pass"
+        )
+        loaded = _modules_after(code)
+        assert not [name for name in loaded if name.split(".")[0] in HEAVY], command
+
+
+def test_version(run_cli):
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"claudecli {__version__}\n"
+
+
+def test_no_arguments_shows_help(run_cli):
+    result = run_cli()
+    assert "Usage" in result.stdout + result.stderr
+
+
+def test_unknown_option_is_a_usage_error(run_cli):
+    result = run_cli("ask", "--no-such-flag")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_committed_completions_match_the_app():
+    for shell in SHELLS:
+        committed = (PROJECT_ROOT / "completions" / f"claudecli.{shell}").read_text(encoding="utf-8")
+        assert committed == script(shell), (
+            f"completions/claudecli.{shell} is stale: run python -m claudecli.completions"
+        )
+
+
+def test_completion_callback_completes_commands(base_env):
+    env = subprocess_env(
+        {"_CLAUDECLI_COMPLETE": "complete_bash", "COMP_WORDS": "claudecli as", "COMP_CWORD": "1"}
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "claudecli"], capture_output=True, text=True, env=env, check=False
+    )
+    assert "ask" in done.stdout.split()

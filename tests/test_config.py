@@ -1,0 +1,139 @@
+"""The one config loader: precedence over all five sources, profiles, redaction, and config errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from tests.conftest import TEST_KEY, assert_no_traceback, assert_secret_free
+
+
+def show(run_cli, *args: str, env=None) -> dict:
+    result = run_cli(*args, "config", "show", "--json", env=env)
+    assert result.exit_code == 0, result
+    return json.loads(result.stdout)
+
+
+def test_defaults_when_nothing_is_configured(run_cli):
+    settings = show(run_cli)["settings"]
+    assert settings["model"] == {"value": "sonnet", "source": "default"}
+    assert settings["max_tokens"]["value"] == 8192
+    assert settings["retry_after_cap"]["value"] == 60.0
+
+
+def test_precedence_file_then_profile_then_dotenv_then_env(run_cli, write_config, tmp_path: Path):
+    config = write_config(
+        'model = "from-file"\nmax_tokens = 100\nsystem = "file system"\ntimeout = 5\n'
+        '[profiles.work]\nmodel = "from-profile"\nmax_tokens = 200\n'
+    )
+    (Path.cwd() / ".env").write_text("CLAUDECLI_MAX_TOKENS=300\nCLAUDECLI_MODEL=from-dotenv\n")
+    document = show(run_cli, "--profile", "work", env={"CLAUDECLI_MODEL": "from-env"})
+    settings = document["settings"]
+    assert document["profile"] == "work"
+    assert settings["timeout"] == {"value": 5.0, "source": str(config)}
+    assert settings["system"]["source"] == str(config)
+    assert settings["max_tokens"] == {"value": 300, "source": ".env CLAUDECLI_MAX_TOKENS"}
+    assert settings["model"] == {"value": "from-env", "source": "env CLAUDECLI_MODEL"}
+    # Without .env and env, the profile wins over the top level.
+    (Path.cwd() / ".env").unlink()
+    settings = show(run_cli, "--profile", "work")["settings"]
+    assert settings["model"] == {"value": "from-profile", "source": f"{config} [profiles.work]"}
+
+
+def test_profile_chosen_by_environment_and_default_profile(run_cli, write_config):
+    write_config('default_profile = "a"\n[profiles.a]\nmodel = "m-a"\n[profiles.b]\nmodel = "m-b"\n')
+    assert show(run_cli)["settings"]["model"]["value"] == "m-a"
+    assert show(run_cli, env={"CLAUDECLI_PROFILE": "b"})["settings"]["model"]["value"] == "m-b"
+    assert (
+        show(run_cli, "--profile", "a", env={"CLAUDECLI_PROFILE": "b"})["settings"]["model"]["value"] == "m-a"
+    )
+
+
+def test_unknown_profile_is_a_config_error(run_cli, write_config):
+    write_config('[profiles.a]\nmodel = "x"\n')
+    result = run_cli("--profile", "nope", "config", "show")
+    assert result.exit_code == 2
+    assert "profile 'nope' is not defined" in result.stderr
+    assert_no_traceback(result.stderr)
+
+
+def test_flag_beats_environment(cli_env, run_cli, fake_api):
+    result = run_cli("ask", "-m", "claude-haiku-5-5", "hi", env={"CLAUDECLI_MODEL": "claude-opus-5-5"})
+    assert result.exit_code == 0, result
+    assert fake_api.last_request(path="/v1/messages").body["model"] == "claude-haiku-5-5"
+    result = run_cli("ask", "hi", env={"CLAUDECLI_MODEL": "claude-opus-5-5"})
+    assert fake_api.last_request(path="/v1/messages").body["model"] == "claude-opus-5-5"
+
+
+def test_config_show_never_prints_the_key(run_cli, write_config):
+    write_config(f'api_key = "{TEST_KEY}"\nadmin_key = "sk-ant-admin-SECRET-999"\n')
+    for args in (("config", "show"), ("config", "show", "--json")):
+        result = run_cli(*args)
+        assert result.exit_code == 0
+        assert_secret_free(result.stdout, result.stderr)
+        assert "sk-ant-admin-SECRET-999" not in result.stdout
+        assert "(set)" in result.stdout
+
+
+def test_broken_toml_is_one_line_with_file_line_and_column(run_cli, write_config):
+    path = write_config('model = "ok"\nmax_tokens = = 3\n')
+    result = run_cli("config", "show")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"{path}:2:" in lines[0]
+    assert "invalid TOML" in lines[0]
+    assert_no_traceback(result.stderr)
+
+
+def test_wrong_type_names_key_and_file(run_cli, write_config):
+    path = write_config('max_tokens = "lots"\n')
+    result = run_cli("config", "show")
+    assert result.exit_code == 2
+    assert str(path) in result.stderr and "max_tokens" in result.stderr
+
+
+def test_unknown_key_warns_with_key_and_file(run_cli, write_config):
+    path = write_config('modle = "typo"\n[profiles.x]\ncolour = 1\n')
+    result = run_cli("--profile", "x", "config", "show")
+    assert result.exit_code == 0
+    assert f"unknown config key 'modle' in {path}" in result.stderr
+    assert "unknown config key 'colour'" in result.stderr
+    assert "modle" not in result.stdout
+
+
+def test_api_key_command_runs_without_a_shell(cli_env, run_cli, write_config, fake_api, tmp_path):
+    script = tmp_path / "print key.py"
+    script.write_text("print('sk-ant-from-command-SECRET')\n")
+    write_config(f"api_key_command = [{json.dumps(sys.executable)}, {json.dumps(str(script))}]\n")
+    result = run_cli("ask", "hi", env={"ANTHROPIC_API_KEY": None})
+    assert result.exit_code == 0, result
+    assert (
+        fake_api.last_request(path="/v1/messages").headers["authorization"]
+        == "Bearer sk-ant-from-command-SECRET"
+    )
+    shown = run_cli("config", "show", env={"ANTHROPIC_API_KEY": None})
+    assert "sk-ant-from-command-SECRET" not in shown.stdout
+
+
+def test_missing_key_is_an_auth_error(cli_env, run_cli):
+    result = run_cli("ask", "hi", env={"ANTHROPIC_API_KEY": None})
+    assert result.exit_code == 3
+    assert "no API key" in result.stderr
+    assert_no_traceback(result.stderr)
+
+
+def test_claudecli_home_relocates_every_path(run_cli, home):
+    result = run_cli("config", "path", "--json")
+    paths = json.loads(result.stdout)
+    assert all(value.startswith(str(home)) for value in paths.values()), paths
+
+
+def test_unit_override_records_flag_source(base_env):
+    from claudecli.config import load_settings
+
+    settings = load_settings(environ={"CLAUDECLI_MODEL": "x"}, cwd=Path.cwd())
+    settings.override("--model", model="y", max_tokens=None)
+    assert settings.model == "y" and settings.sources["model"] == "--model"
+    assert settings.sources["max_tokens"] == "default"
