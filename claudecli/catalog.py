@@ -1,4 +1,12 @@
-"""Model names: aliases to ids. (Extended by the models catalogue: newest active model per family.)"""
+"""Model names and facts: aliases to ids, the (cached) models list, lifecycle checks.
+
+CONTRACT (used by ask, chat, batch, cost):
+- ``resolve_model(app_ctx, name) -> str``: id or alias (user ``[aliases]``, built-in opus/sonnet/haiku = newest
+  active model of that family in the cached list) to a model id. Warns (``app_ctx.warn``) for a deprecated
+  model, naming its replacement; raises ``NotFoundError``-family error for a retired one, before anything is sent.
+- ``model_info(app_ctx, model_id) -> ModelFacts | None``: context window, max output, lifecycle, ... from the
+  cached list (None when unknown/offline); never raises for a network failure.
+"""
 
 from __future__ import annotations
 

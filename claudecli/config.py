@@ -8,6 +8,7 @@ Every value remembers where it came from, so ``claudecli config show`` can say s
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import tomllib
@@ -202,7 +203,10 @@ def read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        # Python 3.11's message is "Reason (at line L, column C)"; newer versions also set lineno/colno.
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line = getattr(exc, "lineno", None) or (found and found[1])
+        column = getattr(exc, "colno", None) or (found and found[2])
         reason = getattr(exc, "msg", None) or str(exc).split(" (at line")[0]
         where = f"{path}:{line}:{column}" if line else str(path)
         raise ConfigError(f"{where}: invalid TOML: {reason}") from None

@@ -1,0 +1,55 @@
+"""Faults that tests queue on the fake to make the next request to a path misbehave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FaultKind = Literal["status", "drop_after", "sse_error_after", "hang"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One queued misbehaviour. Build it with the classmethods, not the constructor.
+
+    - `status`: answer with an HTTP error and the API's error body instead of handling the request.
+    - `drop_after`: streaming: send `message_start`, `content_block_start` and `n` content-block deltas,
+      then close the socket with no terminating chunk; non-streaming: close without any response.
+    - `sse_error_after`: streaming: after `n` deltas send `event: error` and end the stream cleanly;
+      non-streaming: answer with the matching HTTP error (e.g. 529 for overloaded_error).
+    - `hang`: wait `seconds` before handling the request normally (client timeouts fire first).
+
+    Deltas are counted over all `content_block_delta` events, thinking ones included.
+    """
+
+    kind: FaultKind
+    code: int = 0
+    error_type: str = ""
+    message: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    n: int = 0
+    seconds: float = 0.0
+
+    @classmethod
+    def status(
+        cls,
+        code: int,
+        error_type: str,
+        message: str = "Injected fault",
+        headers: dict[str, str] | None = None,
+    ) -> Fault:
+        return cls("status", code=code, error_type=error_type, message=message, headers=dict(headers or {}))
+
+    @classmethod
+    def drop_after(cls, n: int) -> Fault:
+        return cls("drop_after", n=n)
+
+    @classmethod
+    def sse_error_after(
+        cls, n: int, error_type: str = "overloaded_error", message: str = "Overloaded"
+    ) -> Fault:
+        return cls("sse_error_after", n=n, error_type=error_type, message=message)
+
+    @classmethod
+    def hang(cls, seconds: float) -> Fault:
+        return cls("hang", seconds=seconds)

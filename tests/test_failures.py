@@ -1,0 +1,128 @@
+"""Every failure kind: its documented exit code, a one-line message, no traceback, partial output kept,
+and a ledger row with the error status."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import assert_no_traceback, assert_secret_free
+from tests.fakeapi import Fault
+
+
+def check_one_line_error(result, code: int, *fragments: str) -> None:
+    assert result.exit_code == code, result
+    assert_no_traceback(result.stderr)
+    assert_secret_free(result.stdout, result.stderr)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("claudecli: error:")]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+def test_401_is_an_auth_error(cli_env, run_cli, fake_api, ledger_rows):
+    fake_api.valid_keys = {"sk-ant-some-other-key"}
+    result = run_cli("ask", "hi")
+    check_one_line_error(result, 3, "401", "authentication_error", "request id req_")
+    assert ledger_rows()[0]["status"] == "authentication_error"
+
+
+def test_unknown_model_is_not_found(cli_env, run_cli, fake_api):
+    result = run_cli("ask", "-m", "claude-nonexistent-1", "hi")
+    check_one_line_error(result, 4, "404", "claude-nonexistent-1")
+
+
+def test_400_is_a_bad_request(cli_env, run_cli, fake_api):
+    fake_api.enqueue(Fault.status(400, "invalid_request_error", "messages: too many images"))
+    result = run_cli("ask", "hi")
+    check_one_line_error(result, 5, "400", "too many images")
+
+
+def test_429_then_success_retries(cli_env, run_cli, fake_api):
+    fake_api.enqueue(Fault.status(429, "rate_limit_error", "slow down", headers={"retry-after": "3600"}))
+    result = run_cli("ask", "[[words:2]]")
+    assert result.exit_code == 0, result
+    assert result.stdout == "w1 w2\n"
+    attempts = fake_api.requests_to("/v1/messages", method="POST")
+    assert len(attempts) == 2  # retry-after 3600 was capped (CLAUDECLI_RETRY_AFTER_CAP=0.2 in tests)
+    assert attempts[1].headers.get("x-stainless-retry-count") == "1"
+
+
+def test_529_after_retries_is_rate_limited(cli_env, run_cli, fake_api, ledger_rows):
+    for _ in range(3):
+        fake_api.enqueue(Fault.status(529, "overloaded_error", "Overloaded", headers={"retry-after": "0"}))
+    result = run_cli("ask", "hi")
+    check_one_line_error(result, 6, "529", "overloaded_error")
+    assert len(fake_api.requests_to("/v1/messages", method="POST")) == 3
+    assert ledger_rows()[0]["status"] == "overloaded_error"
+
+
+def test_500_after_retries_is_a_server_error(cli_env, run_cli, fake_api):
+    for _ in range(3):
+        fake_api.enqueue(
+            Fault.status(500, "api_error", "Internal server error", headers={"retry-after": "0"})
+        )
+    check_one_line_error(run_cli("ask", "hi"), 7, "500", "api_error")
+
+
+def test_dropped_stream_keeps_partial_output(cli_env, run_cli, fake_api, ledger_rows):
+    fake_api.enqueue(Fault.drop_after(3))
+    result = run_cli("ask", "[[words:50]]")
+    check_one_line_error(result, 8, "connection")
+    assert result.stdout.startswith("w1 w2 w3")
+    assert "partial" in result.stderr
+    row = ledger_rows()[0]
+    assert row["status"] == "connection_error"
+    assert row["input_tokens"] > 0
+
+
+def test_sse_error_mid_stream_keeps_partial_output(cli_env, run_cli, fake_api, ledger_rows):
+    fake_api.enqueue(Fault.sse_error_after(4, "overloaded_error", "Overloaded"))
+    result = run_cli("ask", "[[words:50]]")
+    check_one_line_error(result, 6, "stream failed", "overloaded_error")
+    assert result.stdout.startswith("w1 w2 w3 w4")
+    assert ledger_rows()[0]["status"] == "overloaded_error"
+
+
+def test_sse_api_error_mid_stream_is_a_server_error(cli_env, run_cli, fake_api):
+    fake_api.enqueue(Fault.sse_error_after(1, "api_error", "boom"))
+    check_one_line_error(run_cli("ask", "[[words:20]]"), 7, "stream failed", "api_error")
+
+
+def test_partial_answer_in_json_mode_is_marked(cli_env, run_cli, fake_api):
+    fake_api.enqueue(Fault.drop_after(2))
+    result = run_cli("ask", "--json", "[[words:30]]")
+    assert result.exit_code == 8
+    document = json.loads(result.stdout)
+    assert document["status"] == "connection_error"
+    assert document["text"] == "w1 w2"
+    assert "error" in document
+
+
+def test_hang_times_out(cli_env, run_cli, fake_api):
+    fake_api.enqueue(Fault.hang(5))
+    result = run_cli("ask", "hi", env={"CLAUDECLI_TIMEOUT": "0.5", "CLAUDECLI_MAX_RETRIES": "0"})
+    check_one_line_error(result, 8, "timed out")
+
+
+def test_cannot_connect(cli_env, run_cli):
+    result = run_cli(
+        "ask", "hi", env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "CLAUDECLI_MAX_RETRIES": "0"}
+    )
+    check_one_line_error(result, 8, "cannot connect")
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "code"), [(402, "billing_error", 10), (403, "permission_error", 3)]
+)
+def test_other_statuses(cli_env, run_cli, fake_api, status, error_type, code):
+    fake_api.enqueue(Fault.status(status, error_type, "nope"))
+    check_one_line_error(run_cli("ask", "hi"), code, str(status))
+
+
+def test_debug_shows_the_traceback(cli_env, run_cli, fake_api):
+    fake_api.enqueue(Fault.status(400, "invalid_request_error", "bad"))
+    result = run_cli("--debug", "ask", "hi")
+    assert result.exit_code == 5
+    assert "Traceback" in result.stderr
