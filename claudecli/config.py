@@ -259,6 +259,22 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return {key: value for key, value in dotenv_values(path).items() if value is not None}
 
 
+def _check_prices(layers: _Layers) -> None:
+    """A broken ``[prices."model"]`` table is a config error now, not a crash at the first priced call."""
+    prices = layers.values["prices"]
+    if not prices:
+        return
+    source = layers.sources["prices"]
+    for model_id, table in prices.items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f'{source}: prices."{model_id}" must be a table')
+    from claudecli.pricing import override_problems
+
+    problems = override_problems(prices)
+    if problems:
+        raise ConfigError(f"{source}: {problems[0]}")
+
+
 def load_settings(
     *,
     profile: str | None = None,
@@ -287,6 +303,7 @@ def load_settings(
         layers.apply_table(profiles[chosen], f"{paths.config_file} [profiles.{chosen}]")
     _env_layer(dotenv, layers, ".env")
     _env_layer(env, layers, "env")
+    _check_prices(layers)
     return Settings(
         values=layers.values, sources=layers.sources, profile=chosen, paths=paths, warnings=layers.warnings
     )

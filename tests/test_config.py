@@ -137,3 +137,20 @@ def test_unit_override_records_flag_source(base_env):
     settings.override("--model", model="y", max_tokens=None)
     assert settings.model == "y" and settings.sources["model"] == "--model"
     assert settings.sources["max_tokens"] == "default"
+
+
+def test_bad_price_override_is_a_config_error(run_cli, write_config):
+    path = write_config('[prices."my-model"]\ninput = "cheap"\noutput = 1\n')
+    result = run_cli("config", "show")
+    assert result.exit_code == 2
+    assert str(path) in result.stderr and "my-model" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_price_override_is_used_for_cost(cli_env, run_cli, write_config, ledger_rows):
+    write_config('[prices."claude-sonnet-5-5"]\ninput = 1000000\noutput = 2000000\n')
+    result = run_cli("ask", "[[words:3]]")
+    assert result.exit_code == 0, result
+    row = ledger_rows()[0]
+    # $1/token in, $2/token out: the cost is the token counts themselves.
+    assert row["cost_usd"] == row["input_tokens"] * 1 + row["output_tokens"] * 2
