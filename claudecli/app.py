@@ -66,6 +66,27 @@ class BoundaryGroup(TyperGroup):
             _report(ctx, f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
             raise typer.Exit(ExitCode.ERROR) from None
 
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Run the app; click's usage errors (bad flags, unknown commands) become one line too."""
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+            code = result if isinstance(result, int) else ExitCode.OK
+        except NoArgsIsHelpError as exc:  # bare `claudecli` / `claudecli cost`: show help, as git and gh do
+            exc.show()
+            code = ExitCode.USAGE
+        except ClickException as exc:
+            where = f"; see '{exc.ctx.command_path} --help'" if getattr(exc, "ctx", None) else ""
+            sys.stderr.write(f"{PROG_NAME}: error: {exc.format_message().rstrip('.')}{where}\n")
+            code = getattr(exc, "exit_code", ExitCode.USAGE)
+        except typer.Abort:
+            sys.stderr.write("\ninterrupted\n")
+            code = ExitCode.INTERRUPTED
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
     @staticmethod
     def _fail(ctx: typer.Context, exc: ClaudeCliError, original: BaseException | None = None) -> NoReturn:
         if _debug_enabled(ctx):

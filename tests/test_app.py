@@ -53,10 +53,13 @@ def test_no_arguments_shows_help(run_cli):
     assert "Usage" in result.stdout + result.stderr
 
 
-def test_unknown_option_is_a_usage_error(run_cli):
-    result = run_cli("ask", "--no-such-flag")
-    assert result.exit_code == 2
-    assert "Traceback" not in result.stderr
+def test_usage_errors_are_one_line(run_cli):
+    for args in (("ask", "--no-such-flag"), ("ask", "--max-tokens", "lots", "x"), ("no-such-command",)):
+        result = run_cli(*args)
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("claudecli: error: "), result.stderr
 
 
 def test_committed_completions_match_the_app():
