@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -66,18 +67,26 @@ class BoundaryGroup(TyperGroup):
             _report(ctx, f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
             raise typer.Exit(ExitCode.ERROR) from None
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         """Run the app; click's usage errors (bad flags, unknown commands) become one line too."""
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
         try:
-            result = super().main(*args, standalone_mode=False, **kwargs)
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
             code = result if isinstance(result, int) else ExitCode.OK
         except NoArgsIsHelpError as exc:  # bare `claudecli` / `claudecli cost`: show help, as git and gh do
             exc.show()
             code = ExitCode.USAGE
         except ClickException as exc:
-            where = f"; see '{exc.ctx.command_path} --help'" if getattr(exc, "ctx", None) else ""
+            context = getattr(exc, "ctx", None)
+            where = f"; see '{context.command_path} --help'" if context is not None else ""
             sys.stderr.write(f"{PROG_NAME}: error: {exc.format_message().rstrip('.')}{where}\n")
             code = getattr(exc, "exit_code", ExitCode.USAGE)
         except typer.Abort:
