@@ -73,13 +73,14 @@ class BoundaryGroup(TyperGroup):
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
-        **kwargs: Any,
+        windows_expand_args: bool = True,
+        **extra: Any,
     ) -> Any:
         """Run the app; click's usage errors (bad flags, unknown commands) become one line too."""
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
         try:
-            result = super().main(args, prog_name, complete_var, standalone_mode=False, **kwargs)
+            result = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
             code = result if isinstance(result, int) else ExitCode.OK
         except NoArgsIsHelpError as exc:  # bare `claudecli` / `claudecli cost`: show help, as git and gh do
             exc.show()
