@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -72,8 +72,23 @@ class _Meter:
         outcome.latency_ms = int((time.monotonic() - self.started) * 1000)
         if self.first_token_at is not None:
             outcome.ttft_ms = int((self.first_token_at - self.started) * 1000)
-        outcome.usage = TokenUsage.from_api(self.raw_usage)
+        usage = TokenUsage.from_api(self.raw_usage)
+        if status != "ok":
+            usage = _with_streamed_output(usage, outcome.text, outcome.thinking)
+        outcome.usage = usage
         return outcome
+
+
+def _with_streamed_output(usage: TokenUsage, text: str, thinking: str) -> TokenUsage:
+    """An unfinished stream reports output tokens only at its end, so estimate them from what arrived.
+
+    Without this an interrupted or dropped call would be booked at the 1 output token of message_start,
+    and the ledger (and budgets) would undercount what was actually generated and billed.
+    """
+    from claudecli.tokens import text_tokens
+
+    streamed = text_tokens(text) + text_tokens(thinking)
+    return replace(usage, output_tokens=max(usage.output_tokens, streamed))
 
 
 def _consume(stream: Any, meter: _Meter, on_text: TextCallback, on_thinking: TextCallback | None) -> None:
