@@ -75,7 +75,7 @@ def test_dropped_stream_keeps_partial_output(cli_env, run_cli, fake_api, ledger_
     row = ledger_rows()[0]
     assert row["status"] == "connection_error"
     assert row["input_tokens"] > 0
-    assert row["output_tokens"] >= 3  # estimated from the streamed text, not the 1 of message_start
+    assert row["output_tokens"] > 1  # estimated from the streamed text, not the 1 of message_start
 
 
 def test_sse_error_mid_stream_keeps_partial_output(cli_env, run_cli, fake_api, ledger_rows):
