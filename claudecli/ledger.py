@@ -26,11 +26,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from claudecli.db import apply_migrations, connect, write_transaction
 from claudecli.migrations import LEDGER_MIGRATIONS
 from claudecli.usage import TokenUsage
+
+if TYPE_CHECKING:
+    from claudecli.ledger_rollup import GroupTotals
 
 GroupBy = Literal["model", "day", "command", "tag", "profile"]
 
@@ -339,6 +342,14 @@ class Ledger:
                 )
             )
         return result
+
+    def group_totals(
+        self, since: datetime | None = None, until: datetime | None = None, by: GroupBy = "model"
+    ) -> list[GroupTotals]:
+        """Like :meth:`aggregate`, split by batch/non-batch and read from the daily rollup (fast at any size)."""
+        from claudecli.ledger_rollup import group_totals
+
+        return group_totals(self._db(), since, until, by)
 
 
 def _time_range(since: datetime | None, until: datetime | None) -> tuple[str, tuple[str, ...]]:

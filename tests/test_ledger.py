@@ -51,7 +51,7 @@ CALL_COLUMNS = {
     "prompt_sha256": "TEXT",
     "answer_sha256": "TEXT",
 }
-MIGRATION_NAMES = ["m001_calls", "m002_indexes", "m003_bodies"]
+MIGRATION_NAMES = ["m001_calls", "m002_indexes", "m003_bodies", "m004_call_days"]
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> dict[str, str]:
@@ -108,7 +108,7 @@ def test_migrations_from_empty_database_build_schema_and_rerun_is_noop(tmp_path:
     with Ledger(tmp_path / "usage.db") as ledger:
         assert ledger.count() == 0
     conn = connect(tmp_path / "usage.db")
-    assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 3
+    assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(MIGRATION_NAMES)
     conn.close()
 
 

@@ -20,7 +20,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import batches, messages, models
+from . import admin, batches, messages, models
 from .caching import PromptCache
 from .faults import Fault
 from .httpio import Handler, ResponseWriter
@@ -40,6 +40,8 @@ ROUTES: list[tuple[str, str, RouteHandler]] = [
     ("DELETE", r"/v1/messages/batches/(?P<batch_id>[^/]+)", batches.delete_batch),
     ("POST", r"/v1/messages/batches/(?P<batch_id>[^/]+)/cancel", batches.cancel_batch),
     ("GET", r"/v1/messages/batches/(?P<batch_id>[^/]+)/results", batches.batch_results),
+    ("GET", r"/v1/organizations/analytics/usage", admin.usage_report),
+    ("GET", r"/v1/organizations/analytics/cost", admin.cost_report),
 ]
 
 

@@ -1,0 +1,174 @@
+"""A cost report as a table (terminal or plain text), one JSON document, or CSV (one row per group)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from claudecli.costs.report import Report, ReportRow
+from claudecli.render.table import Column, print_table
+from claudecli.usage import TokenUsage
+
+if TYPE_CHECKING:
+    from claudecli.context import AppContext
+
+JSON_SCHEMA_VERSION = 1
+TOKEN_FIELDS = tuple(TokenUsage().as_dict())
+CSV_MONEY = ("cost_usd", "list_cost_usd", "saved_usd", "saved_caching_usd", "saved_batch_usd")
+
+
+def _usd(value: Decimal | None) -> str:
+    from claudecli.pricing import format_usd
+
+    return format_usd(value)
+
+
+def _key(key: str | None) -> str:
+    return "(none)" if key is None else key
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def _plain_decimal(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# --- table -------------------------------------------------------------------------------------------
+
+
+def _table_row(row: ReportRow, key: str) -> list[str]:
+    usage = row.usage
+    return [
+        key,
+        f"{row.calls:,}",
+        f"{usage.input_tokens:,}",
+        f"{usage.cache_write_tokens:,}",
+        f"{usage.cache_read_tokens:,}",
+        f"{usage.output_tokens:,}",
+        _usd(row.cost_usd),
+        _usd(row.list_cost_usd),
+        _usd(row.saved_usd),
+    ]
+
+
+def print_report(app_ctx: AppContext, report: Report) -> None:
+    columns = [
+        Column(report.by),
+        *(
+            Column(name, numeric=True)
+            for name in (
+                "calls",
+                "input",
+                "cache write",
+                "cache read",
+                "output",
+                "cost",
+                "list price",
+                "saved",
+            )
+        ),
+    ]
+    rows = [_table_row(row, _key(row.key)) for row in report.rows]
+    total = report.total
+    print_table(app_ctx, columns, rows, title=_title(report), footer=_table_row(total, "total"))
+    for line in _asides(report, total):
+        if app_ctx.markdown:
+            app_ctx.stdout.print(line, style="dim", markup=False, highlight=False)
+        else:
+            app_ctx.note(line)
+
+
+def _title(report: Report) -> str:
+    until = "now" if report.until is None else f"{report.until:%Y-%m-%d %H:%M}"
+    where = "organisation (Admin API)" if report.source == "org" else "this machine's ledger"
+    return f"Spend by {report.by}, {report.since:%Y-%m-%d %H:%M} to {until} UTC, from {where}"
+
+
+def _asides(report: Report, total: ReportRow) -> list[str]:
+    if not report.rows:
+        return ["no calls in this range"]
+    lines = []
+    if total.saved_caching_usd is not None and total.saved_batch_usd is not None:
+        lines.append(
+            f"saved {_usd(total.saved_usd)} vs list price: {_usd(total.saved_caching_usd)} by prompt caching "
+            f"on standard calls, {_usd(total.saved_batch_usd)} on batch calls (batch discount and caching)"
+        )
+    elif report.source == "org":
+        lines.append(f"saved {_usd(total.saved_usd)} vs list price (the Admin API's list amount minus cost)")
+    if total.unknown_cost_calls:
+        lines.append(
+            f"{total.unknown_cost_calls:,} call(s) had no known price: counted in calls and tokens, not in cost"
+        )
+    if report.refreshed_at is not None:
+        lines.append(f"Admin API data refreshed at {report.refreshed_at:%Y-%m-%d %H:%M} UTC")
+    return lines
+
+
+# --- JSON and CSV ----------------------------------------------------------------------------------------
+
+
+def _row_document(row: ReportRow) -> dict[str, Any]:
+    return {
+        "calls": row.calls,
+        "usage": row.usage.as_dict(),
+        "cost_usd": _number(row.cost_usd),
+        "list_cost_usd": _number(row.list_cost_usd),
+        "saved_usd": _number(row.saved_usd),
+        "saved_caching_usd": _number(row.saved_caching_usd),
+        "saved_batch_usd": _number(row.saved_batch_usd),
+        "unknown_cost_calls": row.unknown_cost_calls,
+    }
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "source": report.source,
+        "by": report.by,
+        "since": _iso(report.since),
+        "until": _iso(report.until),
+        "groups": [{"key": row.key, **_row_document(row)} for row in report.rows],
+        "total": _row_document(report.total),
+    }
+
+
+def write_json(app_ctx: AppContext, report: Report) -> None:
+    app_ctx.stdout.file.write(json.dumps(report_document(report), ensure_ascii=False) + "\n")
+    app_ctx.stdout.file.flush()
+
+
+def report_csv(report: Report) -> str:
+    """A header line, then one line per group (no total line: sum the rows). Money is exact decimal USD."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([report.by, "calls", *TOKEN_FIELDS, *CSV_MONEY, "unknown_cost_calls"])
+    for row in report.rows:
+        usage = row.usage.as_dict()
+        writer.writerow(
+            [
+                "" if row.key is None else row.key,
+                row.calls,
+                *(usage[name] for name in TOKEN_FIELDS),
+                *(_plain_decimal(getattr(row, name)) for name in CSV_MONEY),
+                row.unknown_cost_calls,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def write_csv(app_ctx: AppContext, report: Report) -> None:
+    app_ctx.stdout.file.write(report_csv(report))
+    app_ctx.stdout.file.flush()
