@@ -1,0 +1,143 @@
+"""Start-up of ``claudecli chat``: check the terminal and the options, open the right session, run the REPL.
+
+Everything given on the command line is validated before the REPL starts (a bad ``-s @file``, ``-a`` or
+``--thinking`` is a usage error, exit 2, as with ``ask``). Which session opens:
+
+* ``-c/--continue``: the most recently used session of this profile (a new one, with a note, if none);
+* ``--session NAME``: that session if it exists (by name or id), otherwise a new one with that name;
+* neither: a new session, named from its first prompt when the first answer arrives.
+
+On a resumed session ``-m``, ``-s`` and ``--thinking`` replace the stored settings from then on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+from claudecli.chat.session_store import SessionStore
+from claudecli.chat.state import Attachment, ChatState
+from claudecli.errors import UsageError
+
+if TYPE_CHECKING:
+    from claudecli.context import AppContext
+
+
+@dataclass
+class ChatOptions:
+    model: str | None = None
+    system: str | None = None
+    attach: list[str] = field(default_factory=list)
+    thinking: str | None = None
+    session: str | None = None
+    resume_latest: bool = False
+
+
+def run(app_ctx: AppContext, options: ChatOptions) -> int:
+    """Open the chat and run the REPL until the user leaves; returns the exit code."""
+    if not app_ctx.stdin_is_tty():
+        raise UsageError(
+            "chat needs a terminal, but stdin is not one",
+            hint='for pipes and scripts use claudecli ask (e.g. echo "..." | claudecli ask)',
+        )
+    if options.session is not None and options.resume_latest:
+        raise UsageError("-c/--continue and --session cannot be used together")
+    if options.session is not None and not options.session.strip():
+        raise UsageError("--session needs a name")
+    system, attachments = _read_inputs(app_ctx, options)
+    store = SessionStore(app_ctx.settings.paths.sessions_file)
+    try:
+        chat, resumed = _open_chat(app_ctx, store, options, system)
+        chat.attachments = attachments
+        _greet(chat, resumed)
+        from claudecli.chat import repl
+
+        return repl.run(chat)
+    finally:
+        store.close()
+
+
+def _read_inputs(app_ctx: AppContext, options: ChatOptions) -> tuple[str | None, list[Attachment]]:
+    from claudecli.attachments import attachment_block
+    from claudecli.prompt_input import read_text_option
+    from claudecli.request import thinking_param
+
+    system = read_text_option(options.system, "-s/--system") if options.system is not None else None
+    thinking_param(options.thinking, app_ctx.settings.max_tokens)
+    attachments = [Attachment(spec, attachment_block(spec)) for spec in options.attach]
+    return system, attachments
+
+
+def _open_chat(
+    app_ctx: AppContext, store: SessionStore, options: ChatOptions, system: str | None
+) -> tuple[ChatState, bool]:
+    from claudecli.catalog import resolve_model
+
+    meta = None
+    if options.resume_latest:
+        meta = store.latest(app_ctx.settings.profile)
+        if meta is None:
+            app_ctx.note("no earlier chat to continue; starting a new one")
+    elif options.session is not None:
+        meta = store.find(options.session.strip())
+    if meta is None:
+        chat = ChatState.fresh(
+            app_ctx,
+            store,
+            model=resolve_model(app_ctx, options.model or app_ctx.settings.model),
+            system=system if options.system is not None else app_ctx.settings.system,
+            thinking=None if options.thinking == "off" else options.thinking,
+            name=options.session.strip() if options.session is not None else None,
+        )
+        return chat, False
+    meta.model = resolve_model(app_ctx, options.model or meta.model)
+    if options.system is not None:
+        meta.system = system
+    if options.thinking is not None:
+        meta.thinking = None if options.thinking == "off" else options.thinking
+    chat = ChatState(app_ctx, store, meta, persisted=True)
+    chat.save_settings()
+    return chat, True
+
+
+def _greet(chat: ChatState, resumed: bool) -> None:
+    from claudecli.chat.display import show_resumed
+
+    if resumed:
+        show_resumed(chat)
+    elif not chat.app_ctx.quiet:
+        named = f" · new session '{chat.meta.name}'" if chat.name_fixed else ""
+        chat.app_ctx.stderr.print(
+            Text(
+                f"claudecli chat · {chat.meta.model}{named} · /help lists commands · Ctrl-D leaves",
+                style="dim",
+            )
+        )
+    if chat.attachments:
+        names = ", ".join(attachment.label for attachment in chat.attachments)
+        chat.app_ctx.stderr.print(Text(f"your first message carries: {names}", style="dim"))
+
+
+def list_sessions(app_ctx: AppContext, *, as_json: bool) -> int:
+    """``chat --list``: the sessions on stdout (a table, or a JSON array with ``--json``)."""
+    from claudecli.chat.display import listing_document, sessions_table
+    from claudecli.context import OutputMode
+
+    path = app_ctx.settings.paths.sessions_file
+    listings = []
+    if path.exists():
+        with SessionStore(path) as store:
+            listings = store.list_sessions()
+    if as_json:
+        documents = [listing_document(listing) for listing in listings]
+        app_ctx.stdout.file.write(json.dumps(documents, ensure_ascii=False) + "\n")
+        app_ctx.stdout.file.flush()
+        return 0
+    if not listings:
+        app_ctx.note("no chat sessions yet (claudecli chat starts one)")
+        return 0
+    app_ctx.stdout.print(sessions_table(listings, styled=app_ctx.mode is OutputMode.RICH))
+    return 0

@@ -1,0 +1,234 @@
+"""The read-eval loop on prompt-toolkit: keys, history, completion, the bottom toolbar.
+
+Keys: Enter sends; Alt-Enter / Esc Enter inserts a newline; a bracketed paste arrives whole (its newlines do
+not send); Ctrl-X Ctrl-E edits the line in $EDITOR; Tab completes slash commands, model names, session names
+and paths; Ctrl-C clears a non-empty line, and on an empty line twice in a row exits, like Ctrl-D. While an
+answer streams, the terminal is back in normal mode, so Ctrl-C is a SIGINT that ``stream_message`` turns
+into an interrupted (kept) answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.output.defaults import create_output
+from rich.text import Text
+
+from claudecli.chat import slash
+from claudecli.chat.turn import error_line, run_turn
+from claudecli.errors import ClaudeCliError
+from claudecli.render.summary import format_usd
+
+if TYPE_CHECKING:
+    from claudecli.chat.state import ChatState
+
+PROMPT = "› "
+CONTINUATION = "… "
+EXIT_HINT = "(Ctrl-C again or Ctrl-D to leave)"
+
+
+def history_file(chat: ChatState) -> Path:
+    """The input history of this profile: ``history/<profile>.txt``, private (it holds prompts)."""
+    from claudecli.fsutil import ensure_private_dir
+
+    directory = ensure_private_dir(chat.app_ctx.settings.paths.history_dir)
+    path = directory / f"{chat.app_ctx.settings.profile or 'default'}.txt"
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+    return path
+
+
+class ChatCompleter(Completer):
+    """Tab completion: slash commands, then their arguments (models, sessions, paths)."""
+
+    def __init__(self, chat: ChatState) -> None:
+        self.chat = chat
+        self.paths = PathCompleter(expanduser=True)
+        self._models: list[str] | None = None
+
+    def model_names(self) -> list[str]:
+        if self._models is None:
+            from claudecli.catalog import FAMILIES, load_catalog
+
+            names = [*FAMILIES, *self.chat.app_ctx.settings.aliases]
+            with contextlib.suppress(ClaudeCliError):  # completion never fails the prompt
+                catalog = load_catalog(self.chat.app_ctx, quick=True)
+                names += [model.id for model in catalog.models if model.lifecycle != "retired"]
+            self._models = list(dict.fromkeys(names))
+        return self._models
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        if not slash.is_command(text) or "\n" in text:
+            return
+        name, space, arg = text.partition(" ")
+        if not space:
+            for command in [*slash.COMMANDS, *slash.ALIASES]:
+                if command.startswith(name.lower()):
+                    yield Completion(command, start_position=-len(name))
+            return
+        choices = self._argument_choices(name.lower())
+        if choices is None or (name.lower() == "/system" and arg.startswith("@")):
+            path = arg[1:] if name.lower() == "/system" else arg
+            yield from self.paths.get_completions(Document(path, len(path)), complete_event)
+            return
+        for choice in choices:
+            if choice.startswith(arg):
+                yield Completion(choice, start_position=-len(arg))
+
+    def _argument_choices(self, name: str) -> list[str] | None:
+        """Fixed choices for a command's argument; None means complete a path."""
+        if name == "/model":
+            return self.model_names()
+        if name == "/thinking":
+            return ["adaptive", "off", "1024", "4096", "16000"]
+        if name == "/resume":
+            return [listing.meta.name for listing in self.chat.store.list_sessions(limit=50)]
+        if name in ("/attach", "/export"):
+            return None
+        return []
+
+
+def toolbar_text(chat: ChatState) -> str:
+    tokens = f"{chat.estimated_context_tokens():,}"
+    window = chat.context_window()
+    if window:
+        tokens += f"/{window:,}"
+    pending = f" · +{len(chat.attachments)} attached" if chat.attachments else ""
+    thinking = f" · thinking {chat.meta.thinking}" if chat.meta.thinking else ""
+    cost = format_usd(chat.totals.cost_usd)
+    return f" {chat.meta.model} · {chat.label} · {tokens} tokens in context · {cost}{thinking}{pending} "
+
+
+def _key_bindings() -> KeyBindings:
+    bindings = KeyBindings()
+
+    @bindings.add("enter")
+    def _send(event: KeyPressEvent) -> None:
+        event.current_buffer.validate_and_handle()
+
+    @bindings.add("escape", "enter")
+    def _newline(event: KeyPressEvent) -> None:
+        event.current_buffer.insert_text("\n")
+
+    @bindings.add("c-c")
+    @bindings.add("<sigint>")
+    def _clear_or_leave(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        if buffer.text:
+            buffer.reset()
+        else:
+            event.app.exit(exception=KeyboardInterrupt())
+
+    return bindings
+
+
+def make_session(chat: ChatState) -> PromptSession[str]:
+    return PromptSession(
+        history=FileHistory(str(history_file(chat))),
+        auto_suggest=AutoSuggestFromHistory(),
+        completer=ChatCompleter(chat),
+        complete_while_typing=False,
+        multiline=True,
+        prompt_continuation=CONTINUATION,
+        key_bindings=_key_bindings(),
+        enable_open_in_editor=True,
+        vi_mode=bool(chat.app_ctx.settings.vi_mode),
+        bottom_toolbar=lambda: toolbar_text(chat),
+        output=create_output(always_prefer_tty=True),
+    )
+
+
+def handle_line(chat: ChatState, line: str) -> slash.Reply:
+    """One input: a slash command, or a message (``//`` sends a message that starts with ``/``)."""
+    if slash.is_command(line):
+        return slash.dispatch(chat, line)
+    text = line[1:] if line.startswith("//") else line
+    attachments, chat.attachments = chat.attachments, []
+    try:
+        result = run_turn(chat, text, attachments)
+    except BaseException:
+        chat.attachments = [*attachments, *chat.attachments]
+        raise
+    chat.attachments = [*result.restore_attachments, *chat.attachments]
+    return slash.Reply(restore=result.restore_prompt)
+
+
+class _SigintLatch:
+    """SIGINT handler for the moments around a prompt: remember a Ctrl-C instead of raising anywhere.
+
+    Between ``prompt()`` being called and prompt-toolkit taking over the terminal, Ctrl-C is still a signal;
+    raised there, a KeyboardInterrupt would tear prompt-toolkit's set-up apart. Latched, it is replayed as a
+    Ctrl-C at the prompt as soon as the prompt runs.
+    """
+
+    def __init__(self) -> None:
+        self.hit = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.hit = True
+
+    def replay(self) -> None:
+        if self.hit:
+            self.hit = False
+            from prompt_toolkit.application import get_app
+
+            get_app().exit(exception=KeyboardInterrupt())
+
+
+def read_line(session: PromptSession[str], default: str) -> str:
+    """One prompt; a Ctrl-C during its start-up counts as a Ctrl-C at the prompt."""
+    latch = _SigintLatch()
+    previous = signal.signal(signal.SIGINT, latch)
+    try:
+        return session.prompt(PROMPT, default=default, pre_run=latch.replay)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run(chat: ChatState) -> int:
+    """Read and answer until /exit, Ctrl-D or two Ctrl-C on an empty line; returns the exit code (0)."""
+    session = make_session(chat)
+    default = ""
+    armed = False  # the previous key was Ctrl-C on an empty line
+    while True:
+        try:
+            line = read_line(session, default)
+        except KeyboardInterrupt:
+            if armed:
+                break
+            armed = True
+            chat.app_ctx.stderr.print(Text(EXIT_HINT, style="dim"))
+            continue
+        except EOFError:
+            break
+        armed, default = False, ""
+        if not line.strip():
+            continue
+        reply = _evaluate(chat, line)
+        if reply.exit:
+            break
+        default = reply.restore or ""
+    return 0
+
+
+def _evaluate(chat: ChatState, line: str) -> slash.Reply:
+    try:
+        return handle_line(chat, line)
+    except ClaudeCliError as exc:
+        error_line(chat, exc.one_line())
+    except KeyboardInterrupt:  # Ctrl-C outside a stream (a slow command, the summary): back to the prompt
+        chat.app_ctx.stderr.print(Text("interrupted", style="yellow"))
+    return slash.Reply()

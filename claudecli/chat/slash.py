@@ -1,0 +1,233 @@
+"""Slash commands: a table of name → handler. Handlers print on stderr and may put text back on the line.
+
+Every handler may raise a ``ClaudeCliError`` (a bad path, an unknown model, a taken name): the REPL prints
+its one line and returns to the prompt. An unknown command gets a hint, never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.text import Text
+
+from claudecli.chat.state import Attachment, ChatState
+from claudecli.errors import NotFoundError, UsageError
+
+
+@dataclass
+class Reply:
+    exit: bool = False
+    restore: str | None = None  # text for the next input line
+
+
+@dataclass(frozen=True)
+class Command:
+    handler: Callable[[ChatState, str], Reply | None]
+    usage: str
+    summary: str
+
+
+def _say(chat: ChatState, message: str, style: str = "") -> None:
+    chat.app_ctx.stderr.print(Text(message, style=style))
+
+
+def _help(chat: ChatState, _arg: str) -> None:
+    width = max(len(command.usage) for command in COMMANDS.values())
+    lines = [f"  {command.usage.ljust(width)}  {command.summary}" for command in COMMANDS.values()]
+    keys = (
+        "Enter sends · Alt-Enter or Esc Enter: new line · Ctrl-X Ctrl-E: edit in $EDITOR · Tab completes · "
+        "Ctrl-C cancels an answer or clears the line · Ctrl-D exits · //text sends a message starting with /"
+    )
+    _say(chat, "\n".join(["commands:", *lines, keys]))
+
+
+def _model(chat: ChatState, arg: str) -> None:
+    if not arg:
+        _say(chat, f"model: {chat.meta.model}")
+        return
+    from claudecli.catalog import resolve_model
+
+    chat.meta.model = resolve_model(chat.app_ctx, arg)
+    chat.save_settings()
+    _say(chat, f"model: {chat.meta.model}")
+
+
+def _system(chat: ChatState, arg: str) -> None:
+    if not arg:
+        _say(chat, f"system prompt: {chat.meta.system!r}" if chat.meta.system else "no system prompt")
+        return
+    from claudecli.prompt_input import read_text_option
+
+    chat.meta.system = None if arg == "off" else read_text_option(arg, "/system")
+    chat.save_settings()
+    _say(chat, "system prompt set" if chat.meta.system else "system prompt removed")
+
+
+def _thinking(chat: ChatState, arg: str) -> None:
+    if not arg:
+        _say(chat, f"thinking: {chat.meta.thinking or 'off'}")
+        return
+    from claudecli.request import thinking_param
+
+    thinking_param(arg, chat.max_tokens)  # validates: adaptive, off, or a budget below max_tokens
+    chat.meta.thinking = None if arg == "off" else arg
+    chat.save_settings()
+    _say(chat, f"thinking: {chat.meta.thinking or 'off'}")
+
+
+def _attach(chat: ChatState, arg: str) -> None:
+    if arg == "--clear":
+        chat.attachments.clear()
+        _say(chat, "no attachments pending")
+        return
+    if arg:
+        from claudecli.attachments import attachment_block
+
+        chat.attachments.append(Attachment(arg, attachment_block(arg)))
+    if not chat.attachments:
+        _say(chat, "no attachments pending (/attach PATH adds one to your next message)")
+        return
+    names = ", ".join(attachment.label for attachment in chat.attachments)
+    _say(chat, f"your next message carries: {names}")
+
+
+def _retry(chat: ChatState, _arg: str) -> Reply | None:
+    last = chat.conversation.last()
+    if last is None:
+        _say(chat, "nothing to retry yet")
+        return None
+    from claudecli.chat.turn import run_turn
+
+    run_turn(chat, last.prompt_text, replacing=last)
+    return None
+
+
+def _undo(chat: ChatState, _arg: str) -> None:
+    exchange = chat.undo()
+    if exchange is None:
+        _say(chat, "nothing to undo")
+        return
+    prompt = " ".join(exchange.prompt_text.split())
+    _say(chat, f"removed the last exchange ({prompt[:60]}{'…' if len(prompt) > 60 else ''})")
+
+
+def _clear(chat: ChatState, _arg: str) -> None:
+    previous = chat.label if chat.persisted else None
+    chat.start_over()
+    saved = f"; the previous one is saved: /resume {previous}" if previous else ""
+    _say(chat, f"new conversation{saved}")
+
+
+def _save(chat: ChatState, arg: str) -> None:
+    chat.rename(arg)
+    _say(chat, f"saved as '{chat.meta.name}' (claudecli chat --session {chat.meta.name} resumes it)")
+
+
+def _resume(chat: ChatState, arg: str) -> None:
+    if not arg:
+        _sessions(chat, "")
+        return
+    meta = chat.store.find(arg)
+    if meta is None:
+        raise NotFoundError(f"no session named or with id '{arg}'", hint="/sessions lists them")
+    from claudecli.chat.display import show_resumed
+
+    chat.switch_to(meta)
+    show_resumed(chat)
+
+
+def _sessions(chat: ChatState, _arg: str) -> None:
+    from claudecli.chat.display import sessions_table
+
+    listings = chat.store.list_sessions(limit=20)
+    if not listings:
+        _say(chat, "no saved sessions yet")
+        return
+    chat.app_ctx.stderr.print(sessions_table(listings, styled=chat.app_ctx.stderr.is_terminal))
+
+
+def _cost(chat: ChatState, _arg: str) -> None:
+    from claudecli.chat.display import print_cost
+
+    print_cost(chat, chat.app_ctx.stderr)
+
+
+def _compact(chat: ChatState, _arg: str) -> None:
+    from claudecli.chat.compact import compact
+
+    compact(chat)
+
+
+def _export(chat: ChatState, arg: str) -> None:
+    from claudecli.chat.export import export
+
+    path = export(chat, arg)
+    _say(chat, f"wrote {path}")
+
+
+def _copy(chat: ChatState, _arg: str) -> None:
+    last = chat.conversation.last()
+    if last is None:
+        _say(chat, "no answer to copy yet")
+        return
+    from claudecli.chat.clipboard import SAFE_PAYLOAD_BYTES, copy_to_terminal
+
+    console = chat.app_ctx.stderr if chat.app_ctx.stderr.file.isatty() else chat.app_ctx.stdout
+    if not console.file.isatty():
+        raise UsageError("/copy needs a terminal (it asks the terminal to set the clipboard)")
+    size = copy_to_terminal(last.answer, console.file, os.environ)
+    _say(chat, f"copied the last answer ({len(last.answer):,} characters) to the clipboard")
+    if size > SAFE_PAYLOAD_BYTES:
+        chat.app_ctx.warn("that is a large copy; some terminals ignore clipboard requests this big")
+
+
+def _edit(chat: ChatState, arg: str) -> Reply:
+    from claudecli.chat.editor import edit_text
+
+    return Reply(restore=edit_text(arg))
+
+
+def _exit(_chat: ChatState, _arg: str) -> Reply:
+    return Reply(exit=True)
+
+
+COMMANDS: dict[str, Command] = {
+    "/help": Command(_help, "/help", "this list"),
+    "/model": Command(_model, "/model NAME", "switch model (id or alias)"),
+    "/system": Command(_system, "/system TEXT|@FILE|off", "set the system prompt"),
+    "/thinking": Command(_thinking, "/thinking adaptive|off|N", "extended thinking"),
+    "/attach": Command(_attach, "/attach PATH", "attach a file or URL to your next message"),
+    "/retry": Command(_retry, "/retry", "regenerate the last answer"),
+    "/undo": Command(_undo, "/undo", "drop the last exchange"),
+    "/clear": Command(_clear, "/clear", "start a new conversation"),
+    "/save": Command(_save, "/save NAME", "name this session"),
+    "/resume": Command(_resume, "/resume NAME|ID", "switch to a saved session"),
+    "/sessions": Command(_sessions, "/sessions", "list saved sessions"),
+    "/cost": Command(_cost, "/cost", "tokens, cost and cache savings of this session"),
+    "/compact": Command(_compact, "/compact", "summarise older turns to free context"),
+    "/export": Command(_export, "/export PATH.md", "write the conversation as Markdown"),
+    "/copy": Command(_copy, "/copy", "copy the last answer (OSC 52)"),
+    "/edit": Command(_edit, "/edit", "compose a message in $EDITOR"),
+    "/exit": Command(_exit, "/exit", "leave (or Ctrl-D)"),
+}
+ALIASES = {"/quit": "/exit", "/q": "/exit", "/?": "/help"}
+
+
+def is_command(line: str) -> bool:
+    """A line starting with one ``/`` is a command; ``//`` escapes a message that starts with ``/``."""
+    return line.startswith("/") and not line.startswith("//")
+
+
+def dispatch(chat: ChatState, line: str) -> Reply:
+    name, _, arg = line.strip().partition(" ")
+    name = ALIASES.get(name.lower(), name.lower())
+    command = COMMANDS.get(name)
+    if command is None:
+        close = difflib.get_close_matches(name, [*COMMANDS, *ALIASES], n=1, cutoff=0.6)
+        maybe = f" (did you mean {close[0]}?)" if close else ""
+        _say(chat, f"unknown command {name}{maybe}; /help lists the commands", "yellow")
+        return Reply()
+    return command.handler(chat, arg.strip()) or Reply()

@@ -1,0 +1,229 @@
+"""The live chat: which session, which model and system prompt, what is pending, what it has cost so far.
+
+A new chat is not written to the store until its first turn completes (or it is named with /save), so
+opening and closing the REPL leaves no empty sessions behind. Every change after that is persisted at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from claudecli.chat.conversation import (
+    COMPACTED,
+    DROPPED,
+    REPLACED,
+    SUMMARY,
+    UNDONE,
+    Conversation,
+    Exchange,
+)
+from claudecli.chat.limits import context_window
+from claudecli.chat.session_store import SessionMeta, SessionStore, SessionTotals, slug
+from claudecli.errors import UsageError
+from claudecli.request import RequestOptions, build_params
+
+if TYPE_CHECKING:
+    from claudecli.context import AppContext
+
+NEW_CHAT_LABEL = "new chat"
+SUMMARY_HEADING = "Summary of the earlier part of this conversation (older turns were compacted):"
+
+
+@dataclass
+class Attachment:
+    label: str  # the path or URL as the user gave it
+    block: dict[str, Any]
+
+
+def new_session_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class ChatState:
+    """Everything one REPL run knows; the slash commands and the turn function act on it."""
+
+    def __init__(
+        self,
+        app_ctx: AppContext,
+        store: SessionStore,
+        meta: SessionMeta,
+        *,
+        persisted: bool = False,
+        name_fixed: bool = False,
+    ) -> None:
+        self.app_ctx = app_ctx
+        self.store = store
+        self.meta = meta
+        self.persisted = persisted
+        self.name_fixed = name_fixed or persisted
+        self.conversation = Conversation()
+        self.totals = SessionTotals()
+        self.attachments: list[Attachment] = []
+        self.context_tokens: int | None = None  # as the API last reported it (input incl. cache + output)
+        settings = app_ctx.settings
+        self.max_tokens: int = settings.max_tokens
+        self.cache: bool = settings.cache
+        self.cache_ttl: str = settings.cache_ttl
+        self._windows: dict[str, int | None] = {}
+        if persisted:
+            self.conversation = Conversation(store.exchanges(meta.id))
+            self.totals = store.totals(meta.id)
+
+    @classmethod
+    def fresh(
+        cls,
+        app_ctx: AppContext,
+        store: SessionStore,
+        *,
+        model: str,
+        system: str | None,
+        thinking: str | None,
+        name: str | None = None,
+    ) -> ChatState:
+        meta = SessionMeta(
+            id=new_session_id(),
+            name=name or NEW_CHAT_LABEL,
+            model=model,
+            system=system,
+            thinking=thinking,
+            profile=app_ctx.settings.profile,
+        )
+        return cls(app_ctx, store, meta, name_fixed=name is not None)
+
+    # -- what the next request looks like ------------------------------------------------------------
+
+    @property
+    def label(self) -> str:
+        return self.meta.name if (self.persisted or self.name_fixed) else NEW_CHAT_LABEL
+
+    def system_text(self) -> str | None:
+        """The system prompt sent: the user's, plus the /compact summary when there is one."""
+        parts = [self.meta.system or ""]
+        if self.meta.summary:
+            parts.append(f"{SUMMARY_HEADING}\n\n{self.meta.summary}")
+        text = "\n\n".join(part for part in parts if part)
+        return text or None
+
+    def request_options(self) -> RequestOptions:
+        return RequestOptions(
+            model=self.meta.model,
+            max_tokens=self.max_tokens,
+            system=self.system_text(),
+            thinking=self.meta.thinking,
+            cache=self.cache,
+            cache_ttl=self.cache_ttl,
+        )
+
+    def build_params(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        return build_params(self.request_options(), messages)
+
+    def context_window(self) -> int | None:
+        model = self.meta.model
+        if model not in self._windows:
+            self._windows[model] = context_window(self.app_ctx, model)
+        return self._windows[model]
+
+    def estimated_context_tokens(self) -> int:
+        """Tokens in context now: the API's last count when it is current, else a local estimate."""
+        if self.context_tokens is not None:
+            return self.context_tokens
+        if not self.conversation and not self.system_text():
+            return 0
+        from claudecli.tokens import estimate_input_tokens
+
+        messages = self.conversation.messages(" ", cache=False, ttl=self.cache_ttl)[:-1]
+        return estimate_input_tokens({"system": self.system_text() or "", "messages": messages})
+
+    # -- recording -----------------------------------------------------------------------------------
+
+    def record(self, exchange: Exchange, *, replacing: Exchange | None = None) -> None:
+        """Book a finished call: persist it, count its cost, and (if it has an answer) add it to the chat."""
+        if exchange.kind == "chat" and not exchange.has_answer:
+            exchange.state = DROPPED
+            replacing = None  # a retry that produced nothing keeps the old answer
+        if not self.persisted and not self.name_fixed:
+            self.meta.name = self.store.unique_name(slug(exchange.prompt_text))
+        self.store.record(self.meta, exchange, replaces=replacing.seq if replacing else None)
+        self.persisted = True
+        self.totals.add(exchange)
+        if replacing is not None and replacing in self.conversation.exchanges:
+            self.conversation.exchanges.remove(replacing)
+            replacing.state = REPLACED
+        if self.conversation.add(exchange):
+            self.context_tokens = exchange.usage.total_input_tokens + exchange.usage.output_tokens
+
+    def undo(self) -> Exchange | None:
+        exchange = self.conversation.pop()
+        if exchange is not None:
+            exchange.state = UNDONE
+            self.store.set_state(self.meta.id, [exchange.seq], UNDONE)
+            self.context_tokens = None
+        return exchange
+
+    def apply_compaction(self, summary: str, folded: list[Exchange], call: Exchange) -> None:
+        """Replace ``folded`` (the oldest exchanges) by ``summary`` in the system prompt; book the call."""
+        self.meta.summary = summary
+        call.kind, call.state = "compact", SUMMARY
+        for exchange in folded:
+            exchange.state = COMPACTED
+            self.conversation.exchanges.remove(exchange)
+        if not self.persisted and not self.name_fixed:
+            self.meta.name = self.store.unique_name(slug(folded[0].prompt_text))
+        self.store.compact(self.meta, [exchange.seq for exchange in folded], call)
+        self.persisted = True
+        self.totals.add(call)
+        self.context_tokens = None
+
+    def book_failed_side_call(self, call: Exchange) -> None:
+        """A /compact call that failed still cost money: keep it in the session's totals."""
+        call.kind, call.state = "compact", SUMMARY
+        if self.persisted:
+            self.store.record(self.meta, call)
+        self.totals.add(call)
+
+    # -- settings ------------------------------------------------------------------------------------
+
+    def save_settings(self) -> None:
+        """Persist a changed model / system prompt / thinking (only once the session exists)."""
+        self.context_tokens = None
+        if self.persisted:
+            self.store.save_meta(self.meta)
+
+    def rename(self, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise UsageError("/save needs a name")
+        if self.store.name_taken(name, by_other_than=self.meta.id):
+            raise UsageError(f"a session named '{name}' already exists", hint="choose another name")
+        self.meta.name = name
+        self.name_fixed = True
+        self.store.save_meta(self.meta)
+        self.persisted = True
+
+    def start_over(self) -> None:
+        """/clear: a new, empty session with the same model, system prompt and thinking."""
+        meta = self.meta
+        self.meta = SessionMeta(
+            id=new_session_id(),
+            name=NEW_CHAT_LABEL,
+            model=meta.model,
+            system=meta.system,
+            thinking=meta.thinking,
+            profile=meta.profile,
+        )
+        self.persisted = self.name_fixed = False
+        self.conversation = Conversation()
+        self.totals = SessionTotals()
+        self.attachments.clear()
+        self.context_tokens = None
+
+    def switch_to(self, meta: SessionMeta) -> None:
+        """/resume: load another stored session."""
+        self.meta = meta
+        self.persisted = self.name_fixed = True
+        self.conversation = Conversation(self.store.exchanges(meta.id))
+        self.totals = self.store.totals(meta.id)
+        self.attachments.clear()
+        self.context_tokens = None

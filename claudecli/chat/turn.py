@@ -1,0 +1,184 @@
+"""One chat turn: check it fits and is affordable, stream the answer, book it, print the summary.
+
+``run_turn`` never raises for what can go wrong with a call: a budget refusal, a context overflow, an API
+error or Ctrl-C while streaming each print one line and leave the REPL at its prompt. What was streamed
+before a failure is kept as the (partial) answer. When nothing usable came back, the prompt text is
+returned so the REPL can put it back on the input line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from claudecli.calls import CallFailed, CallSpec, stream_message
+from claudecli.chat.conversation import Exchange, message_problems
+from claudecli.chat.interrupts import StreamGuard, one_interrupt
+from claudecli.chat.limits import ContextCheck
+from claudecli.errors import BudgetExceeded, ClaudeCliError, ExitCode
+from claudecli.outcome import CallOutcome
+from claudecli.render.stream import AnswerSink, make_sink
+from claudecli.render.summary import print_summary
+from claudecli.request import user_content
+
+if TYPE_CHECKING:
+    from claudecli.chat.state import Attachment, ChatState
+
+COMMAND = "chat"
+
+
+@dataclass
+class TurnResult:
+    exchange: Exchange | None = None  # None when nothing was sent
+    restore_prompt: str | None = None  # give the prompt back to the input line
+    restore_attachments: list[Attachment] = field(default_factory=list)
+
+    @property
+    def sent(self) -> bool:
+        return self.exchange is not None
+
+
+def error_line(chat: ChatState, message: str) -> None:
+    chat.app_ctx.stderr.print(Text.assemble(("error: ", "bold red"), message))
+
+
+def run_turn(
+    chat: ChatState,
+    prompt_text: str,
+    attachments: list[Attachment] | None = None,
+    *,
+    replacing: Exchange | None = None,
+) -> TurnResult:
+    """Send ``prompt_text`` (after ``attachments``) as the next user turn, or re-ask ``replacing`` (/retry)."""
+    attachments = list(attachments or [])
+    if replacing is not None:
+        content: Any = replacing.user_content
+    else:
+        content = user_content(prompt_text, [a.block for a in attachments], cache=False, ttl=chat.cache_ttl)
+    refused = TurnResult(restore_prompt=prompt_text, restore_attachments=attachments)
+    messages = chat.conversation.messages(content, cache=chat.cache, ttl=chat.cache_ttl, exclude=replacing)
+    params = chat.build_params(messages)
+    problems = message_problems(messages, params.get("system"))
+    if problems:  # a bug if it ever happens: say so instead of sending a request the API would refuse
+        error_line(chat, f"internal error, not sent: {'; '.join(problems)}")
+        return refused
+    if not _fits(chat, params):
+        return refused
+    try:
+        from claudecli.budget import check_budget
+
+        check_budget(chat.app_ctx, params)
+    except BudgetExceeded as exc:
+        error_line(chat, exc.one_line())
+        return refused
+    spec = CallSpec(COMMAND, params, prompt_text, session_id=chat.meta.id)
+    with one_interrupt() as guard:
+        return _send(chat, spec, prompt_text, content, attachments, replacing, guard)
+
+
+def _send(
+    chat: ChatState,
+    spec: CallSpec,
+    prompt_text: str,
+    content: Any,
+    attachments: list[Attachment],
+    replacing: Exchange | None,
+    guard: StreamGuard,
+) -> TurnResult:
+    sink = make_sink(chat.app_ctx.stdout, markdown=chat.app_ctx.markdown)
+    outcome, failure = _stream(chat, spec, sink)
+    guard.disarm()  # the answer is in (or cut off): from here on a Ctrl-C must not lose it
+    exchange = Exchange(
+        prompt_text=prompt_text,
+        user_content=content,
+        answer=outcome.text,
+        status=outcome.status,
+        model=outcome.model,
+        usage=outcome.usage,
+        cost_usd=outcome.cost_usd,
+        list_cost_usd=outcome.list_cost_usd,
+    )
+    chat.record(exchange, replacing=replacing)
+    _close_sink(chat, sink, failure)
+    print_summary(chat.app_ctx.stderr, outcome, quiet=chat.app_ctx.quiet, session_total=chat.totals.cost_usd)
+    if failure is not None:
+        _explain_failure(chat, failure, kept=exchange.has_answer, retry=replacing is not None)
+    if exchange.has_answer:
+        return TurnResult(exchange=exchange)
+    return TurnResult(
+        exchange=exchange,
+        restore_prompt=None if replacing is not None else prompt_text,
+        restore_attachments=attachments,
+    )
+
+
+def _fits(chat: ChatState, params: dict[str, Any]) -> bool:
+    """Refuse a turn over the model's context window; warn from 80 % of it."""
+    window = chat.context_window()
+    if window is None:
+        return True
+    from claudecli.tokens import estimate_input_tokens
+
+    check = ContextCheck(estimate_input_tokens(params), window)
+    message = check.message()
+    if check.over:
+        error_line(chat, message or "")
+        return False
+    if message:
+        chat.app_ctx.warn(message)
+    return True
+
+
+def _stream(chat: ChatState, spec: CallSpec, sink: AnswerSink) -> tuple[CallOutcome, CallFailed | None]:
+    """Stream the answer into ``sink`` (the same renderer as ``ask``); a failure keeps what arrived."""
+    from claudecli.oneshot import Waiting
+
+    app_ctx = chat.app_ctx
+    spinner = not app_ctx.quiet and app_ctx.stderr.is_terminal
+    waiting = Waiting(app_ctx, f"{spec.params['model']}…", spinner)
+
+    def on_text(chunk: str) -> None:
+        waiting.stop()
+        sink.feed(chunk)
+
+    try:
+        return stream_message(app_ctx, spec, on_text=on_text), None
+    except CallFailed as failure:
+        return failure.outcome, failure
+    finally:
+        waiting.stop()
+
+
+def _close_sink(chat: ChatState, sink: AnswerSink, failure: CallFailed | None) -> None:
+    """Finish the rendering; a Ctrl-C during a long final render only cuts the display short."""
+    app_ctx = chat.app_ctx
+    if failure is None:
+        try:
+            sink.finish()
+        except KeyboardInterrupt:
+            app_ctx.stderr.print(Text("display interrupted; the whole answer is kept", style="yellow"))
+        return
+    interrupted = failure.exit_code == ExitCode.INTERRUPTED
+    note = "[interrupted]" if interrupted else "[answer incomplete]"
+    with contextlib.suppress(KeyboardInterrupt):
+        sink.abort(note if app_ctx.markdown else None)
+    if failure.outcome.text and not app_ctx.markdown:
+        app_ctx.stderr.print(Text(note, style="yellow"))
+
+
+def _explain_failure(chat: ChatState, failure: CallFailed, *, kept: bool, retry: bool) -> None:
+    error: ClaudeCliError = failure.error
+    interrupted = failure.exit_code == ExitCode.INTERRUPTED
+    if kept:
+        after = "the partial answer is kept in the conversation"
+    elif retry:
+        after = "no new answer; the previous one is kept"
+    else:
+        after = "no answer; your prompt is back on the input line"
+    if interrupted:
+        chat.app_ctx.stderr.print(Text(f"interrupted: {after}", style="yellow"))
+    else:
+        error_line(chat, f"{error.one_line()} ({after})")

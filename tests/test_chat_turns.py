@@ -1,0 +1,326 @@
+"""Chat turns and slash commands in-process: the real SDK over real HTTP against the fake API, real SQLite.
+
+The terminal side (keys, Ctrl-C, paste, rendering) is covered in test_chat_pty.py; these tests check what
+is sent, stored and booked, fast.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from claudecli.chat import slash
+from claudecli.chat.repl import handle_line, toolbar_text
+from claudecli.chat.session_store import SessionStore
+from claudecli.chat.state import ChatState
+from claudecli.chat.turn import run_turn
+from claudecli.config import load_settings
+from claudecli.context import AppContext
+from claudecli.errors import BudgetExceeded, ClaudeCliError
+from tests.fakeapi import Fault
+from tests.fakeapi.models import model_entry
+
+LONG_SYSTEM = "You are a careful assistant. " * 700  # ~20,000 characters: ~5,000 tokens
+
+
+@pytest.fixture
+def make_chat(cli_env):
+    opened: list[tuple[AppContext, SessionStore]] = []
+
+    def make(
+        model: str = "claude-sonnet-5-5", system: str | None = None, name: str | None = None
+    ) -> ChatState:
+        settings = load_settings()
+        app_ctx = AppContext.create(
+            settings, stdout=io.StringIO(), stderr=io.StringIO(), stdin=io.StringIO(""), environ={}
+        )
+        store = SessionStore(settings.paths.sessions_file)
+        opened.append((app_ctx, store))
+        return ChatState.fresh(app_ctx, store, model=model, system=system, thinking=None, name=name)
+
+    yield make
+    for app_ctx, store in opened:
+        store.close()
+        app_ctx.close()
+
+
+def err(chat: ChatState) -> str:
+    return chat.app_ctx.stderr.file.getvalue()  # type: ignore[attr-defined]
+
+
+def out(chat: ChatState) -> str:
+    return chat.app_ctx.stdout.file.getvalue()  # type: ignore[attr-defined]
+
+
+def sent(fake_api) -> list[dict]:
+    return [r.body for r in fake_api.requests_to("/v1/messages", "POST")]
+
+
+def say(chat: ChatState, line: str) -> slash.Reply:
+    return handle_line(chat, line)
+
+
+def test_each_turn_moves_the_breakpoint_and_reads_the_previous_turn_from_cache(make_chat, fake_api):
+    chat = make_chat(system=LONG_SYSTEM)
+    results = [run_turn(chat, f"question {n} [[words:30]]") for n in (1, 2, 3)]
+    bodies = sent(fake_api)
+    assert len(bodies) == 3
+    for number, body in enumerate(bodies):
+        assert body["system"][0]["cache_control"] == {"type": "ephemeral", "ttl": "5m"}
+        marked = [
+            (i, j)
+            for i, message in enumerate(body["messages"])
+            if isinstance(message["content"], list)
+            for j, block in enumerate(message["content"])
+            if "cache_control" in block
+        ]
+        assert marked == [(2 * number, 0)]  # only the newest user message carries a breakpoint
+    usages = [result.exchange.usage for result in results]
+    assert usages[0].cache_write_tokens > 5000 and usages[0].cache_read_tokens == 0
+    assert usages[1].cache_read_tokens >= usages[0].cache_write_tokens  # turn 1's whole prefix read back
+    assert usages[2].cache_read_tokens > usages[1].cache_read_tokens  # the breakpoint moved on
+    assert "cache read" in err(chat) and "session $" in err(chat)
+    assert "w30" in out(chat)
+
+
+def test_every_turn_is_booked_in_the_ledger_and_the_session(make_chat, fake_api, ledger_rows):
+    chat = make_chat()
+    run_turn(chat, "hello [[words:3]]")
+    run_turn(chat, "again [[words:3]]")
+    rows = ledger_rows()
+    assert [(row["command"], row["status"], row["session_id"]) for row in rows] == [
+        ("chat", "ok", chat.meta.id),
+        ("chat", "ok", chat.meta.id),
+    ]
+    assert chat.meta.name == "hello-words-3"  # named from the first prompt, no API call
+    toolbar = toolbar_text(chat)
+    assert toolbar.startswith(" claude-sonnet-5-5 · hello-words-3 · ") and "tokens in context · $" in toolbar
+    assert len(chat.store.exchanges(chat.meta.id)) == 2
+
+
+def test_a_budget_refusal_sends_nothing_and_gives_the_prompt_back(make_chat, fake_api, monkeypatch):
+    def refuse(app_ctx, params, **_):
+        raise BudgetExceeded("daily budget: $0.01 left, this call could cost $0.02")
+
+    monkeypatch.setattr("claudecli.budget.check_budget", refuse)
+    chat = make_chat()
+    reply = say(chat, "expensive question")
+    assert reply.restore == "expensive question" and not reply.exit
+    assert sent(fake_api) == [] and len(chat.conversation) == 0
+    assert "daily budget" in err(chat)
+
+
+def test_a_stream_dropped_half_way_keeps_the_partial_answer_and_the_next_request_is_valid(
+    make_chat, fake_api
+):
+    chat = make_chat()
+    fake_api.enqueue(Fault.drop_after(3))
+    result = run_turn(chat, "long one [[words:20]]")
+    assert result.exchange is not None and result.exchange.answer == "w1 w2 w3"
+    assert result.exchange.status == "connection_error" and result.restore_prompt is None
+    assert "partial answer is kept" in err(chat)
+    run_turn(chat, "go on [[words:2]]")
+    messages = sent(fake_api)[-1]["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    assert messages[1]["content"] == "w1 w2 w3"
+
+
+def test_an_error_before_any_text_drops_the_exchange_and_returns_the_prompt(make_chat, fake_api):
+    chat = make_chat()
+    fake_api.enqueue(Fault.status(400, "invalid_request_error", "bad thing"))
+    result = run_turn(chat, "first try")
+    assert result.restore_prompt == "first try" and len(chat.conversation) == 0
+    assert "bad thing" in err(chat) and "your prompt is back" in err(chat)
+    run_turn(chat, "second try")
+    assert len(sent(fake_api)[-1]["messages"]) == 1
+    stored = chat.store.exchanges(chat.meta.id, everything=True)
+    assert [(e.prompt_text, e.state) for e in stored] == [("first try", "dropped"), ("second try", "active")]
+
+
+def test_context_window_warns_near_the_limit_and_refuses_over_it(make_chat, fake_api):
+    fake_api.models.insert(
+        0, model_entry("claude-tiny-5", "Tiny", "2026-10-01T00:00:00Z", max_input_tokens=2000)
+    )
+    chat = make_chat(model="claude-tiny-5")
+    run_turn(chat, "x" * 6600)  # ~1,650 tokens of 2,000
+    assert "/compact" in err(chat) and len(sent(fake_api)) == 1
+    result = run_turn(chat, "y" * 4000)
+    assert result.restore_prompt == "y" * 4000 and "would not fit" in err(chat)
+    assert len(sent(fake_api)) == 1
+    assert "/2,000 tokens in context" in toolbar_text(chat)
+
+
+def test_undo_and_retry(make_chat, fake_api):
+    chat = make_chat()
+    say(chat, "one [[words:2]]")
+    say(chat, "two [[words:3]]")
+    say(chat, "/retry")
+    retried = sent(fake_api)[-1]["messages"]
+    assert [m["role"] for m in retried] == ["user", "assistant", "user"]
+    assert retried[-1]["content"][0]["text"] == "two [[words:3]]"
+    assert len(chat.conversation) == 2
+    say(chat, "/undo")
+    say(chat, "three [[echo]]")
+    messages = sent(fake_api)[-1]["messages"]
+    assert [m["content"] if isinstance(m["content"], str) else m["content"][0]["text"] for m in messages] == [
+        "one [[words:2]]",
+        "w1 w2",
+        "three [[echo]]",
+    ]
+    states = [e.state for e in chat.store.exchanges(chat.meta.id, everything=True)]
+    assert states == ["active", "replaced", "undone", "active"]
+    assert "removed the last exchange" in err(chat)
+
+
+def test_model_system_thinking_and_attach_shape_the_next_request(make_chat, fake_api, tmp_path: Path):
+    chat = make_chat()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the secret word is teapot", encoding="utf-8")
+    say(chat, "/model haiku")
+    say(chat, "/system Answer in French.")
+    say(chat, "/thinking adaptive")
+    say(chat, f"/attach {notes}")
+    assert "your next message carries" in err(chat) and "thinking adaptive" in toolbar_text(chat)
+    say(chat, "what is the word?")
+    body = sent(fake_api)[-1]
+    assert body["model"] == "claude-haiku-5-5"
+    assert body["system"] == "Answer in French."
+    assert body["thinking"] == {"type": "adaptive"}
+    content = body["messages"][0]["content"]
+    assert content[0]["type"] == "document" and content[0]["source"]["data"] == "the secret word is teapot"
+    assert content[1]["text"] == "what is the word?" and "cache_control" in content[1]
+    assert chat.attachments == []  # attachments go with one message only
+    say(chat, "/thinking off")
+    say(chat, "/system off")
+    say(chat, "again")
+    body = sent(fake_api)[-1]
+    assert "thinking" not in body and "system" not in body
+    stored = chat.store.get(chat.meta.id)
+    assert stored.model == "claude-haiku-5-5" and stored.thinking is None
+
+
+def test_bad_slash_arguments_are_one_line_errors(make_chat, fake_api):
+    chat = make_chat()
+    for line, fragment in [
+        ("/attach /nonexistent/file.png", "attachment not found"),
+        ("/thinking 12", "at least 1024"),
+        ("/resume nosuchsession", "no session named"),
+        ("/export", "needs a file name"),
+        ("/save", "needs a name"),
+    ]:
+        with pytest.raises(ClaudeCliError, match=fragment):
+            say(chat, line)
+    say(chat, "/modle haiku")
+    assert "unknown command /modle (did you mean /model?)" in err(chat)
+    assert sent(fake_api) == []
+
+
+def test_double_slash_sends_a_message_starting_with_a_slash(make_chat, fake_api):
+    chat = make_chat()
+    say(chat, "//etc/passwd is a path [[echo]]")
+    assert sent(fake_api)[-1]["messages"][0]["content"][0]["text"] == "/etc/passwd is a path [[echo]]"
+
+
+def test_save_clear_and_resume(make_chat, fake_api):
+    chat = make_chat()
+    say(chat, "first topic [[words:2]]")
+    first_id = chat.meta.id
+    say(chat, "/save project-x")
+    say(chat, "/clear")
+    assert chat.meta.id != first_id and len(chat.conversation) == 0
+    assert "/resume project-x" in err(chat)
+    say(chat, "second topic [[words:2]]")
+    say(chat, "/sessions")
+    assert "project-x" in err(chat) and "second-topic-words-2" in err(chat)
+    say(chat, "/resume project-x")
+    assert chat.meta.id == first_id and len(chat.conversation) == 1
+    assert "resumed session 'project-x'" in err(chat)
+    say(chat, "follow up [[words:1]]")
+    messages = sent(fake_api)[-1]["messages"]
+    assert messages[0]["content"] == "first topic [[words:2]]"
+    with pytest.raises(ClaudeCliError, match="already exists"):
+        say(chat, "/save second-topic-words-2")
+
+
+def test_cost_shows_tokens_and_cache_savings(make_chat, fake_api):
+    chat = make_chat(system=LONG_SYSTEM)
+    say(chat, "a [[words:2]]")
+    say(chat, "b [[words:2]]")
+    say(chat, "/cost")
+    text = err(chat)
+    assert "saved by caching" in text and "cache read" in text
+    assert chat.totals.usage.cache_read_tokens > 5000
+    assert chat.totals.list_cost_usd > chat.totals.cost_usd
+
+
+def test_compact_summarises_older_turns_with_the_small_model(make_chat, fake_api, ledger_rows):
+    chat = make_chat(system="Be brief.")
+    for n in (1, 2, 3):
+        say(chat, f"topic {n} [[words:5]]")
+    say(chat, "/compact")
+    compact_request = sent(fake_api)[-1]
+    assert compact_request["model"] == "claude-haiku-5-5"
+    assert "topic 1" in compact_request["messages"][0]["content"]
+    assert "topic 3" not in compact_request["messages"][0]["content"]  # the newest exchange stays verbatim
+    assert "compacted 2 exchanges" in err(chat)
+    assert len(chat.conversation) == 1 and chat.meta.summary
+    say(chat, "next [[words:1]]")
+    body = sent(fake_api)[-1]
+    assert body["system"].startswith("Be brief.\n\nSummary of the earlier part")
+    assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
+    assert body["messages"][0]["content"] == "topic 3 [[words:5]]"
+    assert [row["command"] for row in ledger_rows()] == ["chat"] * 3 + ["chat-compact", "chat"]
+    assert chat.store.get(chat.meta.id).summary == chat.meta.summary
+    assert chat.totals.calls == 5
+    say(chat, "/compact")  # folds "topic 3" into the summary (the summary chains)
+    assert "topic 3" in sent(fake_api)[-1]["messages"][0]["content"]
+    say(chat, "/compact")
+    assert "nothing to compact" in err(chat)
+
+
+def test_export_writes_a_private_markdown_transcript(make_chat, fake_api, tmp_path: Path):
+    chat = make_chat(system="Be brief.")
+    say(chat, "what is two plus two [[words:4]]")
+    fake_api.enqueue(Fault.drop_after(2))
+    say(chat, "and then [[words:10]]")
+    path = tmp_path / "chat.md"
+    say(chat, f"/export {path}")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# what-is-two-plus-two-words\n")
+    assert "## System prompt\n\nBe brief." in text
+    assert "## You\n\nwhat is two plus two [[words:4]]" in text
+    assert "## Claude (claude-sonnet-5-5)\n\nw1 w2 w3 w4" in text
+    assert "*[incomplete: connection_error: partial answer]*" in text
+    assert path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(ClaudeCliError, match="already exists"):
+        say(chat, f"/export {path}")
+    say(chat, f"/export {path} --force")
+
+
+def test_exit_and_help(make_chat):
+    chat = make_chat()
+    assert say(chat, "/exit").exit and say(chat, "/quit").exit
+    say(chat, "/help")
+    assert all(name in err(chat) for name in slash.COMMANDS)
+
+
+def test_list_json_reads_the_store(make_chat, fake_api, run_cli):
+    chat = make_chat()
+    say(chat, "listed chat [[words:2]]")
+    result = run_cli("chat", "--list", "--json")
+    assert result.exit_code == 0, result
+    [document] = json.loads(result.stdout)
+    assert (
+        document["name"] == "listed-chat-words-2"
+        and document["turns"] == 1
+        and document["id"] == chat.meta.id
+    )
+    assert document["cost_usd"] > 0 and document["cost_complete"] is True
+    table = run_cli("chat", "--list")
+    assert "listed-chat-words-2" in table.stdout and "\x1b" not in table.stdout
+    with sqlite3.connect(chat.store.path) as conn:
+        assert conn.execute("SELECT count(*) FROM turns").fetchone() == (1,)
