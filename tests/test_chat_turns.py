@@ -20,7 +20,7 @@ from claudecli.chat.state import ChatState
 from claudecli.chat.turn import run_turn
 from claudecli.config import load_settings
 from claudecli.context import AppContext
-from claudecli.errors import BudgetExceeded, ClaudeCliError
+from claudecli.errors import ClaudeCliError
 from tests.fakeapi import Fault
 from tests.fakeapi.models import model_entry
 
@@ -103,15 +103,12 @@ def test_every_turn_is_booked_in_the_ledger_and_the_session(make_chat, fake_api,
 
 
 def test_a_budget_refusal_sends_nothing_and_gives_the_prompt_back(make_chat, fake_api, monkeypatch):
-    def refuse(app_ctx, params, **_):
-        raise BudgetExceeded("daily budget: $0.01 left, this call could cost $0.02")
-
-    monkeypatch.setattr("claudecli.budget.check_budget", refuse)
+    monkeypatch.setenv("CLAUDECLI_MAX_COST_PER_CALL", "0.000001")  # a real budget, through the real loader
     chat = make_chat()
     reply = say(chat, "expensive question")
     assert reply.restore == "expensive question" and not reply.exit
     assert sent(fake_api) == [] and len(chat.conversation) == 0
-    assert "daily budget" in err(chat)
+    assert "budget" in err(chat) and "--force" in err(chat)
 
 
 def test_a_stream_dropped_half_way_keeps_the_partial_answer_and_the_next_request_is_valid(
