@@ -12,6 +12,7 @@ from rich.text import Text
 
 from claudecli.render.markdown_blocks import Block, BlockStream, markdown_from_tokens
 from claudecli.render.stream import _Chunks
+from claudecli.render.terminal import hide_control_echo
 
 __all__ = ["MarkdownSink"]
 
@@ -61,6 +62,7 @@ class MarkdownSink:
         self._closed = False
         self._live_enabled = console.is_interactive and not console.is_dumb_terminal
         self._live: Live | None = None
+        self._restore_echo: Callable[[], None] | None = None
         self._unprinted: RenderableType | None = None  # final blocks whose printing was interrupted
 
     @property
@@ -137,6 +139,7 @@ class MarkdownSink:
                 redirect_stderr=False,
                 vertical_overflow="visible",
             )
+            self._restore_echo = hide_control_echo()
             self._live.start()
         self._live.update(rows)
 
@@ -145,6 +148,9 @@ class MarkdownSink:
         if live is not None:
             live.update(_Rows())
             live.stop()  # transient: erases the live area
+        restore, self._restore_echo = self._restore_echo, None
+        if restore is not None:
+            restore()
 
     def _close(self, note: str | None) -> None:
         if self._closed:
