@@ -25,7 +25,9 @@ def main() -> None:
     for label, argv in commands.items():
         times = time_command(argv, env=env, runs=RUNS)
         print(f"{label:40} {median(times):8.3f} {min(times):8.3f}")
-    times = time_command(commands.get("claudecli --help", commands["python -m claudecli --help"]), env=env, runs=RUNS)
+    times = time_command(
+        commands.get("claudecli --help", commands["python -m claudecli --help"]), env=env, runs=RUNS
+    )
     verdict = "PASS" if median(times) <= TARGET_S else "FAIL"
     print(f"--help median {median(times):.3f} s vs target {TARGET_S} s: {verdict}")
 

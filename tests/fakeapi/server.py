@@ -28,6 +28,13 @@ from .wire import ApiError, Response, new_request_id
 
 RouteHandler = Callable[["FakeAnthropic", "RecordedRequest", "re.Match[str]"], Response]
 
+
+class _Server(ThreadingHTTPServer):
+    """Python's default listen backlog (5) overflows when 32 clients connect at once (batch run)."""
+
+    request_queue_size = 128
+
+
 # The route table: (method, path regex matched in full, handler). Adding a route is one line.
 ROUTES: list[tuple[str, str, RouteHandler]] = [
     ("POST", r"/v1/messages", messages.create_message),
@@ -85,7 +92,7 @@ class FakeAnthropic:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> FakeAnthropic:
-        server = ThreadingHTTPServer((self._host, self._port), Handler)
+        server = _Server((self._host, self._port), Handler)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
