@@ -1,0 +1,18 @@
+"""``claudecli batch``: Message Batches from a crontab, and the same jobs in real time.
+
+Modules, in the order a submission flows through them:
+
+* ``inputs`` / ``shapes`` / ``ids`` — read a JSONL file (three line shapes), validate every line and turn it
+  into a canonical ``{"custom_id", "params"}`` request; problems are ``FILE:LINE: reason``.
+* ``spool`` — the canonical requests on disk, split into batches by count and bytes, streamed as the
+  request body (so memory does not grow with the input).
+* ``estimate`` / ``pricer`` — the worst-case cost before sending, and exact prices of results.
+* ``journal`` / ``lock`` — the SQLite journal of submissions (cron safety) and the file lock around it.
+* ``remote`` — every SDK call of this package.
+* ``submit`` / ``create`` / ``reconcile`` — submit idempotently; never create a batch twice; recover a batch
+  whose id was never journaled.
+* ``output`` / ``results`` / ``booking`` / ``collect`` — stream results to disk, book them in the ledger once.
+* ``manage`` / ``watch`` — list, status, results, cancel, delete; polling with a progress bar on a terminal.
+* ``runner`` / ``runner_calls`` / ``retry`` — ``batch run``: the same input, executed now, concurrently.
+* ``flows`` — what each subcommand prints and returns (``claudecli.commands.batch`` only wires options).
+"""

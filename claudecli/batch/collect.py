@@ -1,0 +1,112 @@
+"""``batch collect`` (the cron companion) and ``submit --wait``: download ended batches and book them once.
+
+``collect`` takes the batch lock without waiting: if another collect (or a submit) holds it, this run has
+nothing to add and exits 0. For every journaled batch not yet collected it fetches the status; ended ones are
+downloaded to ``DIR/<label>.jsonl`` (atomically), booked in the ledger at batch prices (once; see
+``booking``) and marked collected. Running it again changes nothing. A batch the API no longer knows is
+marked ``gone`` with a warning, so it is not asked about forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from claudecli.batch import remote
+from claudecli.batch.journal import GONE, Journal, Part
+from claudecli.batch.lock import LockBusy, batch_lock
+from claudecli.batch.output import SUFFIXES, Tally
+from claudecli.batch.results import Saved, save
+from claudecli.batch.watch import wait_until_ended
+from claudecli.errors import ClaudeCliError, NotFoundError
+from claudecli.fsutil import ensure_private_dir
+
+if TYPE_CHECKING:
+    from claudecli.batch.remote import RemoteBatch
+    from claudecli.context import AppContext
+
+
+@dataclass
+class CollectReport:
+    written: list[Path] = field(default_factory=list)
+    processing: int = 0
+    errors: list[ClaudeCliError] = field(default_factory=list)
+    busy: bool = False
+
+
+def record(journal: Journal, batch: RemoteBatch) -> None:
+    ended = batch.ended_at.isoformat() if batch.ended_at else None
+    journal.record_remote(batch.id, batch.processing_status, batch.counts, ended)
+
+
+def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> CollectReport:
+    report = CollectReport()
+    try:
+        with (
+            batch_lock(app_ctx.settings.paths.data_dir, wait=0),
+            Journal(app_ctx.settings.paths.batch_journal_file) as journal,
+        ):
+            for part in journal.uncollected():
+                try:
+                    _collect_part(app_ctx, journal, part, out_dir, fmt, report)
+                except ClaudeCliError as exc:
+                    app_ctx.warn(f"{part.batch_id}: {exc.one_line()}")
+                    report.errors.append(exc)
+    except LockBusy:
+        report.busy = True
+    return report
+
+
+def _collect_part(
+    app_ctx: AppContext, journal: Journal, part: Part, out_dir: Path, fmt: str, report: CollectReport
+) -> None:
+    assert part.batch_id is not None
+    try:
+        batch = remote.retrieve(app_ctx.client, part.batch_id)
+    except NotFoundError:
+        journal.mark_state(part.batch_id, GONE)
+        app_ctx.warn(f"{part.batch_id}: the API no longer knows this batch; it will not be collected")
+        return
+    record(journal, batch)
+    if not batch.ended:
+        report.processing += 1
+        return
+    target = _target(journal, part, out_dir, fmt)
+    saved = save(app_ctx, [batch], out=target, fmt=fmt, journal=journal)
+    journal.mark_collected(part.batch_id, str(target))
+    report.written.append(target)
+    app_ctx.note(f"{target}: {saved.tally.summary('batch')}")
+
+
+def _target(journal: Journal, part: Part, out_dir: Path, fmt: str) -> Path:
+    """``DIR/<label>.jsonl``; if another batch already went to that file, the batch id joins the name."""
+    assert part.batch_id is not None
+    out_dir = ensure_private_dir(out_dir).resolve()
+    target = out_dir / f"{part.label}{SUFFIXES[fmt]}"
+    if journal.results_path_taken(str(target), part.batch_id):
+        target = out_dir / f"{part.label}.{part.batch_id}{SUFFIXES[fmt]}"
+    return target
+
+
+def wait_and_save(
+    app_ctx: AppContext, batch_ids: list[str], *, out: Path | None, fmt: str, interval: float
+) -> Saved:
+    """``submit --wait``: poll until every batch ended, then download (and book) their results."""
+    with Journal(app_ctx.settings.paths.batch_journal_file) as journal:
+        batches = wait_until_ended(
+            app_ctx, batch_ids, interval=interval, on_poll=lambda b: record(journal, b)
+        )
+    with (
+        batch_lock(app_ctx.settings.paths.data_dir, wait=None),  # a running collect finishes first
+        Journal(app_ctx.settings.paths.batch_journal_file) as journal,
+    ):
+        saved = save(app_ctx, batches, out=out, fmt=fmt, journal=journal)
+        if out is not None:
+            for batch in batches:
+                journal.mark_collected(batch.id, str(out.resolve()))
+    return saved
+
+
+def summarise(tally: Tally) -> str:
+    return tally.summary("batch")

@@ -1,0 +1,74 @@
+"""Creating one part's Message Batch, and never creating it twice.
+
+The SDK retries failed requests on its own; for a create call whose response was lost (the connection
+dropped after the API had made the batch) that would make a second batch. So the call is made with the SDK's
+retries off and retried here, deciding by what the failure means:
+
+* a refusal (400, 401, 402, 403, 404): nothing was created → the part goes back to ``new``, the error is raised;
+* 429 / 529: nothing was created → wait (``retry-after``, capped) and try again;
+* a lost response (connection dropped, timeout, 5xx): it may exist → reconcile against the remote list
+  first (``reconcile``); found → done, else try again. Out of attempts, the part stays ``creating`` and the
+  next run reconciles it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING
+
+from claudecli.batch import remote
+from claudecli.batch.reconcile import reconcile_part
+from claudecli.batch.retry import retry_delay
+from claudecli.errors import (
+    AuthError,
+    BadRequestError,
+    BillingError,
+    ConnectionFailed,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+)
+
+if TYPE_CHECKING:
+    from claudecli.batch.journal import Journal, Part
+    from claudecli.batch.spool import SpoolBody
+    from claudecli.context import AppContext
+
+CRASH_HOOK_ENV = "CLAUDECLI_TEST_CRASH_AFTER"  # test-only: "create" exits right after the create call returns
+CRASH_EXIT = 70
+REFUSED = (BadRequestError, AuthError, NotFoundError, BillingError)
+
+
+def create_part(app_ctx: AppContext, journal: Journal, part: Part, body: SpoolBody) -> str:
+    """Create the batch of ``part`` from ``body``; journal and return its id."""
+    client = app_ctx.client.with_options(max_retries=0)
+    attempts = app_ctx.settings.max_retries
+    cap = app_ctx.settings.retry_after_cap
+    for attempt in range(attempts + 1):
+        journal.mark_creating(part.id)  # committed before the call: the trace a killed run leaves
+        try:
+            batch = remote.create(client, body)
+        except REFUSED:
+            journal.reset_part(part.id)
+            raise
+        except RateLimitedError as exc:
+            journal.reset_part(part.id)
+            if attempt >= attempts:
+                raise
+            time.sleep(retry_delay(exc.__cause__ or exc, attempt, cap))
+            continue
+        except (ServerError, ConnectionFailed) as exc:
+            if attempt >= attempts:
+                raise
+            found = reconcile_part(app_ctx, journal, journal.part(part.id))
+            if found is not None:
+                return found
+            time.sleep(retry_delay(exc.__cause__ or exc, attempt, cap))
+            continue
+        if os.environ.get(CRASH_HOOK_ENV) == "create":
+            os._exit(CRASH_EXIT)
+        journal.mark_submitted(part.id, batch.id, batch.created_at.isoformat())
+        app_ctx.note(f"submitted {batch.id} ({part.request_count:,} requests)")
+        return batch.id
+    raise AssertionError("unreachable")  # pragma: no cover

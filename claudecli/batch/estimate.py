@@ -1,0 +1,89 @@
+"""The worst-case cost of a set of requests, before anything is sent.
+
+Input tokens come from the local estimate (``claudecli.tokens``, deliberately on the high side); output is
+every request's ``max_tokens``. Requests that carry a ``cache_control`` breakpoint are priced at the cache
+write rate (the first run writes the cache). The long-context tier is the one the largest request reaches.
+Per model, so ``prices_for`` is looked up once per model, not once per line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from claudecli.pricing import MTOK, prices_for
+
+if TYPE_CHECKING:
+    from claudecli.config import Settings
+
+
+@dataclass
+class ModelLoad:
+    requests: int = 0
+    input_tokens: int = 0
+    cache_5m_tokens: int = 0
+    cache_1h_tokens: int = 0
+    output_tokens: int = 0
+    largest_input: int = 0
+    largest_output: int = 0
+    cached: bool = False
+
+
+@dataclass
+class Estimate:
+    models: dict[str, ModelLoad] = field(default_factory=dict)
+
+    def add(self, model: str, input_tokens: int, max_tokens: int, cache_ttl: str | None = None) -> None:
+        load = self.models.setdefault(model, ModelLoad())
+        load.requests += 1
+        if cache_ttl == "1h":
+            load.cache_1h_tokens += input_tokens
+        elif cache_ttl is not None:
+            load.cache_5m_tokens += input_tokens
+        else:
+            load.input_tokens += input_tokens
+        load.output_tokens += max_tokens
+        load.largest_input = max(load.largest_input, input_tokens)
+        load.largest_output = max(load.largest_output, max_tokens)
+        load.cached = load.cached or cache_ttl is not None
+
+    @property
+    def requests(self) -> int:
+        return sum(load.requests for load in self.models.values())
+
+    def worst_case(self, settings: Settings, *, batch: bool) -> Worst:
+        """The whole set and its most expensive single request (models with a known price only)."""
+        worst = Worst()
+        for model, load in sorted(self.models.items()):
+            prices = prices_for(model, batch=batch, overrides=settings.prices)
+            if prices is None:
+                worst.unknown.append(model)
+                continue
+            rates = prices.at(load.largest_input)
+            worst.total += (
+                load.input_tokens * rates.input
+                + load.cache_5m_tokens * rates.cache_write_5m
+                + load.cache_1h_tokens * rates.cache_write_1h
+                + load.output_tokens * rates.output
+            ) / MTOK
+            input_rate = max(rates.input, rates.cache_write_1h if load.cached else rates.input)
+            largest = (load.largest_input * input_rate + load.largest_output * rates.output) / MTOK
+            worst.largest_call = max(worst.largest_call, largest)
+        return worst
+
+
+@dataclass
+class Worst:
+    """USD: ``total`` for every request, ``largest_call`` an upper bound of the dearest single one."""
+
+    total: Decimal = Decimal(0)
+    largest_call: Decimal = Decimal(0)
+    unknown: list[str] = field(default_factory=list)  # models whose price is unknown (left out)
+
+
+def cache_ttl_of(line: bytes) -> str | None:
+    """The TTL of a request's cache breakpoint, judged from its canonical JSON (cheap, no re-walk)."""
+    if b'"cache_control"' not in line:
+        return None
+    return "1h" if b'"ttl":"1h"' in line else "5m"

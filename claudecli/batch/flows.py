@@ -1,0 +1,95 @@
+"""What each ``batch`` subcommand prints and returns, around the core calls (the command module only wires)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from claudecli.batch.output import FORMATS
+from claudecli.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from claudecli.batch.runner import RunOptions
+    from claudecli.batch.submit import SubmitOptions
+    from claudecli.context import AppContext
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    return fmt
+
+
+def check_interval(seconds: float) -> float:
+    if seconds <= 0:
+        raise UsageError("--poll-interval must be above 0 seconds")
+    return seconds
+
+
+@dataclass
+class WaitOptions:
+    out: Path | None
+    fmt: str = "jsonl"
+    interval: float = 30.0
+
+
+def submit(app_ctx: AppContext, options: SubmitOptions, wait: WaitOptions | None) -> int:
+    """Print the batch ids (stdout, one a line, or ``--json``); with ``--wait``, then fetch the results.
+
+    With ``--wait`` and no ``-o``, stdout carries the results, so the ids go to stderr instead.
+    """
+    from claudecli.batch.collect import wait_and_save
+    from claudecli.batch.submit import submit as submit_core
+
+    result = submit_core(app_ctx, options)
+    ids_on_stdout = wait is None or wait.out is not None or result.dry_run
+    if options.as_json and ids_on_stdout:
+        app_ctx.stdout.file.write(json.dumps(result.document()) + "\n")
+    elif ids_on_stdout:
+        app_ctx.stdout.file.write("".join(f"{batch_id}\n" for batch_id in result.batch_ids))
+    else:
+        app_ctx.note("batch ids: " + " ".join(result.batch_ids))
+    app_ctx.stdout.file.flush()
+    if wait is None or result.dry_run:
+        return ExitCode.OK
+    saved = wait_and_save(app_ctx, result.batch_ids, out=wait.out, fmt=wait.fmt, interval=wait.interval)
+    app_ctx.note(saved.tally.summary("batch"))
+    return ExitCode.OK
+
+
+def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> int:
+    """Paths written go to stdout, one a line. Exit 0 unless a download failed (then that error's code)."""
+    from claudecli.batch.collect import collect as collect_core
+
+    report = collect_core(app_ctx, out_dir, fmt)
+    if report.busy:
+        app_ctx.note("another claudecli batch command holds the batch lock; nothing to do this time")
+        return ExitCode.OK
+    app_ctx.stdout.file.write("".join(f"{path}\n" for path in report.written))
+    app_ctx.stdout.file.flush()
+    if not report.written and not report.errors:
+        still = f" ({report.processing} batch(es) still processing)" if report.processing else ""
+        app_ctx.note(f"nothing to collect{still}")
+    if report.errors:
+        raise report.errors[0]
+    return ExitCode.OK
+
+
+def results(app_ctx: AppContext, target: str, out: Path | None, fmt: str) -> int:
+    from claudecli.batch.manage import ResultsOptions
+    from claudecli.batch.manage import results as results_core
+
+    saved = results_core(app_ctx, ResultsOptions(target, out, fmt))
+    if out is not None:
+        app_ctx.note(f"wrote {out}")
+    app_ctx.note(saved.tally.summary("batch"))
+    return ExitCode.OK
+
+
+def run(app_ctx: AppContext, options: RunOptions) -> int:
+    from claudecli.batch.runner import run as run_core
+
+    run_core(app_ctx, options)
+    return ExitCode.OK

@@ -1,0 +1,212 @@
+"""Read a batch input file, validate every line, and spool the valid ones as canonical requests.
+
+Nothing is sent from here. Every line is checked (JSON, fields, model known, custom_id pattern and
+uniqueness, attachments exist and fit, size), and every problem is kept as ``(line, reason)`` so the caller
+can report ``FILE:LINE: reason`` for the first :data:`SHOWN_PROBLEMS` and a count of the rest. Memory stays
+flat in the size of the input: lines stream from the file to the spool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from claudecli.batch.estimate import Estimate, cache_ttl_of
+from claudecli.batch.ids import LineError, UniqueIds, generated_id
+from claudecli.batch.shapes import TEMPLATE_SLOT, LineDefaults, Resolvers, json_request, text_request
+from claudecli.batch.spool import Spool
+from claudecli.errors import ClaudeCliError, UsageError
+from claudecli.prompt_input import read_text_option
+from claudecli.request import thinking_param
+from claudecli.schema import load_schema
+from claudecli.tokens import estimate_input_tokens
+
+if TYPE_CHECKING:
+    from claudecli.context import AppContext
+
+SHOWN_PROBLEMS = 20
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class InputOptions:
+    """The input file and the command-line options that fill what its lines leave out."""
+
+    path: Path
+    text: bool = False
+    model: str | None = None
+    system: str | None = None
+    max_tokens: int | None = None
+    schema: str | None = None
+    thinking: str | None = None
+    template: str | None = None
+    skip_invalid: bool = False
+
+
+@dataclass
+class Problem:
+    line: int
+    reason: str
+
+
+@dataclass
+class Validated:
+    """The outcome of validating a file: the spooled requests, what they may cost, and what was wrong."""
+
+    spool: Spool
+    estimate: Estimate = field(default_factory=Estimate)
+    problems: list[Problem] = field(default_factory=list)  # the first SHOWN_PROBLEMS only
+    problem_count: int = 0
+
+    def problem(self, line: int, reason: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < SHOWN_PROBLEMS:
+            self.problems.append(Problem(line, reason))
+
+
+def line_defaults(app_ctx: AppContext, options: InputOptions) -> LineDefaults:
+    """Read and check the command-line defaults once (a bad option fails before any line is read)."""
+    settings = app_ctx.settings
+    if options.template is not None and TEMPLATE_SLOT not in options.template:
+        raise UsageError(f"--template must contain {TEMPLATE_SLOT} (where each line's text goes)")
+    if options.thinking is not None:
+        thinking_param(options.thinking, 1 << 30)  # the spelling; the budget is checked per line
+    return LineDefaults(
+        model=options.model or settings.model,
+        max_tokens=options.max_tokens or settings.max_tokens,
+        cli_system=read_text_option(options.system, "-s/--system"),
+        config_system=settings.system,
+        schema=load_schema(options.schema) if options.schema is not None else None,
+        thinking=options.thinking,
+        template=options.template,
+        cache=settings.cache,
+        cache_ttl=settings.cache_ttl,
+    )
+
+
+def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]:
+    """Everything that decides what a file's lines become (the journal's idempotency key includes it)."""
+
+    def digest(text: str | None) -> str | None:
+        return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+
+    return {
+        "text": options.text,
+        "model": defaults.model,
+        "max_tokens": defaults.max_tokens,
+        "system_sha256": digest(defaults.cli_system),
+        "config_system_sha256": digest(defaults.config_system),
+        "schema": defaults.schema,
+        "thinking": defaults.thinking,
+        "template": defaults.template,
+        "cache": defaults.cache,
+        "cache_ttl": defaults.cache_ttl,
+        "skip_invalid": options.skip_invalid,
+    }
+
+
+def _open(path: Path) -> Any:
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with _open(path) as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def validate_into(
+    app_ctx: AppContext, options: InputOptions, defaults: LineDefaults, spool: Spool
+) -> Validated:
+    """Validate every line of ``options.path``; append the valid requests to ``spool``."""
+    result = Validated(spool)
+    resolvers = Resolvers(app_ctx, options.path.resolve().parent)
+    ids = UniqueIds()
+    with _open(options.path) as handle:
+        for line_no, raw in enumerate(handle, 1):
+            if line_no == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM) :]
+            raw = raw.rstrip(b"\r\n")
+            if not raw.strip():
+                continue
+            try:
+                _take_line(raw, line_no, options.text, defaults, resolvers, ids, result)
+            except LineError as exc:
+                result.problem(line_no, str(exc))
+            except ClaudeCliError as exc:
+                result.problem(line_no, exc.one_line())
+    spool.finish()
+    return result
+
+
+def _take_line(
+    raw: bytes,
+    line_no: int,
+    text_mode: bool,
+    defaults: LineDefaults,
+    resolvers: Resolvers,
+    ids: UniqueIds,
+    result: Validated,
+) -> None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LineError(
+            f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+        ) from None
+    if text_mode:
+        custom_id, params = text_request(text, defaults, resolvers)
+    else:
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LineError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+        custom_id, params = json_request(obj, defaults, resolvers)
+    custom_id = custom_id or generated_id(line_no)
+    ids.claim(custom_id, line_no)
+    line = json.dumps(
+        {"custom_id": custom_id, "params": params}, ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
+    if not result.spool.fits(line):
+        raise LineError(
+            f"the request is {len(line) / 1e6:.1f} MB; a batch holds at most {result.spool.max_bytes / 1e6:.0f} MB"
+        )
+    result.estimate.add(
+        params["model"], estimate_input_tokens(params), params["max_tokens"], cache_ttl_of(line)
+    )
+    result.spool.add(line)
+
+
+def report_problems(app_ctx: AppContext, path: Path, validated: Validated) -> None:
+    """``FILE:LINE: reason`` for the first problems on stderr, then how many more there were."""
+    for problem in validated.problems:
+        app_ctx.stderr.print(f"{path}:{problem.line}: {problem.reason}", markup=False, highlight=False)
+    rest = validated.problem_count - len(validated.problems)
+    if rest > 0:
+        app_ctx.stderr.print(f"… and {rest} more invalid line{'s' if rest != 1 else ''}", markup=False)
+
+
+def require_valid(app_ctx: AppContext, options: InputOptions, validated: Validated) -> None:
+    """Report problems; refuse unless ``--skip-invalid`` (then warn); refuse an input with no request."""
+    if validated.problem_count:
+        report_problems(app_ctx, options.path, validated)
+        if not options.skip_invalid:
+            raise UsageError(
+                f"{options.path}: {validated.problem_count} invalid line(s); nothing was sent",
+                hint="fix them, or pass --skip-invalid to send the valid lines only",
+            )
+        app_ctx.warn(f"skipping {validated.problem_count} invalid line(s)")
+    if validated.spool.count == 0:
+        raise UsageError(f"{options.path}: no requests to send")

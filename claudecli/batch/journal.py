@@ -1,0 +1,336 @@
+"""The batch journal (``batches.db`` in the data dir): every submission, before and after its create call.
+
+A *submission* is one ``batch submit`` of one input file with one set of options (its ``key`` is a hash of
+both). It is split into one or more *parts*, each one Message Batch. A part moves through these states:
+
+* ``new`` — journaled, not yet sent;
+* ``creating`` — ``create_started_at`` is written and committed *before* the create call, so a run killed
+  between the call and the journal update leaves a trace that the next run reconciles against the remote
+  list (by creation time and request count) instead of submitting twice;
+* ``submitted`` — the batch id is known; ``processing_status``/``counts`` cache the last remote view;
+* ``deleted`` (by ``batch delete``) or ``gone`` (the API no longer knows it).
+
+``booked_at`` and ``collected_at`` record that the results were written to the usage ledger (never twice)
+and downloaded by ``batch collect`` (to ``results_path``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from claudecli.db import Migration, apply_migrations, connect, write_transaction
+
+NEW, CREATING, SUBMITTED, DELETED, GONE = "new", "creating", "submitted", "deleted", "gone"
+
+JOURNAL_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        "j001_submissions",
+        """
+        CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            name TEXT,
+            input_path TEXT NOT NULL,
+            input_sha256 TEXT NOT NULL,
+            options_json TEXT NOT NULL,
+            request_count INTEGER NOT NULL,
+            skipped_count INTEGER NOT NULL DEFAULT 0,
+            estimated_cost_usd REAL,
+            created_at TEXT NOT NULL,
+            superseded INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX submissions_key ON submissions (key);
+        CREATE INDEX submissions_name ON submissions (name);
+        """,
+    ),
+    Migration(
+        "j002_parts",
+        """
+        CREATE TABLE parts (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions (id),
+            part INTEGER NOT NULL,
+            request_count INTEGER NOT NULL,
+            body_bytes INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'new',
+            batch_id TEXT UNIQUE,
+            create_started_at TEXT,
+            processing_status TEXT,
+            counts_json TEXT,
+            remote_created_at TEXT,
+            ended_at TEXT,
+            results_path TEXT,
+            booked_at TEXT,
+            collected_at TEXT,
+            updated_at TEXT NOT NULL,
+            UNIQUE (submission_id, part)
+        );
+        """,
+    ),
+)
+
+
+def now_iso() -> str:
+    moment = datetime.now(UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    key: str
+    name: str | None
+    input_path: str
+    input_sha256: str
+    request_count: int
+    skipped_count: int
+    estimated_cost_usd: float | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """One Message Batch of a submission, with what the journal knows of its submission."""
+
+    id: int
+    submission_id: int
+    part: int
+    parts: int
+    name: str | None
+    input_path: str
+    request_count: int
+    body_bytes: int
+    state: str
+    batch_id: str | None
+    create_started_at: str | None
+    processing_status: str | None
+    counts: dict[str, int] | None
+    remote_created_at: str | None
+    ended_at: str | None
+    results_path: str | None
+    booked_at: str | None
+    collected_at: str | None
+
+    @property
+    def label(self) -> str:
+        """A file name for its results: the name (``name-partN`` when split), else the batch id."""
+        if self.name:
+            return self.name if self.parts == 1 else f"{self.name}-part{self.part}"
+        return self.batch_id or f"submission{self.submission_id}-part{self.part}"
+
+
+_PART_SELECT = """
+    SELECT p.id, p.submission_id, p.part,
+           (SELECT count(*) FROM parts q WHERE q.submission_id = p.submission_id),
+           s.name, s.input_path, p.request_count, p.body_bytes, p.state, p.batch_id, p.create_started_at,
+           p.processing_status, p.counts_json, p.remote_created_at, p.ended_at, p.results_path,
+           p.booked_at, p.collected_at
+    FROM parts p JOIN submissions s ON s.id = p.submission_id
+"""
+_SUBMISSION_SELECT = (
+    "SELECT id, key, name, input_path, input_sha256, request_count, skipped_count, estimated_cost_usd, "
+    "created_at FROM submissions"
+)
+
+
+def _part(row: tuple[Any, ...]) -> Part:
+    values = list(row)
+    values[12] = json.loads(values[12]) if values[12] else None
+    return Part(*values)
+
+
+class Journal:
+    """The journal at ``path`` (created and migrated on first use). One connection, one thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = connect(self.path)
+            try:
+                apply_migrations(conn, JOURNAL_MIGRATIONS)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- submissions ------------------------------------------------------------------------------------
+
+    def find_submission(self, key: str) -> Submission | None:
+        """The live (not superseded) submission with this key, newest first."""
+        row = (
+            self._db()
+            .execute(
+                f"{_SUBMISSION_SELECT} WHERE key = ? AND superseded = 0 ORDER BY id DESC LIMIT 1", (key,)
+            )
+            .fetchone()
+        )
+        return None if row is None else Submission(*row)
+
+    def supersede(self, submission_id: int) -> None:
+        with write_transaction(self._db()) as conn:
+            conn.execute("UPDATE submissions SET superseded = 1 WHERE id = ?", (submission_id,))
+
+    def add_submission(
+        self,
+        *,
+        key: str,
+        name: str | None,
+        input_path: str,
+        input_sha256: str,
+        options: dict[str, Any],
+        request_count: int,
+        skipped_count: int,
+        estimated_cost_usd: float | None,
+        parts: list[tuple[int, int]],
+    ) -> Submission:
+        """Journal a submission and its parts (``(request_count, body_bytes)`` each), all ``new``."""
+        created = now_iso()
+        with write_transaction(self._db()) as conn:
+            cursor = conn.execute(
+                "INSERT INTO submissions (key, name, input_path, input_sha256, options_json, request_count, "
+                "skipped_count, estimated_cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    name,
+                    input_path,
+                    input_sha256,
+                    json.dumps(options, sort_keys=True),
+                    request_count,
+                    skipped_count,
+                    estimated_cost_usd,
+                    created,
+                ),
+            )
+            submission_id = cursor.lastrowid
+            assert submission_id is not None
+            conn.executemany(
+                "INSERT INTO parts (submission_id, part, request_count, body_bytes, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(submission_id, i, count, size, created) for i, (count, size) in enumerate(parts, 1)],
+            )
+        found = self._db().execute(f"{_SUBMISSION_SELECT} WHERE id = ?", (submission_id,)).fetchone()
+        return Submission(*found)
+
+    # -- parts ------------------------------------------------------------------------------------------
+
+    def parts_of(self, submission_id: int) -> list[Part]:
+        rows = self._db().execute(
+            f"{_PART_SELECT} WHERE p.submission_id = ? ORDER BY p.part", (submission_id,)
+        )
+        return [_part(row) for row in rows]
+
+    def part(self, part_id: int) -> Part:
+        return _part(self._db().execute(f"{_PART_SELECT} WHERE p.id = ?", (part_id,)).fetchone())
+
+    def part_by_batch_id(self, batch_id: str) -> Part | None:
+        row = self._db().execute(f"{_PART_SELECT} WHERE p.batch_id = ?", (batch_id,)).fetchone()
+        return None if row is None else _part(row)
+
+    def parts_named(self, name: str) -> list[Part]:
+        """The parts of the newest live submission called ``name``."""
+        row = (
+            self._db()
+            .execute(
+                "SELECT id FROM submissions WHERE name = ? ORDER BY superseded, id DESC LIMIT 1", (name,)
+            )
+            .fetchone()
+        )
+        return [] if row is None else self.parts_of(row[0])
+
+    def parts_in_state(self, state: str) -> list[Part]:
+        rows = self._db().execute(f"{_PART_SELECT} WHERE p.state = ? ORDER BY p.id", (state,))
+        return [_part(row) for row in rows]
+
+    def uncollected(self) -> list[Part]:
+        """Submitted parts whose results ``batch collect`` has not downloaded yet, oldest first."""
+        rows = self._db().execute(
+            f"{_PART_SELECT} WHERE p.state = ? AND p.collected_at IS NULL ORDER BY p.id", (SUBMITTED,)
+        )
+        return [_part(row) for row in rows]
+
+    def recent(self, limit: int | None) -> list[Part]:
+        """Parts, newest submission first."""
+        sql = f"{_PART_SELECT} ORDER BY p.submission_id DESC, p.part"
+        rows = self._db().execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
+        return [_part(row) for row in rows]
+
+    def known_batch_ids(self) -> set[str]:
+        return {bid for (bid,) in self._db().execute("SELECT batch_id FROM parts WHERE batch_id IS NOT NULL")}
+
+    def _update(self, part_id: int, **values: Any) -> None:
+        columns = ", ".join(f"{column} = ?" for column in values)
+        with write_transaction(self._db()) as conn:
+            conn.execute(
+                f"UPDATE parts SET {columns}, updated_at = ? WHERE id = ?",
+                (*values.values(), now_iso(), part_id),
+            )
+
+    def mark_creating(self, part_id: int) -> str:
+        """Record (and commit) that a create call is about to be made; return the time written."""
+        started = now_iso()
+        self._update(part_id, state=CREATING, create_started_at=started)
+        return started
+
+    def mark_submitted(self, part_id: int, batch_id: str, remote_created_at: str | None) -> None:
+        self._update(part_id, state=SUBMITTED, batch_id=batch_id, remote_created_at=remote_created_at)
+
+    def reset_part(self, part_id: int) -> None:
+        """The create call certainly did not create a batch: back to ``new``."""
+        self._update(part_id, state=NEW, create_started_at=None)
+
+    def record_remote(
+        self, batch_id: str, processing_status: str, counts: dict[str, int], ended_at: str | None
+    ) -> None:
+        with write_transaction(self._db()) as conn:
+            conn.execute(
+                "UPDATE parts SET processing_status = ?, counts_json = ?, ended_at = ?, updated_at = ? "
+                "WHERE batch_id = ?",
+                (processing_status, json.dumps(counts), ended_at, now_iso(), batch_id),
+            )
+
+    def _update_batch(self, batch_id: str, **values: Any) -> None:
+        part = self.part_by_batch_id(batch_id)
+        if part is not None:
+            self._update(part.id, **values)
+
+    def mark_booked(self, batch_id: str) -> None:
+        self._update_batch(batch_id, booked_at=now_iso())
+
+    def mark_collected(self, batch_id: str, results_path: str) -> None:
+        self._update_batch(batch_id, collected_at=now_iso(), results_path=results_path)
+
+    def mark_state(self, batch_id: str, state: str) -> None:
+        self._update_batch(batch_id, state=state)
+
+    def results_path_taken(self, path: str, batch_id: str) -> bool:
+        """Whether another batch's results were already collected to ``path``."""
+        row = (
+            self._db()
+            .execute("SELECT 1 FROM parts WHERE results_path = ? AND batch_id != ?", (path, batch_id))
+            .fetchone()
+        )
+        return row is not None

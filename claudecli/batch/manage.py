@@ -1,0 +1,229 @@
+"""``batch list``, ``status``, ``results``, ``cancel``, ``delete``: addressing batches by id or by name.
+
+A target is a batch id (``msgbatch_…``, journaled or not) or the ``--name`` of a journaled submission (the
+newest one with that name; all of its parts). Machine output (ids, ``--json``, results) goes to stdout;
+notes and summaries to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+from claudecli.batch import remote
+from claudecli.batch.collect import record
+from claudecli.batch.journal import DELETED, GONE, SUBMITTED, Journal, Part
+from claudecli.batch.lock import batch_lock
+from claudecli.batch.output import OUTCOMES
+from claudecli.batch.results import Saved, needs_booking, save
+from claudecli.batch.watch import wait_until_ended
+from claudecli.errors import BadRequestError, NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from claudecli.batch.remote import RemoteBatch
+    from claudecli.context import AppContext
+
+BATCH_ID_PREFIX = "msgbatch_"
+
+
+def open_journal(app_ctx: AppContext) -> Journal:
+    return Journal(app_ctx.settings.paths.batch_journal_file)
+
+
+def resolve(journal: Journal, target: str) -> list[str]:
+    """The batch ids a target names."""
+    if target.startswith(BATCH_ID_PREFIX):
+        return [target]
+    parts = journal.parts_named(target)
+    if not parts:
+        raise NotFoundError(f"no batch id or submission name {target!r} in the batch journal")
+    ids = [part.batch_id for part in parts if part.batch_id]
+    if not ids:
+        raise NotFoundError(f"submission {target!r} has no batch id yet (its create call did not complete)")
+    return ids
+
+
+def _names(journal: Journal, batch_ids: list[str]) -> dict[str, str | None]:
+    return {bid: (part.name if (part := journal.part_by_batch_id(bid)) else None) for bid in batch_ids}
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return " · ".join(f"{counts.get(kind, 0)} {kind}" for kind in OUTCOMES)
+
+
+def batch_document(batch: RemoteBatch, name: str | None) -> dict[str, Any]:
+    return {
+        "batch_id": batch.id,
+        "name": name,
+        "processing_status": batch.processing_status,
+        "request_counts": {"processing": batch.counts.get("processing", 0), **batch.counts},
+        "created_at": batch.created_at.isoformat(),
+        "ended_at": batch.ended_at.isoformat() if batch.ended_at else None,
+        "expires_at": batch.expires_at.isoformat() if batch.expires_at else None,
+    }
+
+
+def _print_batches(
+    app_ctx: AppContext, batches: list[RemoteBatch], names: dict[str, str | None], as_json: bool
+) -> None:
+    if as_json:
+        docs = [batch_document(batch, names.get(batch.id)) for batch in batches]
+        app_ctx.stdout.file.write(json.dumps(docs, indent=2) + "\n")
+        return
+    for batch in batches:
+        app_ctx.stdout.file.write(
+            f"{batch.id}  {names.get(batch.id) or '-'}  {batch.processing_status}  "
+            f"{batch.done}/{batch.total} done · {_counts_text(batch.counts)}\n"
+        )
+
+
+def status(app_ctx: AppContext, target: str, *, watch: bool, interval: float, as_json: bool) -> None:
+    with open_journal(app_ctx) as journal:
+        ids = resolve(journal, target)
+        names = _names(journal, ids)
+        if watch:
+            batches = wait_until_ended(app_ctx, ids, interval=interval, on_poll=lambda b: _record(journal, b))
+        else:
+            batches = [remote.retrieve(app_ctx.client, bid) for bid in ids]
+            for batch in batches:
+                _record(journal, batch)
+    _print_batches(app_ctx, batches, names, as_json)
+
+
+def _record(journal: Journal, batch: RemoteBatch) -> None:
+    if journal.part_by_batch_id(batch.id) is not None:
+        record(journal, batch)
+
+
+def cancel(app_ctx: AppContext, target: str, *, as_json: bool) -> None:
+    """Cancel every batch the target names; for a split submission, parts already ended are skipped."""
+    with open_journal(app_ctx) as journal:
+        ids = resolve(journal, target)
+        names = _names(journal, ids)
+        batches, refused = [], []
+        for bid in ids:
+            try:
+                batches.append(remote.cancel(app_ctx.client, bid))
+            except BadRequestError as exc:  # already ended
+                if len(ids) == 1:
+                    raise
+                refused.append(exc)
+                app_ctx.note(f"{bid}: {exc.one_line()}")
+        if not batches and refused:
+            raise refused[0]
+        for batch in batches:
+            _record(journal, batch)
+    _print_batches(app_ctx, batches, names, as_json)
+
+
+def delete(app_ctx: AppContext, target: str) -> None:
+    with open_journal(app_ctx) as journal:
+        for bid in resolve(journal, target):
+            remote.delete(app_ctx.client, bid)
+            journal.mark_state(bid, DELETED)
+            app_ctx.stdout.file.write(bid + "\n")
+
+
+@dataclass
+class ResultsOptions:
+    target: str
+    out: Path | None
+    fmt: str
+
+
+def results(app_ctx: AppContext, options: ResultsOptions) -> Saved:
+    """Download results (all parts of a name, one after another); book journaled batches the first time."""
+    with open_journal(app_ctx) as journal:
+        ids = resolve(journal, options.target)
+        batches = [remote.retrieve(app_ctx.client, bid) for bid in ids]
+        unfinished = [batch for batch in batches if not batch.ended]
+        if unfinished:
+            first = unfinished[0]
+            raise UsageError(
+                f"batch {first.id} has not ended yet ({first.processing_status}, {first.done}/{first.total} done)",
+                hint="wait with `claudecli batch status --watch`",
+            )
+        if needs_booking(journal, ids):
+            with batch_lock(app_ctx.settings.paths.data_dir, wait=None):
+                return save(app_ctx, batches, out=options.out, fmt=options.fmt, journal=journal)
+        return save(app_ctx, batches, out=options.out, fmt=options.fmt, journal=journal)
+
+
+# -- list ---------------------------------------------------------------------------------------------------
+
+
+def _refresh(app_ctx: AppContext, journal: Journal, part: Part) -> Part:
+    """The part with its remote state brought up to date (unless it is settled: collected and ended)."""
+    if part.batch_id is None or part.state != SUBMITTED:
+        return part
+    if part.collected_at is not None and part.processing_status == "ended":
+        return part
+    try:
+        record(journal, remote.retrieve(app_ctx.client, part.batch_id))
+    except NotFoundError:
+        journal.mark_state(part.batch_id, GONE)
+    return journal.part_by_batch_id(part.batch_id) or part
+
+
+def part_document(part: Part) -> dict[str, Any]:
+    return {
+        "name": part.name,
+        "batch_id": part.batch_id,
+        "part": part.part,
+        "parts": part.parts,
+        "input": part.input_path,
+        "state": part.state,
+        "processing_status": part.processing_status,
+        "request_count": part.request_count,
+        "request_counts": part.counts,
+        "submitted_at": part.remote_created_at,
+        "ended_at": part.ended_at,
+        "booked": part.booked_at is not None,
+        "collected_at": part.collected_at,
+        "results_path": part.results_path,
+    }
+
+
+def list_batches(app_ctx: AppContext, *, limit: int | None, as_json: bool) -> None:
+    with open_journal(app_ctx) as journal:
+        parts = [_refresh(app_ctx, journal, part) for part in journal.recent(limit)]
+    if as_json:
+        app_ctx.stdout.file.write(json.dumps([part_document(p) for p in parts], indent=2) + "\n")
+        return
+    if not parts:
+        app_ctx.note("no batches in the journal yet (claudecli batch submit FILE)")
+        return
+    headers = ("NAME", "BATCH", "STATUS", "DONE", "SUCCEEDED", "ERRORED", "SUBMITTED", "COLLECTED")
+    rows = [_list_row(part) for part in parts]
+    if app_ctx.markdown:
+        table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
+        for column in headers:
+            table.add_column(column, no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        app_ctx.stdout.print(table)
+        return
+    widths = [max(len(text) for text in column) for column in zip(headers, *rows, strict=True)]
+    for row in (headers, *rows):
+        line = "  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True))
+        app_ctx.stdout.file.write(line.rstrip() + "\n")
+
+
+def _list_row(part: Part) -> tuple[str, ...]:
+    counts = part.counts or {}
+    done = part.request_count - counts.get("processing", 0) if counts else 0
+    name = part.name or "-"
+    return (
+        name if part.parts == 1 else f"{name} ({part.part}/{part.parts})",
+        part.batch_id or "-",
+        part.processing_status if part.state == SUBMITTED and part.processing_status else part.state,
+        f"{done}/{part.request_count}",
+        str(counts.get("succeeded", 0)),
+        str(counts.get("errored", 0)),
+        (part.remote_created_at or "-")[:19].replace("T", " "),
+        "yes" if part.collected_at else "-",
+    )

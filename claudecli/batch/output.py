@@ -1,0 +1,219 @@
+"""The output line of one request, shared by ``batch results``, ``collect`` and ``run``: jsonl, text or csv.
+
+jsonl (the default; one object per line, the contract scripts rely on)::
+
+    {"custom_id": "line-000001", "status": "succeeded", "text": "…", "model": "…", "stop_reason": "end_turn",
+     "usage": {…TokenUsage…}, "cost_usd": 0.00035}
+    {"custom_id": "line-000002", "status": "errored", "error": {"type": "invalid_request_error", "message": "…"}}
+    {"custom_id": "line-000003", "status": "expired"}          (or "canceled")
+
+text: ``==> custom_id <==`` then the answer (or ``==> custom_id [errored] <==`` and the error), blank line.
+csv: a header, then custom_id,status,text,error,model,stop_reason,input_tokens,output_tokens,
+cache_write_tokens,cache_read_tokens,cost_usd.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from claudecli.pricing import format_usd
+from claudecli.usage import TokenUsage
+
+FORMATS = ("jsonl", "text", "csv")
+SUFFIXES = {"jsonl": ".jsonl", "text": ".txt", "csv": ".csv"}
+OUTCOMES = ("succeeded", "errored", "canceled", "expired")
+CSV_HEADER = (
+    "custom_id", "status", "text", "error", "model", "stop_reason",
+    "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd",
+)  # fmt: skip
+_TEXT_HEADER = re.compile(r"^==> (?P<id>[A-Za-z0-9_-]{1,64})(?: \[[a-z_]+\])? <==$")
+
+
+@dataclass
+class ResultLine:
+    custom_id: str
+    status: str  # succeeded | errored | canceled | expired
+    text: str = ""
+    model: str | None = None
+    stop_reason: str | None = None
+    usage: TokenUsage | None = None
+    cost_usd: Decimal | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+
+    def document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"custom_id": self.custom_id, "status": self.status}
+        if self.status == "succeeded":
+            doc.update(
+                text=self.text,
+                model=self.model,
+                stop_reason=self.stop_reason,
+                usage=(self.usage or TokenUsage()).as_dict(),
+                cost_usd=None if self.cost_usd is None else float(self.cost_usd),
+            )
+        elif self.status == "errored":
+            doc["error"] = {"type": self.error_type, "message": self.error_message}
+        return doc
+
+
+def message_text(message: dict[str, Any]) -> str:
+    return "".join(
+        block.get("text", "") for block in message.get("content") or [] if block.get("type") == "text"
+    )
+
+
+def from_api(raw: dict[str, Any]) -> ResultLine:
+    """One line of the API's results JSONL (not yet priced)."""
+    result = raw.get("result") or {}
+    kind = result.get("type", "errored")
+    line = ResultLine(custom_id=str(raw.get("custom_id")), status=kind)
+    if kind == "succeeded":
+        message = result.get("message") or {}
+        line.text = message_text(message)
+        line.model = message.get("model")
+        line.stop_reason = message.get("stop_reason")
+        line.usage = TokenUsage.from_api(message.get("usage"))
+    elif kind == "errored":
+        error = (result.get("error") or {}).get("error") or result.get("error") or {}
+        line.error_type = error.get("type")
+        line.error_message = error.get("message")
+    return line
+
+
+class LineWriter(Protocol):
+    def write(self, line: ResultLine) -> None: ...
+
+
+class JsonlWriter:
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+
+    def write(self, line: ResultLine) -> None:
+        self.handle.write(json.dumps(line.document(), ensure_ascii=False) + "\n")
+
+
+class TextWriter:
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+
+    def write(self, line: ResultLine) -> None:
+        if line.status == "succeeded":
+            self.handle.write(f"==> {line.custom_id} <==\n{line.text}\n\n")
+            return
+        detail = f"{line.error_type}: {line.error_message}" if line.status == "errored" else line.status
+        self.handle.write(f"==> {line.custom_id} [{line.status}] <==\n{detail}\n\n")
+
+
+class CsvWriter:
+    def __init__(self, handle: IO[str], *, header: bool = True) -> None:
+        self.handle = handle
+        self.writer = csv.writer(handle, lineterminator="\n")
+        if header:
+            self.writer.writerow(CSV_HEADER)
+
+    def write(self, line: ResultLine) -> None:
+        usage = line.usage or TokenUsage()
+        error = f"{line.error_type}: {line.error_message}" if line.status == "errored" else ""
+        cost = "" if line.cost_usd is None else f"{line.cost_usd:f}"
+        self.writer.writerow(
+            (
+                line.custom_id,
+                line.status,
+                line.text,
+                error,
+                line.model or "",
+                line.stop_reason or "",
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cache_write_tokens,
+                usage.cache_read_tokens,
+                cost,
+            )
+        )
+
+
+def make_writer(fmt: str, handle: IO[str], *, header: bool = True) -> LineWriter:
+    if fmt == "text":
+        return TextWriter(handle)
+    if fmt == "csv":
+        return CsvWriter(handle, header=header)
+    return JsonlWriter(handle)
+
+
+@dataclass
+class Tally:
+    """Counts per outcome and the total cost, for the summary line on stderr."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    cost_usd: Decimal = Decimal(0)
+    unknown_cost: int = 0
+
+    def add(self, line: ResultLine) -> None:
+        self.counts[line.status] = self.counts.get(line.status, 0) + 1
+        if line.status == "succeeded":
+            if line.cost_usd is None:
+                self.unknown_cost += 1
+            else:
+                self.cost_usd += line.cost_usd
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self, prices: str) -> str:
+        parts = " · ".join(f"{count} {kind}" for kind, count in self.counts.items())
+        cost = format_usd(self.cost_usd)
+        if self.unknown_cost:
+            cost += f" (+{self.unknown_cost} at an unknown price)"
+        return f"{self.total} results: {parts} · {cost} at {prices} prices"
+
+
+def completed_ids(path: Path, fmt: str) -> set[str]:
+    """custom_ids already written to an output file (``batch run`` resumes after them).
+
+    A last line cut short by a kill is removed first, so appending continues on a clean line boundary.
+    """
+    if not path.exists():
+        return set()
+    _drop_partial_last_line(path)
+    done: set[str] = set()
+    with path.open(encoding="utf-8", newline="") as handle:
+        if fmt == "csv":
+            rows = csv.reader(handle)
+            done = {row[0] for row in rows if row and row[0] != CSV_HEADER[0]}
+        elif fmt == "text":
+            done = {m["id"] for text in handle if (m := _TEXT_HEADER.match(text.rstrip("\n")))}
+        else:
+            for text in handle:
+                if text.strip():
+                    try:
+                        done.add(str(json.loads(text)["custom_id"]))
+                    except (ValueError, KeyError, TypeError):
+                        continue
+    return done
+
+
+def _drop_partial_last_line(path: Path) -> None:
+    size = path.stat().st_size
+    if size == 0:
+        return
+    with path.open("rb+") as handle:
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return
+        end = size
+        while end > 0:
+            start = max(0, end - (1 << 16))
+            handle.seek(start)
+            cut = handle.read(end - start).rfind(b"\n")
+            if cut >= 0:
+                handle.truncate(start + cut + 1)
+                return
+            end = start
+        handle.truncate(0)

@@ -1,0 +1,103 @@
+"""Every Message Batches API call of this package, through the SDK client, with errors translated.
+
+The SDK's objects stay in here: callers get :class:`RemoteBatch`. The create call posts the spool's streamed
+body through the SDK client's ``post`` (auth, retries, retry-after cap and error mapping all apply) instead
+of ``batches.create(requests=[…])``, which would hold every request as Python objects *and* as encoded JSON.
+Results are read line by line from the raw streamed response (``with_streaming_response``): constant memory,
+no model objects per line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from claudecli.client import translate_errors
+
+if TYPE_CHECKING:
+    import anthropic
+
+    from claudecli.batch.spool import SpoolBody
+
+COUNT_KINDS = ("processing", "succeeded", "errored", "canceled", "expired")
+
+
+@dataclass(frozen=True)
+class RemoteBatch:
+    id: str
+    processing_status: str
+    created_at: datetime
+    ended_at: datetime | None = None
+    expires_at: datetime | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ended(self) -> bool:
+        return self.processing_status == "ended"
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.get(kind, 0) for kind in COUNT_KINDS)
+
+    @property
+    def done(self) -> int:
+        return self.total - self.counts.get("processing", 0)
+
+
+def _remote(batch: Any) -> RemoteBatch:
+    counts = batch.request_counts
+    return RemoteBatch(
+        id=batch.id,
+        processing_status=batch.processing_status,
+        created_at=batch.created_at,
+        ended_at=batch.ended_at,
+        expires_at=batch.expires_at,
+        counts={kind: int(getattr(counts, kind, 0) or 0) for kind in COUNT_KINDS},
+    )
+
+
+def create(client: anthropic.Anthropic, body: SpoolBody) -> RemoteBatch:
+    from anthropic.types.messages import MessageBatch
+
+    with translate_errors():
+        batch = client.post(
+            "/v1/messages/batches",
+            cast_to=MessageBatch,
+            content=body,
+            options={"headers": {"Content-Type": "application/json", "Content-Length": str(len(body))}},
+        )
+    return _remote(batch)
+
+
+def retrieve(client: anthropic.Anthropic, batch_id: str) -> RemoteBatch:
+    with translate_errors():
+        return _remote(client.messages.batches.retrieve(batch_id))
+
+
+def cancel(client: anthropic.Anthropic, batch_id: str) -> RemoteBatch:
+    with translate_errors():
+        return _remote(client.messages.batches.cancel(batch_id))
+
+
+def delete(client: anthropic.Anthropic, batch_id: str) -> None:
+    with translate_errors():
+        client.messages.batches.delete(batch_id)
+
+
+def created_since(client: anthropic.Anthropic, since: datetime) -> Iterator[RemoteBatch]:
+    """Remote batches created at or after ``since``, newest first (stops paging once older ones show)."""
+    with translate_errors():
+        for batch in client.messages.batches.list(limit=100):
+            if batch.created_at < since:
+                return
+            yield _remote(batch)
+
+
+@contextlib.contextmanager
+def result_lines(client: anthropic.Anthropic, batch_id: str) -> Iterator[Iterator[str]]:
+    """The raw JSONL result lines of an ended batch, streamed."""
+    with translate_errors(), client.messages.batches.with_streaming_response.results(batch_id) as response:
+        yield (line for line in response.iter_lines() if line.strip())

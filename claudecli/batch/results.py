@@ -1,0 +1,85 @@
+"""Download a batch's results: streamed line by line into the output format, priced, optionally booked.
+
+To a file, the output is written atomically (a temp file beside it, renamed over it when complete), so a
+reader or a cron job never sees half a file. Memory does not grow with the number of results.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from claudecli.batch import remote
+from claudecli.batch.booking import Booker
+from claudecli.batch.output import LineWriter, Tally, from_api, make_writer
+from claudecli.batch.pricer import Pricer
+from claudecli.fsutil import atomic_open
+
+if TYPE_CHECKING:
+    from claudecli.batch.journal import Journal
+    from claudecli.batch.remote import RemoteBatch
+    from claudecli.context import AppContext
+
+
+@dataclass
+class Saved:
+    tally: Tally
+    booked: int = 0
+
+
+def download(app_ctx: AppContext, batch: RemoteBatch, writer: LineWriter, tally: Tally, *, book: bool) -> int:
+    """Stream one ended batch's results through ``writer``; return how many ledger rows were written."""
+    pricer = Pricer(app_ctx.settings, batch=True, when=batch.created_at)
+    booker = Booker(app_ctx, batch.id, batch.ended_at or batch.created_at) if book else None
+    with remote.result_lines(app_ctx.client, batch.id) as lines:
+        for raw in lines:
+            line = from_api(json.loads(raw))
+            if line.status == "succeeded" and line.model and line.usage is not None:
+                line.cost_usd = pricer.cost(line.model, line.usage)
+                if booker is not None:
+                    booker.add(line, pricer.list_cost(line.model, line.usage))
+            writer.write(line)
+            tally.add(line)
+    if booker is None:
+        return 0
+    booker.flush()
+    return booker.booked
+
+
+def save(
+    app_ctx: AppContext,
+    batches: list[RemoteBatch],
+    *,
+    out: Path | None,
+    fmt: str,
+    journal: Journal,
+) -> Saved:
+    """Results of ``batches`` (all ended) to ``out`` (atomically) or stdout, booking journaled ones once."""
+    saved = Saved(Tally())
+    if out is None:
+        _save_to(app_ctx, batches, app_ctx.stdout.file, fmt, journal, saved)
+        app_ctx.stdout.file.flush()
+        return saved
+    with atomic_open(out, "w", private=True) as handle:
+        _save_to(app_ctx, batches, handle, fmt, journal, saved)
+    return saved
+
+
+def _save_to(
+    app_ctx: AppContext, batches: list[RemoteBatch], handle: IO[str], fmt: str, journal: Journal, saved: Saved
+) -> None:
+    writer = make_writer(fmt, handle)
+    for batch in batches:
+        part = journal.part_by_batch_id(batch.id)
+        book = part is not None and part.booked_at is None
+        saved.booked += download(app_ctx, batch, writer, saved.tally, book=book)
+        if book:
+            journal.mark_booked(batch.id)
+
+
+def needs_booking(journal: Journal, batch_ids: list[str]) -> bool:
+    return any(
+        (part := journal.part_by_batch_id(bid)) is not None and part.booked_at is None for bid in batch_ids
+    )

@@ -1,0 +1,210 @@
+"""The three accepted line shapes, each turned into Messages ``params``, with command-line defaults filled in.
+
+* the API's own ``{"custom_id": …, "params": {…}}`` — sent as written, except that ``-m``/``--max-tokens``
+  fill a missing model/max_tokens, and ``-s``/``--schema``/``--thinking`` fill what ``params`` lacks;
+* the short form ``{"id", "prompt", "system", "model", "max_tokens", "attach"}`` (only ``prompt`` required),
+  built like ``claudecli ask`` builds its request (caching, attachments first, ``--template``);
+* with ``--text``, a plain line: the prompt (``--template "Summarise: {line}"`` wraps it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from claudecli.attachments import attachment_block
+from claudecli.batch.ids import LineError, checked_id
+from claudecli.errors import ClaudeCliError
+from claudecli.request import RequestOptions, build_params, system_param, thinking_param, user_content
+
+if TYPE_CHECKING:
+    from claudecli.context import AppContext
+
+SHORT_FIELDS = frozenset({"id", "prompt", "system", "model", "max_tokens", "attach"})
+API_FIELDS = frozenset({"custom_id", "params"})
+TEMPLATE_SLOT = "{line}"
+
+
+@dataclass
+class LineDefaults:
+    """What the command line and config supply to lines that leave something out."""
+
+    model: str
+    max_tokens: int
+    cli_system: str | None = None
+    config_system: str | None = None
+    schema: dict[str, Any] | None = None
+    thinking: str | None = None
+    template: str | None = None
+    cache: bool = True
+    cache_ttl: str = "5m"
+
+
+@dataclass
+class Resolvers:
+    """Per-file caches, so each distinct model and attachment is checked once, not once per line."""
+
+    app_ctx: AppContext
+    base_dir: Path
+    models: dict[str, str | LineError] = field(default_factory=dict)
+    attachments: dict[str, dict[str, Any] | LineError] = field(default_factory=dict)
+
+    def model(self, name: str) -> str:
+        found = self.models.get(name)
+        if found is None:
+            found = self.models[name] = self._resolve_model(name)
+        if isinstance(found, LineError):
+            raise found
+        return found
+
+    def _resolve_model(self, name: str) -> str | LineError:
+        from claudecli.catalog import resolve_model
+
+        try:
+            return resolve_model(self.app_ctx, name)
+        except ClaudeCliError as exc:
+            return LineError(f"model {name!r}: {exc.message}")
+
+    def attachment(self, spec: str) -> dict[str, Any]:
+        found = self.attachments.get(spec)
+        if found is None:
+            found = self.attachments[spec] = self._load_attachment(spec)
+        if isinstance(found, LineError):
+            raise found
+        return found
+
+    def _load_attachment(self, spec: str) -> dict[str, Any] | LineError:
+        """Relative paths are relative to the input file's directory (cron runs in $HOME)."""
+        if not spec.startswith(("http://", "https://")):
+            path = Path(spec).expanduser()
+            spec = str(path if path.is_absolute() else self.base_dir / path)
+        try:
+            return attachment_block(spec)
+        except ClaudeCliError as exc:
+            return LineError(exc.one_line())
+
+
+def apply_template(template: str | None, text: str) -> str:
+    return text if template is None else template.replace(TEMPLATE_SLOT, text)
+
+
+def _positive_int(value: Any, field_name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise LineError(f"{field_name} must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _text_field(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if value is not None and not isinstance(value, str):
+        raise LineError(f"{name} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _build(defaults: LineDefaults, resolve: Resolvers, fields: dict[str, Any]) -> dict[str, Any]:
+    """A short-form or text request as ``ask`` would build it."""
+    prompt = apply_template(defaults.template, fields["prompt"])
+    if not prompt.strip():
+        raise LineError("the prompt is empty")
+    attachments = [resolve.attachment(spec) for spec in fields.get("attach") or []]
+    options = RequestOptions(
+        model=resolve.model(fields.get("model") or defaults.model),
+        max_tokens=fields.get("max_tokens") or defaults.max_tokens,
+        system=fields.get("system", defaults.cli_system or defaults.config_system),
+        thinking=defaults.thinking,
+        schema=defaults.schema,
+        cache=defaults.cache,
+        cache_ttl=defaults.cache_ttl,
+    )
+    content = user_content(prompt, attachments, cache=options.cache, ttl=options.cache_ttl)
+    try:
+        return build_params(options, [{"role": "user", "content": content}])
+    except ClaudeCliError as exc:
+        raise LineError(exc.message) from None
+
+
+def text_request(line: str, defaults: LineDefaults, resolve: Resolvers) -> tuple[str | None, dict[str, Any]]:
+    return None, _build(defaults, resolve, {"prompt": line})
+
+
+def short_request(
+    obj: dict[str, Any], defaults: LineDefaults, resolve: Resolvers
+) -> tuple[str | None, dict[str, Any]]:
+    unknown = sorted(set(obj) - SHORT_FIELDS)
+    if unknown:
+        raise LineError(
+            f"unknown field(s) {', '.join(unknown)} (short form: {', '.join(sorted(SHORT_FIELDS))})"
+        )
+    prompt = obj.get("prompt")
+    if not isinstance(prompt, str):
+        raise LineError("prompt must be a string")
+    fields: dict[str, Any] = {"prompt": prompt}
+    if obj.get("model") is not None:
+        fields["model"] = _text_field(obj, "model")
+    if obj.get("max_tokens") is not None:
+        fields["max_tokens"] = _positive_int(obj["max_tokens"], "max_tokens")
+    if "system" in obj:
+        fields["system"] = _text_field(obj, "system")
+    attach = obj.get("attach")
+    if attach is not None:
+        if isinstance(attach, str):
+            attach = [attach]
+        if not isinstance(attach, list) or not all(isinstance(item, str) for item in attach):
+            raise LineError("attach must be a path or a list of paths")
+        fields["attach"] = attach
+    custom_id = checked_id(obj["id"], "id") if obj.get("id") is not None else None
+    return custom_id, _build(defaults, resolve, fields)
+
+
+def api_request(
+    obj: dict[str, Any], defaults: LineDefaults, resolve: Resolvers
+) -> tuple[str | None, dict[str, Any]]:
+    unknown = sorted(set(obj) - API_FIELDS)
+    if unknown:
+        raise LineError(f"unknown field(s) {', '.join(unknown)} beside custom_id and params")
+    params = obj["params"]
+    if not isinstance(params, dict):
+        raise LineError("params must be an object")
+    params = dict(params)
+    messages = params.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise LineError("params.messages must be a non-empty list")
+    if params.get("stream"):
+        raise LineError("params.stream: streaming is not supported in batches")
+    model = params.get("model", defaults.model)
+    if not isinstance(model, str) or not model:
+        raise LineError("params.model must be a string")
+    params["model"] = resolve.model(model)
+    params["max_tokens"] = _positive_int(params.get("max_tokens", defaults.max_tokens), "params.max_tokens")
+    _fill_api_defaults(params, defaults)
+    custom_id = checked_id(obj["custom_id"], "custom_id") if obj.get("custom_id") is not None else None
+    return custom_id, params
+
+
+def _fill_api_defaults(params: dict[str, Any], defaults: LineDefaults) -> None:
+    if "system" not in params and defaults.cli_system:
+        params["system"] = system_param(defaults.cli_system, cache=defaults.cache, ttl=defaults.cache_ttl)
+    if defaults.schema is not None:
+        config = params.setdefault("output_config", {})
+        if not isinstance(config, dict):
+            raise LineError("params.output_config must be an object")
+        config.setdefault("format", {"type": "json_schema", "schema": defaults.schema})
+    if "thinking" not in params and defaults.thinking is not None:
+        try:
+            thinking = thinking_param(defaults.thinking, params["max_tokens"])
+        except ClaudeCliError as exc:
+            raise LineError(exc.message) from None
+        if thinking is not None:
+            params["thinking"] = thinking
+
+
+def json_request(obj: Any, defaults: LineDefaults, resolve: Resolvers) -> tuple[str | None, dict[str, Any]]:
+    """Pick the shape of a parsed JSON line: ``params`` means the API's shape, ``prompt`` the short form."""
+    if not isinstance(obj, dict):
+        raise LineError(f"expected a JSON object, got {type(obj).__name__}")
+    if "params" in obj:
+        return api_request(obj, defaults, resolve)
+    if "prompt" in obj:
+        return short_request(obj, defaults, resolve)
+    raise LineError('expected {"custom_id", "params"} or {"prompt", …} (or use --text for plain lines)')

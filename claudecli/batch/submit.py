@@ -1,0 +1,231 @@
+"""``batch submit``: validate, estimate, journal, create; idempotent and safe to run from cron.
+
+Order of work (the journal is the source of truth; see ``journal`` for the part states):
+
+1. hash the input file and the options into the submission ``key`` (cheap: no line is parsed yet);
+2. under the batch lock: a live submission with that key whose parts all have batch ids → print the ids,
+   exit 0 (``--force`` supersedes it). Parts left ``creating`` by a killed run are reconciled first;
+3. validate every line into the spool (nothing is sent unless every line passes, or ``--skip-invalid``);
+4. show the count and the worst-case cost at batch prices and check it against the budgets;
+5. journal the submission and its parts, then for each part: commit ``creating``, create, journal the id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from claudecli.batch.create import create_part
+from claudecli.batch.inputs import (
+    InputOptions,
+    Validated,
+    file_sha256,
+    fingerprint,
+    line_defaults,
+    require_valid,
+    validate_into,
+)
+from claudecli.batch.journal import NEW, Journal, Part, Submission
+from claudecli.batch.lock import batch_lock
+from claudecli.batch.reconcile import reconcile
+from claudecli.batch.spool import API_MAX_BYTES, API_MAX_REQUESTS, Spool
+from claudecli.errors import UsageError
+from claudecli.pricing import format_usd
+
+if TYPE_CHECKING:
+    from claudecli.batch.shapes import LineDefaults
+    from claudecli.context import AppContext
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass
+class SubmitOptions:
+    input: InputOptions
+    name: str | None = None
+    dry_run: bool = False
+    force: bool = False  # submit again even if already submitted, and even over a budget
+    split_requests: int = API_MAX_REQUESTS
+    split_bytes: int = API_MAX_BYTES
+    as_json: bool = False
+
+
+@dataclass
+class SubmitResult:
+    batch_ids: list[str] = field(default_factory=list)
+    requests: int = 0
+    skipped: int = 0
+    estimated_cost_usd: Decimal | None = None
+    already_submitted: bool = False
+    dry_run: bool = False
+
+    def document(self) -> dict[str, Any]:
+        cost = self.estimated_cost_usd
+        return {
+            "batch_ids": self.batch_ids,
+            "requests": self.requests,
+            "skipped": self.skipped,
+            "estimated_cost_usd": None if cost is None else float(cost),
+            "already_submitted": self.already_submitted,
+            "dry_run": self.dry_run,
+        }
+
+
+def check_name(name: str | None) -> None:
+    if name is not None and (not NAME_PATTERN.match(name) or name.startswith("msgbatch_")):
+        raise UsageError(
+            f"--name {name!r}: use 1-64 letters, digits, '.', '_' or '-' (not starting with msgbatch_)"
+        )
+
+
+def _check_limits(options: SubmitOptions) -> None:
+    if not 1 <= options.split_requests <= API_MAX_REQUESTS:
+        raise UsageError(f"--split-requests must be between 1 and {API_MAX_REQUESTS:,}")
+    if not 1_000 <= options.split_bytes <= API_MAX_BYTES:
+        raise UsageError(f"--split-bytes must be between 1,000 and {API_MAX_BYTES:,}")
+
+
+def submission_key(input_sha256: str, options: dict[str, Any]) -> str:
+    text = json.dumps({"input": input_sha256, "options": options}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def submit(app_ctx: AppContext, options: SubmitOptions) -> SubmitResult:
+    """Submit (or find the earlier submission of) ``options.input``; return the batch ids."""
+    check_name(options.name)
+    _check_limits(options)
+    defaults = line_defaults(app_ctx, options.input)
+    input_sha = file_sha256(options.input.path)
+    journal_options = {
+        **fingerprint(defaults, options.input),
+        "name": options.name,
+        "split_requests": options.split_requests,
+        "split_bytes": options.split_bytes,
+    }
+    key = submission_key(input_sha, journal_options)
+    if options.dry_run:
+        with _validated(app_ctx, options, defaults) as validated:
+            return _estimate(app_ctx, options, validated, dry_run=True)
+    # An overlapping run waits here, then finds this submission journaled and exits without sending.
+    with (
+        batch_lock(app_ctx.settings.paths.data_dir, wait=None),
+        Journal(app_ctx.settings.paths.batch_journal_file) as journal,
+    ):
+        return _submit_locked(app_ctx, options, defaults, journal, key, input_sha, journal_options)
+
+
+def _submit_locked(
+    app_ctx: AppContext,
+    options: SubmitOptions,
+    defaults: LineDefaults,
+    journal: Journal,
+    key: str,
+    input_sha: str,
+    journal_options: dict[str, Any],
+) -> SubmitResult:
+    existing = journal.find_submission(key)
+    if existing is not None and options.force:
+        journal.supersede(existing.id)
+        existing = None
+    if existing is not None:
+        reconcile(app_ctx, journal, journal.parts_of(existing.id))
+        parts = journal.parts_of(existing.id)
+        if all(part.state != NEW for part in parts):
+            app_ctx.note(
+                f"{options.input.path}: already submitted with these options (--force to submit again)"
+            )
+            return SubmitResult(
+                batch_ids=[part.batch_id for part in parts if part.batch_id],
+                requests=existing.request_count,
+                skipped=existing.skipped_count,
+                already_submitted=True,
+            )
+    with _validated(app_ctx, options, defaults) as validated:
+        result = _estimate(app_ctx, options, validated, dry_run=False)
+        if existing is None:
+            existing = journal.add_submission(
+                key=key,
+                name=options.name,
+                input_path=str(options.input.path.resolve()),
+                input_sha256=input_sha,
+                options=journal_options,
+                request_count=validated.spool.count,
+                skipped_count=validated.problem_count,
+                estimated_cost_usd=None
+                if result.estimated_cost_usd is None
+                else float(result.estimated_cost_usd),
+                parts=[(part.count, part.body_bytes) for part in validated.spool.parts],
+            )
+        parts = _matching_parts(journal, existing, validated)
+        for index, part in enumerate(parts):
+            if part.state == NEW:
+                create_part(app_ctx, journal, part, validated.spool.body(index))
+        result.batch_ids = [part.batch_id for part in journal.parts_of(existing.id) if part.batch_id]
+    return result
+
+
+def _matching_parts(journal: Journal, submission: Submission, validated: Validated) -> list[Part]:
+    parts = journal.parts_of(submission.id)
+    layout = [(part.count, part.body_bytes) for part in validated.spool.parts]
+    if [(part.request_count, part.body_bytes) for part in parts] != layout:
+        raise UsageError(
+            "the input's requests changed since the interrupted submission (an attachment?)",
+            hint="use --force to submit it as a new batch",
+        )
+    return parts
+
+
+@contextlib.contextmanager
+def _validated(app_ctx: AppContext, options: SubmitOptions, defaults: LineDefaults) -> Iterator[Validated]:
+    spool = Spool(
+        app_ctx.settings.paths.data_dir / "spool",
+        max_requests=options.split_requests,
+        max_bytes=options.split_bytes,
+    )
+    try:
+        validated = validate_into(app_ctx, options.input, defaults, spool)
+        require_valid(app_ctx, options.input, validated)
+        yield validated
+    finally:
+        spool.remove()
+
+
+def _estimate(
+    app_ctx: AppContext, options: SubmitOptions, validated: Validated, *, dry_run: bool
+) -> SubmitResult:
+    from claudecli.budget import check_spend
+
+    worst = validated.estimate.worst_case(app_ctx.settings, batch=True)
+    parts = len(validated.spool.parts)
+    app_ctx.note(
+        f"{options.input.path}: {validated.spool.count:,} requests"
+        + (f" ({validated.problem_count} invalid skipped)" if validated.problem_count else "")
+        + (f" in {parts} batches" if parts > 1 else "")
+        + f" · worst case {format_usd(worst.total)} at batch prices"
+    )
+    for model in worst.unknown:
+        app_ctx.warn(f"no price known for {model}; the estimate leaves its requests out")
+    check_spend(
+        app_ctx,
+        worst.total,
+        force=options.force,
+        what="this batch",
+        largest_call_usd=worst.largest_call,
+    )
+    return SubmitResult(
+        requests=validated.spool.count,
+        skipped=validated.problem_count,
+        estimated_cost_usd=worst.total,
+        dry_run=dry_run,
+    )
+
+
+def output_path(value: str | None) -> Path | None:
+    return None if value in (None, "-") else Path(value).expanduser()

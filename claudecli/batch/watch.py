@@ -1,0 +1,61 @@
+"""Polling batches until they end, with a progress bar on stderr when it is a terminal (never otherwise)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from claudecli.batch import remote
+
+if TYPE_CHECKING:
+    from claudecli.batch.remote import RemoteBatch
+    from claudecli.context import AppContext
+
+
+def progress_wanted(app_ctx: AppContext) -> bool:
+    isatty = getattr(app_ctx.stderr.file, "isatty", None)
+    return bool(isatty and isatty()) and not app_ctx.quiet
+
+
+def make_progress(app_ctx: AppContext) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=app_ctx.stderr,
+        transient=False,
+    )
+
+
+def wait_until_ended(
+    app_ctx: AppContext,
+    batch_ids: list[str],
+    *,
+    interval: float,
+    on_poll: Callable[[RemoteBatch], None] | None = None,
+) -> list[RemoteBatch]:
+    """Poll every ``interval`` seconds until all the batches have ended; return their final state."""
+    progress = make_progress(app_ctx) if progress_wanted(app_ctx) else None
+    tasks: dict[str, Any] = {}
+    if progress is not None:
+        progress.start()
+    try:
+        while True:
+            batches = [remote.retrieve(app_ctx.client, batch_id) for batch_id in batch_ids]
+            for batch in batches:
+                if on_poll is not None:
+                    on_poll(batch)
+                if progress is not None:
+                    if batch.id not in tasks:
+                        tasks[batch.id] = progress.add_task(batch.id, total=batch.total)
+                    progress.update(tasks[batch.id], completed=batch.done, total=batch.total)
+            if all(batch.ended for batch in batches):
+                return batches
+            time.sleep(interval)
+    finally:
+        if progress is not None:
+            progress.stop()

@@ -1,0 +1,136 @@
+"""`claudecli batch run`: concurrent real-time requests, in input order, 429-aware, resumable."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import assert_no_traceback, subprocess_env
+from tests.fakeapi import Fault
+
+MESSAGES = "/v1/messages"
+
+
+def prompts(path: Path, count: int) -> Path:
+    path.write_text(
+        "".join(f"question {i} [[words:{i % 5 + 1}]]\n" for i in range(1, count + 1)), encoding="utf-8"
+    )
+    return path
+
+
+def ids_in(path: Path) -> list[str]:
+    return [json.loads(line)["custom_id"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_rate_limits_are_retried_and_lines_come_in_input_order(
+    cli_env, run_cli, fake_api, tmp_path, ledger_rows
+):
+    for _ in range(6):
+        fake_api.enqueue(Fault.status(429, "rate_limit_error", "slow down", headers={"retry-after-ms": "30"}))
+    fake_api.enqueue(Fault.status(529, "overloaded_error", "Overloaded"))
+    out = tmp_path / "out.jsonl"
+    result = run_cli(
+        "batch", "run", "--text", str(prompts(tmp_path / "q.txt", 20)), "-c", "4", "-o", str(out)
+    )
+    assert result.exit_code == 0, result
+    assert ids_in(out) == [f"line-{n:06d}" for n in range(1, 21)]
+    docs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(doc["status"] == "succeeded" for doc in docs)
+    assert docs[2]["text"] == "w1 w2 w3 w4" and docs[2]["usage"]["output_tokens"] == 4
+    assert len(fake_api.requests_to(MESSAGES, method="POST")) == 27  # 20 + every injected failure retried
+    assert all(r.headers.get("x-stainless-retry-count") == "0" for r in fake_api.requests_to(MESSAGES))
+    rows = ledger_rows()
+    assert len(rows) == 20 and {row["command"] for row in rows} == {"batch-run"}
+    assert all(row["is_batch"] == 0 and row["cost_usd"] > 0 for row in rows)
+    assert "20 requests in" in result.stderr and "20 succeeded" in result.stderr
+
+
+def test_a_refused_request_is_an_errored_line_and_a_persistent_failure_is_left_for_a_rerun(
+    cli_env, run_cli, fake_api, tmp_path
+):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(
+        json.dumps({"id": "a", "prompt": "one"}) + "\n" + json.dumps({"id": "b", "prompt": "two"}) + "\n",
+        encoding="utf-8",
+    )
+    fake_api.enqueue(Fault.status(400, "invalid_request_error", "prompt refused"))
+    for _ in range(2):
+        fake_api.enqueue(Fault.status(500, "api_error", "boom"))
+    out = tmp_path / "out.jsonl"
+    first = run_cli("batch", "run", str(jobs), "-c", "1", "--retries", "1", "-o", str(out))
+    assert first.exit_code == 7, first  # b failed twice with 500: server error, no line for it
+    assert_no_traceback(first.stderr)
+    assert "rerun" in first.stderr
+    (line,) = [json.loads(x) for x in out.read_text().splitlines()]
+    assert line == {
+        "custom_id": "a",
+        "status": "errored",
+        "error": {"type": "invalid_request_error", "message": "prompt refused"},
+    }
+    second = run_cli("batch", "run", str(jobs), "-c", "1", "-o", str(out))
+    assert second.exit_code == 0, second
+    assert ids_in(out) == ["a", "b"]
+
+
+def test_resumes_after_an_interruption(cli_env, run_cli, fake_api, tmp_path):
+    fake_api.latency = 0.05
+    questions = prompts(tmp_path / "q.txt", 40)
+    out = tmp_path / "out.jsonl"
+    argv = [
+        sys.executable,
+        "-m",
+        "claudecli",
+        "batch",
+        "run",
+        "--text",
+        str(questions),
+        "-c",
+        "2",
+        "-o",
+        str(out),
+    ]
+    child = subprocess.Popen(argv, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 6):
+        time.sleep(0.02)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+    assert child.returncode == 130, stderr
+    assert b"interrupted" in stderr and b"Traceback" not in stderr
+    done = ids_in(out)
+    assert 6 <= len(done) < 40
+    assert done == [f"line-{n:06d}" for n in range(1, len(done) + 1)]  # a prefix, in order
+    sent_before = len(fake_api.requests_to(MESSAGES, method="POST"))
+
+    fake_api.latency = 0
+    resumed = run_cli("batch", "run", "--text", str(questions), "-c", "4", "-o", str(out))
+    assert resumed.exit_code == 0, resumed
+    assert ids_in(out) == [f"line-{n:06d}" for n in range(1, 41)]
+    assert len(fake_api.requests_to(MESSAGES, method="POST")) - sent_before == 40 - len(done)
+    finished = run_cli("batch", "run", "--text", str(questions), "-o", str(out))
+    assert finished.exit_code == 0 and "nothing to do" in finished.stderr
+
+
+def test_csv_to_stdout_and_template(cli_env, run_cli, fake_api, tmp_path):
+    lines = tmp_path / "lines.txt"
+    lines.write_text("alpha\nbeta\n", encoding="utf-8")
+    result = run_cli(
+        "batch", "run", "--text", "--template", "[[echo]] Summarise: {line}", "--format", "csv", str(lines)
+    )
+    assert result.exit_code == 0, result
+    rows = result.stdout.splitlines()
+    assert rows[0].startswith("custom_id,status,text")
+    assert rows[1].startswith("line-000001,succeeded,[[echo]] Summarise: alpha")
+    assert rows[2].startswith("line-000002,succeeded,[[echo]] Summarise: beta")
+
+
+def test_budget_refuses_a_run_before_any_request(cli_env, run_cli, fake_api, tmp_path, write_config):
+    write_config("max_cost_per_call = 0.0001\n")
+    result = run_cli("batch", "run", "--text", "--max-tokens", "8000", str(prompts(tmp_path / "q.txt", 3)))
+    assert result.exit_code == 9, result
+    assert "one request of this run" in result.stderr
+    assert fake_api.requests_to(MESSAGES, method="POST") == []
