@@ -156,13 +156,11 @@ def _take_partial_usage(stream: Any, meter: _Meter) -> None:
 
 
 def price(app_ctx: AppContext, outcome: CallOutcome, when: datetime) -> None:
-    from claudecli.pricing import cost_usd, list_price_usd
+    from claudecli.price_cache import cost_and_list_price
 
-    overrides = app_ctx.settings.prices
-    outcome.cost_usd = cost_usd(
-        outcome.model, outcome.usage, batch=outcome.is_batch, when=when, overrides=overrides
+    outcome.cost_usd, outcome.list_cost_usd = cost_and_list_price(
+        app_ctx.settings, outcome.model, outcome.usage, batch=outcome.is_batch, when=when
     )
-    outcome.list_cost_usd = list_price_usd(outcome.model, outcome.usage, when=when, overrides=overrides)
 
 
 def _book(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutcome:

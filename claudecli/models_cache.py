@@ -10,8 +10,6 @@ prices without importing genai-prices (a quarter of a second) on every run.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib.util
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -118,20 +116,6 @@ def refresh(app_ctx: AppContext, *, quick: bool = False) -> CachedModels:
 # --- list prices kept beside the list ---------------------------------------------------------------
 
 
-def prices_fingerprint(app_ctx: AppContext, now: datetime | None = None) -> str:
-    """Changes when genai-prices' data, the ``[prices]`` config or the UTC date changes (no import needed)."""
-    spec = importlib.util.find_spec("genai_prices")
-    stamp = ""
-    if spec is not None and spec.origin:
-        data = Path(spec.origin).with_name("data.py")
-        with contextlib.suppress(OSError):
-            info = data.stat()
-            stamp = f"{data}:{info.st_mtime_ns}:{info.st_size}"
-    overrides = json.dumps(app_ctx.settings.prices, sort_keys=True, default=str)
-    day = f"{(now or datetime.now(UTC)):%Y-%m-%d}"
-    return hashlib.sha256(f"{stamp}|{overrides}|{day}".encode()).hexdigest()[:16]
-
-
 def input_output_prices(
     app_ctx: AppContext, model_ids: list[str], cached: CachedModels | None
 ) -> dict[str, tuple[str, str] | None]:
@@ -139,7 +123,9 @@ def input_output_prices(
 
     A stale or missing entry is priced with genai-prices and, when a cache file exists, written back.
     """
-    fingerprint = prices_fingerprint(app_ctx)
+    from claudecli.price_cache import prices_fingerprint
+
+    fingerprint = prices_fingerprint(app_ctx.settings.prices)
     known: dict[str, Any] = {}
     if cached is not None and cached.prices.get("fingerprint") == fingerprint:
         known = dict(cached.prices.get("rates") or {})

@@ -71,6 +71,10 @@ class ModelPrices:
     long_context: tuple[PriceTier, ...] = ()
     derived: tuple[str, ...] = ()
 
+    def cost(self, usage: TokenUsage) -> Decimal:
+        """What ``usage`` costs at these rates (the long-context tier chosen from the whole prompt)."""
+        return sum(_parts(self.at(usage.total_input_tokens), usage).values(), Decimal(0))
+
     def at(self, total_input_tokens: int) -> ModelPrices:
         """The flat rates for a request with this much input (cache included): those of the tier passed."""
         for tier in reversed(self.long_context):
@@ -127,14 +131,7 @@ def breakdown(
         return None
     prices, engine = resolved
     rates = prices.at(usage.total_input_tokens)
-    parts = {
-        "input": usage.input_tokens * rates.input / MTOK,
-        "cache_write_5m": usage.cache_write_5m_tokens * rates.cache_write_5m / MTOK,
-        "cache_write_1h": usage.cache_write_1h_tokens * rates.cache_write_1h / MTOK,
-        "cache_read": usage.cache_read_tokens * rates.cache_read / MTOK,
-        "output": usage.output_tokens * rates.output / MTOK,
-        "web_search": usage.web_search_requests * rates.web_search / 1000,
-    }
+    parts = _parts(rates, usage)
     total = sum(parts.values(), Decimal(0)) if engine is None else _genai_total(engine, usage)
     return CostBreakdown(prices=rates, total=total, **parts)
 
@@ -160,12 +157,28 @@ def list_price_usd(
     Web searches count too (caching and batching do not change them), so ``list - cost`` is what caching
     and batching saved.
     """
-    plain = TokenUsage(
+    return cost_usd(model, list_usage(usage), when=when, overrides=overrides)
+
+
+def list_usage(usage: TokenUsage) -> TokenUsage:
+    """The same tokens as if nothing were cached: every input token at the input rate (list price)."""
+    return TokenUsage(
         input_tokens=usage.total_input_tokens,
         output_tokens=usage.output_tokens,
         web_search_requests=usage.web_search_requests,
     )
-    return cost_usd(model, plain, when=when, overrides=overrides)
+
+
+def _parts(rates: ModelPrices, usage: TokenUsage) -> dict[str, Decimal]:
+    """USD per kind of token at flat ``rates`` (a tier already chosen)."""
+    return {
+        "input": usage.input_tokens * rates.input / MTOK,
+        "cache_write_5m": usage.cache_write_5m_tokens * rates.cache_write_5m / MTOK,
+        "cache_write_1h": usage.cache_write_1h_tokens * rates.cache_write_1h / MTOK,
+        "cache_read": usage.cache_read_tokens * rates.cache_read / MTOK,
+        "output": usage.output_tokens * rates.output / MTOK,
+        "web_search": usage.web_search_requests * rates.web_search / 1000,
+    }
 
 
 def known_models(overrides: Overrides = None) -> list[str]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from claudecli.pricing import MTOK, ModelPrices, prices_for
+from claudecli.pricing import ModelPrices, list_usage, prices_for
 from claudecli.usage import TokenUsage
 
 if TYPE_CHECKING:
@@ -39,22 +39,8 @@ class Pricer:
 
     def list_cost(self, model: str, usage: TokenUsage) -> Decimal | None:
         """Standard price, no caching, no batch discount (the ledger's ``list_cost_usd``)."""
-        plain = TokenUsage(
-            input_tokens=usage.total_input_tokens,
-            output_tokens=usage.output_tokens,
-            web_search_requests=usage.web_search_requests,
-        )
-        return self._price(model, plain, False)
+        return self._price(model, list_usage(usage), False)
 
     def _price(self, model: str, usage: TokenUsage, batch: bool) -> Decimal | None:
         prices = self._prices(model, batch)
-        if prices is None:
-            return None
-        rates = prices.at(usage.total_input_tokens)
-        return (
-            usage.input_tokens * rates.input
-            + usage.cache_write_5m_tokens * rates.cache_write_5m
-            + usage.cache_write_1h_tokens * rates.cache_write_1h
-            + usage.cache_read_tokens * rates.cache_read
-            + usage.output_tokens * rates.output
-        ) / MTOK + usage.web_search_requests * rates.web_search / 1000
+        return None if prices is None else prices.cost(usage)
