@@ -97,6 +97,16 @@ class BoundaryGroup(TyperGroup):
             sys.exit(code)
         return code
 
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        from claudecli.commands.registry import COMMANDS
+
+        return list(COMMANDS)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:  # type: ignore[override]
+        from claudecli.commands.registry import load_command
+
+        return load_command(cmd_name)
+
     @staticmethod
     def _fail(ctx: typer.Context, exc: ClaudeCliError, original: BaseException | None = None) -> NoReturn:
         if _debug_enabled(ctx):
@@ -147,20 +157,6 @@ def root(
     ctx.call_on_close(app_ctx.close)
     for warning in settings.warnings:
         app_ctx.warn(warning)
-
-
-def _register_commands() -> None:
-    from claudecli.commands import ask, batch, chat, config_cmd, cost, models
-
-    app.command("chat")(chat.chat)
-    app.command("ask", help=ask.HELP)(ask.ask)
-    app.add_typer(batch.app, name="batch")
-    app.add_typer(cost.app, name="cost")
-    app.add_typer(models.app, name="models")
-    app.add_typer(config_cmd.app, name="config")
-
-
-_register_commands()
 
 
 def main() -> None:
