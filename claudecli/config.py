@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -182,14 +183,27 @@ def run_key_command(argv: list[str]) -> str:
     if not argv:
         raise ConfigError("api_key_command is empty")
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            timeout=60,
+            check=False,
+            # A password manager may need the terminal; a script's stdin is not the key command's to read.
+            stdin=None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL,
+        )
     except FileNotFoundError:
         raise ConfigError(f"api_key_command: program not found: {argv[0]}") from None
+    except OSError as exc:
+        raise ConfigError(f"api_key_command: cannot run {argv[0]}: {exc.strerror}") from None
     except subprocess.TimeoutExpired:
         raise ConfigError("api_key_command: timed out after 60 s") from None
     if done.returncode != 0:
         raise ConfigError(f"api_key_command failed with exit code {done.returncode}")
-    key = done.stdout.strip().splitlines()[0].strip() if done.stdout.strip() else ""
+    try:
+        output = done.stdout.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigError("api_key_command printed something that is not UTF-8 text") from None
+    key = output.splitlines()[0].strip() if output else ""
     if not key:
         raise ConfigError("api_key_command printed nothing")
     return key
@@ -251,6 +265,27 @@ def _env_layer(environ: Mapping[str, str], layers: _Layers, source_label: str) -
             layers.set(name, environ[variable], f"{source_label} {variable}")
 
 
+# A .env comes with whatever directory you stand in (a cloned repository, say), so it is trusted less than
+# your own config: it may not make claudecli run a program, nor send a key it did not supply elsewhere.
+DOTENV_NEVER = frozenset({"CLAUDECLI_API_KEY_COMMAND"})
+DOTENV_KEYS = frozenset({"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDECLI_API_KEY", "CLAUDECLI_AUTH_TOKEN"})
+DOTENV_REDIRECTS = frozenset({"ANTHROPIC_BASE_URL", "CLAUDECLI_BASE_URL"})
+
+
+def _trusted_dotenv(dotenv: dict[str, str], warnings: list[str]) -> dict[str, str]:
+    """Drop what a .env may not set: api_key_command always; a base URL unless the .env brings its own key."""
+    kept = dict(dotenv)
+    for name in sorted(DOTENV_NEVER & kept.keys()):
+        del kept[name]
+        warnings.append(f"ignoring {name} from .env: set it in config.toml or the environment")
+    brings_key = any(kept.get(name) for name in DOTENV_KEYS)
+    if not brings_key:
+        for name in sorted(DOTENV_REDIRECTS & kept.keys()):
+            del kept[name]
+            warnings.append(f"ignoring {name} from .env: a .env may only redirect a key it sets itself")
+    return kept
+
+
 def _read_dotenv(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
@@ -301,7 +336,7 @@ def load_settings(
         if not isinstance(profiles, Mapping) or chosen not in profiles:
             raise ConfigError(f"profile '{chosen}' is not defined in {paths.config_file}")
         layers.apply_table(profiles[chosen], f"{paths.config_file} [profiles.{chosen}]")
-    _env_layer(dotenv, layers, ".env")
+    _env_layer(_trusted_dotenv(dotenv, layers.warnings), layers, ".env")
     _env_layer(env, layers, "env")
     _check_prices(layers)
     return Settings(
@@ -317,6 +352,19 @@ def redacted(settings: Settings) -> dict[str, Any]:
             shown[name] = "******** (set)"
         elif name == "api_key_command" and value:
             shown[name] = " ".join(shlex.quote(part) for part in value)
+        elif name == "base_url" and value:
+            shown[name] = redact_url(value)
         else:
             shown[name] = value
     return shown
+
+
+def redact_url(url: str) -> str:
+    """A URL with any ``user:password@`` part hidden (gateways sometimes carry credentials there)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"********@{host}"))

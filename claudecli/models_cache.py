@@ -10,6 +10,7 @@ prices without importing genai-prices (a quarter of a second) on every run.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -57,7 +58,7 @@ def read_cache(path: Path, base_url: str | None) -> CachedModels | None:
     """The cached list, or None when there is none, it is unreadable, or it came from another API."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        if document.get("version") != CACHE_VERSION or document.get("base_url") != base_url:
+        if document.get("version") != CACHE_VERSION or document.get("base_url") != endpoint_key(base_url):
             return None
         models = [entry for entry in document["models"] if isinstance(entry, dict) and entry.get("id")]
         fetched_at = datetime.fromisoformat(document["fetched_at"].replace("Z", "+00:00"))
@@ -73,7 +74,7 @@ def write_cache(path: Path, cached: CachedModels) -> None:
     document = {
         "version": CACHE_VERSION,
         "fetched_at": cached.fetched_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "base_url": cached.base_url,
+        "base_url": endpoint_key(cached.base_url),
         "models": cached.models,
         "prices": cached.prices,
     }
@@ -147,3 +148,8 @@ def _pair(value: Any) -> tuple[str, str] | None:
     if isinstance(value, list | tuple) and len(value) == 2:
         return str(value[0]), str(value[1])
     return None
+
+
+def endpoint_key(base_url: str | None) -> str | None:
+    """What the cache records of the API it came from: a hash, since a gateway URL may embed credentials."""
+    return None if base_url is None else hashlib.sha256(base_url.encode()).hexdigest()[:16]
