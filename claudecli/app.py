@@ -8,6 +8,7 @@ bug may show a traceback, and only with ``--debug``.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from claudecli import __version__
-from claudecli.errors import ClaudeCliError, ExitCode
+from claudecli.errors import ClaudeCliError, ExitCode, Terminated
 
 PROG_NAME = "claudecli"
 
@@ -25,11 +26,20 @@ PROG_NAME = "claudecli"
 def _scrub(text: str, ctx: typer.Context) -> str:
     """Remove any secret we know of from text we are about to print (defence in depth)."""
     app_ctx = ctx.find_root().obj
-    settings = getattr(app_ctx, "settings", None)
-    for secret in settings.secrets() if settings is not None else []:
-        if secret:
-            text = text.replace(secret, "********")
-    return text
+    return app_ctx.scrub(text) if app_ctx is not None else text
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 def _report(ctx: typer.Context, message: str) -> None:
@@ -51,6 +61,12 @@ class BoundaryGroup(TyperGroup):
             raise
         except ClaudeCliError as exc:
             self._fail(ctx, exc)
+        except BrokenPipeError:  # `claudecli ... | head`: the reader left; that is not an error of ours
+            _silence_stdout()
+            raise typer.Exit(ExitCode.BROKEN_PIPE) from None
+        except Terminated:
+            sys.stderr.write("\nterminated\n")
+            raise typer.Exit(ExitCode.TERMINATED) from None
         except KeyboardInterrupt:
             sys.stderr.write("\ninterrupted\n")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
@@ -163,4 +179,8 @@ def main() -> None:
     # Typer coerces option values through pydantic, which scans every installed distribution's entry points
     # for pydantic plugins on first use (~10 ms per run); claudecli uses none. Users may still opt back in.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # kill, a closed terminal, a cron timeout: unwind like Ctrl-C so the call in flight is booked.
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
     app(prog_name=PROG_NAME)

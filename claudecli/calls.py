@@ -8,14 +8,16 @@ so far), and on Ctrl-C (status "interrupted", after the connection is closed so 
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from claudecli.client import translate_errors
-from claudecli.errors import ClaudeCliError, Interrupted
+from claudecli.errors import ClaudeCliError, Interrupted, Terminated
 from claudecli.outcome import CallOutcome
 from claudecli.usage import TokenUsage
 
@@ -121,11 +123,12 @@ def stream_message(
     on_thinking: TextCallback | None = None,
 ) -> CallOutcome:
     """Stream one call, calling ``on_text`` per text delta; returns the outcome or raises ``CallFailed``/Interrupted."""
+    client = app_ctx.client  # a call that cannot even start (no key) is not a call: no ledger row
     meter = _Meter(spec.params["model"], spec.params.get("max_tokens"))
     stream: Any = None
     try:
         with translate_errors():
-            manager = app_ctx.client.messages.stream(**spec.params, extra_body=spec.extra_body or None)
+            manager = client.messages.stream(**spec.params, extra_body=spec.extra_body or None)
             with manager as stream:
                 meter.outcome.request_id = stream.request_id
                 _consume(stream, meter, on_text, on_thinking)
@@ -133,14 +136,22 @@ def stream_message(
                 meter.raw_usage = final.usage
                 meter.outcome.stop_reason = final.stop_reason
                 meter.outcome.content = [block.model_dump(exclude_none=True) for block in final.content]
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _take_partial_usage(stream, meter)
         outcome = _book(app_ctx, spec, meter.finish("interrupted"))
+        if isinstance(exc, Terminated):
+            raise
         raise CallFailed(Interrupted("interrupted"), outcome) from None
     except ClaudeCliError as exc:
         _take_partial_usage(stream, meter)
         outcome = _book(app_ctx, spec, meter.finish(exc.error_type))
         raise CallFailed(exc, outcome) from exc
+    except BaseException:
+        # Our side failed mid-stream (stdout closed by `| head`, an unencodable character): the API was
+        # still paid, so the call is booked before the error goes on to the boundary.
+        _take_partial_usage(stream, meter)
+        _book(app_ctx, spec, meter.finish("output_error"))
+        raise
     return _book(app_ctx, spec, meter.finish("ok"))
 
 
@@ -163,8 +174,26 @@ def price(app_ctx: AppContext, outcome: CallOutcome, when: datetime) -> None:
     )
 
 
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back while a call is booked, so a late interrupt cannot roll back its ledger row."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _book(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutcome:
-    """Price the outcome and write its one ledger row."""
+    """Price the outcome and write its one ledger row (with Ctrl-C held back meanwhile)."""
+    with _sigint_deferred():
+        return _book_now(app_ctx, spec, outcome)
+
+
+def _book_now(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutcome:
     from claudecli.ledger import CallRecord
 
     now = datetime.now(UTC)

@@ -134,13 +134,20 @@ class AppContext:
             self._ledger = Ledger(self.settings.paths.ledger_file, log_bodies=self.settings.log_bodies)
         return self._ledger
 
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret we know of masked: anything an API or a gateway says may echo them."""
+        for secret in self.settings.secrets():
+            if secret:
+                text = text.replace(secret, "********")
+        return text
+
     def warn(self, message: str) -> None:
         """A warning on stderr; shown even with --quiet, which hides only routine summaries."""
-        self.stderr.print(Text.assemble(("warning: ", "yellow"), message))
+        self.stderr.print(Text.assemble(("warning: ", "yellow"), self.scrub(message)))
 
     def note(self, message: str) -> None:
         if not self.quiet:
-            self.stderr.print(message, style="dim", markup=False)
+            self.stderr.print(self.scrub(message), style="dim", markup=False)
 
     def close(self) -> None:
         if self._ledger is not None:

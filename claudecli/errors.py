@@ -23,6 +23,8 @@ class ExitCode(IntEnum):
     BUDGET = 9  # refused by a configured budget (override with --force)
     BILLING = 10  # 402: the account cannot pay
     INTERRUPTED = 130  # Ctrl-C
+    BROKEN_PIPE = 141  # stdout was closed early (`| head`): 128 + SIGPIPE, as a shell reports it
+    TERMINATED = 143  # SIGTERM or SIGHUP: 128 + SIGTERM
 
 
 class ClaudeCliError(Exception):
@@ -103,3 +105,7 @@ class Interrupted(ClaudeCliError):
 
     def __init__(self, message: str = "interrupted") -> None:
         super().__init__(message)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C (so the call in flight is booked), but ends even a REPL."""
