@@ -268,7 +268,9 @@ def _env_layer(environ: Mapping[str, str], layers: _Layers, source_label: str) -
 # A .env comes with whatever directory you stand in (a cloned repository, say), so it is trusted less than
 # your own config: it may not make claudecli run a program, nor send a key it did not supply elsewhere.
 DOTENV_NEVER = frozenset({"CLAUDECLI_API_KEY_COMMAND"})
-DOTENV_KEYS = frozenset({"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDECLI_API_KEY", "CLAUDECLI_AUTH_TOKEN"})
+DOTENV_KEYS = frozenset(
+    {"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDECLI_API_KEY", "CLAUDECLI_AUTH_TOKEN"}
+)
 DOTENV_REDIRECTS = frozenset({"ANTHROPIC_BASE_URL", "CLAUDECLI_BASE_URL"})
 
 
