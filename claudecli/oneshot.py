@@ -64,7 +64,7 @@ class Waiting:
     """A spinner on stderr until the first token; only on a terminal, never with --quiet or --json."""
 
     def __init__(self, app_ctx: AppContext, label: str, enabled: bool) -> None:
-        self.status = app_ctx.stderr.status(label, spinner="dots") if enabled else None
+        self.status = app_ctx.stderr.status(Text(label), spinner="dots") if enabled else None
         if self.status is not None:
             self.status.start()
 

@@ -70,15 +70,22 @@ def _rich_table(
 ) -> None:
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_footer=footer is not None, title_justify="left")
+    # Cells hold user text (tags, session names, model ids): Text() keeps "[draft]" from being read as markup.
+    table = Table(
+        title=Text(title) if title else None,
+        box=box.SIMPLE_HEAD,
+        show_footer=footer is not None,
+        title_justify="left",
+    )
     for index, col in enumerate(columns):
         table.add_column(
-            col.header,
+            Text(col.header),
             justify="right" if col.numeric else "left",
-            footer=footer[index] if footer else "",
+            footer=Text(footer[index]) if footer else "",
             no_wrap=True,
         )
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     app_ctx.stdout.print(table)
