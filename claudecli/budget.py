@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -127,12 +127,13 @@ def check_spend(
 
 def worst_case_usd(app_ctx: AppContext, params: Mapping[str, Any], *, batch: bool = False) -> Decimal | None:
     """The most one request can cost: estimated input (cache writes at their rate) plus max_tokens of output."""
-    from claudecli.pricing import cost_usd
+    from claudecli.price_cache import RateCache
 
     try:
-        return cost_usd(
-            str(params.get("model")), worst_case_usage(params), batch=batch, overrides=app_ctx.settings.prices
-        )
+        cache = RateCache(app_ctx.settings, datetime.now(UTC))
+        rates = cache.prices(str(params.get("model")), batch=batch)
+        cache.save()
+        return rates.cost(worst_case_usage(params)) if rates is not None else None
     except ValueError as exc:  # a malformed [prices] table
         raise ConfigError(str(exc)) from None
 

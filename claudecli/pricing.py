@@ -129,10 +129,10 @@ def breakdown(
     resolved = _resolve(model, batch, when, overrides)
     if resolved is None:
         return None
-    prices, engine = resolved
+    prices, _ = resolved
     rates = prices.at(usage.total_input_tokens)
     parts = _parts(rates, usage)
-    total = sum(parts.values(), Decimal(0)) if engine is None else _genai_total(engine, usage)
+    total = sum(parts.values(), Decimal(0))
     return CostBreakdown(prices=rates, total=total, **parts)
 
 
@@ -303,28 +303,6 @@ def _model_prices(model: ModelInfo, engine: ModelPrice, batch: bool, derived: tu
         long_context=tuple(PriceTier(s, *(_rate_at(v, s + 1) for v in fields.values())) for s in starts),
         derived=derived,
     )
-
-
-def _genai_total(engine: ModelPrice, usage: TokenUsage) -> Decimal:
-    """Price ``usage`` with genai-prices, converting Anthropic's convention to genai-prices' one.
-
-    Anthropic's ``input_tokens`` excludes cache reads and writes; genai-prices wants ``input_tokens`` to be
-    the whole prompt and the cache counts as parts of it: it prices each part at its own rate, 1-hour
-    writes carved out of ``cache_write_tokens``, and the rest of the prompt at the input rate. The
-    long-context tier follows that whole-prompt count. Thinking tokens are already in ``output_tokens``.
-    """
-    from genai_prices import Usage
-
-    genai_usage = Usage(
-        input_tokens=usage.total_input_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        cache_write_5m_tokens=usage.cache_write_5m_tokens,
-        cache_write_1h_tokens=usage.cache_write_1h_tokens,
-        cache_read_tokens=usage.cache_read_tokens,
-        output_tokens=usage.output_tokens,
-        web_searches=usage.web_search_requests,
-    )
-    return engine.calc_price(genai_usage)["total_price"]
 
 
 def _scale(value: Decimal | TieredPrices, factor: Decimal) -> Decimal | TieredPrices:

@@ -76,3 +76,28 @@ def test_a_cache_hit_does_not_import_genai_prices(base_env):
     second = subprocess.run(run, capture_output=True, text=True, env=subprocess_env(), check=True)
     assert first.stdout.splitlines()[1] == "True"
     assert second.stdout.splitlines() == [first.stdout.splitlines()[0], "False"]
+
+
+@pytest.mark.parametrize(
+    "model", ["claude-haiku-5-5", "claude-sonnet-4-5", "claude-opus-4-6", "claude-sonnet-5-5"]
+)
+def test_our_arithmetic_agrees_with_genai_prices_own_calculation(model):
+    """ModelPrices.cost is the one arithmetic; genai-prices' calc_price is the independent judge."""
+    from genai_prices import Usage, calc_price
+
+    for usage in USAGES:
+        theirs = calc_price(
+            Usage(
+                input_tokens=usage.total_input_tokens,  # genai-prices counts cached tokens as input
+                cache_write_tokens=usage.cache_write_tokens,
+                cache_write_5m_tokens=usage.cache_write_5m_tokens,
+                cache_write_1h_tokens=usage.cache_write_1h_tokens,
+                cache_read_tokens=usage.cache_read_tokens,
+                output_tokens=usage.output_tokens,
+                web_searches=usage.web_search_requests,
+            ),
+            model,
+            provider_id="anthropic",
+            genai_request_timestamp=WHEN,
+        ).total_price
+        assert cost_usd(model, usage, when=WHEN) == theirs, (model, usage)
