@@ -10,6 +10,10 @@ from claudecli.errors import UsageError
 from claudecli.tokens import CACHE_MIN_TOKENS, block_tokens, text_tokens
 
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
+# Fields claudecli sets itself (and checks: model lifecycle, budgets, streaming); -o may not replace them.
+RESERVED_PARAMS = frozenset(
+    {"model", "max_tokens", "messages", "system", "stream", "thinking", "stop_sequences", "output_config"}
+)
 
 
 @dataclass
@@ -59,6 +63,10 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
             raise UsageError(f"-o/--param: expected KEY=VALUE, got '{pair}'")
         target = body
         *parents, leaf = key.strip().split(".")
+        if (parents[0] if parents else leaf) in RESERVED_PARAMS:
+            raise UsageError(
+                f"-o/--param: '{key.strip()}' is set by claudecli's own options; use those instead"
+            )
         for parent in parents:
             target = target.setdefault(parent, {})
             if not isinstance(target, dict):

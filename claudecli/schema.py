@@ -74,7 +74,7 @@ def load_schema(spec: str) -> dict[str, Any]:
     source = "--schema"
     if not stripped.startswith("{"):
         path = Path(stripped).expanduser()
-        if path.is_file():
+        if _is_file(path):
             source, stripped = str(path), path.read_text(encoding="utf-8")
         elif stripped.endswith(".json"):
             raise UsageError(f"--schema: file not found: {path}")
@@ -89,3 +89,11 @@ def load_schema(spec: str) -> dict[str, Any]:
     if not isinstance(schema, dict):
         raise UsageError(f"{source}: a JSON Schema must be an object")
     return schema
+
+
+def _is_file(path: Path) -> bool:
+    """Like Path.is_file, but a long short-form schema ("name, age int, ...") is not an OS error."""
+    try:
+        return path.is_file()
+    except OSError:  # e.g. ENAMETOOLONG on Python 3.11
+        return False

@@ -237,3 +237,18 @@ def test_piped_stdout_never_has_ansi(cli_env, run_cli, no_color):
     assert result.exit_code == 0
     assert "\x1b" not in result.stdout
     assert result.stdout.startswith("# ")
+
+
+def test_param_escape_hatch_cannot_replace_checked_fields(cli_env, run_cli, fake_api):
+    for pair in ("model=claude-3-opus-20240229", "max_tokens=128000", "stream=false", "thinking.type=enabled"):
+        result = run_cli("ask", "-o", pair, "hi")
+        assert result.exit_code == 2, result
+        assert "set by claudecli's own options" in result.stderr
+    assert messages_bodies(fake_api) == []
+
+
+def test_long_short_form_schema_is_not_mistaken_for_a_path(cli_env, run_cli, fake_api):
+    spec = ", ".join(f"field_number_{n} int" for n in range(25))  # longer than a file name may be
+    result = run_cli("ask", "--schema", spec, "fill it")
+    assert result.exit_code == 0, result
+    assert len(messages_bodies(fake_api)[-1]["output_config"]["format"]["schema"]["properties"]) == 25

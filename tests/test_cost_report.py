@@ -276,3 +276,9 @@ def test_rollup_matches_a_plain_scan_for_random_calls_and_ranges(tmp_path: Path)
                 calls, cost, usage = fast.get(part.key, (0, Decimal(0), TokenUsage()))
                 fast[part.key] = (calls + part.calls, cost + part.cost_usd, usage + part.usage)
             assert fast == plain, (since, until, by)
+
+
+def test_absurd_relative_since_is_a_usage_error(base_env, run_cli):
+    result = run_cli("cost", "report", "--since", "99999999d")
+    assert result.exit_code == 2, result
+    assert "Traceback" not in result.stderr

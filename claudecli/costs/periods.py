@@ -51,7 +51,10 @@ def parse_moment(text: str, option: str, *, now: datetime | None = None, end: bo
         return now
     relative = _RELATIVE.match(value)
     if relative:
-        return now - int(relative[1]) * _UNITS[relative[2]]
+        try:
+            return now - int(relative[1]) * _UNITS[relative[2]]
+        except OverflowError:  # "99999999d" reaches before year 1
+            raise _bad(text, option) from None
     month = _MONTH.match(value)
     if month:
         try:
