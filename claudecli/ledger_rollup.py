@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from claudecli.ledger import format_ts
 from claudecli.usage import TokenUsage
 
 _TOKEN_SUMS = (
@@ -81,11 +82,6 @@ def _usd(nanos: int | None) -> Decimal:
     return (Decimal(nanos or 0) * _NANO).quantize(_NANO)
 
 
-def _ts(moment: datetime) -> str:
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
-
-
 def _next_midnight(moment: datetime) -> datetime:
     utc = moment.astimezone(UTC)
     midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -139,10 +135,10 @@ def _from_calls(
     clauses, params = [], []
     if start is not None:
         clauses.append("ts >= ?")
-        params.append(_ts(start))
+        params.append(format_ts(start))
     if end is not None:
         clauses.append("ts < ?")
-        params.append(_ts(end))
+        params.append(format_ts(end))
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     sql = f"SELECT {_CALLS_KEYS[by]}, is_batch, {_CALLS_SELECT} FROM calls{where} GROUP BY 1, 2"
     return conn.execute(sql, params).fetchall()
