@@ -17,6 +17,7 @@ import pytest
 
 from claudecli.chat.conversation import Exchange
 from claudecli.chat.session_store import MIGRATIONS, SessionMeta, SessionStore
+from claudecli.errors import UsageError
 from claudecli.usage import TokenUsage
 from tests.conftest import subprocess_env
 
@@ -111,8 +112,27 @@ def test_names_are_unique_and_numbered(store):
     assert store.unique_name("chat") == "chat-3"
     assert store.unique_name("other") == "other"
     assert store.name_taken("chat") and not store.name_taken("chat", by_other_than="id1")
-    with pytest.raises(sqlite3.IntegrityError):
-        store.save_meta(meta("id3", "chat"))
+    chosen = meta("id3", "chat")  # the user's own choice (/save) is refused, nothing written
+    with pytest.raises(UsageError, match="a session named 'chat' already exists"):
+        store.save_meta(chosen, exclusive_name=True)
+    assert store.get("id3") is None and chosen.name == "chat"
+
+
+def test_a_name_taken_by_another_terminal_meanwhile_is_numbered_not_a_crash(tmp_path):
+    """Two `chat --session work` both found no session; the name is settled inside each write transaction."""
+    path = tmp_path / "data" / "sessions.db"
+    with SessionStore(path) as first, SessionStore(path) as second:
+        mine, theirs = meta("id1", "work"), meta("id2", "work")
+        first.record(mine, turn(1))
+        assert second.record(theirs, turn(1)) == 1  # before: sqlite3.IntegrityError, the answer lost
+        assert (mine.name, theirs.name) == ("work", "work-2")
+        second.record(theirs, turn(2))  # its own name again: no further renaming
+        stale = meta("id3", "work-2")
+        first.compact(stale, [], turn(9))
+        assert stale.name == "work-2-2"
+    with SessionStore(path) as store:
+        assert [len(store.exchanges(i)) for i in ("id1", "id2")] == [1, 2]
+        assert {listing.meta.name for listing in store.list_sessions()} == {"work", "work-2", "work-2-2"}
 
 
 def test_latest_is_per_profile_and_listing_is_most_recent_first(store):

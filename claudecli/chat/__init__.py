@@ -11,5 +11,6 @@ Layout (each module owns one responsibility):
 * ``slash``         the slash commands; ``compact``, ``export``, ``clipboard``, ``editor``, ``display``,
                     ``limits`` and ``interrupts`` (Ctrl-C during a turn) help it.
 
-prompt-toolkit is imported only by ``repl`` (never by ``claudecli --help``).
+prompt-toolkit is imported only inside ``repl``'s functions, when the REPL starts: importing any chat module (and
+so ``claudecli --help``, ``chat --help``, ``chat --list``) never loads it.
 """

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
+
 from claudecli.calls import CallFailed, CallSpec, stream_message
 from claudecli.chat.conversation import Exchange
 from claudecli.chat.interrupts import one_interrupt
@@ -74,7 +76,7 @@ def compact(chat: ChatState) -> bool:
     app_ctx = chat.app_ctx
     folded = chat.conversation.exchanges[:-KEEP_RECENT]
     if not folded:
-        app_ctx.stderr.print("nothing to compact yet: the newest exchange is always kept as it is")
+        app_ctx.stderr.print(Text("nothing to compact yet: the newest exchange is always kept as it is"))
         return False
     before = chat.estimated_context_tokens()
     transcript = transcript_for_summary(chat.meta.summary, folded)
@@ -115,8 +117,10 @@ def _apply(
     chat.apply_compaction(summary, folded, call)
     after = chat.estimated_context_tokens()
     app_ctx.stderr.print(
-        f"compacted {len(folded)} exchange{'s' if len(folded) != 1 else ''} into a summary: "
-        f"about {before:,} → {after:,} tokens in context · {format_usd(outcome.cost_usd)}"
+        Text(
+            f"compacted {len(folded)} exchange{'s' if len(folded) != 1 else ''} into a summary: "
+            f"about {before:,} → {after:,} tokens in context · {format_usd(outcome.cost_usd)}"
+        )
     )
     return True
 

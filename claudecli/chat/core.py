@@ -62,11 +62,11 @@ def run(app_ctx: AppContext, options: ChatOptions) -> int:
 
 def _read_inputs(app_ctx: AppContext, options: ChatOptions) -> tuple[str | None, list[Attachment]]:
     from claudecli.attachments import attachment_block
+    from claudecli.chat.state import check_thinking
     from claudecli.prompt_input import read_text_option
-    from claudecli.request import thinking_param
 
     system = read_text_option(options.system, "-s/--system") if options.system is not None else None
-    thinking_param(options.thinking, app_ctx.settings.max_tokens)
+    check_thinking(options.thinking, app_ctx.settings.max_tokens)
     attachments = [Attachment(spec, attachment_block(spec)) for spec in options.attach]
     return system, attachments
 
@@ -99,6 +99,7 @@ def _open_chat(
     if options.thinking is not None:
         meta.thinking = None if options.thinking == "off" else options.thinking
     chat = ChatState(app_ctx, store, meta, persisted=True)
+    chat.fit_thinking()
     chat.save_settings()
     return chat, True
 

@@ -1,4 +1,8 @@
-"""What the chat shows besides answers: resumed turns, the sessions table, /cost, the session line."""
+"""What the chat shows besides answers: resumed turns, the sessions table, /cost, the session line.
+
+Names, models and prompts are the user's (or the API's) text: they reach rich only as ``Text`` objects, never
+as strings rich would parse as markup (``[wip] x`` would lose its brackets, ``[/x]`` would raise).
+"""
 
 from __future__ import annotations
 
@@ -60,7 +64,8 @@ def sessions_table(listings: list[SessionListing], *, styled: bool) -> Table:
     for listing in listings:
         meta = listing.meta
         cost = format_usd(listing.cost_usd) + ("+?" if listing.unpriced_calls else "")
-        table.add_row(meta.name, str(listing.turns), local_time(meta.updated_at), cost, meta.model, meta.id)
+        cells = (meta.name, str(listing.turns), local_time(meta.updated_at), cost, meta.model, meta.id)
+        table.add_row(*(Text(cell) for cell in cells))
     return table
 
 
@@ -101,7 +106,7 @@ def print_cost(chat: ChatState, console: Console) -> None:
     if totals.unpriced_calls:
         rows.append(("unpriced calls", f"{totals.unpriced_calls} (model price unknown; not in the cost)"))
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(Text(name), Text(value))
     console.print(table)
 
 

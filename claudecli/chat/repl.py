@@ -13,24 +13,23 @@ import contextlib
 import os
 import signal
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prompt_toolkit import PromptSession
-from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
-from prompt_toolkit.document import Document
-from prompt_toolkit.history import FileHistory
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
-from prompt_toolkit.output.defaults import create_output
 from rich.text import Text
 
 from claudecli.chat import slash
-from claudecli.chat.turn import error_line, run_turn
-from claudecli.errors import ClaudeCliError
+from claudecli.chat.turn import error_line, run_turn, unexpected_error
+from claudecli.errors import ClaudeCliError, Terminated
 from claudecli.render.summary import format_usd
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # prompt-toolkit is imported only when the REPL starts (never by --help or --list)
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+    from prompt_toolkit.document import Document
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+
     from claudecli.chat.state import ChatState
 
 PROMPT = "› "
@@ -50,12 +49,19 @@ def history_file(chat: ChatState) -> Path:
     return path
 
 
-class ChatCompleter(Completer):
-    """Tab completion: slash commands, then their arguments (models, sessions, paths)."""
+@dataclass(frozen=True)
+class Wanted:
+    """What Tab completes: ``word`` (the text before the cursor) from ``choices``, or as a path if None."""
+
+    word: str
+    choices: list[str] | None
+
+
+class CompletionSource:
+    """Tab completion without prompt-toolkit: slash commands, then their arguments (models, sessions, paths)."""
 
     def __init__(self, chat: ChatState) -> None:
         self.chat = chat
-        self.paths = PathCompleter(expanduser=True)
         self._models: list[str] | None = None
 
     def model_names(self) -> list[str]:
@@ -69,24 +75,16 @@ class ChatCompleter(Completer):
             self._models = list(dict.fromkeys(names))
         return self._models
 
-    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
-        text = document.text_before_cursor
+    def wanted(self, text: str) -> Wanted | None:
         if not slash.is_command(text) or "\n" in text:
-            return
+            return None
         name, space, arg = text.partition(" ")
         if not space:
-            for command in [*slash.COMMANDS, *slash.ALIASES]:
-                if command.startswith(name.lower()):
-                    yield Completion(command, start_position=-len(name))
-            return
+            return Wanted(name.lower(), [*slash.COMMANDS, *slash.ALIASES])
         choices = self._argument_choices(name.lower())
         if choices is None or (name.lower() == "/system" and arg.startswith("@")):
-            path = arg[1:] if name.lower() == "/system" else arg
-            yield from self.paths.get_completions(Document(path, len(path)), complete_event)
-            return
-        for choice in choices:
-            if choice.startswith(arg):
-                yield Completion(choice, start_position=-len(arg))
+            return Wanted(arg[1:] if name.lower() == "/system" else arg, None)
+        return Wanted(arg, choices)
 
     def _argument_choices(self, name: str) -> list[str] | None:
         """Fixed choices for a command's argument; None means complete a path."""
@@ -101,6 +99,29 @@ class ChatCompleter(Completer):
         return []
 
 
+def make_completer(chat: ChatState) -> Completer:
+    """The prompt-toolkit completer over :class:`CompletionSource` (built only when the REPL starts)."""
+    from prompt_toolkit.completion import Completer, Completion, PathCompleter
+    from prompt_toolkit.document import Document
+
+    source = CompletionSource(chat)
+    paths = PathCompleter(expanduser=True)
+
+    class ChatCompleter(Completer):
+        def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+            wanted = source.wanted(document.text_before_cursor)
+            if wanted is None:
+                return
+            if wanted.choices is None:
+                yield from paths.get_completions(Document(wanted.word, len(wanted.word)), complete_event)
+                return
+            for choice in wanted.choices:
+                if choice.startswith(wanted.word):
+                    yield Completion(choice, start_position=-len(wanted.word))
+
+    return ChatCompleter()
+
+
 def toolbar_text(chat: ChatState) -> str:
     tokens = f"{chat.estimated_context_tokens():,}"
     window = chat.context_window()
@@ -112,7 +133,17 @@ def toolbar_text(chat: ChatState) -> str:
     return f" {chat.meta.model} · {chat.label} · {tokens} tokens in context · {cost}{thinking}{pending} "
 
 
+def safe_toolbar_text(chat: ChatState) -> str:
+    """The toolbar is drawn inside prompt-toolkit, where an exception would end every prompt: never raise."""
+    try:
+        return toolbar_text(chat)
+    except Exception:
+        return f" {chat.meta.model} "
+
+
 def _key_bindings() -> KeyBindings:
+    from prompt_toolkit.key_binding import KeyBindings
+
     bindings = KeyBindings()
 
     @bindings.add("enter")
@@ -136,17 +167,22 @@ def _key_bindings() -> KeyBindings:
 
 
 def make_session(chat: ChatState) -> PromptSession[str]:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+    from prompt_toolkit.history import FileHistory
+    from prompt_toolkit.output.defaults import create_output
+
     return PromptSession(
         history=FileHistory(str(history_file(chat))),
         auto_suggest=AutoSuggestFromHistory(),
-        completer=ChatCompleter(chat),
+        completer=make_completer(chat),
         complete_while_typing=False,
         multiline=True,
         prompt_continuation=CONTINUATION,
         key_bindings=_key_bindings(),
         enable_open_in_editor=True,
         vi_mode=bool(chat.app_ctx.settings.vi_mode),
-        bottom_toolbar=lambda: toolbar_text(chat),
+        bottom_toolbar=lambda: safe_toolbar_text(chat),
         output=create_output(always_prefer_tty=True),
     )
 
@@ -206,6 +242,8 @@ def run(chat: ChatState) -> int:
     while True:
         try:
             line = read_line(session, default)
+        except Terminated:  # SIGTERM/SIGHUP: leave (every finished turn is already stored)
+            raise
         except KeyboardInterrupt:
             if armed:
                 break
@@ -229,6 +267,10 @@ def _evaluate(chat: ChatState, line: str) -> slash.Reply:
         return handle_line(chat, line)
     except ClaudeCliError as exc:
         error_line(chat, exc.one_line())
+    except Terminated:
+        raise
     except KeyboardInterrupt:  # Ctrl-C outside a stream (a slow command, the summary): back to the prompt
         chat.app_ctx.stderr.print(Text("interrupted", style="yellow"))
+    except Exception as exc:  # a bug must not end the chat: every finished turn is already in the store
+        unexpected_error(chat, exc, "the chat goes on")
     return slash.Reply()

@@ -8,6 +8,10 @@ cost. A turn's ``state`` says whether it is still in the conversation (see ``con
 
 Every change is one ``BEGIN IMMEDIATE`` transaction (``claudecli.db``): a process killed at any point leaves
 the file with whole turns only. Schema changes are named, forward-only migrations (``MIGRATIONS``).
+
+Names are unique, and two terminals may race for one (both ran ``chat --session work`` and found nothing):
+each write checks the name inside its transaction, and a session whose name another one took meanwhile
+becomes ``work-2`` instead of failing the write (and losing the answer it was booking).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 from claudecli.chat.conversation import ACTIVE, Exchange
 from claudecli.db import Migration, apply_migrations, connect, write_transaction
+from claudecli.errors import UsageError
 from claudecli.ledger import format_ts, parse_ts
 from claudecli.usage import TokenUsage
 
@@ -146,10 +151,14 @@ class SessionStore:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    def save_meta(self, meta: SessionMeta) -> None:
-        """Create the session or update its settings (name, model, system, thinking, summary)."""
+    def save_meta(self, meta: SessionMeta, *, exclusive_name: bool = False) -> None:
+        """Create the session or update its settings (name, model, system, thinking, summary).
+
+        With ``exclusive_name`` (the user chose the name: /save) a name another session holds is refused with
+        a UsageError; every other write renames the session instead (see ``_claim_name``).
+        """
         with write_transaction(self._conn):
-            self._upsert(meta)
+            self._upsert(meta, exclusive_name=exclusive_name)
 
     def record(self, meta: SessionMeta, exchange: Exchange, *, replaces: int | None = None) -> int:
         """Add one call's exchange (creating the session on its first turn); returns its ``seq``.
@@ -174,7 +183,20 @@ class SessionStore:
             self._set_state(meta.id, seqs, "compacted")
             return self._insert(meta.id, call)
 
-    def _upsert(self, meta: SessionMeta) -> None:
+    def _claim_name(self, meta: SessionMeta, *, exclusive: bool) -> None:
+        """Make ``meta.name`` free for this session; call inside the write transaction (no race).
+
+        A name another session holds becomes the first free ``name-N`` (``meta.name`` changes, which the
+        caller can see and report), or, when ``exclusive``, is refused.
+        """
+        if not self.name_taken(meta.name, by_other_than=meta.id):
+            return
+        if exclusive:
+            raise UsageError(f"a session named '{meta.name}' already exists", hint="choose another name")
+        meta.name = self.unique_name(meta.name, for_session=meta.id)
+
+    def _upsert(self, meta: SessionMeta, *, exclusive_name: bool = False) -> None:
+        self._claim_name(meta, exclusive=exclusive_name)
         meta.updated_at = datetime.now(UTC)
         self._conn.execute(
             """
@@ -266,10 +288,10 @@ class SessionStore:
         row = self._conn.execute("SELECT id FROM sessions WHERE name = ?", (name,)).fetchone()
         return row is not None and row[0] != by_other_than
 
-    def unique_name(self, base: str) -> str:
-        """``base``, or ``base-2``, ``base-3``, ... whichever is free."""
+    def unique_name(self, base: str, *, for_session: str | None = None) -> str:
+        """``base``, or ``base-2``, ``base-3``, ... whichever is free (or already ``for_session``'s)."""
         name, number = base, 1
-        while self.name_taken(name):
+        while self.name_taken(name, by_other_than=for_session):
             number += 1
             name = f"{base}-{number}"
         return name

@@ -70,9 +70,9 @@ def _thinking(chat: ChatState, arg: str) -> None:
     if not arg:
         _say(chat, f"thinking: {chat.meta.thinking or 'off'}")
         return
-    from claudecli.request import thinking_param
+    from claudecli.chat.state import check_thinking
 
-    thinking_param(arg, chat.max_tokens)  # validates: adaptive, off, or a budget below max_tokens
+    check_thinking(arg, chat.max_tokens)  # adaptive, off, or a budget below max_tokens
     chat.meta.thinking = None if arg == "off" else arg
     chat.save_settings()
     _say(chat, f"thinking: {chat.meta.thinking or 'off'}")

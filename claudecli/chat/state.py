@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from claudecli.context import AppContext
 
 NEW_CHAT_LABEL = "new chat"
+MAX_TOKENS_SETTING = "max_tokens (config.toml, or CLAUDECLI_MAX_TOKENS)"
 SUMMARY_HEADING = "Summary of the earlier part of this conversation (older turns were compacted):"
 
 
@@ -39,6 +40,22 @@ class Attachment:
 
 def new_session_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def check_thinking(spec: str | None, max_tokens: int) -> None:
+    """Validate a thinking setting (adaptive, off, or a budget) the way chat words it.
+
+    Chat has no --max-tokens: max_tokens comes from the config, so a budget too large for it names the setting.
+    """
+    from claudecli.request import thinking_param
+
+    budget = int(spec) if spec is not None and spec.isdigit() else None
+    if budget is not None and budget >= 1024 and budget >= max_tokens:
+        raise UsageError(
+            f"the thinking budget ({budget}) must be below max_tokens ({max_tokens})",
+            hint=f"choose a smaller budget or adaptive, or raise {MAX_TOKENS_SETTING}",
+        )
+    thinking_param(spec, max_tokens)
 
 
 class ChatState:
@@ -92,6 +109,15 @@ class ChatState:
         )
         return cls(app_ctx, store, meta, name_fixed=name is not None)
 
+    def fit_thinking(self) -> None:
+        """A stored session's thinking must still be valid: a budget set when max_tokens was higher would make
+        every turn fail. Such a setting is turned off, with a warning that says how to get it back."""
+        try:
+            check_thinking(self.meta.thinking, self.max_tokens)
+        except UsageError as exc:
+            self.meta.thinking = None
+            self.app_ctx.warn(f"thinking is off for this session: {exc.one_line()}")
+
     # -- what the next request looks like ------------------------------------------------------------
 
     @property
@@ -117,6 +143,7 @@ class ChatState:
         )
 
     def build_params(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        check_thinking(self.meta.thinking, self.max_tokens)  # in chat's words (no --max-tokens here)
         return build_params(self.request_options(), messages)
 
     def context_window(self) -> int | None:
@@ -143,10 +170,9 @@ class ChatState:
         if exchange.kind == "chat" and not exchange.has_answer:
             exchange.state = DROPPED
             replacing = None  # a retry that produced nothing keeps the old answer
-        if not self.persisted and not self.name_fixed:
-            self.meta.name = self.store.unique_name(slug(exchange.prompt_text))
+        shown = self._name_shown(slug(exchange.prompt_text))
         self.store.record(self.meta, exchange, replaces=replacing.seq if replacing else None)
-        self.persisted = True
+        self._written(shown)
         self.totals.add(exchange)
         if replacing is not None and replacing in self.conversation.exchanges:
             self.conversation.exchanges.remove(replacing)
@@ -169,10 +195,9 @@ class ChatState:
         for exchange in folded:
             exchange.state = COMPACTED
             self.conversation.exchanges.remove(exchange)
-        if not self.persisted and not self.name_fixed:
-            self.meta.name = self.store.unique_name(slug(folded[0].prompt_text))
+        shown = self._name_shown(slug(folded[0].prompt_text))
         self.store.compact(self.meta, [exchange.seq for exchange in folded], call)
-        self.persisted = True
+        self._written(shown)
         self.totals.add(call)
         self.context_tokens = None
 
@@ -180,7 +205,9 @@ class ChatState:
         """A /compact call that failed still cost money: keep it in the session's totals."""
         call.kind, call.state = "compact", SUMMARY
         if self.persisted:
+            shown = self.meta.name
             self.store.record(self.meta, call)
+            self._written(shown)
         self.totals.add(call)
 
     # -- settings ------------------------------------------------------------------------------------
@@ -189,18 +216,42 @@ class ChatState:
         """Persist a changed model / system prompt / thinking (only once the session exists)."""
         self.context_tokens = None
         if self.persisted:
+            shown = self.meta.name
             self.store.save_meta(self.meta)
+            self._written(shown)
 
     def rename(self, name: str) -> None:
+        """/save NAME: the user's choice, so a name another session holds is refused, not numbered."""
         name = name.strip()
         if not name:
             raise UsageError("/save needs a name")
-        if self.store.name_taken(name, by_other_than=self.meta.id):
-            raise UsageError(f"a session named '{name}' already exists", hint="choose another name")
+        previous = self.meta.name
         self.meta.name = name
+        try:
+            self.store.save_meta(self.meta, exclusive_name=True)
+        except BaseException:
+            self.meta.name = previous
+            raise
         self.name_fixed = True
-        self.store.save_meta(self.meta)
         self.persisted = True
+
+    def _name_shown(self, automatic: str) -> str | None:
+        """Before a write: the name the user knows this session by, or None (a new, unnamed chat, which is
+        named ``automatic`` from its first prompt now)."""
+        if self.persisted or self.name_fixed:
+            return self.meta.name
+        self.meta.name = automatic
+        return None
+
+    def _written(self, shown: str | None) -> None:
+        """After a write: the session exists. If another session (another terminal) took the name the user
+        knows this one by, the store numbered it (``work-2``): say so, since --session/resume use it."""
+        self.persisted = True
+        if shown is not None and self.meta.name != shown:
+            self.app_ctx.warn(
+                f"another session is already named '{shown}' (another terminal?); "
+                f"this one is saved as '{self.meta.name}'"
+            )
 
     def start_over(self) -> None:
         """/clear: a new, empty session with the same model, system prompt and thinking."""
@@ -227,3 +278,4 @@ class ChatState:
         self.totals = self.store.totals(meta.id)
         self.attachments.clear()
         self.context_tokens = None
+        self.fit_thinking()

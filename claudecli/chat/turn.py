@@ -18,7 +18,7 @@ from claudecli.calls import CallFailed, CallSpec, stream_message
 from claudecli.chat.conversation import Exchange, message_problems
 from claudecli.chat.interrupts import StreamGuard, one_interrupt
 from claudecli.chat.limits import ContextCheck
-from claudecli.errors import BudgetExceeded, ClaudeCliError, ExitCode
+from claudecli.errors import BudgetExceeded, ClaudeCliError, ExitCode, Terminated
 from claudecli.outcome import CallOutcome
 from claudecli.render.stream import AnswerSink, make_sink
 from claudecli.render.summary import print_summary
@@ -42,7 +42,16 @@ class TurnResult:
 
 
 def error_line(chat: ChatState, message: str) -> None:
-    chat.app_ctx.stderr.print(Text.assemble(("error: ", "bold red"), message))
+    """One red line on stderr: plain text (never rich markup), scrubbed of secrets (API and gateway errors
+    may echo what they received)."""
+    line = chat.app_ctx.scrub(" ".join(message.split()))
+    chat.app_ctx.stderr.print(Text.assemble(("error: ", "bold red"), line))
+
+
+def unexpected_error(chat: ChatState, exc: BaseException, after: str) -> None:
+    """A bug (an exception that is not a ClaudeCliError): one line, no traceback; the chat goes on."""
+    detail = str(exc) or "no detail"
+    error_line(chat, f"unexpected {type(exc).__name__}: {detail} ({after})")
 
 
 def run_turn(
@@ -52,31 +61,57 @@ def run_turn(
     *,
     replacing: Exchange | None = None,
 ) -> TurnResult:
-    """Send ``prompt_text`` (after ``attachments``) as the next user turn, or re-ask ``replacing`` (/retry)."""
+    """Send ``prompt_text`` (after ``attachments``) as the next user turn, or re-ask ``replacing`` (/retry).
+
+    Whatever stops the turn before the request goes out (an invalid setting, a refused budget, Ctrl-C while
+    the models list loads, a bug) prints one line and gives the prompt back: nothing was sent or paid.
+    """
     attachments = list(attachments or [])
+    refused = TurnResult(restore_prompt=prompt_text, restore_attachments=attachments)
+    try:
+        prepared = _prepare(chat, prompt_text, attachments, replacing)
+    except Terminated:
+        raise
+    except KeyboardInterrupt:
+        chat.app_ctx.stderr.print(Text("interrupted: nothing was sent", style="yellow"))
+        return refused
+    except ClaudeCliError as exc:
+        error_line(chat, f"{exc.one_line()} (nothing was sent)")
+        return refused
+    except Exception as exc:
+        unexpected_error(chat, exc, "nothing was sent")
+        return refused
+    if prepared is None:
+        return refused
+    content, spec = prepared
+    with one_interrupt() as guard:
+        return _send(chat, spec, prompt_text, content, attachments, replacing, guard)
+
+
+def _prepare(
+    chat: ChatState, prompt_text: str, attachments: list[Attachment], replacing: Exchange | None
+) -> tuple[Any, CallSpec] | None:
+    """The request for this turn, or None when it must not be sent (the reason is printed)."""
     if replacing is not None:
         content: Any = replacing.user_content
     else:
         content = user_content(prompt_text, [a.block for a in attachments], cache=False, ttl=chat.cache_ttl)
-    refused = TurnResult(restore_prompt=prompt_text, restore_attachments=attachments)
     messages = chat.conversation.messages(content, cache=chat.cache, ttl=chat.cache_ttl, exclude=replacing)
     params = chat.build_params(messages)
     problems = message_problems(messages, params.get("system"))
     if problems:  # a bug if it ever happens: say so instead of sending a request the API would refuse
         error_line(chat, f"internal error, not sent: {'; '.join(problems)}")
-        return refused
+        return None
     if not _fits(chat, params):
-        return refused
+        return None
     try:
         from claudecli.budget import check_budget
 
         check_budget(chat.app_ctx, params)
     except BudgetExceeded as exc:
         error_line(chat, exc.one_line())
-        return refused
-    spec = CallSpec(COMMAND, params, prompt_text, session_id=chat.meta.id)
-    with one_interrupt() as guard:
-        return _send(chat, spec, prompt_text, content, attachments, replacing, guard)
+        return None
+    return content, CallSpec(COMMAND, params, prompt_text, session_id=chat.meta.id)
 
 
 def _send(
