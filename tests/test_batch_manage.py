@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import sqlite3
 import stat
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +23,11 @@ def write_jsonl(path: Path, *lines: dict) -> Path:
     return path
 
 
-def submit(run_cli, path: Path, *args: str) -> list[str]:
-    result = run_cli("batch", "submit", str(path), *args)
+BATCHES = "/v1/messages/batches"
+
+
+def submit(run_cli, path: Path, *args: str, env: dict[str, str] | None = None) -> list[str]:
+    result = run_cli("batch", "submit", str(path), *args, env=env)
     assert result.exit_code == 0, result
     return result.stdout.split()
 
@@ -185,3 +189,23 @@ def test_results_of_a_batch_submitted_elsewhere_are_not_booked(cli_env, run_cli,
     assert result.exit_code == 0, result
     assert json.loads(result.stdout)["text"] == "w1 w2"
     assert ledger_rows() == []  # not in the journal: claudecli did not submit it, so it does not book it
+
+
+def test_profiles_keep_their_own_batches(cli_env, run_cli, fake_api, tmp_path, home, write_config):
+    write_config("[profiles.a]\nmax_tokens = 100\n[profiles.b]\nmax_tokens = 100\n")
+    jobs = write_jsonl(tmp_path / "jobs.jsonl", {"prompt": "x"})
+    (from_a,) = submit(run_cli, jobs, "--name", "nightly", env={"CLAUDECLI_PROFILE": "a"})
+    (from_b,) = submit(run_cli, jobs, "--name", "nightly", env={"CLAUDECLI_PROFILE": "b"})
+    assert from_a != from_b and fake_api.batch_creates == 2  # not answered with a's id
+
+    out_dir = tmp_path / "out"
+    collected = run_cli("--profile", "b", "batch", "collect", "--out-dir", str(out_dir))
+    assert collected.exit_code == 0, collected
+    assert collected.stdout == f"{out_dir / 'nightly.jsonl'}\n"
+    assert fake_api.requests_to(f"{BATCHES}/{from_a}") == []  # b never asks its API about a's batch
+    with sqlite3.connect(home / "data" / "batches.db") as conn:
+        states = dict(conn.execute("SELECT batch_id, state || ':' || (collected_at IS NULL) FROM parts"))
+    assert states == {from_a: "submitted:1", from_b: "submitted:0"}  # a's waits for a collect under a
+
+    refused = run_cli("--profile", "b", "batch", "status", from_a)
+    assert refused.exit_code == 4 and "use --profile a" in refused.stderr

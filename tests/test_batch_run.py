@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import signal
 import subprocess
@@ -9,6 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from claudecli.batch.lock import file_lock
+from claudecli.batch.output import CSV_HEADER
 from tests.conftest import assert_no_traceback, subprocess_env
 from tests.fakeapi import Fault
 
@@ -134,3 +139,57 @@ def test_budget_refuses_a_run_before_any_request(cli_env, run_cli, fake_api, tmp
     assert result.exit_code == 9, result
     assert "one request of this run" in result.stderr
     assert fake_api.requests_to(MESSAGES, method="POST") == []
+
+
+def test_a_second_run_on_the_same_output_exits_0_without_sending(cli_env, run_cli, fake_api, tmp_path):
+    out = tmp_path / "out.jsonl"
+    with file_lock(tmp_path / "out.jsonl.lock", wait=0):  # a first run still going
+        busy = run_cli("batch", "run", "--text", str(prompts(tmp_path / "q.txt", 3)), "-o", str(out))
+    assert busy.exit_code == 0, busy
+    assert "another batch run is writing" in busy.stderr
+    assert fake_api.requests_to(MESSAGES) == [] and not out.exists()
+
+
+def test_an_output_path_that_is_a_directory_is_a_usage_error(cli_env, run_cli, fake_api, tmp_path):
+    for args in (("run", "--text", str(prompts(tmp_path / "q.txt", 1))), ("results", "msgbatch_01x")):
+        result = run_cli("batch", *args, "-o", str(tmp_path))
+        assert result.exit_code == 2, result
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("claudecli: error:") and f"{tmp_path}: is a directory" in line
+    assert fake_api.requests == []
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGKILL, -9), (signal.SIGTERM, 143)])
+def test_every_line_written_is_booked_even_after_a_kill(cli_env, fake_api, tmp_path, ledger_rows, sig, code):
+    fake_api.latency = 0.05
+    out = tmp_path / "out.jsonl"
+    argv = [sys.executable, "-m", "claudecli", "batch", "run", "--text", str(prompts(tmp_path / "q.txt", 40))]
+    child = subprocess.Popen([*argv, "-c", "2", "-o", str(out)], env=subprocess_env(), stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 4):
+        time.sleep(0.01)
+    child.send_signal(sig)  # SIGKILL: no cleanup at all; SIGTERM: unwinds like Ctrl-C
+    _, stderr = child.communicate(timeout=10)
+    assert child.returncode == code and b"Traceback" not in stderr
+    written = set(ids_in(out))
+    rows = ledger_rows()
+    assert 4 <= len(written) < 40 and written <= {row["custom_id"] for row in rows if row["status"] == "ok"}
+    if sig == signal.SIGTERM:  # and every request the API received is booked, finished or cut short
+        assert len(rows) >= len(fake_api.requests_to(MESSAGES, method="POST"))
+
+
+def test_csv_resume_cuts_a_torn_multiline_row(cli_env, run_cli, fake_api, tmp_path):
+    out = tmp_path / "out.csv"
+    header = ",".join(CSV_HEADER)
+    out.write_text(
+        f"{header}\nline-000001,succeeded,w1,,m,end_turn,1,1,0,0,0.1\n"
+        'line-000002,succeeded,"an answer\nline-000003,succeeded,looks done\n',  # killed inside the quotes
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "batch", "run", "--text", str(prompts(tmp_path / "q.txt", 3)), "--format", "csv", "-o", str(out)
+    )
+    assert result.exit_code == 0, result
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert [row["custom_id"] for row in rows] == ["line-000001", "line-000002", "line-000003"]
+    assert len(fake_api.requests_to(MESSAGES, method="POST")) == 2

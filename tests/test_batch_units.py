@@ -19,12 +19,13 @@ from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import (
     CsvWriter,
     JsonlWriter,
+    ResultLine,
     Tally,
     TextWriter,
-    completed_ids,
     from_api,
 )
 from claudecli.batch.pricer import Pricer
+from claudecli.batch.resume import completed_ids
 from claudecli.batch.retry import retry_delay
 from claudecli.batch.spool import Spool
 from claudecli.config import load_settings
@@ -233,7 +234,11 @@ def test_result_lines_in_three_formats(tmp_path):
             writer = writer_class(handle)
             for line in (ok, bad, gone):
                 writer.write(line)
-        assert completed_ids(path, fmt) == {"a", "b", "c"}
+        if fmt == "text":  # not resumable: an answer can contain anything, record headers included
+            with pytest.raises(UsageError, match="text output cannot be resumed"):
+                completed_ids(path, fmt)
+        else:
+            assert completed_ids(path, fmt) == {"a", "b", "c"}
     docs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert docs[0]["text"] == "hi, there" and docs[0]["cost_usd"] == 0.00012
     assert docs[1] == {
@@ -256,6 +261,44 @@ def test_completed_ids_drops_a_line_cut_short(tmp_path):
     path.write_text('{"custom_id": "a", "status": "expired"}\n{"custom_id": "b", "sta', encoding="utf-8")
     assert completed_ids(path, "jsonl") == {"a"}
     assert path.read_text() == '{"custom_id": "a", "status": "expired"}\n'
+
+
+def _csv_text(*lines) -> str:
+    buffer = io.StringIO()
+    writer = CsvWriter(buffer)
+    for line in lines:
+        writer.write(line)
+    return buffer.getvalue()
+
+
+def test_resume_cuts_off_only_an_incomplete_last_record(tmp_path):
+    tricky = "an answer\n==> line-000007 <==\nline-000008,succeeded\n"  # looks like other records
+    first, second = (ResultLine(f"line-00000{n}", "succeeded", text=tricky) for n in (1, 2))
+    whole = _csv_text(first, second)
+    cut = whole.index("line-000008,succeeded", whole.index("line-000002"))  # inside the quoted answer
+    path = tmp_path / "out.csv"
+    path.write_text(whole[:cut], encoding="utf-8")
+    assert completed_ids(path, "csv") == {"line-000001"}
+    assert path.read_text(encoding="utf-8") == _csv_text(first)
+    path.write_text(whole[:-1], encoding="utf-8")  # every field there, the terminator not
+    assert completed_ids(path, "csv") == {"line-000001"}
+    path.write_text("custom_id,sta", encoding="utf-8")  # even the header was cut: start afresh
+    assert completed_ids(path, "csv") == set() and path.read_text() == ""
+    path.write_text('not,a,claudecli,file\n"unterminated\n' + whole, encoding="utf-8")
+    with pytest.raises(UsageError, match="not a claudecli csv results file"):
+        completed_ids(path, "csv")
+
+    jsonl = tmp_path / "out.jsonl"
+    good = json.dumps({"custom_id": "a", "status": "succeeded", "text": tricky}) + "\n"
+    jsonl.write_text(good + '{"custom_id": "b", "sta\n', encoding="utf-8")  # torn right after a newline
+    assert completed_ids(jsonl, "jsonl") == {"a"} and jsonl.read_text() == good
+    jsonl.write_text(good + '{"custom_id": "b", "status": "succ', encoding="utf-8")
+    assert completed_ids(jsonl, "jsonl") == {"a"} and jsonl.read_text() == good
+    notes = tmp_path / "notes.txt"  # -o pointed at someone else's file: refused, never cut
+    notes.write_text(good + "my notes\n" + good, encoding="utf-8")
+    with pytest.raises(UsageError, match=r"notes\.txt:2: not a claudecli jsonl results file"):
+        completed_ids(notes, "jsonl")
+    assert notes.read_text() == good + "my notes\n" + good
 
 
 # -- pricing, retries ------------------------------------------------------------------------------------

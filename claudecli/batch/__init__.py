@@ -7,12 +7,14 @@ Modules, in the order a submission flows through them:
 * ``spool`` — the canonical requests on disk, split into batches by count and bytes, streamed as the
   request body (so memory does not grow with the input).
 * ``estimate`` / ``pricer`` — the worst-case cost before sending, and exact prices of results.
-* ``journal`` / ``lock`` — the SQLite journal of submissions (cron safety) and the file lock around it.
+* ``journal`` / ``scope`` / ``lock`` — the SQLite journal of submissions (cron safety), the profile and base
+  URL each belongs to, and the file locks around it (and around a ``batch run -o FILE``).
 * ``remote`` — every SDK call of this package.
 * ``submit`` / ``create`` / ``reconcile`` — submit idempotently; never create a batch twice; recover a batch
   whose id was never journaled.
 * ``output`` / ``results`` / ``booking`` / ``collect`` — stream results to disk, book them in the ledger once.
 * ``manage`` / ``watch`` — list, status, results, cancel, delete; polling with a progress bar on a terminal.
-* ``runner`` / ``runner_calls`` / ``retry`` — ``batch run``: the same input, executed now, concurrently.
+* ``runner`` / ``runner_calls`` / ``retry`` / ``resume`` — ``batch run``: the same input, executed now,
+  concurrently; resumed from what its output file already holds.
 * ``flows`` — what each subcommand prints and returns (``claudecli.commands.batch`` only wires options).
 """

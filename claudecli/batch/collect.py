@@ -3,8 +3,13 @@
 ``collect`` takes the batch lock without waiting: if another collect (or a submit) holds it, this run has
 nothing to add and exits 0. For every journaled batch not yet collected it fetches the status; ended ones are
 downloaded to ``DIR/<label>.jsonl`` (atomically), booked in the ledger at batch prices (once; see
-``booking``) and marked collected. Running it again changes nothing. A batch the API no longer knows is
-marked ``gone`` with a warning, so it is not asked about forever.
+``booking``) and marked collected. Running it again changes nothing.
+
+Only the batches of the current profile and base URL are looked at (see ``scope``). A batch the API it was
+submitted to no longer knows (404) is marked ``gone`` with a warning, so it is not asked about forever; a
+404 for a batch journaled before scopes were recorded only warns (it may belong to another profile).
+A failure with one batch (the API, writing DIR, a malformed results line) is reported in one line and the
+other batches are still collected; the run then exits with the first failure's code.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from typing import TYPE_CHECKING
 from claudecli.batch import remote
 from claudecli.batch.journal import GONE, Journal, Part
 from claudecli.batch.lock import LockBusy, batch_lock
-from claudecli.batch.output import SUFFIXES, Tally
+from claudecli.batch.output import SUFFIXES, cannot_write
 from claudecli.batch.results import Saved, save
+from claudecli.batch.scope import open_journal
 from claudecli.batch.watch import wait_until_ended
-from claudecli.errors import ClaudeCliError, NotFoundError
+from claudecli.errors import ClaudeCliError, NotFoundError, ServerError
 from claudecli.fsutil import ensure_private_dir
 
 if TYPE_CHECKING:
@@ -43,19 +49,24 @@ def record(journal: Journal, batch: RemoteBatch) -> None:
 def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> CollectReport:
     report = CollectReport()
     try:
-        with (
-            batch_lock(app_ctx.settings.paths.data_dir, wait=0),
-            Journal(app_ctx.settings.paths.batch_journal_file) as journal,
-        ):
+        with batch_lock(app_ctx.settings.paths.data_dir, wait=0), open_journal(app_ctx) as journal:
             for part in journal.uncollected():
                 try:
                     _collect_part(app_ctx, journal, part, out_dir, fmt, report)
                 except ClaudeCliError as exc:
-                    app_ctx.warn(f"{part.batch_id}: {exc.one_line()}")
-                    report.errors.append(exc)
+                    _failed(app_ctx, part, exc, report)
+                except OSError as exc:  # creating DIR: report it with the batch, carry on
+                    _failed(app_ctx, part, cannot_write(Path(exc.filename or out_dir), exc), report)
+                except ValueError as exc:
+                    _failed(app_ctx, part, ServerError(f"unexpected results from the API: {exc}"), report)
     except LockBusy:
         report.busy = True
     return report
+
+
+def _failed(app_ctx: AppContext, part: Part, error: ClaudeCliError, report: CollectReport) -> None:
+    app_ctx.warn(f"{part.batch_id}: {error.one_line()}")
+    report.errors.append(error)
 
 
 def _collect_part(
@@ -65,9 +76,16 @@ def _collect_part(
     try:
         batch = remote.retrieve(app_ctx.client, part.batch_id)
     except NotFoundError:
-        journal.mark_state(part.batch_id, GONE)
-        app_ctx.warn(f"{part.batch_id}: the API no longer knows this batch; it will not be collected")
+        if part.scoped:  # the API it was submitted to says so
+            journal.mark_state(part.batch_id, GONE)
+            app_ctx.warn(f"{part.batch_id}: the API no longer knows this batch; it will not be collected")
+        else:
+            app_ctx.warn(
+                f"{part.batch_id}: not found at {journal.scope.base_url if journal.scope else 'this API'}; "
+                "it was journaled without its profile: collect it with the profile that submitted it"
+            )
         return
+    journal.adopt_scope(part)
     record(journal, batch)
     if not batch.ended:
         report.processing += 1
@@ -93,20 +111,16 @@ def wait_and_save(
     app_ctx: AppContext, batch_ids: list[str], *, out: Path | None, fmt: str, interval: float
 ) -> Saved:
     """``submit --wait``: poll until every batch ended, then download (and book) their results."""
-    with Journal(app_ctx.settings.paths.batch_journal_file) as journal:
+    with open_journal(app_ctx) as journal:
         batches = wait_until_ended(
             app_ctx, batch_ids, interval=interval, on_poll=lambda b: record(journal, b)
         )
     with (
         batch_lock(app_ctx.settings.paths.data_dir, wait=None),  # a running collect finishes first
-        Journal(app_ctx.settings.paths.batch_journal_file) as journal,
+        open_journal(app_ctx) as journal,
     ):
         saved = save(app_ctx, batches, out=out, fmt=fmt, journal=journal)
         if out is not None:
             for batch in batches:
                 journal.mark_collected(batch.id, str(out.resolve()))
     return saved
-
-
-def summarise(tally: Tally) -> str:
-    return tally.summary("batch")

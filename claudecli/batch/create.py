@@ -2,13 +2,14 @@
 
 The SDK retries failed requests on its own; for a create call whose response was lost (the connection
 dropped after the API had made the batch) that would make a second batch. So the call is made with the SDK's
-retries off and retried here, deciding by what the failure means:
+retries off, and each failure is handled by what it means:
 
 * a refusal (400, 401, 402, 403, 404): nothing was created → the part goes back to ``new``, the error is raised;
 * 429 / 529: nothing was created → wait (``retry-after``, capped) and try again;
-* a lost response (connection dropped, timeout, 5xx): it may exist → reconcile against the remote list
-  first (``reconcile``); found → done, else try again. Out of attempts, the part stays ``creating`` and the
-  next run reconciles it.
+* an ambiguous failure (connection dropped, timeout, 5xx): the batch may exist, or may still appear if the
+  API is slow → one look at the remote list (``reconcile``); found → done. Otherwise the part stays
+  ``creating`` and the error is raised (its exit code): the next run reconciles it. It is never created
+  again in the same run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from claudecli.batch import remote
-from claudecli.batch.reconcile import reconcile_part
+from claudecli.batch.reconcile import find_created
 from claudecli.batch.retry import retry_delay
 from claudecli.errors import (
     AuthError,
@@ -59,13 +60,16 @@ def create_part(app_ctx: AppContext, journal: Journal, part: Part, body: SpoolBo
             time.sleep(retry_delay(exc.__cause__ or exc, attempt, cap))
             continue
         except (ServerError, ConnectionFailed) as exc:
-            if attempt >= attempts:
-                raise
-            found = reconcile_part(app_ctx, journal, journal.part(part.id))
+            try:
+                found = find_created(app_ctx, journal, journal.part(part.id))
+            except (ServerError, ConnectionFailed, RateLimitedError):
+                found = None  # the list call failed too: the next run looks again
             if found is not None:
                 return found
-            time.sleep(retry_delay(exc.__cause__ or exc, attempt, cap))
-            continue
+            exc.hint = (
+                "the batch may still have been created: the next run reconciles it (never re-sent blindly)"
+            )
+            raise
         if os.environ.get(CRASH_HOOK_ENV) == "create":
             os._exit(CRASH_EXIT)
         journal.mark_submitted(part.id, batch.id, batch.created_at.isoformat())

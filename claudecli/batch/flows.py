@@ -41,8 +41,11 @@ def submit(app_ctx: AppContext, options: SubmitOptions, wait: WaitOptions | None
     With ``--wait`` and no ``-o``, stdout carries the results, so the ids go to stderr instead.
     """
     from claudecli.batch.collect import wait_and_save
+    from claudecli.batch.output import check_target
     from claudecli.batch.submit import submit as submit_core
 
+    if wait is not None and wait.out is not None:
+        check_target(wait.out)  # before anything is sent
     result = submit_core(app_ctx, options)
     ids_on_stdout = wait is None or wait.out is not None or result.dry_run
     if options.as_json and ids_on_stdout:
@@ -91,5 +94,7 @@ def results(app_ctx: AppContext, target: str, out: Path | None, fmt: str) -> int
 def run(app_ctx: AppContext, options: RunOptions) -> int:
     from claudecli.batch.runner import run as run_core
 
-    run_core(app_ctx, options)
+    report = run_core(app_ctx, options)
+    if report.busy:
+        app_ctx.note(f"another batch run is writing {options.out}; nothing to do this time")
     return ExitCode.OK

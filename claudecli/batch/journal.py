@@ -12,6 +12,10 @@ both). It is split into one or more *parts*, each one Message Batch. A part move
 
 ``booked_at`` and ``collected_at`` record that the results were written to the usage ledger (never twice)
 and downloaded by ``batch collect`` (to ``results_path``).
+
+Each submission also records its scope (``profile``, ``base_url``; see ``scope``). A journal opened with a
+scope shows only that scope's submissions (and those journaled before scopes were recorded) to
+:meth:`Journal.parts_named`, :meth:`Journal.uncollected` and :meth:`Journal.recent`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from claudecli.batch.scope import SCOPE_SQL, Scope
 from claudecli.db import Migration, apply_migrations, connect, write_transaction
 
 NEW, CREATING, SUBMITTED, DELETED, GONE = "new", "creating", "submitted", "deleted", "gone"
@@ -72,6 +77,13 @@ JOURNAL_MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "j003_submission_scope",
+        """
+        ALTER TABLE submissions ADD COLUMN profile TEXT;
+        ALTER TABLE submissions ADD COLUMN base_url TEXT;
+        """,
+    ),
 )
 
 
@@ -119,6 +131,13 @@ class Part:
     results_path: str | None
     booked_at: str | None
     collected_at: str | None
+    profile: str | None = None  # NULL (None): journaled before scopes were recorded
+    base_url: str | None = None
+
+    @property
+    def scoped(self) -> bool:
+        """Whether the journal knows which profile and API this batch was submitted to."""
+        return self.profile is not None and self.base_url is not None
 
     @property
     def label(self) -> str:
@@ -133,7 +152,7 @@ _PART_SELECT = """
            (SELECT count(*) FROM parts q WHERE q.submission_id = p.submission_id),
            s.name, s.input_path, p.request_count, p.body_bytes, p.state, p.batch_id, p.create_started_at,
            p.processing_status, p.counts_json, p.remote_created_at, p.ended_at, p.results_path,
-           p.booked_at, p.collected_at
+           p.booked_at, p.collected_at, s.profile, s.base_url
     FROM parts p JOIN submissions s ON s.id = p.submission_id
 """
 _SUBMISSION_SELECT = (
@@ -149,11 +168,37 @@ def _part(row: tuple[Any, ...]) -> Part:
 
 
 class Journal:
-    """The journal at ``path`` (created and migrated on first use). One connection, one thread."""
+    """The journal at ``path`` (created and migrated on first use). One connection, one thread.
 
-    def __init__(self, path: Path) -> None:
+    ``scope``: the profile and API of this run; new submissions are journaled with it and the listing
+    methods see only its submissions (None: no filter, and new submissions without a scope).
+    """
+
+    def __init__(self, path: Path, scope: Scope | None = None) -> None:
         self.path = Path(path)
+        self.scope = scope
         self._conn: sqlite3.Connection | None = None
+
+    def _scoped(self, where: str, params: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+        """``where`` (conditions on ``p`` and ``s``) narrowed to this journal's scope."""
+        if self.scope is None:
+            return where, params
+        return f"({where}) AND {SCOPE_SQL}", (*params, *self.scope.params)
+
+    def in_scope(self, part: Part) -> bool:
+        if self.scope is None or not part.scoped:
+            return True
+        return (part.profile, part.base_url) == self.scope.params
+
+    def adopt_scope(self, part: Part) -> None:
+        """A batch journaled before scopes were recorded was found through this scope's API: record it."""
+        if self.scope is None or part.scoped:
+            return
+        with write_transaction(self._db()) as conn:
+            conn.execute(
+                "UPDATE submissions SET profile = ?, base_url = ? WHERE id = ? AND profile IS NULL",
+                (*self.scope.params, part.submission_id),
+            )
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -179,13 +224,18 @@ class Journal:
 
     # -- submissions ------------------------------------------------------------------------------------
 
-    def find_submission(self, key: str) -> Submission | None:
-        """The live (not superseded) submission with this key, newest first."""
+    def find_submission(self, key: str, legacy_key: str | None = None) -> Submission | None:
+        """The live (not superseded) submission with this key, newest first.
+
+        ``legacy_key``: the key the same submission had before scopes were part of it; it matches only
+        submissions journaled without a scope.
+        """
+        where, params = self._scoped(
+            "s.superseded = 0 AND (s.key = ? OR (s.key = ? AND s.profile IS NULL))", (key, legacy_key)
+        )
         row = (
             self._db()
-            .execute(
-                f"{_SUBMISSION_SELECT} WHERE key = ? AND superseded = 0 ORDER BY id DESC LIMIT 1", (key,)
-            )
+            .execute(f"{_SUBMISSION_SELECT} s WHERE {where} ORDER BY s.id DESC LIMIT 1", params)
             .fetchone()
         )
         return None if row is None else Submission(*row)
@@ -212,7 +262,8 @@ class Journal:
         with write_transaction(self._db()) as conn:
             cursor = conn.execute(
                 "INSERT INTO submissions (key, name, input_path, input_sha256, options_json, request_count, "
-                "skipped_count, estimated_cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "skipped_count, estimated_cost_usd, created_at, profile, base_url) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     name,
@@ -223,6 +274,7 @@ class Journal:
                     skipped_count,
                     estimated_cost_usd,
                     created,
+                    *(self.scope.params if self.scope else (None, None)),
                 ),
             )
             submission_id = cursor.lastrowid
@@ -251,11 +303,13 @@ class Journal:
         return None if row is None else _part(row)
 
     def parts_named(self, name: str) -> list[Part]:
-        """The parts of the newest live submission called ``name``."""
+        """The parts of the newest live submission of this scope called ``name``."""
+        where, params = self._scoped("s.name = ?", (name,))
         row = (
             self._db()
             .execute(
-                "SELECT id FROM submissions WHERE name = ? ORDER BY superseded, id DESC LIMIT 1", (name,)
+                f"SELECT s.id FROM submissions s WHERE {where} ORDER BY s.superseded, s.id DESC LIMIT 1",
+                params,
             )
             .fetchone()
         )
@@ -266,16 +320,18 @@ class Journal:
         return [_part(row) for row in rows]
 
     def uncollected(self) -> list[Part]:
-        """Submitted parts whose results ``batch collect`` has not downloaded yet, oldest first."""
-        rows = self._db().execute(
-            f"{_PART_SELECT} WHERE p.state = ? AND p.collected_at IS NULL ORDER BY p.id", (SUBMITTED,)
-        )
+        """Submitted parts of this scope whose results ``batch collect`` has not downloaded yet, oldest first."""
+        where, params = self._scoped("p.state = ? AND p.collected_at IS NULL", (SUBMITTED,))
+        rows = self._db().execute(f"{_PART_SELECT} WHERE {where} ORDER BY p.id", params)
         return [_part(row) for row in rows]
 
     def recent(self, limit: int | None) -> list[Part]:
-        """Parts, newest submission first."""
-        sql = f"{_PART_SELECT} ORDER BY p.submission_id DESC, p.part"
-        rows = self._db().execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
+        """Parts of this scope, newest submission first."""
+        where, params = self._scoped("1", ())
+        sql = f"{_PART_SELECT} WHERE {where} ORDER BY p.submission_id DESC, p.part"
+        if limit:
+            sql, params = sql + " LIMIT ?", (*params, limit)
+        rows = self._db().execute(sql, params)
         return [_part(row) for row in rows]
 
     def known_batch_ids(self) -> set[str]:

@@ -30,7 +30,15 @@ def batch_lock(data_dir: Path, *, wait: float | None) -> Iterator[None]:
     Raises :class:`LockBusy` when it could not be taken in time.
     """
     ensure_private_dir(data_dir)
-    fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    with file_lock(data_dir / LOCK_NAME, wait=wait):
+        yield
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, *, wait: float | None) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created 0600 if missing; left in place afterwards, since
+    removing a lock file another process is waiting on would let a third one take a second lock)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         _acquire(fd, wait)
         try:

@@ -1,8 +1,10 @@
 """``batch list``, ``status``, ``results``, ``cancel``, ``delete``: addressing batches by id or by name.
 
 A target is a batch id (``msgbatch_…``, journaled or not) or the ``--name`` of a journaled submission (the
-newest one with that name; all of its parts). Machine output (ids, ``--json``, results) goes to stdout;
-notes and summaries to stderr.
+newest one with that name; all of its parts). Only submissions of the current profile and base URL are
+seen (see ``scope``): a name submitted under another profile is unknown here, and a journaled batch id of
+another profile is refused with a hint rather than asked of the wrong API. Machine output (ids, ``--json``,
+results) goes to stdout; notes and summaries to stderr.
 """
 
 from __future__ import annotations
@@ -12,16 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
 from claudecli.batch import remote
 from claudecli.batch.collect import record
 from claudecli.batch.journal import DELETED, GONE, SUBMITTED, Journal, Part
 from claudecli.batch.lock import batch_lock
-from claudecli.batch.output import OUTCOMES
+from claudecli.batch.output import OUTCOMES, check_target
 from claudecli.batch.results import Saved, needs_booking, save
+from claudecli.batch.scope import describe, open_journal
 from claudecli.batch.watch import wait_until_ended
 from claudecli.errors import BadRequestError, NotFoundError, UsageError
+from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
     from claudecli.batch.remote import RemoteBatch
@@ -30,21 +32,31 @@ if TYPE_CHECKING:
 BATCH_ID_PREFIX = "msgbatch_"
 
 
-def open_journal(app_ctx: AppContext) -> Journal:
-    return Journal(app_ctx.settings.paths.batch_journal_file)
-
-
 def resolve(journal: Journal, target: str) -> list[str]:
-    """The batch ids a target names."""
+    """The batch ids a target names (in this journal's scope)."""
     if target.startswith(BATCH_ID_PREFIX):
+        part = journal.part_by_batch_id(target)
+        if part is not None and not journal.in_scope(part):
+            raise NotFoundError(
+                f"batch {target} was submitted with {describe(part.profile, part.base_url)}",
+                hint=_scope_hint(journal, part),
+            )
         return [target]
     parts = journal.parts_named(target)
     if not parts:
-        raise NotFoundError(f"no batch id or submission name {target!r} in the batch journal")
+        raise NotFoundError(
+            f"no batch id or submission name {target!r} in the batch journal for this profile"
+        )
     ids = [part.batch_id for part in parts if part.batch_id]
     if not ids:
         raise NotFoundError(f"submission {target!r} has no batch id yet (its create call did not complete)")
     return ids
+
+
+def _scope_hint(journal: Journal, part: Part) -> str:
+    if journal.scope is not None and part.profile != journal.scope.profile:
+        return f"use --profile {part.profile}" if part.profile else "run it without --profile"
+    return f"point base_url at {part.base_url} to reach it"
 
 
 def _names(journal: Journal, batch_ids: list[str]) -> dict[str, str | None]:
@@ -95,7 +107,9 @@ def status(app_ctx: AppContext, target: str, *, watch: bool, interval: float, as
 
 
 def _record(journal: Journal, batch: RemoteBatch) -> None:
-    if journal.part_by_batch_id(batch.id) is not None:
+    part = journal.part_by_batch_id(batch.id)
+    if part is not None:
+        journal.adopt_scope(part)
         record(journal, batch)
 
 
@@ -137,6 +151,8 @@ class ResultsOptions:
 
 def results(app_ctx: AppContext, options: ResultsOptions) -> Saved:
     """Download results (all parts of a name, one after another); book journaled batches the first time."""
+    if options.out is not None:
+        check_target(options.out)
     with open_journal(app_ctx) as journal:
         ids = resolve(journal, options.target)
         batches = [remote.retrieve(app_ctx.client, bid) for bid in ids]
@@ -163,9 +179,10 @@ def _refresh(app_ctx: AppContext, journal: Journal, part: Part) -> Part:
     if part.collected_at is not None and part.processing_status == "ended":
         return part
     try:
-        record(journal, remote.retrieve(app_ctx.client, part.batch_id))
+        _record(journal, remote.retrieve(app_ctx.client, part.batch_id))
     except NotFoundError:
-        journal.mark_state(part.batch_id, GONE)
+        if part.scoped:  # only the API it was submitted to can say it is gone
+            journal.mark_state(part.batch_id, GONE)
     return journal.part_by_batch_id(part.batch_id) or part
 
 
@@ -197,20 +214,13 @@ def list_batches(app_ctx: AppContext, *, limit: int | None, as_json: bool) -> No
     if not parts:
         app_ctx.note("no batches in the journal yet (claudecli batch submit FILE)")
         return
-    headers = ("NAME", "BATCH", "STATUS", "DONE", "SUCCEEDED", "ERRORED", "SUBMITTED", "COLLECTED")
-    rows = [_list_row(part) for part in parts]
-    if app_ctx.markdown:
-        table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
-        for column in headers:
-            table.add_column(column, no_wrap=True)
-        for row in rows:
-            table.add_row(*row)
-        app_ctx.stdout.print(table)
-        return
-    widths = [max(len(text) for text in column) for column in zip(headers, *rows, strict=True)]
-    for row in (headers, *rows):
-        line = "  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True))
-        app_ctx.stdout.file.write(line.rstrip() + "\n")
+    print_table(app_ctx, LIST_COLUMNS, [_list_row(part) for part in parts])  # cells are never markup
+
+
+LIST_COLUMNS = tuple(
+    Column(header)
+    for header in ("NAME", "BATCH", "STATUS", "DONE", "SUCCEEDED", "ERRORED", "SUBMITTED", "COLLECTED")
+)
 
 
 def _list_row(part: Part) -> tuple[str, ...]:

@@ -10,18 +10,22 @@ jsonl (the default; one object per line, the contract scripts rely on)::
 text: ``==> custom_id <==`` then the answer (or ``==> custom_id [errored] <==`` and the error), blank line.
 csv: a header, then custom_id,status,text,error,model,stop_reason,input_tokens,output_tokens,
 cache_write_tokens,cache_read_tokens,cost_usd.
+
+Every record is handed to the sink in one ``write`` call, so an O_APPEND file written with one ``write(2)``
+per record (``batch run``) can only ever end in the middle of its *last* record (``resume`` reads it back).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
+from claudecli.errors import UsageError
 from claudecli.pricing import format_usd
 from claudecli.usage import TokenUsage
 
@@ -32,7 +36,6 @@ CSV_HEADER = (
     "custom_id", "status", "text", "error", "model", "stop_reason",
     "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd",
 )  # fmt: skip
-_TEXT_HEADER = re.compile(r"^==> (?P<id>[A-Za-z0-9_-]{1,64})(?: \[[a-z_]+\])? <==$")
 
 
 @dataclass
@@ -86,12 +89,18 @@ def from_api(raw: dict[str, Any]) -> ResultLine:
     return line
 
 
+class Sink(Protocol):
+    """Where records go: a text file or stdout, or ``batch run``'s one-write-per-record file."""
+
+    def write(self, text: str, /) -> object: ...
+
+
 class LineWriter(Protocol):
     def write(self, line: ResultLine) -> None: ...
 
 
 class JsonlWriter:
-    def __init__(self, handle: IO[str]) -> None:
+    def __init__(self, handle: Sink) -> None:
         self.handle = handle
 
     def write(self, line: ResultLine) -> None:
@@ -99,7 +108,7 @@ class JsonlWriter:
 
 
 class TextWriter:
-    def __init__(self, handle: IO[str]) -> None:
+    def __init__(self, handle: Sink) -> None:
         self.handle = handle
 
     def write(self, line: ResultLine) -> None:
@@ -111,17 +120,24 @@ class TextWriter:
 
 
 class CsvWriter:
-    def __init__(self, handle: IO[str], *, header: bool = True) -> None:
+    def __init__(self, handle: Sink, *, header: bool = True) -> None:
         self.handle = handle
-        self.writer = csv.writer(handle, lineterminator="\n")
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
         if header:
-            self.writer.writerow(CSV_HEADER)
+            self.handle.write(self._row(CSV_HEADER))
+
+    def _row(self, values: tuple[object, ...]) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(values)
+        return self.buffer.getvalue()
 
     def write(self, line: ResultLine) -> None:
         usage = line.usage or TokenUsage()
         error = f"{line.error_type}: {line.error_message}" if line.status == "errored" else ""
         cost = "" if line.cost_usd is None else f"{line.cost_usd:f}"
-        self.writer.writerow(
+        row = self._row(
             (
                 line.custom_id,
                 line.status,
@@ -136,9 +152,10 @@ class CsvWriter:
                 cost,
             )
         )
+        self.handle.write(row)
 
 
-def make_writer(fmt: str, handle: IO[str], *, header: bool = True) -> LineWriter:
+def make_writer(fmt: str, handle: Sink, *, header: bool = True) -> LineWriter:
     if fmt == "text":
         return TextWriter(handle)
     if fmt == "csv":
@@ -174,46 +191,11 @@ class Tally:
         return f"{self.total} results: {parts} · {cost} at {prices} prices"
 
 
-def completed_ids(path: Path, fmt: str) -> set[str]:
-    """custom_ids already written to an output file (``batch run`` resumes after them).
-
-    A last line cut short by a kill is removed first, so appending continues on a clean line boundary.
-    """
-    if not path.exists():
-        return set()
-    _drop_partial_last_line(path)
-    done: set[str] = set()
-    with path.open(encoding="utf-8", newline="") as handle:
-        if fmt == "csv":
-            rows = csv.reader(handle)
-            done = {row[0] for row in rows if row and row[0] != CSV_HEADER[0]}
-        elif fmt == "text":
-            done = {m["id"] for text in handle if (m := _TEXT_HEADER.match(text.rstrip("\n")))}
-        else:
-            for text in handle:
-                if text.strip():
-                    try:
-                        done.add(str(json.loads(text)["custom_id"]))
-                    except (ValueError, KeyError, TypeError):
-                        continue
-    return done
+def check_target(path: Path) -> None:
+    """Refuse an output path that can only fail (a directory) before anything is downloaded or sent."""
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory; give a file name for the results")
 
 
-def _drop_partial_last_line(path: Path) -> None:
-    size = path.stat().st_size
-    if size == 0:
-        return
-    with path.open("rb+") as handle:
-        handle.seek(size - 1)
-        if handle.read(1) == b"\n":
-            return
-        end = size
-        while end > 0:
-            start = max(0, end - (1 << 16))
-            handle.seek(start)
-            cut = handle.read(end - start).rfind(b"\n")
-            if cut >= 0:
-                handle.truncate(start + cut + 1)
-                return
-            end = start
-        handle.truncate(0)
+def cannot_write(path: Path, exc: OSError) -> UsageError:
+    return UsageError(f"cannot write {path}: {exc.strerror or exc}")

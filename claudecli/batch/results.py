@@ -13,8 +13,9 @@ from typing import IO, TYPE_CHECKING
 
 from claudecli.batch import remote
 from claudecli.batch.booking import Booker
-from claudecli.batch.output import LineWriter, Tally, from_api, make_writer
+from claudecli.batch.output import LineWriter, Tally, cannot_write, check_target, from_api, make_writer
 from claudecli.batch.pricer import Pricer
+from claudecli.errors import ServerError
 from claudecli.fsutil import atomic_open
 
 if TYPE_CHECKING:
@@ -35,7 +36,10 @@ def download(app_ctx: AppContext, batch: RemoteBatch, writer: LineWriter, tally:
     booker = Booker(app_ctx, batch.id, batch.ended_at or batch.created_at) if book else None
     with remote.result_lines(app_ctx.client, batch.id) as lines:
         for raw in lines:
-            line = from_api(json.loads(raw))
+            try:
+                line = from_api(json.loads(raw))
+            except (ValueError, AttributeError, TypeError):
+                raise ServerError(f"batch {batch.id}: the API sent a malformed results line") from None
             if line.status == "succeeded" and line.model and line.usage is not None:
                 line.cost_usd = pricer.cost(line.model, line.usage)
                 if booker is not None:
@@ -62,8 +66,12 @@ def save(
         _save_to(app_ctx, batches, app_ctx.stdout.file, fmt, journal, saved)
         app_ctx.stdout.file.flush()
         return saved
-    with atomic_open(out, "w", private=True) as handle:
-        _save_to(app_ctx, batches, handle, fmt, journal, saved)
+    check_target(out)
+    try:
+        with atomic_open(out, "w", private=True) as handle:
+            _save_to(app_ctx, batches, handle, fmt, journal, saved)
+    except OSError as exc:
+        raise cannot_write(out, exc) from None
     return saved
 
 

@@ -6,9 +6,13 @@
 * 429/529/5xx/connection failures are retried here (``retry``), with a gate that pauses every worker on a
   rate limit. A request refused as invalid gets an ``errored`` line; one still failing after the retries
   gets no line, so a rerun retries it, and the run exits with that failure's code.
-* Resumable: custom_ids already in the ``-o`` file are skipped and new lines are appended.
+* Resumable: custom_ids already in the ``-o`` file are skipped and new records are appended, each with one
+  ``write(2)`` on an O_APPEND descriptor (see ``output.completed_ids`` for reading them back). A lock file
+  beside it (``<out>.lock``) keeps a second run with the same ``-o`` out: it exits 0 at once.
 * Every call is booked in the ledger at standard prices (``command = "batch-run"``), including failures and
-  calls cut short by Ctrl-C.
+  calls cut short by Ctrl-C, SIGTERM or SIGHUP. Results are booked *before* their lines are written, so a
+  run killed in between has booked every call whose line is in the file (the rerun skips those ids); the
+  worst case is a call booked whose line is missing, which the rerun sends (and books) again.
 """
 
 from __future__ import annotations
@@ -24,12 +28,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.estimate import Estimate
 from claudecli.batch.inputs import InputOptions, line_defaults, require_valid, validate_into
-from claudecli.batch.output import LineWriter, Tally, completed_ids, make_writer
+from claudecli.batch.lock import LockBusy, file_lock
+from claudecli.batch.output import (
+    LineWriter,
+    Tally,
+    cannot_write,
+    check_target,
+    make_writer,
+)
 from claudecli.batch.pricer import Pricer
+from claudecli.batch.resume import completed_ids
 from claudecli.batch.retry import RateGate, is_rate_limit, is_retryable, retry_delay
 from claudecli.batch.runner_calls import (
     Outcome,
@@ -40,8 +52,7 @@ from claudecli.batch.runner_calls import (
 from claudecli.batch.spool import API_MAX_BYTES, Spool
 from claudecli.batch.watch import make_progress, progress_wanted
 from claudecli.client import translate
-from claudecli.errors import ClaudeCliError, Interrupted, UsageError
-from claudecli.ledger import CallRecord
+from claudecli.errors import ClaudeCliError, Interrupted, Terminated, UsageError
 
 if TYPE_CHECKING:
     from claudecli.context import AppContext
@@ -70,6 +81,7 @@ class RunReport:
     first_error: ClaudeCliError | None = None
     elapsed_s: float = 0.0
     interrupted: bool = False
+    busy: bool = False  # another run holds the output's lock; nothing was done
 
     def summary(self) -> str:
         rate = self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
@@ -80,15 +92,32 @@ class RunReport:
 
 
 def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
+    """Run ``options.input`` now. With ``-o``, under that file's lock (``busy`` report when taken)."""
     if options.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if options.out is None:
+        return _run(app_ctx, options)
+    out = options.out
+    check_target(out)
+    with contextlib.ExitStack() as stack:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(file_lock(out.with_name(out.name + ".lock"), wait=0))
+        except LockBusy:
+            return RunReport(busy=True)
+        except OSError as exc:
+            raise cannot_write(out, exc) from None
+        return _run(app_ctx, options)
+
+
+def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
+    done = _done_ids(options)
     defaults = line_defaults(app_ctx, options.input)
     spool = Spool(app_ctx.settings.paths.data_dir / "spool", max_requests=1 << 62, max_bytes=API_MAX_BYTES)
     try:
         validated = validate_into(app_ctx, options.input, defaults, spool)
         require_valid(app_ctx, options.input, validated)
         report = RunReport(total=spool.count)
-        done = completed_ids(options.out, options.fmt) if options.out is not None else set()
         remaining = sum(1 for line in spool.lines() if _custom_id(line) not in done)
         report.skipped_done = spool.count - remaining
         if remaining == 0:
@@ -99,15 +128,17 @@ def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
             (index, json.loads(line))
             for index, line in enumerate(line for line in spool.lines() if _custom_id(line) not in done)
         )
-        with _output(app_ctx, options) as handle:
-            runner = Runner(app_ctx, options, handle, report, remaining)
+        interrupt: KeyboardInterrupt | None = None
+        with _output(app_ctx, options) as (handle, header):
+            runner = Runner(app_ctx, options, handle, report, remaining, header=header)
             try:
-                asyncio.run(runner.main(items))
-            except KeyboardInterrupt:
+                asyncio.run(runner.main(items))  # on an interrupt, main() books what it got first
+            except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (errors.Terminated)
                 report.interrupted = True
+                interrupt = exc
         app_ctx.note(report.summary())
-        if report.interrupted:
-            raise Interrupted()
+        if interrupt is not None:
+            raise interrupt if isinstance(interrupt, Terminated) else Interrupted()
         if report.first_error is not None:
             error = report.first_error
             raise type(error)(
@@ -142,37 +173,81 @@ def _check_budget(app_ctx: AppContext, options: RunOptions, estimate: Estimate, 
     )
 
 
-@contextlib.contextmanager
-def _output(app_ctx: AppContext, options: RunOptions) -> Iterator[IO[str]]:
-    """Append to ``-o FILE`` (0600; results hold answers), or write to stdout."""
+def _done_ids(options: RunOptions) -> set[str]:
     if options.out is None:
-        yield app_ctx.stdout.file
+        return set()
+    try:
+        return completed_ids(options.out, options.fmt)
+    except OSError as exc:
+        raise cannot_write(options.out, exc) from None
+
+
+class RecordFile:
+    """``-o FILE`` opened O_APPEND (0600; results hold answers); each record goes out in one ``write(2)``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def write(self, text: str, /) -> int:
+        data = memoryview(text.encode("utf-8"))
+        try:
+            while data:  # a regular file takes it all at once; the loop only guards a short write
+                data = data[os.write(self.fd, data) :]
+        except OSError as exc:
+            raise cannot_write(self.path, exc) from None
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+    def empty(self) -> bool:
+        return os.fstat(self.fd).st_size == 0
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+@contextlib.contextmanager
+def _output(app_ctx: AppContext, options: RunOptions) -> Iterator[tuple[Any, bool]]:
+    """The sink (stdout or ``-o FILE``) and whether it needs a csv header."""
+    if options.out is None:
+        yield app_ctx.stdout.file, True
         return
-    options.out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(options.out, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8", newline="") as handle:
-        yield handle
+    try:
+        record_file = RecordFile(options.out)
+    except OSError as exc:
+        raise cannot_write(options.out, exc) from None
+    try:
+        yield record_file, record_file.empty()
+    finally:
+        record_file.close()
 
 
 class Runner:
     """The asyncio side of a run: workers, the reorder buffer, the writer and the ledger."""
 
     def __init__(
-        self, app_ctx: AppContext, options: RunOptions, handle: IO[str], report: RunReport, remaining: int
+        self,
+        app_ctx: AppContext,
+        options: RunOptions,
+        handle: Any,
+        report: RunReport,
+        remaining: int,
+        *,
+        header: bool,
     ) -> None:
         self.app_ctx = app_ctx
         self.options = options
-        self.handle = handle
+        self.handle = handle  # a Sink with flush(): stdout's file or a RecordFile
         self.report = report
         self.remaining = remaining
-        new_file = options.out is None or handle.tell() == 0
-        self.writer: LineWriter = make_writer(options.fmt, handle, header=new_file)
+        self.writer: LineWriter = make_writer(options.fmt, handle, header=header)
         self.pricer = Pricer(app_ctx.settings, batch=False)
         self.gate = RateGate()
         self.finished: dict[int, Outcome] = {}
         self.in_flight: dict[int, tuple[str, str]] = {}
         self.next_write = 0
-        self.records: list[CallRecord] = []
         self.progress: Any = None
         self.task: Any = None
 
@@ -259,39 +334,46 @@ class Runner:
             return message_outcome(self, custom_id, message, response.request_id, started)
 
     def _write_ready(self) -> None:
-        """Write every finished outcome that is next in input order; book them; release their window slots."""
-        wrote = False
-        while self.next_write in self.finished:
-            outcome = self.finished.pop(self.next_write)
+        """Book, then write, every finished outcome that is next in input order; release their window slots.
+
+        Booking first means a kill (or a KeyboardInterrupt from SIGTERM) between the two never leaves a
+        written line unbooked; ``_settle`` books whatever is still unbooked.
+        """
+        ready: list[Outcome] = []
+        while self.next_write + len(ready) in self.finished:
+            ready.append(self.finished[self.next_write + len(ready)])
+        if not ready:
+            return
+        self._book(ready)
+        for outcome in ready:
+            del self.finished[self.next_write]
             self.next_write += 1
             self.window.release()
-            self.records.append(outcome.record)
             if outcome.line is not None:
                 self.writer.write(outcome.line)
                 self.report.tally.add(outcome.line)
-                wrote = True
             else:
                 self.report.unfinished += 1
                 self.report.first_error = self.report.first_error or outcome.error
             if self.progress is not None:
                 self.progress.advance(self.task)
-        if wrote:
-            self.handle.flush()
-        if len(self.records) >= 100:
-            self._book()
+        self.handle.flush()
 
-    def _book(self) -> None:
-        if self.records:
-            records, self.records = self.records, []
+    def _book(self, outcomes: list[Outcome]) -> None:
+        records = [outcome.record for outcome in outcomes if not outcome.booked]
+        if records:
             self.app_ctx.ledger.record_many(records)
+        for outcome in outcomes:
+            outcome.booked = True
 
     def _settle(self) -> None:
-        """At the end (or on Ctrl-C): book what finished but could not be written, and what was cut short."""
-        for outcome in self.finished.values():
-            self.records.append(outcome.record)
+        """At the end (or on an interrupt): book what finished but was not written, and what was cut short."""
+        self._book(list(self.finished.values()))
         self.finished.clear()
-        for custom_id, model in self.in_flight.values():
-            self.records.append(interrupted_record(self, custom_id, model))
+        cut_short = [
+            interrupted_record(self, custom_id, model) for custom_id, model in self.in_flight.values()
+        ]
         self.in_flight.clear()
-        self._book()
+        if cut_short:
+            self.app_ctx.ledger.record_many(cut_short)
         self.handle.flush()

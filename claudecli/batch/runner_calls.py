@@ -23,6 +23,7 @@ class Outcome:
     line: ResultLine | None  # None: failed after retries; no output line, so a rerun retries it
     record: CallRecord
     error: ClaudeCliError | None = None
+    booked: bool = False  # its ledger row is written
 
 
 def _latency(started: float) -> int:

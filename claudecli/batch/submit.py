@@ -2,9 +2,11 @@
 
 Order of work (the journal is the source of truth; see ``journal`` for the part states):
 
-1. hash the input file and the options into the submission ``key`` (cheap: no line is parsed yet);
+1. hash the input file, the options and the scope (profile and base URL: a batch id means something only
+   to the API that made it) into the submission ``key`` (cheap: no line is parsed yet);
 2. under the batch lock: a live submission with that key whose parts all have batch ids → print the ids,
-   exit 0 (``--force`` supersedes it). Parts left ``creating`` by a killed run are reconciled first;
+   exit 0 (``--force`` supersedes it). Parts left ``creating`` by a killed run or an ambiguous failure are
+   reconciled first (see ``reconcile``);
 3. validate every line into the spool (nothing is sent unless every line passes, or ``--skip-invalid``);
 4. show the count and the worst-case cost at batch prices and check it against the budgets;
 5. journal the submission and its parts, then for each part: commit ``creating``, create, journal the id.
@@ -19,7 +21,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.create import create_part
@@ -35,6 +36,7 @@ from claudecli.batch.inputs import (
 from claudecli.batch.journal import NEW, Journal, Part, Submission
 from claudecli.batch.lock import batch_lock
 from claudecli.batch.reconcile import reconcile
+from claudecli.batch.scope import scope_of
 from claudecli.batch.spool import API_MAX_BYTES, API_MAX_REQUESTS, Spool
 from claudecli.errors import UsageError
 from claudecli.pricing import format_usd
@@ -109,6 +111,9 @@ def submit(app_ctx: AppContext, options: SubmitOptions) -> SubmitResult:
         "split_requests": options.split_requests,
         "split_bytes": options.split_bytes,
     }
+    legacy_key = submission_key(input_sha, journal_options)  # what the key was before scopes
+    scope = scope_of(app_ctx.settings)
+    journal_options.update(profile=scope.profile, base_url=scope.base_url)
     key = submission_key(input_sha, journal_options)
     if options.dry_run:
         with _validated(app_ctx, options, defaults) as validated:
@@ -116,9 +121,10 @@ def submit(app_ctx: AppContext, options: SubmitOptions) -> SubmitResult:
     # An overlapping run waits here, then finds this submission journaled and exits without sending.
     with (
         batch_lock(app_ctx.settings.paths.data_dir, wait=None),
-        Journal(app_ctx.settings.paths.batch_journal_file) as journal,
+        Journal(app_ctx.settings.paths.batch_journal_file, scope) as journal,
     ):
-        return _submit_locked(app_ctx, options, defaults, journal, key, input_sha, journal_options)
+        existing = journal.find_submission(key, legacy_key)
+        return _submit_locked(app_ctx, options, defaults, journal, existing, key, input_sha, journal_options)
 
 
 def _submit_locked(
@@ -126,11 +132,11 @@ def _submit_locked(
     options: SubmitOptions,
     defaults: LineDefaults,
     journal: Journal,
+    existing: Submission | None,
     key: str,
     input_sha: str,
     journal_options: dict[str, Any],
 ) -> SubmitResult:
-    existing = journal.find_submission(key)
     if existing is not None and options.force:
         journal.supersede(existing.id)
         existing = None
@@ -225,7 +231,3 @@ def _estimate(
         estimated_cost_usd=worst.total,
         dry_run=dry_run,
     )
-
-
-def output_path(value: str | None) -> Path | None:
-    return None if value in (None, "-") else Path(value).expanduser()
