@@ -240,7 +240,12 @@ def test_piped_stdout_never_has_ansi(cli_env, run_cli, no_color):
 
 
 def test_param_escape_hatch_cannot_replace_checked_fields(cli_env, run_cli, fake_api):
-    for pair in ("model=claude-3-opus-20240229", "max_tokens=128000", "stream=false", "thinking.type=enabled"):
+    for pair in (
+        "model=claude-3-opus-20240229",
+        "max_tokens=128000",
+        "stream=false",
+        "thinking.type=enabled",
+    ):
         result = run_cli("ask", "-o", pair, "hi")
         assert result.exit_code == 2, result
         assert "set by claudecli's own options" in result.stderr
