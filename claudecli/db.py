@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 from claudecli.fsutil import ensure_private_dir
 
@@ -194,3 +195,39 @@ def apply_migrations(conn: sqlite3.Connection, migrations: Sequence[Migration]) 
 
 def _utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class MigratedStore:
+    """A SQLite file opened, and brought up to date by ``migrations``, on first use; closed once.
+
+    The ledger and the batch journal share this: neither pays for opening the database until a command
+    actually reads or writes it.
+    """
+
+    migrations: Sequence[Migration] = ()
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = connect(self.path)
+            try:
+                apply_migrations(conn, self.migrations)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -19,16 +19,14 @@ same file at once (writes queue on SQLite's busy timeout, see :mod:`claudecli.db
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from claudecli.db import apply_migrations, connect, write_transaction
+from claudecli.db import MigratedStore, write_transaction
 from claudecli.migrations import LEDGER_MIGRATIONS
 from claudecli.usage import TokenUsage
 
@@ -187,42 +185,14 @@ class AggregateRow:
     unknown_list_cost_calls: int
 
 
-class Ledger:
+class Ledger(MigratedStore):
     """The usage ledger at ``path``. Opens (creating and migrating the database) on first use."""
 
+    migrations = LEDGER_MIGRATIONS
+
     def __init__(self, path: Path, *, log_bodies: bool = False) -> None:
-        self.path = Path(path)
+        super().__init__(path)
         self.log_bodies = log_bodies
-        self._conn: sqlite3.Connection | None = None
-
-    # -- connection -------------------------------------------------------------------------------------
-
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = connect(self.path)
-            try:
-                apply_migrations(conn, LEDGER_MIGRATIONS)
-            except BaseException:
-                conn.close()
-                raise
-            self._conn = conn
-        return self._conn
-
-    def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            conn.close()
-
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- writing ----------------------------------------------------------------------------------------
 

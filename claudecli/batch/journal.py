@@ -21,14 +21,13 @@ scope shows only that scope's submissions (and those journaled before scopes wer
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from claudecli.batch.scope import SCOPE_SQL, Scope
-from claudecli.db import Migration, apply_migrations, connect, write_transaction
+from claudecli.db import MigratedStore, Migration, write_transaction
 
 NEW, CREATING, SUBMITTED, DELETED, GONE = "new", "creating", "submitted", "deleted", "gone"
 
@@ -167,17 +166,18 @@ def _part(row: tuple[Any, ...]) -> Part:
     return Part(*values)
 
 
-class Journal:
+class Journal(MigratedStore):
     """The journal at ``path`` (created and migrated on first use). One connection, one thread.
 
     ``scope``: the profile and API of this run; new submissions are journaled with it and the listing
     methods see only its submissions (None: no filter, and new submissions without a scope).
     """
 
+    migrations = JOURNAL_MIGRATIONS
+
     def __init__(self, path: Path, scope: Scope | None = None) -> None:
-        self.path = Path(path)
+        super().__init__(path)
         self.scope = scope
-        self._conn: sqlite3.Connection | None = None
 
     def _scoped(self, where: str, params: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
         """``where`` (conditions on ``p`` and ``s``) narrowed to this journal's scope."""
@@ -199,28 +199,6 @@ class Journal:
                 "UPDATE submissions SET profile = ?, base_url = ? WHERE id = ? AND profile IS NULL",
                 (*self.scope.params, part.submission_id),
             )
-
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = connect(self.path)
-            try:
-                apply_migrations(conn, JOURNAL_MIGRATIONS)
-            except BaseException:
-                conn.close()
-                raise
-            self._conn = conn
-        return self._conn
-
-    def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            conn.close()
-
-    def __enter__(self) -> Journal:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- submissions ------------------------------------------------------------------------------------
 
