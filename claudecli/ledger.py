@@ -43,7 +43,8 @@ _GROUP_KEYS: dict[str, str] = {
     "profile": "profile",
 }
 
-_TOKEN_COLUMNS: tuple[str, ...] = (
+# The token columns of `calls`, in TokenUsage field order (the rollup table sums the same ones).
+TOKEN_COLUMNS: tuple[str, ...] = (
     "input_tokens",
     "output_tokens",
     "cache_write_5m_tokens",
@@ -58,7 +59,7 @@ _CALL_COLUMNS: tuple[str, ...] = (
     "command",
     "profile",
     "model",
-    *_TOKEN_COLUMNS,
+    *TOKEN_COLUMNS,
     "cost_usd",
     "list_cost_usd",
     "is_batch",
@@ -226,7 +227,7 @@ class Ledger(MigratedStore):
             rec.command,
             rec.profile,
             rec.model,
-            *(int(getattr(usage, column)) for column in _TOKEN_COLUMNS),
+            *(int(getattr(usage, column)) for column in TOKEN_COLUMNS),
             _money_in(rec.cost_usd),
             _money_in(rec.list_cost_usd),
             1 if rec.is_batch else 0,
@@ -288,7 +289,7 @@ class Ledger(MigratedStore):
         except KeyError:
             raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(_GROUP_KEYS)}") from None
         where, params = _time_range(since, until)
-        token_sums = ", ".join(f"sum({column})" for column in _TOKEN_COLUMNS)
+        token_sums = ", ".join(f"sum({column})" for column in TOKEN_COLUMNS)
         sql = (
             f"SELECT {key} AS grp, count(*), {token_sums}, "
             f"{_sum_nanos('cost_usd')}, {_sum_nanos('list_cost_usd')}, "
@@ -297,14 +298,14 @@ class Ledger(MigratedStore):
         )
         result: list[AggregateRow] = []
         for row in self._db().execute(sql, params):
-            n_tokens = len(_TOKEN_COLUMNS)
+            n_tokens = len(TOKEN_COLUMNS)
             tokens = row[2 : 2 + n_tokens]
             cost, list_cost, unknown, unknown_list = row[2 + n_tokens :]
             result.append(
                 AggregateRow(
                     key=row[0],
                     calls=int(row[1]),
-                    usage=TokenUsage(**{c: int(v or 0) for c, v in zip(_TOKEN_COLUMNS, tokens, strict=True)}),
+                    usage=TokenUsage(**{c: int(v or 0) for c, v in zip(TOKEN_COLUMNS, tokens, strict=True)}),
                     cost_usd=_nanos_to_usd(cost),
                     list_cost_usd=_nanos_to_usd(list_cost),
                     unknown_cost_calls=int(unknown),
@@ -336,7 +337,7 @@ def _time_range(since: datetime | None, until: datetime | None) -> tuple[str, tu
 
 def _stored_call(row: tuple[Any, ...]) -> StoredCall:
     values: dict[str, Any] = dict(zip(("id", *_CALL_COLUMNS), row, strict=True))
-    usage = TokenUsage(**{column: int(values.pop(column) or 0) for column in _TOKEN_COLUMNS})
+    usage = TokenUsage(**{column: int(values.pop(column) or 0) for column in TOKEN_COLUMNS})
     values["ts"] = parse_ts(values["ts"])
     values["is_batch"] = bool(values["is_batch"])
     values["cost_usd"] = _money_out(values["cost_usd"])

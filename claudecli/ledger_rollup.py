@@ -13,18 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from claudecli.ledger import format_ts
+from claudecli.ledger import TOKEN_COLUMNS, format_ts
 from claudecli.usage import TokenUsage
-
-_TOKEN_SUMS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "cache_read_tokens",
-    "thinking_tokens",
-    "web_search_requests",
-)
 
 # The group key, per grouping, in the rollup table and in `calls`. '' and NULL both mean "none".
 _ROLLUP_KEYS = {
@@ -38,7 +28,7 @@ _CALLS_KEYS = {**_ROLLUP_KEYS, "day": "substr(ts, 1, 10)"}
 
 _ROLLUP_SELECT = (
     "sum(calls), "
-    + ", ".join(f"sum({name})" for name in _TOKEN_SUMS)
+    + ", ".join(f"sum({name})" for name in TOKEN_COLUMNS)
     + ", sum(cost_nanos), sum(list_cost_nanos), sum(saved_nanos), "
     "sum(unknown_cost_calls), sum(unknown_list_cost_calls)"
 )
@@ -50,7 +40,7 @@ def _nanos(column: str) -> str:
 
 _CALLS_SELECT = (
     "count(*), "
-    + ", ".join(f"sum({name})" for name in _TOKEN_SUMS)
+    + ", ".join(f"sum({name})" for name in TOKEN_COLUMNS)
     + f", sum({_nanos('cost_usd')}), sum({_nanos('list_cost_usd')}), "
     f"sum({_nanos('list_cost_usd')} - {_nanos('cost_usd')}), "
     "count(*) - count(cost_usd), count(*) - count(list_cost_usd)"
@@ -158,8 +148,8 @@ def _merge(parts: Iterable[tuple]) -> list[GroupTotals]:
     for (key, is_batch), values in sorted(sums.items(), key=lambda item: (item[0][0] is not None, item[0])):
         calls, *rest = values
         tokens, (cost, list_cost, saved, unknown, unknown_list) = (
-            rest[: len(_TOKEN_SUMS)],
-            rest[len(_TOKEN_SUMS) :],
+            rest[: len(TOKEN_COLUMNS)],
+            rest[len(TOKEN_COLUMNS) :],
         )
         if calls <= 0:
             continue
@@ -168,7 +158,7 @@ def _merge(parts: Iterable[tuple]) -> list[GroupTotals]:
                 key=key,
                 is_batch=is_batch,
                 calls=calls,
-                usage=TokenUsage(**dict(zip(_TOKEN_SUMS, tokens, strict=True))),
+                usage=TokenUsage(**dict(zip(TOKEN_COLUMNS, tokens, strict=True))),
                 cost_usd=_usd(cost),
                 list_cost_usd=_usd(list_cost),
                 saved_usd=_usd(saved),

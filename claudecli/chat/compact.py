@@ -126,13 +126,4 @@ def _apply(
 
 
 def _call_exchange(outcome: CallOutcome, transcript: str) -> Exchange:
-    return Exchange(
-        prompt_text="/compact",
-        user_content=transcript,
-        answer=outcome.text,
-        status=outcome.status,
-        model=outcome.model,
-        usage=outcome.usage,
-        cost_usd=outcome.cost_usd,
-        list_cost_usd=outcome.list_cost_usd,
-    )
+    return Exchange.from_outcome("/compact", transcript, outcome)

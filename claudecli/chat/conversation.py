@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from claudecli.outcome import CallOutcome
 from claudecli.request import cache_control
 from claudecli.usage import TokenUsage
 
@@ -54,6 +55,23 @@ class Exchange:
     state: str = ACTIVE
     seq: int = 0
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @classmethod
+    def from_outcome(
+        cls, prompt_text: str, user_content: Any, outcome: CallOutcome, **extra: Any
+    ) -> Exchange:
+        """The exchange a finished (or cut-off) call makes, with its tokens and cost."""
+        return cls(
+            prompt_text=prompt_text,
+            user_content=user_content,
+            answer=outcome.text,
+            status=outcome.status,
+            model=outcome.model,
+            usage=outcome.usage,
+            cost_usd=outcome.cost_usd,
+            list_cost_usd=outcome.list_cost_usd,
+            **extra,
+        )
 
     @property
     def has_answer(self) -> bool:

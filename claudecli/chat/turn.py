@@ -126,16 +126,7 @@ def _send(
     sink = make_sink(chat.app_ctx.stdout, markdown=chat.app_ctx.markdown)
     outcome, failure = _stream(chat, spec, sink)
     guard.disarm()  # the answer is in (or cut off): from here on a Ctrl-C must not lose it
-    exchange = Exchange(
-        prompt_text=prompt_text,
-        user_content=content,
-        answer=outcome.text,
-        status=outcome.status,
-        model=outcome.model,
-        usage=outcome.usage,
-        cost_usd=outcome.cost_usd,
-        list_cost_usd=outcome.list_cost_usd,
-    )
+    exchange = Exchange.from_outcome(prompt_text, content, outcome)
     chat.record(exchange, replacing=replacing)
     _close_sink(chat, sink, failure)
     print_summary(chat.app_ctx.stderr, outcome, quiet=chat.app_ctx.quiet, session_total=chat.totals.cost_usd)
