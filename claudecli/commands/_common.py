@@ -21,3 +21,14 @@ PlainFlag = Annotated[
     bool, typer.Option("--plain", help="No Markdown rendering or colour, even on a terminal.")
 ]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="Hide the per-call summary and notes.")]
+
+# The request options `ask` and `chat` share (batch words its own help: there they fill in for lines).
+ModelOption = Annotated[
+    str | None, typer.Option("--model", "-m", help="Model id or alias (opus, sonnet, haiku, ...).")
+]
+SystemOption = Annotated[
+    str | None, typer.Option("--system", "-s", help="System prompt text, or @path to read a file.")
+]
+ThinkingOption = Annotated[
+    str | None, typer.Option("--thinking", help="adaptive, off, or a budget in tokens (>= 1024).")
+]

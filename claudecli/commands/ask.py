@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from claudecli.commands._common import JsonFlag, PlainFlag, QuietFlag, app_context
+from claudecli.commands._common import (
+    JsonFlag,
+    ModelOption,
+    PlainFlag,
+    QuietFlag,
+    SystemOption,
+    ThinkingOption,
+    app_context,
+)
 
 HELP = """Ask Claude once and print the answer.
 
@@ -23,17 +31,11 @@ def ask(
     prompt: Annotated[
         list[str] | None, typer.Argument(help="The prompt ('-' reads stdin).", show_default=False)
     ] = None,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Model id or alias (opus, sonnet, haiku, ...).")
-    ] = None,
-    system: Annotated[
-        str | None, typer.Option("--system", "-s", help="System prompt text, or @path to read a file.")
-    ] = None,
+    model: ModelOption = None,
+    system: SystemOption = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Most output tokens.")] = None,
     stop: Annotated[list[str] | None, typer.Option("--stop", help="Stop sequence (repeatable).")] = None,
-    thinking: Annotated[
-        str | None, typer.Option("--thinking", help="adaptive, off, or a budget in tokens (>= 1024).")
-    ] = None,
+    thinking: ThinkingOption = None,
     effort: Annotated[str | None, typer.Option("--effort", help="low, medium, high, xhigh or max.")] = None,
     show_thinking: Annotated[
         bool, typer.Option("--show-thinking", help="Print thinking (dimmed) on stderr.")

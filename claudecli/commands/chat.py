@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from claudecli.commands._common import JsonFlag, PlainFlag, QuietFlag, app_context
+from claudecli.commands._common import (
+    JsonFlag,
+    ModelOption,
+    PlainFlag,
+    QuietFlag,
+    SystemOption,
+    ThinkingOption,
+    app_context,
+)
 
 HELP = """Chat with Claude in an interactive REPL.
 
@@ -18,19 +26,13 @@ starts a named one, --list shows them. Needs a terminal: for pipes and scripts u
 
 def chat(
     ctx: typer.Context,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Model id or alias (opus, sonnet, haiku, ...).")
-    ] = None,
-    system: Annotated[
-        str | None, typer.Option("--system", "-s", help="System prompt text, or @path to read a file.")
-    ] = None,
+    model: ModelOption = None,
+    system: SystemOption = None,
     attach: Annotated[
         list[str] | None,
         typer.Option("--attach", "-a", help="File or http(s) URL for the first message (repeatable)."),
     ] = None,
-    thinking: Annotated[
-        str | None, typer.Option("--thinking", help="adaptive, off, or a budget in tokens (>= 1024).")
-    ] = None,
+    thinking: ThinkingOption = None,
     session: Annotated[
         str | None, typer.Option("--session", help="Resume the session with this name, or start it.")
     ] = None,
