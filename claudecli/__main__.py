@@ -1,4 +1,4 @@
-from claudecli.app import main
+from claudecli.startup import main
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,14 @@ if TYPE_CHECKING:
 
 
 def app_context(ctx: typer.Context) -> AppContext:
-    """The context the root callback built (commands never construct their own)."""
+    """The context the root callback built (commands never construct their own).
+
+    Every command asks for it first, so this is also where start-up ends: the garbage-collector pause of
+    ``claudecli.startup`` stops here.
+    """
+    from claudecli.startup import resume
+
+    resume()
     app_ctx: AppContext = ctx.find_root().obj
     return app_ctx
 

@@ -1,0 +1,108 @@
+"""The start-up garbage-collector pause: on while claudecli and the SDK load, off once a command works."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+
+import pytest
+
+from claudecli import startup
+from tests.conftest import subprocess_env
+
+
+@pytest.fixture
+def collector_restored():
+    enabled = gc.isenabled()
+    yield
+    startup._paused_by_us = False
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+def test_pause_then_resume_turns_collection_back_on(collector_restored):
+    gc.enable()
+    startup.pause()
+    assert not gc.isenabled()
+    startup.resume()
+    assert gc.isenabled()
+
+
+def test_resume_never_enables_a_collector_someone_else_disabled(collector_restored):
+    gc.disable()
+    startup.pause()  # not ours to pause: already off
+    startup.resume()
+    assert not gc.isenabled()
+
+
+def test_resume_without_pause_does_nothing(collector_restored):
+    gc.enable()
+    startup.resume()
+    assert gc.isenabled()
+
+
+def _gc_state_seen_by(code: str, *args: str) -> str:
+    """Run the real entry point with ``args``; ``code`` runs first (it may register what to report)."""
+    probe = (
+        "import atexit, gc, sys\n"
+        f"{code}\n"
+        f"sys.argv = ['claudecli', *{list(args)!r}]\n"
+        "from claudecli.startup import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=subprocess_env(), timeout=60
+    )
+    return done.stdout + done.stderr
+
+
+def test_a_command_does_its_work_with_the_collector_on(base_env):
+    # `config path` reaches its command body: by then the start-up pause has ended.
+    code = (
+        "import claudecli.commands.config_cmd as cmd\n"
+        "original = cmd.app_context\n"
+        "def spy(ctx):\n"
+        "    found = original(ctx)\n"
+        "    print('collector on:', gc.isenabled(), file=sys.stderr)\n"
+        "    return found\n"
+        "cmd.app_context = spy\n"
+    )
+    output = _gc_state_seen_by(code, "config", "path")
+    assert "collector on: True" in output
+
+
+def test_the_entry_point_loads_the_app_with_the_collector_paused(base_env):
+    code = (
+        "import builtins\n"
+        "real_import = builtins.__import__\n"
+        "def watch(name, *a, **k):\n"
+        "    if name == 'typer' and 'typer' not in sys.modules:\n"
+        "        print('collector on while loading typer:', gc.isenabled(), file=sys.stderr)\n"
+        "    return real_import(name, *a, **k)\n"
+        "builtins.__import__ = watch\n"
+    )
+    output = _gc_state_seen_by(code, "--version")
+    assert "collector on while loading typer: False" in output
+
+
+def test_the_sdk_loads_with_the_collector_paused_and_leaves_it_on(base_env):
+    code = (
+        "from claudecli.client import sdk\n"
+        "import builtins\n"
+        "real_import = builtins.__import__\n"
+        "def watch(name, *a, **k):\n"
+        "    if name == 'anthropic' and 'anthropic' not in sys.modules:\n"
+        "        print('collector on while loading the SDK:', gc.isenabled())\n"
+        "    return real_import(name, *a, **k)\n"
+        "builtins.__import__ = watch\n"
+        "module = sdk()\n"
+        "builtins.__import__ = real_import\n"
+        "print('after:', gc.isenabled(), module.__name__, sdk() is module)\n"
+        "raise SystemExit(0)\n"
+    )
+    output = _gc_state_seen_by(code)
+    assert "collector on while loading the SDK: False" in output
+    assert "after: True anthropic True" in output
