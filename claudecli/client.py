@@ -63,9 +63,7 @@ def clamp_retry_headers(headers: Any, cap: float) -> None:
 
 
 def _retry_cap_middleware(cap: float) -> Any:
-    from anthropic._middleware import Middleware
-
-    class RetryAfterCap(Middleware):
+    class RetryAfterCap(sdk().Middleware):  # type: ignore[misc]
         def handle(self, request: Any, call_next: Any) -> Any:
             response = call_next(request)
             if not response.http_response.is_success:
@@ -119,15 +117,13 @@ def build_client(settings: Settings) -> anthropic.Anthropic:
     """A synchronous client configured from settings (key, base URL, retries, timeout, retry-after cap)."""
     credential = settings.credential()
     with translate_errors():
-        client_class = sdk().Anthropic  # first: the retry middleware subclasses one of the SDK's classes
-        return client_class(**_client_kwargs(settings, credential))
+        return sdk().Anthropic(**_client_kwargs(settings, credential))
 
 
 def build_async_client(settings: Settings) -> anthropic.AsyncAnthropic:
     credential = settings.credential()
     with translate_errors():
-        client_class = sdk().AsyncAnthropic
-        return client_class(**_client_kwargs(settings, credential))
+        return sdk().AsyncAnthropic(**_client_kwargs(settings, credential))
 
 
 def build_admin_client(settings: Settings) -> anthropic.Anthropic:
@@ -135,8 +131,7 @@ def build_admin_client(settings: Settings) -> anthropic.Anthropic:
     if not settings.admin_key:
         raise AuthError("no admin key", hint="set ANTHROPIC_ADMIN_KEY or admin_key in config.toml")
     with translate_errors():
-        client_class = sdk().Anthropic
-        return client_class(**_client_kwargs(settings, ("api_key", settings.admin_key)))
+        return sdk().Anthropic(**_client_kwargs(settings, ("api_key", settings.admin_key)))
 
 
 _STATUS_ERRORS: dict[int, type[ClaudeCliError]] = {

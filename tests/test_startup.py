@@ -45,9 +45,9 @@ def test_resume_without_pause_does_nothing(collector_restored):
 
 
 def _gc_state_seen_by(code: str, *args: str) -> str:
-    """Run the real entry point with ``args``; ``code`` runs first (it may register what to report)."""
+    """Run the real entry point with ``args`` after ``code`` (which sets up what to report)."""
     probe = (
-        "import atexit, gc, sys\n"
+        "import gc, sys\n"
         f"{code}\n"
         f"sys.argv = ['claudecli', *{list(args)!r}]\n"
         "from claudecli.startup import main\n"

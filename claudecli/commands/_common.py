@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from claudecli.startup import resume
+
 if TYPE_CHECKING:
     from claudecli.context import AppContext
 
@@ -16,8 +18,6 @@ def app_context(ctx: typer.Context) -> AppContext:
     Every command asks for it first, so this is also where start-up ends: the garbage-collector pause of
     ``claudecli.startup`` stops here.
     """
-    from claudecli.startup import resume
-
     resume()
     app_ctx: AppContext = ctx.find_root().obj
     return app_ctx
