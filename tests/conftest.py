@@ -7,9 +7,11 @@ stray .env is read).
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,31 +86,91 @@ def subprocess_env(extra: dict[str, str | None] | None = None) -> dict[str, str]
     return env
 
 
+def run_in_subprocess(
+    *args: str,
+    input: str | bytes | None = None,
+    env: dict[str, str | None] | None = None,
+    timeout: float = 60,
+) -> Result:
+    """``python -m claudecli ARGS`` in a real subprocess (real pipes: stdout is not a TTY)."""
+    merged = subprocess_env(env)
+    data = input.encode("utf-8") if isinstance(input, str) else input
+    done = subprocess.run(
+        [sys.executable, "-m", "claudecli", *args],
+        input=data if data is not None else b"",
+        capture_output=True,
+        env=merged,
+        timeout=timeout,
+        cwd=os.getcwd(),
+    )
+    return Result(
+        done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+    )
+
+
+class _Pipe(io.TextIOWrapper):
+    """A text stream over bytes that, like a pipe, is not a terminal and has a binary buffer."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        super().__init__(io.BytesIO(data), encoding="utf-8", errors="strict", newline=None, write_through=True)
+
+    def isatty(self) -> bool:
+        return False
+
+    def text(self) -> str:
+        self.flush()
+        raw = self.buffer
+        assert isinstance(raw, io.BytesIO)
+        return raw.getvalue().decode("utf-8", "replace")
+
+
+def run_in_process(
+    *args: str,
+    input: str | bytes | None = None,
+    env: dict[str, str | None] | None = None,
+    timeout: float = 60,
+) -> Result:
+    """Run the real Typer app in this process: the same argv, pipes and environment, one SDK import per worker.
+
+    Only process behaviour (signals, exit on a closed pipe, start-up, ptys) needs :func:`run_in_subprocess`;
+    everything else is the same code path, so running it here keeps the suite fast.
+    """
+    from claudecli.app import PROG_NAME, app
+
+    data = input.encode("utf-8") if isinstance(input, str) else (input or b"")
+    stdin, stdout, stderr = _Pipe(data), _Pipe(), _Pipe()
+    saved_env = dict(os.environ)
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    for name, value in (env or {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
+    try:
+        code = app(args=list(args), prog_name=PROG_NAME, standalone_mode=False)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except Exception:  # what the interpreter does with an exception that escapes `main`
+        traceback.print_exc(file=stderr)
+        code = 1
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return Result(int(code or 0), stdout.text(), stderr.text())
+
+
 @pytest.fixture
 def run_cli(base_env: dict[str, str]):
-    """Run ``python -m claudecli ARGS`` in a real subprocess (real pipes: stdout is not a TTY)."""
+    """Run claudecli with ARGS in this process (see :func:`run_in_process`)."""
+    return run_in_process
 
-    def run(
-        *args: str,
-        input: str | bytes | None = None,
-        env: dict[str, str | None] | None = None,
-        timeout: float = 60,
-    ) -> Result:
-        merged = subprocess_env(env)
-        data = input.encode("utf-8") if isinstance(input, str) else input
-        done = subprocess.run(
-            [sys.executable, "-m", "claudecli", *args],
-            input=data if data is not None else b"",
-            capture_output=True,
-            env=merged,
-            timeout=timeout,
-            cwd=os.getcwd(),
-        )
-        return Result(
-            done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
-        )
 
-    return run
+@pytest.fixture
+def run_cli_subprocess(base_env: dict[str, str]):
+    """Run ``python -m claudecli ARGS`` in a real subprocess, for tests about process behaviour."""
+    return run_in_subprocess
 
 
 @pytest.fixture

@@ -95,10 +95,10 @@ def test_resubmitting_the_same_input_is_a_no_op(cli_env, run_cli, fake_api, tmp_
 
 
 def test_killed_between_create_and_journal_the_rerun_recovers_the_id(
-    cli_env, run_cli, fake_api, tmp_path, home
+    cli_env, run_cli, run_cli_subprocess, fake_api, tmp_path, home
 ):
     jobs = write_jsonl(tmp_path / "jobs.jsonl", *({"prompt": f"p{i}"} for i in range(5)))
-    killed = run_cli("batch", "submit", str(jobs), env={"CLAUDECLI_TEST_CRASH_AFTER": "create"})
+    killed = run_cli_subprocess("batch", "submit", str(jobs), env={"CLAUDECLI_TEST_CRASH_AFTER": "create"})
     assert killed.exit_code == 70 and killed.stdout == ""
     assert fake_api.batch_creates == 1
     (part,) = journal_parts(home)
