@@ -112,7 +112,9 @@ class _Pipe(io.TextIOWrapper):
     """A text stream over bytes that, like a pipe, is not a terminal and has a binary buffer."""
 
     def __init__(self, data: bytes = b"") -> None:
-        super().__init__(io.BytesIO(data), encoding="utf-8", errors="strict", newline=None, write_through=True)
+        super().__init__(
+            io.BytesIO(data), encoding="utf-8", errors="strict", newline=None, write_through=True
+        )
 
     def isatty(self) -> bool:
         return False
