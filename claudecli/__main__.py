@@ -1,4 +1,4 @@
-from claudecli.startup import main
+from claudecli.cli.startup import main
 
 if __name__ == "__main__":
     main()

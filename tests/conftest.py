@@ -137,7 +137,7 @@ def run_in_process(
     Only process behaviour (signals, exit on a closed pipe, start-up, ptys) needs :func:`run_in_subprocess`;
     everything else is the same code path, so running it here keeps the suite fast.
     """
-    from claudecli.app import PROG_NAME, app
+    from claudecli.cli.app import PROG_NAME, app
 
     data = input.encode("utf-8") if isinstance(input, str) else (input or b"")
     stdin, stdout, stderr = _Pipe(data), _Pipe(), _Pipe()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from claudecli import __version__
-from claudecli.completions import SHELLS, script
+from claudecli.cli.completions import SHELLS, script
 from tests.conftest import PROJECT_ROOT, subprocess_env
 
 SDK_AND_FRIENDS = ("anthropic", "httpx2", "genai_prices", "prompt_toolkit")
@@ -24,18 +24,18 @@ def _modules_after(code: str) -> set[str]:
 
 def test_help_does_not_import_the_sdk(base_env):
     code = (
-        "from claudecli.app import app\n"
+        "from claudecli.cli.app import app\n"
         "try:\n    app(['--help'], prog_name='claudecli')\nexcept SystemExit:\n    pass"
     )
     loaded = _modules_after(code)
-    assert "claudecli.app" in loaded
+    assert "claudecli.cli.app" in loaded
     assert not [name for name in loaded if name.split(".")[0] in HEAVY]
 
 
 def test_subcommand_help_does_not_import_the_sdk(base_env):
     for command in ("ask", "config"):
         code = (
-            "from claudecli.app import app\n"
+            "from claudecli.cli.app import app\n"
             f"try:\n    app(['{command}', '--help'], prog_name='claudecli')\nexcept SystemExit:\n    pass"
         )
         loaded = _modules_after(code)
@@ -66,7 +66,7 @@ def test_committed_completions_match_the_app():
     for shell in SHELLS:
         committed = (PROJECT_ROOT / "completions" / f"claudecli.{shell}").read_text(encoding="utf-8")
         assert committed == script(shell), (
-            f"completions/claudecli.{shell} is stale: run python -m claudecli.completions"
+            f"completions/claudecli.{shell} is stale: run python -m claudecli.cli.completions"
         )
 
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from claudecli.batch.lock import batch_lock
-from claudecli.pricing import cost_usd
-from claudecli.usage import TokenUsage
+from claudecli.core.usage import TokenUsage
+from claudecli.money.pricing import cost_usd
 from tests.conftest import assert_no_traceback
 
 

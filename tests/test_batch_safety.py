@@ -21,10 +21,10 @@ from claudecli.batch.manage import list_batches, resolve
 from claudecli.batch.reconcile import reconcile_part
 from claudecli.batch.scope import Scope, scope_of
 from claudecli.batch.submit import SubmitOptions, submit
-from claudecli.config import load_settings
-from claudecli.context import AppContext
-from claudecli.db import apply_migrations, connect
-from claudecli.errors import ConnectionFailed, NotFoundError, ServerError, UsageError
+from claudecli.core.config import load_settings
+from claudecli.core.context import AppContext
+from claudecli.core.db import apply_migrations, connect
+from claudecli.core.errors import ConnectionFailed, NotFoundError, ServerError, UsageError
 from tests.fakeapi import Fault
 from tests.fakeapi.wire import Response
 

@@ -24,15 +24,15 @@ from claudecli.batch.output import (
     TextWriter,
     from_api,
 )
-from claudecli.batch.pricer import Pricer
 from claudecli.batch.resume import completed_ids
 from claudecli.batch.retry import retry_delay
 from claudecli.batch.spool import Spool
-from claudecli.config import load_settings
-from claudecli.context import AppContext
-from claudecli.errors import NotFoundError, UsageError
-from claudecli.pricing import cost_usd, list_price_usd
-from claudecli.usage import TokenUsage
+from claudecli.core.config import load_settings
+from claudecli.core.context import AppContext
+from claudecli.core.errors import NotFoundError, UsageError
+from claudecli.core.usage import TokenUsage
+from claudecli.money.pricer import Pricer
+from claudecli.money.pricing import cost_usd, list_price_usd
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_each_distinct_model_is_resolved_once(app_ctx, tmp_path, monkeypatch):
             raise NotFoundError("model retired-model is retired")
         return {"fast": "claude-haiku-5-5"}.get(name, name)
 
-    monkeypatch.setattr("claudecli.catalog.resolve_model", fake_resolve)
+    monkeypatch.setattr("claudecli.catalog.lookup.resolve_model", fake_resolve)
     lines = [json.dumps({"prompt": str(i), "model": "fast"}) for i in range(50)]
     lines += [json.dumps({"prompt": "old", "model": "retired-model"})] * 3
     result, requests = validate(app_ctx, tmp_path, "\n".join(lines))

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from claudecli.budget import cacheable_split, check_budget, check_spend, worst_case_usd
-from claudecli.config import load_settings
-from claudecli.context import AppContext
-from claudecli.costs.periods import day_start, month_start
-from claudecli.errors import BudgetExceeded
-from claudecli.ledger import CallRecord, Ledger
-from claudecli.usage import TokenUsage
+from claudecli.core.config import load_settings
+from claudecli.core.context import AppContext
+from claudecli.core.errors import BudgetExceeded
+from claudecli.core.usage import TokenUsage
+from claudecli.ledger.store import CallRecord, Ledger
+from claudecli.money.budget import cacheable_split, check_budget, check_spend, worst_case_usd
+from claudecli.money.periods import day_start, month_start
 from tests.conftest import assert_no_traceback
 
 WORST = Decimal("0.081934")

@@ -40,7 +40,7 @@ def test_list_with_no_sessions(cli_env, run_cli, home):
 
 def test_chat_help_and_list_do_not_import_the_sdk_or_prompt_toolkit(base_env):
     for args in (["chat", "--help"], ["chat", "--list"]):
-        code = f"from claudecli.app import app\ntry:\n    app({args!r}, prog_name='claudecli')\nexcept SystemExit:\n    pass"
+        code = f"from claudecli.cli.app import app\ntry:\n    app({args!r}, prog_name='claudecli')\nexcept SystemExit:\n    pass"
         loaded = _modules_after(code)
         assert "claudecli" in loaded
         assert not loaded & {"anthropic", "httpx2", "prompt_toolkit"}, args

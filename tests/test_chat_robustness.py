@@ -14,7 +14,7 @@ import pytest
 
 from claudecli.chat import repl
 from claudecli.chat.core import ChatOptions, _open_chat, _read_inputs, list_sessions
-from claudecli.errors import UsageError
+from claudecli.core.errors import UsageError
 from tests.conftest import TEST_KEY, assert_no_traceback
 from tests.fakeapi import Fault
 from tests.test_chat_turns import err, out, say, sent

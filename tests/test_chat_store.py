@@ -17,8 +17,8 @@ import pytest
 
 from claudecli.chat.conversation import Exchange
 from claudecli.chat.session_store import MIGRATIONS, SessionMeta, SessionStore
-from claudecli.errors import UsageError
-from claudecli.usage import TokenUsage
+from claudecli.core.errors import UsageError
+from claudecli.core.usage import TokenUsage
 from tests.conftest import subprocess_env
 
 
@@ -170,7 +170,7 @@ WRITER = textwrap.dedent(
     from decimal import Decimal
     from claudecli.chat.conversation import Exchange
     from claudecli.chat.session_store import SessionMeta, SessionStore
-    from claudecli.usage import TokenUsage
+    from claudecli.core.usage import TokenUsage
 
     store = SessionStore(sys.argv[1])
     meta = SessionMeta(id="killed000001", name="killed", model="claude-sonnet-5-5")

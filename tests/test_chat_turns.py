@@ -18,9 +18,9 @@ from claudecli.chat.repl import handle_line, toolbar_text
 from claudecli.chat.session_store import SessionStore
 from claudecli.chat.state import ChatState
 from claudecli.chat.turn import run_turn
-from claudecli.config import load_settings
-from claudecli.context import AppContext
-from claudecli.errors import ClaudeCliError
+from claudecli.core.config import load_settings
+from claudecli.core.context import AppContext
+from claudecli.core.errors import ClaudeCliError
 from tests.fakeapi import Fault
 from tests.fakeapi.models import model_entry
 

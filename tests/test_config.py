@@ -131,7 +131,7 @@ def test_claudecli_home_relocates_every_path(run_cli, home):
 
 
 def test_unit_override_records_flag_source(base_env):
-    from claudecli.config import load_settings
+    from claudecli.core.config import load_settings
 
     settings = load_settings(environ={"CLAUDECLI_MODEL": "x"}, cwd=Path.cwd())
     settings.override("--model", model="y", max_tokens=None)

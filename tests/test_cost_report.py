@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from claudecli.costs.periods import parse_moment, parse_range
-from claudecli.errors import UsageError
-from claudecli.ledger import CallRecord, Ledger
-from claudecli.usage import TokenUsage
+from claudecli.core.errors import UsageError
+from claudecli.core.usage import TokenUsage
+from claudecli.ledger.store import CallRecord, Ledger
+from claudecli.money.periods import parse_moment, parse_range
 
 RANGE = ("--since", "2026-10-01", "--until", "2026-10-30")
 

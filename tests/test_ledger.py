@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from claudecli.db import Migration, applied_migrations, apply_migrations, connect, write_transaction
-from claudecli.ledger import CallRecord, Ledger, format_ts, parse_ts
-from claudecli.migrations import LEDGER_MIGRATIONS
-from claudecli.usage import TokenUsage
+from claudecli.core.db import Migration, applied_migrations, apply_migrations, connect, write_transaction
+from claudecli.core.usage import TokenUsage
+from claudecli.ledger.migrations import LEDGER_MIGRATIONS
+from claudecli.ledger.store import CallRecord, Ledger, format_ts, parse_ts
 
 T0 = datetime(2026, 11, 22, 4, 32, 1, 123000, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from claudecli.catalog import load_catalog, model_info, resolve_model
-from claudecli.config import load_settings
-from claudecli.context import AppContext
-from claudecli.errors import NotFoundError, UsageError
+from claudecli.catalog.lookup import load_catalog, model_info, resolve_model
+from claudecli.core.config import load_settings
+from claudecli.core.context import AppContext
+from claudecli.core.errors import NotFoundError, UsageError
 from tests.conftest import assert_no_traceback
 from tests.fakeapi.models import model_entry
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from claudecli.config import load_settings
-from claudecli.price_cache import CACHE_FILE, cost_and_list_price
-from claudecli.pricing import cost_usd, list_price_usd
-from claudecli.usage import TokenUsage
+from claudecli.core.config import load_settings
+from claudecli.core.usage import TokenUsage
+from claudecli.money.price_cache import CACHE_FILE, cost_and_list_price
+from claudecli.money.pricing import cost_usd, list_price_usd
 from tests.conftest import subprocess_env
 
 WHEN = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -64,9 +64,9 @@ def test_a_cache_hit_does_not_import_genai_prices(base_env):
     probe = (
         "import sys\n"
         "from datetime import UTC, datetime\n"
-        "from claudecli.config import load_settings\n"
-        "from claudecli.price_cache import cost_and_list_price\n"
-        "from claudecli.usage import TokenUsage\n"
+        "from claudecli.core.config import load_settings\n"
+        "from claudecli.money.price_cache import cost_and_list_price\n"
+        "from claudecli.core.usage import TokenUsage\n"
         "now = datetime.now(UTC)\n"
         "print(cost_and_list_price(load_settings(), 'claude-haiku-5-5', TokenUsage(input_tokens=5), batch=False, when=now))\n"
         "print('genai_prices' in sys.modules)\n"

@@ -23,7 +23,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from claudecli.pricing import (
+from claudecli.core.usage import TokenUsage
+from claudecli.money.pricing import (
     PriceTier,
     breakdown,
     cost_usd,
@@ -33,7 +34,6 @@ from claudecli.pricing import (
     override_problems,
     prices_for,
 )
-from claudecli.usage import TokenUsage
 
 WHEN = datetime(2026, 11, 1, tzinfo=UTC)  # after genai-prices' batch variants start (2026-10-14)
 BEFORE_BATCH_VARIANTS = datetime(2026, 6, 1, tzinfo=UTC)
@@ -50,9 +50,7 @@ MIXED = TokenUsage(
 
 
 def test_import_does_not_load_genai_prices_or_anthropic() -> None:
-    code = (
-        "import sys, claudecli.pricing; print([m for m in ('genai_prices', 'anthropic') if m in sys.modules])"
-    )
+    code = "import sys, claudecli.money.pricing; print([m for m in ('genai_prices', 'anthropic') if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from claudecli.config import load_settings
-from claudecli.context import AppContext, OutputMode, make_console
+from claudecli.core.config import load_settings
+from claudecli.core.context import AppContext, OutputMode, make_console
 from claudecli.render.table import Column, print_table
 
 

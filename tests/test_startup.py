@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from claudecli import startup
+from claudecli.cli import startup
 from tests.conftest import subprocess_env
 
 
@@ -50,7 +50,7 @@ def _gc_state_seen_by(code: str, *args: str) -> str:
         "import gc, sys\n"
         f"{code}\n"
         f"sys.argv = ['claudecli', *{list(args)!r}]\n"
-        "from claudecli.startup import main\n"
+        "from claudecli.cli.startup import main\n"
         "main()\n"
     )
     done = subprocess.run(
@@ -62,7 +62,7 @@ def _gc_state_seen_by(code: str, *args: str) -> str:
 def test_a_command_does_its_work_with_the_collector_on(base_env):
     # `config path` reaches its command body: by then the start-up pause has ended.
     code = (
-        "import claudecli.commands.config_cmd as cmd\n"
+        "import claudecli.cli.config_cmd as cmd\n"
         "original = cmd.app_context\n"
         "def spy(ctx):\n"
         "    found = original(ctx)\n"
@@ -90,7 +90,7 @@ def test_the_entry_point_loads_the_app_with_the_collector_paused(base_env):
 
 def test_the_sdk_loads_with_the_collector_paused_and_leaves_it_on(base_env):
     code = (
-        "from claudecli.client import sdk\n"
+        "from claudecli.core.client import sdk\n"
         "import builtins\n"
         "real_import = builtins.__import__\n"
         "def watch(name, *a, **k):\n"

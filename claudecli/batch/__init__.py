@@ -16,5 +16,5 @@ Modules, in the order a submission flows through them:
 * ``manage`` / ``watch`` — list, status, results, cancel, delete; polling with a progress bar on a terminal.
 * ``runner`` / ``runner_calls`` / ``retry`` / ``resume`` — ``batch run``: the same input, executed now,
   concurrently; resumed from what its output file already holds.
-* ``flows`` — what each subcommand prints and returns (``claudecli.commands.batch`` only wires options).
+* ``flows`` — what each subcommand prints and returns (``claudecli.cli.batch_cmd`` only wires options).
 """

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from claudecli.ledger import CallRecord
+from claudecli.ledger.store import CallRecord
 
 if TYPE_CHECKING:
     from claudecli.batch.output import ResultLine
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 CHUNK = 2_000
 COMMAND = "batch"

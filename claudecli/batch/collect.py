@@ -25,12 +25,12 @@ from claudecli.batch.output import SUFFIXES, cannot_write
 from claudecli.batch.results import Saved, save
 from claudecli.batch.scope import open_journal
 from claudecli.batch.watch import wait_until_ended
-from claudecli.errors import ClaudeCliError, NotFoundError, ServerError
-from claudecli.fsutil import ensure_private_dir
+from claudecli.core.errors import ClaudeCliError, NotFoundError, ServerError
+from claudecli.core.fsutil import ensure_private_dir
 
 if TYPE_CHECKING:
     from claudecli.batch.remote import RemoteBatch
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from claudecli.batch import remote
 from claudecli.batch.reconcile import find_created
 from claudecli.batch.retry import retry_delay
-from claudecli.errors import (
+from claudecli.core.errors import (
     AuthError,
     BadRequestError,
     BillingError,
@@ -34,7 +34,7 @@ from claudecli.errors import (
 if TYPE_CHECKING:
     from claudecli.batch.journal import Journal, Part
     from claudecli.batch.spool import SpoolBody
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 CRASH_HOOK_ENV = "CLAUDECLI_TEST_CRASH_AFTER"  # test-only: "create" exits right after the create call returns
 CRASH_EXIT = 70

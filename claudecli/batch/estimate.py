@@ -1,6 +1,6 @@
 """The worst-case cost of a set of requests, before anything is sent.
 
-Input tokens come from the local estimate (``claudecli.tokens``, deliberately on the high side); output is
+Input tokens come from the local estimate (``claudecli.core.tokens``, deliberately on the high side); output is
 every request's ``max_tokens``. Requests that carry a ``cache_control`` breakpoint are priced at the cache
 write rate (the first run writes the cache). The long-context tier is the one the largest request reaches.
 Per model, so ``prices_for`` is looked up once per model, not once per line.
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from claudecli.pricing import MTOK, prices_for
+from claudecli.money.pricing import MTOK, prices_for
 
 if TYPE_CHECKING:
-    from claudecli.config import Settings
+    from claudecli.core.config import Settings
 
 
 @dataclass

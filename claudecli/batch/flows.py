@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudecli.batch.output import FORMATS
-from claudecli.errors import ExitCode, UsageError
+from claudecli.core.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from claudecli.batch.runner import RunOptions
     from claudecli.batch.submit import SubmitOptions
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 
 def check_format(fmt: str) -> str:

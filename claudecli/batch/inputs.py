@@ -18,14 +18,14 @@ from claudecli.batch.estimate import Estimate, cache_ttl_of
 from claudecli.batch.ids import LineError, UniqueIds, generated_id
 from claudecli.batch.shapes import TEMPLATE_SLOT, LineDefaults, Resolvers, json_request, text_request
 from claudecli.batch.spool import Spool
-from claudecli.errors import ClaudeCliError, UsageError
-from claudecli.prompt_input import read_text_option
-from claudecli.request import thinking_param
-from claudecli.schema import load_schema
-from claudecli.tokens import estimate_input_tokens
+from claudecli.call.prompt_input import read_text_option
+from claudecli.call.request import thinking_param
+from claudecli.call.schema import load_schema
+from claudecli.core.errors import ClaudeCliError, UsageError
+from claudecli.core.tokens import estimate_input_tokens
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 SHOWN_PROBLEMS = 20
 _BOM = b"\xef\xbb\xbf"

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from claudecli.batch.scope import SCOPE_SQL, Scope
-from claudecli.db import MigratedStore, Migration, write_transaction
+from claudecli.core.db import MigratedStore, Migration, write_transaction
 
 NEW, CREATING, SUBMITTED, DELETED, GONE = "new", "creating", "submitted", "deleted", "gone"
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from claudecli.fsutil import ensure_private_dir
+from claudecli.core.fsutil import ensure_private_dir
 
 LOCK_NAME = "batch.lock"
 POLL_S = 0.05

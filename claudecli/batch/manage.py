@@ -22,12 +22,12 @@ from claudecli.batch.output import OUTCOMES, check_target
 from claudecli.batch.results import Saved, needs_booking, save
 from claudecli.batch.scope import describe, open_journal
 from claudecli.batch.watch import wait_until_ended
-from claudecli.errors import BadRequestError, NotFoundError, UsageError
+from claudecli.core.errors import BadRequestError, NotFoundError, UsageError
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
     from claudecli.batch.remote import RemoteBatch
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 BATCH_ID_PREFIX = "msgbatch_"
 

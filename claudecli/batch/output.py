@@ -25,9 +25,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from claudecli.errors import UsageError
-from claudecli.pricing import format_usd
-from claudecli.usage import TokenUsage
+from claudecli.core.errors import UsageError
+from claudecli.core.usage import TokenUsage
+from claudecli.money.pricing import format_usd
 
 FORMATS = ("jsonl", "text", "csv")
 SUFFIXES = {"jsonl": ".jsonl", "text": ".txt", "csv": ".csv"}

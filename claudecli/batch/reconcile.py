@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 from claudecli.batch import remote
 from claudecli.batch.journal import CREATING, Journal, Part, parse_iso
-from claudecli.errors import ConnectionFailed, UsageError
+from claudecli.core.errors import ConnectionFailed, UsageError
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 CLOCK_SLACK = timedelta(minutes=10)
 SETTLE = timedelta(minutes=1)

@@ -14,14 +14,14 @@ from typing import IO, TYPE_CHECKING
 from claudecli.batch import remote
 from claudecli.batch.booking import Booker
 from claudecli.batch.output import LineWriter, Tally, cannot_write, check_target, from_api, make_writer
-from claudecli.batch.pricer import Pricer
-from claudecli.errors import ServerError
-from claudecli.fsutil import atomic_open
+from claudecli.core.errors import ServerError
+from claudecli.core.fsutil import atomic_open
+from claudecli.money.pricer import Pricer
 
 if TYPE_CHECKING:
     from claudecli.batch.journal import Journal
     from claudecli.batch.remote import RemoteBatch
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from claudecli.batch.output import CSV_HEADER
-from claudecli.errors import UsageError
+from claudecli.core.errors import UsageError
 
 JSONL_PREFIX = b'{"custom_id": "'
 CSV_HEADER_LINE = (",".join(CSV_HEADER) + "\n").encode()

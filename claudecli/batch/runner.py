@@ -40,7 +40,6 @@ from claudecli.batch.output import (
     check_target,
     make_writer,
 )
-from claudecli.batch.pricer import Pricer
 from claudecli.batch.resume import completed_ids
 from claudecli.batch.retry import RateGate, is_rate_limit, is_retryable, retry_delay
 from claudecli.batch.runner_calls import (
@@ -51,11 +50,12 @@ from claudecli.batch.runner_calls import (
 )
 from claudecli.batch.spool import API_MAX_BYTES, Spool
 from claudecli.batch.watch import make_progress, progress_wanted
-from claudecli.client import translate
-from claudecli.errors import ClaudeCliError, Interrupted, Terminated, UsageError
+from claudecli.core.client import translate
+from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
+from claudecli.money.pricer import Pricer
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 WINDOW_FACTOR = 16
 _ID_PREFIX = re.compile(rb'^\{"custom_id":"([A-Za-z0-9_-]{1,64})"')
@@ -159,7 +159,7 @@ def _custom_id(line: bytes) -> str:
 
 def _check_budget(app_ctx: AppContext, options: RunOptions, estimate: Estimate, share: float) -> None:
     """The worst case at standard prices, scaled to the share of requests still to run (a resumed run)."""
-    from claudecli.budget import check_spend
+    from claudecli.money.budget import check_spend
 
     worst = estimate.worst_case(app_ctx.settings, batch=False)
     for model in worst.unknown:

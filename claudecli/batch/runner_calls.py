@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.output import ResultLine, message_text
-from claudecli.errors import ClaudeCliError
-from claudecli.ledger import CallRecord
-from claudecli.usage import TokenUsage
+from claudecli.core.errors import ClaudeCliError
+from claudecli.core.usage import TokenUsage
+from claudecli.ledger.store import CallRecord
 
 if TYPE_CHECKING:
     from claudecli.batch.runner import Runner

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from claudecli.batch.journal import Journal
-    from claudecli.config import Settings
-    from claudecli.context import AppContext
+    from claudecli.core.config import Settings
+    from claudecli.core.context import AppContext
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -40,7 +40,7 @@ class Scope:
 
 
 def scope_of(settings: Settings) -> Scope:
-    from claudecli.config import redact_url
+    from claudecli.core.config import redact_url
 
     base_url = redact_url((settings.base_url or DEFAULT_BASE_URL).rstrip("/"))
     return Scope(profile=settings.profile or "", base_url=base_url)

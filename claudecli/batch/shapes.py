@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from claudecli.attachments import attachment_block
 from claudecli.batch.ids import LineError, checked_id
-from claudecli.errors import ClaudeCliError
-from claudecli.request import RequestOptions, build_params, system_param, thinking_param, user_content
+from claudecli.call.attachments import attachment_block
+from claudecli.call.request import RequestOptions, build_params, system_param, thinking_param, user_content
+from claudecli.core.errors import ClaudeCliError
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 SHORT_FIELDS = frozenset({"id", "prompt", "system", "model", "max_tokens", "attach"})
 API_FIELDS = frozenset({"custom_id", "params"})
@@ -59,7 +59,7 @@ class Resolvers:
         return found
 
     def _resolve_model(self, name: str) -> str | LineError:
-        from claudecli.catalog import resolve_model
+        from claudecli.catalog.lookup import resolve_model
 
         try:
             return resolve_model(self.app_ctx, name)

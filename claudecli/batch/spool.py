@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from claudecli.fsutil import ensure_private_dir
+from claudecli.core.fsutil import ensure_private_dir
 
 API_MAX_REQUESTS = 100_000
 API_MAX_BYTES = 256_000_000  # the API says 256 MB; stay on the safe side of MB vs MiB

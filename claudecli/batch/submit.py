@@ -38,12 +38,12 @@ from claudecli.batch.lock import batch_lock
 from claudecli.batch.reconcile import reconcile
 from claudecli.batch.scope import scope_of
 from claudecli.batch.spool import API_MAX_BYTES, API_MAX_REQUESTS, Spool
-from claudecli.errors import UsageError
-from claudecli.pricing import format_usd
+from claudecli.core.errors import UsageError
+from claudecli.money.pricing import format_usd
 
 if TYPE_CHECKING:
     from claudecli.batch.shapes import LineDefaults
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -206,7 +206,7 @@ def _validated(app_ctx: AppContext, options: SubmitOptions, defaults: LineDefaul
 def _estimate(
     app_ctx: AppContext, options: SubmitOptions, validated: Validated, *, dry_run: bool
 ) -> SubmitResult:
-    from claudecli.budget import check_spend
+    from claudecli.money.budget import check_spend
 
     worst = validated.estimate.worst_case(app_ctx.settings, batch=True)
     parts = len(validated.spool.parts)

@@ -10,7 +10,7 @@ from claudecli.batch import remote
 
 if TYPE_CHECKING:
     from claudecli.batch.remote import RemoteBatch
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 
 def progress_wanted(app_ctx: AppContext) -> bool:

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from claudecli.calls import CallFailed, CallSpec, stream_message
+from claudecli.call.outcome import CallOutcome
+from claudecli.call.stream import CallFailed, CallSpec, stream_message
 from claudecli.chat.conversation import Exchange
 from claudecli.chat.interrupts import one_interrupt
-from claudecli.errors import BudgetExceeded
-from claudecli.outcome import CallOutcome
+from claudecli.core.errors import BudgetExceeded
 from claudecli.render.summary import format_usd
 
 if TYPE_CHECKING:
@@ -68,10 +68,10 @@ def compact_params(model: str, transcript: str) -> dict[str, Any]:
 
 def compact(chat: ChatState) -> bool:
     """Fold all but the newest exchange into the summary; returns whether anything changed."""
-    from claudecli.budget import check_budget
-    from claudecli.catalog import resolve_model
+    from claudecli.ask.run import Waiting
+    from claudecli.catalog.lookup import resolve_model
     from claudecli.chat.turn import error_line
-    from claudecli.oneshot import Waiting
+    from claudecli.money.budget import check_budget
 
     app_ctx = chat.app_ctx
     folded = chat.conversation.exchanges[:-KEEP_RECENT]

@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from claudecli.outcome import CallOutcome
-from claudecli.request import cache_control
-from claudecli.usage import TokenUsage
+from claudecli.call.outcome import CallOutcome
+from claudecli.call.request import cache_control
+from claudecli.core.usage import TokenUsage
 
 MAX_BREAKPOINTS = 4
 

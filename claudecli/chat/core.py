@@ -20,10 +20,10 @@ from rich.text import Text
 
 from claudecli.chat.session_store import SessionStore
 from claudecli.chat.state import Attachment, ChatState
-from claudecli.errors import UsageError
+from claudecli.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 
 @dataclass
@@ -61,9 +61,9 @@ def run(app_ctx: AppContext, options: ChatOptions) -> int:
 
 
 def _read_inputs(app_ctx: AppContext, options: ChatOptions) -> tuple[str | None, list[Attachment]]:
-    from claudecli.attachments import attachment_block
+    from claudecli.call.attachments import attachment_block
+    from claudecli.call.prompt_input import read_text_option
     from claudecli.chat.state import check_thinking
-    from claudecli.prompt_input import read_text_option
 
     system = read_text_option(options.system, "-s/--system") if options.system is not None else None
     check_thinking(options.thinking, app_ctx.settings.max_tokens)
@@ -74,7 +74,7 @@ def _read_inputs(app_ctx: AppContext, options: ChatOptions) -> tuple[str | None,
 def _open_chat(
     app_ctx: AppContext, store: SessionStore, options: ChatOptions, system: str | None
 ) -> tuple[ChatState, bool]:
-    from claudecli.catalog import resolve_model
+    from claudecli.catalog.lookup import resolve_model
 
     meta = None
     if options.resume_latest:
@@ -125,7 +125,7 @@ def _greet(chat: ChatState, resumed: bool) -> None:
 def list_sessions(app_ctx: AppContext, *, as_json: bool) -> int:
     """``chat --list``: the sessions on stdout (a table, or a JSON array with ``--json``)."""
     from claudecli.chat.display import listing_document, sessions_table
-    from claudecli.context import OutputMode
+    from claudecli.core.context import OutputMode
 
     path = app_ctx.settings.paths.sessions_file
     listings = []

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from claudecli.errors import UsageError
+from claudecli.core.errors import UsageError
 
 FALLBACK_EDITOR = "vi"
 

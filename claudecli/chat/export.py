@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudecli.chat.conversation import Exchange
-from claudecli.errors import UsageError
+from claudecli.core.errors import UsageError
 from claudecli.render.summary import format_usd
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def export(chat: ChatState, argument: str) -> Path:
         raise UsageError(f"/export: {path} is a directory")
     if path.exists() and not force:
         raise UsageError(f"/export: {path} already exists", hint=f"/export {raw} --force overwrites it")
-    from claudecli.fsutil import atomic_write_text
+    from claudecli.core.fsutil import atomic_write_text
 
     try:
         atomic_write_text(path, transcript_markdown(chat), private=True)

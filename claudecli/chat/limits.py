@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from claudecli.errors import ClaudeCliError
+from claudecli.core.errors import ClaudeCliError
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 WARN_FRACTION = 0.8
 
 
 def context_window(app_ctx: AppContext, model: str) -> int | None:
     """The model's context window from the (cached) models list; None when unknown or offline."""
-    from claudecli.catalog import model_info
+    from claudecli.catalog.lookup import model_info
 
     try:
         facts = model_info(app_ctx, model)

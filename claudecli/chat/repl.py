@@ -21,7 +21,7 @@ from rich.text import Text
 
 from claudecli.chat import slash
 from claudecli.chat.turn import error_line, run_turn, unexpected_error
-from claudecli.errors import ClaudeCliError, Terminated
+from claudecli.core.errors import ClaudeCliError, Terminated
 from claudecli.render.summary import format_usd
 
 if TYPE_CHECKING:  # prompt-toolkit is imported only when the REPL starts (never by --help or --list)
@@ -39,7 +39,7 @@ EXIT_HINT = "(Ctrl-C again or Ctrl-D to leave)"
 
 def history_file(chat: ChatState) -> Path:
     """The input history of this profile: ``history/<profile>.txt``, private (it holds prompts)."""
-    from claudecli.fsutil import ensure_private_dir
+    from claudecli.core.fsutil import ensure_private_dir
 
     directory = ensure_private_dir(chat.app_ctx.settings.paths.history_dir)
     path = directory / f"{chat.app_ctx.settings.profile or 'default'}.txt"
@@ -66,7 +66,7 @@ class CompletionSource:
 
     def model_names(self) -> list[str]:
         if self._models is None:
-            from claudecli.catalog import FAMILIES, load_catalog
+            from claudecli.catalog.lookup import FAMILIES, load_catalog
 
             names = [*FAMILIES, *self.chat.app_ctx.settings.aliases]
             with contextlib.suppress(ClaudeCliError):  # completion never fails the prompt

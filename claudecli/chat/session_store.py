@@ -6,7 +6,7 @@ the user content as sent (JSON, attachments included), the answer text, how the 
 cost. A turn's ``state`` says whether it is still in the conversation (see ``conversation``'s constants), so
 /undo, /retry and /compact never delete history and the session's cost is always the sum of its rows.
 
-Every change is one ``BEGIN IMMEDIATE`` transaction (``claudecli.db``): a process killed at any point leaves
+Every change is one ``BEGIN IMMEDIATE`` transaction (``claudecli.core.db``): a process killed at any point leaves
 the file with whole turns only. Schema changes are named, forward-only migrations (``MIGRATIONS``).
 
 Names are unique, and two terminals may race for one (both ran ``chat --session work`` and found nothing):
@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from claudecli.chat.conversation import ACTIVE, Exchange
-from claudecli.db import Migration, apply_migrations, connect, write_transaction
-from claudecli.errors import UsageError
-from claudecli.ledger import format_ts, parse_ts
-from claudecli.usage import TokenUsage
+from claudecli.core.db import Migration, apply_migrations, connect, write_transaction
+from claudecli.core.errors import UsageError
+from claudecli.core.usage import TokenUsage
+from claudecli.ledger.store import format_ts, parse_ts
 
 MIGRATIONS = [
     Migration(

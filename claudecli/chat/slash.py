@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from claudecli.chat.state import Attachment, ChatState
-from claudecli.errors import NotFoundError, UsageError
+from claudecli.core.errors import NotFoundError, UsageError
 
 
 @dataclass
@@ -48,7 +48,7 @@ def _model(chat: ChatState, arg: str) -> None:
     if not arg:
         _say(chat, f"model: {chat.meta.model}")
         return
-    from claudecli.catalog import resolve_model
+    from claudecli.catalog.lookup import resolve_model
 
     chat.meta.model = resolve_model(chat.app_ctx, arg)
     chat.save_settings()
@@ -59,7 +59,7 @@ def _system(chat: ChatState, arg: str) -> None:
     if not arg:
         _say(chat, f"system prompt: {chat.meta.system!r}" if chat.meta.system else "no system prompt")
         return
-    from claudecli.prompt_input import read_text_option
+    from claudecli.call.prompt_input import read_text_option
 
     chat.meta.system = None if arg == "off" else read_text_option(arg, "/system")
     chat.save_settings()
@@ -84,7 +84,7 @@ def _attach(chat: ChatState, arg: str) -> None:
         _say(chat, "no attachments pending")
         return
     if arg:
-        from claudecli.attachments import attachment_block
+        from claudecli.call.attachments import attachment_block
 
         chat.attachments.append(Attachment(arg, attachment_block(arg)))
     if not chat.attachments:

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from claudecli.call.request import RequestOptions, build_params
 from claudecli.chat.conversation import (
     COMPACTED,
     DROPPED,
@@ -21,11 +22,10 @@ from claudecli.chat.conversation import (
 )
 from claudecli.chat.limits import context_window
 from claudecli.chat.session_store import SessionMeta, SessionStore, SessionTotals, slug
-from claudecli.errors import UsageError
-from claudecli.request import RequestOptions, build_params
+from claudecli.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 NEW_CHAT_LABEL = "new chat"
 MAX_TOKENS_SETTING = "max_tokens (config.toml, or CLAUDECLI_MAX_TOKENS)"
@@ -47,7 +47,7 @@ def check_thinking(spec: str | None, max_tokens: int) -> None:
 
     Chat has no --max-tokens: max_tokens comes from the config, so a budget too large for it names the setting.
     """
-    from claudecli.request import thinking_param
+    from claudecli.call.request import thinking_param
 
     budget = int(spec) if spec is not None and spec.isdigit() else None
     if budget is not None and budget >= 1024 and budget >= max_tokens:
@@ -158,7 +158,7 @@ class ChatState:
             return self.context_tokens
         if not self.conversation and not self.system_text():
             return 0
-        from claudecli.tokens import estimate_input_tokens
+        from claudecli.core.tokens import estimate_input_tokens
 
         messages = self.conversation.messages(" ", cache=False, ttl=self.cache_ttl)[:-1]
         return estimate_input_tokens({"system": self.system_text() or "", "messages": messages})

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from claudecli.calls import CallFailed, CallSpec, stream_message
+from claudecli.call.outcome import CallOutcome
+from claudecli.call.request import user_content
+from claudecli.call.stream import CallFailed, CallSpec, stream_message
 from claudecli.chat.conversation import Exchange, message_problems
 from claudecli.chat.interrupts import StreamGuard, one_interrupt
 from claudecli.chat.limits import ContextCheck
-from claudecli.errors import BudgetExceeded, ClaudeCliError, ExitCode, Terminated
-from claudecli.outcome import CallOutcome
+from claudecli.core.errors import BudgetExceeded, ClaudeCliError, ExitCode, Terminated
 from claudecli.render.stream import AnswerSink, make_sink
 from claudecli.render.summary import print_summary
-from claudecli.request import user_content
 
 if TYPE_CHECKING:
     from claudecli.chat.state import Attachment, ChatState
@@ -105,7 +105,7 @@ def _prepare(
     if not _fits(chat, params):
         return None
     try:
-        from claudecli.budget import check_budget
+        from claudecli.money.budget import check_budget
 
         check_budget(chat.app_ctx, params)
     except BudgetExceeded as exc:
@@ -146,7 +146,7 @@ def _fits(chat: ChatState, params: dict[str, Any]) -> bool:
     window = chat.context_window()
     if window is None:
         return True
-    from claudecli.tokens import estimate_input_tokens
+    from claudecli.core.tokens import estimate_input_tokens
 
     check = ContextCheck(estimate_input_tokens(params), window)
     message = check.message()
@@ -160,7 +160,7 @@ def _fits(chat: ChatState, params: dict[str, Any]) -> bool:
 
 def _stream(chat: ChatState, spec: CallSpec, sink: AnswerSink) -> tuple[CallOutcome, CallFailed | None]:
     """Stream the answer into ``sink`` (the same renderer as ``ask``); a failure keeps what arrived."""
-    from claudecli.oneshot import Waiting
+    from claudecli.ask.run import Waiting
 
     app_ctx = chat.app_ctx
     spinner = not app_ctx.quiet and app_ctx.stderr.is_terminal

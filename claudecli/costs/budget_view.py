@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class BudgetLine:
 
 
 def budget_lines(app_ctx: AppContext, now: datetime | None = None) -> list[BudgetLine]:
-    from claudecli.costs.periods import day_start, month_start, now_utc
+    from claudecli.money.periods import day_start, month_start, now_utc
 
     settings = app_ctx.settings.values
     now = now or now_utc()
@@ -70,8 +70,8 @@ def _document(line: BudgetLine) -> dict[str, Any]:
 
 
 def show_budget(app_ctx: AppContext) -> None:
-    from claudecli.context import OutputMode
-    from claudecli.pricing import format_usd
+    from claudecli.core.context import OutputMode
+    from claudecli.money.pricing import format_usd
 
     lines = budget_lines(app_ctx)
     if app_ctx.mode is OutputMode.JSON:

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from claudecli.errors import ConfigError
+from claudecli.core.errors import ConfigError
+from claudecli.core.usage import TokenUsage
 from claudecli.render.table import Column, print_table
-from claudecli.usage import TokenUsage
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 DEFAULT_MODELS = ("haiku", "sonnet", "opus")
 JSON_SCHEMA_VERSION = 1
@@ -72,9 +72,9 @@ class _Request:
 
 
 def _build_request(app_ctx: AppContext, options: EstimateOptions) -> _Request:
-    from claudecli.attachments import attachment_blocks
-    from claudecli.prompt_input import read_prompt, read_text_option
-    from claudecli.request import user_content
+    from claudecli.call.attachments import attachment_blocks
+    from claudecli.call.prompt_input import read_prompt, read_text_option
+    from claudecli.call.request import user_content
 
     settings = app_ctx.settings
     system = (
@@ -94,7 +94,7 @@ def _build_request(app_ctx: AppContext, options: EstimateOptions) -> _Request:
 def _count(app_ctx: AppContext, model: str, request: _Request, offline: bool) -> tuple[int, int]:
     """(input tokens, prefix tokens) of the request on ``model``."""
     if offline:
-        from claudecli.tokens import estimate_input_tokens
+        from claudecli.core.tokens import estimate_input_tokens
 
         def count(messages: list[dict[str, Any]], system: str | None) -> int:
             params: dict[str, Any] = {"messages": messages}
@@ -102,7 +102,7 @@ def _count(app_ctx: AppContext, model: str, request: _Request, offline: bool) ->
                 params["system"] = system
             return estimate_input_tokens(params)
     else:
-        from claudecli.client import translate_errors
+        from claudecli.core.client import translate_errors
 
         def count(messages: list[dict[str, Any]], system: str | None) -> int:
             extra: dict[str, Any] = {"system": system} if system else {}
@@ -121,7 +121,7 @@ def _count(app_ctx: AppContext, model: str, request: _Request, offline: bool) ->
 
 
 def _price(app_ctx: AppContext, model: str, usage: TokenUsage, *, batch: bool = False) -> Decimal | None:
-    from claudecli.pricing import cost_usd
+    from claudecli.money.pricing import cost_usd
 
     try:
         return cost_usd(model, usage, batch=batch, overrides=app_ctx.settings.prices)
@@ -130,7 +130,7 @@ def _price(app_ctx: AppContext, model: str, usage: TokenUsage, *, batch: bool = 
 
 
 def estimate_for(app_ctx: AppContext, model: str, total: int, prefix: int, output: int) -> ModelEstimate:
-    from claudecli.tokens import CACHE_MIN_TOKENS
+    from claudecli.core.tokens import CACHE_MIN_TOKENS
 
     standard = TokenUsage(input_tokens=total, output_tokens=output)
     cacheable = prefix >= CACHE_MIN_TOKENS
@@ -156,7 +156,7 @@ def estimate_for(app_ctx: AppContext, model: str, total: int, prefix: int, outpu
 
 def run_estimate(app_ctx: AppContext, options: EstimateOptions) -> list[ModelEstimate]:
     """Count, price and print; returns the estimates (for tests and callers)."""
-    from claudecli.catalog import resolve_model
+    from claudecli.catalog.lookup import resolve_model
 
     request = _build_request(app_ctx, options)
     output = app_ctx.settings.max_tokens if options.output_tokens is None else options.output_tokens
@@ -176,8 +176,8 @@ def run_estimate(app_ctx: AppContext, options: EstimateOptions) -> list[ModelEst
 def _print(
     app_ctx: AppContext, estimates: list[ModelEstimate], options: EstimateOptions, output: int
 ) -> None:
-    from claudecli.context import OutputMode
-    from claudecli.pricing import format_usd
+    from claudecli.core.context import OutputMode
+    from claudecli.money.pricing import format_usd
 
     counted_by = "local_estimate" if options.offline else "count_tokens"
     if app_ctx.mode is OutputMode.JSON:

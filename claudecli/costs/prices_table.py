@@ -9,12 +9,12 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from claudecli.errors import ConfigError
+from claudecli.core.errors import ConfigError
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
-    from claudecli.pricing import ModelPrices
+    from claudecli.core.context import AppContext
+    from claudecli.money.pricing import ModelPrices
 
 RATES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 COLUMNS = (
@@ -40,7 +40,7 @@ def rate(value: Decimal | None) -> str:
 
 def model_prices(app_ctx: AppContext, model_id: str) -> tuple[ModelPrices | None, ModelPrices | None]:
     """(standard, batch) prices now; (None, None) for a model no source prices."""
-    from claudecli.pricing import prices_for
+    from claudecli.money.pricing import prices_for
 
     overrides = app_ctx.settings.prices
     try:
@@ -117,7 +117,7 @@ def price_rows(model_id: str, standard: ModelPrices | None, batch: ModelPrices |
 
 def show_prices(app_ctx: AppContext, names: list[str]) -> None:
     """Print the price table for ``names`` (ids or aliases), or for every listed model that is not retired."""
-    from claudecli.catalog import load_catalog, lookup
+    from claudecli.catalog.lookup import load_catalog, lookup
 
     if names:
         model_ids = [lookup(app_ctx, name)[0] for name in names]
@@ -130,7 +130,7 @@ def show_prices(app_ctx: AppContext, names: list[str]) -> None:
     for model_id, standard, _ in priced:
         if standard is None and names:
             app_ctx.warn(f"no price known for {model_id} (neither genai-prices nor [prices] in the config)")
-    from claudecli.context import OutputMode
+    from claudecli.core.context import OutputMode
 
     if app_ctx.mode is OutputMode.JSON:
         document = {

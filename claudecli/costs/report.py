@@ -12,12 +12,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from claudecli.errors import UsageError
-from claudecli.usage import TokenUsage
+from claudecli.core.errors import UsageError
+from claudecli.core.usage import TokenUsage
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
-    from claudecli.ledger_rollup import GroupTotals
+    from claudecli.core.context import AppContext
+    from claudecli.ledger.rollup import GroupTotals
 
 GROUPINGS = ("model", "day", "command", "tag", "profile")
 ZERO = Decimal(0)
@@ -112,8 +112,8 @@ class ReportOptions:
 
 def run_report(app_ctx: AppContext, options: ReportOptions) -> Report:
     """Build the report (ledger or Admin API) for the range and print it in the chosen format."""
-    from claudecli.costs.periods import month_start, now_utc, parse_range
     from claudecli.costs.report_output import print_report, write_csv, write_json
+    from claudecli.money.periods import month_start, now_utc, parse_range
 
     if options.as_json and options.as_csv:
         raise UsageError("--json and --csv: choose one")

@@ -9,12 +9,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from claudecli.core.usage import TokenUsage
 from claudecli.costs.report import Report, ReportRow
 from claudecli.render.table import Column, print_table
-from claudecli.usage import TokenUsage
 
 if TYPE_CHECKING:
-    from claudecli.context import AppContext
+    from claudecli.core.context import AppContext
 
 JSON_SCHEMA_VERSION = 1
 TOKEN_FIELDS = tuple(TokenUsage().as_dict())
@@ -22,7 +22,7 @@ CSV_MONEY = ("cost_usd", "list_cost_usd", "saved_usd", "saved_caching_usd", "sav
 
 
 def _usd(value: Decimal | None) -> str:
-    from claudecli.pricing import format_usd
+    from claudecli.money.pricing import format_usd
 
     return format_usd(value)
 

@@ -1,0 +1,1 @@
+"""Rendering: streamed Markdown, summaries, tables and terminal helpers."""

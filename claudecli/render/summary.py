@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from claudecli.outcome import CallOutcome
+from claudecli.call.outcome import CallOutcome
 
 
 def _seconds(ms: int | None) -> str:
@@ -13,7 +13,7 @@ def _seconds(ms: int | None) -> str:
 
 
 def format_usd(value: object) -> str:
-    from claudecli.pricing import format_usd as fmt
+    from claudecli.money.pricing import format_usd as fmt
 
     return fmt(value)  # type: ignore[arg-type]
 

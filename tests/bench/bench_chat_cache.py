@@ -22,9 +22,9 @@ from pathlib import Path
 from claudecli.chat.session_store import SessionStore
 from claudecli.chat.state import ChatState
 from claudecli.chat.turn import run_turn
-from claudecli.config import load_settings
-from claudecli.context import AppContext
-from claudecli.usage import TokenUsage
+from claudecli.core.config import load_settings
+from claudecli.core.context import AppContext
+from claudecli.core.usage import TokenUsage
 from tests.fakeapi import FakeAnthropic
 
 TARGET_SAVING = Decimal("0.60")

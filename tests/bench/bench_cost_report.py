@@ -27,7 +27,7 @@ END = datetime(2026, 11, 22, tzinfo=UTC)
 
 def build_ledger(path: Path, rows: int) -> float:
     """Fill ``path`` with ``rows`` calls spread over the year before END; return the seconds it took."""
-    from claudecli.ledger import Ledger
+    from claudecli.ledger.store import Ledger
 
     with Ledger(path) as ledger:
         ledger.count()  # create the schema (migrations, rollup triggers)
@@ -61,7 +61,7 @@ def build_ledger(path: Path, rows: int) -> float:
 
 
 def in_process(path: Path) -> dict[str, float]:
-    from claudecli.ledger import Ledger
+    from claudecli.ledger.store import Ledger
 
     since = END - timedelta(days=366)
     with Ledger(path) as ledger:

@@ -1,0 +1,48 @@
+"""Turn ``ask`` options into a ready-to-send call: prompt, attachments, schema, model, caching, budget."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from claudecli.call.attachments import attachment_blocks
+from claudecli.call.prompt_input import read_prompt, read_text_option
+from claudecli.call.request import RequestOptions, build_params, parse_params, user_content
+from claudecli.call.schema import load_schema
+from claudecli.call.stream import CallSpec
+
+if TYPE_CHECKING:
+    from claudecli.ask.run import AskOptions
+    from claudecli.core.context import AppContext
+
+
+def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
+    """Validate everything locally (nothing is sent if any input is wrong) and build the call."""
+    from claudecli.catalog.lookup import resolve_model
+
+    settings = app_ctx.settings
+    system = (
+        read_text_option(options.system, "-s/--system") if options.system is not None else settings.system
+    )
+    attachments = attachment_blocks(options.attach)
+    schema = load_schema(options.schema) if options.schema is not None else None
+    extra_body = parse_params(options.params)
+    prompt = read_prompt(options.prompt_words, app_ctx.stdin, use_stdin=options.use_stdin)
+    cache = settings.cache if options.cache is None else options.cache
+    ttl = options.cache_ttl or settings.cache_ttl
+    request = RequestOptions(
+        model=resolve_model(app_ctx, options.model or settings.model),
+        max_tokens=options.max_tokens or settings.max_tokens,
+        system=system,
+        stop=options.stop,
+        thinking=options.thinking,
+        effort=options.effort,
+        schema=schema,
+        cache=cache,
+        cache_ttl=ttl,
+    )
+    messages = [{"role": "user", "content": user_content(prompt, attachments, cache=cache, ttl=ttl)}]
+    params = build_params(request, messages)
+    from claudecli.money.budget import check_budget
+
+    check_budget(app_ctx, params, force=options.force)
+    return CallSpec(command="ask", params=params, prompt_text=prompt, tag=options.tag, extra_body=extra_body)

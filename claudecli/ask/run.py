@@ -1,0 +1,186 @@
+"""The core of ``claudecli ask``: one prompt in, one answer out, exact about stdout and honest about cost."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from claudecli.call.outcome import CallOutcome
+from claudecli.call.stream import CallFailed, stream_message
+from claudecli.core.errors import ExitCode
+from claudecli.render.summary import print_summary
+
+if TYPE_CHECKING:
+    from claudecli.core.context import AppContext
+    from claudecli.render.stream import AnswerSink
+
+JSON_SCHEMA_VERSION = 1
+
+
+@dataclass
+class AskOptions:
+    prompt_words: list[str]
+    model: str | None = None
+    system: str | None = None
+    max_tokens: int | None = None
+    stop: list[str] = field(default_factory=list)
+    thinking: str | None = None
+    effort: str | None = None
+    show_thinking: bool = False
+    attach: list[str] = field(default_factory=list)
+    schema: str | None = None
+    tag: str | None = None
+    params: list[str] = field(default_factory=list)
+    cache: bool | None = None
+    cache_ttl: str | None = None
+    use_stdin: bool = True
+    force: bool = False
+
+
+class CollectSink:
+    """For --json: nothing is streamed to stdout; the text is kept for the JSON document."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def feed(self, text: str) -> None:
+        self.parts.append(text)
+
+    def finish(self) -> None:
+        pass
+
+    def abort(self, note: str | None = None) -> None:
+        pass
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class Waiting:
+    """A spinner on stderr until the first token; only on a terminal, never with --quiet or --json."""
+
+    def __init__(self, app_ctx: AppContext, label: str, enabled: bool) -> None:
+        self.status = app_ctx.stderr.status(Text(label), spinner="dots") if enabled else None
+        if self.status is not None:
+            self.status.start()
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+
+def outcome_document(
+    outcome: CallOutcome, *, error: str | None = None, schema: bool = False
+) -> dict[str, Any]:
+    """The ``--json`` document (its shape is a contract: see README, "ask --json")."""
+    document: dict[str, Any] = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "status": outcome.status,
+        "text": outcome.text,
+        "content": outcome.content,
+        "model": outcome.model,
+        "stop_reason": outcome.stop_reason,
+        "usage": outcome.usage.as_dict(),
+        "cost_usd": float(outcome.cost_usd) if outcome.cost_usd is not None else None,
+        "latency_ms": outcome.latency_ms,
+        "ttft_ms": outcome.ttft_ms,
+        "request_id": outcome.request_id,
+    }
+    if outcome.thinking:
+        document["thinking"] = outcome.thinking
+    if schema:
+        try:
+            document["data"] = json.loads(outcome.text)
+        except json.JSONDecodeError:
+            document["data"] = None
+    if error is not None:
+        document["error"] = error
+    return document
+
+
+def _make_sink(app_ctx: AppContext, *, structured: bool) -> AnswerSink | CollectSink:
+    from claudecli.core.context import OutputMode
+    from claudecli.render.stream import make_sink
+
+    if app_ctx.mode is OutputMode.JSON:
+        return CollectSink()
+    return make_sink(app_ctx.stdout, markdown=app_ctx.markdown and not structured)
+
+
+def _thinking_printer(app_ctx: AppContext, waiting: Waiting, enabled: bool) -> Any:
+    if not enabled:
+        return None
+
+    def show(chunk: str) -> None:
+        waiting.stop()
+        app_ctx.stderr.print(Text(chunk, style="dim"), end="")
+
+    return show
+
+
+def run(app_ctx: AppContext, options: AskOptions) -> int:
+    """Send the prompt, stream the answer to stdout, print the summary on stderr; return the exit code."""
+    from claudecli.ask.prepare import prepare
+    from claudecli.core.context import OutputMode
+
+    spec = prepare(app_ctx, options)
+    structured = options.schema is not None
+    sink = _make_sink(app_ctx, structured=structured)
+    json_mode = app_ctx.mode is OutputMode.JSON
+    spinner_wanted = not json_mode and not app_ctx.quiet and app_ctx.stderr.is_terminal
+    waiting = Waiting(app_ctx, f"asking {spec.params['model']}…", spinner_wanted)
+    printed_thinking = [False]
+    show_thinking = _thinking_printer(app_ctx, waiting, options.show_thinking)
+
+    def on_thinking(chunk: str) -> None:
+        printed_thinking[0] = True
+        show_thinking(chunk)
+
+    def on_text(chunk: str) -> None:
+        waiting.stop()
+        if printed_thinking[0]:
+            app_ctx.stderr.print()
+            printed_thinking[0] = False
+        sink.feed(chunk)
+
+    try:
+        outcome = stream_message(
+            app_ctx, spec, on_text=on_text, on_thinking=on_thinking if show_thinking else None
+        )
+    except CallFailed as failure:
+        waiting.stop()
+        return _fail(app_ctx, sink, failure, structured=structured)
+    waiting.stop()
+    sink.finish()
+    if json_mode:
+        _write_json(app_ctx, outcome_document(outcome, schema=structured))
+    print_summary(app_ctx.stderr, outcome, quiet=app_ctx.quiet)
+    return ExitCode.OK
+
+
+def _write_json(app_ctx: AppContext, document: dict[str, Any]) -> None:
+    app_ctx.stdout.file.write(json.dumps(document, ensure_ascii=False) + "\n")
+    app_ctx.stdout.file.flush()
+
+
+def _fail(
+    app_ctx: AppContext, sink: AnswerSink | CollectSink, failure: CallFailed, *, structured: bool
+) -> int:
+    """Keep what was streamed, mark it, and let the error boundary print the one-line error."""
+    from claudecli.core.context import OutputMode
+
+    interrupted = failure.exit_code == ExitCode.INTERRUPTED
+    note = "[interrupted]" if interrupted else "[answer incomplete]"
+    sink.abort(note if app_ctx.markdown else None)
+    outcome = failure.outcome
+    if app_ctx.mode is OutputMode.JSON:
+        _write_json(app_ctx, outcome_document(outcome, error=failure.error.one_line(), schema=structured))
+    elif outcome.text and not app_ctx.markdown:
+        app_ctx.stderr.print(Text(f"{note} the answer above is partial", style="yellow"))
+    print_summary(app_ctx.stderr, outcome, quiet=app_ctx.quiet)
+    raise failure.error

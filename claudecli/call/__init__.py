@@ -1,0 +1,7 @@
+"""One Messages call, from options to a booked outcome: the only place ask, chat and batch run send one.
+
+* ``prompt_input`` / ``attachments`` / ``schema``  where a prompt, its files and its output schema come from.
+* ``request``  a request body from options (thinking, effort, schema, stops, caching, params).
+* ``stream``   one streamed call, measured, priced and written to the ledger, whatever way it ends.
+* ``outcome``  what one call produced.
+"""

@@ -1,0 +1,222 @@
+"""One streamed Messages call, measured, priced and written to the ledger, whatever way it ends.
+
+``ask`` and each ``chat`` turn go through ``stream_message``; it is the only code that iterates an SDK stream.
+Exactly one ledger row is written per call: on success, on an API or transport error (with the tokens known
+so far), and on Ctrl-C (status "interrupted", after the connection is closed so metering stops).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from claudecli.call.outcome import CallOutcome
+from claudecli.core.client import translate_errors
+from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated
+from claudecli.core.usage import TokenUsage
+
+if TYPE_CHECKING:
+    from claudecli.core.context import AppContext
+
+TextCallback = Callable[[str], None]
+
+
+@dataclass
+class CallSpec:
+    """What to send and how to book it."""
+
+    command: str
+    params: dict[str, Any]
+    prompt_text: str = ""
+    tag: str | None = None
+    session_id: str | None = None
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+
+class CallFailed(ClaudeCliError):
+    """Wraps the real error with the partial outcome, so callers keep what was streamed before it failed."""
+
+    def __init__(self, error: ClaudeCliError, outcome: CallOutcome) -> None:
+        super().__init__(
+            error.message, request_id=error.request_id, hint=error.hint, error_type=error.error_type
+        )
+        self.exit_code = error.exit_code
+        self.error = error
+        self.outcome = outcome
+
+
+class _Meter:
+    """Collects what a stream has produced so far, so a failure at any point still knows it."""
+
+    def __init__(self, model: str, max_tokens: int | None) -> None:
+        self.started = time.monotonic()
+        self.first_token_at: float | None = None
+        self.outcome = CallOutcome(model=model, max_tokens=max_tokens)
+        self.text_parts: list[str] = []
+        self.thinking_parts: list[str] = []
+        self.raw_usage: Any = None
+
+    def on_first_token(self) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = time.monotonic()
+
+    def finish(self, status: str) -> CallOutcome:
+        outcome = self.outcome
+        outcome.status = status
+        outcome.text = "".join(self.text_parts)
+        outcome.thinking = "".join(self.thinking_parts)
+        outcome.latency_ms = int((time.monotonic() - self.started) * 1000)
+        if self.first_token_at is not None:
+            outcome.ttft_ms = int((self.first_token_at - self.started) * 1000)
+        usage = TokenUsage.from_api(self.raw_usage)
+        if status != "ok":
+            usage = _with_streamed_output(usage, outcome.text, outcome.thinking)
+        outcome.usage = usage
+        return outcome
+
+
+def _with_streamed_output(usage: TokenUsage, text: str, thinking: str) -> TokenUsage:
+    """An unfinished stream reports output tokens only at its end, so estimate them from what arrived.
+
+    Without this an interrupted or dropped call would be booked at the 1 output token of message_start,
+    and the ledger (and budgets) would undercount what was actually generated and billed.
+    """
+    from claudecli.core.tokens import text_tokens
+
+    streamed = text_tokens(text) + text_tokens(thinking)
+    return replace(usage, output_tokens=max(usage.output_tokens, streamed))
+
+
+def _consume(stream: Any, meter: _Meter, on_text: TextCallback, on_thinking: TextCallback | None) -> None:
+    for event in stream:
+        kind = event.type
+        if kind == "content_block_delta":
+            delta = event.delta
+            if delta.type == "text_delta":
+                meter.on_first_token()
+                meter.text_parts.append(delta.text)
+                on_text(delta.text)
+            elif delta.type == "thinking_delta":
+                meter.on_first_token()
+                meter.thinking_parts.append(delta.thinking)
+                if on_thinking is not None:
+                    on_thinking(delta.thinking)
+        elif kind == "message_start":
+            meter.outcome.model = event.message.model
+            meter.raw_usage = event.message.usage
+        elif kind == "message_delta":
+            meter.outcome.stop_reason = event.delta.stop_reason
+            meter.raw_usage = stream.current_message_snapshot.usage
+
+
+def stream_message(
+    app_ctx: AppContext,
+    spec: CallSpec,
+    *,
+    on_text: TextCallback,
+    on_thinking: TextCallback | None = None,
+) -> CallOutcome:
+    """Stream one call, calling ``on_text`` per text delta; returns the outcome or raises ``CallFailed``/Interrupted."""
+    client = app_ctx.client  # a call that cannot even start (no key) is not a call: no ledger row
+    meter = _Meter(spec.params["model"], spec.params.get("max_tokens"))
+    stream: Any = None
+    try:
+        with translate_errors():
+            manager = client.messages.stream(**spec.params, extra_body=spec.extra_body or None)
+            with manager as stream:
+                meter.outcome.request_id = stream.request_id
+                _consume(stream, meter, on_text, on_thinking)
+                final = stream.get_final_message()
+                meter.raw_usage = final.usage
+                meter.outcome.stop_reason = final.stop_reason
+                meter.outcome.content = [block.model_dump(exclude_none=True) for block in final.content]
+    except KeyboardInterrupt as exc:
+        _take_partial_usage(stream, meter)
+        outcome = _book(app_ctx, spec, meter.finish("interrupted"))
+        if isinstance(exc, Terminated):
+            raise
+        raise CallFailed(Interrupted("interrupted"), outcome) from None
+    except ClaudeCliError as exc:
+        _take_partial_usage(stream, meter)
+        outcome = _book(app_ctx, spec, meter.finish(exc.error_type))
+        raise CallFailed(exc, outcome) from exc
+    except BaseException:
+        # Our side failed mid-stream (stdout closed by `| head`, an unencodable character): the API was
+        # still paid, so the call is booked before the error goes on to the boundary.
+        _take_partial_usage(stream, meter)
+        _book(app_ctx, spec, meter.finish("output_error"))
+        raise
+    return _book(app_ctx, spec, meter.finish("ok"))
+
+
+def _take_partial_usage(stream: Any, meter: _Meter) -> None:
+    """After a failure, use the stream's own snapshot for the tokens known so far (if it got that far)."""
+    if stream is None:
+        return
+    # Before message_start the snapshot does not exist (an assertion): nothing more is known then.
+    with contextlib.suppress(AssertionError):
+        meter.raw_usage = stream.current_message_snapshot.usage
+    if meter.outcome.request_id is None:
+        meter.outcome.request_id = getattr(stream, "request_id", None)
+
+
+def price(app_ctx: AppContext, outcome: CallOutcome, when: datetime) -> None:
+    from claudecli.money.price_cache import cost_and_list_price
+
+    outcome.cost_usd, outcome.list_cost_usd = cost_and_list_price(
+        app_ctx.settings, outcome.model, outcome.usage, batch=outcome.is_batch, when=when
+    )
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back while a call is booked, so a late interrupt cannot roll back its ledger row."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _book(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutcome:
+    """Price the outcome and write its one ledger row (with Ctrl-C held back meanwhile)."""
+    with _sigint_deferred():
+        return _book_now(app_ctx, spec, outcome)
+
+
+def _book_now(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutcome:
+    from claudecli.ledger.store import CallRecord
+
+    now = datetime.now(UTC)
+    price(app_ctx, outcome, now)
+    app_ctx.ledger.record(
+        CallRecord(
+            command=spec.command,
+            model=outcome.model,
+            usage=outcome.usage,
+            status=outcome.status,
+            cost_usd=outcome.cost_usd,
+            list_cost_usd=outcome.list_cost_usd,
+            profile=app_ctx.settings.profile,
+            is_batch=outcome.is_batch,
+            latency_ms=outcome.latency_ms,
+            ttft_ms=outcome.ttft_ms,
+            stop_reason=outcome.stop_reason,
+            request_id=outcome.request_id,
+            tag=spec.tag,
+            session_id=spec.session_id,
+            prompt_text=spec.prompt_text,
+            answer_text=outcome.text,
+            ts=now,
+        )
+    )
+    return outcome

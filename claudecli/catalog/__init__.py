@@ -1,0 +1,6 @@
+"""The models: names, facts, lifecycle.
+
+* ``lookup``  aliases to ids, the cached models list, lifecycle checks.
+* ``cache``   ``GET /v1/models`` fetched and cached for a day, per API.
+* ``view``    the ``claudecli models`` list and ``models show``.
+"""

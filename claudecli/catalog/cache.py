@@ -1,0 +1,155 @@
+"""The models list, fetched from ``GET /v1/models`` (every page, every lifecycle) and cached for 24 hours.
+
+The cache is one JSON file (``Paths.models_cache_file``), written atomically. It remembers which API
+(``base_url``) it came from, so a profile pointing at another gateway does not reuse another list. It also
+keeps the list prices of those models as genai-prices gave them (``prices``), tagged with a fingerprint of
+the genai-prices data, the config's ``[prices]`` tables and the UTC date: ``claudecli models`` can then show
+prices without importing genai-prices (a quarter of a second) on every run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from claudecli.core.fsutil import atomic_write_text
+
+if TYPE_CHECKING:
+    from claudecli.core.context import AppContext
+
+CACHE_VERSION = 1
+CACHE_TTL = timedelta(hours=24)
+PAGE_SIZE = 100
+ALL_LIFECYCLES = ["active", "deprecated", "retired"]
+QUICK_TIMEOUT_S = 10.0  # fetching on the way to a call: never hang a call on the models list
+
+# The ModelInfo fields the catalogue keeps (capabilities are left out: large, and unused so far).
+KEPT_FIELDS = (
+    "id",
+    "display_name",
+    "created_at",
+    "lifecycle",
+    "deprecated_at",
+    "retires_at",
+    "line",
+    "max_input_tokens",
+    "max_tokens",
+)
+
+
+@dataclass
+class CachedModels:
+    models: list[dict[str, Any]]
+    fetched_at: datetime
+    base_url: str | None
+    prices: dict[str, Any] = field(default_factory=dict)
+
+    def fresh(self, now: datetime | None = None) -> bool:
+        age = (now or datetime.now(UTC)) - self.fetched_at
+        return timedelta(0) <= age < CACHE_TTL
+
+
+def read_cache(path: Path, base_url: str | None) -> CachedModels | None:
+    """The cached list, or None when there is none, it is unreadable, or it came from another API."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if document.get("version") != CACHE_VERSION or document.get("base_url") != endpoint_key(base_url):
+            return None
+        models = [entry for entry in document["models"] if isinstance(entry, dict) and entry.get("id")]
+        fetched_at = datetime.fromisoformat(document["fetched_at"].replace("Z", "+00:00"))
+        prices = document.get("prices") if isinstance(document.get("prices"), dict) else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return CachedModels(
+        models=models, fetched_at=fetched_at.astimezone(UTC), base_url=base_url, prices=prices
+    )
+
+
+def write_cache(path: Path, cached: CachedModels) -> None:
+    document = {
+        "version": CACHE_VERSION,
+        "fetched_at": cached.fetched_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "base_url": endpoint_key(cached.base_url),
+        "models": cached.models,
+        "prices": cached.prices,
+    }
+    atomic_write_text(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+
+
+def fetch_models(app_ctx: AppContext, *, quick: bool = False) -> list[dict[str, Any]]:
+    """Every model the API lists, in every lifecycle (the SDK hides retired ones unless asked), newest first.
+
+    ``quick`` (on the way to a call): no retries and a short timeout, since the built-in list will do.
+    """
+    from claudecli.core.client import translate_errors
+
+    with translate_errors():
+        client = app_ctx.client
+        if quick:
+            client = client.with_options(
+                max_retries=0, timeout=min(app_ctx.settings.timeout, QUICK_TIMEOUT_S)
+            )
+        page = client.models.list(lifecycle=ALL_LIFECYCLES, limit=PAGE_SIZE)  # type: ignore[arg-type]
+        return [_kept(model.model_dump(mode="json")) for model in page]
+
+
+def _kept(entry: dict[str, Any]) -> dict[str, Any]:
+    return {name: entry.get(name) for name in KEPT_FIELDS}
+
+
+def refresh(app_ctx: AppContext, *, quick: bool = False) -> CachedModels:
+    """Fetch the list and write the cache; raises the ClaudeCliError of a failed fetch."""
+    cached = CachedModels(
+        models=fetch_models(app_ctx, quick=quick),
+        fetched_at=datetime.now(UTC),
+        base_url=app_ctx.settings.base_url,
+    )
+    with contextlib.suppress(OSError):  # a read-only cache dir costs a refetch next time, nothing more
+        write_cache(app_ctx.settings.paths.models_cache_file, cached)
+    return cached
+
+
+# --- list prices kept beside the list ---------------------------------------------------------------
+
+
+def input_output_prices(
+    app_ctx: AppContext, model_ids: list[str], cached: CachedModels | None
+) -> dict[str, tuple[str, str] | None]:
+    """Standard input/output USD per MTok of each model (None when unknown), from the cache when current.
+
+    A stale or missing entry is priced with genai-prices and, when a cache file exists, written back.
+    """
+    from claudecli.money.price_cache import prices_fingerprint
+
+    fingerprint = prices_fingerprint(app_ctx.settings.prices)
+    known: dict[str, Any] = {}
+    if cached is not None and cached.prices.get("fingerprint") == fingerprint:
+        known = dict(cached.prices.get("rates") or {})
+    missing = [model_id for model_id in model_ids if model_id not in known]
+    if missing:
+        from claudecli.money.pricing import prices_for
+
+        for model_id in missing:
+            prices = prices_for(model_id, overrides=app_ctx.settings.prices)
+            known[model_id] = None if prices is None else [str(prices.input), str(prices.output)]
+        if cached is not None:
+            cached.prices = {"fingerprint": fingerprint, "rates": known}
+            with contextlib.suppress(OSError):
+                write_cache(app_ctx.settings.paths.models_cache_file, cached)
+    return {model_id: _pair(known.get(model_id)) for model_id in model_ids}
+
+
+def _pair(value: Any) -> tuple[str, str] | None:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return str(value[0]), str(value[1])
+    return None
+
+
+def endpoint_key(base_url: str | None) -> str | None:
+    """What the cache records of the API it came from: a hash, since a gateway URL may embed credentials."""
+    return None if base_url is None else hashlib.sha256(base_url.encode()).hexdigest()[:16]

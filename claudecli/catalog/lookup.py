@@ -1,0 +1,279 @@
+"""Model names and facts: aliases to ids, the (cached) models list, lifecycle checks.
+
+CONTRACT (used by ask, chat, batch, cost):
+- ``resolve_model(app_ctx, name) -> str``: id or alias (user ``[aliases]``, built-in opus/sonnet/haiku = newest
+  active model of that family in the cached list) to a model id. Warns (``app_ctx.warn``) for a deprecated
+  model, naming its replacement; raises ``NotFoundError`` for a retired one, before anything is sent.
+- ``model_info(app_ctx, model_id) -> ModelFacts | None``: context window, max output, lifecycle, ... from the
+  cached list (None when unknown/offline); never raises for a network failure.
+
+Where the list comes from (``load_catalog``): the cache when it is less than 24 hours old (no network);
+otherwise ``GET /v1/models`` (and the cache is rewritten); when that fails, the stale cache, or, when there
+has never been one, ``FALLBACK_MODELS`` — lifecycle facts only, never prices (those come from genai-prices).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from claudecli.core.errors import ClaudeCliError, NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from claudecli.catalog.cache import CachedModels
+    from claudecli.core.context import AppContext
+
+FAMILIES = ("opus", "sonnet", "haiku")
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What claudecli knows about one model. ``replacement`` is set for models that are not active."""
+
+    id: str
+    display_name: str
+    lifecycle: str  # active | deprecated | retired
+    context_window: int | None
+    max_output_tokens: int | None
+    created_at: datetime | None
+    deprecated_at: datetime | None = None
+    retires_at: datetime | None = None
+    line: str | None = None  # the family: opus, sonnet, haiku, ... (None: none given)
+    replacement: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "display_name": self.display_name,
+            "lifecycle": self.lifecycle,
+            "family": self.line,
+            "context_window": self.context_window,
+            "max_output_tokens": self.max_output_tokens,
+            "released": _day(self.created_at),
+            "deprecated_at": _day(self.deprecated_at),
+            "retires_at": _day(self.retires_at),
+            "replacement": self.replacement,
+        }
+
+
+def _day(moment: datetime | None) -> str | None:
+    return None if moment is None else f"{moment:%Y-%m-%d}"
+
+
+def _fallback(
+    model_id: str, name: str, released: str, line: str, lifecycle: str = "active", **more: Any
+) -> dict:
+    return {
+        "id": model_id,
+        "display_name": name,
+        "created_at": f"{released}T00:00:00Z",
+        "lifecycle": lifecycle,
+        "line": line,
+        "max_input_tokens": more.get("context", 200_000),
+        "max_tokens": more.get("output", 64_000),
+        "deprecated_at": more.get("deprecated_at"),
+        "retires_at": more.get("retires_at"),
+    }
+
+
+# Used only when no models list has ever been fetched (offline first run). Lifecycle facts, no prices.
+FALLBACK_MODELS: tuple[dict[str, Any], ...] = (
+    _fallback("claude-opus-5-5", "Claude Opus 5.5", "2026-09-15", "opus"),
+    _fallback("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-15", "sonnet", context=1_000_000),
+    _fallback("claude-haiku-5-5", "Claude Haiku 5.5", "2026-08-20", "haiku"),
+    _fallback("claude-opus-5", "Claude Opus 5", "2026-03-10", "opus"),
+    _fallback("claude-sonnet-5", "Claude Sonnet 5", "2026-03-10", "sonnet"),
+    _fallback("claude-opus-4-8", "Claude Opus 4.8", "2025-12-01", "opus", "deprecated", output=32_000),
+    _fallback("claude-sonnet-4-6", "Claude Sonnet 4.6", "2025-10-15", "sonnet", "deprecated"),
+    _fallback("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-01", "haiku", "deprecated"),
+)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The models list in use: where it came from (``api``, ``cache`` or ``builtin``) and why, if not fresh."""
+
+    models: tuple[ModelFacts, ...]
+    source: str
+    fetched_at: datetime | None = None
+    note: str | None = None
+    cached: CachedModels | None = None
+
+    def get(self, model_id: str) -> ModelFacts | None:
+        return next((model for model in self.models if model.id == model_id), None)
+
+    def newest_active(self, family: str) -> ModelFacts | None:
+        candidates = [m for m in self.models if m.line == family and m.lifecycle == "active"]
+        # The API lists newest first; a stable sort on the release date keeps that order for ties.
+        candidates.sort(key=lambda m: m.created_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+        return candidates[0] if candidates else None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None if moment.year <= 1970 else moment  # the API sends the epoch for "unknown"
+
+
+def _facts(entries: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> tuple[ModelFacts, ...]:
+    """ModelFacts for each entry, each model that is not active pointing at its family's newest active one."""
+    plain = [
+        ModelFacts(
+            id=str(entry["id"]),
+            display_name=str(entry.get("display_name") or entry["id"]),
+            lifecycle=str(entry.get("lifecycle") or "active"),
+            context_window=entry.get("max_input_tokens"),
+            max_output_tokens=entry.get("max_tokens"),
+            created_at=_parse_time(entry.get("created_at")),
+            deprecated_at=_parse_time(entry.get("deprecated_at")),
+            retires_at=_parse_time(entry.get("retires_at")),
+            line=entry.get("line") or None,
+        )
+        for entry in entries
+    ]
+    partial = Catalog(models=tuple(plain), source="")
+    result = []
+    for model in plain:
+        newest = partial.newest_active(model.line) if model.line and model.lifecycle != "active" else None
+        result.append(replace(model, replacement=newest.id if newest else None))
+    return tuple(result)
+
+
+# A failed fetch is not retried by this process for a while: a chat should not wait on a dead network each turn.
+RETRY_AFTER_FAILURE_S = 300.0
+_last_failure: dict[tuple[str, str | None], tuple[float, str]] = {}
+
+
+def load_catalog(
+    app_ctx: AppContext, *, refresh: bool = False, quick: bool = False, offline: bool = False
+) -> Catalog:
+    """The models list: fresh cache, else fetched (and cached), else stale cache, else the built-in list.
+
+    Never raises for a failed fetch; ``note`` says why an older list is in use. ``quick``: the fetch is on
+    the way to a call (no retries, short timeout). ``offline``: never fetch.
+    """
+    from claudecli.catalog.cache import read_cache
+
+    path = app_ctx.settings.paths.models_cache_file
+    base_url = app_ctx.settings.base_url
+    cached = read_cache(path, base_url)
+    if cached is not None and ((cached.fresh() and not refresh) or offline):
+        return Catalog(_facts(cached.models), "cache", cached.fetched_at, None, cached)
+    if offline:
+        return Catalog(_facts(FALLBACK_MODELS), "builtin")
+    fetched, problem = _fetch(app_ctx, (str(path), base_url), quick=quick, refresh=refresh)
+    if fetched is not None:
+        return Catalog(_facts(fetched.models), "api", fetched.fetched_at, None, fetched)
+    if cached is not None:
+        note = (
+            f"could not refresh the models list ({problem}); using the list cached {_age(cached.fetched_at)}"
+        )
+        return Catalog(_facts(cached.models), "cache", cached.fetched_at, note, cached)
+    note = f"could not fetch the models list ({problem}); using claudecli's built-in list"
+    return Catalog(_facts(FALLBACK_MODELS), "builtin", None, note)
+
+
+def _fetch(
+    app_ctx: AppContext, key: tuple[str, str | None], *, quick: bool, refresh: bool
+) -> tuple[CachedModels | None, str]:
+    """(the fetched and cached list, "") or (None, why not)."""
+    from claudecli.catalog.cache import refresh as fetch_and_cache
+
+    failed = _last_failure.get(key)
+    if failed is not None and not refresh and time.monotonic() - failed[0] < RETRY_AFTER_FAILURE_S:
+        return None, failed[1]
+    try:
+        fetched = fetch_and_cache(app_ctx, quick=quick)
+    except ClaudeCliError as exc:
+        _last_failure[key] = (time.monotonic(), exc.one_line())
+        return None, exc.one_line()
+    _last_failure.pop(key, None)
+    return fetched, ""
+
+
+def _age(moment: datetime) -> str:
+    hours = (datetime.now(UTC) - moment).total_seconds() / 3600
+    if hours < 48:
+        return f"{max(hours, 0):.0f} h ago"
+    return f"{hours / 24:.0f} days ago"
+
+
+# --- names -------------------------------------------------------------------------------------------
+
+
+def follow_user_aliases(app_ctx: AppContext, name: str) -> str:
+    """Follow ``[aliases]`` (an alias may name another alias); a cycle is a usage error."""
+    aliases = app_ctx.settings.aliases
+    chain = [name]
+    while name in aliases:
+        name = str(aliases[name])
+        if name in chain:
+            raise UsageError(f"[aliases] form a cycle: {' -> '.join([*chain, name])}")
+        chain.append(name)
+    return name
+
+
+def lookup(
+    app_ctx: AppContext, name: str, catalog: Catalog | None = None, *, offline: bool = False
+) -> tuple[str, Catalog | None]:
+    """An id or alias to an id, without lifecycle checks; the catalogue is loaded only when needed."""
+    name = follow_user_aliases(app_ctx, name.strip())
+    if not name:
+        raise UsageError("the model name is empty")
+    if name in FAMILIES:
+        catalog = catalog or load_catalog(app_ctx, quick=True, offline=offline)
+        newest = catalog.newest_active(name)
+        if newest is None:
+            raise NotFoundError(f"no active {name} model in the models list", hint="see `claudecli models`")
+        return newest.id, catalog
+    return name, catalog
+
+
+def resolve_model(app_ctx: AppContext, name: str, *, offline: bool = False) -> str:
+    """An id or alias to a model id: user aliases first, then the built-in family names; lifecycle checked.
+
+    ``offline``: use the cache or the built-in list, never the network.
+    """
+    model_id, catalog = lookup(app_ctx, name, offline=offline)
+    facts = (catalog or load_catalog(app_ctx, quick=True, offline=offline)).get(model_id)
+    if facts is None:
+        return model_id  # not in the list (a new model, a gateway's own): let the API decide
+    if facts.lifecycle == "retired":
+        when = f" on {_day(facts.retires_at)}" if facts.retires_at else ""
+        instead = f"; use {facts.replacement} instead" if facts.replacement else ""
+        raise NotFoundError(f"{model_id} was retired{when} and can no longer be called{instead}")
+    if facts.lifecycle == "deprecated":
+        when = f", retiring on {_day(facts.retires_at)}" if facts.retires_at else ""
+        instead = f"; use {facts.replacement} instead" if facts.replacement else ""
+        app_ctx.warn(f"{model_id} is deprecated{when}{instead}")
+    return model_id
+
+
+def model_info(app_ctx: AppContext, model_id: str) -> ModelFacts | None:
+    """Facts about ``model_id`` from the models list; None when it is not listed. Never raises for the network."""
+    return load_catalog(app_ctx, quick=True).get(model_id)
+
+
+def aliases_of(app_ctx: AppContext, model_id: str, catalog: Catalog) -> list[str]:
+    """Every alias (built-in family names and ``[aliases]``) that resolves to ``model_id`` today."""
+    found = []
+    for family in FAMILIES:
+        if family not in app_ctx.settings.aliases:
+            newest = catalog.newest_active(family)
+            if newest is not None and newest.id == model_id:
+                found.append(family)
+    for alias in sorted(app_ctx.settings.aliases):
+        try:
+            target, _ = lookup(app_ctx, alias, catalog)
+        except UsageError:
+            continue
+        if target == model_id:
+            found.append(alias)
+    return found

@@ -1,0 +1,186 @@
+"""The root Typer app, its global options, and the single error boundary.
+
+Every exception a command raises passes through ``BoundaryGroup.invoke``: project errors and SDK failures
+become one line on stderr plus a documented exit code (see ``claudecli.core.errors.ExitCode``); only a genuine
+bug may show a traceback, and only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from claudecli import __version__
+from claudecli.core.errors import ClaudeCliError, ExitCode, Terminated
+
+PROG_NAME = "claudecli"
+
+
+def _scrub(text: str, ctx: typer.Context) -> str:
+    """Remove any secret we know of from text we are about to print (defence in depth)."""
+    app_ctx = ctx.find_root().obj
+    return app_ctx.scrub(text) if app_ctx is not None else text
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _report(ctx: typer.Context, message: str) -> None:
+    sys.stderr.write(f"{PROG_NAME}: error: {_scrub(message, ctx)}\n")
+    sys.stderr.flush()
+
+
+def _debug_enabled(ctx: typer.Context) -> bool:
+    return bool(ctx.find_root().params.get("debug"))
+
+
+class BoundaryGroup(TyperGroup):
+    """A Typer group whose ``invoke`` is the one place exceptions are mapped to exit codes."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort):
+            raise
+        except ClaudeCliError as exc:
+            self._fail(ctx, exc)
+        except BrokenPipeError:  # `claudecli ... | head`: the reader left; that is not an error of ours
+            _silence_stdout()
+            raise typer.Exit(ExitCode.BROKEN_PIPE) from None
+        except Terminated:
+            sys.stderr.write("\nterminated\n")
+            raise typer.Exit(ExitCode.TERMINATED) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("\ninterrupted\n")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except Exception as exc:
+            if type(exc).__module__.startswith(("typer", "click")):
+                raise
+            from claudecli.core.client import translate
+
+            mapped = translate(exc)
+            if mapped is not None:
+                self._fail(ctx, mapped, original=exc)
+            if _debug_enabled(ctx):
+                raise
+            _report(ctx, f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+            raise typer.Exit(ExitCode.ERROR) from None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the app; click's usage errors (bad flags, unknown commands) become one line too."""
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+        try:
+            result = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+            code = result if isinstance(result, int) else ExitCode.OK
+        except NoArgsIsHelpError as exc:  # bare `claudecli` / `claudecli cost`: show help, as git and gh do
+            exc.show()
+            code = ExitCode.USAGE
+        except ClickException as exc:
+            context = getattr(exc, "ctx", None)
+            where = f"; see '{context.command_path} --help'" if context is not None else ""
+            sys.stderr.write(f"{PROG_NAME}: error: {exc.format_message().rstrip('.')}{where}\n")
+            code = getattr(exc, "exit_code", ExitCode.USAGE)
+        except typer.Abort:
+            sys.stderr.write("\ninterrupted\n")
+            code = ExitCode.INTERRUPTED
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        from claudecli.cli.registry import COMMANDS
+
+        return list(COMMANDS)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:  # type: ignore[override]
+        from claudecli.cli.registry import load_command
+
+        return load_command(cmd_name)
+
+    @staticmethod
+    def _fail(ctx: typer.Context, exc: ClaudeCliError, original: BaseException | None = None) -> NoReturn:
+        if _debug_enabled(ctx):
+            traceback.print_exception(original or exc, file=sys.stderr)
+        _report(ctx, exc.one_line())
+        raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    name=PROG_NAME,
+    cls=BoundaryGroup,
+    help="Chat with Claude, script Claude calls, run Message Batches, and see what every call costs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"{PROG_NAME} {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-P", help="Use the [profiles.NAME] table of config.toml.")
+    ] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="No Markdown rendering or colour, even on a terminal.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide per-call summaries and notes.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Build the one app context every command receives."""
+    from claudecli.core.config import load_settings
+    from claudecli.core.context import AppContext
+
+    settings = load_settings(profile=profile)
+    app_ctx = AppContext.create(settings, plain=plain, quiet=quiet, debug=debug)
+    ctx.obj = app_ctx
+    ctx.call_on_close(app_ctx.close)
+    for warning in settings.warnings:
+        app_ctx.warn(warning)
+
+
+def main() -> None:
+    # Typer coerces option values through pydantic, which scans every installed distribution's entry points
+    # for pydantic plugins on first use (~10 ms per run); claudecli uses none. Users may still opt back in.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # kill, a closed terminal, a cron timeout: unwind like Ctrl-C so the call in flight is booked.
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
+    app(prog_name=PROG_NAME)

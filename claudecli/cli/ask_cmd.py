@@ -1,0 +1,94 @@
+"""`claudecli ask`: one-shot prompts for terminals and shell pipelines (wiring only; logic in oneshot.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from claudecli.cli.common import (
+    JsonFlag,
+    ModelOption,
+    PlainFlag,
+    QuietFlag,
+    SystemOption,
+    ThinkingOption,
+    app_context,
+)
+
+HELP = """Ask Claude once and print the answer.
+
+The prompt comes from the arguments, from stdin, or both (stdin first, then a blank line, then the
+arguments). `-` as the prompt reads stdin explicitly. Only the answer goes to stdout; the spinner, the
+token/cost summary and warnings go to stderr.
+
+Examples:  claudecli ask "why is the sky blue"   ·   git diff | claudecli ask "review this"
+"""
+
+
+def ask(
+    ctx: typer.Context,
+    prompt: Annotated[
+        list[str] | None, typer.Argument(help="The prompt ('-' reads stdin).", show_default=False)
+    ] = None,
+    model: ModelOption = None,
+    system: SystemOption = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Most output tokens.")] = None,
+    stop: Annotated[list[str] | None, typer.Option("--stop", help="Stop sequence (repeatable).")] = None,
+    thinking: ThinkingOption = None,
+    effort: Annotated[str | None, typer.Option("--effort", help="low, medium, high, xhigh or max.")] = None,
+    show_thinking: Annotated[
+        bool, typer.Option("--show-thinking", help="Print thinking (dimmed) on stderr.")
+    ] = False,
+    attach: Annotated[
+        list[str] | None,
+        typer.Option("--attach", "-a", help="Image, PDF, text file or http(s) URL (repeatable)."),
+    ] = None,
+    schema: Annotated[
+        str | None,
+        typer.Option("--schema", help='JSON Schema file, inline JSON, or "name, age int, tags list[str]".'),
+    ] = None,
+    as_json: JsonFlag = False,
+    plain: PlainFlag = False,
+    quiet: QuietFlag = False,
+    tag: Annotated[str | None, typer.Option("--tag", help="Label this call in the usage ledger.")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-o", help="KEY=VALUE added to the request body (repeatable)."),
+    ] = None,
+    cache: Annotated[
+        bool | None,
+        typer.Option(
+            "--cache/--no-cache", help="Cache long system prompts and attachments.", show_default=False
+        ),
+    ] = None,
+    cache_ttl: Annotated[str | None, typer.Option("--cache-ttl", help="5m or 1h.")] = None,
+    no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Send even if a budget would refuse it.")] = False,
+) -> None:
+    from claudecli.ask.run import AskOptions, run
+    from claudecli.core.errors import UsageError
+
+    app_ctx = app_context(ctx)
+    app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)
+    if cache_ttl is not None and cache_ttl not in ("5m", "1h"):
+        raise UsageError(f"--cache-ttl: expected 5m or 1h, got '{cache_ttl}'")
+    options = AskOptions(
+        prompt_words=list(prompt or []),
+        model=model,
+        system=system,
+        max_tokens=max_tokens,
+        stop=list(stop or []),
+        thinking=thinking,
+        effort=effort,
+        show_thinking=show_thinking,
+        attach=list(attach or []),
+        schema=schema,
+        tag=tag,
+        params=list(param or []),
+        cache=cache,
+        cache_ttl=cache_ttl,
+        use_stdin=not no_stdin,
+        force=force,
+    )
+    raise typer.Exit(run(app_ctx, options))

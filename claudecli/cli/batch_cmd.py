@@ -1,0 +1,258 @@
+"""`claudecli batch`: Message Batches from a crontab, and the same jobs in real time (wiring only).
+
+The logic lives in ``claudecli.batch`` (see its package docstring); each command here turns options into an
+options object and calls one function of ``claudecli.batch.flows`` or ``claudecli.batch.manage``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from claudecli.cli.common import JsonFlag, QuietFlag, app_context
+
+if TYPE_CHECKING:
+    from claudecli.batch.inputs import InputOptions
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help=(
+        "Message Batches at half price (submit, list, status, results, cancel, delete, collect), "
+        "and the same JSONL jobs run now (run). Cron-safe: never prompts; ids on stdout."
+    ),
+)
+
+FileArg = Annotated[
+    Path, typer.Argument(help="JSONL input: one request per line (or plain lines with --text).")
+]
+TextFlag = Annotated[bool, typer.Option("--text", help="Each line is a plain-text prompt.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model for lines that name none.")]
+SystemOpt = Annotated[
+    str | None, typer.Option("--system", "-s", help="System prompt (text or @path) for lines without one.")
+]
+MaxTokensOpt = Annotated[
+    int | None, typer.Option("--max-tokens", min=1, help="max_tokens for lines that set none.")
+]
+SchemaOpt = Annotated[
+    str | None,
+    typer.Option("--schema", help='Structured output: JSON Schema file, inline JSON or "a, b int".'),
+]
+ThinkingOpt = Annotated[str | None, typer.Option("--thinking", help="adaptive, off or a budget in tokens.")]
+TemplateOpt = Annotated[
+    str | None, typer.Option("--template", help='Wrap each prompt, e.g. "Summarise: {line}".')
+]
+SkipInvalidFlag = Annotated[
+    bool, typer.Option("--skip-invalid", help="Send the valid lines and report the invalid ones.")
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="Output lines: jsonl, text or csv.")]
+IntervalOpt = Annotated[float, typer.Option("--poll-interval", help="Seconds between status checks.")]
+TargetArg = Annotated[str, typer.Argument(help="A batch id (msgbatch_…) or a submission --name.")]
+
+
+def _input_options(
+    file: Path,
+    text: bool,
+    model: str | None,
+    system: str | None,
+    max_tokens: int | None,
+    schema: str | None,
+    thinking: str | None,
+    template: str | None,
+    skip_invalid: bool,
+) -> InputOptions:
+    from claudecli.batch.inputs import InputOptions
+
+    return InputOptions(
+        path=file,
+        text=text,
+        model=model,
+        system=system,
+        max_tokens=max_tokens,
+        schema=schema,
+        thinking=thinking,
+        template=template,
+        skip_invalid=skip_invalid,
+    )
+
+
+def _out(value: str | None) -> Path | None:
+    return None if value is None or value == "-" else Path(value).expanduser()
+
+
+@app.command(help="Validate FILE and submit it as Message Batch(es); print the batch ids.")
+def submit(
+    ctx: typer.Context,
+    file: FileArg,
+    text: TextFlag = False,
+    model: ModelOpt = None,
+    system: SystemOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    schema: SchemaOpt = None,
+    thinking: ThinkingOpt = None,
+    template: TemplateOpt = None,
+    skip_invalid: SkipInvalidFlag = False,
+    name: Annotated[str | None, typer.Option("--name", help="A name to address the batch by.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and estimate only.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Submit even if already submitted, or over a budget.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until the batch ends, then fetch results.")
+    ] = False,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="With --wait: write results here (else stdout).")
+    ] = None,
+    fmt: FormatOpt = "jsonl",
+    poll_interval: IntervalOpt = 30.0,
+    split_requests: Annotated[
+        int, typer.Option("--split-requests", help="Most requests per batch (API limit 100,000).")
+    ] = 100_000,
+    split_bytes: Annotated[
+        int, typer.Option("--split-bytes", help="Most bytes per batch (API limit 256 MB).")
+    ] = 256_000_000,
+    as_json: JsonFlag = False,
+    quiet: QuietFlag = False,
+) -> None:
+    from claudecli.batch import flows
+    from claudecli.batch.submit import SubmitOptions
+
+    app_ctx = app_context(ctx)
+    app_ctx.set_output(json=as_json, quiet=quiet)
+    options = SubmitOptions(
+        input=_input_options(file, text, model, system, max_tokens, schema, thinking, template, skip_invalid),
+        name=name,
+        dry_run=dry_run,
+        force=force,
+        split_requests=split_requests,
+        split_bytes=split_bytes,
+        as_json=as_json,
+    )
+    wait_options = None
+    if wait:
+        wait_options = flows.WaitOptions(
+            _out(output), flows.check_format(fmt), flows.check_interval(poll_interval)
+        )
+    raise typer.Exit(flows.submit(app_ctx, options, wait_options))
+
+
+@app.command("list", help="Journaled batches with their remote state, newest first.")
+def list_(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Show at most N batches (0: all).")] = 20,
+    as_json: JsonFlag = False,
+    quiet: QuietFlag = False,
+) -> None:
+    from claudecli.batch.manage import list_batches
+
+    app_ctx = app_context(ctx)
+    app_ctx.set_output(json=as_json, quiet=quiet)
+    list_batches(app_ctx, limit=limit or None, as_json=as_json)
+
+
+@app.command(help="Request counts of a batch (all parts of a named submission).")
+def status(
+    ctx: typer.Context,
+    target: TargetArg,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Poll until it ends (progress bar on a terminal).")
+    ] = False,
+    poll_interval: IntervalOpt = 30.0,
+    as_json: JsonFlag = False,
+    quiet: QuietFlag = False,
+) -> None:
+    from claudecli.batch import flows
+    from claudecli.batch.manage import status as status_core
+
+    app_ctx = app_context(ctx)
+    app_ctx.set_output(json=as_json, quiet=quiet)
+    status_core(app_ctx, target, watch=watch, interval=flows.check_interval(poll_interval), as_json=as_json)
+
+
+@app.command(help="Download the results of an ended batch (to stdout, or -o FILE written atomically).")
+def results(
+    ctx: typer.Context,
+    target: TargetArg,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+    ] = None,
+    fmt: FormatOpt = "jsonl",
+    quiet: QuietFlag = False,
+) -> None:
+    from claudecli.batch import flows
+
+    app_ctx = app_context(ctx)
+    app_ctx.set_output(quiet=quiet)
+    raise typer.Exit(flows.results(app_ctx, target, _out(output), flows.check_format(fmt)))
+
+
+@app.command(help="Cancel a batch that is still processing.")
+def cancel(
+    ctx: typer.Context, target: TargetArg, as_json: JsonFlag = False, quiet: QuietFlag = False
+) -> None:
+    from claudecli.batch.manage import cancel as cancel_core
+
+    app_ctx = app_context(ctx)
+    app_ctx.set_output(json=as_json, quiet=quiet)
+    cancel_core(app_ctx, target, as_json=as_json)
+
+
+@app.command(help="Delete an ended batch and its results from the API.")
+def delete(ctx: typer.Context, target: TargetArg) -> None:
+    from claudecli.batch.manage import delete as delete_core
+
+    delete_core(app_context(ctx), target)
+
+
+@app.command(help="Cron companion: download every ended journaled batch into DIR and book its usage.")
+def collect(
+    ctx: typer.Context,
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="Directory for <name-or-id>.jsonl files.")],
+    fmt: FormatOpt = "jsonl",
+    quiet: QuietFlag = False,
+) -> None:
+    from claudecli.batch import flows
+
+    app_ctx = app_context(ctx)
+    app_ctx.set_output(quiet=quiet)
+    raise typer.Exit(flows.collect(app_ctx, out_dir.expanduser(), flows.check_format(fmt)))
+
+
+@app.command(help="Run FILE now with concurrent requests (standard prices); resumable with -o.")
+def run(
+    ctx: typer.Context,
+    file: FileArg,
+    text: TextFlag = False,
+    model: ModelOpt = None,
+    system: SystemOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    schema: SchemaOpt = None,
+    thinking: ThinkingOpt = None,
+    template: TemplateOpt = None,
+    skip_invalid: SkipInvalidFlag = False,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Append results here; a rerun skips done ids.")
+    ] = None,
+    fmt: FormatOpt = "jsonl",
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="Requests in flight.")] = 8,
+    retries: Annotated[
+        int, typer.Option("--retries", min=0, help="Retries per request (429, 5xx, network).")
+    ] = 8,
+    force: Annotated[bool, typer.Option("--force", help="Run even if a budget would refuse it.")] = False,
+    quiet: QuietFlag = False,
+) -> None:
+    from claudecli.batch import flows
+    from claudecli.batch.runner import RunOptions
+
+    app_ctx = app_context(ctx)
+    app_ctx.set_output(quiet=quiet)
+    options = RunOptions(
+        input=_input_options(file, text, model, system, max_tokens, schema, thinking, template, skip_invalid),
+        out=_out(output),
+        fmt=flows.check_format(fmt),
+        concurrency=concurrency,
+        retries=retries,
+        force=force,
+    )
+    raise typer.Exit(flows.run(app_ctx, options))

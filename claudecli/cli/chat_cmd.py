@@ -1,0 +1,71 @@
+"""`claudecli chat`: the interactive REPL (wiring only; logic in claudecli/chat/)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from claudecli.cli.common import (
+    JsonFlag,
+    ModelOption,
+    PlainFlag,
+    QuietFlag,
+    SystemOption,
+    ThinkingOption,
+    app_context,
+)
+
+HELP = """Chat with Claude in an interactive REPL.
+
+Enter sends, Alt-Enter adds a line, Ctrl-C cancels an answer, Ctrl-D leaves; /help lists the slash
+commands. Every session is saved as it goes: -c continues the latest, --session NAME resumes or
+starts a named one, --list shows them. Needs a terminal: for pipes and scripts use `claudecli ask`.
+"""
+
+
+def chat(
+    ctx: typer.Context,
+    model: ModelOption = None,
+    system: SystemOption = None,
+    attach: Annotated[
+        list[str] | None,
+        typer.Option("--attach", "-a", help="File or http(s) URL for the first message (repeatable)."),
+    ] = None,
+    thinking: ThinkingOption = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Resume the session with this name, or start it.")
+    ] = None,
+    resume_latest: Annotated[
+        bool, typer.Option("--continue", "-c", help="Continue the most recent session.")
+    ] = False,
+    list_sessions: Annotated[bool, typer.Option("--list", help="List saved sessions and exit.")] = False,
+    as_json: JsonFlag = False,
+    plain: PlainFlag = False,
+    quiet: QuietFlag = False,
+) -> None:
+    from claudecli.chat.core import ChatOptions
+    from claudecli.core.errors import UsageError
+
+    app_ctx = app_context(ctx)
+    if as_json and not list_sessions:
+        raise UsageError("--json goes with --list (the chat itself is interactive)")
+    app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)
+    if list_sessions:
+        from claudecli.chat.core import list_sessions as show_sessions
+
+        raise typer.Exit(show_sessions(app_ctx, as_json=as_json))
+    from claudecli.chat.core import run
+
+    options = ChatOptions(
+        model=model,
+        system=system,
+        attach=list(attach or []),
+        thinking=thinking,
+        session=session,
+        resume_latest=resume_latest,
+    )
+    raise typer.Exit(run(app_ctx, options))
+
+
+chat.__doc__ = HELP

@@ -1,0 +1,41 @@
+"""Bits every command module shares: reaching the app context, and the output flags' spelling."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from claudecli.cli.startup import resume
+
+if TYPE_CHECKING:
+    from claudecli.core.context import AppContext
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    """The context the root callback built (commands never construct their own).
+
+    Every command asks for it first, so this is also where start-up ends: the garbage-collector pause of
+    ``claudecli.cli.startup`` stops here.
+    """
+    resume()
+    app_ctx: AppContext = ctx.find_root().obj
+    return app_ctx
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+PlainFlag = Annotated[
+    bool, typer.Option("--plain", help="No Markdown rendering or colour, even on a terminal.")
+]
+QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="Hide the per-call summary and notes.")]
+
+# The request options `ask` and `chat` share (batch words its own help: there they fill in for lines).
+ModelOption = Annotated[
+    str | None, typer.Option("--model", "-m", help="Model id or alias (opus, sonnet, haiku, ...).")
+]
+SystemOption = Annotated[
+    str | None, typer.Option("--system", "-s", help="System prompt text, or @path to read a file.")
+]
+ThinkingOption = Annotated[
+    str | None, typer.Option("--thinking", help="adaptive, off, or a budget in tokens (>= 1024).")
+]

@@ -1,0 +1,66 @@
+"""`claudecli config`: show the effective settings (and where each came from), and the paths in use."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from claudecli.cli.common import JsonFlag, app_context
+from claudecli.core.config import redacted
+
+app = typer.Typer(
+    help="Show the effective configuration and where claudecli keeps its files.", no_args_is_help=True
+)
+
+
+def _display(value: object) -> str:
+    if value is None:
+        return "(unset)"
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True) if value else "{}"
+    return str(value)
+
+
+@app.command("show")
+def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Print every setting, its value (keys redacted) and the source it came from."""
+    app_ctx = app_context(ctx)
+    settings = app_ctx.settings
+    values = redacted(settings)
+    if as_json:
+        document = {
+            "profile": settings.profile,
+            "settings": {
+                name: {"value": values[name], "source": settings.sources[name]} for name in sorted(values)
+            },
+        }
+        app_ctx.stdout.file.write(json.dumps(document, indent=2, default=str) + "\n")
+        return
+    width = max(len(name) for name in values)
+    lines = [f"profile: {settings.profile or '(none)'}"]
+    lines += [
+        f"{name.ljust(width)}  {_display(values[name])}  ({settings.sources[name]})"
+        for name in sorted(values)
+    ]
+    app_ctx.stdout.file.write("\n".join(lines) + "\n")
+
+
+@app.command("path")
+def path(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Print where the config file, the state (ledger, sessions, batch journal) and caches live."""
+    paths = app_context(ctx).settings.paths
+    entries = {
+        "config_file": str(paths.config_file),
+        "config_dir": str(paths.config_dir),
+        "data_dir": str(paths.data_dir),
+        "cache_dir": str(paths.cache_dir),
+        "ledger": str(paths.ledger_file),
+        "sessions": str(paths.sessions_file),
+        "batch_journal": str(paths.batch_journal_file),
+    }
+    out = app_context(ctx).stdout.file
+    if as_json:
+        out.write(json.dumps(entries, indent=2) + "\n")
+    else:
+        out.write("".join(f"{name}: {value}\n" for name, value in entries.items()))

@@ -1,0 +1,156 @@
+"""The app context: built once by the root callback and handed to every command.
+
+It owns the settings, the two consoles (answers on stdout, everything else on stderr), the output mode and
+lazily built expensive things (SDK client, ledger), so nothing reads globals and tests can build one directly.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any, TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from claudecli.core.config import Settings
+
+if TYPE_CHECKING:
+    import anthropic
+
+    from claudecli.ledger.store import Ledger
+
+
+class OutputMode(enum.Enum):
+    RICH = "rich"  # stdout is a colour terminal: Markdown rendering, tables with style
+    PLAIN = "plain"  # piped, NO_COLOR, TERM=dumb or --plain: raw text, no ANSI at all
+    JSON = "json"  # --json: one machine-readable document on stdout
+
+
+def _colour_allowed(stream: TextIO, environ: dict[str, str] | os._Environ[str]) -> bool:
+    if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def make_console(stream: IO[str], *, styled: bool) -> Console:
+    """A console that writes no escape code at all unless ``styled``."""
+    return Console(
+        file=stream,
+        color_system="auto" if styled else None,
+        force_terminal=styled or None,
+        highlight=False,
+        soft_wrap=not styled,
+        emoji=False,
+    )
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    stdout: Console
+    stderr: Console
+    mode: OutputMode
+    quiet: bool = False
+    debug: bool = False
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    _client: Any = field(default=None, repr=False)
+    _async_client: Any = field(default=None, repr=False)
+    _ledger: Any = field(default=None, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        *,
+        plain: bool = False,
+        quiet: bool = False,
+        debug: bool = False,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        stdin: TextIO | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> AppContext:
+        env = os.environ if environ is None else environ
+        out, err = stdout or sys.stdout, stderr or sys.stderr
+        rich_out = _colour_allowed(out, env) and not plain
+        return cls(
+            settings=settings,
+            stdout=make_console(out, styled=rich_out),
+            stderr=make_console(err, styled=_colour_allowed(err, env)),
+            mode=OutputMode.RICH if rich_out else OutputMode.PLAIN,
+            quiet=quiet,
+            debug=debug,
+            stdin=stdin or sys.stdin,
+        )
+
+    def set_output(self, *, plain: bool = False, json: bool = False, quiet: bool = False) -> None:
+        """Apply a command's own output flags on top of the global ones."""
+        if json:
+            self.mode = OutputMode.JSON
+        elif plain and self.mode is OutputMode.RICH:
+            self.mode = OutputMode.PLAIN
+        if self.mode is not OutputMode.RICH and self.stdout.color_system is not None:
+            self.stdout = make_console(self.stdout.file, styled=False)
+        self.quiet = self.quiet or quiet
+
+    @property
+    def markdown(self) -> bool:
+        return self.mode is OutputMode.RICH
+
+    @property
+    def interactive(self) -> bool:
+        """True when a person sits at stdin and stderr: only then may anything wait for them."""
+        return bool(self.stdin.isatty() and self.stderr.file.isatty())
+
+    def stdin_is_tty(self) -> bool:
+        isatty = getattr(self.stdin, "isatty", None)
+        return bool(isatty and isatty())
+
+    @property
+    def client(self) -> anthropic.Anthropic:
+        if self._client is None:
+            from claudecli.core.client import build_client
+
+            self._client = build_client(self.settings)
+        return self._client
+
+    @property
+    def async_client(self) -> anthropic.AsyncAnthropic:
+        if self._async_client is None:
+            from claudecli.core.client import build_async_client
+
+            self._async_client = build_async_client(self.settings)
+        return self._async_client
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            from claudecli.ledger.store import Ledger
+
+            self._ledger = Ledger(self.settings.paths.ledger_file, log_bodies=self.settings.log_bodies)
+        return self._ledger
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret we know of masked: anything an API or a gateway says may echo them."""
+        for secret in self.settings.secrets():
+            if secret:
+                text = text.replace(secret, "********")
+        return text
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr; shown even with --quiet, which hides only routine summaries."""
+        self.stderr.print(Text.assemble(("warning: ", "yellow"), self.scrub(message)))
+
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            self.stderr.print(self.scrub(message), style="dim", markup=False)
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+        if self._client is not None:
+            self._client.close()

@@ -1,0 +1,111 @@
+"""Exit codes and the project's own exceptions.
+
+Every failure a user can cause or meet ends as one of these exceptions; the single error boundary in
+``claudecli.cli.app`` turns it into a one-line message on stderr and the exit code named here. The table is
+documented in the README ("Exit codes"); scripts and crontabs rely on it, so codes never change meaning.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1  # unexpected failure (a bug): the only code that may come with a traceback
+    USAGE = 2  # bad flags, bad input, bad config file
+    AUTH = 3  # missing or rejected credentials (401, 403)
+    NOT_FOUND = 4  # unknown model, batch, session, file
+    BAD_REQUEST = 5  # the API refused the request as invalid (400, 413)
+    RATE_LIMITED = 6  # 429 / 529 overloaded, still failing after retries
+    SERVER = 7  # 5xx, or an error event in the middle of a stream
+    CONNECTION = 8  # cannot connect, connection dropped, timed out
+    BUDGET = 9  # refused by a configured budget (override with --force)
+    BILLING = 10  # 402: the account cannot pay
+    INTERRUPTED = 130  # Ctrl-C
+    BROKEN_PIPE = 141  # stdout was closed early (`| head`): 128 + SIGPIPE, as a shell reports it
+    TERMINATED = 143  # SIGTERM or SIGHUP: 128 + SIGTERM
+
+
+class ClaudeCliError(Exception):
+    """An error with a one-line message meant for the user and a documented exit code."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    default_error_type = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request_id: str | None = None,
+        hint: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request_id = request_id
+        self.hint = hint
+        self.error_type = error_type or self.default_error_type
+        """A short word for the ledger's status column: the API's error type, or the transport failure."""
+
+    def one_line(self) -> str:
+        text = " ".join(self.message.split())
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        if self.hint:
+            text += f"; {self.hint}"
+        return text
+
+
+class UsageError(ClaudeCliError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(ClaudeCliError):
+    exit_code = ExitCode.USAGE
+
+
+class AuthError(ClaudeCliError):
+    exit_code = ExitCode.AUTH
+
+
+class NotFoundError(ClaudeCliError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class BadRequestError(ClaudeCliError):
+    exit_code = ExitCode.BAD_REQUEST
+
+
+class RateLimitedError(ClaudeCliError):
+    exit_code = ExitCode.RATE_LIMITED
+
+
+class ServerError(ClaudeCliError):
+    exit_code = ExitCode.SERVER
+
+
+class ConnectionFailed(ClaudeCliError):
+    exit_code = ExitCode.CONNECTION
+    default_error_type = "connection_error"
+
+
+class BudgetExceeded(ClaudeCliError):
+    exit_code = ExitCode.BUDGET
+
+
+class BillingError(ClaudeCliError):
+    exit_code = ExitCode.BILLING
+
+
+class Interrupted(ClaudeCliError):
+    exit_code = ExitCode.INTERRUPTED
+    default_error_type = "interrupted"
+
+    def __init__(self, message: str = "interrupted") -> None:
+        super().__init__(message)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C (so the call in flight is booked), but ends even a REPL."""

@@ -1,0 +1,169 @@
+"""Report totals from the usage ledger, fast at any size: whole UTC days come from the ``call_days`` rollup
+(migration m004, kept exact by triggers), only the partial days at the edges of a range from ``calls``.
+
+A year of a million calls is a few thousand rollup rows, so ``cost report`` stays well under a second.
+Rows are split by ``is_batch`` so the report can say what batching saved apart from what caching saved.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from claudecli.core.usage import TokenUsage
+from claudecli.ledger.store import TOKEN_COLUMNS, format_ts
+
+# The group key, per grouping, in the rollup table and in `calls`. '' and NULL both mean "none".
+_ROLLUP_KEYS = {
+    "model": "model",
+    "day": "day",
+    "command": "command",
+    "tag": "nullif(tag, '')",
+    "profile": "nullif(profile, '')",
+}
+_CALLS_KEYS = {**_ROLLUP_KEYS, "day": "substr(ts, 1, 10)"}
+
+_ROLLUP_SELECT = (
+    "sum(calls), "
+    + ", ".join(f"sum({name})" for name in TOKEN_COLUMNS)
+    + ", sum(cost_nanos), sum(list_cost_nanos), sum(saved_nanos), "
+    "sum(unknown_cost_calls), sum(unknown_list_cost_calls)"
+)
+
+
+def _nanos(column: str) -> str:
+    return f"CAST(round({column} * 1e9) AS INTEGER)"
+
+
+_CALLS_SELECT = (
+    "count(*), "
+    + ", ".join(f"sum({name})" for name in TOKEN_COLUMNS)
+    + f", sum({_nanos('cost_usd')}), sum({_nanos('list_cost_usd')}), "
+    f"sum({_nanos('list_cost_usd')} - {_nanos('cost_usd')}), "
+    "count(*) - count(cost_usd), count(*) - count(list_cost_usd)"
+)
+
+_NANO = Decimal("1e-9")
+
+
+@dataclass(frozen=True)
+class GroupTotals:
+    """Totals of one group and one kind of call (batch or not).
+
+    ``cost_usd`` and ``list_cost_usd`` sum the calls whose price is known; ``saved_usd`` is list minus cost
+    over the calls where both are known; the ``unknown_*`` counts say how many calls had no price.
+    """
+
+    key: str | None
+    is_batch: bool
+    calls: int
+    usage: TokenUsage
+    cost_usd: Decimal
+    list_cost_usd: Decimal
+    saved_usd: Decimal
+    unknown_cost_calls: int
+    unknown_list_cost_calls: int
+
+
+def _usd(nanos: int | None) -> Decimal:
+    return (Decimal(nanos or 0) * _NANO).quantize(_NANO)
+
+
+def _next_midnight(moment: datetime) -> datetime:
+    utc = moment.astimezone(UTC)
+    midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == utc else midnight + timedelta(days=1)
+
+
+def _midnight(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def group_totals(
+    conn: sqlite3.Connection, since: datetime | None, until: datetime | None, by: str
+) -> list[GroupTotals]:
+    """Per-(group, is_batch) totals of calls with ``since <= ts < until``, ordered by key (none first)."""
+    if by not in _ROLLUP_KEYS:
+        raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(_ROLLUP_KEYS)}")
+    if since is not None and until is not None and until <= since:
+        return []
+    first_day = _next_midnight(since) if since is not None else None
+    last_day = _midnight(until) if until is not None else None
+    parts: list[tuple] = []
+    if first_day is not None and last_day is not None and first_day >= last_day:
+        parts += _from_calls(conn, by, since, until)  # the range lies within one day
+    else:
+        parts += _from_rollup(conn, by, first_day, last_day)
+        if since is not None and first_day is not None and since < first_day:
+            parts += _from_calls(conn, by, since, first_day)
+        if until is not None and last_day is not None and last_day < until:
+            parts += _from_calls(conn, by, last_day, until)
+    return _merge(parts)
+
+
+def _from_rollup(
+    conn: sqlite3.Connection, by: str, first_day: datetime | None, last_day: datetime | None
+) -> list[tuple]:
+    clauses, params = [], []
+    if first_day is not None:
+        clauses.append("day >= ?")
+        params.append(f"{first_day:%Y-%m-%d}")
+    if last_day is not None:
+        clauses.append("day < ?")
+        params.append(f"{last_day:%Y-%m-%d}")
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = f"SELECT {_ROLLUP_KEYS[by]}, is_batch, {_ROLLUP_SELECT} FROM call_days{where} GROUP BY 1, 2"
+    return conn.execute(sql, params).fetchall()
+
+
+def _from_calls(
+    conn: sqlite3.Connection, by: str, start: datetime | None, end: datetime | None
+) -> list[tuple]:
+    clauses, params = [], []
+    if start is not None:
+        clauses.append("ts >= ?")
+        params.append(format_ts(start))
+    if end is not None:
+        clauses.append("ts < ?")
+        params.append(format_ts(end))
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = f"SELECT {_CALLS_KEYS[by]}, is_batch, {_CALLS_SELECT} FROM calls{where} GROUP BY 1, 2"
+    return conn.execute(sql, params).fetchall()
+
+
+def _merge(parts: Iterable[tuple]) -> list[GroupTotals]:
+    """Add up rows of the same (key, is_batch) from the rollup and the edge days."""
+    sums: dict[tuple[str | None, bool], list[int]] = {}
+    for row in parts:
+        group = (row[0] or None, bool(row[1]))
+        values = [int(value or 0) for value in row[2:]]
+        if group in sums:
+            sums[group] = [a + b for a, b in zip(sums[group], values, strict=True)]
+        else:
+            sums[group] = values
+    result = []
+    for (key, is_batch), values in sorted(sums.items(), key=lambda item: (item[0][0] is not None, item[0])):
+        calls, *rest = values
+        tokens, (cost, list_cost, saved, unknown, unknown_list) = (
+            rest[: len(TOKEN_COLUMNS)],
+            rest[len(TOKEN_COLUMNS) :],
+        )
+        if calls <= 0:
+            continue
+        result.append(
+            GroupTotals(
+                key=key,
+                is_batch=is_batch,
+                calls=calls,
+                usage=TokenUsage(**dict(zip(TOKEN_COLUMNS, tokens, strict=True))),
+                cost_usd=_usd(cost),
+                list_cost_usd=_usd(list_cost),
+                saved_usd=_usd(saved),
+                unknown_cost_calls=unknown,
+                unknown_list_cost_calls=unknown_list,
+            )
+        )
+    return result

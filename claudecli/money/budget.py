@@ -1,0 +1,185 @@
+"""Budgets: refuse a call whose worst-case cost would overrun what is left; warn at 80 %.
+
+CONTRACT (used by ask, each chat turn, batch submit and batch run):
+- ``check_budget(app_ctx, params, *, force=False, batch=False)``: for one Messages request body.
+- ``check_spend(app_ctx, worst_case_usd, *, force=False, what="this call", largest_call_usd=None)``: for a
+  precomputed amount (a whole batch at batch prices; ``largest_call_usd``, when given, is what
+  ``max_cost_per_call`` is compared with instead of the total).
+Both raise ``BudgetExceeded`` (exit code 9) naming what is left and what it would cost; ``force`` skips the
+refusal (the warning still shows). With no budget configured they do nothing and cost nothing (not even
+opening the ledger).
+
+Rules: the worst case is the input (a local estimate, at the cache-write rate up to the last cache
+breakpoint) plus ``max_tokens`` of output, at the model's price (batch price for batches). ``daily_budget``
+counts spend since midnight UTC, ``monthly_budget`` since the first of the month UTC, over every call in
+this machine's ledger (all profiles). A call is refused when its worst case exceeds what is left (or nothing
+is left); a warning shows when spend plus the worst case reaches 80 % of a budget. ``max_cost_per_call`` is a
+cap, not a budget: it refuses, never warns. A model with no known price is warned about, not refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from claudecli.core.errors import BudgetExceeded, ConfigError
+
+if TYPE_CHECKING:
+    from claudecli.core.config import Settings
+    from claudecli.core.context import AppContext
+
+WARN_AT = Decimal("0.8")
+
+
+@dataclass(frozen=True)
+class PeriodBudget:
+    name: str  # the setting: daily_budget / monthly_budget
+    label: str  # "daily" / "monthly"
+    limit: Decimal
+    since: datetime
+
+
+def _money(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def any_budget(settings: Settings) -> bool:
+    return any(
+        settings.values.get(name) is not None
+        for name in ("max_cost_per_call", "daily_budget", "monthly_budget")
+    )
+
+
+def period_budgets(settings: Settings, now: datetime | None = None) -> list[PeriodBudget]:
+    from claudecli.money.periods import day_start, month_start, now_utc
+
+    now = now or now_utc()
+    found = []
+    for name, label, start in (
+        ("daily_budget", "daily", day_start(now)),
+        ("monthly_budget", "monthly", month_start(now)),
+    ):
+        limit = _money(settings.values.get(name))
+        if limit is not None:
+            found.append(PeriodBudget(name, label, limit, start))
+    return found
+
+
+def check_budget(
+    app_ctx: AppContext, params: dict[str, Any], *, force: bool = False, batch: bool = False
+) -> None:
+    """Raise BudgetExceeded when the call could overrun a configured budget; warn at 80 %."""
+    if not any_budget(app_ctx.settings):
+        return
+    worst = worst_case_usd(app_ctx, params, batch=batch)
+    if worst is None:
+        app_ctx.warn(f"no price known for {params.get('model')}: budgets cannot limit this call")
+    check_spend(app_ctx, worst or Decimal(0), force=force)
+
+
+def check_spend(
+    app_ctx: AppContext,
+    worst_case_usd: Decimal,
+    *,
+    force: bool = False,
+    what: str = "this call",
+    largest_call_usd: Decimal | None = None,
+) -> None:
+    """Compare a worst-case amount with every configured budget; see the module docstring for the rules."""
+    settings = app_ctx.settings
+    if not any_budget(settings):
+        return
+    from claudecli.money.pricing import format_usd
+
+    problems: list[str] = []
+    cap = _money(settings.values.get("max_cost_per_call"))
+    one_call = worst_case_usd if largest_call_usd is None else largest_call_usd
+    if cap is not None and one_call > cap:
+        subject = what if largest_call_usd is None else f"one request of {what}"
+        problems.append(
+            f"{subject} could cost up to {format_usd(one_call)}, over max_cost_per_call {format_usd(cap)}"
+        )
+    for budget in period_budgets(settings):
+        spent = app_ctx.ledger.spent_since(budget.since)
+        left = budget.limit - spent
+        if left <= 0 or worst_case_usd > left:
+            problems.append(
+                f"{budget.label} budget {format_usd(budget.limit)}: {format_usd(max(left, Decimal(0)))} left, "
+                f"{what} could cost up to {format_usd(worst_case_usd)}"
+            )
+        elif budget.limit > 0 and spent + worst_case_usd >= WARN_AT * budget.limit:
+            share = (spent + worst_case_usd) / budget.limit * 100
+            app_ctx.warn(
+                f"{budget.label} budget: {format_usd(spent)} of {format_usd(budget.limit)} spent; with {what} "
+                f"(up to {format_usd(worst_case_usd)}) that could reach {share:.0f} %"
+            )
+    if not problems:
+        return
+    if force:
+        app_ctx.warn("; ".join(problems) + "; sending anyway (--force)")
+        return
+    raise BudgetExceeded("refused by budget: " + "; ".join(problems), hint="--force sends it anyway")
+
+
+def worst_case_usd(app_ctx: AppContext, params: Mapping[str, Any], *, batch: bool = False) -> Decimal | None:
+    """The most one request can cost: estimated input (cache writes at their rate) plus max_tokens of output."""
+    from claudecli.money.price_cache import RateCache
+
+    try:
+        cache = RateCache(app_ctx.settings, datetime.now(UTC))
+        rates = cache.prices(str(params.get("model")), batch=batch)
+        cache.save()
+        return rates.cost(worst_case_usage(params)) if rates is not None else None
+    except ValueError as exc:  # a malformed [prices] table
+        raise ConfigError(str(exc)) from None
+
+
+def worst_case_usage(params: Mapping[str, Any]) -> Any:
+    """A TokenUsage for the worst case of ``params``: the prefix up to the last breakpoint as a cache write."""
+    from claudecli.core.usage import TokenUsage
+
+    prefix, rest, ttl = cacheable_split(params)
+    return TokenUsage(
+        input_tokens=rest,
+        cache_write_5m_tokens=prefix if ttl != "1h" else 0,
+        cache_write_1h_tokens=prefix if ttl == "1h" else 0,
+        output_tokens=int(params.get("max_tokens") or 0),
+    )
+
+
+def cacheable_split(params: Mapping[str, Any]) -> tuple[int, int, str | None]:
+    """(estimated tokens up to and including the last cache breakpoint, tokens after it, the longest TTL).
+
+    The parts add up to ``claudecli.core.tokens.estimate_input_tokens(params)``; order is tools, system, messages.
+    """
+    from claudecli.core.tokens import block_tokens, text_tokens
+
+    elements: list[tuple[int, Any]] = []
+    for tool in params.get("tools") or []:
+        elements.append((text_tokens(json.dumps(tool, ensure_ascii=False)), _cache_mark(tool)))
+    system = params.get("system") or ""
+    if isinstance(system, str):
+        elements.append((text_tokens(system), None))
+    else:
+        elements += [(block_tokens(block), _cache_mark(block)) for block in system]
+    for message in params.get("messages") or []:
+        content = message.get("content", "")
+        blocks = [content] if isinstance(content, str) else list(content)
+        for index, block in enumerate(blocks or [""]):
+            elements.append((block_tokens(block) + (4 if index == 0 else 0), _cache_mark(block)))
+    marks = [index for index, (_, mark) in enumerate(elements) if mark is not None]
+    if not marks:
+        return 0, sum(tokens for tokens, _ in elements), None
+    last = marks[-1]
+    prefix = sum(tokens for tokens, _ in elements[: last + 1])
+    ttls = {str(elements[index][1].get("ttl") or "5m") for index in marks}
+    return prefix, sum(tokens for tokens, _ in elements[last + 1 :]), "1h" if "1h" in ttls else "5m"
+
+
+def _cache_mark(block: Any) -> Mapping[str, Any] | None:
+    mark = block.get("cache_control") if isinstance(block, Mapping) else None
+    return mark if isinstance(mark, Mapping) else None
