@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from claudecli.call.attachments import attachment_blocks
@@ -11,8 +12,27 @@ from claudecli.call.schema import load_schema
 from claudecli.call.stream import CallSpec
 
 if TYPE_CHECKING:
-    from claudecli.ask.run import AskOptions
     from claudecli.core.context import AppContext
+
+
+@dataclass
+class AskOptions:
+    prompt_words: list[str]
+    model: str | None = None
+    system: str | None = None
+    max_tokens: int | None = None
+    stop: list[str] = field(default_factory=list)
+    thinking: str | None = None
+    effort: str | None = None
+    show_thinking: bool = False
+    attach: list[str] = field(default_factory=list)
+    schema: str | None = None
+    tag: str | None = None
+    params: list[str] = field(default_factory=list)
+    cache: bool | None = None
+    cache_ttl: str | None = None
+    use_stdin: bool = True
+    force: bool = False
 
 
 def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:

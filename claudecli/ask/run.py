@@ -3,41 +3,21 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from claudecli.ask.prepare import AskOptions, prepare
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.stream import CallFailed, stream_message
 from claudecli.core.errors import ExitCode
-from claudecli.render.summary import print_summary
+from claudecli.render.summary import Waiting, print_summary
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
     from claudecli.render.stream import AnswerSink
 
 JSON_SCHEMA_VERSION = 1
-
-
-@dataclass
-class AskOptions:
-    prompt_words: list[str]
-    model: str | None = None
-    system: str | None = None
-    max_tokens: int | None = None
-    stop: list[str] = field(default_factory=list)
-    thinking: str | None = None
-    effort: str | None = None
-    show_thinking: bool = False
-    attach: list[str] = field(default_factory=list)
-    schema: str | None = None
-    tag: str | None = None
-    params: list[str] = field(default_factory=list)
-    cache: bool | None = None
-    cache_ttl: str | None = None
-    use_stdin: bool = True
-    force: bool = False
 
 
 class CollectSink:
@@ -58,20 +38,6 @@ class CollectSink:
     @property
     def text(self) -> str:
         return "".join(self.parts)
-
-
-class Waiting:
-    """A spinner on stderr until the first token; only on a terminal, never with --quiet or --json."""
-
-    def __init__(self, app_ctx: AppContext, label: str, enabled: bool) -> None:
-        self.status = app_ctx.stderr.status(Text(label), spinner="dots") if enabled else None
-        if self.status is not None:
-            self.status.start()
-
-    def stop(self) -> None:
-        if self.status is not None:
-            self.status.stop()
-            self.status = None
 
 
 def outcome_document(
@@ -125,7 +91,6 @@ def _thinking_printer(app_ctx: AppContext, waiting: Waiting, enabled: bool) -> A
 
 def run(app_ctx: AppContext, options: AskOptions) -> int:
     """Send the prompt, stream the answer to stdout, print the summary on stderr; return the exit code."""
-    from claudecli.ask.prepare import prepare
     from claudecli.core.context import OutputMode
 
     spec = prepare(app_ctx, options)

@@ -68,10 +68,10 @@ def compact_params(model: str, transcript: str) -> dict[str, Any]:
 
 def compact(chat: ChatState) -> bool:
     """Fold all but the newest exchange into the summary; returns whether anything changed."""
-    from claudecli.ask.run import Waiting
     from claudecli.catalog.lookup import resolve_model
     from claudecli.chat.turn import error_line
     from claudecli.money.budget import check_budget
+    from claudecli.render.summary import Waiting
 
     app_ctx = chat.app_ctx
     folded = chat.conversation.exchanges[:-KEEP_RECENT]

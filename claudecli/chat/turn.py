@@ -160,7 +160,7 @@ def _fits(chat: ChatState, params: dict[str, Any]) -> bool:
 
 def _stream(chat: ChatState, spec: CallSpec, sink: AnswerSink) -> tuple[CallOutcome, CallFailed | None]:
     """Stream the answer into ``sink`` (the same renderer as ``ask``); a failure keeps what arrived."""
-    from claudecli.ask.run import Waiting
+    from claudecli.render.summary import Waiting
 
     app_ctx = chat.app_ctx
     spinner = not app_ctx.quiet and app_ctx.stderr.is_terminal

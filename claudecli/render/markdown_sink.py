@@ -11,7 +11,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from claudecli.render.markdown_blocks import Block, BlockStream, markdown_from_tokens
-from claudecli.render.stream import _Chunks
+from claudecli.render.plain import _Chunks
 from claudecli.render.terminal import hide_control_echo
 
 __all__ = ["MarkdownSink"]

@@ -1,11 +1,16 @@
-"""The per-call summary line on stderr: model, tokens, cost, latency, stop reason."""
+"""What stderr shows around a call: the waiting spinner, then the summary line (model, tokens, cost, latency)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
 
 from claudecli.call.outcome import CallOutcome
+
+if TYPE_CHECKING:
+    from claudecli.core.context import AppContext
 
 
 def _seconds(ms: int | None) -> str:
@@ -59,3 +64,17 @@ def print_summary(
         console.print(
             Text.assemble(("warning: ", "yellow"), "the model declined to answer (stop reason: refusal)")
         )
+
+
+class Waiting:
+    """A spinner on stderr until the first token; only on a terminal, never with --quiet or --json."""
+
+    def __init__(self, app_ctx: AppContext, label: str, enabled: bool) -> None:
+        self.status = app_ctx.stderr.status(Text(label), spinner="dots") if enabled else None
+        if self.status is not None:
+            self.status.start()
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
