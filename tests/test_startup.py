@@ -2,46 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 import subprocess
 import sys
 
-import pytest
-
-from claudecli.cli import startup
 from tests.conftest import subprocess_env
-
-
-@pytest.fixture
-def collector_restored():
-    enabled = gc.isenabled()
-    yield
-    startup._paused_by_us = False
-    if enabled:
-        gc.enable()
-    else:
-        gc.disable()
-
-
-def test_pause_then_resume_turns_collection_back_on(collector_restored):
-    gc.enable()
-    startup.pause()
-    assert not gc.isenabled()
-    startup.resume()
-    assert gc.isenabled()
-
-
-def test_resume_never_enables_a_collector_someone_else_disabled(collector_restored):
-    gc.disable()
-    startup.pause()  # not ours to pause: already off
-    startup.resume()
-    assert not gc.isenabled()
-
-
-def test_resume_without_pause_does_nothing(collector_restored):
-    gc.enable()
-    startup.resume()
-    assert gc.isenabled()
 
 
 def _gc_state_seen_by(code: str, *args: str) -> str:
@@ -88,21 +52,45 @@ def test_the_entry_point_loads_the_app_with_the_collector_paused(base_env):
     assert "collector on while loading typer: False" in output
 
 
-def test_the_sdk_loads_with_the_collector_paused_and_leaves_it_on(base_env):
+SDK_PROBE = (
+    "from claudecli.core.client import sdk\n"
+    "import builtins\n"
+    "real_import = builtins.__import__\n"
+    "def watch(name, *a, **k):\n"
+    "    if name == 'anthropic' and 'anthropic' not in sys.modules:\n"
+    "        print('collector on while loading the SDK:', gc.isenabled())\n"
+    "    return real_import(name, *a, **k)\n"
+    "builtins.__import__ = watch\n"
+    "module = sdk()\n"
+    "builtins.__import__ = real_import\n"
+    "print('after:', gc.isenabled(), module.__name__, sdk() is module)\n"
+    "raise SystemExit(0)\n"
+)
+
+
+def test_a_command_loads_the_sdk_with_the_collector_paused(base_env):
     code = (
-        "from claudecli.core.client import sdk\n"
         "import builtins\n"
         "real_import = builtins.__import__\n"
         "def watch(name, *a, **k):\n"
         "    if name == 'anthropic' and 'anthropic' not in sys.modules:\n"
-        "        print('collector on while loading the SDK:', gc.isenabled())\n"
+        "        print('collector on while loading the SDK:', gc.isenabled(), file=sys.stderr)\n"
         "    return real_import(name, *a, **k)\n"
         "builtins.__import__ = watch\n"
-        "module = sdk()\n"
-        "builtins.__import__ = real_import\n"
-        "print('after:', gc.isenabled(), module.__name__, sdk() is module)\n"
-        "raise SystemExit(0)\n"
+        "import os\n"
+        "os.environ.update(ANTHROPIC_BASE_URL='http://127.0.0.1:9', CLAUDECLI_MAX_RETRIES='0')\n"
     )
-    output = _gc_state_seen_by(code)
+    output = _gc_state_seen_by(code, "ask", "--no-stdin", "hi")
     assert "collector on while loading the SDK: False" in output
-    assert "after: True anthropic True" in output
+
+
+def test_claudecli_as_a_library_never_touches_the_collector(base_env):
+    done = subprocess.run(
+        [sys.executable, "-c", "import gc, sys\n" + SDK_PROBE],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=60,
+    )
+    assert "collector on while loading the SDK: True" in done.stdout
+    assert "after: True anthropic True" in done.stdout

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import os
 import re
@@ -50,6 +49,7 @@ from claudecli.batch.runner_calls import (
 )
 from claudecli.batch.spool import API_MAX_BYTES, Spool
 from claudecli.batch.watch import make_progress, progress_wanted
+from claudecli.core import gc_pause
 from claudecli.core.client import translate
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
 from claudecli.money.pricer import Pricer
@@ -266,10 +266,7 @@ class Runner:
             self.progress = make_progress(self.app_ctx)
             self.progress.start()
             self.task = self.progress.add_task("batch run", total=self.remaining)
-        # Everything alive now (SDK modules, the validated input) outlives the run: freezing it keeps the
-        # cyclic GC from re-walking it in the middle of the run (a full collection stalls the loop ~50 ms).
-        gc.collect()
-        gc.freeze()
+        gc_pause.freeze_long_lived()  # the SDK modules and the validated input outlive the run
         started = time.perf_counter()
         workers = [asyncio.create_task(self.worker(items)) for _ in range(self.options.concurrency)]
         try:

@@ -6,19 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from claudecli.cli.startup import resume
-
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
 
 
 def app_context(ctx: typer.Context) -> AppContext:
-    """The context the root callback built (commands never construct their own).
-
-    Every command asks for it first, so this is also where start-up ends: the garbage-collector pause of
-    ``claudecli.cli.startup`` stops here.
-    """
-    resume()
+    """The context the root callback built (commands never construct their own)."""
     app_ctx: AppContext = ctx.find_root().obj
     return app_ctx
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from claudecli.core import gc_pause
+
 
 @dataclass(frozen=True)
 class LazyCommand:
@@ -36,6 +38,7 @@ def load_command(name: str) -> TyperCommand | TyperGroup | None:
     if entry is None:
         return None
     module = importlib.import_module(entry.module)
+    gc_pause.end_startup()  # the boundary: what every run of this command needs is loaded
     target = getattr(module, entry.attribute)
     if isinstance(target, typer.Typer):
         group = typer.main.get_group(target)

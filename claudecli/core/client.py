@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from claudecli import __version__
+from claudecli.core import gc_pause
 from claudecli.core.config import Settings
 from claudecli.core.errors import (
     AuthError,
@@ -94,22 +95,14 @@ def _client_kwargs(settings: Settings, credential: tuple[str, str]) -> dict[str,
 
 
 def sdk() -> Any:
-    """The ``anthropic`` module, imported on first use with the garbage collector paused.
-
-    The import is most of what an ``ask`` costs; pausing collection while it runs saves ~15 % of it (see
-    :mod:`claudecli.cli.startup`). Once imported, this is a dictionary look-up.
-    """
+    """The ``anthropic`` module, imported on first use (with the start-up collector pause, see
+    :mod:`claudecli.core.gc_pause`). Once imported, this is a dictionary look-up."""
     import sys
 
     module = sys.modules.get("anthropic")
     if module is None:
-        from claudecli.cli import startup
-
-        startup.pause()
-        try:
+        with gc_pause.heavy_import():
             import anthropic as module
-        finally:
-            startup.resume()
     return module
 
 
