@@ -187,10 +187,12 @@ def read_dotenv(
     try:
         data = path.read_bytes()
         text = data.decode("utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        # Skipping it is safe: without it nothing is steered anywhere, and a stranger's unreadable file
+        # should not stop claudecli from working in that directory.
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        warnings.append(f"ignoring {path}: cannot read it ({why})")
+        return None
     from claudecli.dotenv_trust import fingerprint, trusted_hash
 
     recorded = trusted_hash(paths, path, warnings)

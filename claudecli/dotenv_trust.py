@@ -88,7 +88,7 @@ def trust(paths: Paths, env_path: Path) -> tuple[Path, str]:
     if not resolved.is_file():
         from claudecli.errors import NotFoundError
 
-        raise NotFoundError(f"{env_path}: no such file")
+        raise NotFoundError(f"{env_path}: {'not a regular file' if resolved.exists() else 'no such file'}")
     try:
         digest = fingerprint(resolved.read_bytes())
     except OSError as exc:

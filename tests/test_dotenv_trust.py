@@ -303,6 +303,17 @@ def test_untrusted_dotenv_may_only_tighten_limits(cli_env, run_cli, fake_api, wr
     assert fake_api.requests_to("/v1/messages") == []
 
 
+def test_a_broken_dotenv_is_skipped_with_a_warning_naming_the_line(run_cli):
+    dotenv = write_dotenv("CLAUDECLI_MODEL=haiku\nthis is not an assignment\n")
+    settings, stderr = show(run_cli)
+    assert settings["model"]["value"] == "haiku"
+    assert f"{dotenv}:2: cannot parse this line; ignored" in stderr
+    dotenv.write_bytes(b"CLAUDECLI_MODEL=\xff\xfe\n")
+    settings, stderr = show(run_cli)
+    assert settings["model"]["source"] == "default"
+    assert f"ignoring {dotenv}: cannot read it (not UTF-8 text)" in stderr
+
+
 def test_every_setting_has_a_dotenv_policy_and_new_ones_default_to_trusted_only():
     # Adding a setting means deciding what a stranger's .env may do with it; forgetting means "nothing".
     assert set(DOTENV_POLICY) == set(SCALARS)
