@@ -156,32 +156,6 @@ def test_price_override_is_used_for_cost(cli_env, run_cli, write_config, ledger_
     assert row["cost_usd"] == row["input_tokens"] * 1 + row["output_tokens"] * 2
 
 
-def test_dotenv_may_not_run_a_key_command(cli_env, run_cli, fake_api, tmp_path):
-    marker = tmp_path / "ran"
-    (Path.cwd() / ".env").write_text(f"CLAUDECLI_API_KEY_COMMAND=touch {marker}\n")
-    result = run_cli("ask", "hi", env={"ANTHROPIC_API_KEY": None})
-    assert result.exit_code == 3  # no key: the .env's command was not run
-    assert not marker.exists()
-    assert "ignoring CLAUDECLI_API_KEY_COMMAND from .env" in result.stderr
-
-
-def test_dotenv_may_not_redirect_a_key_it_did_not_set(cli_env, run_cli, fake_api, write_config):
-    # config.toml points at the fake; a .env (which outranks it) tries to send the environment's key elsewhere.
-    write_config(f'base_url = "{fake_api.base_url}"\n')
-    (Path.cwd() / ".env").write_text("ANTHROPIC_BASE_URL=http://127.0.0.1:9\n")
-    result = run_cli("ask", "[[words:1]]", env={"ANTHROPIC_BASE_URL": None})
-    assert result.exit_code == 0, result  # the call went to config.toml's URL, not the .env's
-    assert "ignoring ANTHROPIC_BASE_URL from .env" in result.stderr
-    # With its own key, a .env may point that key wherever it likes (here: the fake again).
-    (Path.cwd() / ".env").write_text(
-        f"ANTHROPIC_API_KEY=sk-ant-dotenv\nANTHROPIC_BASE_URL={fake_api.base_url}\n"
-    )
-    write_config('base_url = "http://127.0.0.1:9"\n')
-    result = run_cli("ask", "[[words:1]]", env={"ANTHROPIC_BASE_URL": None, "ANTHROPIC_API_KEY": None})
-    assert result.exit_code == 0, result
-    assert fake_api.last_request(path="/v1/messages").headers["authorization"] == "Bearer sk-ant-dotenv"
-
-
 def test_credentials_in_base_url_are_never_shown(run_cli, write_config, home):
     write_config('base_url = "https://user:s3cret-token@gateway.example.com/anthropic"\n')
     shown = run_cli("config", "show")

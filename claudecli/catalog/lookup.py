@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from claudecli.core.dotenv_policy import DestinationRefused
 from claudecli.core.errors import ClaudeCliError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
@@ -191,6 +192,8 @@ def _fetch(
         return None, failed[1]
     try:
         fetched = fetch_and_cache(app_ctx, quick=quick)
+    except DestinationRefused:
+        raise  # not a failed fetch: a refusal to send a credential, which the user must see and settle
     except ClaudeCliError as exc:
         _last_failure[key] = (time.monotonic(), exc.one_line())
         return None, exc.one_line()

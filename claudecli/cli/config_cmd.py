@@ -1,8 +1,11 @@
-"""`claudecli config`: show the effective settings (and where each came from), and the paths in use."""
+"""`claudecli config`: show the effective settings (and where each came from), the paths in use, and which
+`.env` files the user trusts."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -64,3 +67,36 @@ def path(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         out.write(json.dumps(entries, indent=2) + "\n")
     else:
         out.write("".join(f"{name}: {value}\n" for name, value in entries.items()))
+
+
+EnvPathArgument = Annotated[
+    Path,
+    typer.Argument(help="The .env file (default: the one in the current directory).", show_default=False),
+]
+
+
+@app.command("trust-env")
+def trust_env(ctx: typer.Context, env_file: EnvPathArgument = Path(".env")) -> None:
+    """Trust a .env as it is now: it may then set anything config.toml may (base URL, keys, api_key_command).
+
+    Until then a .env is untrusted input: it may set only the model, output and cache settings, tighten
+    budgets, and point requests elsewhere only together with its own key. Editing the file untrusts it.
+    """
+    from claudecli.core.dotenv_trust import trust
+
+    app_ctx = app_context(ctx)
+    resolved, digest = trust(app_ctx.settings.paths, env_file)
+    app_ctx.note(
+        f"trusted {resolved} (sha256 {digest[:12]}…): it may set anything config.toml may, "
+        "including where your key goes, until it changes"
+    )
+
+
+@app.command("untrust-env")
+def untrust_env(ctx: typer.Context, env_file: EnvPathArgument = Path(".env")) -> None:
+    """Stop trusting a .env: it goes back to the limits of an untrusted one."""
+    from claudecli.core.dotenv_trust import untrust
+
+    app_ctx = app_context(ctx)
+    resolved, was_trusted = untrust(app_ctx.settings.paths, env_file)
+    app_ctx.note(f"{resolved} is no longer trusted" if was_trusted else f"{resolved} was not trusted")

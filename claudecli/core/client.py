@@ -121,10 +121,9 @@ def build_async_client(settings: Settings) -> anthropic.AsyncAnthropic:
 
 def build_admin_client(settings: Settings) -> anthropic.Anthropic:
     """A client authenticated with the organisation admin key (ANTHROPIC_ADMIN_KEY / ``admin_key``)."""
-    if not settings.admin_key:
-        raise AuthError("no admin key", hint="set ANTHROPIC_ADMIN_KEY or admin_key in config.toml")
+    admin_key = settings.admin_credential()
     with translate_errors():
-        return sdk().Anthropic(**_client_kwargs(settings, ("api_key", settings.admin_key)))
+        return sdk().Anthropic(**_client_kwargs(settings, ("api_key", admin_key)))
 
 
 _STATUS_ERRORS: dict[int, type[ClaudeCliError]] = {

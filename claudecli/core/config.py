@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from claudecli.core.dotenv_policy import DotenvFile, check_destination, destination_warnings, read_dotenv
 from claudecli.core.errors import ConfigError
 from claudecli.core.paths import Paths, resolve_paths
 
 SECRET_KEYS = frozenset({"api_key", "auth_token", "admin_key"})
+CREDENTIAL_ORDER = ("api_key", "auth_token", "api_key_command")
 
 
 def _positive_int(value: Any) -> int:
@@ -125,6 +127,7 @@ class Settings:
     profile: str | None
     paths: Paths
     warnings: list[str] = field(default_factory=list)
+    dotenv: DotenvFile | None = field(default=None, repr=False)
     _resolved_key: str | None = field(default=None, repr=False)
 
     def __getattr__(self, name: str) -> Any:
@@ -153,22 +156,39 @@ class Settings:
                 raise ConfigError(f"{source}: {exc}") from None
             self.sources[name] = source
 
-    def credential(self) -> tuple[str, str]:
-        """Return ``(kind, secret)``, kind being "api_key" or "auth_token"; runs api_key_command at most once."""
-        if self.values.get("api_key"):
-            return "api_key", self.values["api_key"]
-        if self.values.get("auth_token"):
-            return "auth_token", self.values["auth_token"]
-        if self.values.get("api_key_command"):
-            if self._resolved_key is None:
-                self._resolved_key = run_key_command(self.values["api_key_command"])
-            return "api_key", self._resolved_key
-        from claudecli.core.errors import AuthError
+    def credential_setting(self) -> str | None:
+        """The setting the API credential will come from: the first set of api_key, auth_token, api_key_command."""
+        return next((name for name in CREDENTIAL_ORDER if self.values.get(name)), None)
 
-        raise AuthError(
-            "no API key",
-            hint="set ANTHROPIC_API_KEY, or api_key / api_key_command in config.toml (see `claudecli config path`)",
-        )
+    def credential(self) -> tuple[str, str]:
+        """Return ``(kind, secret)``, kind being "api_key" or "auth_token"; runs api_key_command at most once.
+
+        Refuses (ConfigError) before anything runs or is sent when an untrusted .env chose the destination and
+        the credential is not that .env's own.
+        """
+        name = self.credential_setting()
+        if name is None:
+            from claudecli.core.errors import AuthError
+
+            raise AuthError(
+                "no API key",
+                hint="set ANTHROPIC_API_KEY, or api_key / api_key_command in config.toml (see `claudecli config path`)",
+            )
+        check_destination(self.dotenv, self.sources, name)
+        if name != "api_key_command":
+            return name, self.values[name]
+        if self._resolved_key is None:
+            self._resolved_key = run_key_command(self.values["api_key_command"])
+        return "api_key", self._resolved_key
+
+    def admin_credential(self) -> str:
+        """The admin key, under the same destination rule as ``credential``."""
+        if not self.values.get("admin_key"):
+            from claudecli.core.errors import AuthError
+
+            raise AuthError("no admin key", hint="set ANTHROPIC_ADMIN_KEY or admin_key in config.toml")
+        check_destination(self.dotenv, self.sources, "admin_key")
+        return str(self.values["admin_key"])
 
     def secrets(self) -> list[str]:
         """Every secret value known, so output can be scrubbed of them."""
@@ -238,10 +258,16 @@ class _Layers:
         self.warnings: list[str] = []
 
     def set(self, name: str, raw: Any, source: str) -> None:
+        self.put(name, self.convert(name, raw, source), source)
+
+    @staticmethod
+    def convert(name: str, raw: Any, source: str) -> Any:
         try:
-            value = _table(raw) if name in TABLES else SCALARS[name][0](raw)
+            return _table(raw) if name in TABLES else SCALARS[name][0](raw)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{source}: {name}: {exc}") from None
+
+    def put(self, name: str, value: Any, source: str) -> None:
         if name in TABLES:
             value = {**self.values[name], **value}
         self.values[name] = value
@@ -255,45 +281,35 @@ class _Layers:
                 self.warnings.append(f"unknown config key '{key}' in {source}")
 
 
+def _env_variables() -> list[tuple[str, str]]:
+    """Every variable claudecli reads, with its setting, in the order they apply (the later wins)."""
+    return [*ECOSYSTEM_ENV.items(), *((f"CLAUDECLI_{name.upper()}", name) for name in SCALARS)]
+
+
 def _env_layer(environ: Mapping[str, str], layers: _Layers, source_label: str) -> None:
-    for variable, name in ECOSYSTEM_ENV.items():
-        if environ.get(variable):
-            layers.set(name, environ[variable], f"{source_label} {variable}")
-    for name in SCALARS:
-        variable = f"CLAUDECLI_{name.upper()}"
+    for variable, name in _env_variables():
         if environ.get(variable) not in (None, ""):
             layers.set(name, environ[variable], f"{source_label} {variable}")
 
 
-# A .env comes with whatever directory you stand in (a cloned repository, say), so it is trusted less than
-# your own config: it may not make claudecli run a program, nor send a key it did not supply elsewhere.
-DOTENV_NEVER = frozenset({"CLAUDECLI_API_KEY_COMMAND"})
-DOTENV_KEYS = frozenset(
-    {"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDECLI_API_KEY", "CLAUDECLI_AUTH_TOKEN"}
-)
-DOTENV_REDIRECTS = frozenset({"ANTHROPIC_BASE_URL", "CLAUDECLI_BASE_URL"})
-
-
-def _trusted_dotenv(dotenv: dict[str, str], warnings: list[str]) -> dict[str, str]:
-    """Drop what a .env may not set: api_key_command always; a base URL unless the .env brings its own key."""
-    kept = dict(dotenv)
-    for name in sorted(DOTENV_NEVER & kept.keys()):
-        del kept[name]
-        warnings.append(f"ignoring {name} from .env: set it in config.toml or the environment")
-    brings_key = any(kept.get(name) for name in DOTENV_KEYS)
-    if not brings_key:
-        for name in sorted(DOTENV_REDIRECTS & kept.keys()):
-            del kept[name]
-            warnings.append(f"ignoring {name} from .env: a .env may only redirect a key it sets itself")
-    return kept
-
-
-def _read_dotenv(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
-    from dotenv import dotenv_values
-
-    return {key: value for key, value in dotenv_values(path).items() if value is not None}
+def _dotenv_layer(dotenv: DotenvFile, layers: _Layers) -> None:
+    """Apply what the .env may set (see ``dotenv_policy``); warn about each line it may not."""
+    for variable, name in _env_variables():
+        raw = dotenv.values.get(variable)
+        if raw in (None, ""):
+            continue
+        value, refusal = dotenv.refusal(
+            name,
+            lambda: layers.convert(name, raw, dotenv.where(variable)),  # noqa: B023  (called at once)
+            layers.values[name],
+            layers.sources[name],
+        )
+        if refusal:
+            layers.warnings.append(f"ignoring {variable} from {dotenv.where(variable)}: {refusal}")
+            continue
+        source = dotenv.source(variable)
+        layers.put(name, value, source)
+        dotenv.applied[name] = (variable, source)
 
 
 def _check_prices(layers: _Layers) -> None:
@@ -322,28 +338,39 @@ def load_settings(
     """Build the effective settings from every source (flags are applied later with ``Settings.override``)."""
     env = dict(os.environ if environ is None else environ)
     paths = paths or resolve_paths(env)
-    dotenv = _read_dotenv((cwd or Path.cwd()) / ".env")
+    layers = _Layers()
+    # A .env may choose among your own profiles: each pairs your credentials with your destinations.
+    dotenv = read_dotenv((cwd or Path.cwd()) / ".env", paths, env, layers.warnings)
     file_data = read_toml(paths.config_file)
     chosen = (
         profile
         or env.get("CLAUDECLI_PROFILE")
-        or dotenv.get("CLAUDECLI_PROFILE")
+        or (dotenv.values.get("CLAUDECLI_PROFILE") if dotenv else None)
         or file_data.get("default_profile")
         or None
     )
-    layers = _Layers()
     layers.apply_table(file_data, str(paths.config_file))
     if chosen:
         profiles = file_data.get("profiles", {})
         if not isinstance(profiles, Mapping) or chosen not in profiles:
             raise ConfigError(f"profile '{chosen}' is not defined in {paths.config_file}")
         layers.apply_table(profiles[chosen], f"{paths.config_file} [profiles.{chosen}]")
-    _env_layer(_trusted_dotenv(dotenv, layers.warnings), layers, ".env")
+    if dotenv:
+        _dotenv_layer(dotenv, layers)
     _env_layer(env, layers, "env")
     _check_prices(layers)
-    return Settings(
-        values=layers.values, sources=layers.sources, profile=chosen, paths=paths, warnings=layers.warnings
+    settings = Settings(
+        values=layers.values,
+        sources=layers.sources,
+        profile=chosen,
+        paths=paths,
+        warnings=layers.warnings,
+        dotenv=dotenv,
     )
+    settings.warnings.extend(
+        destination_warnings(layers.values["base_url"], layers.sources, dotenv, settings.credential_setting())
+    )
+    return settings
 
 
 def redacted(settings: Settings) -> dict[str, Any]:
