@@ -40,7 +40,7 @@ class Scope:
 
 
 def scope_of(settings: Settings) -> Scope:
-    from claudecli.core.config import redact_url
+    from claudecli.core.dotenv_policy import redact_url
 
     base_url = redact_url((settings.base_url or DEFAULT_BASE_URL).rstrip("/"))
     return Scope(profile=settings.profile or "", base_url=base_url)

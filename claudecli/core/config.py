@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from claudecli.core.dotenv_policy import DotenvFile, check_destination, destination_warnings, read_dotenv
+from claudecli.core.dotenv_policy import (
+    DotenvFile,
+    check_destination,
+    destination_warnings,
+    read_dotenv,
+    redact_url,
+)
 from claudecli.core.errors import ConfigError
 from claudecli.core.paths import Paths, resolve_paths
 
@@ -386,14 +392,3 @@ def redacted(settings: Settings) -> dict[str, Any]:
         else:
             shown[name] = value
     return shown
-
-
-def redact_url(url: str) -> str:
-    """A URL with any ``user:password@`` part hidden (gateways sometimes carry credentials there)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"********@{host}"))

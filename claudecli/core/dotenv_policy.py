@@ -143,7 +143,6 @@ def destination_warnings(
     """Say when the key travels in clear text, and when an untrusted .env chose where requests go."""
     if not base_url:
         return []
-    from claudecli.core.config import redact_url  # config imports this module: import at call time
 
     found: list[str] = []
     if is_plaintext_remote(base_url):
@@ -244,3 +243,14 @@ def _interpolate(values: dict[str, str], environ: Mapping[str, str]) -> dict[str
         scope: dict[str, str | None] = {**environ, **expanded}
         expanded[name] = "".join(atom.resolve(scope) for atom in parse_variables(value))
     return expanded
+
+
+def redact_url(url: str) -> str:
+    """A URL with any ``user:password@`` part hidden (gateways sometimes carry credentials there)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"********@{host}"))
