@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from claudecli.batch.attach_paths import allowed_roots
 from claudecli.batch.estimate import Estimate, cache_ttl_of
 from claudecli.batch.ids import LineError, UniqueIds, generated_id
 from claudecli.batch.shapes import TEMPLATE_SLOT, LineDefaults, Resolvers, json_request, text_request
@@ -44,6 +45,7 @@ class InputOptions:
     thinking: str | None = None
     template: str | None = None
     skip_invalid: bool = False
+    allow_outside: tuple[Path, ...] = ()  # where attachments may come from besides the file's directory
 
 
 @dataclass
@@ -93,7 +95,11 @@ def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]
     def digest(text: str | None) -> str | None:
         return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
+    extra: dict[str, Any] = {}
+    if options.allow_outside:  # only when given: keys of earlier submissions stay what they were
+        extra["allow_outside"] = sorted(str(root) for root in allowed_roots(options.allow_outside))
     return {
+        **extra,
         "text": options.text,
         "model": defaults.model,
         "max_tokens": defaults.max_tokens,
@@ -132,7 +138,7 @@ def validate_into(
 ) -> Validated:
     """Validate every line of ``options.path``; append the valid requests to ``spool``."""
     result = Validated(spool)
-    resolvers = Resolvers(app_ctx, options.path.resolve().parent)
+    resolvers = Resolvers(app_ctx, options.path.resolve().parent, allowed_roots(options.allow_outside))
     ids = UniqueIds()
     with _open(options.path) as handle:
         for line_no, raw in enumerate(handle, 1):
