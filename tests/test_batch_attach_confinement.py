@@ -42,11 +42,6 @@ def escaping_jobs(layout: dict[str, Path]) -> Path:
     return write_jobs(layout["jobs"], *(spec.format(outside=layout["outside"]) for spec in ESCAPES))
 
 
-def api_requests(fake_api) -> list:
-    """Every request that could carry a file (model listings carry nothing of the user's)."""
-    return [r for r in fake_api.requests if not r.path.startswith("/v1/models")]
-
-
 @pytest.mark.parametrize("command", ["submit", "run"])
 def test_attachments_outside_the_batch_directory_are_refused_and_nothing_is_sent(
     cli_env, run_cli, fake_api, layout, command
@@ -60,11 +55,11 @@ def test_attachments_outside_the_batch_directory_are_refused_and_nothing_is_sent
     assert result.stderr.count("is outside the input file's directory") == len(ESCAPES)
     assert "--allow-outside DIR" in result.stderr
     assert SECRET not in result.stdout + result.stderr
-    assert api_requests(fake_api) == [] and fake_api.batch_creates == 0
+    assert fake_api.requests == [] and fake_api.batch_creates == 0
 
     skipped = run_cli("batch", command, "--skip-invalid", str(jobs))  # every line is invalid: still nothing
     assert skipped.exit_code == 2 and "no requests to send" in skipped.stderr
-    assert api_requests(fake_api) == []
+    assert fake_api.requests == []
 
 
 def test_allow_outside_names_where_attachments_may_come_from(cli_env, run_cli, fake_api, layout, tmp_path):
@@ -72,7 +67,7 @@ def test_allow_outside_names_where_attachments_may_come_from(cli_env, run_cli, f
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     wrong_dir = run_cli("batch", "submit", "--allow-outside", str(elsewhere), str(jobs))
-    assert wrong_dir.exit_code == 2 and api_requests(fake_api) == []
+    assert wrong_dir.exit_code == 2 and fake_api.requests == []
     missing = run_cli("batch", "submit", "--allow-outside", str(tmp_path / "nope"), str(jobs))
     assert missing.exit_code == 2 and "not a directory" in missing.stderr
 
