@@ -18,7 +18,7 @@ from claudecli.batch.flows import collect as collect_flow
 from claudecli.batch.inputs import InputOptions
 from claudecli.batch.journal import CREATING, GONE, JOURNAL_MIGRATIONS, NEW, SUBMITTED, Journal
 from claudecli.batch.manage import list_batches, resolve
-from claudecli.batch.reconcile import reconcile_part
+from claudecli.batch.reconcile import reconcile, reconcile_part
 from claudecli.batch.scope import Scope, scope_of
 from claudecli.batch.submit import SubmitOptions, submit
 from claudecli.core.config import load_settings
@@ -140,7 +140,8 @@ def test_collect_sees_only_its_scope_and_marks_gone_only_on_its_own_api(api_ctx,
 # -- reconciling a lost create -------------------------------------------------------------------------
 
 
-def test_reconcile_adopts_one_batch_inside_the_window_and_never_guesses(api_ctx, fake_api):
+def test_an_untagged_lost_create_is_never_adopted_by_count_and_time(api_ctx, fake_api):
+    # Parts journaled before custom_ids were tagged: a batch of the right size in the window proves nothing.
     twins = [remote_batch(api_ctx, 1), remote_batch(api_ctx, 1)]
     pair = remote_batch(api_ctx, 2)
     journal_file = api_ctx.settings.paths.batch_journal_file
@@ -151,19 +152,18 @@ def test_reconcile_adopts_one_batch_inside_the_window_and_never_guesses(api_ctx,
             set_started(journal_file, part.id, now - timedelta(seconds=1))
         set_started(journal_file, old.id, now - timedelta(hours=3))  # its window closed long before these
 
-        with pytest.raises(UsageError, match="cannot tell which of 2 batches"):
-            reconcile_part(api_ctx, journal, journal.part(one.id))
-        assert journal.part(one.id).state == CREATING  # nothing adopted
-        assert all(bid in err(api_ctx) for bid in twins)
-
-        assert reconcile_part(api_ctx, journal, journal.part(two.id)) == pair
+        for part, matches in ((one, twins), (two, [pair])):
+            with pytest.raises(UsageError, match="none can be proven to be it; none was adopted") as refused:
+                reconcile(api_ctx, journal, [journal.part(part.id)])
+            assert all(bid in refused.value.message for bid in matches)
+            assert journal.part(part.id).state == CREATING and journal.part(part.id).batch_id is None
 
         with pytest.raises(ConnectionFailed, match="no batch has shown up yet") as pending:
-            reconcile_part(api_ctx, journal, journal.part(three.id))  # the call could still produce one
+            reconcile(api_ctx, journal, [journal.part(three.id)])  # the call could still produce one
         assert "never re-sent blindly" in (pending.value.hint or "")
         assert journal.part(three.id).state == CREATING
 
-        assert reconcile_part(api_ctx, journal, journal.part(old.id)) is None  # twins are too new for it
+        assert reconcile_part(api_ctx, journal, journal.part(old.id)).unsent  # twins are too new for it
         assert journal.part(old.id).state == NEW
 
 

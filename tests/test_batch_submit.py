@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -23,6 +24,20 @@ def write_jsonl(path: Path, *lines: object) -> Path:
 
 def creates(fake_api) -> list:
     return fake_api.requests_to(BATCHES, method="POST")
+
+
+def tag_numbers(custom_ids: list[str]) -> list[int]:
+    """The request numbers of ids sent tagged with one submission's nonce (``{nonce}-{seq}``)."""
+    nonces = {custom_id.partition("-")[0] for custom_id in custom_ids}
+    assert len(nonces) == 1 and re.fullmatch(r"[0-9a-f]{16}", nonces.pop()), custom_ids
+    return [int(custom_id.partition("-")[2]) for custom_id in custom_ids]
+
+
+def result_ids(run_cli, target: str) -> list[str]:
+    """The custom_ids ``batch results`` writes (the user's own), in input order."""
+    result = run_cli("batch", "results", target)
+    assert result.exit_code == 0, result
+    return sorted(json.loads(line)["custom_id"] for line in result.stdout.splitlines())
 
 
 def journal_parts(home: Path) -> list[dict]:
@@ -46,7 +61,8 @@ def test_mixed_shapes_are_submitted_as_one_batch(cli_env, run_cli, fake_api, tmp
     (batch_id,) = result.stdout.splitlines()
     assert batch_id.startswith("msgbatch_") and batch_id in fake_api.batches
     requests = fake_api.batches[batch_id].requests
-    assert [r["custom_id"] for r in requests] == ["api-1", "short-2", "line-000003"]
+    assert tag_numbers([r["custom_id"] for r in requests]) == [0, 1, 2]  # sent tagged, mapped back:
+    assert result_ids(run_cli, "mixed") == ["api-1", "line-000003", "short-2"]
     assert requests[0]["params"]["model"] == "claude-haiku-5-5"
     assert requests[1]["params"]["system"] == "be brief" and requests[1]["params"]["max_tokens"] == 64
     assert requests[2]["params"]["model"] == "claude-sonnet-5-5"
@@ -76,7 +92,7 @@ def test_three_bad_lines_are_all_reported_and_nothing_is_sent(cli_env, run_cli, 
     assert skipped.exit_code == 0, skipped
     assert "skipping 3 invalid line(s)" in skipped.stderr
     (batch_id,) = skipped.stdout.splitlines()
-    assert [r["custom_id"] for r in fake_api.batches[batch_id].requests] == ["line-000001", "line-000003"]
+    assert result_ids(run_cli, batch_id) == ["line-000001", "line-000003"]
 
 
 def test_resubmitting_the_same_input_is_a_no_op(cli_env, run_cli, fake_api, tmp_path):
@@ -141,7 +157,8 @@ def test_split_at_lowered_limits(cli_env, run_cli, fake_api, tmp_path, home):
     sizes = [len(fake_api.batches[bid].requests) for bid in document["batch_ids"]]
     assert sizes == [2, 2, 1]
     ids = [r["custom_id"] for bid in document["batch_ids"] for r in fake_api.batches[bid].requests]
-    assert ids == [f"line-{n:06d}" for n in range(1, 6)]
+    assert tag_numbers(ids) == list(range(5))  # one nonce for the whole submission, numbered across parts
+    assert result_ids(run_cli, "split") == [f"line-{n:06d}" for n in range(1, 6)]
     assert [p["part"] for p in journal_parts(home)] == [1, 2, 3]
 
     by_bytes = run_cli("batch", "submit", "--split-bytes", "1000", "--force", str(jobs))

@@ -5,7 +5,9 @@ nothing to add and exits 0. For every journaled batch not yet collected it fetch
 downloaded to ``DIR/<label>.jsonl`` (atomically), booked in the ledger at batch prices (once; see
 ``booking``) and marked collected. Running it again changes nothing.
 
-Only the batches of the current profile and base URL are looked at (see ``scope``). A batch the API it was
+First, parts whose create call's answer was lost have their candidates decided (see ``reconcile``): a batch
+proven to be the part's own is collected in the same run; a part found never created is reported with what
+to run. Only the batches of the current profile and base URL are looked at (see ``scope``). A batch the API it was
 submitted to no longer knows (404) is marked ``gone`` with a warning, so it is not asked about forever; a
 404 for a batch journaled before scopes were recorded only warns (it may belong to another profile).
 A failure with one batch (the API, writing DIR, a malformed results line) is reported in one line and the
@@ -22,6 +24,7 @@ from claudecli.batch import remote
 from claudecli.batch.journal import GONE, Journal, Part
 from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import SUFFIXES, cannot_write
+from claudecli.batch.reconcile import settle_lost_creates
 from claudecli.batch.results import Saved, save
 from claudecli.batch.scope import open_journal
 from claudecli.batch.watch import wait_until_ended
@@ -50,6 +53,11 @@ def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> CollectReport:
     report = CollectReport()
     try:
         with batch_lock(app_ctx.settings.paths.data_dir, wait=0), open_journal(app_ctx) as journal:
+            for part in journal.awaiting_proof():
+                try:
+                    report.processing += settle_lost_creates(app_ctx, journal, [part])
+                except ClaudeCliError as exc:
+                    _failed(app_ctx, part, exc, report)
             for part in journal.uncollected():
                 try:
                     _collect_part(app_ctx, journal, part, out_dir, fmt, report)
@@ -65,7 +73,7 @@ def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> CollectReport:
 
 
 def _failed(app_ctx: AppContext, part: Part, error: ClaudeCliError, report: CollectReport) -> None:
-    app_ctx.warn(f"{part.batch_id}: {error.one_line()}")
+    app_ctx.warn(f"{part.batch_id or part.label}: {error.one_line()}")
     report.errors.append(error)
 
 

@@ -7,9 +7,10 @@ retries off, and each failure is handled by what it means:
 * a refusal (400, 401, 402, 403, 404): nothing was created → the part goes back to ``new``, the error is raised;
 * 429 / 529: nothing was created → wait (``retry-after``, capped) and try again;
 * an ambiguous failure (connection dropped, timeout, 5xx): the batch may exist, or may still appear if the
-  API is slow → one look at the remote list (``reconcile``); found → done. Otherwise the part stays
-  ``creating`` and the error is raised (its exit code): the next run reconciles it. It is never created
-  again in the same run.
+  API is slow → one look at the remote list (``reconcile``): batches that could be it are recorded as
+  unverified candidates, and one is taken only if its results already prove it ours. Otherwise the part
+  stays ``creating`` and the error is raised (its exit code): the next run reconciles it. It is never
+  created again in the same run.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from typing import TYPE_CHECKING
 
 from claudecli.batch import remote
-from claudecli.batch.reconcile import find_created
+from claudecli.batch.reconcile import Reconciled, reconcile_part
 from claudecli.batch.retry import retry_delay
 from claudecli.core.errors import (
     AuthError,
@@ -61,14 +62,18 @@ def create_part(app_ctx: AppContext, journal: Journal, part: Part, body: SpoolBo
             continue
         except (ServerError, ConnectionFailed) as exc:
             try:
-                found = find_created(app_ctx, journal, journal.part(part.id))
+                outcome = reconcile_part(app_ctx, journal, journal.part(part.id))
             except (ServerError, ConnectionFailed, RateLimitedError):
-                found = None  # the list call failed too: the next run looks again
-            if found is not None:
-                return found
+                outcome = Reconciled()  # the list call failed too: the next run looks again
+            if outcome.batch_id is not None:
+                return outcome.batch_id
             exc.hint = (
                 "the batch may still have been created: the next run reconciles it (never re-sent blindly)"
             )
+            if outcome.waiting:
+                exc.hint += (
+                    f"; {', '.join(outcome.waiting)} could be it: unverified until its results show whose"
+                )
             raise
         if os.environ.get(CRASH_HOOK_ENV) == "create":
             os._exit(CRASH_EXIT)

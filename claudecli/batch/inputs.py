@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from claudecli.batch.attach_paths import allowed_roots
 from claudecli.batch.estimate import Estimate, cache_ttl_of
 from claudecli.batch.ids import LineError, UniqueIds, generated_id
 from claudecli.batch.shapes import TEMPLATE_SLOT, LineDefaults, Resolvers, json_request, text_request
 from claudecli.batch.spool import Spool
+from claudecli.batch.tags import tagged_id
 from claudecli.call.prompt_input import read_text_option
 from claudecli.call.request import thinking_param
 from claudecli.call.schema import load_schema
@@ -44,6 +46,7 @@ class InputOptions:
     thinking: str | None = None
     template: str | None = None
     skip_invalid: bool = False
+    allow_outside: tuple[Path, ...] = ()  # where attachments may come from besides the file's directory
 
 
 @dataclass
@@ -60,6 +63,12 @@ class Validated:
     estimate: Estimate = field(default_factory=Estimate)
     problems: list[Problem] = field(default_factory=list)  # the first SHOWN_PROBLEMS only
     problem_count: int = 0
+    nonce: str | None = None  # custom_ids are sent tagged with it (see ``tags``)
+    custom_ids: list[str] = field(default_factory=list)  # when tagged: the user's id of each spooled request
+
+    def send_as(self, custom_id: str) -> str:
+        """The custom_id the next spooled request is sent with."""
+        return custom_id if self.nonce is None else tagged_id(self.nonce, self.spool.count)
 
     def problem(self, line: int, reason: str) -> None:
         self.problem_count += 1
@@ -93,7 +102,11 @@ def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]
     def digest(text: str | None) -> str | None:
         return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
+    extra: dict[str, Any] = {}
+    if options.allow_outside:  # only when given: keys of earlier submissions stay what they were
+        extra["allow_outside"] = sorted(str(root) for root in allowed_roots(options.allow_outside))
     return {
+        **extra,
         "text": options.text,
         "model": defaults.model,
         "max_tokens": defaults.max_tokens,
@@ -128,11 +141,19 @@ def file_sha256(path: Path) -> str:
 
 
 def validate_into(
-    app_ctx: AppContext, options: InputOptions, defaults: LineDefaults, spool: Spool
+    app_ctx: AppContext,
+    options: InputOptions,
+    defaults: LineDefaults,
+    spool: Spool,
+    *,
+    nonce: str | None = None,
 ) -> Validated:
-    """Validate every line of ``options.path``; append the valid requests to ``spool``."""
-    result = Validated(spool)
-    resolvers = Resolvers(app_ctx, options.path.resolve().parent)
+    """Validate every line of ``options.path``; append the valid requests to ``spool``.
+
+    With a ``nonce`` (``batch submit``), requests are spooled with tagged custom_ids (see ``tags``).
+    """
+    result = Validated(spool, nonce=nonce)
+    resolvers = Resolvers(app_ctx, options.path.resolve().parent, allowed_roots(options.allow_outside))
     ids = UniqueIds()
     with _open(options.path) as handle:
         for line_no, raw in enumerate(handle, 1):
@@ -177,7 +198,7 @@ def _take_line(
     custom_id = custom_id or generated_id(line_no)
     ids.claim(custom_id, line_no)
     line = json.dumps(
-        {"custom_id": custom_id, "params": params}, ensure_ascii=False, separators=(",", ":")
+        {"custom_id": result.send_as(custom_id), "params": params}, ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8")
     if not result.spool.fits(line):
         raise LineError(
@@ -187,6 +208,8 @@ def _take_line(
         params["model"], estimate_input_tokens(params), params["max_tokens"], cache_ttl_of(line)
     )
     result.spool.add(line)
+    if result.nonce is not None:
+        result.custom_ids.append(custom_id)
 
 
 def report_problems(app_ctx: AppContext, path: Path, validated: Validated) -> None:

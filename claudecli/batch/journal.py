@@ -5,10 +5,14 @@ both). It is split into one or more *parts*, each one Message Batch. A part move
 
 * ``new`` — journaled, not yet sent;
 * ``creating`` — ``create_started_at`` is written and committed *before* the create call, so a run killed
-  between the call and the journal update leaves a trace that the next run reconciles against the remote
-  list (by creation time and request count) instead of submitting twice;
+  between the call and the journal update (or a lost response) leaves a trace that is reconciled against the
+  remote list instead of submitting twice (see ``reconcile``): the batches that could be the lost create are
+  its ``candidates``, each ``unverified`` until its results prove it ``ours`` or ``not_ours`` (see ``tags``);
 * ``submitted`` — the batch id is known; ``processing_status``/``counts`` cache the last remote view;
 * ``deleted`` (by ``batch delete``) or ``gone`` (the API no longer knows it).
+
+A submission's ``nonce`` tags the custom_ids it sends, and ``request_ids`` maps them back to the user's own
+(see ``tags``); submissions journaled before tagging have none.
 
 ``booked_at`` and ``collected_at`` record that the results were written to the usage ledger (never twice)
 and downloaded by ``batch collect`` (to ``results_path``).
@@ -26,64 +30,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from claudecli.batch.journal_schema import JOURNAL_MIGRATIONS
 from claudecli.batch.scope import SCOPE_SQL, Scope
-from claudecli.core.db import MigratedStore, Migration, write_transaction
+from claudecli.core.db import MigratedStore, write_transaction
 
 NEW, CREATING, SUBMITTED, DELETED, GONE = "new", "creating", "submitted", "deleted", "gone"
-
-JOURNAL_MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
-        "j001_submissions",
-        """
-        CREATE TABLE submissions (
-            id INTEGER PRIMARY KEY,
-            key TEXT NOT NULL,
-            name TEXT,
-            input_path TEXT NOT NULL,
-            input_sha256 TEXT NOT NULL,
-            options_json TEXT NOT NULL,
-            request_count INTEGER NOT NULL,
-            skipped_count INTEGER NOT NULL DEFAULT 0,
-            estimated_cost_usd REAL,
-            created_at TEXT NOT NULL,
-            superseded INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE INDEX submissions_key ON submissions (key);
-        CREATE INDEX submissions_name ON submissions (name);
-        """,
-    ),
-    Migration(
-        "j002_parts",
-        """
-        CREATE TABLE parts (
-            id INTEGER PRIMARY KEY,
-            submission_id INTEGER NOT NULL REFERENCES submissions (id),
-            part INTEGER NOT NULL,
-            request_count INTEGER NOT NULL,
-            body_bytes INTEGER NOT NULL,
-            state TEXT NOT NULL DEFAULT 'new',
-            batch_id TEXT UNIQUE,
-            create_started_at TEXT,
-            processing_status TEXT,
-            counts_json TEXT,
-            remote_created_at TEXT,
-            ended_at TEXT,
-            results_path TEXT,
-            booked_at TEXT,
-            collected_at TEXT,
-            updated_at TEXT NOT NULL,
-            UNIQUE (submission_id, part)
-        );
-        """,
-    ),
-    Migration(
-        "j003_submission_scope",
-        """
-        ALTER TABLE submissions ADD COLUMN profile TEXT;
-        ALTER TABLE submissions ADD COLUMN base_url TEXT;
-        """,
-    ),
-)
+UNVERIFIED, OURS, NOT_OURS = "unverified", "ours", "not_ours"  # verdicts on a lost create's candidates
 
 
 def now_iso() -> str:
@@ -106,6 +58,7 @@ class Submission:
     skipped_count: int
     estimated_cost_usd: float | None
     created_at: str
+    nonce: str | None = None  # NULL: journaled before custom_ids were tagged
 
 
 @dataclass(frozen=True)
@@ -132,6 +85,9 @@ class Part:
     collected_at: str | None
     profile: str | None = None  # NULL (None): journaled before scopes were recorded
     base_url: str | None = None
+    nonce: str | None = None  # the submission's (see ``tags``)
+    first_seq: int = 0  # the tag number of this part's first request
+    unverified: int = 0  # candidates for its lost create still waiting for proof
 
     @property
     def scoped(self) -> bool:
@@ -151,12 +107,15 @@ _PART_SELECT = """
            (SELECT count(*) FROM parts q WHERE q.submission_id = p.submission_id),
            s.name, s.input_path, p.request_count, p.body_bytes, p.state, p.batch_id, p.create_started_at,
            p.processing_status, p.counts_json, p.remote_created_at, p.ended_at, p.results_path,
-           p.booked_at, p.collected_at, s.profile, s.base_url
+           p.booked_at, p.collected_at, s.profile, s.base_url, s.nonce,
+           (SELECT ifnull(sum(q.request_count), 0) FROM parts q
+            WHERE q.submission_id = p.submission_id AND q.part < p.part),
+           (SELECT count(*) FROM candidates c WHERE c.part_id = p.id AND c.verdict = 'unverified')
     FROM parts p JOIN submissions s ON s.id = p.submission_id
 """
 _SUBMISSION_SELECT = (
     "SELECT id, key, name, input_path, input_sha256, request_count, skipped_count, estimated_cost_usd, "
-    "created_at FROM submissions"
+    "created_at, nonce FROM submissions"
 )
 
 
@@ -234,14 +193,19 @@ class Journal(MigratedStore):
         skipped_count: int,
         estimated_cost_usd: float | None,
         parts: list[tuple[int, int]],
+        nonce: str | None = None,
+        custom_ids: list[str] | None = None,
     ) -> Submission:
-        """Journal a submission and its parts (``(request_count, body_bytes)`` each), all ``new``."""
+        """Journal a submission and its parts (``(request_count, body_bytes)`` each), all ``new``.
+
+        ``nonce``: the tag of its custom_ids; ``custom_ids``: the user's id of each tagged request, in order.
+        """
         created = now_iso()
         with write_transaction(self._db()) as conn:
             cursor = conn.execute(
                 "INSERT INTO submissions (key, name, input_path, input_sha256, options_json, request_count, "
-                "skipped_count, estimated_cost_usd, created_at, profile, base_url) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "skipped_count, estimated_cost_usd, created_at, profile, base_url, nonce) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     name,
@@ -253,6 +217,7 @@ class Journal(MigratedStore):
                     estimated_cost_usd,
                     created,
                     *(self.scope.params if self.scope else (None, None)),
+                    nonce,
                 ),
             )
             submission_id = cursor.lastrowid
@@ -261,6 +226,10 @@ class Journal(MigratedStore):
                 "INSERT INTO parts (submission_id, part, request_count, body_bytes, updated_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(submission_id, i, count, size, created) for i, (count, size) in enumerate(parts, 1)],
+            )
+            conn.executemany(
+                "INSERT INTO request_ids (submission_id, seq, custom_id) VALUES (?, ?, ?)",
+                ((submission_id, seq, custom_id) for seq, custom_id in enumerate(custom_ids or ())),
             )
         found = self._db().execute(f"{_SUBMISSION_SELECT} WHERE id = ?", (submission_id,)).fetchone()
         return Submission(*found)
@@ -312,6 +281,17 @@ class Journal(MigratedStore):
         rows = self._db().execute(sql, params)
         return [_part(row) for row in rows]
 
+    def awaiting_proof(self) -> list[Part]:
+        """Tagged parts of this scope whose create call's answer was lost (``creating``): their candidates can
+        be proven. A superseded submission's part counts only while it has candidates to check."""
+        where, params = self._scoped(
+            "p.state = ? AND s.nonce IS NOT NULL AND (s.superseded = 0 OR EXISTS "
+            "(SELECT 1 FROM candidates c WHERE c.part_id = p.id AND c.verdict = ?))",
+            (CREATING, UNVERIFIED),
+        )
+        rows = self._db().execute(f"{_PART_SELECT} WHERE {where} ORDER BY p.id", params)
+        return [_part(row) for row in rows]
+
     def known_batch_ids(self) -> set[str]:
         return {bid for (bid,) in self._db().execute("SELECT batch_id FROM parts WHERE batch_id IS NOT NULL")}
 
@@ -335,6 +315,56 @@ class Journal(MigratedStore):
     def reset_part(self, part_id: int) -> None:
         """The create call certainly did not create a batch: back to ``new``."""
         self._update(part_id, state=NEW, create_started_at=None)
+
+    # -- ownership (see ``tags``) ---------------------------------------------------------------------------
+
+    def user_custom_id(self, submission_id: int, seq: int) -> str | None:
+        row = (
+            self._db()
+            .execute(
+                "SELECT custom_id FROM request_ids WHERE submission_id = ? AND seq = ?", (submission_id, seq)
+            )
+            .fetchone()
+        )
+        return None if row is None else row[0]
+
+    def add_candidates(self, part_id: int, batch_ids: list[str]) -> None:
+        """Record batches that could be the part's lost create (a verdict already reached stays)."""
+        found = now_iso()
+        with write_transaction(self._db()) as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO candidates (part_id, batch_id, found_at) VALUES (?, ?, ?)",
+                [(part_id, batch_id, found) for batch_id in batch_ids],
+            )
+
+    def candidates(self, part_id: int) -> list[str]:
+        """The part's candidates still waiting for proof, oldest first."""
+        rows = self._db().execute(
+            "SELECT batch_id FROM candidates WHERE part_id = ? AND verdict = ? ORDER BY rowid",
+            (part_id, UNVERIFIED),
+        )
+        return [batch_id for (batch_id,) in rows]
+
+    def release_candidate(self, part_id: int, batch_id: str) -> None:
+        with write_transaction(self._db()) as conn:
+            conn.execute(
+                "UPDATE candidates SET verdict = ?, decided_at = ? WHERE part_id = ? AND batch_id = ?",
+                (NOT_OURS, now_iso(), part_id, batch_id),
+            )
+
+    def adopt_candidate(self, part_id: int, batch_id: str, remote_created_at: str | None) -> None:
+        """Proven: the batch is the part's own; its other candidates are not (one create, one batch)."""
+        decided = now_iso()
+        with write_transaction(self._db()) as conn:
+            conn.execute(
+                "UPDATE candidates SET verdict = CASE batch_id WHEN ? THEN ? ELSE ? END, decided_at = ? "
+                "WHERE part_id = ? AND verdict = ?",
+                (batch_id, OURS, NOT_OURS, decided, part_id, UNVERIFIED),
+            )
+            conn.execute(
+                "UPDATE parts SET state = ?, batch_id = ?, remote_created_at = ?, updated_at = ? WHERE id = ?",
+                (SUBMITTED, batch_id, remote_created_at, decided, part_id),
+            )
 
     def record_remote(
         self, batch_id: str, processing_status: str, counts: dict[str, int], ended_at: str | None

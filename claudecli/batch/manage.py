@@ -3,12 +3,14 @@
 A target is a batch id (``msgbatch_…``, journaled or not) or the ``--name`` of a journaled submission (the
 newest one with that name; all of its parts). Only submissions of the current profile and base URL are
 seen (see ``scope``): a name submitted under another profile is unknown here, and a journaled batch id of
-another profile is refused with a hint rather than asked of the wrong API. Machine output (ids, ``--json``,
+another profile is refused with a hint rather than asked of the wrong API. ``status NAME`` first decides
+what it can about parts whose create call's answer was lost (see ``reconcile``). Machine output (ids, ``--json``,
 results) goes to stdout; notes and summaries to stderr.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.batch import remote
 from claudecli.batch.collect import record
-from claudecli.batch.journal import DELETED, GONE, SUBMITTED, Journal, Part
-from claudecli.batch.lock import batch_lock
+from claudecli.batch.journal import CREATING, DELETED, GONE, SUBMITTED, Journal, Part
+from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import OUTCOMES, check_target
+from claudecli.batch.reconcile import settle_lost_creates
 from claudecli.batch.results import Saved, needs_booking, save
 from claudecli.batch.scope import describe, open_journal
 from claudecli.batch.watch import wait_until_ended
@@ -93,8 +96,19 @@ def _print_batches(
         )
 
 
+def _settle_named(app_ctx: AppContext, journal: Journal, target: str) -> None:
+    """Decide the lost creates of a named submission, unless another batch command holds the lock."""
+    if target.startswith(BATCH_ID_PREFIX):
+        return
+    parts = journal.parts_named(target)
+    if any(part.state == CREATING for part in parts):
+        with contextlib.suppress(LockBusy), batch_lock(app_ctx.settings.paths.data_dir, wait=0):
+            settle_lost_creates(app_ctx, journal, parts)
+
+
 def status(app_ctx: AppContext, target: str, *, watch: bool, interval: float, as_json: bool) -> None:
     with open_journal(app_ctx) as journal:
+        _settle_named(app_ctx, journal, target)
         ids = resolve(journal, target)
         names = _names(journal, ids)
         if watch:
@@ -202,6 +216,7 @@ def part_document(part: Part) -> dict[str, Any]:
         "booked": part.booked_at is not None,
         "collected_at": part.collected_at,
         "results_path": part.results_path,
+        "unverified_candidates": part.unverified,
     }
 
 
@@ -223,6 +238,12 @@ LIST_COLUMNS = tuple(
 )
 
 
+def _state(part: Part) -> str:
+    if part.state == SUBMITTED and part.processing_status:
+        return part.processing_status
+    return "unverified" if part.state == CREATING and part.unverified else part.state
+
+
 def _list_row(part: Part) -> tuple[str, ...]:
     counts = part.counts or {}
     done = part.request_count - counts.get("processing", 0) if counts else 0
@@ -230,7 +251,7 @@ def _list_row(part: Part) -> tuple[str, ...]:
     return (
         name if part.parts == 1 else f"{name} ({part.part}/{part.parts})",
         part.batch_id or "-",
-        part.processing_status if part.state == SUBMITTED and part.processing_status else part.state,
+        _state(part),
         f"{done}/{part.request_count}",
         str(counts.get("succeeded", 0)),
         str(counts.get("errored", 0)),

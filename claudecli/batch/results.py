@@ -1,7 +1,8 @@
 """Download a batch's results: streamed line by line into the output format, priced, optionally booked.
 
 To a file, the output is written atomically (a temp file beside it, renamed over it when complete), so a
-reader or a cron job never sees half a file. Memory does not grow with the number of results.
+reader or a cron job never sees half a file. Memory does not grow with the number of results. A journaled
+batch sent with tagged custom_ids (see ``tags``) is written and booked with the user's own ids.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import IO, TYPE_CHECKING
 from claudecli.batch import remote
 from claudecli.batch.booking import Booker
 from claudecli.batch.output import LineWriter, Tally, cannot_write, check_target, from_api, make_writer
+from claudecli.batch.tags import UserIds, tag_of
 from claudecli.core.errors import ServerError
 from claudecli.core.fsutil import atomic_open
 from claudecli.money.pricer import Pricer
@@ -30,8 +32,19 @@ class Saved:
     booked: int = 0
 
 
-def download(app_ctx: AppContext, batch: RemoteBatch, writer: LineWriter, tally: Tally, *, book: bool) -> int:
-    """Stream one ended batch's results through ``writer``; return how many ledger rows were written."""
+def download(
+    app_ctx: AppContext,
+    batch: RemoteBatch,
+    writer: LineWriter,
+    tally: Tally,
+    *,
+    book: bool,
+    ids: UserIds | None = None,
+) -> int:
+    """Stream one ended batch's results through ``writer``; return how many ledger rows were written.
+
+    ``ids``: how to turn the tagged custom_ids of a journaled batch back into the user's.
+    """
     pricer = Pricer(app_ctx.settings, batch=True, when=batch.created_at)
     booker = Booker(app_ctx, batch.id, batch.ended_at or batch.created_at) if book else None
     with remote.result_lines(app_ctx.client, batch.id) as lines:
@@ -40,6 +53,8 @@ def download(app_ctx: AppContext, batch: RemoteBatch, writer: LineWriter, tally:
                 line = from_api(json.loads(raw))
             except (ValueError, AttributeError, TypeError):
                 raise ServerError(f"batch {batch.id}: the API sent a malformed results line") from None
+            if ids is not None:
+                line.custom_id = ids.user_id(line.custom_id)
             if line.status == "succeeded" and line.model and line.usage is not None:
                 line.cost_usd = pricer.cost(line.model, line.usage)
                 if booker is not None:
@@ -82,7 +97,9 @@ def _save_to(
     for batch in batches:
         part = journal.part_by_batch_id(batch.id)
         book = part is not None and part.booked_at is None
-        saved.booked += download(app_ctx, batch, writer, saved.tally, book=book)
+        tag = tag_of(part) if part is not None else None
+        ids = UserIds(journal, batch.id, tag) if tag is not None else None
+        saved.booked += download(app_ctx, batch, writer, saved.tally, book=book, ids=ids)
         if book:
             journal.mark_booked(batch.id)
 

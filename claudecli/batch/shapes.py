@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from claudecli.batch.attach_paths import confined
 from claudecli.batch.ids import LineError, checked_id
 from claudecli.call.attachments import attachment_block
 from claudecli.call.request import RequestOptions, build_params, system_param, thinking_param, user_content
@@ -46,7 +47,8 @@ class Resolvers:
     """Per-file caches, so each distinct model and attachment is checked once, not once per line."""
 
     app_ctx: AppContext
-    base_dir: Path
+    base_dir: Path  # the input file's directory, resolved
+    allowed: tuple[Path, ...] = ()  # --allow-outside directories, resolved
     models: dict[str, str | LineError] = field(default_factory=dict)
     attachments: dict[str, dict[str, Any] | LineError] = field(default_factory=dict)
 
@@ -75,12 +77,14 @@ class Resolvers:
         return found
 
     def _load_attachment(self, spec: str) -> dict[str, Any] | LineError:
-        """Relative paths are relative to the input file's directory (cron runs in $HOME)."""
-        if not spec.startswith(("http://", "https://")):
-            path = Path(spec).expanduser()
-            spec = str(path if path.is_absolute() else self.base_dir / path)
+        """Relative paths are relative to the input file's directory (cron runs in $HOME), and confined
+        to it (see ``attach_paths``)."""
         try:
+            if not spec.startswith(("http://", "https://")):
+                spec = str(confined(spec, self.base_dir, self.allowed))
             return attachment_block(spec)
+        except LineError as exc:
+            return exc
         except ClaudeCliError as exc:
             return LineError(exc.one_line())
 

@@ -9,7 +9,8 @@ Order of work (the journal is the source of truth; see ``journal`` for the part 
    reconciled first (see ``reconcile``);
 3. validate every line into the spool (nothing is sent unless every line passes, or ``--skip-invalid``);
 4. show the count and the worst-case cost at batch prices and check it against the budgets;
-5. journal the submission and its parts, then for each part: commit ``creating``, create, journal the id.
+5. journal the submission, its parts and its nonce (custom_ids are sent tagged with it, see ``tags``), then
+   for each part: commit ``creating``, create, journal the id.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from claudecli.batch.lock import batch_lock
 from claudecli.batch.reconcile import reconcile
 from claudecli.batch.scope import scope_of
 from claudecli.batch.spool import API_MAX_BYTES, API_MAX_REQUESTS, Spool
+from claudecli.batch.tags import new_nonce
 from claudecli.core.errors import UsageError
 from claudecli.money.pricing import format_usd
 
@@ -116,7 +118,7 @@ def submit(app_ctx: AppContext, options: SubmitOptions) -> SubmitResult:
     journal_options.update(profile=scope.profile, base_url=scope.base_url)
     key = submission_key(input_sha, journal_options)
     if options.dry_run:
-        with _validated(app_ctx, options, defaults) as validated:
+        with _validated(app_ctx, options, defaults, new_nonce()) as validated:  # tagged: true sizes
             return _estimate(app_ctx, options, validated, dry_run=True)
     # An overlapping run waits here, then finds this submission journaled and exits without sending.
     with (
@@ -153,7 +155,9 @@ def _submit_locked(
                 skipped=existing.skipped_count,
                 already_submitted=True,
             )
-    with _validated(app_ctx, options, defaults) as validated:
+    # A rerun spools with the journaled nonce (None: journaled before tagging, sent as written).
+    nonce = existing.nonce if existing is not None else new_nonce()
+    with _validated(app_ctx, options, defaults, nonce) as validated:
         result = _estimate(app_ctx, options, validated, dry_run=False)
         if existing is None:
             existing = journal.add_submission(
@@ -168,6 +172,8 @@ def _submit_locked(
                 if result.estimated_cost_usd is None
                 else float(result.estimated_cost_usd),
                 parts=[(part.count, part.body_bytes) for part in validated.spool.parts],
+                nonce=nonce,
+                custom_ids=validated.custom_ids,
             )
         parts = _matching_parts(journal, existing, validated)
         for index, part in enumerate(parts):
@@ -189,14 +195,16 @@ def _matching_parts(journal: Journal, submission: Submission, validated: Validat
 
 
 @contextlib.contextmanager
-def _validated(app_ctx: AppContext, options: SubmitOptions, defaults: LineDefaults) -> Iterator[Validated]:
+def _validated(
+    app_ctx: AppContext, options: SubmitOptions, defaults: LineDefaults, nonce: str | None
+) -> Iterator[Validated]:
     spool = Spool(
         app_ctx.settings.paths.data_dir / "spool",
         max_requests=options.split_requests,
         max_bytes=options.split_bytes,
     )
     try:
-        validated = validate_into(app_ctx, options.input, defaults, spool)
+        validated = validate_into(app_ctx, options.input, defaults, spool, nonce=nonce)
         require_valid(app_ctx, options.input, validated)
         yield validated
     finally:

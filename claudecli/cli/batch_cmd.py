@@ -46,6 +46,14 @@ TemplateOpt = Annotated[
 SkipInvalidFlag = Annotated[
     bool, typer.Option("--skip-invalid", help="Send the valid lines and report the invalid ones.")
 ]
+AllowOutsideOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--allow-outside",
+        metavar="DIR",
+        help="Attachments may also come from DIR (repeatable); else only from FILE's directory.",
+    ),
+]
 FormatOpt = Annotated[str, typer.Option("--format", help="Output lines: jsonl, text or csv.")]
 IntervalOpt = Annotated[float, typer.Option("--poll-interval", help="Seconds between status checks.")]
 TargetArg = Annotated[str, typer.Argument(help="A batch id (msgbatch_…) or a submission --name.")]
@@ -61,6 +69,7 @@ def _input_options(
     thinking: str | None,
     template: str | None,
     skip_invalid: bool,
+    allow_outside: list[Path] | None,
 ) -> InputOptions:
     from claudecli.batch.inputs import InputOptions
 
@@ -74,6 +83,7 @@ def _input_options(
         thinking=thinking,
         template=template,
         skip_invalid=skip_invalid,
+        allow_outside=tuple(allow_outside or ()),
     )
 
 
@@ -93,6 +103,7 @@ def submit(
     thinking: ThinkingOpt = None,
     template: TemplateOpt = None,
     skip_invalid: SkipInvalidFlag = False,
+    allow_outside: AllowOutsideOpt = None,
     name: Annotated[str | None, typer.Option("--name", help="A name to address the batch by.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and estimate only.")] = False,
     force: Annotated[
@@ -121,7 +132,9 @@ def submit(
     app_ctx = app_context(ctx)
     app_ctx.set_output(json=as_json, quiet=quiet)
     options = SubmitOptions(
-        input=_input_options(file, text, model, system, max_tokens, schema, thinking, template, skip_invalid),
+        input=_input_options(
+            file, text, model, system, max_tokens, schema, thinking, template, skip_invalid, allow_outside
+        ),
         name=name,
         dry_run=dry_run,
         force=force,
@@ -231,6 +244,7 @@ def run(
     thinking: ThinkingOpt = None,
     template: TemplateOpt = None,
     skip_invalid: SkipInvalidFlag = False,
+    allow_outside: AllowOutsideOpt = None,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="Append results here; a rerun skips done ids.")
     ] = None,
@@ -248,7 +262,9 @@ def run(
     app_ctx = app_context(ctx)
     app_ctx.set_output(quiet=quiet)
     options = RunOptions(
-        input=_input_options(file, text, model, system, max_tokens, schema, thinking, template, skip_invalid),
+        input=_input_options(
+            file, text, model, system, max_tokens, schema, thinking, template, skip_invalid, allow_outside
+        ),
         out=_out(output),
         fmt=flows.check_format(fmt),
         concurrency=concurrency,
