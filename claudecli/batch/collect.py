@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudecli.batch import remote
-from claudecli.batch.journal import GONE, Journal, Part
+from claudecli.batch.journal import GONE, Journal, Part, open_journal
 from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import SUFFIXES, cannot_write
 from claudecli.batch.reconcile import settle_lost_creates
 from claudecli.batch.results import Saved, save
-from claudecli.batch.scope import open_journal
 from claudecli.batch.watch import wait_until_ended
 from claudecli.core.errors import ClaudeCliError, NotFoundError, ServerError
 from claudecli.core.fsutil import ensure_private_dir

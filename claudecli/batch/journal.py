@@ -28,11 +28,14 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.journal_schema import JOURNAL_MIGRATIONS
-from claudecli.batch.scope import SCOPE_SQL, Scope
+from claudecli.batch.scope import SCOPE_SQL, Scope, scope_of
 from claudecli.core.db import MigratedStore, write_transaction
+
+if TYPE_CHECKING:
+    from claudecli.core.context import AppContext
 
 NEW, CREATING, SUBMITTED, DELETED, GONE = "new", "creating", "submitted", "deleted", "gone"
 UNVERIFIED, OURS, NOT_OURS = "unverified", "ours", "not_ours"  # verdicts on a lost create's candidates
@@ -398,3 +401,8 @@ class Journal(MigratedStore):
             .fetchone()
         )
         return row is not None
+
+
+def open_journal(app_ctx: AppContext) -> Journal:
+    """The batch journal, seen from this run's scope."""
+    return Journal(app_ctx.settings.paths.batch_journal_file, scope_of(app_ctx.settings))

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.batch import remote
 from claudecli.batch.collect import record
-from claudecli.batch.journal import CREATING, DELETED, GONE, SUBMITTED, Journal, Part
+from claudecli.batch.journal import CREATING, DELETED, GONE, SUBMITTED, Journal, Part, open_journal
 from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import OUTCOMES, check_target
 from claudecli.batch.reconcile import settle_lost_creates
 from claudecli.batch.results import Saved, needs_booking, save
-from claudecli.batch.scope import describe, open_journal
+from claudecli.batch.scope import describe
 from claudecli.batch.watch import wait_until_ended
 from claudecli.core.errors import BadRequestError, NotFoundError, UsageError
 from claudecli.render.table import Column, print_table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from claudecli.batch.output import ResultLine, message_text
 from claudecli.core.errors import ClaudeCliError
@@ -12,7 +12,16 @@ from claudecli.core.usage import TokenUsage
 from claudecli.ledger.store import CallRecord
 
 if TYPE_CHECKING:
-    from claudecli.batch.runner import Runner
+    from claudecli.core.context import AppContext
+    from claudecli.money.pricer import Pricer
+
+
+class Runner(Protocol):
+    """What booking a call needs of the runner that made it."""
+
+    app_ctx: AppContext
+    pricer: Pricer
+
 
 COMMAND = "batch-run"
 

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from claudecli.batch.journal import Journal
     from claudecli.core.config import Settings
-    from claudecli.core.context import AppContext
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -51,10 +49,3 @@ def describe(profile: str | None, base_url: str | None) -> str:
     if profile is None or base_url is None:
         return "an unrecorded profile"
     return Scope(profile, base_url).describe()
-
-
-def open_journal(app_ctx: AppContext) -> Journal:
-    """The batch journal, seen from this run's scope."""
-    from claudecli.batch.journal import Journal
-
-    return Journal(app_ctx.settings.paths.batch_journal_file, scope_of(app_ctx.settings))
