@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-from tests.conftest import assert_no_traceback, assert_secret_free
+from tests.conftest import assert_no_traceback, assert_secret_free, subprocess_env
 from tests.fakeapi import Fault
 from tests.fakeapi.batches import create_batch
 from tests.fakeapi.wire import invalid
@@ -111,11 +115,24 @@ def test_resubmitting_the_same_input_is_a_no_op(cli_env, run_cli, fake_api, tmp_
 
 
 def test_killed_between_create_and_journal_the_rerun_recovers_the_id(
-    cli_env, run_cli, run_cli_subprocess, fake_api, tmp_path, home
+    cli_env, run_cli, fake_api, tmp_path, home
 ):
+    # The fake creates the batch, then holds its answer; the client is killed -9 in that window.
+    fake_api.enqueue(Fault.stall_after(60), path=BATCHES)
     jobs = write_jsonl(tmp_path / "jobs.jsonl", *({"prompt": f"p{i}"} for i in range(5)))
-    killed = run_cli_subprocess("batch", "submit", str(jobs), env={"CLAUDECLI_TEST_CRASH_AFTER": "create"})
-    assert killed.exit_code == 70 and killed.stdout == ""
+    client = subprocess.Popen(
+        [sys.executable, "-m", "claudecli", "batch", "submit", str(jobs)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env(),
+    )
+    deadline = time.monotonic() + 30
+    while fake_api.batch_creates == 0 and time.monotonic() < deadline and client.poll() is None:
+        time.sleep(0.02)
+    client.kill()
+    stdout, _ = client.communicate(timeout=30)
+    assert client.returncode == -signal.SIGKILL and stdout == b""
     assert fake_api.batch_creates == 1
     (part,) = journal_parts(home)
     assert part["state"] == "creating" and part["batch_id"] is None  # the id was lost with the process

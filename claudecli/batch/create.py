@@ -15,7 +15,6 @@ retries off, and each failure is handled by what it means:
 
 from __future__ import annotations
 
-import os
 import time
 from typing import TYPE_CHECKING
 
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
     from claudecli.batch.spool import SpoolBody
     from claudecli.core.context import AppContext
 
-CRASH_HOOK_ENV = "CLAUDECLI_TEST_CRASH_AFTER"  # test-only: "create" exits right after the create call returns
-CRASH_EXIT = 70
 REFUSED = (BadRequestError, AuthError, NotFoundError, BillingError)
 
 
@@ -75,8 +72,6 @@ def create_part(app_ctx: AppContext, journal: Journal, part: Part, body: SpoolBo
                     f"; {', '.join(outcome.waiting)} could be it: unverified until its results show whose"
                 )
             raise
-        if os.environ.get(CRASH_HOOK_ENV) == "create":
-            os._exit(CRASH_EXIT)
         journal.mark_submitted(part.id, batch.id, batch.created_at.isoformat())
         app_ctx.note(f"submitted {batch.id} ({part.request_count:,} requests)")
         return batch.id

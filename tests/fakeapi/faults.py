@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["status", "drop_after", "sse_error_after", "hang"]
+FaultKind = Literal["status", "drop_after", "sse_error_after", "hang", "stall_after"]
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class Fault:
     - `sse_error_after`: streaming: after `n` deltas send `event: error` and end the stream cleanly;
       non-streaming: answer with the matching HTTP error (e.g. 529 for overloaded_error).
     - `hang`: wait `seconds` before handling the request normally (client timeouts fire first).
+    - `stall_after`: handle the request (a batch is created, say), then wait `seconds` before answering: the
+      window in which a test kills the client, as a crash between the call and its bookkeeping would.
 
     Deltas are counted over all `content_block_delta` events, thinking ones included.
     """
@@ -53,3 +55,7 @@ class Fault:
     @classmethod
     def hang(cls, seconds: float) -> Fault:
         return cls("hang", seconds=seconds)
+
+    @classmethod
+    def stall_after(cls, seconds: float) -> Fault:
+        return cls("stall_after", seconds=seconds)

@@ -211,6 +211,8 @@ class FakeAnthropic:
             writer.send(Response.error(err, request_id))
             return
         response = self._dispatch(request, parse_error, request_id)
+        if fault is not None and fault.kind == "stall_after":
+            self.wait(fault.seconds)
         writer.send(response, fault)
 
     def _dispatch(self, request: RecordedRequest, parse_error: bool, request_id: str) -> Response:
