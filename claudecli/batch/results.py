@@ -16,7 +16,6 @@ from claudecli.batch.booking import Booker
 from claudecli.batch.output import LineWriter, Tally, cannot_write, check_target, from_api, make_writer
 from claudecli.core.errors import ServerError
 from claudecli.core.fsutil import atomic_open
-from claudecli.money.pricer import Pricer
 
 if TYPE_CHECKING:
     from claudecli.batch.journal import Journal
@@ -32,7 +31,7 @@ class Saved:
 
 def download(app_ctx: AppContext, batch: RemoteBatch, writer: LineWriter, tally: Tally, *, book: bool) -> int:
     """Stream one ended batch's results through ``writer``; return how many ledger rows were written."""
-    pricer = Pricer(app_ctx.settings, batch=True, when=batch.created_at)
+    prices, when = app_ctx.prices, batch.created_at  # priced as in force when the batch was created
     booker = Booker(app_ctx, batch.id, batch.ended_at or batch.created_at) if book else None
     with remote.result_lines(app_ctx.client, batch.id) as lines:
         for raw in lines:
@@ -41,9 +40,9 @@ def download(app_ctx: AppContext, batch: RemoteBatch, writer: LineWriter, tally:
             except (ValueError, AttributeError, TypeError):
                 raise ServerError(f"batch {batch.id}: the API sent a malformed results line") from None
             if line.status == "succeeded" and line.model and line.usage is not None:
-                line.cost_usd = pricer.cost(line.model, line.usage)
+                line.cost_usd = prices.cost(line.model, line.usage, batch=True, when=when)
                 if booker is not None:
-                    booker.add(line, pricer.list_cost(line.model, line.usage))
+                    booker.add(line, prices.list_cost(line.model, line.usage, when=when))
             writer.write(line)
             tally.add(line)
     if booker is None:
