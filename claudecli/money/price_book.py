@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from claudecli.core.config import Settings
 
 CACHE_FILE = "prices.json"
+_MISSING = object()
 
 
 class PriceBook:
@@ -44,7 +45,7 @@ class PriceBook:
         self.cache_file = cache_file
         self.fingerprint = prices_fingerprint(overrides)
         self._rates: dict[str, ModelPrices | None] = {}
-        self._loaded = False  # the file is read on the first lookup, not before
+        self._file: dict[str, Any] | None = None  # the file's entries, read on the first lookup
         self._new: dict[str, Any] = {}  # resolved by this process, not yet on disk
         self._days: set[str] = set()
 
@@ -58,10 +59,8 @@ class PriceBook:
         day = f"{moment.astimezone(UTC):%Y-%m-%d}"
         key = f"{day}|{model}|{'batch' if batch else 'standard'}"
         self._days.add(day)
-        if not self._loaded:
-            self._load()
         if key not in self._rates:
-            self._rates[key] = self._resolve(key, model, batch, moment)
+            self._rates[key] = self._lookup(key, model, batch, moment)
         return self._rates[key]
 
     def cost(
@@ -87,13 +86,15 @@ class PriceBook:
             atomic_write_text(self.cache_file, json.dumps(document, sort_keys=True))
         self._new = {}
 
-    def _load(self) -> None:
-        self._loaded = True
-        if self.cache_file is None:
-            return
-        for key, entry in _read(self.cache_file, self.fingerprint).items():
+    def _lookup(self, key: str, model: str, batch: bool, moment: datetime) -> ModelPrices | None:
+        """From the file when it holds a readable entry for ``key``; else from genai-prices or the config."""
+        if self._file is None:
+            self._file = _read(self.cache_file, self.fingerprint) if self.cache_file else {}
+        entry = self._file.get(key, _MISSING)
+        if entry is not _MISSING:
             with contextlib.suppress(TypeError, ValueError, KeyError, ArithmeticError, AttributeError):
-                self._rates[key] = None if entry is None else _decode(entry)
+                return None if entry is None else _decode(entry)
+        return self._resolve(key, model, batch, moment)
 
     def _resolve(self, key: str, model: str, batch: bool, moment: datetime) -> ModelPrices | None:
         try:
