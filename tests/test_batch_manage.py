@@ -14,7 +14,7 @@ from pathlib import Path
 
 from claudecli.batch.lock import batch_lock
 from claudecli.core.usage import TokenUsage
-from claudecli.money.pricing import cost_usd
+from claudecli.money.price_book import PriceBook
 from tests.conftest import assert_no_traceback
 
 
@@ -76,7 +76,7 @@ def test_results_join_custom_ids_with_errored_and_expired_lines(cli_env, run_cli
     assert set(lines) == {"ok-1", "bad-2", "late-3", "ok-4"}
     assert lines["ok-1"]["text"] == "w1 w2 w3" and lines["ok-1"]["usage"]["output_tokens"] == 3
     usage = TokenUsage(**lines["ok-4"]["usage"])
-    expected = cost_usd("claude-haiku-5-5", usage, batch=True)
+    expected = PriceBook().cost("claude-haiku-5-5", usage, batch=True)
     assert Decimal(str(lines["ok-4"]["cost_usd"])) == expected
     assert lines["bad-2"]["error"]["type"] == "invalid_request_error"
     assert lines["late-3"] == {"custom_id": "late-3", "status": "expired"}
@@ -124,7 +124,7 @@ def test_collect_is_idempotent_and_books_batch_prices(cli_env, run_cli, fake_api
             cache_write_5m_tokens=row["cache_write_5m_tokens"],
             cache_read_tokens=row["cache_read_tokens"],
         )
-        assert Decimal(str(row["cost_usd"])) == cost_usd(row["model"], usage, batch=True)
+        assert Decimal(str(row["cost_usd"])) == PriceBook().cost(row["model"], usage, batch=True)
         assert row["list_cost_usd"] == 2 * row["cost_usd"]
     assert {(row["batch_id"], row["custom_id"]) for row in rows} == {
         (named, "line-000001"),

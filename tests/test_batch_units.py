@@ -31,8 +31,6 @@ from claudecli.core.config import load_settings
 from claudecli.core.context import AppContext
 from claudecli.core.errors import NotFoundError, UsageError
 from claudecli.core.usage import TokenUsage
-from claudecli.money.pricer import Pricer
-from claudecli.money.pricing import cost_usd, list_price_usd
 
 
 @pytest.fixture
@@ -301,26 +299,7 @@ def test_resume_cuts_off_only_an_incomplete_last_record(tmp_path):
     assert notes.read_text() == good + "my notes\n" + good
 
 
-# -- pricing, retries ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "model", ["claude-sonnet-5-5", "claude-haiku-5-5", "claude-sonnet-4-5", "nobody-knows"]
-)
-def test_pricer_matches_pricing_module(base_env, model):
-    settings = load_settings()
-    usages = [
-        TokenUsage(input_tokens=1234, output_tokens=567),
-        TokenUsage(
-            input_tokens=150_000, output_tokens=10, cache_write_5m_tokens=60_000, cache_read_tokens=5_000
-        ),
-        TokenUsage(input_tokens=3, output_tokens=4, cache_write_1h_tokens=2048, web_search_requests=2),
-    ]
-    for batch in (True, False):
-        pricer = Pricer(settings, batch=batch)
-        for usage in usages:
-            assert pricer.cost(model, usage) == cost_usd(model, usage, batch=batch)
-            assert pricer.list_cost(model, usage) == list_price_usd(model, usage)
+# -- retries ---------------------------------------------------------------------------------------------
 
 
 class _Exc(Exception):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import multiprocessing
 import os
 import sqlite3
@@ -63,6 +65,20 @@ def _indexes(conn: sqlite3.Connection, table: str) -> dict[str, list[str]]:
     return {name: [row[2] for row in conn.execute(f"PRAGMA index_info({name})")] for name in names}
 
 
+def _count(path: Path) -> int:
+    """The number of rows in ``calls``, read from the file itself."""
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT count(*) FROM calls").fetchone()[0])
+
+
+def _bodies(path: Path) -> dict[int, tuple[str | None, str | None]]:
+    """``{call id: (prompt, answer)}`` of the bodies stored in the file."""
+    with sqlite3.connect(path) as conn:
+        return {
+            row[0]: (row[1], row[2]) for row in conn.execute("SELECT call_id, prompt, answer FROM bodies")
+        }
+
+
 def _usage(n: int) -> TokenUsage:
     return TokenUsage(
         input_tokens=n,
@@ -106,7 +122,7 @@ def test_migrations_from_empty_database_build_schema_and_rerun_is_noop(tmp_path:
 
     # Re-opening through the Ledger applies nothing either.
     with Ledger(tmp_path / "usage.db") as ledger:
-        assert ledger.count() == 0
+        assert list(ledger.iter_calls()) == []
     conn = connect(tmp_path / "usage.db")
     assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(MIGRATION_NAMES)
     conn.close()
@@ -225,8 +241,6 @@ def test_record_round_trips_every_field(tmp_path: Path) -> None:
     with Ledger(tmp_path / "usage.db") as ledger:
         call_id = ledger.record(rec)
         (stored,) = list(ledger.iter_calls())
-        assert ledger.get(call_id) == stored
-        assert ledger.body(call_id) is None  # log_bodies is off by default
 
     assert stored.id == call_id
     assert stored.ts == T0 and stored.ts.tzinfo is not None
@@ -248,7 +262,7 @@ def test_record_round_trips_every_field(tmp_path: Path) -> None:
 
     conn = sqlite3.connect(tmp_path / "usage.db")
     assert conn.execute("SELECT ts FROM calls").fetchone() == ("2026-11-22T04:32:01.123Z",)
-    assert conn.execute("SELECT count(*) FROM bodies").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM bodies").fetchone() == (0,)  # log_bodies is off by default
     conn.close()
     # Nothing of the texts is stored anywhere in the files.
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
@@ -258,8 +272,8 @@ def test_record_round_trips_every_field(tmp_path: Path) -> None:
 def test_defaults_and_unknown_cost(tmp_path: Path) -> None:
     with Ledger(tmp_path / "usage.db") as ledger:
         call_id = ledger.record(CallRecord(command="chat", model="m", usage=TokenUsage()))
-        stored = ledger.get(call_id)
-    assert stored is not None
+        (stored,) = list(ledger.iter_calls())
+    assert stored.id == call_id
     assert stored.status == "ok" and stored.is_batch is False
     assert stored.cost_usd is None and stored.list_cost_usd is None
     assert stored.prompt_sha256 is None and stored.answer_sha256 is None
@@ -274,14 +288,11 @@ def test_bodies_stored_only_with_log_bodies(tmp_path: Path) -> None:
             CallRecord(command="ask", model="m", usage=_usage(1), prompt_text="hello", answer_text="world")
         )
         partial = ledger.record(CallRecord(command="ask", model="m", usage=_usage(1), prompt_text="only q"))
-        none = ledger.record(CallRecord(command="ask", model="m", usage=_usage(1)))
-        assert ledger.body(first) == ("hello", "world")
-        assert ledger.body(partial) == ("only q", None)
-        assert ledger.body(none) is None
+        ledger.record(CallRecord(command="ask", model="m", usage=_usage(1)))
+        assert _bodies(path) == {first: ("hello", "world"), partial: ("only q", None)}
     with Ledger(path) as ledger:
-        off = ledger.record(CallRecord(command="ask", model="m", usage=_usage(1), prompt_text="secret"))
-        assert ledger.body(off) is None
-        assert ledger.body(first) == ("hello", "world")
+        ledger.record(CallRecord(command="ask", model="m", usage=_usage(1), prompt_text="secret"))
+    assert _bodies(path) == {first: ("hello", "world"), partial: ("only q", None)}
 
 
 def test_naive_timestamps_are_refused(tmp_path: Path) -> None:
@@ -290,26 +301,27 @@ def test_naive_timestamps_are_refused(tmp_path: Path) -> None:
             ledger.record(CallRecord(command="a", model="m", usage=TokenUsage(), ts=datetime(2026, 1, 1)))
         with pytest.raises(ValueError, match="timezone-aware"):
             ledger.spent_since(datetime(2026, 1, 1))
-        assert ledger.count() == 0
+    assert _count(tmp_path / "usage.db") == 0
     india = datetime(2026, 1, 1, 11, 0, tzinfo=timezone(timedelta(hours=5, minutes=30)))
     assert format_ts(india) == "2026-01-01T05:30:00.000Z"
 
 
 def test_record_many_is_one_transaction(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "usage.db", log_bodies=True) as ledger:
+    path = tmp_path / "usage.db"
+    with Ledger(path, log_bodies=True) as ledger:
         recs = [
             CallRecord(command="batch", model="m", usage=_usage(1), custom_id=f"r{i}", prompt_text=f"p{i}")
             for i in range(2000)
         ]
         ids = ledger.record_many(recs)
         assert len(ids) == 2000 and len(set(ids)) == 2000
-        assert ledger.count() == 2000
-        assert ledger.body(ids[-1]) == ("p1999", None)
+        assert _count(path) == 2000
+        assert _bodies(path)[ids[-1]] == ("p1999", None)
         bad = [CallRecord(command="batch", model="m", usage=_usage(1)) for _ in range(3)]
         bad[2].ts = datetime(2026, 1, 1)  # naive: refused before anything is written
         with pytest.raises(ValueError):
             ledger.record_many(bad)
-        assert ledger.count() == 2000
+        assert _count(path) == 2000
 
 
 def test_files_are_private(tmp_path: Path) -> None:
@@ -389,8 +401,8 @@ def test_concurrent_processes_each_write_one_row(tmp_path: Path) -> None:
     path = tmp_path / "fresh" / "usage.db"
     ids = _run_processes("record", path, n)
     assert sorted(ids) == list(range(1, n + 1))  # type: ignore[type-var]
+    assert _count(path) == n
     with Ledger(path) as ledger:
-        assert ledger.count() == n
         assert sorted(c.request_id or "" for c in ledger.iter_calls()) == sorted(f"req_{i}" for i in range(n))
         assert ledger.spent_since(datetime(2000, 1, 1, tzinfo=UTC)) == Decimal("5.00")
     conn = connect(path)
@@ -441,8 +453,9 @@ DAY3 = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def seeded(tmp_path: Path) -> Ledger:
-    """Five calls over three UTC days; costs chosen so float sums would not be exact (0.1 + 0.2)."""
+def seeded(home: Path) -> Ledger:
+    """Five calls over four UTC days, in the ledger the CLI reads; costs chosen so float sums would not be
+    exact (0.1 + 0.2)."""
     rows = [
         # ts, command, model, profile, tag, usage n, cost, list cost
         (DAY1, "ask", "opus", "work", "a", 1, "0.1", "0.3"),
@@ -451,7 +464,7 @@ def seeded(tmp_path: Path) -> Ledger:
         (DAY3, "batch", "haiku", "home", "b", 4, "0.000000001", "0.000000002"),
         (DAY3 + timedelta(days=1), "ask", "opus", "home", "b", 10, "1.5", "3"),
     ]
-    ledger = Ledger(tmp_path / "usage.db")
+    ledger = Ledger(home / "data" / "usage.db")
     ledger.record_many(
         CallRecord(
             command=command,
@@ -487,63 +500,67 @@ def test_spent_since(seeded: Ledger) -> None:
 
 def test_iter_calls_and_count_ranges(seeded: Ledger) -> None:
     with seeded:
-        assert seeded.count() == 5
+        assert len(list(seeded.iter_calls())) == 5
         assert [c.ts for c in seeded.iter_calls()] == sorted(c.ts for c in seeded.iter_calls())
         assert len(list(seeded.iter_calls(since=DAY2))) == 3
         assert len(list(seeded.iter_calls(until=DAY2))) == 2  # until is exclusive
         assert [c.command for c in seeded.iter_calls(DAY2, DAY3 + timedelta(hours=1))] == ["ask", "batch"]
 
 
-def _summary(rows: list) -> dict:
+def _report(run_cli, by: str, since: str = "2026-03-01", until: str = "2026-03-04") -> dict:
+    """``cost report --csv`` as ``{key: (calls, input tokens, web searches, cost, list cost, unpriced calls)}``."""
+    result = run_cli("cost", "report", "--csv", "--by", by, "--since", since, "--until", until)
+    assert result.exit_code == 0, result
     return {
-        r.key: (
-            r.calls,
-            r.usage.input_tokens,
-            r.usage.web_search_requests,
-            r.cost_usd,
-            r.list_cost_usd,
-            r.unknown_cost_calls,
+        row[by] or None: (
+            int(row["calls"]),
+            int(row["input_tokens"]),
+            int(row["web_search_requests"]),
+            Decimal(row["cost_usd"]),
+            Decimal(row["list_cost_usd"]),
+            int(row["unknown_cost_calls"]),
         )
-        for r in rows
+        for row in csv.DictReader(io.StringIO(result.stdout))
     }
 
 
-def test_aggregate_by_each_grouping(seeded: Ledger) -> None:
+def test_report_totals_by_each_grouping(seeded: Ledger, run_cli) -> None:
     with seeded:
-        assert _summary(seeded.aggregate(None, None, by="model")) == {
+        assert _report(run_cli, "model") == {
             "haiku": (2, 7, 49, Decimal("0.000000001"), Decimal("0.000000002"), 1),
             "opus": (3, 13, 91, Decimal("1.8"), Decimal("3.7"), 0),
         }
-        assert _summary(seeded.aggregate(None, None, by="day")) == {
+        assert _report(run_cli, "day") == {
             "2026-03-01": (2, 3, 21, Decimal("0.3"), Decimal("0.7"), 0),
             "2026-03-02": (1, 3, 21, Decimal(0), Decimal(0), 1),
             "2026-03-03": (1, 4, 28, Decimal("0.000000001"), Decimal("0.000000002"), 0),
             "2026-03-04": (1, 10, 70, Decimal("1.5"), Decimal("3"), 0),
         }
-        assert _summary(seeded.aggregate(None, None, by="command")) == {
+        assert _report(run_cli, "command") == {
             "ask": (3, 14, 98, Decimal("1.6"), Decimal("3.3"), 1),
             "batch": (1, 4, 28, Decimal("0.000000001"), Decimal("0.000000002"), 0),
             "chat": (1, 2, 14, Decimal("0.2"), Decimal("0.4"), 0),
         }
-        assert _summary(seeded.aggregate(None, None, by="tag")) == {
+        assert _report(run_cli, "tag") == {
             None: (1, 2, 14, Decimal("0.2"), Decimal("0.4"), 0),
             "a": (2, 4, 28, Decimal("0.1"), Decimal("0.3"), 1),
             "b": (2, 14, 98, Decimal("1.500000001"), Decimal("3.000000002"), 0),
         }
-        assert _summary(seeded.aggregate(None, None, by="profile")) == {
+        assert _report(run_cli, "profile") == {
             None: (1, 3, 21, Decimal(0), Decimal(0), 1),
             "home": (2, 14, 98, Decimal("1.500000001"), Decimal("3.000000002"), 0),
             "work": (2, 3, 21, Decimal("0.3"), Decimal("0.7"), 0),
         }
-        # Within a time range; every token kind summed; keys ordered.
-        rows = seeded.aggregate(DAY1 + timedelta(minutes=1), DAY3 + timedelta(hours=1), by="model")
-        assert [r.key for r in rows] == ["haiku", "opus"]
-        haiku, opus = rows
-        assert haiku.usage == _usage(7) and haiku.unknown_list_cost_calls == 1
-        assert opus.usage == _usage(2) and opus.calls == 1 and opus.cost_usd == Decimal("0.2")
-        assert seeded.aggregate(datetime(2030, 1, 1, tzinfo=UTC), None, by="day") == []
-        with pytest.raises(ValueError, match="cannot group by"):
-            seeded.aggregate(None, None, by="nope")  # type: ignore[arg-type]
+        # Within a time range (partial days at both ends), keys ordered.
+        in_range = _report(run_cli, "model", since="2026-03-01T10:01", until="2026-03-03T01:00")
+        assert list(in_range) == ["haiku", "opus"]
+        assert in_range == {
+            "haiku": (2, 7, 49, Decimal("0.000000001"), Decimal("0.000000002"), 1),
+            "opus": (1, 2, 14, Decimal("0.2"), Decimal("0.4"), 0),
+        }
+        assert _report(run_cli, "day", since="2030-01-01", until="2030-02-01") == {}
+        refused = run_cli("cost", "report", "--by", "nope")
+        assert refused.exit_code == 2 and "--by: expected one of" in refused.stderr
 
 
 def test_ts_format_round_trip() -> None:

@@ -1,19 +1,21 @@
-"""The on-disk rate cache prices exactly like pricing.cost_usd, and a hit needs no genai-prices import."""
+"""The price book prices exactly like the resolver on a miss and from its file on a hit; a hit needs no
+genai-prices import; the file follows the config and keeps only the days in use."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from claudecli.core.config import load_settings
 from claudecli.core.usage import TokenUsage
-from claudecli.money.price_cache import CACHE_FILE, cost_and_list_price
-from claudecli.money.pricing import cost_usd, list_price_usd
+from claudecli.money.price_book import CACHE_FILE, PriceBook
+from claudecli.money.pricing import list_usage, prices_for
 from tests.conftest import subprocess_env
 
 WHEN = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -26,26 +28,41 @@ USAGES = [
 MODELS = ["claude-haiku-5-5", "claude-sonnet-4-5", "claude-opus-4-6", "claude-sonnet-5-5", "no-such-model"]
 
 
+def resolved_cost(
+    model: str, usage: TokenUsage, *, batch: bool = False, when: datetime = WHEN
+) -> Decimal | None:
+    """The uncached reference: the resolver's rates, the one arithmetic."""
+    prices = prices_for(model, batch=batch, when=when)
+    return None if prices is None else prices.cost(usage)
+
+
+def stored_days(path: Path) -> set[str]:
+    return {key.split("|", 1)[0] for key in json.loads(path.read_text())["rates"]}
+
+
 @pytest.mark.parametrize("batch", [False, True])
-def test_cached_prices_agree_with_pricing_on_miss_and_hit(base_env, batch):
+def test_cached_prices_agree_with_the_resolver_on_miss_and_hit(base_env, batch):
     settings = load_settings()
     for _round in ("miss", "hit"):
+        book = PriceBook.for_settings(settings)  # a new process: the second round reads the file
         for model in MODELS:
             for usage in USAGES:
-                expected = (
-                    cost_usd(model, usage, batch=batch, when=WHEN),
-                    list_price_usd(model, usage, when=WHEN),
+                assert book.cost(model, usage, batch=batch, when=WHEN) == resolved_cost(
+                    model, usage, batch=batch
                 )
-                assert cost_and_list_price(settings, model, usage, batch=batch, when=WHEN) == expected
+                assert book.list_cost(model, usage, when=WHEN) == resolved_cost(model, list_usage(usage))
+        book.save()
     assert (settings.paths.cache_dir / CACHE_FILE).exists()
 
 
 def test_config_override_change_invalidates(base_env, write_config):
     usage = TokenUsage(input_tokens=1_000_000)
     write_config('[prices."claude-haiku-5-5"]\ninput = 1\noutput = 1\n')
-    assert cost_and_list_price(load_settings(), "claude-haiku-5-5", usage, batch=False, when=WHEN)[0] == 1
+    book = PriceBook.for_settings(load_settings())
+    assert book.cost("claude-haiku-5-5", usage, when=WHEN) == 1
+    book.save()
     write_config('[prices."claude-haiku-5-5"]\ninput = 2\noutput = 1\n')
-    assert cost_and_list_price(load_settings(), "claude-haiku-5-5", usage, batch=False, when=WHEN)[0] == 2
+    assert PriceBook.for_settings(load_settings()).cost("claude-haiku-5-5", usage, when=WHEN) == 2
 
 
 def test_a_corrupt_cache_is_ignored(base_env):
@@ -54,21 +71,52 @@ def test_a_corrupt_cache_is_ignored(base_env):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("{not json")
     usage = TokenUsage(input_tokens=100, output_tokens=100)
-    assert cost_and_list_price(settings, "claude-haiku-5-5", usage, batch=False, when=WHEN)[0] == cost_usd(
-        "claude-haiku-5-5", usage, when=WHEN
-    )
+    book = PriceBook.for_settings(settings)
+    assert book.cost("claude-haiku-5-5", usage, when=WHEN) == resolved_cost("claude-haiku-5-5", usage)
+    book.save()
     json.loads(path.read_text())  # rewritten whole
+
+
+def test_a_corrupt_entry_is_resolved_again(base_env):
+    settings = load_settings()
+    book = PriceBook.for_settings(settings)
+    usage = TokenUsage(input_tokens=100, output_tokens=100)
+    expected = book.cost("claude-haiku-5-5", usage, when=WHEN)
+    book.save()
+    path = settings.paths.cache_dir / CACHE_FILE
+    document = json.loads(path.read_text())
+    document["rates"] = {key: {"input": "cheap"} for key in document["rates"]}
+    path.write_text(json.dumps(document))
+    assert PriceBook.for_settings(settings).cost("claude-haiku-5-5", usage, when=WHEN) == expected
+
+
+def test_the_file_keeps_today_and_the_days_in_use(base_env):
+    settings = load_settings()
+    path = settings.paths.cache_dir / CACHE_FILE
+    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    old = datetime.now(UTC) - timedelta(days=40)  # e.g. the creation of a batch collected late
+    first = PriceBook.for_settings(settings)
+    first.rates("claude-haiku-5-5", batch=True, when=old)
+    first.rates("claude-haiku-5-5")
+    first.save()
+    assert stored_days(path) == {f"{old:%Y-%m-%d}", today}
+
+    later = PriceBook.for_settings(settings)  # a later run that prices only today, and something new
+    later.rates("claude-sonnet-5-5")
+    later.save()
+    assert stored_days(path) == {today}
+    assert len(json.loads(path.read_text())["rates"]) == 2  # both models of today: merged, not replaced
 
 
 def test_a_cache_hit_does_not_import_genai_prices(base_env):
     probe = (
         "import sys\n"
-        "from datetime import UTC, datetime\n"
         "from claudecli.core.config import load_settings\n"
-        "from claudecli.money.price_cache import cost_and_list_price\n"
         "from claudecli.core.usage import TokenUsage\n"
-        "now = datetime.now(UTC)\n"
-        "print(cost_and_list_price(load_settings(), 'claude-haiku-5-5', TokenUsage(input_tokens=5), batch=False, when=now))\n"
+        "from claudecli.money.price_book import PriceBook\n"
+        "book = PriceBook.for_settings(load_settings())\n"
+        "print(book.cost('claude-haiku-5-5', TokenUsage(input_tokens=5)))\n"
+        "book.save()\n"
         "print('genai_prices' in sys.modules)\n"
     )
     run = [sys.executable, "-c", probe]
@@ -100,4 +148,4 @@ def test_our_arithmetic_agrees_with_genai_prices_own_calculation(model):
             provider_id="anthropic",
             genai_request_timestamp=WHEN,
         ).total_price
-        assert cost_usd(model, usage, when=WHEN) == theirs, (model, usage)
+        assert PriceBook().cost(model, usage, when=WHEN) == theirs, (model, usage)

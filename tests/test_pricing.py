@@ -23,17 +23,10 @@ from decimal import Decimal as D
 
 import pytest
 
+from claudecli.core.errors import ConfigError
 from claudecli.core.usage import TokenUsage
-from claudecli.money.pricing import (
-    PriceTier,
-    breakdown,
-    cost_usd,
-    format_usd,
-    known_models,
-    list_price_usd,
-    override_problems,
-    prices_for,
-)
+from claudecli.money.price_book import PriceBook
+from claudecli.money.pricing import PriceTier, format_usd, override_problems, prices_for
 
 WHEN = datetime(2026, 11, 1, tzinfo=UTC)  # after genai-prices' batch variants start (2026-10-14)
 BEFORE_BATCH_VARIANTS = datetime(2026, 6, 1, tzinfo=UTC)
@@ -49,8 +42,24 @@ MIXED = TokenUsage(
 )
 
 
+def cost_usd(
+    model: str, usage: TokenUsage, *, batch: bool = False, when: datetime | None = None, overrides=None
+) -> D | None:
+    """What the program's one pricing path (a price book, nothing cached yet) charges for ``usage``."""
+    return PriceBook(overrides=overrides).cost(model, usage, batch=batch, when=when)
+
+
+def list_price_usd(
+    model: str, usage: TokenUsage, *, when: datetime | None = None, overrides=None
+) -> D | None:
+    return PriceBook(overrides=overrides).list_cost(model, usage, when=when)
+
+
 def test_import_does_not_load_genai_prices_or_anthropic() -> None:
-    code = "import sys, claudecli.money.pricing; print([m for m in ('genai_prices', 'anthropic') if m in sys.modules])"
+    code = (
+        "import sys, claudecli.money.pricing, claudecli.money.price_book\n"
+        "print([m for m in ('genai_prices', 'anthropic') if m in sys.modules])"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
@@ -113,16 +122,28 @@ def test_cache_reads() -> None:
     assert list_price_usd("claude-opus-4-5", usage, when=WHEN) == D(101_000 * 5 + 1_000 * 25) / M  # 0.53
 
 
-def test_mixed_usage_breakdown_per_kind() -> None:
-    result = breakdown("claude-sonnet-4-5", MIXED, when=WHEN)
-    assert result is not None
-    assert result.input == D(1_000 * 3) / M
-    assert result.cache_write_5m == D(2_000 * D("3.75")) / M
-    assert result.cache_write_1h == D(3_000 * 6) / M
-    assert result.cache_write == D(2_000 * D("3.75") + 3_000 * 6) / M
-    assert result.cache_read == D(4_000 * D("0.3")) / M
-    assert result.output == D(500 * 15) / M
-    assert result.total == D("0.0372")  # 3000 + 7500 + 18000 + 1200 + 7500 micro-dollars
+def test_mixed_usage_prices_each_kind_at_its_rate() -> None:
+    def alone(**tokens: int) -> D:
+        cost = cost_usd("claude-sonnet-4-5", TokenUsage(**tokens), when=WHEN)
+        assert cost is not None
+        return cost
+
+    parts = [
+        alone(input_tokens=1_000),
+        alone(cache_write_5m_tokens=2_000),
+        alone(cache_write_1h_tokens=3_000),
+        alone(cache_read_tokens=4_000),
+        alone(output_tokens=500),
+    ]
+    assert parts == [
+        D(1_000 * 3) / M,
+        D(2_000 * D("3.75")) / M,
+        D(3_000 * 6) / M,
+        D(4_000 * D("0.3")) / M,
+        D(500 * 15) / M,
+    ]
+    # 3000 + 7500 + 18000 + 1200 + 7500 micro-dollars
+    assert cost_usd("claude-sonnet-4-5", MIXED, when=WHEN) == sum(parts) == D("0.0372")
     # no caching: all 10,000 prompt tokens at $3 + 500 at $15
     assert list_price_usd("claude-sonnet-4-5", MIXED, when=WHEN) == D(10_000 * 3 + 500 * 15) / M
 
@@ -189,8 +210,8 @@ def test_long_context_tier_counts_cache_in_the_prompt() -> None:
     usage = TokenUsage(input_tokens=150_000, cache_read_tokens=60_000, output_tokens=1_000)
     expected = D(150_000 * 6 + 60_000 * D("0.6") + 1_000 * D("22.5")) / M  # 0.9585
     assert cost_usd("claude-sonnet-4-5", usage, when=WHEN) == expected
-    result = breakdown("claude-sonnet-4-5", usage, when=WHEN)
-    assert result is not None and result.prices.input == 6 and result.prices.long_context == ()
+    flat = prices.at(usage.total_input_tokens)
+    assert flat.input == 6 and flat.long_context == ()
     # the batch variant is tiered too: half of the above
     assert cost_usd("claude-sonnet-4-5", usage, batch=True, when=WHEN) == expected / 2
     # exactly 200k is not above the threshold
@@ -236,7 +257,6 @@ def test_unknown_model_is_none_not_an_error() -> None:
         assert prices_for(model, when=WHEN) is None
         assert cost_usd(model, MIXED, when=WHEN) is None
         assert cost_usd(model, MIXED, batch=True) is None
-        assert breakdown(model, MIXED) is None
         assert list_price_usd(model, MIXED) is None
     assert format_usd(cost_usd("gpt-4o", MIXED)) == "unknown"
 
@@ -278,9 +298,7 @@ def test_config_override_adds_a_model() -> None:
     assert prices.derived == ("cache_write_5m", "cache_write_1h")
     usage = TokenUsage(**{**MIXED.as_dict(), "web_search_requests": 2})
     expected = D(1_000 * 2 + 2_000 * D("2.5") + 3_000 * 4 + 4_000 * D("0.5") + 500 * 8) / M + D(2 * 5) / 1000
-    result = breakdown("my-proxy-claude", usage, overrides=overrides)
-    assert result is not None and result.total == expected == D("0.035")
-    assert "my-proxy-claude" in known_models(overrides)
+    assert cost_usd("my-proxy-claude", usage, overrides=overrides) == expected == D("0.035")
 
 
 def test_malformed_overrides() -> None:
@@ -298,13 +316,15 @@ def test_malformed_overrides() -> None:
     ]
     assert override_problems({"ok": {"input": 1, "output": 2}}) == []
     with pytest.raises(ValueError, match="required"):
+        prices_for("b", overrides=bad)
+    with pytest.raises(ConfigError, match="required"):
         cost_usd("b", MIXED, overrides=bad)
 
 
 @pytest.mark.parametrize("model", ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-5-5", "claude-2"])
 @pytest.mark.parametrize("batch", [False, True])
 @pytest.mark.parametrize("prompt", [10_000, 250_000])
-def test_breakdown_parts_add_up_to_genai_prices_total(model: str, batch: bool, prompt: int) -> None:
+def test_every_kind_is_priced_at_the_tier_of_the_whole_prompt(model: str, batch: bool, prompt: int) -> None:
     usage = TokenUsage(
         input_tokens=prompt,
         cache_write_5m_tokens=7_000,
@@ -313,16 +333,18 @@ def test_breakdown_parts_add_up_to_genai_prices_total(model: str, batch: bool, p
         output_tokens=3_000,
         web_search_requests=1,
     )
-    result = breakdown(model, usage, batch=batch, when=WHEN)
-    assert result is not None
-    parts = result.input + result.cache_write + result.cache_read + result.output + result.web_search
-    assert parts == result.total > 0
-
-
-def test_known_models() -> None:
-    models = known_models()
-    assert {"claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5", "claude-opus-4-1"} <= set(models)
-    assert models == sorted(models) and not any(m.startswith("gpt") for m in models)
+    prices = prices_for(model, batch=batch, when=WHEN)
+    assert prices is not None
+    rates = prices.at(usage.total_input_tokens)
+    by_hand = (
+        prompt * rates.input / M
+        + 7_000 * rates.cache_write_5m / M
+        + 11_000 * rates.cache_write_1h / M
+        + 13_000 * rates.cache_read / M
+        + 3_000 * rates.output / M
+        + rates.web_search / 1000
+    )
+    assert cost_usd(model, usage, batch=batch, when=WHEN) == by_hand > 0
 
 
 @pytest.mark.parametrize(

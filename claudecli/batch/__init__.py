@@ -6,7 +6,7 @@ Modules, in the order a submission flows through them:
   into a canonical ``{"custom_id", "params"}`` request; problems are ``FILE:LINE: reason``.
 * ``spool`` — the canonical requests on disk, split into batches by count and bytes, streamed as the
   request body (so memory does not grow with the input).
-* ``estimate`` / ``pricer`` — the worst-case cost before sending, and exact prices of results.
+* ``estimate`` — the worst-case cost before sending (results are priced by ``app_ctx.prices``).
 * ``journal`` / ``scope`` / ``lock`` — the SQLite journal of submissions (cron safety), the profile and base
   URL each belongs to, and the file locks around it (and around a ``batch run -o FILE``).
 * ``remote`` — every SDK call of this package.

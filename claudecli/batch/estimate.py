@@ -3,7 +3,7 @@
 Input tokens come from the local estimate (``claudecli.core.tokens``, deliberately on the high side); output is
 every request's ``max_tokens``. Requests that carry a ``cache_control`` breakpoint are priced at the cache
 write rate (the first run writes the cache). The long-context tier is the one the largest request reaches.
-Per model, so ``prices_for`` is looked up once per model, not once per line.
+Loads are summed per model, so the price book is asked once per model, not once per line.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from claudecli.money.pricing import MTOK, prices_for
+from claudecli.core.usage import TokenUsage
 
 if TYPE_CHECKING:
-    from claudecli.core.config import Settings
+    from claudecli.money.price_book import PriceBook
+    from claudecli.money.pricing import ModelPrices
 
 
 @dataclass
@@ -28,6 +29,24 @@ class ModelLoad:
     largest_input: int = 0
     largest_output: int = 0
     cached: bool = False
+
+    def usage(self) -> TokenUsage:
+        """Every request's estimated input and max_tokens of output, as one usage."""
+        return TokenUsage(
+            input_tokens=self.input_tokens,
+            cache_write_5m_tokens=self.cache_5m_tokens,
+            cache_write_1h_tokens=self.cache_1h_tokens,
+            output_tokens=self.output_tokens,
+        )
+
+    def largest_usage(self, rates: ModelPrices) -> TokenUsage:
+        """An upper bound of one request: the largest input at the dearest input rate it may be billed at."""
+        one_hour_write = self.cached and rates.cache_write_1h > rates.input
+        return TokenUsage(
+            input_tokens=0 if one_hour_write else self.largest_input,
+            cache_write_1h_tokens=self.largest_input if one_hour_write else 0,
+            output_tokens=self.largest_output,
+        )
 
 
 @dataclass
@@ -52,24 +71,17 @@ class Estimate:
     def requests(self) -> int:
         return sum(load.requests for load in self.models.values())
 
-    def worst_case(self, settings: Settings, *, batch: bool) -> Worst:
+    def worst_case(self, prices: PriceBook, *, batch: bool) -> Worst:
         """The whole set and its most expensive single request (models with a known price only)."""
         worst = Worst()
         for model, load in sorted(self.models.items()):
-            prices = prices_for(model, batch=batch, overrides=settings.prices)
-            if prices is None:
+            rates = prices.rates(model, batch=batch)
+            if rates is None:
                 worst.unknown.append(model)
                 continue
-            rates = prices.at(load.largest_input)
-            worst.total += (
-                load.input_tokens * rates.input
-                + load.cache_5m_tokens * rates.cache_write_5m
-                + load.cache_1h_tokens * rates.cache_write_1h
-                + load.output_tokens * rates.output
-            ) / MTOK
-            input_rate = max(rates.input, rates.cache_write_1h if load.cached else rates.input)
-            largest = (load.largest_input * input_rate + load.largest_output * rates.output) / MTOK
-            worst.largest_call = max(worst.largest_call, largest)
+            flat = rates.at(load.largest_input)  # every request priced at the largest one's tier
+            worst.total += flat.cost(load.usage())
+            worst.largest_call = max(worst.largest_call, flat.cost(load.largest_usage(flat)))
         return worst
 
 

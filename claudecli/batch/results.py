@@ -18,7 +18,6 @@ from claudecli.batch.output import LineWriter, Tally, cannot_write, check_target
 from claudecli.batch.tags import UserIds, tag_of
 from claudecli.core.errors import ServerError
 from claudecli.core.fsutil import atomic_open
-from claudecli.money.pricer import Pricer
 
 if TYPE_CHECKING:
     from claudecli.batch.journal import Journal
@@ -45,7 +44,7 @@ def download(
 
     ``ids``: how to turn the tagged custom_ids of a journaled batch back into the user's.
     """
-    pricer = Pricer(app_ctx.settings, batch=True, when=batch.created_at)
+    prices, when = app_ctx.prices, batch.created_at  # priced as in force when the batch was created
     booker = Booker(app_ctx, batch.id, batch.ended_at or batch.created_at) if book else None
     with remote.result_lines(app_ctx.client, batch.id) as lines:
         for raw in lines:
@@ -56,9 +55,9 @@ def download(
             if ids is not None:
                 line.custom_id = ids.user_id(line.custom_id)
             if line.status == "succeeded" and line.model and line.usage is not None:
-                line.cost_usd = pricer.cost(line.model, line.usage)
+                line.cost_usd = prices.cost(line.model, line.usage, batch=True, when=when)
                 if booker is not None:
-                    booker.add(line, pricer.list_cost(line.model, line.usage))
+                    booker.add(line, prices.list_cost(line.model, line.usage, when=when))
             writer.write(line)
             tally.add(line)
     if booker is None:

@@ -52,7 +52,6 @@ from claudecli.batch.watch import make_progress, progress_wanted
 from claudecli.core import gc_pause
 from claudecli.core.client import translate
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
-from claudecli.money.pricer import Pricer
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -161,7 +160,7 @@ def _check_budget(app_ctx: AppContext, options: RunOptions, estimate: Estimate, 
     """The worst case at standard prices, scaled to the share of requests still to run (a resumed run)."""
     from claudecli.money.budget import check_spend
 
-    worst = estimate.worst_case(app_ctx.settings, batch=False)
+    worst = estimate.worst_case(app_ctx.prices, batch=False)
     for model in worst.unknown:
         app_ctx.warn(f"no price known for {model}; the estimate leaves its requests out")
     check_spend(
@@ -243,7 +242,6 @@ class Runner:
         self.report = report
         self.remaining = remaining
         self.writer: LineWriter = make_writer(options.fmt, handle, header=header)
-        self.pricer = Pricer(app_ctx.settings, batch=False)
         self.gate = RateGate()
         self.finished: dict[int, Outcome] = {}
         self.in_flight: dict[int, tuple[str, str]] = {}

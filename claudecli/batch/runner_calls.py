@@ -13,14 +13,12 @@ from claudecli.ledger.store import CallRecord
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
-    from claudecli.money.pricer import Pricer
 
 
 class Runner(Protocol):
     """What booking a call needs of the runner that made it."""
 
     app_ctx: AppContext
-    pricer: Pricer
 
 
 COMMAND = "batch-run"
@@ -46,7 +44,8 @@ def message_outcome(
     usage = TokenUsage.from_api(message.get("usage"))
     model = message.get("model") or ""
     text = message_text(message)
-    cost = runner.pricer.cost(model, usage)
+    prices = runner.app_ctx.prices
+    cost = prices.cost(model, usage)
     line = ResultLine(
         custom_id=custom_id,
         status="succeeded",
@@ -61,7 +60,7 @@ def message_outcome(
         model=model,
         usage=usage,
         cost_usd=cost,
-        list_cost_usd=runner.pricer.list_cost(model, usage),
+        list_cost_usd=prices.list_cost(model, usage),
         profile=runner.app_ctx.settings.profile,
         latency_ms=_latency(started),
         stop_reason=line.stop_reason,
@@ -88,7 +87,7 @@ def failed_outcome(
         model=model,
         usage=TokenUsage(),
         status=error.error_type,
-        cost_usd=runner.pricer.cost(model, TokenUsage()),
+        cost_usd=runner.app_ctx.prices.cost(model, TokenUsage()),
         profile=runner.app_ctx.settings.profile,
         latency_ms=_latency(started),
         request_id=error.request_id,

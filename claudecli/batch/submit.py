@@ -216,7 +216,7 @@ def _estimate(
 ) -> SubmitResult:
     from claudecli.money.budget import check_spend
 
-    worst = validated.estimate.worst_case(app_ctx.settings, batch=True)
+    worst = validated.estimate.worst_case(app_ctx.prices, batch=True)
     parts = len(validated.spool.parts)
     app_ctx.note(
         f"{options.input.path}: {validated.spool.count:,} requests"

@@ -166,12 +166,10 @@ def _take_partial_usage(stream: Any, meter: _Meter) -> None:
         meter.outcome.request_id = getattr(stream, "request_id", None)
 
 
-def price(app_ctx: AppContext, outcome: CallOutcome, when: datetime) -> None:
-    from claudecli.money.price_cache import cost_and_list_price
-
-    outcome.cost_usd, outcome.list_cost_usd = cost_and_list_price(
-        app_ctx.settings, outcome.model, outcome.usage, batch=outcome.is_batch, when=when
-    )
+def _price(app_ctx: AppContext, outcome: CallOutcome, when: datetime) -> None:
+    prices = app_ctx.prices
+    outcome.cost_usd = prices.cost(outcome.model, outcome.usage, batch=outcome.is_batch, when=when)
+    outcome.list_cost_usd = prices.list_cost(outcome.model, outcome.usage, when=when)
 
 
 @contextlib.contextmanager
@@ -197,7 +195,7 @@ def _book_now(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> Call
     from claudecli.ledger.store import CallRecord
 
     now = datetime.now(UTC)
-    price(app_ctx, outcome, now)
+    _price(app_ctx, outcome, now)
     app_ctx.ledger.record(
         CallRecord(
             command=spec.command,

@@ -1,10 +1,8 @@
 """The models list, fetched from ``GET /v1/models`` (every page, every lifecycle) and cached for 24 hours.
 
 The cache is one JSON file (``Paths.models_cache_file``), written atomically. It remembers which API
-(``base_url``) it came from, so a profile pointing at another gateway does not reuse another list. It also
-keeps the list prices of those models as genai-prices gave them (``prices``), tagged with a fingerprint of
-the genai-prices data, the config's ``[prices]`` tables and the UTC date: ``claudecli models`` can then show
-prices without importing genai-prices (a quarter of a second) on every run.
+(``base_url``) it came from, so a profile pointing at another gateway does not reuse another list. Prices are
+not kept here: the price book (``claudecli.money.price_book``) keeps them, for every command alike.
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +45,6 @@ class CachedModels:
     models: list[dict[str, Any]]
     fetched_at: datetime
     base_url: str | None
-    prices: dict[str, Any] = field(default_factory=dict)
 
     def fresh(self, now: datetime | None = None) -> bool:
         age = (now or datetime.now(UTC)) - self.fetched_at
@@ -62,12 +59,9 @@ def read_cache(path: Path, base_url: str | None) -> CachedModels | None:
             return None
         models = [entry for entry in document["models"] if isinstance(entry, dict) and entry.get("id")]
         fetched_at = datetime.fromisoformat(document["fetched_at"].replace("Z", "+00:00"))
-        prices = document.get("prices") if isinstance(document.get("prices"), dict) else {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return CachedModels(
-        models=models, fetched_at=fetched_at.astimezone(UTC), base_url=base_url, prices=prices
-    )
+    return CachedModels(models=models, fetched_at=fetched_at.astimezone(UTC), base_url=base_url)
 
 
 def write_cache(path: Path, cached: CachedModels) -> None:
@@ -76,7 +70,6 @@ def write_cache(path: Path, cached: CachedModels) -> None:
         "fetched_at": cached.fetched_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "base_url": endpoint_key(cached.base_url),
         "models": cached.models,
-        "prices": cached.prices,
     }
     atomic_write_text(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
 
@@ -112,42 +105,6 @@ def refresh(app_ctx: AppContext, *, quick: bool = False) -> CachedModels:
     with contextlib.suppress(OSError):  # a read-only cache dir costs a refetch next time, nothing more
         write_cache(app_ctx.settings.paths.models_cache_file, cached)
     return cached
-
-
-# --- list prices kept beside the list ---------------------------------------------------------------
-
-
-def input_output_prices(
-    app_ctx: AppContext, model_ids: list[str], cached: CachedModels | None
-) -> dict[str, tuple[str, str] | None]:
-    """Standard input/output USD per MTok of each model (None when unknown), from the cache when current.
-
-    A stale or missing entry is priced with genai-prices and, when a cache file exists, written back.
-    """
-    from claudecli.money.price_cache import prices_fingerprint
-
-    fingerprint = prices_fingerprint(app_ctx.settings.prices)
-    known: dict[str, Any] = {}
-    if cached is not None and cached.prices.get("fingerprint") == fingerprint:
-        known = dict(cached.prices.get("rates") or {})
-    missing = [model_id for model_id in model_ids if model_id not in known]
-    if missing:
-        from claudecli.money.pricing import prices_for
-
-        for model_id in missing:
-            prices = prices_for(model_id, overrides=app_ctx.settings.prices)
-            known[model_id] = None if prices is None else [str(prices.input), str(prices.output)]
-        if cached is not None:
-            cached.prices = {"fingerprint": fingerprint, "rates": known}
-            with contextlib.suppress(OSError):
-                write_cache(app_ctx.settings.paths.models_cache_file, cached)
-    return {model_id: _pair(known.get(model_id)) for model_id in model_ids}
-
-
-def _pair(value: Any) -> tuple[str, str] | None:
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return str(value[0]), str(value[1])
-    return None
 
 
 def endpoint_key(base_url: str | None) -> str | None:

@@ -100,7 +100,6 @@ class Catalog:
     source: str
     fetched_at: datetime | None = None
     note: str | None = None
-    cached: CachedModels | None = None
 
     def get(self, model_id: str) -> ModelFacts | None:
         return next((model for model in self.models if model.id == model_id), None)
@@ -166,17 +165,17 @@ def load_catalog(
     base_url = app_ctx.settings.base_url
     cached = read_cache(path, base_url)
     if cached is not None and ((cached.fresh() and not refresh) or offline):
-        return Catalog(_facts(cached.models), "cache", cached.fetched_at, None, cached)
+        return Catalog(_facts(cached.models), "cache", cached.fetched_at)
     if offline:
         return Catalog(_facts(FALLBACK_MODELS), "builtin")
     fetched, problem = _fetch(app_ctx, (str(path), base_url), quick=quick, refresh=refresh)
     if fetched is not None:
-        return Catalog(_facts(fetched.models), "api", fetched.fetched_at, None, fetched)
+        return Catalog(_facts(fetched.models), "api", fetched.fetched_at)
     if cached is not None:
         note = (
             f"could not refresh the models list ({problem}); using the list cached {_age(cached.fetched_at)}"
         )
-        return Catalog(_facts(cached.models), "cache", cached.fetched_at, note, cached)
+        return Catalog(_facts(cached.models), "cache", cached.fetched_at, note)
     note = f"could not fetch the models list ({problem}); using claudecli's built-in list"
     return Catalog(_facts(FALLBACK_MODELS), "builtin", None, note)
 

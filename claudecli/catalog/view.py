@@ -12,6 +12,7 @@ from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
+    from claudecli.money.pricing import ModelPrices
 
 JSON_SCHEMA_VERSION = 1
 LIST_COLUMNS = (
@@ -64,33 +65,32 @@ def _source(catalog: Catalog) -> dict[str, Any]:
 
 def list_models(app_ctx: AppContext, options: ModelsOptions) -> None:
     """Print the models list (retired ones only with ``show_all``) with standard input/output prices."""
-    from claudecli.catalog.cache import input_output_prices
     from claudecli.core.context import OutputMode
 
     catalog = _catalog(app_ctx, refresh=options.refresh)
     models = [m for m in catalog.models if options.show_all or m.lifecycle != "retired"]
-    prices = input_output_prices(app_ctx, [m.id for m in models], catalog.cached)
+    prices = {model.id: app_ctx.prices.rates(model.id) for model in models}
     if app_ctx.mode is OutputMode.JSON:
         entries = []
         for model in models:
-            rates = prices.get(model.id)
+            rates = prices[model.id]
             entry = model.as_dict()
             entry["aliases"] = aliases_of(app_ctx, model.id, catalog)
             entry["price_per_mtok"] = (
-                None if rates is None else {"input": float(rates[0]), "output": float(rates[1])}
+                None if rates is None else {"input": float(rates.input), "output": float(rates.output)}
             )
             entries.append(entry)
         _write_json(app_ctx, {"schema_version": JSON_SCHEMA_VERSION, **_source(catalog), "models": entries})
         return
-    rows = [_list_row(model, prices.get(model.id)) for model in models]
+    rows = [_list_row(model, prices[model.id]) for model in models]
     print_table(app_ctx, LIST_COLUMNS, rows)
     hidden = sum(1 for m in catalog.models if m.lifecycle == "retired") if not options.show_all else 0
     if hidden:
         app_ctx.note(f"{hidden} retired model(s) hidden; --all shows them")
 
 
-def _list_row(model: ModelFacts, rates: tuple[str, str] | None) -> list[str]:
-    price = "unknown" if rates is None else f"${rates[0]} / ${rates[1]}"
+def _list_row(model: ModelFacts, rates: ModelPrices | None) -> list[str]:
+    price = "unknown" if rates is None else f"${rates.input} / ${rates.output}"
     released = "-" if model.created_at is None else f"{model.created_at:%Y-%m-%d}"
     return [
         model.id,

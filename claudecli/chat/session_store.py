@@ -29,7 +29,7 @@ from claudecli.chat.conversation import ACTIVE, Exchange
 from claudecli.core.db import Migration, apply_migrations, connect, write_transaction
 from claudecli.core.errors import UsageError
 from claudecli.core.usage import TokenUsage
-from claudecli.ledger.store import format_ts, parse_ts
+from claudecli.ledger.sql import format_ts, parse_ts
 
 MIGRATIONS = [
     Migration(

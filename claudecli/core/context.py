@@ -1,7 +1,8 @@
 """The app context: built once by the root callback and handed to every command.
 
 It owns the settings, the two consoles (answers on stdout, everything else on stderr), the output mode and
-lazily built expensive things (SDK client, ledger), so nothing reads globals and tests can build one directly.
+lazily built expensive things (SDK client, ledger, price book), so nothing reads globals and tests can build
+one directly.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import anthropic
 
     from claudecli.ledger.store import Ledger
+    from claudecli.money.price_book import PriceBook
 
 
 class OutputMode(enum.Enum):
@@ -60,6 +62,7 @@ class AppContext:
     _client: Any = field(default=None, repr=False)
     _async_client: Any = field(default=None, repr=False)
     _ledger: Any = field(default=None, repr=False)
+    _prices: Any = field(default=None, repr=False)
 
     @classmethod
     def create(
@@ -134,6 +137,16 @@ class AppContext:
             self._ledger = Ledger(self.settings.paths.ledger_file, log_bodies=self.settings.log_bodies)
         return self._ledger
 
+    @property
+    def prices(self) -> PriceBook:
+        """The one price book: every rate and cost the program uses comes from it."""
+        if self._prices is None:
+            # Lazy: hashlib, decimal and json would add ~5 ms to `--help`, which never prices anything.
+            from claudecli.money.price_book import PriceBook
+
+            self._prices = PriceBook.for_settings(self.settings)
+        return self._prices
+
     def scrub(self, text: str) -> str:
         """``text`` with every secret we know of masked: anything an API or a gateway says may echo them."""
         for secret in self.settings.secrets():
@@ -150,6 +163,8 @@ class AppContext:
             self.stderr.print(self.scrub(message), style="dim", markup=False)
 
     def close(self) -> None:
+        if self._prices is not None:
+            self._prices.save()
         if self._ledger is not None:
             self._ledger.close()
         if self._client is not None:

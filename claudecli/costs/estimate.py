@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from claudecli.core.errors import ConfigError
 from claudecli.core.usage import TokenUsage
 from claudecli.render.table import Column, print_table
 
@@ -120,15 +119,6 @@ def _count(app_ctx: AppContext, model: str, request: _Request, offline: bool) ->
     return total, max(0, total - count(request.prompt_only, None))
 
 
-def _price(app_ctx: AppContext, model: str, usage: TokenUsage, *, batch: bool = False) -> Decimal | None:
-    from claudecli.money.pricing import cost_usd
-
-    try:
-        return cost_usd(model, usage, batch=batch, overrides=app_ctx.settings.prices)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-
-
 def estimate_for(app_ctx: AppContext, model: str, total: int, prefix: int, output: int) -> ModelEstimate:
     from claudecli.core.tokens import CACHE_MIN_TOKENS
 
@@ -142,15 +132,16 @@ def estimate_for(app_ctx: AppContext, model: str, total: int, prefix: int, outpu
         output_tokens=output,
     )
     read = TokenUsage(input_tokens=total - prefix, cache_read_tokens=prefix, output_tokens=output)
+    prices = app_ctx.prices
     return ModelEstimate(
         model=model,
         input_tokens=total,
         prefix_tokens=prefix,
         output_tokens=output,
-        cost_usd=_price(app_ctx, model, standard),
-        batch_cost_usd=_price(app_ctx, model, standard, batch=True),
-        cached_cost_usd=_price(app_ctx, model, read) if cacheable else None,
-        first_call_cached_usd=_price(app_ctx, model, write) if cacheable else None,
+        cost_usd=prices.cost(model, standard),
+        batch_cost_usd=prices.cost(model, standard, batch=True),
+        cached_cost_usd=prices.cost(model, read) if cacheable else None,
+        first_call_cached_usd=prices.cost(model, write) if cacheable else None,
     )
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from claudecli.core.usage import TokenUsage
-from claudecli.costs.report import Report, ReportRow, check_grouping
+from claudecli.costs.report_data import Report, ReportRow, check_grouping
 
 MAX_WINDOW = timedelta(days=31)
 PAGE_LIMIT = 1000

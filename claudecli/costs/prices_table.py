@@ -9,7 +9,6 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from claudecli.core.errors import ConfigError
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
@@ -40,15 +39,7 @@ def rate(value: Decimal | None) -> str:
 
 def model_prices(app_ctx: AppContext, model_id: str) -> tuple[ModelPrices | None, ModelPrices | None]:
     """(standard, batch) prices now; (None, None) for a model no source prices."""
-    from claudecli.money.pricing import prices_for
-
-    overrides = app_ctx.settings.prices
-    try:
-        return prices_for(model_id, overrides=overrides), prices_for(
-            model_id, batch=True, overrides=overrides
-        )
-    except ValueError as exc:  # a malformed [prices] table
-        raise ConfigError(str(exc)) from None
+    return app_ctx.prices.rates(model_id), app_ctx.prices.rates(model_id, batch=True)
 
 
 def _rates(prices: ModelPrices) -> dict[str, float]:

@@ -7,74 +7,19 @@ discount plus any caching inside the batch (the ledger does not keep the two apa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from claudecli.core.errors import UsageError
-from claudecli.core.usage import TokenUsage
+from claudecli.costs.org import org_report
+from claudecli.costs.report_data import ZERO, Report, ReportRow, check_grouping
+from claudecli.costs.report_output import print_report, write_csv, write_json
+from claudecli.money.periods import month_start, now_utc, parse_range
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
     from claudecli.ledger.rollup import GroupTotals
-
-GROUPINGS = ("model", "day", "command", "tag", "profile")
-ZERO = Decimal(0)
-
-
-@dataclass
-class ReportRow:
-    """One group's totals. ``saved_caching_usd`` / ``saved_batch_usd`` are None when the source cannot split."""
-
-    key: str | None
-    calls: int = 0
-    usage: TokenUsage = field(default_factory=TokenUsage)
-    cost_usd: Decimal = ZERO
-    list_cost_usd: Decimal = ZERO
-    saved_usd: Decimal = ZERO
-    saved_caching_usd: Decimal | None = ZERO
-    saved_batch_usd: Decimal | None = ZERO
-    unknown_cost_calls: int = 0
-
-    def add(self, other: ReportRow) -> None:
-        self.calls += other.calls
-        self.usage = self.usage + other.usage
-        self.cost_usd += other.cost_usd
-        self.list_cost_usd += other.list_cost_usd
-        self.saved_usd += other.saved_usd
-        self.saved_caching_usd = _add(self.saved_caching_usd, other.saved_caching_usd)
-        self.saved_batch_usd = _add(self.saved_batch_usd, other.saved_batch_usd)
-        self.unknown_cost_calls += other.unknown_cost_calls
-
-
-def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    return None if a is None or b is None else a + b
-
-
-@dataclass
-class Report:
-    source: str  # "ledger" or "org"
-    by: str
-    since: datetime
-    until: datetime | None
-    rows: list[ReportRow]
-    refreshed_at: datetime | None = None  # org: when Anthropic last refreshed the data
-
-    @property
-    def total(self) -> ReportRow:
-        total = ReportRow(key=None)
-        for row in self.rows:
-            total.add(row)
-        return total
-
-
-def check_grouping(by: str, *, org: bool = False) -> str:
-    allowed = ("model", "day") if org else GROUPINGS
-    if by not in allowed:
-        where = " with --org (the Admin API knows nothing of commands, tags or profiles)" if org else ""
-        raise UsageError(f"--by: expected one of {', '.join(allowed)}{where}, got '{by}'")
-    return by
 
 
 def ledger_report(app_ctx: AppContext, since: datetime, until: datetime | None, by: str) -> Report:
@@ -112,16 +57,11 @@ class ReportOptions:
 
 def run_report(app_ctx: AppContext, options: ReportOptions) -> Report:
     """Build the report (ledger or Admin API) for the range and print it in the chosen format."""
-    from claudecli.costs.report_output import print_report, write_csv, write_json
-    from claudecli.money.periods import month_start, now_utc, parse_range
-
     if options.as_json and options.as_csv:
         raise UsageError("--json and --csv: choose one")
     check_grouping(options.by, org=options.org)
     since, until = parse_range(options.since, options.until, default_since=month_start(now_utc()))
     if options.org:
-        from claudecli.costs.org import org_report
-
         report = org_report(app_ctx, since, until, options.by)
     else:
         report = ledger_report(app_ctx, since, until, options.by)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from claudecli.core.usage import TokenUsage
-from claudecli.costs.report import Report, ReportRow
+from claudecli.costs.report_data import Report, ReportRow
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:

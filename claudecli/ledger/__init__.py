@@ -2,5 +2,6 @@
 
 * ``store``      the ledger itself (``usage.db``): write rows, read them back.
 * ``rollup``     report totals that stay fast at any size (whole days from a rollup table).
+* ``sql``        what both speak: the stored timestamp form, token columns, nano-dollar sums, ranges, groups.
 * ``migrations`` the schema, as forward-only named migrations.
 """

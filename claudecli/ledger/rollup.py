@@ -14,17 +14,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from claudecli.core.usage import TokenUsage
-from claudecli.ledger.store import TOKEN_COLUMNS, format_ts
-
-# The group key, per grouping, in the rollup table and in `calls`. '' and NULL both mean "none".
-_ROLLUP_KEYS = {
-    "model": "model",
-    "day": "day",
-    "command": "command",
-    "tag": "nullif(tag, '')",
-    "profile": "nullif(profile, '')",
-}
-_CALLS_KEYS = {**_ROLLUP_KEYS, "day": "substr(ts, 1, 10)"}
+from claudecli.ledger.sql import (
+    CALLS_KEYS,
+    GROUPINGS,
+    ROLLUP_KEYS,
+    TOKEN_COLUMNS,
+    in_range,
+    nanos,
+    ts_range,
+    usd,
+)
 
 _ROLLUP_SELECT = (
     "sum(calls), "
@@ -32,21 +31,13 @@ _ROLLUP_SELECT = (
     + ", sum(cost_nanos), sum(list_cost_nanos), sum(saved_nanos), "
     "sum(unknown_cost_calls), sum(unknown_list_cost_calls)"
 )
-
-
-def _nanos(column: str) -> str:
-    return f"CAST(round({column} * 1e9) AS INTEGER)"
-
-
 _CALLS_SELECT = (
     "count(*), "
     + ", ".join(f"sum({name})" for name in TOKEN_COLUMNS)
-    + f", sum({_nanos('cost_usd')}), sum({_nanos('list_cost_usd')}), "
-    f"sum({_nanos('list_cost_usd')} - {_nanos('cost_usd')}), "
+    + f", sum({nanos('cost_usd')}), sum({nanos('list_cost_usd')}), "
+    f"sum({nanos('list_cost_usd')} - {nanos('cost_usd')}), "
     "count(*) - count(cost_usd), count(*) - count(list_cost_usd)"
 )
-
-_NANO = Decimal("1e-9")
 
 
 @dataclass(frozen=True)
@@ -68,10 +59,6 @@ class GroupTotals:
     unknown_list_cost_calls: int
 
 
-def _usd(nanos: int | None) -> Decimal:
-    return (Decimal(nanos or 0) * _NANO).quantize(_NANO)
-
-
 def _next_midnight(moment: datetime) -> datetime:
     utc = moment.astimezone(UTC)
     midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -86,8 +73,8 @@ def group_totals(
     conn: sqlite3.Connection, since: datetime | None, until: datetime | None, by: str
 ) -> list[GroupTotals]:
     """Per-(group, is_batch) totals of calls with ``since <= ts < until``, ordered by key (none first)."""
-    if by not in _ROLLUP_KEYS:
-        raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(_ROLLUP_KEYS)}")
+    if by not in GROUPINGS:
+        raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUPINGS)}")
     if since is not None and until is not None and until <= since:
         return []
     first_day = _next_midnight(since) if since is not None else None
@@ -107,30 +94,20 @@ def group_totals(
 def _from_rollup(
     conn: sqlite3.Connection, by: str, first_day: datetime | None, last_day: datetime | None
 ) -> list[tuple]:
-    clauses, params = [], []
-    if first_day is not None:
-        clauses.append("day >= ?")
-        params.append(f"{first_day:%Y-%m-%d}")
-    if last_day is not None:
-        clauses.append("day < ?")
-        params.append(f"{last_day:%Y-%m-%d}")
-    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    sql = f"SELECT {_ROLLUP_KEYS[by]}, is_batch, {_ROLLUP_SELECT} FROM call_days{where} GROUP BY 1, 2"
+    where, params = in_range(
+        "day",
+        None if first_day is None else f"{first_day:%Y-%m-%d}",
+        None if last_day is None else f"{last_day:%Y-%m-%d}",
+    )
+    sql = f"SELECT {ROLLUP_KEYS[by]}, is_batch, {_ROLLUP_SELECT} FROM call_days{where} GROUP BY 1, 2"
     return conn.execute(sql, params).fetchall()
 
 
 def _from_calls(
     conn: sqlite3.Connection, by: str, start: datetime | None, end: datetime | None
 ) -> list[tuple]:
-    clauses, params = [], []
-    if start is not None:
-        clauses.append("ts >= ?")
-        params.append(format_ts(start))
-    if end is not None:
-        clauses.append("ts < ?")
-        params.append(format_ts(end))
-    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    sql = f"SELECT {_CALLS_KEYS[by]}, is_batch, {_CALLS_SELECT} FROM calls{where} GROUP BY 1, 2"
+    where, params = ts_range(start, end)
+    sql = f"SELECT {CALLS_KEYS[by]}, is_batch, {_CALLS_SELECT} FROM calls{where} GROUP BY 1, 2"
     return conn.execute(sql, params).fetchall()
 
 
@@ -159,9 +136,9 @@ def _merge(parts: Iterable[tuple]) -> list[GroupTotals]:
                 is_batch=is_batch,
                 calls=calls,
                 usage=TokenUsage(**dict(zip(TOKEN_COLUMNS, tokens, strict=True))),
-                cost_usd=_usd(cost),
-                list_cost_usd=_usd(list_cost),
-                saved_usd=_usd(saved),
+                cost_usd=usd(cost),
+                list_cost_usd=usd(list_cost),
+                saved_usd=usd(saved),
                 unknown_cost_calls=unknown,
                 unknown_list_cost_calls=unknown_list,
             )

@@ -6,11 +6,8 @@ the price is unknown, and ``list_cost_usd`` for the savings report). Prompt and 
 SHA-256 hashes unless the ledger is opened with ``log_bodies=True``. It never stores credentials: there is
 no field for them.
 
-Time: every timestamp is stored as ISO-8601 UTC with milliseconds (``2026-11-22T04:32:01.123Z``). Query
-bounds must be timezone-aware datetimes; ``since`` is inclusive, ``until`` exclusive; "day" is the UTC day.
-
-Money: costs are stored as REAL; sums are computed in SQL over whole nano-dollars, so they come back as
-exact :class:`~decimal.Decimal` values (to 1e-9 USD) instead of accumulating float error.
+Time and money are stored as :mod:`claudecli.ledger.sql` describes. Query bounds must be timezone-aware
+datetimes; ``since`` is inclusive, ``until`` exclusive; "day" is the UTC day.
 
 A :class:`Ledger` holds one connection and is meant for one thread; any number of processes may use the
 same file at once (writes queue on SQLite's busy timeout, see :mod:`claudecli.core.db`).
@@ -24,35 +21,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 from claudecli.core.db import MigratedStore, write_transaction
 from claudecli.core.usage import TokenUsage
 from claudecli.ledger.migrations import LEDGER_MIGRATIONS
-
-if TYPE_CHECKING:
-    from claudecli.ledger.rollup import GroupTotals
-
-GroupBy = Literal["model", "day", "command", "tag", "profile"]
-
-_GROUP_KEYS: dict[str, str] = {
-    "model": "model",
-    "day": "substr(ts, 1, 10)",
-    "command": "command",
-    "tag": "tag",
-    "profile": "profile",
-}
-
-# The token columns of `calls`, in TokenUsage field order (the rollup table sums the same ones).
-TOKEN_COLUMNS: tuple[str, ...] = (
-    "input_tokens",
-    "output_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "cache_read_tokens",
-    "thinking_tokens",
-    "web_search_requests",
-)
+from claudecli.ledger.rollup import GroupTotals, group_totals
+from claudecli.ledger.sql import TOKEN_COLUMNS, GroupBy, format_ts, nanos, parse_ts, ts_range, usd
 
 _CALL_COLUMNS: tuple[str, ...] = (
     "ts",
@@ -81,23 +56,9 @@ _INSERT_CALL = (
 )
 _SELECT_CALLS = f"SELECT id, {', '.join(_CALL_COLUMNS)} FROM calls"
 
-_NANO = Decimal("1e-9")
-
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-def format_ts(moment: datetime) -> str:
-    """The stored form of a timestamp: ``2026-11-22T04:32:01.123Z`` (UTC, milliseconds, truncated)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"ledger timestamps must be timezone-aware, got naive {moment!r}")
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
-
-
-def parse_ts(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def sha256_hex(text: str) -> str:
@@ -111,15 +72,6 @@ def _money_in(value: Decimal | float | None) -> float | None:
 def _money_out(value: float | None) -> Decimal | None:
     # str() of a float is its shortest round-tripping form: 0.0123 comes back as Decimal("0.0123").
     return None if value is None else Decimal(str(value))
-
-
-def _nanos_to_usd(nanos: int | None) -> Decimal:
-    return (Decimal(nanos or 0) * _NANO).quantize(_NANO)
-
-
-def _sum_nanos(column: str) -> str:
-    """SQL summing a REAL dollar column as whole nano-dollars (exact integer arithmetic; NULLs skipped)."""
-    return f"sum(CAST(round({column} * 1e9) AS INTEGER))"
 
 
 @dataclass
@@ -149,7 +101,7 @@ class CallRecord:
 
 @dataclass(frozen=True)
 class StoredCall:
-    """One row of the ledger as read back (bodies are fetched separately with :meth:`Ledger.body`)."""
+    """One row of the ledger as read back (prompt and answer bodies, when kept, are in the ``bodies`` table)."""
 
     id: int
     ts: datetime
@@ -171,19 +123,6 @@ class StoredCall:
     custom_id: str | None
     prompt_sha256: str | None
     answer_sha256: str | None
-
-
-@dataclass(frozen=True)
-class AggregateRow:
-    """Totals of one group. Cost sums cover the calls whose cost is known; the counts give the rest."""
-
-    key: str | None
-    calls: int
-    usage: TokenUsage
-    cost_usd: Decimal
-    list_cost_usd: Decimal
-    unknown_cost_calls: int
-    unknown_list_cost_calls: int
 
 
 class Ledger(MigratedStore):
@@ -246,15 +185,11 @@ class Ledger(MigratedStore):
 
     # -- reading ----------------------------------------------------------------------------------------
 
-    def count(self) -> int:
-        (total,) = self._db().execute("SELECT count(*) FROM calls").fetchone()
-        return int(total)
-
     def iter_calls(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> Iterator[StoredCall]:
         """Calls with ``since <= ts < until`` (either bound optional), oldest first."""
-        where, params = _time_range(since, until)
+        where, params = ts_range(since, until)
         cursor = self._db().execute(f"{_SELECT_CALLS}{where} ORDER BY ts, id", params)
         try:
             for row in cursor:
@@ -262,77 +197,20 @@ class Ledger(MigratedStore):
         finally:
             cursor.close()
 
-    def get(self, call_id: int) -> StoredCall | None:
-        row = self._db().execute(f"{_SELECT_CALLS} WHERE id = ?", (call_id,)).fetchone()
-        return None if row is None else _stored_call(row)
-
-    def body(self, call_id: int) -> tuple[str | None, str | None] | None:
-        """``(prompt, answer)`` stored for a call, or None when none was stored (``log_bodies`` was off)."""
-        row = self._db().execute("SELECT prompt, answer FROM bodies WHERE call_id = ?", (call_id,)).fetchone()
-        return None if row is None else (row[0], row[1])
-
     def spent_since(self, since: datetime) -> Decimal:
         """Sum of known ``cost_usd`` of calls at or after ``since`` (budgets). Answered from the ts index."""
-        (nanos,) = (
+        (total,) = (
             self._db()
-            .execute(f"SELECT {_sum_nanos('cost_usd')} FROM calls WHERE ts >= ?", (format_ts(since),))
+            .execute(f"SELECT sum({nanos('cost_usd')}) FROM calls WHERE ts >= ?", (format_ts(since),))
             .fetchone()
         )
-        return _nanos_to_usd(nanos)
-
-    def aggregate(
-        self, since: datetime | None = None, until: datetime | None = None, by: GroupBy = "model"
-    ) -> list[AggregateRow]:
-        """Per-group totals of calls with ``since <= ts < until``, ordered by key (NULL key first)."""
-        try:
-            key = _GROUP_KEYS[by]
-        except KeyError:
-            raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(_GROUP_KEYS)}") from None
-        where, params = _time_range(since, until)
-        token_sums = ", ".join(f"sum({column})" for column in TOKEN_COLUMNS)
-        sql = (
-            f"SELECT {key} AS grp, count(*), {token_sums}, "
-            f"{_sum_nanos('cost_usd')}, {_sum_nanos('list_cost_usd')}, "
-            "count(*) - count(cost_usd), count(*) - count(list_cost_usd) "
-            f"FROM calls{where} GROUP BY grp ORDER BY grp"
-        )
-        result: list[AggregateRow] = []
-        for row in self._db().execute(sql, params):
-            n_tokens = len(TOKEN_COLUMNS)
-            tokens = row[2 : 2 + n_tokens]
-            cost, list_cost, unknown, unknown_list = row[2 + n_tokens :]
-            result.append(
-                AggregateRow(
-                    key=row[0],
-                    calls=int(row[1]),
-                    usage=TokenUsage(**{c: int(v or 0) for c, v in zip(TOKEN_COLUMNS, tokens, strict=True)}),
-                    cost_usd=_nanos_to_usd(cost),
-                    list_cost_usd=_nanos_to_usd(list_cost),
-                    unknown_cost_calls=int(unknown),
-                    unknown_list_cost_calls=int(unknown_list),
-                )
-            )
-        return result
+        return usd(total)
 
     def group_totals(
         self, since: datetime | None = None, until: datetime | None = None, by: GroupBy = "model"
     ) -> list[GroupTotals]:
-        """Like :meth:`aggregate`, split by batch/non-batch and read from the daily rollup (fast at any size)."""
-        from claudecli.ledger.rollup import group_totals
-
+        """Per-(group, batch or not) totals of calls with ``since <= ts < until``, read from the daily rollup."""
         return group_totals(self._db(), since, until, by)
-
-
-def _time_range(since: datetime | None, until: datetime | None) -> tuple[str, tuple[str, ...]]:
-    clauses: list[str] = []
-    params: list[str] = []
-    if since is not None:
-        clauses.append("ts >= ?")
-        params.append(format_ts(since))
-    if until is not None:
-        clauses.append("ts < ?")
-        params.append(format_ts(until))
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
 
 
 def _stored_call(row: tuple[Any, ...]) -> StoredCall:

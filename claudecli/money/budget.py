@@ -22,11 +22,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from claudecli.core.errors import BudgetExceeded, ConfigError
+from claudecli.core.errors import BudgetExceeded
+from claudecli.core.tokens import block_tokens, text_tokens
+from claudecli.core.usage import TokenUsage
+from claudecli.money.periods import day_start, month_start, now_utc
+from claudecli.money.pricing import format_usd
 
 if TYPE_CHECKING:
     from claudecli.core.config import Settings
@@ -36,44 +40,36 @@ WARN_AT = Decimal("0.8")
 
 
 @dataclass(frozen=True)
-class PeriodBudget:
-    name: str  # the setting: daily_budget / monthly_budget
-    label: str  # "daily" / "monthly"
-    limit: Decimal
-    since: datetime
+class Budget:
+    """One budget setting and the window it covers; ``since`` is None for the per-call cap."""
+
+    name: str  # the setting: daily_budget / monthly_budget / max_cost_per_call
+    label: str  # "daily" / "monthly" / "per-call"
+    period: str  # "today" / "this month" / "each call"
+    limit: Decimal | None  # None: not configured
+    since: datetime | None
 
 
-def _money(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
-def any_budget(settings: Settings) -> bool:
-    return any(
-        settings.values.get(name) is not None
-        for name in ("max_cost_per_call", "daily_budget", "monthly_budget")
-    )
-
-
-def period_budgets(settings: Settings, now: datetime | None = None) -> list[PeriodBudget]:
-    from claudecli.money.periods import day_start, month_start, now_utc
-
+def budgets(settings: Settings, now: datetime | None = None) -> list[Budget]:
+    """The three budget settings, configured or not, with the UTC window each covers at ``now``."""
     now = now or now_utc()
-    found = []
-    for name, label, start in (
-        ("daily_budget", "daily", day_start(now)),
-        ("monthly_budget", "monthly", month_start(now)),
-    ):
-        limit = _money(settings.values.get(name))
-        if limit is not None:
-            found.append(PeriodBudget(name, label, limit, start))
-    return found
+
+    def limit(name: str) -> Decimal | None:
+        value = settings.values.get(name)
+        return None if value is None else Decimal(str(value))
+
+    return [
+        Budget("daily_budget", "daily", "today", limit("daily_budget"), day_start(now)),
+        Budget("monthly_budget", "monthly", "this month", limit("monthly_budget"), month_start(now)),
+        Budget("max_cost_per_call", "per-call", "each call", limit("max_cost_per_call"), None),
+    ]
 
 
 def check_budget(
     app_ctx: AppContext, params: dict[str, Any], *, force: bool = False, batch: bool = False
 ) -> None:
     """Raise BudgetExceeded when the call could overrun a configured budget; warn at 80 %."""
-    if not any_budget(app_ctx.settings):
+    if all(budget.limit is None for budget in budgets(app_ctx.settings)):
         return
     worst = worst_case_usd(app_ctx, params, batch=batch)
     if worst is None:
@@ -90,33 +86,14 @@ def check_spend(
     largest_call_usd: Decimal | None = None,
 ) -> None:
     """Compare a worst-case amount with every configured budget; see the module docstring for the rules."""
-    settings = app_ctx.settings
-    if not any_budget(settings):
-        return
-    from claudecli.money.pricing import format_usd
-
-    problems: list[str] = []
-    cap = _money(settings.values.get("max_cost_per_call"))
-    one_call = worst_case_usd if largest_call_usd is None else largest_call_usd
-    if cap is not None and one_call > cap:
-        subject = what if largest_call_usd is None else f"one request of {what}"
-        problems.append(
-            f"{subject} could cost up to {format_usd(one_call)}, over max_cost_per_call {format_usd(cap)}"
-        )
-    for budget in period_budgets(settings):
-        spent = app_ctx.ledger.spent_since(budget.since)
-        left = budget.limit - spent
-        if left <= 0 or worst_case_usd > left:
-            problems.append(
-                f"{budget.label} budget {format_usd(budget.limit)}: {format_usd(max(left, Decimal(0)))} left, "
-                f"{what} could cost up to {format_usd(worst_case_usd)}"
-            )
-        elif budget.limit > 0 and spent + worst_case_usd >= WARN_AT * budget.limit:
-            share = (spent + worst_case_usd) / budget.limit * 100
-            app_ctx.warn(
-                f"{budget.label} budget: {format_usd(spent)} of {format_usd(budget.limit)} spent; with {what} "
-                f"(up to {format_usd(worst_case_usd)}) that could reach {share:.0f} %"
-            )
+    configured = [budget for budget in budgets(app_ctx.settings) if budget.limit is not None]
+    caps = [budget for budget in configured if budget.since is None]
+    periods = [budget for budget in configured if budget.since is not None]
+    problems = [
+        *(_over_cap(cap, worst_case_usd, what, largest_call_usd) for cap in caps),
+        *(_over_period(app_ctx, budget, worst_case_usd, what) for budget in periods),
+    ]
+    problems = [problem for problem in problems if problem]
     if not problems:
         return
     if force:
@@ -125,23 +102,44 @@ def check_spend(
     raise BudgetExceeded("refused by budget: " + "; ".join(problems), hint="--force sends it anyway")
 
 
+def _over_cap(cap: Budget, worst_case_usd: Decimal, what: str, largest_call_usd: Decimal | None) -> str:
+    """The refusal of ``max_cost_per_call`` (a cap: it refuses, never warns), or ''."""
+    one_call = worst_case_usd if largest_call_usd is None else largest_call_usd
+    if cap.limit is None or one_call <= cap.limit:
+        return ""
+    subject = what if largest_call_usd is None else f"one request of {what}"
+    return (
+        f"{subject} could cost up to {format_usd(one_call)}, over max_cost_per_call {format_usd(cap.limit)}"
+    )
+
+
+def _over_period(app_ctx: AppContext, budget: Budget, worst_case_usd: Decimal, what: str) -> str:
+    """The refusal of a daily or monthly budget, or '' (after a warning when it would reach 80 %)."""
+    if budget.limit is None or budget.since is None:
+        return ""
+    spent = app_ctx.ledger.spent_since(budget.since)
+    left = budget.limit - spent
+    if left <= 0 or worst_case_usd > left:
+        return (
+            f"{budget.label} budget {format_usd(budget.limit)}: {format_usd(max(left, Decimal(0)))} left, "
+            f"{what} could cost up to {format_usd(worst_case_usd)}"
+        )
+    if budget.limit > 0 and spent + worst_case_usd >= WARN_AT * budget.limit:
+        share = (spent + worst_case_usd) / budget.limit * 100
+        app_ctx.warn(
+            f"{budget.label} budget: {format_usd(spent)} of {format_usd(budget.limit)} spent; with {what} "
+            f"(up to {format_usd(worst_case_usd)}) that could reach {share:.0f} %"
+        )
+    return ""
+
+
 def worst_case_usd(app_ctx: AppContext, params: Mapping[str, Any], *, batch: bool = False) -> Decimal | None:
     """The most one request can cost: estimated input (cache writes at their rate) plus max_tokens of output."""
-    from claudecli.money.price_cache import RateCache
-
-    try:
-        cache = RateCache(app_ctx.settings, datetime.now(UTC))
-        rates = cache.prices(str(params.get("model")), batch=batch)
-        cache.save()
-        return rates.cost(worst_case_usage(params)) if rates is not None else None
-    except ValueError as exc:  # a malformed [prices] table
-        raise ConfigError(str(exc)) from None
+    return app_ctx.prices.cost(str(params.get("model")), worst_case_usage(params), batch=batch)
 
 
-def worst_case_usage(params: Mapping[str, Any]) -> Any:
+def worst_case_usage(params: Mapping[str, Any]) -> TokenUsage:
     """A TokenUsage for the worst case of ``params``: the prefix up to the last breakpoint as a cache write."""
-    from claudecli.core.usage import TokenUsage
-
     prefix, rest, ttl = cacheable_split(params)
     return TokenUsage(
         input_tokens=rest,
@@ -156,8 +154,6 @@ def cacheable_split(params: Mapping[str, Any]) -> tuple[int, int, str | None]:
 
     The parts add up to ``claudecli.core.tokens.estimate_input_tokens(params)``; order is tools, system, messages.
     """
-    from claudecli.core.tokens import block_tokens, text_tokens
-
     elements: list[tuple[int, Any]] = []
     for tool in params.get("tools") or []:
         elements.append((text_tokens(json.dumps(tool, ensure_ascii=False)), _cache_mark(tool)))

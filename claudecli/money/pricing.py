@@ -1,4 +1,5 @@
-"""What a Claude call costs, in USD, from genai-prices' list prices or a ``[prices."model-id"]`` config table.
+"""Rates of a model, from genai-prices' list prices or a ``[prices."model-id"]`` config table, and the one
+cost arithmetic (``ModelPrices.cost``). The program looks rates up through ``claudecli.money.price_book``.
 
 No price is written down here: genai-prices supplies every list price, long-context tier, date-dependent price
 and Message Batches variant; it is imported inside the functions that need it, so importing this module stays
@@ -83,81 +84,20 @@ class ModelPrices:
         return replace(self, long_context=())
 
 
-@dataclass(frozen=True)
-class CostBreakdown:
-    """USD per kind of token; ``prices`` are the rates applied (long-context tier already chosen)."""
-
-    prices: ModelPrices
-    input: Decimal
-    cache_write_5m: Decimal
-    cache_write_1h: Decimal
-    cache_read: Decimal
-    output: Decimal
-    web_search: Decimal
-    total: Decimal
-
-    @property
-    def cache_write(self) -> Decimal:
-        return self.cache_write_5m + self.cache_write_1h
-
-
-# The prices, and the genai-prices price that computes totals (None for a config table).
-_Resolved = tuple[ModelPrices, "ModelPrice | None"]
-
-
 def prices_for(
     model: str, *, batch: bool = False, when: datetime | None = None, overrides: Overrides = None
 ) -> ModelPrices | None:
     """Prices of ``model`` at ``when`` (default now); None when neither genai-prices nor the config has it.
 
     A config table replaces genai-prices for its id and that id's dated snapshots; a malformed table raises
-    ValueError (``override_problems`` reports them all up front).
+    ValueError (``override_problems`` reports them all up front). This resolves afresh on every call: the
+    program asks ``claudecli.money.price_book.PriceBook``, which keeps what this returns.
     """
-    resolved = _resolve(model, batch, when, overrides)
-    return resolved[0] if resolved else None
-
-
-def breakdown(
-    model: str,
-    usage: TokenUsage,
-    *,
-    batch: bool = False,
-    when: datetime | None = None,
-    overrides: Overrides = None,
-) -> CostBreakdown | None:
-    """What ``usage`` cost, per kind of token; None for an unknown model."""
-    resolved = _resolve(model, batch, when, overrides)
-    if resolved is None:
-        return None
-    prices, _ = resolved
-    rates = prices.at(usage.total_input_tokens)
-    parts = _parts(rates, usage)
-    total = sum(parts.values(), Decimal(0))
-    return CostBreakdown(prices=rates, total=total, **parts)
-
-
-def cost_usd(
-    model: str,
-    usage: TokenUsage,
-    *,
-    batch: bool = False,
-    when: datetime | None = None,
-    overrides: Overrides = None,
-) -> Decimal | None:
-    """What ``usage`` cost in USD; None (never an exception) for an unknown model."""
-    result = breakdown(model, usage, batch=batch, when=when, overrides=overrides)
-    return result.total if result else None
-
-
-def list_price_usd(
-    model: str, usage: TokenUsage, when: datetime | None = None, overrides: Overrides = None
-) -> Decimal | None:
-    """The same tokens at standard price, no caching, no batch: every input token at the input rate.
-
-    Web searches count too (caching and batching do not change them), so ``list - cost`` is what caching
-    and batching saved.
-    """
-    return cost_usd(model, list_usage(usage), when=when, overrides=overrides)
+    by_id = {key.lower(): key for key in overrides or ()}
+    key = by_id.get(model.lower()) or by_id.get(_SNAPSHOT_SUFFIX.sub("", model.lower()))
+    if key is not None and overrides is not None:
+        return _config_prices(key, overrides[key], batch=batch)
+    return _genai_resolve(model, batch, when or datetime.now(tz=UTC))
 
 
 def list_usage(usage: TokenUsage) -> TokenUsage:
@@ -179,14 +119,6 @@ def _parts(rates: ModelPrices, usage: TokenUsage) -> dict[str, Decimal]:
         "output": usage.output_tokens * rates.output / MTOK,
         "web_search": usage.web_search_requests * rates.web_search / 1000,
     }
-
-
-def known_models(overrides: Overrides = None) -> list[str]:
-    """Anthropic model ids genai-prices knows (each also matches its dated snapshots), plus configured ids."""
-    from genai_prices.data_snapshot import get_snapshot
-
-    providers = [provider for provider in get_snapshot().providers if provider.id == "anthropic"]
-    return sorted({model.id for provider in providers for model in provider.models} | set(overrides or ()))
 
 
 def format_usd(value: Decimal | float | None) -> str:
@@ -222,19 +154,10 @@ def override_problems(overrides: Overrides) -> list[str]:
 # --- genai-prices ---
 
 
-def _resolve(model: str, batch: bool, when: datetime | None, overrides: Overrides) -> _Resolved | None:
-    by_id = {key.lower(): key for key in overrides or ()}
-    key = by_id.get(model.lower()) or by_id.get(_SNAPSHOT_SUFFIX.sub("", model.lower()))
-    if key is not None and overrides is not None:
-        return _config_prices(key, overrides[key], batch=batch), None
-    return _genai_resolve(model, batch, when or datetime.now(tz=UTC))
-
-
-def _genai_resolve(model: str, batch: bool, when: datetime) -> _Resolved | None:
+def _genai_resolve(model: str, batch: bool, when: datetime) -> ModelPrices | None:
     """Ask genai-prices for the price in force at ``when``: date constraints, batch variant and all.
 
-    ``calc_price`` on an empty usage yields the resolved ``model_price``; pricing a usage with it is what
-    ``calc_price`` itself does, and lets _complete fill gaps first.
+    ``calc_price`` on an empty usage yields the resolved ``model_price``, which _complete fills gaps of.
     """
     import genai_prices
 
@@ -250,7 +173,7 @@ def _genai_resolve(model: str, batch: bool, when: datetime) -> _Resolved | None:
     except LookupError:
         return None
     engine, derived = _complete(calc.model_price, halve=batch and not _has_batch_variant(calc.model, when))
-    return _model_prices(calc.model, engine, batch, derived), engine
+    return _model_prices(calc.model, engine, batch, derived)
 
 
 def _has_batch_variant(model: ModelInfo, when: datetime) -> bool:

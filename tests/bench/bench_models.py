@@ -1,6 +1,6 @@
 """Benchmark: `claudecli models` from the cache (target: median <= 0.25 s).
 
-A first run against the project's fake API fills the models cache (list and list prices); the timed runs
+A first run against the project's fake API fills the models cache and the price book's file; the timed runs
 then read only the cache: no request, no SDK import, no genai-prices import. Each run is a fresh process
 (``python -m claudecli``), output to a pipe. Also timed, for reference: the first (fetching) run and the
 interpreter's floor.

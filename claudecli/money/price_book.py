@@ -1,0 +1,148 @@
+"""The price book: every price in claudecli is looked up here, one way, from one cache.
+
+Rates come from ``pricing.prices_for`` (genai-prices, or the config's ``[prices]`` tables) and are kept per
+(UTC day, model, standard or batch): in memory for the life of the process, and on disk in
+``<cache dir>/prices.json`` so that pricing a call, checking a budget or listing models does not import
+genai-prices (~25 ms, a fifth of what claudecli adds to an ``ask``) once that model was priced that day.
+Anthropic's prices change on UTC dates, hence the day. The file is tagged with a fingerprint of genai-prices'
+data and of the ``[prices]`` tables; when either changes the file is ignored and rewritten. A missing, stale
+or unreadable file only means genai-prices is asked again.
+
+The one cost arithmetic is ``ModelPrices.cost``: :meth:`PriceBook.cost` and :meth:`PriceBook.list_cost` are
+how the program prices usage. New rates reach the disk on :meth:`PriceBook.save` (the app context saves when
+it closes); the file keeps today's rates and those of the days this process asked about.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+from dataclasses import asdict, fields
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from claudecli.core.errors import ConfigError
+from claudecli.core.fsutil import atomic_write_text
+from claudecli.core.usage import TokenUsage
+from claudecli.money.pricing import ModelPrices, Overrides, PriceTier, list_usage, prices_for
+
+if TYPE_CHECKING:
+    from claudecli.core.config import Settings
+
+CACHE_FILE = "prices.json"
+_MISSING = object()
+
+
+class PriceBook:
+    """Rates and costs at standard or batch prices, as in force at a moment (default: now)."""
+
+    def __init__(self, *, overrides: Overrides = None, cache_file: Path | None = None) -> None:
+        self.overrides = overrides
+        self.cache_file = cache_file
+        self.fingerprint = prices_fingerprint(overrides)
+        self._rates: dict[str, ModelPrices | None] = {}
+        self._file: dict[str, Any] | None = None  # the file's entries, read on the first lookup
+        self._new: dict[str, Any] = {}  # resolved by this process, not yet on disk
+        self._days: set[str] = set()
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> PriceBook:
+        return cls(overrides=settings.prices, cache_file=settings.paths.cache_dir / CACHE_FILE)
+
+    def rates(self, model: str, *, batch: bool = False, when: datetime | None = None) -> ModelPrices | None:
+        """The model's rates (None when no source prices it); a malformed ``[prices]`` table is a ConfigError."""
+        moment = when or datetime.now(UTC)
+        day = f"{moment.astimezone(UTC):%Y-%m-%d}"
+        key = f"{day}|{model}|{'batch' if batch else 'standard'}"
+        self._days.add(day)
+        if key not in self._rates:
+            self._rates[key] = self._lookup(key, model, batch, moment)
+        return self._rates[key]
+
+    def cost(
+        self, model: str, usage: TokenUsage, *, batch: bool = False, when: datetime | None = None
+    ) -> Decimal | None:
+        """What ``usage`` costs (None for an unknown model): the long-context tier chosen from the whole prompt."""
+        rates = self.rates(model, batch=batch, when=when)
+        return None if rates is None else rates.cost(usage)
+
+    def list_cost(self, model: str, usage: TokenUsage, *, when: datetime | None = None) -> Decimal | None:
+        """The same tokens at standard price, nothing cached, no batch discount (the ledger's list price)."""
+        return self.cost(model, list_usage(usage), when=when)
+
+    def save(self) -> None:
+        """Write the rates resolved since the last save (merged with what other processes wrote meanwhile)."""
+        if not self._new or self.cache_file is None:
+            return
+        today = f"{datetime.now(UTC):%Y-%m-%d}"
+        kept = {**_read(self.cache_file, self.fingerprint), **self._new}
+        kept = {key: entry for key, entry in kept.items() if key.split("|", 1)[0] in self._days | {today}}
+        document = {"fingerprint": self.fingerprint, "rates": kept}
+        with contextlib.suppress(OSError):  # a read-only cache dir costs a genai-prices import next time
+            atomic_write_text(self.cache_file, json.dumps(document, sort_keys=True))
+        self._new = {}
+
+    def _lookup(self, key: str, model: str, batch: bool, moment: datetime) -> ModelPrices | None:
+        """From the file when it holds a readable entry for ``key``; else from genai-prices or the config."""
+        if self._file is None:
+            self._file = _read(self.cache_file, self.fingerprint) if self.cache_file else {}
+        entry = self._file.get(key, _MISSING)
+        if entry is not _MISSING:
+            with contextlib.suppress(TypeError, ValueError, KeyError, ArithmeticError, AttributeError):
+                return None if entry is None else _decode(entry)
+        return self._resolve(key, model, batch, moment)
+
+    def _resolve(self, key: str, model: str, batch: bool, moment: datetime) -> ModelPrices | None:
+        try:
+            prices = prices_for(model, batch=batch, when=moment, overrides=self.overrides)
+        except ValueError as exc:  # a malformed [prices] table (the config loader normally refuses it first)
+            raise ConfigError(str(exc)) from None
+        self._new[key] = None if prices is None else _encode(prices)
+        return prices
+
+
+def prices_fingerprint(overrides: Overrides) -> str:
+    """Changes when genai-prices' data or the ``[prices]`` config changes (found without importing it)."""
+    spec = importlib.util.find_spec("genai_prices")
+    stamp = ""
+    if spec is not None and spec.origin:
+        data = Path(spec.origin).with_name("data.py")
+        with contextlib.suppress(OSError):
+            info = data.stat()
+            stamp = f"{data}:{info.st_mtime_ns}:{info.st_size}"
+    config = json.dumps(overrides or {}, sort_keys=True, default=str)
+    return hashlib.sha256(f"{stamp}|{config}".encode()).hexdigest()[:16]
+
+
+def _read(path: Path, fingerprint: str) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict) or document.get("fingerprint") != fingerprint:
+        return {}
+    rates = document.get("rates")
+    return rates if isinstance(rates, dict) else {}
+
+
+def _encode(prices: ModelPrices) -> dict[str, Any]:
+    return json.loads(json.dumps(asdict(prices), default=str))
+
+
+def _decode(data: dict[str, Any]) -> ModelPrices:
+    decimal_fields = {f.name for f in fields(ModelPrices) if f.type in ("Decimal", Decimal)}
+    values: dict[str, Any] = {
+        key: Decimal(value) if key in decimal_fields else value for key, value in data.items()
+    }
+    values["long_context"] = tuple(_decode_tier(tier) for tier in data.get("long_context", ()))
+    values["derived"] = tuple(data.get("derived", ()))
+    return ModelPrices(**values)
+
+
+def _decode_tier(tier: dict[str, Any]) -> PriceTier:
+    rates = {key: Decimal(value) for key, value in tier.items() if key != "above"}
+    return PriceTier(above=int(tier["above"]), **rates)
