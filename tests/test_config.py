@@ -130,13 +130,12 @@ def test_claudecli_home_relocates_every_path(run_cli, home):
     assert all(value.startswith(str(home)) for value in paths.values()), paths
 
 
-def test_unit_override_records_flag_source(base_env):
-    from claudecli.core.config import load_settings
-
-    settings = load_settings(environ={"CLAUDECLI_MODEL": "x"}, cwd=Path.cwd())
-    settings.override("--model", model="y", max_tokens=None)
-    assert settings.model == "y" and settings.sources["model"] == "--model"
-    assert settings.sources["max_tokens"] == "default"
+def test_flags_override_the_environment_and_the_config_file(cli_env, run_cli, fake_api, write_config):
+    write_config('model = "opus"\nmax_tokens = 100\n')
+    result = run_cli("ask", "-m", "haiku", "--max-tokens", "321", "hi", env={"CLAUDECLI_MODEL": "sonnet"})
+    assert result.exit_code == 0, result
+    body = [r for r in fake_api.requests if r.path == "/v1/messages"][-1].body
+    assert body["model"] == "claude-haiku-5-5" and body["max_tokens"] == 321
 
 
 def test_bad_price_override_is_a_config_error(run_cli, write_config):

@@ -18,9 +18,7 @@ if TYPE_CHECKING:
 @dataclass
 class AskOptions:
     prompt_words: list[str]
-    model: str | None = None
     system: str | None = None
-    max_tokens: int | None = None
     stop: list[str] = field(default_factory=list)
     thinking: str | None = None
     effort: str | None = None
@@ -29,8 +27,6 @@ class AskOptions:
     schema: str | None = None
     tag: str | None = None
     params: list[str] = field(default_factory=list)
-    cache: bool | None = None
-    cache_ttl: str | None = None
     use_stdin: bool = True
     force: bool = False
 
@@ -47,11 +43,10 @@ def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
     schema = load_schema(options.schema) if options.schema is not None else None
     extra_body = parse_params(options.params)
     prompt = read_prompt(options.prompt_words, app_ctx.stdin, use_stdin=options.use_stdin)
-    cache = settings.cache if options.cache is None else options.cache
-    ttl = options.cache_ttl or settings.cache_ttl
+    cache, ttl = settings.cache, settings.cache_ttl
     request = RequestOptions(
-        model=resolve_model(app_ctx, options.model or settings.model),
-        max_tokens=options.max_tokens or settings.max_tokens,
+        model=resolve_model(app_ctx, settings.model),
+        max_tokens=settings.max_tokens,
         system=system,
         stop=options.stop,
         thinking=options.thinking,

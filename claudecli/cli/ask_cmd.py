@@ -73,11 +73,12 @@ def ask(
     app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)
     if cache_ttl is not None and cache_ttl not in ("5m", "1h"):
         raise UsageError(f"--cache-ttl: expected 5m or 1h, got '{cache_ttl}'")
+    app_ctx.settings = app_ctx.settings.with_flags(
+        model=model, max_tokens=max_tokens, cache=cache, cache_ttl=cache_ttl
+    )
     options = AskOptions(
         prompt_words=list(prompt or []),
-        model=model,
         system=system,
-        max_tokens=max_tokens,
         stop=list(stop or []),
         thinking=thinking,
         effort=effort,
@@ -86,8 +87,6 @@ def ask(
         schema=schema,
         tag=tag,
         params=list(param or []),
-        cache=cache,
-        cache_ttl=cache_ttl,
         use_stdin=not no_stdin,
         force=force,
     )

@@ -10,108 +10,21 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import subprocess
-import sys
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from claudecli.core.dotenv_policy import (
     DotenvFile,
-    check_destination,
     destination_warnings,
     read_dotenv,
     redact_url,
 )
 from claudecli.core.errors import ConfigError
 from claudecli.core.paths import Paths, resolve_paths
+from claudecli.core.settings import SCALARS, SECRET_KEYS, Settings, table_value
 
-SECRET_KEYS = frozenset({"api_key", "auth_token", "admin_key"})
-CREDENTIAL_ORDER = ("api_key", "auth_token", "api_key_command")
-
-
-def _positive_int(value: Any) -> int:
-    number = int(value)
-    if number <= 0:
-        raise ValueError("must be a positive whole number")
-    return number
-
-
-def _non_negative_int(value: Any) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError("must be zero or more")
-    return number
-
-
-def _non_negative_float(value: Any) -> float:
-    number = float(value)
-    if number < 0:
-        raise ValueError("must be zero or more")
-    return number
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError("must be true or false")
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    return value
-
-
-def _command(value: Any) -> list[str]:
-    """``api_key_command`` as an argv list: a TOML array, or a string split like a shell would (no shell runs)."""
-    if isinstance(value, list) and all(isinstance(part, str) for part in value):
-        return list(value)
-    if isinstance(value, str):
-        return shlex.split(value)
-    raise ValueError("must be a string or a list of strings")
-
-
-def _cache_ttl(value: Any) -> str:
-    if value not in {"5m", "1h"}:
-        raise ValueError('must be "5m" or "1h"')
-    return str(value)
-
-
-def _table(value: Any) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValueError("must be a table")
-    return dict(value)
-
-
-# Every scalar setting: name -> (converter, default). The environment spells them CLAUDECLI_<NAME>.
-SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
-    "api_key": (_text, None),
-    "auth_token": (_text, None),
-    "api_key_command": (_command, None),
-    "admin_key": (_text, None),
-    "base_url": (_text, None),
-    "model": (_text, "sonnet"),
-    "max_tokens": (_positive_int, 8192),
-    "system": (_text, None),
-    "max_retries": (_non_negative_int, 2),
-    "timeout": (_non_negative_float, 600.0),
-    "retry_after_cap": (_non_negative_float, 60.0),
-    "cache": (_boolean, True),
-    "cache_ttl": (_cache_ttl, "5m"),
-    "log_bodies": (_boolean, False),
-    "vi_mode": (_boolean, False),
-    "max_cost_per_call": (_non_negative_float, None),
-    "daily_budget": (_non_negative_float, None),
-    "monthly_budget": (_non_negative_float, None),
-}
 TABLES = ("aliases", "prices")
 FILE_ONLY_KEYS = frozenset({"profiles", "default_profile"})
 
@@ -122,117 +35,6 @@ ECOSYSTEM_ENV = {
     "ANTHROPIC_BASE_URL": "base_url",
     "ANTHROPIC_ADMIN_KEY": "admin_key",
 }
-
-
-@dataclass
-class Settings:
-    """Effective settings plus, for each, where the value came from."""
-
-    values: dict[str, Any]
-    sources: dict[str, str]
-    profile: str | None
-    paths: Paths
-    warnings: list[str] = field(default_factory=list)
-    dotenv: DotenvFile | None = field(default=None, repr=False)
-    _resolved_key: str | None = field(default=None, repr=False)
-
-    def __getattr__(self, name: str) -> Any:
-        values = self.__dict__.get("values", {})
-        if name in values:
-            return values[name]
-        raise AttributeError(name)
-
-    @property
-    def aliases(self) -> dict[str, str]:
-        return dict(self.values.get("aliases") or {})
-
-    @property
-    def prices(self) -> dict[str, dict[str, float]]:
-        return dict(self.values.get("prices") or {})
-
-    def override(self, source: str, **changes: Any) -> None:
-        """Apply command-line flags (the highest precedence); ``None`` means the flag was not given."""
-        for name, value in changes.items():
-            if value is None:
-                continue
-            converter = SCALARS[name][0]
-            try:
-                self.values[name] = converter(value)
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(f"{source}: {exc}") from None
-            self.sources[name] = source
-
-    def credential_setting(self) -> str | None:
-        """The setting the API credential will come from: the first set of api_key, auth_token, api_key_command."""
-        return next((name for name in CREDENTIAL_ORDER if self.values.get(name)), None)
-
-    def credential(self) -> tuple[str, str]:
-        """Return ``(kind, secret)``, kind being "api_key" or "auth_token"; runs api_key_command at most once.
-
-        Refuses (ConfigError) before anything runs or is sent when an untrusted .env chose the destination and
-        the credential is not that .env's own.
-        """
-        name = self.credential_setting()
-        if name is None:
-            from claudecli.core.errors import AuthError
-
-            raise AuthError(
-                "no API key",
-                hint="set ANTHROPIC_API_KEY, or api_key / api_key_command in config.toml (see `claudecli config path`)",
-            )
-        check_destination(self.dotenv, self.sources, name)
-        if name != "api_key_command":
-            return name, self.values[name]
-        if self._resolved_key is None:
-            self._resolved_key = run_key_command(self.values["api_key_command"])
-        return "api_key", self._resolved_key
-
-    def admin_credential(self) -> str:
-        """The admin key, under the same destination rule as ``credential``."""
-        if not self.values.get("admin_key"):
-            from claudecli.core.errors import AuthError
-
-            raise AuthError("no admin key", hint="set ANTHROPIC_ADMIN_KEY or admin_key in config.toml")
-        check_destination(self.dotenv, self.sources, "admin_key")
-        return str(self.values["admin_key"])
-
-    def secrets(self) -> list[str]:
-        """Every secret value known, so output can be scrubbed of them."""
-        found = [self.values[name] for name in SECRET_KEYS if self.values.get(name)]
-        if self._resolved_key:
-            found.append(self._resolved_key)
-        return found
-
-
-def run_key_command(argv: list[str]) -> str:
-    """Run ``api_key_command`` without a shell (password managers) and return its first output line."""
-    if not argv:
-        raise ConfigError("api_key_command is empty")
-    try:
-        done = subprocess.run(
-            argv,
-            capture_output=True,
-            timeout=60,
-            check=False,
-            # A password manager may need the terminal; a script's stdin is not the key command's to read.
-            stdin=None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL,
-        )
-    except FileNotFoundError:
-        raise ConfigError(f"api_key_command: program not found: {argv[0]}") from None
-    except OSError as exc:
-        raise ConfigError(f"api_key_command: cannot run {argv[0]}: {exc.strerror}") from None
-    except subprocess.TimeoutExpired:
-        raise ConfigError("api_key_command: timed out after 60 s") from None
-    if done.returncode != 0:
-        raise ConfigError(f"api_key_command failed with exit code {done.returncode}")
-    try:
-        output = done.stdout.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise ConfigError("api_key_command printed something that is not UTF-8 text") from None
-    key = output.splitlines()[0].strip() if output else ""
-    if not key:
-        raise ConfigError("api_key_command printed nothing")
-    return key
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -269,7 +71,7 @@ class _Layers:
     @staticmethod
     def convert(name: str, raw: Any, source: str) -> Any:
         try:
-            return _table(raw) if name in TABLES else SCALARS[name][0](raw)
+            return table_value(raw) if name in TABLES else SCALARS[name][0](raw)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{source}: {name}: {exc}") from None
 
@@ -341,7 +143,7 @@ def load_settings(
     cwd: Path | None = None,
     paths: Paths | None = None,
 ) -> Settings:
-    """Build the effective settings from every source (flags are applied later with ``Settings.override``)."""
+    """Build the effective settings from every source (flags are applied later with ``Settings.with_flags``)."""
     env = dict(os.environ if environ is None else environ)
     paths = paths or resolve_paths(env)
     layers = _Layers()
@@ -366,12 +168,12 @@ def load_settings(
     _env_layer(env, layers, "env")
     _check_prices(layers)
     settings = Settings(
-        values=layers.values,
-        sources=layers.sources,
-        profile=chosen,
         paths=paths,
+        profile=chosen,
+        sources=layers.sources,
         warnings=layers.warnings,
         dotenv=dotenv,
+        **layers.values,
     )
     settings.warnings.extend(
         destination_warnings(layers.values["base_url"], layers.sources, dotenv, settings.credential_setting())

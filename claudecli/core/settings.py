@@ -1,0 +1,238 @@
+"""The effective settings, typed: one frozen dataclass with a field per setting (mypy sees every read).
+
+:func:`claudecli.core.config.load_settings` builds them from every source; command-line flags are applied by
+:meth:`Settings.with_flags`, which returns new settings, so no caller mixes ``flag or setting`` by hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from claudecli.core.dotenv_policy import DotenvFile, check_destination
+from claudecli.core.errors import AuthError, ConfigError
+from claudecli.core.paths import Paths
+
+SECRET_KEYS = frozenset({"api_key", "auth_token", "admin_key"})
+CREDENTIAL_ORDER = ("api_key", "auth_token", "api_key_command")
+
+
+def _positive_int(value: Any) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be a positive whole number")
+    return number
+
+
+def _non_negative_int(value: Any) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be zero or more")
+    return number
+
+
+def _non_negative_float(value: Any) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError("must be zero or more")
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+def _command(value: Any) -> list[str]:
+    """``api_key_command`` as an argv list: a TOML array, or a string split like a shell would (no shell runs)."""
+    if isinstance(value, list) and all(isinstance(part, str) for part in value):
+        return list(value)
+    if isinstance(value, str):
+        return shlex.split(value)
+    raise ValueError("must be a string or a list of strings")
+
+
+def _cache_ttl(value: Any) -> str:
+    if value not in {"5m", "1h"}:
+        raise ValueError('must be "5m" or "1h"')
+    return str(value)
+
+
+def table_value(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError("must be a table")
+    return dict(value)
+
+
+# Every scalar setting: name -> (converter, default). The environment spells them CLAUDECLI_<NAME>.
+SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
+    "api_key": (_text, None),
+    "auth_token": (_text, None),
+    "api_key_command": (_command, None),
+    "admin_key": (_text, None),
+    "base_url": (_text, None),
+    "model": (_text, "sonnet"),
+    "max_tokens": (_positive_int, 8192),
+    "system": (_text, None),
+    "max_retries": (_non_negative_int, 2),
+    "timeout": (_non_negative_float, 600.0),
+    "retry_after_cap": (_non_negative_float, 60.0),
+    "cache": (_boolean, True),
+    "cache_ttl": (_cache_ttl, "5m"),
+    "log_bodies": (_boolean, False),
+    "vi_mode": (_boolean, False),
+    "max_cost_per_call": (_non_negative_float, None),
+    "daily_budget": (_non_negative_float, None),
+    "monthly_budget": (_non_negative_float, None),
+}
+
+
+@dataclass
+class _KeyCache:
+    """The output of api_key_command, run at most once per process (frozen settings share this holder)."""
+
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Effective settings plus, for each, where the value came from (``sources``)."""
+
+    paths: Paths
+    profile: str | None = None
+    api_key: str | None = None
+    auth_token: str | None = None
+    api_key_command: list[str] | None = None
+    admin_key: str | None = None
+    base_url: str | None = None
+    model: str = "sonnet"
+    max_tokens: int = 8192
+    system: str | None = None
+    max_retries: int = 2
+    timeout: float = 600.0
+    retry_after_cap: float = 60.0
+    cache: bool = True
+    cache_ttl: str = "5m"
+    log_bodies: bool = False
+    vi_mode: bool = False
+    max_cost_per_call: float | None = None
+    daily_budget: float | None = None
+    monthly_budget: float | None = None
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    dotenv: DotenvFile | None = field(default=None, repr=False)
+    _key_cache: _KeyCache = field(default_factory=_KeyCache, repr=False, compare=False)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Every setting by name (for ``config show`` and the .env policy)."""
+        return {name: getattr(self, name) for name in SETTING_NAMES}
+
+    def with_flags(self, **flags: Any) -> Settings:
+        """These settings with command-line flags applied (the highest precedence); None: not given."""
+        changes: dict[str, Any] = {}
+        sources = dict(self.sources)
+        for name, value in flags.items():
+            if value is None:
+                continue
+            source = f"--{name.replace('_', '-')}"
+            try:
+                changes[name] = SCALARS[name][0](value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{source}: {exc}") from None
+            sources[name] = source
+        if not changes:
+            return self
+        return dataclasses.replace(self, sources=sources, _key_cache=self._key_cache, **changes)
+
+    def credential_setting(self) -> str | None:
+        """The setting the API credential will come from: the first set of api_key, auth_token, api_key_command."""
+        return next((name for name in CREDENTIAL_ORDER if getattr(self, name)), None)
+
+    def credential(self) -> tuple[str, str]:
+        """Return ``(kind, secret)``, kind being "api_key" or "auth_token"; runs api_key_command at most once.
+
+        Refuses (ConfigError) before anything runs or is sent when an untrusted .env chose the destination and
+        the credential is not that .env's own.
+        """
+        name = self.credential_setting()
+        if name is None:
+            raise AuthError(
+                "no API key",
+                hint="set ANTHROPIC_API_KEY, or api_key / api_key_command in config.toml (see `claudecli config path`)",
+            )
+        check_destination(self.dotenv, self.sources, name)
+        if name == "api_key":
+            return name, str(self.api_key)
+        if name == "auth_token":
+            return name, str(self.auth_token)
+        if self._key_cache.key is None:
+            self._key_cache.key = run_key_command(self.api_key_command or [])
+        return "api_key", self._key_cache.key
+
+    def admin_credential(self) -> str:
+        """The admin key, under the same destination rule as ``credential``."""
+        if not self.admin_key:
+            raise AuthError("no admin key", hint="set ANTHROPIC_ADMIN_KEY or admin_key in config.toml")
+        check_destination(self.dotenv, self.sources, "admin_key")
+        return self.admin_key
+
+    def secrets(self) -> list[str]:
+        """Every secret value known, so output can be scrubbed of them."""
+        found = [str(getattr(self, name)) for name in sorted(SECRET_KEYS) if getattr(self, name)]
+        if self._key_cache.key:
+            found.append(self._key_cache.key)
+        return found
+
+
+SETTING_NAMES: tuple[str, ...] = (*SCALARS, "aliases", "prices")
+
+
+def run_key_command(argv: list[str]) -> str:
+    """Run ``api_key_command`` without a shell (password managers) and return its first output line."""
+    if not argv:
+        raise ConfigError("api_key_command is empty")
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            timeout=60,
+            check=False,
+            # A password manager may need the terminal; a script's stdin is not the key command's to read.
+            stdin=None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise ConfigError(f"api_key_command: program not found: {argv[0]}") from None
+    except OSError as exc:
+        raise ConfigError(f"api_key_command: cannot run {argv[0]}: {exc.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise ConfigError("api_key_command: timed out after 60 s") from None
+    if done.returncode != 0:
+        raise ConfigError(f"api_key_command failed with exit code {done.returncode}")
+    try:
+        output = done.stdout.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigError("api_key_command printed something that is not UTF-8 text") from None
+    key = output.splitlines()[0].strip() if output else ""
+    if not key:
+        raise ConfigError("api_key_command printed nothing")
+    return key
