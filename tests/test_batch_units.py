@@ -41,6 +41,8 @@ def app_ctx(base_env) -> AppContext:
 def validate(app_ctx: AppContext, tmp_path: Path, content: str, **options) -> tuple:
     path = tmp_path / "in.jsonl"
     path.write_text(content, encoding="utf-8")
+    flags = {name: options.pop(name) for name in ("model", "max_tokens") if name in options}
+    app_ctx.settings = app_ctx.settings.with_flags(**flags)
     input_options = InputOptions(path=path, **options)
     spool = Spool(tmp_path / "spool", max_requests=100_000, max_bytes=256_000_000)
     result = validate_into(app_ctx, input_options, line_defaults(app_ctx, input_options), spool)

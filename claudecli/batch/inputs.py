@@ -39,9 +39,7 @@ class InputOptions:
 
     path: Path
     text: bool = False
-    model: str | None = None
     system: str | None = None
-    max_tokens: int | None = None
     schema: str | None = None
     thinking: str | None = None
     template: str | None = None
@@ -84,8 +82,8 @@ def line_defaults(app_ctx: AppContext, options: InputOptions) -> LineDefaults:
     if options.thinking is not None:
         thinking_param(options.thinking, 1 << 30)  # the spelling; the budget is checked per line
     return LineDefaults(
-        model=options.model or settings.model,
-        max_tokens=options.max_tokens or settings.max_tokens,
+        model=settings.model,
+        max_tokens=settings.max_tokens,
         cli_system=read_text_option(options.system, "-s/--system"),
         config_system=settings.system,
         schema=load_schema(options.schema) if options.schema is not None else None,

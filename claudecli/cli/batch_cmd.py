@@ -15,6 +15,7 @@ from claudecli.cli.common import JsonFlag, QuietFlag, app_context
 
 if TYPE_CHECKING:
     from claudecli.batch.inputs import InputOptions
+    from claudecli.core.context import AppContext
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -60,6 +61,7 @@ TargetArg = Annotated[str, typer.Argument(help="A batch id (msgbatch_…) or a s
 
 
 def _input_options(
+    app_ctx: AppContext,
     file: Path,
     text: bool,
     model: str | None,
@@ -73,12 +75,11 @@ def _input_options(
 ) -> InputOptions:
     from claudecli.batch.inputs import InputOptions
 
+    app_ctx.settings = app_ctx.settings.with_flags(model=model, max_tokens=max_tokens)
     return InputOptions(
         path=file,
         text=text,
-        model=model,
         system=system,
-        max_tokens=max_tokens,
         schema=schema,
         thinking=thinking,
         template=template,
@@ -133,7 +134,17 @@ def submit(
     app_ctx.set_output(json=as_json, quiet=quiet)
     options = SubmitOptions(
         input=_input_options(
-            file, text, model, system, max_tokens, schema, thinking, template, skip_invalid, allow_outside
+            app_ctx,
+            file,
+            text,
+            model,
+            system,
+            max_tokens,
+            schema,
+            thinking,
+            template,
+            skip_invalid,
+            allow_outside,
         ),
         name=name,
         dry_run=dry_run,
@@ -263,7 +274,17 @@ def run(
     app_ctx.set_output(quiet=quiet)
     options = RunOptions(
         input=_input_options(
-            file, text, model, system, max_tokens, schema, thinking, template, skip_invalid, allow_outside
+            app_ctx,
+            file,
+            text,
+            model,
+            system,
+            max_tokens,
+            schema,
+            thinking,
+            template,
+            skip_invalid,
+            allow_outside,
         ),
         out=_out(output),
         fmt=flows.check_format(fmt),
