@@ -24,9 +24,15 @@ PROG_NAME = "claudecli"
 
 
 def _scrub(text: str, ctx: typer.Context) -> str:
-    """Remove any secret we know of from text we are about to print (defence in depth)."""
+    """Remove any secret we know of from text we are about to print on the raw stderr."""
     app_ctx = ctx.find_root().obj
     return app_ctx.scrub(text) if app_ctx is not None else text
+
+
+def _print_traceback(ctx: typer.Context, exc: BaseException) -> None:
+    """--debug: the traceback, scrubbed (an SDK error's message quotes the response body, echoed keys too)."""
+    sys.stderr.write(_scrub("".join(traceback.format_exception(exc)), ctx))
+    sys.stderr.flush()
 
 
 def _silence_stdout() -> None:
@@ -79,7 +85,8 @@ class BoundaryGroup(TyperGroup):
             if mapped is not None:
                 self._fail(ctx, mapped, original=exc)
             if _debug_enabled(ctx):
-                raise
+                _print_traceback(ctx, exc)
+                raise typer.Exit(ExitCode.ERROR) from None
             _report(ctx, f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
             raise typer.Exit(ExitCode.ERROR) from None
 
@@ -126,7 +133,7 @@ class BoundaryGroup(TyperGroup):
     @staticmethod
     def _fail(ctx: typer.Context, exc: ClaudeCliError, original: BaseException | None = None) -> NoReturn:
         if _debug_enabled(ctx):
-            traceback.print_exception(original or exc, file=sys.stderr)
+            _print_traceback(ctx, original or exc)
         _report(ctx, exc.one_line())
         raise typer.Exit(exc.exit_code) from None
 

@@ -171,10 +171,12 @@ class Settings:
         )
 
     def secrets(self) -> list[str]:
-        """Every secret value known, so output can be scrubbed of them."""
+        """Every secret value known (keys, the key command's output, a base URL's password), for scrubbing."""
         found = [self.values[name] for name in SECRET_KEYS if self.values.get(name)]
         if self._resolved_key:
             found.append(self._resolved_key)
+        if self.values.get("base_url"):
+            found += url_credentials(self.values["base_url"])
         return found
 
 
@@ -353,12 +355,33 @@ def redacted(settings: Settings) -> dict[str, Any]:
         if name in SECRET_KEYS and value:
             shown[name] = "******** (set)"
         elif name == "api_key_command" and value:
-            shown[name] = " ".join(shlex.quote(part) for part in value)
+            shown[name] = key_command_display(value)
         elif name == "base_url" and value:
             shown[name] = redact_url(value)
         else:
             shown[name] = value
     return shown
+
+
+def key_command_display(argv: list[str]) -> str:
+    """``api_key_command`` for display: the program's name only, since its arguments may hold a secret."""
+    program = os.path.basename(argv[0]) if argv else ""
+    return f"{program} ******** (set)" if len(argv) > 1 else f"{program} (set)"
+
+
+def url_credentials(url: str) -> list[str]:
+    """The secret of a URL's ``user:password@`` part: the password, or the user when it stands alone (a token).
+
+    Both as written and percent-decoded (Basic auth sends the decoded form).
+    """
+    from urllib.parse import unquote, urlsplit
+
+    netloc = urlsplit(url).netloc
+    if "@" not in netloc:
+        return []
+    user, _, password = netloc.rsplit("@", 1)[0].partition(":")
+    secret = password or user
+    return [secret, unquote(secret)] if secret else []
 
 
 def redact_url(url: str) -> str:

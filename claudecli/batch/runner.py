@@ -219,7 +219,7 @@ def _output(app_ctx: AppContext, options: RunOptions) -> Iterator[tuple[Any, boo
     except OSError as exc:
         raise cannot_write(options.out, exc) from None
     try:
-        yield record_file, record_file.empty()
+        yield app_ctx.scrubbed(record_file), record_file.empty()
     finally:
         record_file.close()
 

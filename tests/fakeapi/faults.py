@@ -19,6 +19,9 @@ class Fault:
       non-streaming: answer with the matching HTTP error (e.g. 529 for overloaded_error).
     - `hang`: wait `seconds` before handling the request normally (client timeouts fire first).
 
+    A `status` fault made with `echo_credential=True` appends the credential the request presented (the bearer
+    token or x-api-key, or the decoded `user:password` of Basic auth) to its message, as a careless gateway does.
+
     Deltas are counted over all `content_block_delta` events, thinking ones included.
     """
 
@@ -29,6 +32,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     n: int = 0
     seconds: float = 0.0
+    echo_credential: bool = False
 
     @classmethod
     def status(
@@ -37,8 +41,17 @@ class Fault:
         error_type: str,
         message: str = "Injected fault",
         headers: dict[str, str] | None = None,
+        *,
+        echo_credential: bool = False,
     ) -> Fault:
-        return cls("status", code=code, error_type=error_type, message=message, headers=dict(headers or {}))
+        return cls(
+            "status",
+            code=code,
+            error_type=error_type,
+            message=message,
+            headers=dict(headers or {}),
+            echo_credential=echo_credential,
+        )
 
     @classmethod
     def drop_after(cls, n: int) -> Fault:
