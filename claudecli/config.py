@@ -336,6 +336,9 @@ def load_settings(
     layers = _Layers()
     layers.apply_table(file_data, str(paths.config_file))
     if chosen:
+        from claudecli.names import check_name
+
+        check_name("profile", chosen)  # it names the profile's input history file
         profiles = file_data.get("profiles", {})
         if not isinstance(profiles, Mapping) or chosen not in profiles:
             raise ConfigError(f"profile '{chosen}' is not defined in {paths.config_file}")

@@ -182,6 +182,9 @@ def write_chat(case: Case) -> Outputs:
     chat = Chat("--plain", env=case.source.env(case.fake_api.base_url, case.source.secret))
     shown = chat.turn(f"[[echo]] my key is {case.source.secret} ok")
     assert f"my key is {MASK} ok" in shown, shown
+    export = case.outputs_dir() / "chat.md"
+    chat.command(f"/export {export}", "wrote")
+    assert f"my key is {MASK} ok" in export.read_text(encoding="utf-8")
     case.echo_fault()
     chat.line("hello")
     chat.expect("gateway rejected")

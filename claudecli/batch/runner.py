@@ -101,7 +101,6 @@ def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
     check_target(out)
     with contextlib.ExitStack() as stack:
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
             stack.enter_context(file_lock(out.with_name(out.name + ".lock"), wait=0))
         except LockBusy:
             return RunReport(busy=True)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from claudecli import names
 from claudecli.batch.create import create_part
 from claudecli.batch.inputs import (
     InputOptions,
@@ -44,8 +44,6 @@ from claudecli.pricing import format_usd
 if TYPE_CHECKING:
     from claudecli.batch.shapes import LineDefaults
     from claudecli.context import AppContext
-
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass
@@ -81,10 +79,12 @@ class SubmitResult:
 
 
 def check_name(name: str | None) -> None:
-    if name is not None and (not NAME_PATTERN.match(name) or name.startswith("msgbatch_")):
-        raise UsageError(
-            f"--name {name!r}: use 1-64 letters, digits, '.', '_' or '-' (not starting with msgbatch_)"
-        )
+    """A batch name names its collected results file (``DIR/<name>.jsonl``): the one rule of ``names``."""
+    if name is None:
+        return
+    if name.startswith("msgbatch_"):
+        raise UsageError(f"--name {name!r}: a name may not start with msgbatch_ (batch ids do)")
+    names.check_name("--name", name)
 
 
 def _check_limits(options: SubmitOptions) -> None:

@@ -42,8 +42,9 @@ def history_file(chat: ChatState) -> Path:
     """The input history of this profile: ``history/<profile>.txt``, private (it holds prompts)."""
     from claudecli.fsutil import ensure_private_dir
 
-    directory = ensure_private_dir(chat.app_ctx.settings.paths.history_dir)
-    path = directory / f"{chat.app_ctx.settings.profile or 'default'}.txt"
+    paths = chat.app_ctx.settings.paths
+    path = paths.history_file(chat.app_ctx.settings.profile)
+    ensure_private_dir(paths.history_dir)
     if not path.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     os.chmod(path, 0o600)
