@@ -23,16 +23,17 @@ from claudecli.errors import ClaudeCliError, ExitCode, Terminated
 PROG_NAME = "claudecli"
 
 
-def _scrub(text: str, ctx: typer.Context) -> str:
-    """Remove any secret we know of from text we are about to print on the raw stderr."""
+def _stderr(ctx: typer.Context) -> Any:
+    """The app context's stderr, which masks every secret it knows of; the raw one before settings load."""
     app_ctx = ctx.find_root().obj
-    return app_ctx.scrub(text) if app_ctx is not None else text
+    return app_ctx.stderr.file if app_ctx is not None else sys.stderr
 
 
 def _print_traceback(ctx: typer.Context, exc: BaseException) -> None:
-    """--debug: the traceback, scrubbed (an SDK error's message quotes the response body, echoed keys too)."""
-    sys.stderr.write(_scrub("".join(traceback.format_exception(exc)), ctx))
-    sys.stderr.flush()
+    """--debug: the traceback (an SDK error's message quotes the response body, an echoed key too)."""
+    stream = _stderr(ctx)
+    stream.write("".join(traceback.format_exception(exc)))
+    stream.flush()
 
 
 def _silence_stdout() -> None:
@@ -49,8 +50,9 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def _report(ctx: typer.Context, message: str) -> None:
-    sys.stderr.write(f"{PROG_NAME}: error: {_scrub(message, ctx)}\n")
-    sys.stderr.flush()
+    stream = _stderr(ctx)
+    stream.write(f"{PROG_NAME}: error: {message}\n")
+    stream.flush()
 
 
 def _debug_enabled(ctx: typer.Context) -> bool:
