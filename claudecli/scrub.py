@@ -97,12 +97,12 @@ class ScrubbedStream:
 
     def __init__(self, stream: Any, scrubber: Scrubber, *, whole_writes: bool = False) -> None:
         self.stream = stream
-        self._scrubber = scrubber
+        self.scrubber = scrubber
         self._whole_writes = whole_writes
         self._held = ""
 
     def write(self, text: str, /) -> int:
-        forms = self._scrubber.forms()
+        forms = self.scrubber.forms()
         pending = self._held + text
         if not forms:
             self._held = ""
@@ -139,3 +139,49 @@ class ScrubbedStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
+
+
+class _Feed:
+    """A sink's ``feed`` seen as a stream's ``write``, so :class:`ScrubbedStream` can hold back its tails."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+
+    def write(self, text: str) -> None:
+        self.sink.feed(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class ScrubbedSink:
+    """An answer sink whose chunks are scrubbed before it renders them (an ``AnswerSink`` itself).
+
+    Markdown rendering folds a long word at the terminal's width and turns ``__x__`` into bold, which would
+    carry a secret past a scrubbed stream in pieces; so the Markdown sink sees masked text. ``text`` is still
+    the answer as it arrived.
+    """
+
+    def __init__(self, sink: Any, scrubber: Scrubber) -> None:
+        self._sink = sink
+        self._raw: list[str] = []
+        self._chunks = ScrubbedStream(_Feed(sink), scrubber)
+
+    @property
+    def text(self) -> str:
+        return "".join(self._raw)
+
+    def feed(self, text: str) -> None:
+        if not text:  # a keep-alive: let the sink catch up on a throttled redraw
+            self._sink.feed("")
+            return
+        self._raw.append(text)
+        self._chunks.write(text)
+
+    def finish(self) -> None:
+        self._chunks.release()
+        self._sink.finish()
+
+    def abort(self, note: str | None = None) -> None:
+        self._chunks.release()
+        self._sink.abort(note)

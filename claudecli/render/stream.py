@@ -104,8 +104,12 @@ def make_sink(console: Console, *, markdown: bool) -> AnswerSink:
     """A :class:`MarkdownSink` on ``console``, or a :class:`PlainSink` on its file."""
     if markdown:
         from claudecli.render.markdown_sink import MarkdownSink
+        from claudecli.scrub import ScrubbedSink, ScrubbedStream
 
-        return MarkdownSink(console)
+        sink = MarkdownSink(console)
+        if isinstance(console.file, ScrubbedStream):  # mask secrets before rendering folds or restyles them
+            return ScrubbedSink(sink, console.file.scrubber)
+        return sink
     return PlainSink(console.file)
 
 
