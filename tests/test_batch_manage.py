@@ -68,6 +68,7 @@ def test_results_join_custom_ids_with_errored_and_expired_lines(cli_env, run_cli
     )
     (batch_id,) = submit(run_cli, jobs)
     out = tmp_path / "out" / "results.jsonl"
+    out.parent.mkdir()  # claudecli creates no directory the user did not name (see test_names.py)
     result = run_cli("batch", "results", batch_id, "-o", str(out))
     assert result.exit_code == 0, result
     assert result.stdout == ""

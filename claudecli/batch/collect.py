@@ -28,7 +28,8 @@ from claudecli.batch.reconcile import settle_lost_creates
 from claudecli.batch.results import Saved, save
 from claudecli.batch.watch import wait_until_ended
 from claudecli.core.errors import ClaudeCliError, NotFoundError, ServerError
-from claudecli.core.fsutil import ensure_private_dir
+from claudecli.core.fsutil import require_parent
+from claudecli.core.names import check_name
 
 if TYPE_CHECKING:
     from claudecli.batch.remote import RemoteBatch
@@ -105,9 +106,18 @@ def _collect_part(
 
 
 def _target(journal: Journal, part: Part, out_dir: Path, fmt: str) -> Path:
-    """``DIR/<label>.jsonl``; if another batch already went to that file, the batch id joins the name."""
+    """``DIR/<label>.jsonl``; if another batch already went to that file, the batch id joins the name.
+
+    The name (journaled by an older claudecli, perhaps) and the batch id (the API's word) become a file name,
+    so both must pass the name rule. DIR itself is created (0700) when missing, but never its parents.
+    """
     assert part.batch_id is not None
-    out_dir = ensure_private_dir(out_dir).resolve()
+    if part.name is not None:
+        check_name("batch name", part.name)
+    check_name("batch id", part.batch_id)
+    require_parent(out_dir, "--out-dir")
+    out_dir.mkdir(mode=0o700, exist_ok=True)
+    out_dir = out_dir.resolve()
     target = out_dir / f"{part.label}{SUFFIXES[fmt]}"
     if journal.results_path_taken(str(target), part.batch_id):
         target = out_dir / f"{part.label}.{part.batch_id}{SUFFIXES[fmt]}"

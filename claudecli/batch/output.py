@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from claudecli.core.errors import UsageError
+from claudecli.core.fsutil import require_parent
 from claudecli.core.usage import TokenUsage
 from claudecli.money.pricing import format_usd
 
@@ -192,9 +193,10 @@ class Tally:
 
 
 def check_target(path: Path) -> None:
-    """Refuse an output path that can only fail (a directory) before anything is downloaded or sent."""
+    """Refuse an output path that can only fail (a directory, a missing directory) before anything is sent."""
     if path.is_dir():
         raise UsageError(f"{path}: is a directory; give a file name for the results")
+    require_parent(path, str(path))
 
 
 def cannot_write(path: Path, exc: OSError) -> UsageError:

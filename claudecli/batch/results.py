@@ -10,11 +10,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from claudecli.batch import remote
 from claudecli.batch.booking import Booker
-from claudecli.batch.output import LineWriter, Tally, cannot_write, check_target, from_api, make_writer
+from claudecli.batch.output import (
+    LineWriter,
+    Sink,
+    Tally,
+    cannot_write,
+    check_target,
+    from_api,
+    make_writer,
+)
 from claudecli.batch.tags import UserIds, tag_of
 from claudecli.core.errors import ServerError
 from claudecli.core.fsutil import atomic_open
@@ -83,14 +91,14 @@ def save(
     check_target(out)
     try:
         with atomic_open(out, "w", private=True) as handle:
-            _save_to(app_ctx, batches, handle, fmt, journal, saved)
+            _save_to(app_ctx, batches, app_ctx.scrubbed(handle), fmt, journal, saved)
     except OSError as exc:
         raise cannot_write(out, exc) from None
     return saved
 
 
 def _save_to(
-    app_ctx: AppContext, batches: list[RemoteBatch], handle: IO[str], fmt: str, journal: Journal, saved: Saved
+    app_ctx: AppContext, batches: list[RemoteBatch], handle: Sink, fmt: str, journal: Journal, saved: Saved
 ) -> None:
     writer = make_writer(fmt, handle)
     for batch in batches:

@@ -100,7 +100,6 @@ def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
     check_target(out)
     with contextlib.ExitStack() as stack:
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
             stack.enter_context(file_lock(out.with_name(out.name + ".lock"), wait=0))
         except LockBusy:
             return RunReport(busy=True)
@@ -218,7 +217,7 @@ def _output(app_ctx: AppContext, options: RunOptions) -> Iterator[tuple[Any, boo
     except OSError as exc:
         raise cannot_write(options.out, exc) from None
     try:
-        yield record_file, record_file.empty()
+        yield app_ctx.scrubbed(record_file), record_file.empty()
     finally:
         record_file.close()
 

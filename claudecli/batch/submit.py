@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -40,14 +39,13 @@ from claudecli.batch.reconcile import reconcile
 from claudecli.batch.scope import scope_of
 from claudecli.batch.spool import API_MAX_BYTES, API_MAX_REQUESTS, Spool
 from claudecli.batch.tags import new_nonce
+from claudecli.core import names
 from claudecli.core.errors import UsageError
 from claudecli.money.pricing import format_usd
 
 if TYPE_CHECKING:
     from claudecli.batch.shapes import LineDefaults
     from claudecli.core.context import AppContext
-
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass
@@ -83,10 +81,12 @@ class SubmitResult:
 
 
 def check_name(name: str | None) -> None:
-    if name is not None and (not NAME_PATTERN.match(name) or name.startswith("msgbatch_")):
-        raise UsageError(
-            f"--name {name!r}: use 1-64 letters, digits, '.', '_' or '-' (not starting with msgbatch_)"
-        )
+    """A batch name names its collected results file (``DIR/<name>.jsonl``): the one rule of ``names``."""
+    if name is None:
+        return
+    if name.startswith("msgbatch_"):
+        raise UsageError(f"--name {name!r}: a name may not start with msgbatch_ (batch ids do)")
+    names.check_name("--name", name)
 
 
 def _check_limits(options: SubmitOptions) -> None:

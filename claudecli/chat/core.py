@@ -48,7 +48,7 @@ def run(app_ctx: AppContext, options: ChatOptions) -> int:
     if options.session is not None and not options.session.strip():
         raise UsageError("--session needs a name")
     system, attachments = _read_inputs(app_ctx, options)
-    store = SessionStore(app_ctx.settings.paths.sessions_file)
+    store = SessionStore(app_ctx.settings.paths.sessions_file, scrub=app_ctx.scrub)
     try:
         chat, resumed = _open_chat(app_ctx, store, options, system)
         chat.attachments = attachments

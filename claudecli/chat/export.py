@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +50,23 @@ def transcript_markdown(chat: ChatState) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def export_path(raw: str) -> Path:
+    """Where ``/export RAW`` writes: a bare name goes in the current directory and must pass the name rule; a
+    path (``~/notes/x.md``, ``./my notes.md``) is the user's choice, but its directory must already exist."""
+    from claudecli.core.fsutil import require_parent
+    from claudecli.core.names import RULE_TEXT, is_safe_name
+
+    if "/" in raw or os.sep in raw or raw.startswith("~"):
+        path = Path(raw).expanduser()
+        require_parent(path, "/export")
+        return path
+    if not is_safe_name(raw):
+        raise UsageError(
+            f"/export: {raw!r} cannot be used as a file name: {RULE_TEXT}", hint=f"or /export ./{raw}"
+        )
+    return Path(raw)
+
+
 def export(chat: ChatState, argument: str) -> Path:
     """Write the transcript; refuses to overwrite a file unless ``--force`` follows the path."""
     words = argument.split()
@@ -56,7 +74,7 @@ def export(chat: ChatState, argument: str) -> Path:
     raw = " ".join(word for word in words if word != "--force").strip()
     if not raw:
         raise UsageError("/export needs a file name", hint="/export notes.md")
-    path = Path(raw).expanduser()
+    path = export_path(raw)
     if path.is_dir():
         raise UsageError(f"/export: {path} is a directory")
     if path.exists() and not force:
@@ -64,7 +82,7 @@ def export(chat: ChatState, argument: str) -> Path:
     from claudecli.core.fsutil import atomic_write_text
 
     try:
-        atomic_write_text(path, transcript_markdown(chat), private=True)
+        atomic_write_text(path, chat.app_ctx.scrub(transcript_markdown(chat)), private=True)
     except OSError as exc:
         raise UsageError(f"/export: cannot write {path}: {exc.strerror}") from None
     return path

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # prompt-toolkit is imported only when the REPL starts (never
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import CompleteEvent, Completer, Completion
     from prompt_toolkit.document import Document
+    from prompt_toolkit.history import FileHistory
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
     from claudecli.chat.state import ChatState
@@ -41,8 +42,9 @@ def history_file(chat: ChatState) -> Path:
     """The input history of this profile: ``history/<profile>.txt``, private (it holds prompts)."""
     from claudecli.core.fsutil import ensure_private_dir
 
-    directory = ensure_private_dir(chat.app_ctx.settings.paths.history_dir)
-    path = directory / f"{chat.app_ctx.settings.profile or 'default'}.txt"
+    paths = chat.app_ctx.settings.paths
+    path = paths.history_file(chat.app_ctx.settings.profile)
+    ensure_private_dir(paths.history_dir)
     if not path.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     os.chmod(path, 0o600)
@@ -166,14 +168,26 @@ def _key_bindings() -> KeyBindings:
     return bindings
 
 
+def _scrubbed_history(chat: ChatState) -> FileHistory:
+    """The profile's input history file, with secrets masked in what is written to it."""
+    from prompt_toolkit.history import FileHistory
+
+    scrub = chat.app_ctx.scrub
+
+    class ScrubbedHistory(FileHistory):
+        def store_string(self, string: str) -> None:
+            super().store_string(scrub(string))
+
+    return ScrubbedHistory(str(history_file(chat)))
+
+
 def make_session(chat: ChatState) -> PromptSession[str]:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-    from prompt_toolkit.history import FileHistory
     from prompt_toolkit.output.defaults import create_output
 
     return PromptSession(
-        history=FileHistory(str(history_file(chat))),
+        history=_scrubbed_history(chat),
         auto_suggest=AutoSuggestFromHistory(),
         completer=make_completer(chat),
         complete_while_typing=False,

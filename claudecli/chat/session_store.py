@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -135,10 +136,15 @@ def slug(text: str, *, max_words: int = 6, max_chars: int = 40) -> str:
 class SessionStore:
     """The sessions database. One connection; cheap to open (migrations run only when pending)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, scrub: Callable[[str], str] | None = None) -> None:
         self.path = Path(path)
         self._conn = connect(self.path)
         apply_migrations(self._conn, MIGRATIONS)
+        self._scrub = scrub or (lambda text: text)
+        """Masks secrets in every text written (a prompt or an answer may quote a key)."""
+
+    def _scrubbed(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(self._scrub(value) if isinstance(value, str) else value for value in row)
 
     def close(self) -> None:
         self._conn.close()
@@ -206,16 +212,18 @@ class SessionStore:
                 system = excluded.system, thinking = excluded.thinking, summary = excluded.summary,
                 updated_at = excluded.updated_at
             """,
-            (
-                meta.id,
-                meta.name,
-                meta.profile,
-                meta.model,
-                meta.system,
-                meta.thinking,
-                meta.summary,
-                format_ts(meta.created_at),
-                format_ts(meta.updated_at),
+            self._scrubbed(
+                (
+                    meta.id,
+                    meta.name,
+                    meta.profile,
+                    meta.model,
+                    meta.system,
+                    meta.thinking,
+                    meta.summary,
+                    format_ts(meta.created_at),
+                    format_ts(meta.updated_at),
+                )
             ),
         )
 
@@ -236,20 +244,22 @@ class SessionStore:
                                usage, cost_nanos, list_cost_nanos, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            (
-                session_id,
-                exchange.seq,
-                exchange.kind,
-                exchange.state,
-                exchange.prompt_text,
-                json.dumps(exchange.user_content, ensure_ascii=False),
-                exchange.answer,
-                exchange.status,
-                exchange.model,
-                json.dumps(exchange.usage.as_dict()),
-                _to_nanos(exchange.cost_usd),
-                _to_nanos(exchange.list_cost_usd),
-                format_ts(exchange.created_at),
+            self._scrubbed(
+                (
+                    session_id,
+                    exchange.seq,
+                    exchange.kind,
+                    exchange.state,
+                    exchange.prompt_text,
+                    json.dumps(exchange.user_content, ensure_ascii=False),
+                    exchange.answer,
+                    exchange.status,
+                    exchange.model,
+                    json.dumps(exchange.usage.as_dict()),
+                    _to_nanos(exchange.cost_usd),
+                    _to_nanos(exchange.list_cost_usd),
+                    format_ts(exchange.created_at),
+                )
             ),
         )
         return exchange.seq

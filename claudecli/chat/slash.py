@@ -178,7 +178,7 @@ def _copy(chat: ChatState, _arg: str) -> None:
     console = chat.app_ctx.stderr if chat.app_ctx.stderr.file.isatty() else chat.app_ctx.stdout
     if not console.file.isatty():
         raise UsageError("/copy needs a terminal (it asks the terminal to set the clipboard)")
-    size = copy_to_terminal(last.answer, console.file, os.environ)
+    size = copy_to_terminal(chat.app_ctx.scrub(last.answer), console.file, os.environ)
     _say(chat, f"copied the last answer ({len(last.answer):,} characters) to the clipboard")
     if size > SAFE_PAYLOAD_BYTES:
         chat.app_ctx.warn("that is a large copy; some terminals ignore clipboard requests this big")

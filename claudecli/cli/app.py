@@ -23,10 +23,17 @@ from claudecli.core.errors import ClaudeCliError, ExitCode, Terminated
 PROG_NAME = "claudecli"
 
 
-def _scrub(text: str, ctx: typer.Context) -> str:
-    """Remove any secret we know of from text we are about to print (defence in depth)."""
+def _stderr(ctx: typer.Context) -> Any:
+    """The app context's stderr, which masks every secret it knows of; the raw one before settings load."""
     app_ctx = ctx.find_root().obj
-    return app_ctx.scrub(text) if app_ctx is not None else text
+    return app_ctx.stderr.file if app_ctx is not None else sys.stderr
+
+
+def _print_traceback(ctx: typer.Context, exc: BaseException) -> None:
+    """--debug: the traceback (an SDK error's message quotes the response body, an echoed key too)."""
+    stream = _stderr(ctx)
+    stream.write("".join(traceback.format_exception(exc)))
+    stream.flush()
 
 
 def _silence_stdout() -> None:
@@ -43,8 +50,9 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def _report(ctx: typer.Context, message: str) -> None:
-    sys.stderr.write(f"{PROG_NAME}: error: {_scrub(message, ctx)}\n")
-    sys.stderr.flush()
+    stream = _stderr(ctx)
+    stream.write(f"{PROG_NAME}: error: {message}\n")
+    stream.flush()
 
 
 def _debug_enabled(ctx: typer.Context) -> bool:
@@ -79,7 +87,8 @@ class BoundaryGroup(TyperGroup):
             if mapped is not None:
                 self._fail(ctx, mapped, original=exc)
             if _debug_enabled(ctx):
-                raise
+                _print_traceback(ctx, exc)
+                raise typer.Exit(ExitCode.ERROR) from None
             _report(ctx, f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
             raise typer.Exit(ExitCode.ERROR) from None
 
@@ -126,7 +135,7 @@ class BoundaryGroup(TyperGroup):
     @staticmethod
     def _fail(ctx: typer.Context, exc: ClaudeCliError, original: BaseException | None = None) -> NoReturn:
         if _debug_enabled(ctx):
-            traceback.print_exception(original or exc, file=sys.stderr)
+            _print_traceback(ctx, original or exc)
         _report(ctx, exc.one_line())
         raise typer.Exit(exc.exit_code) from None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +21,7 @@ from claudecli.core.dotenv_policy import (
     redact_url,
 )
 from claudecli.core.errors import ConfigError
+from claudecli.core.names import check_name
 from claudecli.core.paths import Paths, resolve_paths
 from claudecli.core.settings import SCALARS, SECRET_KEYS, Settings, table_value
 
@@ -159,6 +159,7 @@ def load_settings(
     )
     layers.apply_table(file_data, str(paths.config_file))
     if chosen:
+        check_name("profile", chosen)  # it names the profile's input history file
         profiles = file_data.get("profiles", {})
         if not isinstance(profiles, Mapping) or chosen not in profiles:
             raise ConfigError(f"profile '{chosen}' is not defined in {paths.config_file}")
@@ -188,9 +189,15 @@ def redacted(settings: Settings) -> dict[str, Any]:
         if name in SECRET_KEYS and value:
             shown[name] = "******** (set)"
         elif name == "api_key_command" and value:
-            shown[name] = " ".join(shlex.quote(part) for part in value)
+            shown[name] = key_command_display(value)
         elif name == "base_url" and value:
             shown[name] = redact_url(value)
         else:
             shown[name] = value
     return shown
+
+
+def key_command_display(argv: list[str]) -> str:
+    """``api_key_command`` for display: the program's name only, since its arguments may hold a secret."""
+    program = os.path.basename(argv[0]) if argv else ""
+    return f"{program} ******** (set)" if len(argv) > 1 else f"{program} (set)"

@@ -11,12 +11,13 @@ import enum
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from rich.console import Console
 from rich.text import Text
 
 from claudecli.core.config import Settings
+from claudecli.core.scrub import ScrubbedStream, Scrubber
 
 if TYPE_CHECKING:
     import anthropic
@@ -38,10 +39,10 @@ def _colour_allowed(stream: TextIO, environ: dict[str, str] | os._Environ[str]) 
     return bool(isatty and isatty())
 
 
-def make_console(stream: IO[str], *, styled: bool) -> Console:
+def make_console(stream: IO[str] | ScrubbedStream, *, styled: bool) -> Console:
     """A console that writes no escape code at all unless ``styled``."""
     return Console(
-        file=stream,
+        file=cast("IO[str]", stream),  # a ScrubbedStream stands in for the stream it wraps
         color_system="auto" if styled else None,
         force_terminal=styled or None,
         highlight=False,
@@ -63,6 +64,7 @@ class AppContext:
     _async_client: Any = field(default=None, repr=False)
     _ledger: Any = field(default=None, repr=False)
     _prices: Any = field(default=None, repr=False)
+    _scrubber: Scrubber | None = field(default=None, repr=False)
 
     @classmethod
     def create(
@@ -80,14 +82,16 @@ class AppContext:
         env = os.environ if environ is None else environ
         out, err = stdout or sys.stdout, stderr or sys.stderr
         rich_out = _colour_allowed(out, env) and not plain
+        scrubber = Scrubber(settings.secrets)
         return cls(
             settings=settings,
-            stdout=make_console(out, styled=rich_out),
-            stderr=make_console(err, styled=_colour_allowed(err, env)),
+            stdout=make_console(ScrubbedStream(out, scrubber), styled=rich_out),
+            stderr=make_console(ScrubbedStream(err, scrubber), styled=_colour_allowed(err, env)),
             mode=OutputMode.RICH if rich_out else OutputMode.PLAIN,
             quiet=quiet,
             debug=debug,
             stdin=stdin or sys.stdin,
+            _scrubber=scrubber,
         )
 
     def set_output(self, *, plain: bool = False, json: bool = False, quiet: bool = False) -> None:
@@ -134,7 +138,9 @@ class AppContext:
         if self._ledger is None:
             from claudecli.ledger.store import Ledger
 
-            self._ledger = Ledger(self.settings.paths.ledger_file, log_bodies=self.settings.log_bodies)
+            self._ledger = Ledger(
+                self.settings.paths.ledger_file, log_bodies=self.settings.log_bodies, scrub=self.scrub
+            )
         return self._ledger
 
     @property
@@ -147,12 +153,22 @@ class AppContext:
             self._prices = PriceBook.for_settings(self.settings)
         return self._prices
 
+    @property
+    def scrubber(self) -> Scrubber:
+        if self._scrubber is None:
+            self._scrubber = Scrubber(self.settings.secrets)
+        return self._scrubber
+
     def scrub(self, text: str) -> str:
-        """``text`` with every secret we know of masked: anything an API or a gateway says may echo them."""
-        for secret in self.settings.secrets():
-            if secret:
-                text = text.replace(secret, "********")
-        return text
+        """``text`` with every secret we know of masked: anything an API or a gateway says may echo them.
+
+        stdout and stderr are already scrubbed streams; this is for the other writers (files, stores).
+        """
+        return self.scrubber(text)
+
+    def scrubbed(self, stream: Any) -> ScrubbedStream:
+        """``stream`` (a results file) scrubbed write by write; each write must be a whole record."""
+        return ScrubbedStream(stream, self.scrubber, whole_writes=True)
 
     def warn(self, message: str) -> None:
         """A warning on stderr; shown even with --quiet, which hides only routine summaries."""
@@ -165,6 +181,9 @@ class AppContext:
     def close(self) -> None:
         if self._prices is not None:
             self._prices.save()
+        for console in (self.stdout, self.stderr):
+            if isinstance(console.file, ScrubbedStream):
+                console.file.release()
         if self._ledger is not None:
             self._ledger.close()
         if self._client is not None:

@@ -38,6 +38,15 @@ def atomic_write_text(path: Path, text: str, *, private: bool = False) -> None:
         handle.write(text)
 
 
+def require_parent(path: Path, what: str) -> None:
+    """Refuse ``path`` when its directory does not exist: claudecli creates no directory the user did not name."""
+    parent = path.parent
+    if not parent.is_dir():
+        from claudecli.core.errors import UsageError
+
+        raise UsageError(f"{what}: the directory {parent} does not exist", hint="create it first")
+
+
 def ensure_private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path

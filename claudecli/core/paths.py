@@ -35,6 +35,12 @@ class Paths:
     def history_dir(self) -> Path:
         return self.data_dir / "history"
 
+    def history_file(self, profile: str | None) -> Path:
+        """The chat input history of ``profile`` (``default.txt`` without one); the name is checked first."""
+        from claudecli.core.names import check_name
+
+        return self.history_dir / f"{check_name('profile', profile or 'default')}.txt"
+
     @property
     def models_cache_file(self) -> Path:
         return self.cache_dir / "models.json"

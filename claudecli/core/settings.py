@@ -197,11 +197,28 @@ class Settings:
         return self.admin_key
 
     def secrets(self) -> list[str]:
-        """Every secret value known, so output can be scrubbed of them."""
+        """Every secret value known (keys, the key command's output, a base URL's password), for scrubbing."""
         found = [str(getattr(self, name)) for name in sorted(SECRET_KEYS) if getattr(self, name)]
         if self._key_cache.key:
             found.append(self._key_cache.key)
+        if self.base_url:
+            found += url_credentials(self.base_url)
         return found
+
+
+def url_credentials(url: str) -> list[str]:
+    """The secret of a URL's ``user:password@`` part: the password, or the user when it stands alone (a token).
+
+    Both as written and percent-decoded (Basic auth sends the decoded form).
+    """
+    from urllib.parse import unquote, urlsplit
+
+    netloc = urlsplit(url).netloc
+    if "@" not in netloc:
+        return []
+    user, _, password = netloc.rsplit("@", 1)[0].partition(":")
+    secret = password or user
+    return [secret, unquote(secret)] if secret else []
 
 
 SETTING_NAMES: tuple[str, ...] = (*SCALARS, "aliases", "prices")

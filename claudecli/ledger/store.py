@@ -16,7 +16,7 @@ same file at once (writes queue on SQLite's busy timeout, see :mod:`claudecli.co
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -130,9 +130,13 @@ class Ledger(MigratedStore):
 
     migrations = LEDGER_MIGRATIONS
 
-    def __init__(self, path: Path, *, log_bodies: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, log_bodies: bool = False, scrub: Callable[[str], str] | None = None
+    ) -> None:
         super().__init__(path)
         self.log_bodies = log_bodies
+        self.scrub = scrub or (lambda text: text)
+        """Masks secrets in every text stored (prompts and answers may quote a key)."""
 
     # -- writing ----------------------------------------------------------------------------------------
 
@@ -142,7 +146,7 @@ class Ledger(MigratedStore):
 
     def record_many(self, recs: Iterable[CallRecord]) -> list[int]:
         """Store many calls in one transaction (all or none); return their row ids in order."""
-        rows = [(self._call_row(rec), rec) for rec in recs]
+        rows = [(self._scrubbed(self._call_row(rec)), rec) for rec in recs]
         conn = self._db()
         ids: list[int] = []
         with write_transaction(conn):
@@ -153,10 +157,13 @@ class Ledger(MigratedStore):
                 if self.log_bodies and (rec.prompt_text is not None or rec.answer_text is not None):
                     conn.execute(
                         "INSERT INTO bodies (call_id, prompt, answer) VALUES (?, ?, ?)",
-                        (call_id, rec.prompt_text, rec.answer_text),
+                        self._scrubbed((call_id, rec.prompt_text, rec.answer_text)),
                     )
                 ids.append(call_id)
         return ids
+
+    def _scrubbed(self, row: tuple[object, ...]) -> tuple[object, ...]:
+        return tuple(self.scrub(value) if isinstance(value, str) else value for value in row)
 
     @staticmethod
     def _call_row(rec: CallRecord) -> tuple[object, ...]:

@@ -31,9 +31,13 @@ __all__ = ["AnswerSink", "MarkdownSink", "PlainSink", "make_sink"]
 def make_sink(console: Console, *, markdown: bool) -> AnswerSink:
     """A :class:`MarkdownSink` on ``console``, or a :class:`PlainSink` on its file."""
     if markdown:
+        from claudecli.core.scrub import ScrubbedSink, ScrubbedStream
         from claudecli.render.markdown_sink import MarkdownSink
 
-        return MarkdownSink(console)
+        sink = MarkdownSink(console)
+        if isinstance(console.file, ScrubbedStream):  # mask secrets before rendering folds or restyles them
+            return ScrubbedSink(sink, console.file.scrubber)
+        return sink
     return PlainSink(console.file)
 
 

@@ -21,6 +21,9 @@ class Fault:
     - `stall_after`: handle the request (a batch is created, say), then wait `seconds` before answering: the
       window in which a test kills the client, as a crash between the call and its bookkeeping would.
 
+    A `status` fault made with `echo_credential=True` appends the credential the request presented (the bearer
+    token or x-api-key, or the decoded `user:password` of Basic auth) to its message, as a careless gateway does.
+
     Deltas are counted over all `content_block_delta` events, thinking ones included.
     """
 
@@ -31,6 +34,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     n: int = 0
     seconds: float = 0.0
+    echo_credential: bool = False
 
     @classmethod
     def status(
@@ -39,8 +43,17 @@ class Fault:
         error_type: str,
         message: str = "Injected fault",
         headers: dict[str, str] | None = None,
+        *,
+        echo_credential: bool = False,
     ) -> Fault:
-        return cls("status", code=code, error_type=error_type, message=message, headers=dict(headers or {}))
+        return cls(
+            "status",
+            code=code,
+            error_type=error_type,
+            message=message,
+            headers=dict(headers or {}),
+            echo_credential=echo_credential,
+        )
 
     @classmethod
     def drop_after(cls, n: int) -> Fault:

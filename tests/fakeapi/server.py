@@ -8,6 +8,7 @@ delays act here, between SSE events).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -207,7 +208,12 @@ class FakeAnthropic:
         if fault is not None and fault.kind == "hang":
             self.wait(fault.seconds)
         if fault is not None and fault.kind == "status":
-            err = ApiError(fault.error_type, fault.message, status=fault.code, headers=fault.headers)
+            message = (
+                f"{fault.message}: {presented_credential(request)}"
+                if fault.echo_credential
+                else fault.message
+            )
+            err = ApiError(fault.error_type, message, status=fault.code, headers=fault.headers)
             writer.send(Response.error(err, request_id))
             return
         response = self._dispatch(request, parse_error, request_id)
@@ -240,6 +246,17 @@ class FakeAnthropic:
             raise ApiError("authentication_error", "x-api-key header is required")
         if self.valid_keys is not None and token not in self.valid_keys:
             raise ApiError("authentication_error", "invalid x-api-key")
+
+
+def presented_credential(request: RecordedRequest) -> str:
+    """The credential a request carries: a bearer token, Basic auth's ``user:password``, or x-api-key."""
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        return base64.b64decode(value.strip()).decode("utf-8", "replace")
+    return request.headers.get("x-api-key", "")
 
 
 def _parse_request(handler: Handler) -> tuple[RecordedRequest, bool]:
