@@ -519,17 +519,18 @@ def test_models_auto_paging(client: anthropic.Anthropic, fake_api: FakeAnthropic
         "claude-opus-5",
         "claude-sonnet-5",
         "claude-opus-4-8",
+        "claude-opus-4-5",
         "claude-sonnet-4-6",
         "claude-haiku-4-5",
     ]
     pages = fake_api.requests_to("/v1/models")
-    assert len(pages) == 4
+    assert len(pages) == 5
     assert pages[1].query == {"limit": "2", "after_id": "claude-sonnet-5-5"}
 
 
 def test_models_lifecycle_filter_before_id_and_retrieve(client: anthropic.Anthropic) -> None:
     retired = [m.id for m in client.models.list(lifecycle=["retired"])]
-    assert retired == ["claude-3-haiku-20240307", "claude-3-opus-20240229"]
+    assert retired == ["claude-sonnet-4-5", "claude-3-haiku-20240307", "claude-3-opus-20240229"]
     page = client.models.list(before_id="claude-opus-5", limit=2)
     assert [m.id for m in page.data] == ["claude-sonnet-5-5", "claude-haiku-5-5"]
     assert page.has_more is True
@@ -542,8 +543,9 @@ def test_models_lifecycle_filter_before_id_and_retrieve(client: anthropic.Anthro
         "sonnet",
     )
     assert info.capabilities is not None and info.capabilities.thinking.types.adaptive.supported
-    old = client.models.retrieve("claude-haiku-4-5")
+    old = client.models.retrieve("claude-opus-4-5")
     assert old.lifecycle == "deprecated" and old.deprecated_at is not None and old.retires_at is not None
+    assert client.models.retrieve("claude-haiku-4-5").lifecycle == "active"
     with pytest.raises(anthropic.NotFoundError):
         client.models.retrieve("claude-nope")
 
