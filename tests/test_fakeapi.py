@@ -222,9 +222,26 @@ def test_unknown_top_level_keys_and_system_role_are_accepted(client: anthropic.A
         {"role": "user", "content": "[[words:1]]"},
     ]
     message = client.messages.create(
-        model=MODEL, max_tokens=10, messages=messages, extra_body={"temperature": 0.2, "top_k": 5}
+        model=MODEL, max_tokens=10, messages=messages, extra_body={"a_field_newer_than_the_fake": 1}
     )
     assert message.content[0].text == "w1"
+
+
+@pytest.mark.parametrize("model", ["claude-haiku-5-5", "claude-opus-4-5"])
+@pytest.mark.parametrize(
+    ("name", "value"), [("temperature", 0.2), ("temperature", 1), ("top_p", 0.9), ("top_k", 5)]
+)
+@pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
+def test_sampling_parameters_are_refused_at_any_value_on_every_model(
+    client: anthropic.Anthropic, fake_api: FakeAnthropic, model: str, name: str, value: float
+) -> None:
+    with pytest.raises(anthropic.BadRequestError) as info:
+        client.messages.create(model=model, max_tokens=10, messages=user("hi"), extra_body={name: value})
+    assert info.value.status_code == 400 and info.value.type == "invalid_request_error"
+    assert info.value.body["error"]["message"] == f"{name}: Extra inputs are not permitted"  # type: ignore[index]
+    assert info.value.request_id is not None
+    with pytest.raises(anthropic.BadRequestError, match="Extra inputs are not permitted"):
+        client.messages.count_tokens(model=model, messages=user("hi"), extra_body={name: value})
 
 
 def test_async_client_streams(fake_api: FakeAnthropic) -> None:
