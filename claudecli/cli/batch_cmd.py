@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from claudecli.cli.common import JsonFlag, QuietFlag, app_context
+from claudecli.cli.common import FallbackOption, JsonFlag, QuietFlag, app_context
 
 if TYPE_CHECKING:
     from claudecli.batch.inputs import InputOptions
@@ -240,6 +240,7 @@ def run(
         int, typer.Option("--retries", min=0, help="Retries per request (429, 5xx, network).")
     ] = 8,
     force: Annotated[bool, typer.Option("--force", help="Run even if a budget would refuse it.")] = False,
+    fallback: FallbackOption = None,
     quiet: QuietFlag = False,
 ) -> None:
     from claudecli.batch import flows
@@ -247,6 +248,7 @@ def run(
 
     app_ctx = app_context(ctx)
     app_ctx.set_output(quiet=quiet)
+    app_ctx.settings.override("--fallback", fallback_model=fallback)
     options = RunOptions(
         input=_input_options(file, text, model, system, max_tokens, schema, thinking, template, skip_invalid),
         out=_out(output),

@@ -91,6 +91,7 @@ SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "admin_key": (_text, None),
     "base_url": (_text, None),
     "model": (_text, "sonnet"),
+    "fallback_model": (_text, None),  # asked once when `model` is overloaded (529) after retries
     "max_tokens": (_positive_int, 8192),
     "system": (_text, None),
     "max_retries": (_non_negative_int, 2),

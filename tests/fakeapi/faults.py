@@ -19,7 +19,9 @@ class Fault:
       non-streaming: answer with the matching HTTP error (e.g. 529 for overloaded_error).
     - `hang`: wait `seconds` before handling the request normally (client timeouts fire first).
 
-    Deltas are counted over all `content_block_delta` events, thinking ones included.
+    Deltas are counted over all `content_block_delta` events, thinking ones included. `model` (set by
+    `FakeAnthropic.enqueue(..., model=M)`) limits a fault to requests whose body names that model; requests
+    for other models pass it by (it stays queued).
     """
 
     kind: FaultKind
@@ -29,6 +31,10 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     n: int = 0
     seconds: float = 0.0
+    model: str | None = None
+
+    def applies_to(self, body: object) -> bool:
+        return self.model is None or (isinstance(body, dict) and body.get("model") == self.model)
 
     @classmethod
     def status(
