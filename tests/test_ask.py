@@ -91,7 +91,7 @@ def test_options_reach_the_request_body(cli_env, run_cli, fake_api, tmp_path: Pa
     result = run_cli(
         "ask", "-m", "claude-opus-5-5", "-s", f"@{system_file}", "--max-tokens", "4000",
         "--stop", "END", "--stop", "STOP", "--thinking", "2048", "--effort", "high",
-        "-o", "temperature=0.2", "-o", "metadata.user_id=u-1", "hello",
+        "-o", "service_tier=standard_only", "-o", "metadata.user_id=u-1", "hello",
     )  # fmt: skip
     assert result.exit_code == 0, result
     body = messages_bodies(fake_api)[-1]
@@ -101,7 +101,7 @@ def test_options_reach_the_request_body(cli_env, run_cli, fake_api, tmp_path: Pa
     assert body["stop_sequences"] == ["END", "STOP"]
     assert body["thinking"] == {"type": "enabled", "budget_tokens": 2048}
     assert body["output_config"] == {"effort": "high"}
-    assert body["temperature"] == 0.2
+    assert body["service_tier"] == "standard_only"
     assert body["metadata"] == {"user_id": "u-1"}
     assert body["stream"] is True
 

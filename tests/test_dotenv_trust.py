@@ -317,7 +317,8 @@ def test_a_broken_dotenv_is_skipped_with_a_warning_naming_the_line(run_cli):
 def test_every_setting_has_a_dotenv_policy_and_new_ones_default_to_trusted_only():
     # Adding a setting means deciding what a stranger's .env may do with it; forgetting means "nothing".
     assert set(DOTENV_POLICY) == set(SCALARS)
-    for future in ("tools", "mcp_servers", "roles", "approvals", "betas", "fallback_model"):
+    assert policy_for("fallback_model") is Policy.TRUSTED_ONLY
+    for future in ("tools", "mcp_servers", "roles", "approvals", "betas"):
         assert policy_for(future) is Policy.TRUSTED_ONLY
     assert policy_for("api_key_command") is Policy.TRUSTED_ONLY
 
@@ -340,3 +341,10 @@ def test_plain_http_to_another_machine_warns(run_cli, write_config, cli_env):
         assert "unencrypted" not in show(run_cli, env=NO_BASE_URL)[1]
     _, stderr = show(run_cli, env={"ANTHROPIC_BASE_URL": "http://10.0.0.7:8080"})
     assert "env ANTHROPIC_BASE_URL" in stderr and "unencrypted" in stderr
+
+
+def test_an_untrusted_dotenv_cannot_choose_a_fallback_model(run_cli):
+    dotenv = write_dotenv("CLAUDECLI_FALLBACK_MODEL=haiku\n")
+    settings, stderr = show(run_cli)
+    assert settings["fallback_model"]["value"] is None
+    assert str(dotenv) in stderr and "CLAUDECLI_FALLBACK_MODEL" in stderr

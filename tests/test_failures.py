@@ -39,6 +39,17 @@ def test_400_is_a_bad_request(cli_env, run_cli, fake_api):
     check_one_line_error(result, 5, "400", "too many images")
 
 
+@pytest.mark.parametrize("param", ["temperature=0.2", "temperature=0", "top_p=0.9", "top_k=5"])
+def test_sampling_parameters_get_the_apis_400_as_one_line(cli_env, run_cli, fake_api, ledger_rows, param):
+    """API 2026-10-21 refuses sampling parameters at any value; `-o` sends them and reports the refusal."""
+    result = run_cli("ask", "-o", param, "hi")
+    name = param.split("=")[0]
+    check_one_line_error(result, 5, "400", f"{name}: Extra inputs are not permitted", "request id req_")
+    assert result.stdout == ""
+    assert len(fake_api.requests_to("/v1/messages", method="POST")) == 1  # a 400 is not retried
+    assert ledger_rows()[0]["status"] == "invalid_request_error"
+
+
 def test_429_then_success_retries(cli_env, run_cli, fake_api):
     fake_api.enqueue(Fault.status(429, "rate_limit_error", "slow down", headers={"retry-after": "3600"}))
     result = run_cli("ask", "[[words:2]]")

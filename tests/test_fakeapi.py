@@ -222,9 +222,26 @@ def test_unknown_top_level_keys_and_system_role_are_accepted(client: anthropic.A
         {"role": "user", "content": "[[words:1]]"},
     ]
     message = client.messages.create(
-        model=MODEL, max_tokens=10, messages=messages, extra_body={"temperature": 0.2, "top_k": 5}
+        model=MODEL, max_tokens=10, messages=messages, extra_body={"a_field_newer_than_the_fake": 1}
     )
     assert message.content[0].text == "w1"
+
+
+@pytest.mark.parametrize("model", ["claude-haiku-5-5", "claude-opus-4-5"])
+@pytest.mark.parametrize(
+    ("name", "value"), [("temperature", 0.2), ("temperature", 1), ("top_p", 0.9), ("top_k", 5)]
+)
+@pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
+def test_sampling_parameters_are_refused_at_any_value_on_every_model(
+    client: anthropic.Anthropic, fake_api: FakeAnthropic, model: str, name: str, value: float
+) -> None:
+    with pytest.raises(anthropic.BadRequestError) as info:
+        client.messages.create(model=model, max_tokens=10, messages=user("hi"), extra_body={name: value})
+    assert info.value.status_code == 400 and info.value.type == "invalid_request_error"
+    assert info.value.body["error"]["message"] == f"{name}: Extra inputs are not permitted"  # type: ignore[index]
+    assert info.value.request_id is not None
+    with pytest.raises(anthropic.BadRequestError, match="Extra inputs are not permitted"):
+        client.messages.count_tokens(model=model, messages=user("hi"), extra_body={name: value})
 
 
 def test_async_client_streams(fake_api: FakeAnthropic) -> None:
@@ -519,17 +536,18 @@ def test_models_auto_paging(client: anthropic.Anthropic, fake_api: FakeAnthropic
         "claude-opus-5",
         "claude-sonnet-5",
         "claude-opus-4-8",
+        "claude-opus-4-5",
         "claude-sonnet-4-6",
         "claude-haiku-4-5",
     ]
     pages = fake_api.requests_to("/v1/models")
-    assert len(pages) == 4
+    assert len(pages) == 5
     assert pages[1].query == {"limit": "2", "after_id": "claude-sonnet-5-5"}
 
 
 def test_models_lifecycle_filter_before_id_and_retrieve(client: anthropic.Anthropic) -> None:
     retired = [m.id for m in client.models.list(lifecycle=["retired"])]
-    assert retired == ["claude-3-haiku-20240307", "claude-3-opus-20240229"]
+    assert retired == ["claude-sonnet-4-5", "claude-3-haiku-20240307", "claude-3-opus-20240229"]
     page = client.models.list(before_id="claude-opus-5", limit=2)
     assert [m.id for m in page.data] == ["claude-sonnet-5-5", "claude-haiku-5-5"]
     assert page.has_more is True
@@ -542,8 +560,9 @@ def test_models_lifecycle_filter_before_id_and_retrieve(client: anthropic.Anthro
         "sonnet",
     )
     assert info.capabilities is not None and info.capabilities.thinking.types.adaptive.supported
-    old = client.models.retrieve("claude-haiku-4-5")
+    old = client.models.retrieve("claude-opus-4-5")
     assert old.lifecycle == "deprecated" and old.deprecated_at is not None and old.retires_at is not None
+    assert client.models.retrieve("claude-haiku-4-5").lifecycle == "active"
     with pytest.raises(anthropic.NotFoundError):
         client.models.retrieve("claude-nope")
 

@@ -58,12 +58,12 @@ def test_models_pages_through_every_lifecycle_and_caches(cli_env, run_cli, fake_
     assert result.exit_code == 0, result
     document = json.loads(result.stdout)
     ids = [entry["id"] for entry in document["models"]]
-    assert len(ids) == 8 + 230  # retired ones hidden
+    assert len(ids) == 9 + 230  # retired ones hidden
     assert ids[:3] == ["claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5"]
     gets = model_gets(fake_api)
-    assert len(gets) == 3  # 240 models, 100 a page
+    assert len(gets) == 3  # 242 models, 100 a page
     assert all(get.query["lifecycle[]"] == "active,deprecated,retired" for get in gets)
-    assert "after_id" not in gets[0].query and gets[1].query["after_id"] == "claude-extra-089"
+    assert "after_id" not in gets[0].query and gets[1].query["after_id"] == "claude-extra-087"
     assert document["source"] == "api"
     assert cache_file(home).exists()
 
@@ -94,7 +94,7 @@ def test_table_columns_prices_and_retired_hidden_unless_all(cli_env, run_cli):
     assert "Claude Sonnet 5.5" in sonnet and "active" in sonnet and "1M" in sonnet and "64k" in sonnet
     assert "$2 / $10" in sonnet and "2026-09-15" in sonnet
     assert "\x1b" not in result.stdout and "claude-3-haiku-20240307" not in result.stdout
-    assert "2 retired model(s) hidden" in result.stderr
+    assert "3 retired model(s) hidden" in result.stderr
     everything = run_cli("models", "--all")
     retired = next(
         line for line in everything.stdout.splitlines() if line.startswith("claude-3-haiku-20240307")
@@ -140,10 +140,10 @@ def test_show_alias_with_prices_and_aliases(cli_env, run_cli, write_config):
 
 
 def test_show_deprecated_and_retired_name_dates_and_replacement(cli_env, run_cli):
-    deprecated = run_cli("models", "show", "claude-opus-4-8")
+    deprecated = run_cli("models", "show", "claude-opus-4-5")
     assert deprecated.exit_code == 0, deprecated
-    assert "deprecated" in deprecated.stdout and "2026-06-01" in deprecated.stdout
-    assert "2027-06-01" in deprecated.stdout
+    assert "deprecated" in deprecated.stdout and "2026-10-22" in deprecated.stdout
+    assert "2027-01-22" in deprecated.stdout
     assert any(line.split() == ["replacement", "claude-opus-5-5"] for line in deprecated.stdout.splitlines())
     retired = json.loads(run_cli("models", "show", "claude-3-haiku-20240307", "--json").stdout)["model"]
     assert (retired["lifecycle"], retired["retires_at"], retired["replacement"]) == (
@@ -188,14 +188,16 @@ def test_retired_model_is_refused_before_sending(cli_env, run_cli, fake_api):
     assert_no_traceback(result.stderr)
 
 
+@pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")  # the SDK's own
 def test_deprecated_model_warns_with_its_replacement(cli_env, run_cli, fake_api):
-    result = run_cli("ask", "-q", "-m", "claude-sonnet-4-6", "[[words:1]]")
+    result = run_cli("ask", "-q", "-m", "claude-opus-4-5", "[[words:1]]")
     assert result.exit_code == 0, result
     assert (
-        "warning: claude-sonnet-4-6 is deprecated, retiring on 2027-06-01; use claude-sonnet-5-5"
-        in result.stderr
+        "warning: claude-opus-4-5 is deprecated, retiring on 2027-01-22; use claude-opus-5-5" in result.stderr
     )
-    assert messages_posts(fake_api)[-1].body["model"] == "claude-sonnet-4-6"
+    assert messages_posts(fake_api)[-1].body["model"] == "claude-opus-4-5"
+    current = run_cli("ask", "-q", "-m", "claude-sonnet-4-6", "[[words:1]]")
+    assert current.exit_code == 0 and "deprecated" not in current.stderr, current
 
 
 # -- in-process: the catalogue's rules --------------------------------------------------------------------
@@ -205,7 +207,7 @@ def test_first_run_offline_falls_back_to_builtin_list(base_env):
     app_ctx, err = in_process_context({**base_env, "ANTHROPIC_BASE_URL": DEAD_URL})
     assert resolve_model(app_ctx, "opus") == "claude-opus-5-5"
     assert load_catalog(app_ctx, quick=True).source == "builtin"
-    info = model_info(app_ctx, "claude-opus-4-8")
+    info = model_info(app_ctx, "claude-opus-4-5")
     assert info is not None and info.lifecycle == "deprecated" and info.replacement == "claude-opus-5-5"
     assert model_info(app_ctx, "claude-unknown") is None
     assert err.getvalue() == ""  # resolving quietly: the call itself reports a connection problem

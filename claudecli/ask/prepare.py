@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from claudecli.call.attachments import attachment_blocks
+from claudecli.call.fallback import resolve_fallback
 from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import RequestOptions, build_params, parse_params, user_content
 from claudecli.call.schema import load_schema
@@ -57,7 +58,16 @@ def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
     )
     messages = [{"role": "user", "content": user_content(prompt, attachments, cache=cache, ttl=ttl)}]
     params = build_params(request, messages)
+    fallback = resolve_fallback(app_ctx)
     from claudecli.money.budget import check_budget
 
     check_budget(app_ctx, params, force=options.force)
-    return CallSpec(command="ask", params=params, prompt_text=prompt, tag=options.tag, extra_body=extra_body)
+    return CallSpec(
+        command="ask",
+        params=params,
+        prompt_text=prompt,
+        tag=options.tag,
+        extra_body=extra_body,
+        fallback_model=fallback,
+        force=options.force,
+    )

@@ -59,6 +59,8 @@ def outcome_document(
     }
     if outcome.thinking:
         document["thinking"] = outcome.thinking
+    if outcome.fallback_from is not None:
+        document["fallback_from"] = outcome.fallback_from.model
     if schema:
         try:
             document["data"] = json.loads(outcome.text)

@@ -5,7 +5,8 @@
   order** through a small reorder buffer without memory growing.
 * 429/529/5xx/connection failures are retried here (``retry``), with a gate that pauses every worker on a
   rate limit. A request refused as invalid gets an ``errored`` line; one still failing after the retries
-  gets no line, so a rerun retries it, and the run exits with that failure's code.
+  gets no line, so a rerun retries it, and the run exits with that failure's code. A line still overloaded
+  (529) after the retries goes once to the fallback model, if one is set (``claudecli.call.fallback``).
 * Resumable: custom_ids already in the ``-o`` file are skipped and new records are appended, each with one
   ``write(2)`` on an O_APPEND descriptor (see ``output.completed_ids`` for reading them back). A lock file
   beside it (``<out>.lock``) keeps a second run with the same ``-o`` out: it exits 0 at once.
@@ -43,12 +44,15 @@ from claudecli.batch.resume import completed_ids
 from claudecli.batch.retry import RateGate, is_rate_limit, is_retryable, retry_delay
 from claudecli.batch.runner_calls import (
     Outcome,
+    after_fallback,
     failed_outcome,
+    fallback_request,
     interrupted_record,
     message_outcome,
 )
 from claudecli.batch.spool import API_MAX_BYTES, Spool
 from claudecli.batch.watch import make_progress, progress_wanted
+from claudecli.call.fallback import resolve_fallback
 from claudecli.core import gc_pause
 from claudecli.core.client import translate
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
@@ -111,6 +115,7 @@ def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
 def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
     done = _done_ids(options)
     defaults = line_defaults(app_ctx, options.input)
+    fallback = resolve_fallback(app_ctx)
     spool = Spool(app_ctx.settings.paths.data_dir / "spool", max_requests=1 << 62, max_bytes=API_MAX_BYTES)
     try:
         validated = validate_into(app_ctx, options.input, defaults, spool)
@@ -128,7 +133,7 @@ def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
         )
         interrupt: KeyboardInterrupt | None = None
         with _output(app_ctx, options) as (handle, header):
-            runner = Runner(app_ctx, options, handle, report, remaining, header=header)
+            runner = Runner(app_ctx, options, handle, report, remaining, header=header, fallback=fallback)
             try:
                 asyncio.run(runner.main(items))  # on an interrupt, main() books what it got first
             except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (errors.Terminated)
@@ -234,8 +239,10 @@ class Runner:
         remaining: int,
         *,
         header: bool,
+        fallback: str | None = None,
     ) -> None:
         self.app_ctx = app_ctx
+        self.fallback_model = fallback
         self.options = options
         self.handle = handle  # a Sink with flush(): stdout's file or a RecordFile
         self.report = report
@@ -286,8 +293,14 @@ class Runner:
                 self.window.release()
                 return
             index, request = item
-            self.in_flight[index] = (request["custom_id"], request["params"].get("model", ""))
-            outcome = await self.call(request["custom_id"], request["params"])
+            custom_id, params = request["custom_id"], request["params"]
+            self.in_flight[index] = (custom_id, params.get("model", ""))
+            outcome = await self.call(custom_id, params)
+            fallback = fallback_request(self, outcome, params)
+            if fallback is not None:
+                self._book([outcome])  # the overloaded call's row first: the fallback may be cut short
+                self.in_flight[index] = (custom_id, fallback["model"])
+                outcome = after_fallback(outcome, await self.call(custom_id, fallback))
             del self.in_flight[index]
             self.finished[index] = outcome
             self.report.sent += 1

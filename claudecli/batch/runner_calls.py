@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from claudecli.batch.output import ResultLine, message_text
+from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.core.errors import ClaudeCliError
 from claudecli.core.usage import TokenUsage
 from claudecli.ledger.store import CallRecord
@@ -15,10 +16,21 @@ if TYPE_CHECKING:
     from claudecli.core.context import AppContext
 
 
+class _Forcing(Protocol):
+    @property
+    def force(self) -> bool: ...
+
+
 class Runner(Protocol):
-    """What booking a call needs of the runner that made it."""
+    """What booking a call (and its fallback) needs of the runner that made it."""
 
     app_ctx: AppContext
+
+    @property
+    def fallback_model(self) -> str | None: ...
+
+    @property
+    def options(self) -> _Forcing: ...
 
 
 COMMAND = "batch-run"
@@ -113,3 +125,25 @@ def interrupted_record(runner: Runner, custom_id: str, model: str) -> CallRecord
         profile=runner.app_ctx.settings.profile,
         custom_id=custom_id,
     )
+
+
+def fallback_request(runner: Runner, outcome: Outcome, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The request again for the fallback model, when ``outcome`` is an overload after the retries and the
+    fallback may be sent (budget); else None."""
+    model = params.get("model", "")
+    error = outcome.error
+    if error is None or outcome.line is not None or not falls_back(error, "", model, runner.fallback_model):
+        return None
+    fallback = {**params, "model": runner.fallback_model}
+    if not clear_to_send(runner.app_ctx, fallback, model, force=runner.options.force, what=outcome.custom_id):
+        return None
+    return fallback
+
+
+def after_fallback(first: Outcome, second: Outcome) -> Outcome:
+    """The fallback's outcome; if it failed too (in any way), no line, so a rerun retries the request, and
+    one error naming both failures (exit 6)."""
+    if second.error is None or first.error is None:
+        return second
+    error = both_failed(first.record.model, first.error, second.record.model, second.error)
+    return Outcome(second.custom_id, None, second.record, error)

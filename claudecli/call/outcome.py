@@ -25,6 +25,7 @@ class CallOutcome:
     content: list[dict[str, Any]] = field(default_factory=list)
     max_tokens: int | None = None
     is_batch: bool = False
+    fallback_from: CallOutcome | None = None  # the overloaded call this one stood in for (its own ledger row)
 
     @property
     def complete(self) -> bool:

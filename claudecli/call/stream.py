@@ -2,7 +2,9 @@
 
 ``ask`` and each ``chat`` turn go through ``stream_message``; it is the only code that iterates an SDK stream.
 Exactly one ledger row is written per call: on success, on an API or transport error (with the tokens known
-so far), and on Ctrl-C (status "interrupted", after the connection is closed so metering stops).
+so far), and on Ctrl-C (status "interrupted", after the connection is closed so metering stops). A call the
+API was too overloaded to answer may be sent once more to the fallback model (``claudecli.call.fallback``):
+that is a second call, with its own row.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.call.outcome import CallOutcome
 from claudecli.core.client import translate_errors
-from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated
+from claudecli.core.errors import ClaudeCliError, ExitCode, Interrupted, Terminated
 from claudecli.core.usage import TokenUsage
 
 if TYPE_CHECKING:
@@ -37,6 +40,8 @@ class CallSpec:
     tag: str | None = None
     session_id: str | None = None
     extra_body: dict[str, Any] = field(default_factory=dict)
+    fallback_model: str | None = None  # asked once when the model is overloaded before any text arrived
+    force: bool = False  # --force: a budget refusal of the fallback call only warns
 
 
 class CallFailed(ClaudeCliError):
@@ -122,7 +127,54 @@ def stream_message(
     on_text: TextCallback,
     on_thinking: TextCallback | None = None,
 ) -> CallOutcome:
-    """Stream one call, calling ``on_text`` per text delta; returns the outcome or raises ``CallFailed``/Interrupted."""
+    """Stream one call, calling ``on_text`` per text delta; returns the outcome or raises ``CallFailed``/Interrupted.
+
+    An overload before any text goes once to ``spec.fallback_model``: the outcome is then the fallback's,
+    with ``fallback_from`` the failed first call.
+    """
+    try:
+        return _stream_once(app_ctx, spec, on_text, on_thinking)
+    except CallFailed as failure:
+        fallback = _fallback_spec(app_ctx, spec, failure)
+        if fallback is None:
+            raise
+        first = failure
+    return _stream_fallback(app_ctx, fallback, first, on_text, on_thinking)
+
+
+def _fallback_spec(app_ctx: AppContext, spec: CallSpec, failure: CallFailed) -> CallSpec | None:
+    model = spec.params["model"]
+    if not falls_back(failure.error, failure.outcome.text, model, spec.fallback_model):
+        return None
+    params = {**spec.params, "model": spec.fallback_model}
+    if not clear_to_send(app_ctx, params, model, force=spec.force):
+        return None
+    return replace(spec, params=params, fallback_model=None)
+
+
+def _stream_fallback(
+    app_ctx: AppContext,
+    spec: CallSpec,
+    first: CallFailed,
+    on_text: TextCallback,
+    on_thinking: TextCallback | None,
+) -> CallOutcome:
+    try:
+        outcome = _stream_once(app_ctx, spec, on_text, on_thinking)
+    except CallFailed as again:
+        again.outcome.fallback_from = first.outcome
+        if again.error.exit_code == ExitCode.INTERRUPTED:
+            raise
+        error = both_failed(first.outcome.model, first.error, spec.params["model"], again.error)
+        raise CallFailed(error, again.outcome) from None
+    outcome.fallback_from = first.outcome
+    return outcome
+
+
+def _stream_once(
+    app_ctx: AppContext, spec: CallSpec, on_text: TextCallback, on_thinking: TextCallback | None
+) -> CallOutcome:
+    """One streamed call, booked whatever way it ends."""
     client = app_ctx.client  # a call that cannot even start (no key) is not a call: no ledger row
     meter = _Meter(spec.params["model"], spec.params.get("max_tokens"))
     stream: Any = None

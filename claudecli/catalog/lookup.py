@@ -9,7 +9,7 @@ CONTRACT (used by ask, chat, batch, cost):
 
 Where the list comes from (``load_catalog``): the cache when it is less than 24 hours old (no network);
 otherwise ``GET /v1/models`` (and the cache is rewritten); when that fails, the stale cache, or, when there
-has never been one, ``FALLBACK_MODELS`` — lifecycle facts only, never prices (those come from genai-prices).
+has never been one, ``FALLBACK_MODELS`` (``claudecli.catalog.builtin``) — lifecycle facts only, never prices.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from claudecli.catalog.builtin import FALLBACK_MODELS
 from claudecli.core.dotenv_policy import DestinationRefused
 from claudecli.core.errors import ClaudeCliError, NotFoundError, UsageError
 
@@ -61,35 +62,6 @@ class ModelFacts:
 
 def _day(moment: datetime | None) -> str | None:
     return None if moment is None else f"{moment:%Y-%m-%d}"
-
-
-def _fallback(
-    model_id: str, name: str, released: str, line: str, lifecycle: str = "active", **more: Any
-) -> dict:
-    return {
-        "id": model_id,
-        "display_name": name,
-        "created_at": f"{released}T00:00:00Z",
-        "lifecycle": lifecycle,
-        "line": line,
-        "max_input_tokens": more.get("context", 200_000),
-        "max_tokens": more.get("output", 64_000),
-        "deprecated_at": more.get("deprecated_at"),
-        "retires_at": more.get("retires_at"),
-    }
-
-
-# Used only when no models list has ever been fetched (offline first run). Lifecycle facts, no prices.
-FALLBACK_MODELS: tuple[dict[str, Any], ...] = (
-    _fallback("claude-opus-5-5", "Claude Opus 5.5", "2026-09-15", "opus"),
-    _fallback("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-15", "sonnet", context=1_000_000),
-    _fallback("claude-haiku-5-5", "Claude Haiku 5.5", "2026-08-20", "haiku"),
-    _fallback("claude-opus-5", "Claude Opus 5", "2026-03-10", "opus"),
-    _fallback("claude-sonnet-5", "Claude Sonnet 5", "2026-03-10", "sonnet"),
-    _fallback("claude-opus-4-8", "Claude Opus 4.8", "2025-12-01", "opus", "deprecated", output=32_000),
-    _fallback("claude-sonnet-4-6", "Claude Sonnet 4.6", "2025-10-15", "sonnet", "deprecated"),
-    _fallback("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-01", "haiku", "deprecated"),
-)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from claudecli.call.fallback import resolve_fallback
 from claudecli.chat.session_store import SessionStore
 from claudecli.chat.state import Attachment, ChatState
 from claudecli.core.errors import UsageError
@@ -52,6 +53,7 @@ def run(app_ctx: AppContext, options: ChatOptions) -> int:
     try:
         chat, resumed = _open_chat(app_ctx, store, options, system)
         chat.attachments = attachments
+        chat.fallback_model = resolve_fallback(app_ctx)
         _greet(chat, resumed)
         from claudecli.chat import repl
 

@@ -83,6 +83,9 @@ class ChatState:
         self.max_tokens: int = settings.max_tokens
         self.cache: bool = settings.cache
         self.cache_ttl: str = settings.cache_ttl
+        self.fallback_model: str | None = (
+            None  # resolved at start; a turn to this very model does not fall back
+        )
         self._windows: dict[str, int | None] = {}
         if persisted:
             self.conversation = Conversation(store.exchanges(meta.id))

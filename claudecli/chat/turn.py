@@ -111,7 +111,8 @@ def _prepare(
     except BudgetExceeded as exc:
         error_line(chat, exc.one_line())
         return None
-    return content, CallSpec(COMMAND, params, prompt_text, session_id=chat.meta.id)
+    spec = CallSpec(COMMAND, params, prompt_text, session_id=chat.meta.id, fallback_model=chat.fallback_model)
+    return content, spec
 
 
 def _send(
@@ -126,6 +127,8 @@ def _send(
     sink = make_sink(chat.app_ctx.stdout, markdown=chat.app_ctx.markdown)
     outcome, failure = _stream(chat, spec, sink)
     guard.disarm()  # the answer is in (or cut off): from here on a Ctrl-C must not lose it
+    if outcome.fallback_from is not None:  # the overloaded first call: no answer, but in the session's cost
+        chat.record(Exchange.from_outcome(prompt_text, content, outcome.fallback_from))
     exchange = Exchange.from_outcome(prompt_text, content, outcome)
     chat.record(exchange, replacing=replacing)
     _close_sink(chat, sink, failure)

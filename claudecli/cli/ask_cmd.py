@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from claudecli.cli.common import (
+    FallbackOption,
     JsonFlag,
     ModelOption,
     PlainFlag,
@@ -32,6 +33,7 @@ def ask(
         list[str] | None, typer.Argument(help="The prompt ('-' reads stdin).", show_default=False)
     ] = None,
     model: ModelOption = None,
+    fallback: FallbackOption = None,
     system: SystemOption = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Most output tokens.")] = None,
     stop: Annotated[list[str] | None, typer.Option("--stop", help="Stop sequence (repeatable).")] = None,
@@ -71,6 +73,7 @@ def ask(
 
     app_ctx = app_context(ctx)
     app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)
+    app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
     if cache_ttl is not None and cache_ttl not in ("5m", "1h"):
         raise UsageError(f"--cache-ttl: expected 5m or 1h, got '{cache_ttl}'")
     app_ctx.settings = app_ctx.settings.with_flags(

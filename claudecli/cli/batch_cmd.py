@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from claudecli.cli.common import JsonFlag, QuietFlag, app_context
+from claudecli.cli.common import FallbackOption, JsonFlag, QuietFlag, app_context
 
 if TYPE_CHECKING:
     from claudecli.batch.inputs import InputOptions
@@ -265,6 +265,7 @@ def run(
         int, typer.Option("--retries", min=0, help="Retries per request (429, 5xx, network).")
     ] = 8,
     force: Annotated[bool, typer.Option("--force", help="Run even if a budget would refuse it.")] = False,
+    fallback: FallbackOption = None,
     quiet: QuietFlag = False,
 ) -> None:
     from claudecli.batch import flows
@@ -272,6 +273,7 @@ def run(
 
     app_ctx = app_context(ctx)
     app_ctx.set_output(quiet=quiet)
+    app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
     options = RunOptions(
         input=_input_options(
             app_ctx,

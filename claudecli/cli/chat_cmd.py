@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from claudecli.cli.common import (
+    FallbackOption,
     JsonFlag,
     ModelOption,
     PlainFlag,
@@ -27,6 +28,7 @@ starts a named one, --list shows them. Needs a terminal: for pipes and scripts u
 def chat(
     ctx: typer.Context,
     model: ModelOption = None,
+    fallback: FallbackOption = None,
     system: SystemOption = None,
     attach: Annotated[
         list[str] | None,
@@ -51,6 +53,7 @@ def chat(
     if as_json and not list_sessions:
         raise UsageError("--json goes with --list (the chat itself is interactive)")
     app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)
+    app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
     if list_sessions:
         from claudecli.chat.core import list_sessions as show_sessions
 

@@ -32,3 +32,12 @@ SystemOption = Annotated[
 ThinkingOption = Annotated[
     str | None, typer.Option("--thinking", help="adaptive, off, or a budget in tokens (>= 1024).")
 ]
+FallbackOption = Annotated[
+    str | None,
+    typer.Option(
+        "--fallback",
+        metavar="MODEL",
+        help="Ask MODEL once when the model is overloaded (529) before any text (default: fallback_model).",
+        show_default=False,
+    ),
+]

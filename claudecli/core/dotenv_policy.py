@@ -56,6 +56,7 @@ DOTENV_POLICY: dict[str, Policy] = {
     "timeout": Policy.TIGHTEN,
     "retry_after_cap": Policy.TIGHTEN,
     "api_key_command": Policy.TRUSTED_ONLY,
+    "fallback_model": Policy.TRUSTED_ONLY,  # sends your prompts to a second model: your config's choice
 }
 
 

@@ -101,6 +101,7 @@ SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "max_cost_per_call": (_non_negative_float, None),
     "daily_budget": (_non_negative_float, None),
     "monthly_budget": (_non_negative_float, None),
+    "fallback_model": (_text, None),  # asked once when `model` is overloaded (529) after retries
 }
 
 
@@ -135,6 +136,7 @@ class Settings:
     max_cost_per_call: float | None = None
     daily_budget: float | None = None
     monthly_budget: float | None = None
+    fallback_model: str | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)

@@ -26,8 +26,11 @@ def format_usd(value: object) -> str:
 def summary_text(outcome: CallOutcome, *, session_total: object = None) -> str:
     """One line, e.g. ``claude-sonnet-5-5 · in 1,234 · out 56 · cache write 0 · cache read 1,024 · $0.0042 · ...``."""
     usage = outcome.usage
+    model = outcome.model
+    if outcome.fallback_from is not None:
+        model += f" (fallback for {outcome.fallback_from.model})"
     parts = [
-        outcome.model,
+        model,
         f"in {usage.input_tokens:,}",
         f"out {usage.output_tokens:,}",
         f"cache write {usage.cache_write_tokens:,}",

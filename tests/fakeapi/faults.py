@@ -24,7 +24,9 @@ class Fault:
     A `status` fault made with `echo_credential=True` appends the credential the request presented (the bearer
     token or x-api-key, or the decoded `user:password` of Basic auth) to its message, as a careless gateway does.
 
-    Deltas are counted over all `content_block_delta` events, thinking ones included.
+    Deltas are counted over all `content_block_delta` events, thinking ones included. `model` (set by
+    `FakeAnthropic.enqueue(..., model=M)`) limits a fault to requests whose body names that model; requests
+    for other models pass it by (it stays queued).
     """
 
     kind: FaultKind
@@ -35,6 +37,10 @@ class Fault:
     n: int = 0
     seconds: float = 0.0
     echo_credential: bool = False
+    model: str | None = None
+
+    def applies_to(self, body: object) -> bool:
+        return self.model is None or (isinstance(body, dict) and body.get("model") == self.model)
 
     @classmethod
     def status(

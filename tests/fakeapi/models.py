@@ -73,11 +73,16 @@ def model_entry(
 
 
 def default_models() -> list[dict[str, Any]]:
-    """The default catalogue, newest first."""
-    dep: dict[str, Any] = {
+    """The default catalogue, newest first; lifecycles as the installed SDK (2.16) and the API state them."""
+    opus_4_5_deprecated: dict[str, Any] = {
         "lifecycle": "deprecated",
-        "deprecated_at": "2026-06-01T00:00:00Z",
-        "retires_at": "2027-06-01T00:00:00Z",
+        "deprecated_at": "2026-10-22T00:00:00Z",
+        "retires_at": "2027-01-22T00:00:00Z",
+    }
+    sonnet_4_5_retired: dict[str, Any] = {
+        "lifecycle": "retired",
+        "deprecated_at": "2026-08-30T00:00:00Z",
+        "retires_at": "2026-11-30T00:00:00Z",
     }
     ret: dict[str, Any] = {
         "lifecycle": "retired",
@@ -97,15 +102,20 @@ def default_models() -> list[dict[str, Any]]:
         model_entry("claude-opus-5", "Claude Opus 5", "2026-03-10T00:00:00Z", line="opus"),
         model_entry("claude-sonnet-5", "Claude Sonnet 5", "2026-03-10T00:00:00Z", line="sonnet"),
         model_entry(
-            "claude-opus-4-8",
-            "Claude Opus 4.8",
-            "2025-12-01T00:00:00Z",
-            line="opus",
-            max_tokens=32_000,
-            **dep,
+            "claude-opus-4-8", "Claude Opus 4.8", "2025-12-01T00:00:00Z", line="opus", max_tokens=32_000
         ),
-        model_entry("claude-sonnet-4-6", "Claude Sonnet 4.6", "2025-10-15T00:00:00Z", line="sonnet", **dep),
-        model_entry("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-01T00:00:00Z", line="haiku", **dep),
+        model_entry(
+            "claude-opus-4-5", "Claude Opus 4.5", "2025-11-01T00:00:00Z", line="opus", **opus_4_5_deprecated
+        ),
+        model_entry("claude-sonnet-4-6", "Claude Sonnet 4.6", "2025-10-15T00:00:00Z", line="sonnet"),
+        model_entry("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-01T00:00:00Z", line="haiku"),
+        model_entry(
+            "claude-sonnet-4-5",
+            "Claude Sonnet 4.5",
+            "2025-09-29T00:00:00Z",
+            line="sonnet",
+            **sonnet_4_5_retired,
+        ),
         model_entry(
             "claude-3-haiku-20240307",
             "Claude Haiku 3",

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import threading
 import time
 import traceback
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,6 +35,13 @@ class _Server(ThreadingHTTPServer):
     """Python's default listen backlog (5) overflows when 32 clients connect at once (batch run)."""
 
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that resets its keep-alive connection (the SDK does, between retries) is not an error;
+        socketserver would print a traceback to sys.stderr, which in-process CLI tests capture as the CLI's."""
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)
 
 
 # The route table: (method, path regex matched in full, handler). Adding a route is one line.
@@ -137,10 +145,11 @@ class FakeAnthropic:
         """The clock prompt-cache TTLs use: monotonic seconds plus `clock_offset`."""
         return time.monotonic() + self.clock_offset
 
-    def enqueue(self, fault: Fault, path: str = "/v1/messages") -> None:
-        """Queue `fault` for the next request whose path equals `path` (FIFO per path)."""
+    def enqueue(self, fault: Fault, path: str = "/v1/messages", *, model: str | None = None) -> None:
+        """Queue `fault` for the next request whose path equals `path` (FIFO per path); with `model`, for
+        the next such request whose body names that model."""
         with self.lock:
-            self._faults[path].append(fault)
+            self._faults[path].append(fault if model is None else replace(fault, model=model))
 
     def pending_faults(self, path: str | None = None) -> int:
         with self.lock:
@@ -201,8 +210,7 @@ class FakeAnthropic:
         request, parse_error = _parse_request(handler)
         with self.lock:
             self.requests.append(request)
-            queue = self._faults.get(request.path)
-            fault = queue.popleft() if queue else None
+            fault = self._take_fault(request)
         request_id = new_request_id()
         writer = ResponseWriter(self, handler, request_id)
         if fault is not None and fault.kind == "hang":
@@ -220,6 +228,17 @@ class FakeAnthropic:
         if fault is not None and fault.kind == "stall_after":
             self.wait(fault.seconds)
         writer.send(response, fault)
+
+    def _take_fault(self, request: RecordedRequest) -> Fault | None:
+        """The first fault queued for this request's path that applies to it (removed from the queue)."""
+        queue = self._faults.get(request.path)
+        if queue is None:
+            return None
+        for fault in queue:
+            if fault.applies_to(request.body):
+                queue.remove(fault)  # equal faults are interchangeable
+                return fault
+        return None
 
     def _dispatch(self, request: RecordedRequest, parse_error: bool, request_id: str) -> Response:
         try:

@@ -1,6 +1,8 @@
 """Request validation for /v1/messages, count_tokens and batch params, worded like the real API.
 
-Unknown top-level keys are accepted on purpose: the CLI can add raw body keys (`-o temperature=0.2`).
+Unknown top-level keys are accepted on purpose: the CLI can add raw body keys (`-o metadata.user_id=u1`), and a
+field newer than the fake must not be refused. The sampling parameters are the exception: API version 2026-10-21
+refuses `temperature`, `top_p` and `top_k` at any value, on every model, and so does this fake.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ MAX_CACHE_BREAKPOINTS = 4
 _THINKING_TYPES = {"enabled", "adaptive", "disabled", "between_tools"}
 _ROLES = {"user", "assistant", "system"}
 _TTLS = {"5m", "1h"}
+# Removed in API version 2026-10-21 (only 2023-06-01 took them): a 400 at any value, on every model.
+SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
 
 
 def validate_message_params(
@@ -26,6 +30,7 @@ def validate_message_params(
     """
     if not isinstance(body, dict):
         raise invalid("Request body must be a JSON object")
+    _check_no_sampling_params(body)
     model = _check_model(body, models)
     if not count_only:
         _check_max_tokens(body, model)
@@ -36,6 +41,12 @@ def validate_message_params(
     _check_stop_sequences(body.get("stop_sequences"))
     _check_cache_control(body)
     return model
+
+
+def _check_no_sampling_params(body: dict[str, Any]) -> None:
+    for name in SAMPLING_PARAMS:
+        if name in body:
+            raise invalid(f"{name}: Extra inputs are not permitted")
 
 
 def _check_model(body: dict[str, Any], models: list[dict[str, Any]]) -> dict[str, Any]:
