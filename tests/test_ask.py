@@ -70,7 +70,7 @@ def test_json_contract(cli_env, run_cli):
         "schema_version", "status", "text", "content", "model", "stop_reason",
         "usage", "cost_usd", "latency_ms", "ttft_ms", "request_id",
     }  # fmt: skip
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["status"] == "ok"
     assert document["text"] == "w1 w2 w3"
     assert document["content"] == [{"type": "text", "text": "w1 w2 w3"}]

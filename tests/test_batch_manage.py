@@ -44,7 +44,7 @@ def test_cancel_status_and_results_of_a_canceled_batch(cli_env, run_cli, fake_ap
     assert canceled.exit_code == 0, canceled
     assert canceled.stdout.startswith(f"{batch_id}  nightly  canceling")
     status = run_cli("batch", "status", "--json", batch_id)
-    (doc,) = json.loads(status.stdout)
+    (doc,) = json.loads(status.stdout)["items"]
     assert (
         doc["processing_status"] == "ended"
         and doc["request_counts"]["canceled"] == 2
@@ -139,7 +139,7 @@ def test_collect_is_idempotent_and_books_batch_prices(cli_env, run_cli, fake_api
     assert len(ledger_rows()) == 2
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(["daily.jsonl", unnamed + ".jsonl"])
 
-    listed = json.loads(run_cli("batch", "list", "--json").stdout)
+    listed = json.loads(run_cli("batch", "list", "--json").stdout)["items"]
     assert [(item["name"], item["booked"], bool(item["collected_at"])) for item in listed] == [
         (None, True, True),
         ("daily", True, True),

@@ -81,7 +81,7 @@ def test_a_lost_create_does_not_adopt_or_book_another_submitters_batch(
     rerun = a("batch", "submit", "--name", "nightly", str(jobs_a))  # B's batch still runs: nothing decided
     assert rerun.exit_code == 8 and rerun.stdout == "", rerun
     assert f"{their_id} could be the batch it made" in rerun.stderr and "not adopted" in rerun.stderr
-    (listed,) = json.loads(a("batch", "list", "--json").stdout)
+    (listed,) = json.loads(a("batch", "list", "--json").stdout)["items"]
     assert (listed["state"], listed["batch_id"], listed["unverified_candidates"]) == ("creating", None, 1)
 
     fake_api.finish_batch(their_id)

@@ -32,7 +32,7 @@ def test_json_goes_only_with_list(cli_env, run_cli):
 
 
 def test_list_with_no_sessions(cli_env, run_cli, home):
-    assert json.loads(run_cli("chat", "--list", "--json").stdout) == []
+    assert json.loads(run_cli("chat", "--list", "--json").stdout) == {"schema_version": 2, "items": []}
     result = run_cli("chat", "--list")
     assert result.exit_code == 0 and result.stdout == "" and "no chat sessions yet" in result.stderr
     assert not (home / "data" / "sessions.db").exists()  # listing creates nothing

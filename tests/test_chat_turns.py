@@ -310,7 +310,7 @@ def test_list_json_reads_the_store(make_chat, fake_api, run_cli):
     say(chat, "listed chat [[words:2]]")
     result = run_cli("chat", "--list", "--json")
     assert result.exit_code == 0, result
-    [document] = json.loads(result.stdout)
+    [document] = json.loads(result.stdout)["items"]
     assert (
         document["name"] == "listed-chat-words-2"
         and document["turns"] == 1

@@ -11,13 +11,12 @@ from claudecli.ask.prepare import AskOptions, prepare
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.stream import CallFailed, stream_message
 from claudecli.core.errors import ExitCode
+from claudecli.render.emit import emit
 from claudecli.render.summary import Waiting, print_summary
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
     from claudecli.render.stream import AnswerSink
-
-JSON_SCHEMA_VERSION = 1
 
 
 class CollectSink:
@@ -45,7 +44,6 @@ def outcome_document(
 ) -> dict[str, Any]:
     """The ``--json`` document (its shape is a contract: see README, "ask --json")."""
     document: dict[str, Any] = {
-        "schema_version": JSON_SCHEMA_VERSION,
         "status": outcome.status,
         "text": outcome.text,
         "content": outcome.content,
@@ -125,14 +123,9 @@ def run(app_ctx: AppContext, options: AskOptions) -> int:
     waiting.stop()
     sink.finish()
     if json_mode:
-        _write_json(app_ctx, outcome_document(outcome, schema=structured))
+        emit(app_ctx, outcome_document(outcome, schema=structured))
     print_summary(app_ctx.stderr, outcome, quiet=app_ctx.quiet)
     return ExitCode.OK
-
-
-def _write_json(app_ctx: AppContext, document: dict[str, Any]) -> None:
-    app_ctx.stdout.file.write(json.dumps(document, ensure_ascii=False) + "\n")
-    app_ctx.stdout.file.flush()
 
 
 def _fail(
@@ -146,7 +139,7 @@ def _fail(
     sink.abort(note if app_ctx.markdown else None)
     outcome = failure.outcome
     if app_ctx.mode is OutputMode.JSON:
-        _write_json(app_ctx, outcome_document(outcome, error=failure.error.one_line(), schema=structured))
+        emit(app_ctx, outcome_document(outcome, error=failure.error.one_line(), schema=structured))
     elif outcome.text and not app_ctx.markdown:
         app_ctx.stderr.print(Text(f"{note} the answer above is partial", style="yellow"))
     print_summary(app_ctx.stderr, outcome, quiet=app_ctx.quiet)

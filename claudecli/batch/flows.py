@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudecli.batch.output import FORMATS
 from claudecli.core.errors import ExitCode, UsageError
+from claudecli.render.emit import emit
 
 if TYPE_CHECKING:
     from claudecli.batch.runner import RunOptions
@@ -49,7 +49,7 @@ def submit(app_ctx: AppContext, options: SubmitOptions, wait: WaitOptions | None
     result = submit_core(app_ctx, options)
     ids_on_stdout = wait is None or wait.out is not None or result.dry_run
     if options.as_json and ids_on_stdout:
-        app_ctx.stdout.file.write(json.dumps(result.document()) + "\n")
+        emit(app_ctx, result.document())
     elif ids_on_stdout:
         app_ctx.stdout.file.write("".join(f"{batch_id}\n" for batch_id in result.batch_ids))
     else:

@@ -11,7 +11,6 @@ results) goes to stdout; notes and summaries to stderr.
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from claudecli.batch.results import Saved, needs_booking, save
 from claudecli.batch.scope import describe
 from claudecli.batch.watch import wait_until_ended
 from claudecli.core.errors import BadRequestError, NotFoundError, UsageError
+from claudecli.render.emit import emit, items_document
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
@@ -86,8 +86,7 @@ def _print_batches(
     app_ctx: AppContext, batches: list[RemoteBatch], names: dict[str, str | None], as_json: bool
 ) -> None:
     if as_json:
-        docs = [batch_document(batch, names.get(batch.id)) for batch in batches]
-        app_ctx.stdout.file.write(json.dumps(docs, indent=2) + "\n")
+        emit(app_ctx, items_document(batch_document(batch, names.get(batch.id)) for batch in batches))
         return
     for batch in batches:
         app_ctx.stdout.file.write(
@@ -224,7 +223,7 @@ def list_batches(app_ctx: AppContext, *, limit: int | None, as_json: bool) -> No
     with open_journal(app_ctx) as journal:
         parts = [_refresh(app_ctx, journal, part) for part in journal.recent(limit)]
     if as_json:
-        app_ctx.stdout.file.write(json.dumps([part_document(p) for p in parts], indent=2) + "\n")
+        emit(app_ctx, items_document(part_document(p) for p in parts))
         return
     if not parts:
         app_ctx.note("no batches in the journal yet (claudecli batch submit FILE)")

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from claudecli.catalog.lookup import Catalog, ModelFacts, aliases_of, load_catalog, lookup
 from claudecli.core.errors import NotFoundError
+from claudecli.render.emit import emit
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
     from claudecli.money.pricing import ModelPrices
 
-JSON_SCHEMA_VERSION = 1
 LIST_COLUMNS = (
     Column("id"),
     Column("name"),
@@ -50,11 +49,6 @@ def _catalog(app_ctx: AppContext, *, refresh: bool = False) -> Catalog:
     return catalog
 
 
-def _write_json(app_ctx: AppContext, document: dict[str, Any]) -> None:
-    app_ctx.stdout.file.write(json.dumps(document, ensure_ascii=False) + "\n")
-    app_ctx.stdout.file.flush()
-
-
 def _source(catalog: Catalog) -> dict[str, Any]:
     fetched = catalog.fetched_at
     return {
@@ -80,7 +74,7 @@ def list_models(app_ctx: AppContext, options: ModelsOptions) -> None:
                 None if rates is None else {"input": float(rates.input), "output": float(rates.output)}
             )
             entries.append(entry)
-        _write_json(app_ctx, {"schema_version": JSON_SCHEMA_VERSION, **_source(catalog), "models": entries})
+        emit(app_ctx, {**_source(catalog), "models": entries})
         return
     rows = [_list_row(model, prices[model.id]) for model in models]
     print_table(app_ctx, LIST_COLUMNS, rows)
@@ -123,7 +117,7 @@ def show_model(app_ctx: AppContext, name: str) -> None:
             "aliases": aliases,
             "prices": prices_document(model_id, standard, batch),
         }
-        _write_json(app_ctx, {"schema_version": JSON_SCHEMA_VERSION, **_source(catalog), "model": document})
+        emit(app_ctx, {**_source(catalog), "model": document})
         return
     lines = _show_lines(facts, aliases, standard, batch)
     width = max(len(label) for label, _ in lines)

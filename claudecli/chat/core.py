@@ -12,7 +12,6 @@ On a resumed session ``-m``, ``-s`` and ``--thinking`` replace the stored settin
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from claudecli.call.fallback import resolve_fallback
 from claudecli.chat.session_store import SessionStore
 from claudecli.chat.state import Attachment, ChatState
 from claudecli.core.errors import UsageError
+from claudecli.render.emit import emit, items_document
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -125,7 +125,7 @@ def _greet(chat: ChatState, resumed: bool) -> None:
 
 
 def list_sessions(app_ctx: AppContext, *, as_json: bool) -> int:
-    """``chat --list``: the sessions on stdout (a table, or a JSON array with ``--json``)."""
+    """``chat --list``: the sessions on stdout (a table, or ``{"items": [...]}`` with ``--json``)."""
     from claudecli.chat.display import listing_document, sessions_table
     from claudecli.core.context import OutputMode
 
@@ -135,9 +135,7 @@ def list_sessions(app_ctx: AppContext, *, as_json: bool) -> int:
         with SessionStore(path) as store:
             listings = store.list_sessions()
     if as_json:
-        documents = [listing_document(listing) for listing in listings]
-        app_ctx.stdout.file.write(json.dumps(documents, ensure_ascii=False) + "\n")
-        app_ctx.stdout.file.flush()
+        emit(app_ctx, items_document(listing_document(listing) for listing in listings))
         return 0
     if not listings:
         app_ctx.note("no chat sessions yet (claudecli chat starts one)")

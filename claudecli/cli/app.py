@@ -7,6 +7,7 @@ bug may show a traceback, and only with ``--debug``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -53,6 +54,36 @@ def _report(ctx: typer.Context, message: str) -> None:
     stream = _stderr(ctx)
     stream.write(f"{PROG_NAME}: error: {message}\n")
     stream.flush()
+    _FAILURE.append(message)
+
+
+# The last failure reported in this run, for the --json error document (see BoundaryGroup.main).
+_FAILURE: list[str] = []
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    """Did the command line ask for --json (before any ``--``, after which words are data)?"""
+    words = list(argv)
+    return "--json" in (words[: words.index("--")] if "--" in words else words)
+
+
+def _exit_name(code: int) -> str:
+    """``terminated``, ``interrupted``, …: what a failure with no message of its own is called."""
+    try:
+        return ExitCode(code).name.lower().replace("_", " ")
+    except ValueError:
+        return f"exit code {code}"
+
+
+def _print_failure_document(app_ctx: Any, code: int, message: str) -> None:
+    """Under --json a failure still prints one document, unless the command printed its own."""
+    from claudecli.render.emit import error_document, write_document
+
+    if app_ctx is not None and getattr(app_ctx, "emitted", False):
+        return
+    stream = app_ctx.stdout.file if app_ctx is not None else sys.stdout
+    with contextlib.suppress(BrokenPipeError, ValueError):  # the reader left: nothing more to say
+        write_document(stream, error_document(message, code))
 
 
 def _debug_enabled(ctx: typer.Context) -> bool:
@@ -62,7 +93,15 @@ def _debug_enabled(ctx: typer.Context) -> bool:
 class BoundaryGroup(TyperGroup):
     """A Typer group whose ``invoke`` is the one place exceptions are mapped to exit codes."""
 
+    app_ctx: Any = None  # the run's app context, once the root callback built it
+
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return self._invoke_guarded(ctx)
+        finally:
+            self.app_ctx = ctx.find_root().obj  # for main's --json failure document
+
+    def _invoke_guarded(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort):
@@ -104,6 +143,8 @@ class BoundaryGroup(TyperGroup):
         """Run the app; click's usage errors (bad flags, unknown commands) become one line too."""
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
+        _FAILURE.clear()
+        argv = list(args) if args is not None else sys.argv[1:]
         try:
             result = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
             code = result if isinstance(result, int) else ExitCode.OK
@@ -113,11 +154,15 @@ class BoundaryGroup(TyperGroup):
         except ClickException as exc:
             context = getattr(exc, "ctx", None)
             where = f"; see '{context.command_path} --help'" if context is not None else ""
-            sys.stderr.write(f"{PROG_NAME}: error: {exc.format_message().rstrip('.')}{where}\n")
+            message = f"{exc.format_message().rstrip('.')}{where}"
+            sys.stderr.write(f"{PROG_NAME}: error: {message}\n")
+            _FAILURE.append(message)
             code = getattr(exc, "exit_code", ExitCode.USAGE)
         except typer.Abort:
             sys.stderr.write("\ninterrupted\n")
             code = ExitCode.INTERRUPTED
+        if code not in (ExitCode.OK, ExitCode.BROKEN_PIPE) and _wants_json(argv):
+            _print_failure_document(self.app_ctx, int(code), _FAILURE[-1] if _FAILURE else _exit_name(code))
         if standalone_mode:
             sys.exit(code)
         return code

@@ -11,6 +11,7 @@ import typer
 
 from claudecli.cli.common import JsonFlag, app_context
 from claudecli.core.config import redacted
+from claudecli.render.emit import emit
 
 app = typer.Typer(
     help="Show the effective configuration and where claudecli keeps its files.", no_args_is_help=True
@@ -38,7 +39,7 @@ def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 name: {"value": values[name], "source": settings.sources[name]} for name in sorted(values)
             },
         }
-        app_ctx.stdout.file.write(json.dumps(document, indent=2, default=str) + "\n")
+        emit(app_ctx, document)
         return
     width = max(len(name) for name in values)
     lines = [f"profile: {settings.profile or '(none)'}"]
@@ -62,9 +63,10 @@ def path(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         "sessions": str(paths.sessions_file),
         "batch_journal": str(paths.batch_journal_file),
     }
-    out = app_context(ctx).stdout.file
+    app_ctx = app_context(ctx)
+    out = app_ctx.stdout.file
     if as_json:
-        out.write(json.dumps(entries, indent=2) + "\n")
+        emit(app_ctx, entries)
     else:
         out.write("".join(f"{name}: {value}\n" for name, value in entries.items()))
 

@@ -59,6 +59,7 @@ class AppContext:
     mode: OutputMode
     quiet: bool = False
     debug: bool = False
+    emitted: bool = False  # its --json document is printed (render.emit)
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     _client: Any = field(default=None, repr=False)
     _async_client: Any = field(default=None, repr=False)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from claudecli.money.budget import Budget, budgets
 from claudecli.money.pricing import format_usd
+from claudecli.render.emit import emit
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
@@ -64,8 +64,7 @@ def show_budget(app_ctx: AppContext) -> None:
 
     lines = budget_lines(app_ctx)
     if app_ctx.mode is OutputMode.JSON:
-        document = {"schema_version": 1, "budgets": [_document(line) for line in lines]}
-        app_ctx.stdout.file.write(json.dumps(document) + "\n")
+        emit(app_ctx, {"budgets": [_document(line) for line in lines]})
         return
     columns = [
         Column("budget"),

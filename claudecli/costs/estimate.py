@@ -9,19 +9,18 @@ a repeat of the call within the cache TTL would be.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from claudecli.core.usage import TokenUsage
+from claudecli.render.emit import emit
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
 
 DEFAULT_MODELS = ("haiku", "sonnet", "opus")
-JSON_SCHEMA_VERSION = 1
 
 
 @dataclass
@@ -173,11 +172,10 @@ def _print(
     counted_by = "local_estimate" if options.offline else "count_tokens"
     if app_ctx.mode is OutputMode.JSON:
         document = {
-            "schema_version": JSON_SCHEMA_VERSION,
             "counted_by": counted_by,
             "models": [estimate.as_dict() for estimate in estimates],
         }
-        app_ctx.stdout.file.write(json.dumps(document, ensure_ascii=False) + "\n")
+        emit(app_ctx, document)
         return
     how = (
         "input estimated locally (offline, about 4 characters a token): not exact"

@@ -5,10 +5,10 @@ Also the price facts `models show` prints. Rates are USD per million tokens; web
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from claudecli.render.emit import emit
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
@@ -125,13 +125,12 @@ def show_prices(app_ctx: AppContext, names: list[str]) -> None:
 
     if app_ctx.mode is OutputMode.JSON:
         document = {
-            "schema_version": 1,
             "models": [
                 {"model": model_id, "prices": prices_document(model_id, standard, batch)}
                 for model_id, standard, batch in priced
             ],
         }
-        app_ctx.stdout.file.write(json.dumps(document, ensure_ascii=False) + "\n")
+        emit(app_ctx, document)
         return
     rows = [row for model_id, standard, batch in priced for row in price_rows(model_id, standard, batch)]
     print_table(app_ctx, COLUMNS, rows, title="USD per million tokens")

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from claudecli.core.usage import TokenUsage
 from claudecli.costs.report_data import Report, ReportRow
+from claudecli.render.emit import emit
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
 
-JSON_SCHEMA_VERSION = 1
 TOKEN_FIELDS = tuple(TokenUsage().as_dict())
 CSV_MONEY = ("cost_usd", "list_cost_usd", "saved_usd", "saved_caching_usd", "saved_batch_usd")
 
@@ -135,7 +134,6 @@ def _row_document(row: ReportRow) -> dict[str, Any]:
 
 def report_document(report: Report) -> dict[str, Any]:
     return {
-        "schema_version": JSON_SCHEMA_VERSION,
         "source": report.source,
         "by": report.by,
         "since": _iso(report.since),
@@ -146,8 +144,7 @@ def report_document(report: Report) -> dict[str, Any]:
 
 
 def write_json(app_ctx: AppContext, report: Report) -> None:
-    app_ctx.stdout.file.write(json.dumps(report_document(report), ensure_ascii=False) + "\n")
-    app_ctx.stdout.file.flush()
+    emit(app_ctx, report_document(report))
 
 
 def report_csv(report: Report) -> str:
