@@ -157,7 +157,7 @@ def test_each_distinct_model_is_resolved_once(app_ctx, tmp_path, monkeypatch):
             raise NotFoundError("model retired-model is retired")
         return {"fast": "claude-haiku-5-5"}.get(name, name)
 
-    monkeypatch.setattr("claudecli.catalog.lookup.resolve_model", fake_resolve)
+    monkeypatch.setattr("claudecli.batch.shapes.resolve_model", fake_resolve)
     lines = [json.dumps({"prompt": str(i), "model": "fast"}) for i in range(50)]
     lines += [json.dumps({"prompt": "old", "model": "retired-model"})] * 3
     result, requests = validate(app_ctx, tmp_path, "\n".join(lines))

@@ -11,6 +11,8 @@ from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import RequestOptions, build_params, parse_params, user_content
 from claudecli.call.schema import load_schema
 from claudecli.call.stream import CallSpec
+from claudecli.catalog.lookup import resolve_model
+from claudecli.money.budget import check_budget
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -34,7 +36,6 @@ class AskOptions:
 
 def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
     """Validate everything locally (nothing is sent if any input is wrong) and build the call."""
-    from claudecli.catalog.lookup import resolve_model
 
     settings = app_ctx.settings
     system = (
@@ -59,7 +60,6 @@ def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
     messages = [{"role": "user", "content": user_content(prompt, attachments, cache=cache, ttl=ttl)}]
     params = build_params(request, messages)
     fallback = resolve_fallback(app_ctx)
-    from claudecli.money.budget import check_budget
 
     check_budget(app_ctx, params, force=options.force)
     return CallSpec(

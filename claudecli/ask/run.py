@@ -10,8 +10,10 @@ from rich.text import Text
 from claudecli.ask.prepare import AskOptions, prepare
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.stream import CallFailed, stream_message
+from claudecli.core.context import OutputMode
 from claudecli.core.errors import ExitCode
 from claudecli.render.emit import emit
+from claudecli.render.stream import make_sink
 from claudecli.render.summary import Waiting, print_summary
 
 if TYPE_CHECKING:
@@ -70,8 +72,6 @@ def outcome_document(
 
 
 def _make_sink(app_ctx: AppContext, *, structured: bool) -> AnswerSink | CollectSink:
-    from claudecli.core.context import OutputMode
-    from claudecli.render.stream import make_sink
 
     if app_ctx.mode is OutputMode.JSON:
         return CollectSink()
@@ -91,7 +91,6 @@ def _thinking_printer(app_ctx: AppContext, waiting: Waiting, enabled: bool) -> A
 
 def run(app_ctx: AppContext, options: AskOptions) -> int:
     """Send the prompt, stream the answer to stdout, print the summary on stderr; return the exit code."""
-    from claudecli.core.context import OutputMode
 
     spec = prepare(app_ctx, options)
     structured = options.schema is not None
@@ -132,7 +131,6 @@ def _fail(
     app_ctx: AppContext, sink: AnswerSink | CollectSink, failure: CallFailed, *, structured: bool
 ) -> int:
     """Keep what was streamed, mark it, and let the error boundary print the one-line error."""
-    from claudecli.core.context import OutputMode
 
     interrupted = failure.exit_code == ExitCode.INTERRUPTED
     note = "[interrupted]" if interrupted else "[answer incomplete]"

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from claudecli.batch.output import FORMATS
+from claudecli.batch.collect import collect as collect_core
+from claudecli.batch.collect import wait_and_save
+from claudecli.batch.manage import ResultsOptions
+from claudecli.batch.manage import results as results_core
+from claudecli.batch.output import FORMATS, check_target
+from claudecli.batch.runner import run as run_core
+from claudecli.batch.submit import submit as submit_core
 from claudecli.core.errors import ExitCode, UsageError
 from claudecli.render.emit import emit
 
@@ -40,9 +46,6 @@ def submit(app_ctx: AppContext, options: SubmitOptions, wait: WaitOptions | None
 
     With ``--wait`` and no ``-o``, stdout carries the results, so the ids go to stderr instead.
     """
-    from claudecli.batch.collect import wait_and_save
-    from claudecli.batch.output import check_target
-    from claudecli.batch.submit import submit as submit_core
 
     if wait is not None and wait.out is not None:
         check_target(wait.out)  # before anything is sent
@@ -64,7 +67,6 @@ def submit(app_ctx: AppContext, options: SubmitOptions, wait: WaitOptions | None
 
 def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> int:
     """Paths written go to stdout, one a line. Exit 0 unless a download failed (then that error's code)."""
-    from claudecli.batch.collect import collect as collect_core
 
     report = collect_core(app_ctx, out_dir, fmt)
     if report.busy:
@@ -81,8 +83,6 @@ def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> int:
 
 
 def results(app_ctx: AppContext, target: str, out: Path | None, fmt: str) -> int:
-    from claudecli.batch.manage import ResultsOptions
-    from claudecli.batch.manage import results as results_core
 
     saved = results_core(app_ctx, ResultsOptions(target, out, fmt))
     if out is not None:
@@ -92,7 +92,6 @@ def results(app_ctx: AppContext, target: str, out: Path | None, fmt: str) -> int
 
 
 def run(app_ctx: AppContext, options: RunOptions) -> int:
-    from claudecli.batch.runner import run as run_core
 
     report = run_core(app_ctx, options)
     if report.busy:

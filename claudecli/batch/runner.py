@@ -56,6 +56,7 @@ from claudecli.call.fallback import resolve_fallback
 from claudecli.core import gc_pause
 from claudecli.core.client import translate
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
+from claudecli.money.budget import check_spend
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -162,7 +163,6 @@ def _custom_id(line: bytes) -> str:
 
 def _check_budget(app_ctx: AppContext, options: RunOptions, estimate: Estimate, share: float) -> None:
     """The worst case at standard prices, scaled to the share of requests still to run (a resumed run)."""
-    from claudecli.money.budget import check_spend
 
     worst = estimate.worst_case(app_ctx.prices, batch=False)
     for model in worst.unknown:

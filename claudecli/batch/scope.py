@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from claudecli.core.dotenv_policy import redact_url
+
 if TYPE_CHECKING:
     from claudecli.core.config import Settings
 
@@ -38,7 +40,6 @@ class Scope:
 
 
 def scope_of(settings: Settings) -> Scope:
-    from claudecli.core.dotenv_policy import redact_url
 
     base_url = redact_url((settings.base_url or DEFAULT_BASE_URL).rstrip("/"))
     return Scope(profile=settings.profile or "", base_url=base_url)

@@ -17,6 +17,7 @@ from claudecli.batch.attach_paths import confined
 from claudecli.batch.ids import LineError, checked_id
 from claudecli.call.attachments import attachment_block
 from claudecli.call.request import RequestOptions, build_params, system_param, thinking_param, user_content
+from claudecli.catalog.lookup import resolve_model
 from claudecli.core.errors import ClaudeCliError
 
 if TYPE_CHECKING:
@@ -61,7 +62,6 @@ class Resolvers:
         return found
 
     def _resolve_model(self, name: str) -> str | LineError:
-        from claudecli.catalog.lookup import resolve_model
 
         try:
             return resolve_model(self.app_ctx, name)

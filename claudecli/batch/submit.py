@@ -41,6 +41,7 @@ from claudecli.batch.spool import API_MAX_BYTES, API_MAX_REQUESTS, Spool
 from claudecli.batch.tags import new_nonce
 from claudecli.core import names
 from claudecli.core.errors import UsageError
+from claudecli.money.budget import check_spend
 from claudecli.money.pricing import format_usd
 
 if TYPE_CHECKING:
@@ -214,7 +215,6 @@ def _validated(
 def _estimate(
     app_ctx: AppContext, options: SubmitOptions, validated: Validated, *, dry_run: bool
 ) -> SubmitResult:
-    from claudecli.money.budget import check_spend
 
     worst = validated.estimate.worst_case(app_ctx.prices, batch=True)
     parts = len(validated.spool.parts)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from claudecli.catalog.lookup import resolve_model
 from claudecli.core.errors import BudgetExceeded, ClaudeCliError, RateLimitedError
+from claudecli.money.budget import check_budget
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -31,7 +33,6 @@ def resolve_fallback(app_ctx: AppContext) -> str | None:
     name = app_ctx.settings.fallback_model
     if not name or not name.strip():
         return None
-    from claudecli.catalog.lookup import resolve_model
 
     return resolve_model(app_ctx, name)
 
@@ -48,8 +49,6 @@ def clear_to_send(
     fallback = params["model"]
     subject = f"{what}: " if what else ""
     try:
-        from claudecli.money.budget import check_budget
-
         check_budget(app_ctx, params, force=force)
     except BudgetExceeded as refused:
         app_ctx.warn(f"{subject}{failed_model} is overloaded; not asking {fallback}: {refused.one_line()}")

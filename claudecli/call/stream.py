@@ -22,7 +22,9 @@ from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.call.outcome import CallOutcome
 from claudecli.core.client import translate_errors
 from claudecli.core.errors import ClaudeCliError, ExitCode, Interrupted, Terminated
+from claudecli.core.tokens import text_tokens
 from claudecli.core.usage import TokenUsage
+from claudecli.ledger.store import CallRecord
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -92,7 +94,6 @@ def _with_streamed_output(usage: TokenUsage, text: str, thinking: str) -> TokenU
     Without this an interrupted or dropped call would be booked at the 1 output token of message_start,
     and the ledger (and budgets) would undercount what was actually generated and billed.
     """
-    from claudecli.core.tokens import text_tokens
 
     streamed = text_tokens(text) + text_tokens(thinking)
     return replace(usage, output_tokens=max(usage.output_tokens, streamed))
@@ -244,7 +245,6 @@ def _book(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutc
 
 
 def _book_now(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutcome:
-    from claudecli.ledger.store import CallRecord
 
     now = datetime.now(UTC)
     _price(app_ctx, outcome, now)

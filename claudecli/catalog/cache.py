@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from claudecli.core.client import translate_errors
 from claudecli.core.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
@@ -79,7 +80,6 @@ def fetch_models(app_ctx: AppContext, *, quick: bool = False) -> list[dict[str, 
 
     ``quick`` (on the way to a call): no retries and a short timeout, since the built-in list will do.
     """
-    from claudecli.core.client import translate_errors
 
     with translate_errors():
         client = app_ctx.client

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from claudecli.catalog.builtin import FALLBACK_MODELS
+from claudecli.catalog.cache import read_cache
+from claudecli.catalog.cache import refresh as fetch_and_cache
 from claudecli.core.dotenv_policy import DestinationRefused
 from claudecli.core.errors import ClaudeCliError, NotFoundError, UsageError
 
@@ -131,7 +133,6 @@ def load_catalog(
     Never raises for a failed fetch; ``note`` says why an older list is in use. ``quick``: the fetch is on
     the way to a call (no retries, short timeout). ``offline``: never fetch.
     """
-    from claudecli.catalog.cache import read_cache
 
     path = app_ctx.settings.paths.models_cache_file
     base_url = app_ctx.settings.base_url
@@ -156,7 +157,6 @@ def _fetch(
     app_ctx: AppContext, key: tuple[str, str | None], *, quick: bool, refresh: bool
 ) -> tuple[CachedModels | None, str]:
     """(the fetched and cached list, "") or (None, why not)."""
-    from claudecli.catalog.cache import refresh as fetch_and_cache
 
     failed = _last_failure.get(key)
     if failed is not None and not refresh and time.monotonic() - failed[0] < RETRY_AFTER_FAILURE_S:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from claudecli.catalog.lookup import Catalog, ModelFacts, aliases_of, load_catalog, lookup
+from claudecli.core.context import OutputMode
 from claudecli.core.errors import NotFoundError
+from claudecli.costs.prices_table import model_prices, prices_document, rate
 from claudecli.render.emit import emit
 from claudecli.render.table import Column, print_table
 
@@ -59,7 +61,6 @@ def _source(catalog: Catalog) -> dict[str, Any]:
 
 def list_models(app_ctx: AppContext, options: ModelsOptions) -> None:
     """Print the models list (retired ones only with ``show_all``) with standard input/output prices."""
-    from claudecli.core.context import OutputMode
 
     catalog = _catalog(app_ctx, refresh=options.refresh)
     models = [m for m in catalog.models if options.show_all or m.lifecycle != "retired"]
@@ -99,8 +100,6 @@ def _list_row(model: ModelFacts, rates: ModelPrices | None) -> list[str]:
 
 def show_model(app_ctx: AppContext, name: str) -> None:
     """Everything known about one model: facts, aliases, every price, lifecycle dates, replacement."""
-    from claudecli.core.context import OutputMode
-    from claudecli.costs.prices_table import model_prices, prices_document
 
     catalog = _catalog(app_ctx)
     model_id, _ = lookup(app_ctx, name, catalog)
@@ -127,7 +126,6 @@ def show_model(app_ctx: AppContext, name: str) -> None:
 
 
 def _show_lines(facts: ModelFacts, aliases: list[str], standard: Any, batch: Any) -> list[tuple[str, str]]:
-    from claudecli.costs.prices_table import rate
 
     facts_dict = facts.as_dict()
     lines = [

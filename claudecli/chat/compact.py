@@ -14,10 +14,13 @@ from rich.text import Text
 
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.stream import CallFailed, CallSpec, stream_message
+from claudecli.catalog.lookup import resolve_model
 from claudecli.chat.conversation import Exchange
 from claudecli.chat.interrupts import one_interrupt
+from claudecli.chat.turn import error_line
 from claudecli.core.errors import BudgetExceeded
-from claudecli.render.summary import format_usd
+from claudecli.money.budget import check_budget
+from claudecli.render.summary import Waiting, format_usd
 
 if TYPE_CHECKING:
     from claudecli.chat.state import ChatState
@@ -68,10 +71,6 @@ def compact_params(model: str, transcript: str) -> dict[str, Any]:
 
 def compact(chat: ChatState) -> bool:
     """Fold all but the newest exchange into the summary; returns whether anything changed."""
-    from claudecli.catalog.lookup import resolve_model
-    from claudecli.chat.turn import error_line
-    from claudecli.money.budget import check_budget
-    from claudecli.render.summary import Waiting
 
     app_ctx = chat.app_ctx
     folded = chat.conversation.exchanges[:-KEEP_RECENT]
@@ -105,7 +104,6 @@ def compact(chat: ChatState) -> bool:
 def _apply(
     chat: ChatState, outcome: CallOutcome, transcript: str, folded: list[Exchange], before: int
 ) -> bool:
-    from claudecli.chat.turn import error_line
 
     app_ctx = chat.app_ctx
     call = _call_exchange(outcome, transcript)

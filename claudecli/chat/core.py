@@ -17,9 +17,15 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from claudecli.call.attachments import attachment_block
 from claudecli.call.fallback import resolve_fallback
+from claudecli.call.prompt_input import read_text_option
+from claudecli.catalog.lookup import resolve_model
+from claudecli.chat import repl
+from claudecli.chat.display import listing_document, sessions_table, show_resumed
 from claudecli.chat.session_store import SessionStore
-from claudecli.chat.state import Attachment, ChatState
+from claudecli.chat.state import Attachment, ChatState, check_thinking
+from claudecli.core.context import OutputMode
 from claudecli.core.errors import UsageError
 from claudecli.render.emit import emit, items_document
 
@@ -55,7 +61,6 @@ def run(app_ctx: AppContext, options: ChatOptions) -> int:
         chat.attachments = attachments
         chat.fallback_model = resolve_fallback(app_ctx)
         _greet(chat, resumed)
-        from claudecli.chat import repl
 
         return repl.run(chat)
     finally:
@@ -63,9 +68,6 @@ def run(app_ctx: AppContext, options: ChatOptions) -> int:
 
 
 def _read_inputs(app_ctx: AppContext, options: ChatOptions) -> tuple[str | None, list[Attachment]]:
-    from claudecli.call.attachments import attachment_block
-    from claudecli.call.prompt_input import read_text_option
-    from claudecli.chat.state import check_thinking
 
     system = read_text_option(options.system, "-s/--system") if options.system is not None else None
     check_thinking(options.thinking, app_ctx.settings.max_tokens)
@@ -76,7 +78,6 @@ def _read_inputs(app_ctx: AppContext, options: ChatOptions) -> tuple[str | None,
 def _open_chat(
     app_ctx: AppContext, store: SessionStore, options: ChatOptions, system: str | None
 ) -> tuple[ChatState, bool]:
-    from claudecli.catalog.lookup import resolve_model
 
     meta = None
     if options.resume_latest:
@@ -107,7 +108,6 @@ def _open_chat(
 
 
 def _greet(chat: ChatState, resumed: bool) -> None:
-    from claudecli.chat.display import show_resumed
 
     if resumed:
         show_resumed(chat)
@@ -126,8 +126,6 @@ def _greet(chat: ChatState, resumed: bool) -> None:
 
 def list_sessions(app_ctx: AppContext, *, as_json: bool) -> int:
     """``chat --list``: the sessions on stdout (a table, or ``{"items": [...]}`` with ``--json``)."""
-    from claudecli.chat.display import listing_document, sessions_table
-    from claudecli.core.context import OutputMode
 
     path = app_ctx.settings.paths.sessions_file
     listings = []

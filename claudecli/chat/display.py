@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from claudecli.render.stream import make_sink
 from claudecli.render.summary import format_usd
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ def session_line(chat: ChatState) -> str:
 
 def show_resumed(chat: ChatState, shown: int = RESUME_SHOWN) -> None:
     """Re-render the last few exchanges of a resumed session, so the user sees where it left off."""
-    from claudecli.render.stream import make_sink
 
     app_ctx = chat.app_ctx
     app_ctx.stderr.print(Text(f"resumed {session_line(chat)}", style="bold"))

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from claudecli.chat.conversation import Exchange
 from claudecli.core.errors import UsageError
+from claudecli.core.fsutil import atomic_write_text, require_parent
+from claudecli.core.names import RULE_TEXT, is_safe_name
 from claudecli.render.summary import format_usd
 
 if TYPE_CHECKING:
@@ -53,8 +55,6 @@ def transcript_markdown(chat: ChatState) -> str:
 def export_path(raw: str) -> Path:
     """Where ``/export RAW`` writes: a bare name goes in the current directory and must pass the name rule; a
     path (``~/notes/x.md``, ``./my notes.md``) is the user's choice, but its directory must already exist."""
-    from claudecli.core.fsutil import require_parent
-    from claudecli.core.names import RULE_TEXT, is_safe_name
 
     if "/" in raw or os.sep in raw or raw.startswith("~"):
         path = Path(raw).expanduser()
@@ -79,7 +79,6 @@ def export(chat: ChatState, argument: str) -> Path:
         raise UsageError(f"/export: {path} is a directory")
     if path.exists() and not force:
         raise UsageError(f"/export: {path} already exists", hint=f"/export {raw} --force overwrites it")
-    from claudecli.core.fsutil import atomic_write_text
 
     try:
         atomic_write_text(path, chat.app_ctx.scrub(transcript_markdown(chat)), private=True)

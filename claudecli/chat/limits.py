@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from claudecli.catalog.lookup import model_info
 from claudecli.core.errors import ClaudeCliError
 
 if TYPE_CHECKING:
@@ -15,7 +16,6 @@ WARN_FRACTION = 0.8
 
 def context_window(app_ctx: AppContext, model: str) -> int | None:
     """The model's context window from the (cached) models list; None when unknown or offline."""
-    from claudecli.catalog.lookup import model_info
 
     try:
         facts = model_info(app_ctx, model)

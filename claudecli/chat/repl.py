@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from claudecli.catalog.lookup import FAMILIES, load_catalog
 from claudecli.chat import slash
 from claudecli.chat.turn import error_line, run_turn, unexpected_error
 from claudecli.core.errors import ClaudeCliError, Terminated
+from claudecli.core.fsutil import ensure_private_dir
 from claudecli.render.summary import format_usd
 
 if TYPE_CHECKING:  # prompt-toolkit is imported only when the REPL starts (never by --help or --list)
@@ -40,7 +42,6 @@ EXIT_HINT = "(Ctrl-C again or Ctrl-D to leave)"
 
 def history_file(chat: ChatState) -> Path:
     """The input history of this profile: ``history/<profile>.txt``, private (it holds prompts)."""
-    from claudecli.core.fsutil import ensure_private_dir
 
     paths = chat.app_ctx.settings.paths
     path = paths.history_file(chat.app_ctx.settings.profile)
@@ -68,8 +69,6 @@ class CompletionSource:
 
     def model_names(self) -> list[str]:
         if self._models is None:
-            from claudecli.catalog.lookup import FAMILIES, load_catalog
-
             names = [*FAMILIES, *self.chat.app_ctx.settings.aliases]
             with contextlib.suppress(ClaudeCliError):  # completion never fails the prompt
                 catalog = load_catalog(self.chat.app_ctx, quick=True)

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from claudecli.chat.state import Attachment, ChatState
+from claudecli.call.attachments import attachment_block
+from claudecli.call.prompt_input import read_text_option
+from claudecli.catalog.lookup import resolve_model
+from claudecli.chat.clipboard import SAFE_PAYLOAD_BYTES, copy_to_terminal
+from claudecli.chat.compact import compact
+from claudecli.chat.display import print_cost, sessions_table, show_resumed
+from claudecli.chat.editor import edit_text
+from claudecli.chat.export import export
+from claudecli.chat.state import Attachment, ChatState, check_thinking
+from claudecli.chat.turn import run_turn
 from claudecli.core.errors import NotFoundError, UsageError
 
 
@@ -48,7 +57,6 @@ def _model(chat: ChatState, arg: str) -> None:
     if not arg:
         _say(chat, f"model: {chat.meta.model}")
         return
-    from claudecli.catalog.lookup import resolve_model
 
     chat.meta.model = resolve_model(chat.app_ctx, arg)
     chat.save_settings()
@@ -59,7 +67,6 @@ def _system(chat: ChatState, arg: str) -> None:
     if not arg:
         _say(chat, f"system prompt: {chat.meta.system!r}" if chat.meta.system else "no system prompt")
         return
-    from claudecli.call.prompt_input import read_text_option
 
     chat.meta.system = None if arg == "off" else read_text_option(arg, "/system")
     chat.save_settings()
@@ -70,7 +77,6 @@ def _thinking(chat: ChatState, arg: str) -> None:
     if not arg:
         _say(chat, f"thinking: {chat.meta.thinking or 'off'}")
         return
-    from claudecli.chat.state import check_thinking
 
     check_thinking(arg, chat.max_tokens)  # adaptive, off, or a budget below max_tokens
     chat.meta.thinking = None if arg == "off" else arg
@@ -84,8 +90,6 @@ def _attach(chat: ChatState, arg: str) -> None:
         _say(chat, "no attachments pending")
         return
     if arg:
-        from claudecli.call.attachments import attachment_block
-
         chat.attachments.append(Attachment(arg, attachment_block(arg)))
     if not chat.attachments:
         _say(chat, "no attachments pending (/attach PATH adds one to your next message)")
@@ -99,7 +103,6 @@ def _retry(chat: ChatState, _arg: str) -> Reply | None:
     if last is None:
         _say(chat, "nothing to retry yet")
         return None
-    from claudecli.chat.turn import run_turn
 
     run_turn(chat, last.prompt_text, replacing=last)
     return None
@@ -133,14 +136,12 @@ def _resume(chat: ChatState, arg: str) -> None:
     meta = chat.store.find(arg)
     if meta is None:
         raise NotFoundError(f"no session named or with id '{arg}'", hint="/sessions lists them")
-    from claudecli.chat.display import show_resumed
 
     chat.switch_to(meta)
     show_resumed(chat)
 
 
 def _sessions(chat: ChatState, _arg: str) -> None:
-    from claudecli.chat.display import sessions_table
 
     listings = chat.store.list_sessions(limit=20)
     if not listings:
@@ -150,19 +151,16 @@ def _sessions(chat: ChatState, _arg: str) -> None:
 
 
 def _cost(chat: ChatState, _arg: str) -> None:
-    from claudecli.chat.display import print_cost
 
     print_cost(chat, chat.app_ctx.stderr)
 
 
 def _compact(chat: ChatState, _arg: str) -> None:
-    from claudecli.chat.compact import compact
 
     compact(chat)
 
 
 def _export(chat: ChatState, arg: str) -> None:
-    from claudecli.chat.export import export
 
     path = export(chat, arg)
     _say(chat, f"wrote {path}")
@@ -173,7 +171,6 @@ def _copy(chat: ChatState, _arg: str) -> None:
     if last is None:
         _say(chat, "no answer to copy yet")
         return
-    from claudecli.chat.clipboard import SAFE_PAYLOAD_BYTES, copy_to_terminal
 
     console = chat.app_ctx.stderr if chat.app_ctx.stderr.file.isatty() else chat.app_ctx.stdout
     if not console.file.isatty():
@@ -185,7 +182,6 @@ def _copy(chat: ChatState, _arg: str) -> None:
 
 
 def _edit(chat: ChatState, arg: str) -> Reply:
-    from claudecli.chat.editor import edit_text
 
     return Reply(restore=edit_text(arg))
 

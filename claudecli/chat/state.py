@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from claudecli.call.request import RequestOptions, build_params
+from claudecli.call.request import RequestOptions, build_params, thinking_param
 from claudecli.chat.conversation import (
     COMPACTED,
     DROPPED,
@@ -23,6 +23,7 @@ from claudecli.chat.conversation import (
 from claudecli.chat.limits import context_window
 from claudecli.chat.session_store import SessionMeta, SessionStore, SessionTotals, slug
 from claudecli.core.errors import UsageError
+from claudecli.core.tokens import estimate_input_tokens
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -47,7 +48,6 @@ def check_thinking(spec: str | None, max_tokens: int) -> None:
 
     Chat has no --max-tokens: max_tokens comes from the config, so a budget too large for it names the setting.
     """
-    from claudecli.call.request import thinking_param
 
     budget = int(spec) if spec is not None and spec.isdigit() else None
     if budget is not None and budget >= 1024 and budget >= max_tokens:
@@ -161,7 +161,6 @@ class ChatState:
             return self.context_tokens
         if not self.conversation and not self.system_text():
             return 0
-        from claudecli.core.tokens import estimate_input_tokens
 
         messages = self.conversation.messages(" ", cache=False, ttl=self.cache_ttl)[:-1]
         return estimate_input_tokens({"system": self.system_text() or "", "messages": messages})

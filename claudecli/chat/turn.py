@@ -21,8 +21,10 @@ from claudecli.chat.conversation import Exchange, message_problems
 from claudecli.chat.interrupts import StreamGuard, one_interrupt
 from claudecli.chat.limits import ContextCheck
 from claudecli.core.errors import BudgetExceeded, ClaudeCliError, ExitCode, Terminated
+from claudecli.core.tokens import estimate_input_tokens
+from claudecli.money.budget import check_budget
 from claudecli.render.stream import AnswerSink, make_sink
-from claudecli.render.summary import print_summary
+from claudecli.render.summary import Waiting, print_summary
 
 if TYPE_CHECKING:
     from claudecli.chat.state import Attachment, ChatState
@@ -105,8 +107,6 @@ def _prepare(
     if not _fits(chat, params):
         return None
     try:
-        from claudecli.money.budget import check_budget
-
         check_budget(chat.app_ctx, params)
     except BudgetExceeded as exc:
         error_line(chat, exc.one_line())
@@ -149,7 +149,6 @@ def _fits(chat: ChatState, params: dict[str, Any]) -> bool:
     window = chat.context_window()
     if window is None:
         return True
-    from claudecli.core.tokens import estimate_input_tokens
 
     check = ContextCheck(estimate_input_tokens(params), window)
     message = check.message()
@@ -163,7 +162,6 @@ def _fits(chat: ChatState, params: dict[str, Any]) -> bool:
 
 def _stream(chat: ChatState, spec: CallSpec, sink: AnswerSink) -> tuple[CallOutcome, CallFailed | None]:
     """Stream the answer into ``sink`` (the same renderer as ``ask``); a failure keeps what arrived."""
-    from claudecli.render.summary import Waiting
 
     app_ctx = chat.app_ctx
     spinner = not app_ctx.quiet and app_ctx.stderr.is_terminal

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from claudecli.core.context import OutputMode
 from claudecli.money.budget import Budget, budgets
 from claudecli.money.pricing import format_usd
 from claudecli.render.emit import emit
@@ -60,7 +61,6 @@ def _document(line: BudgetLine) -> dict[str, Any]:
 
 
 def show_budget(app_ctx: AppContext) -> None:
-    from claudecli.core.context import OutputMode
 
     lines = budget_lines(app_ctx)
     if app_ctx.mode is OutputMode.JSON:

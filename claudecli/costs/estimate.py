@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from claudecli.call.attachments import attachment_blocks
+from claudecli.call.prompt_input import read_prompt, read_text_option
+from claudecli.call.request import user_content
+from claudecli.catalog.lookup import resolve_model
+from claudecli.core.client import translate_errors
+from claudecli.core.context import OutputMode
+from claudecli.core.tokens import CACHE_MIN_TOKENS, estimate_input_tokens
 from claudecli.core.usage import TokenUsage
+from claudecli.money.pricing import format_usd
 from claudecli.render.emit import emit
 from claudecli.render.table import Column, print_table
 
@@ -70,9 +78,6 @@ class _Request:
 
 
 def _build_request(app_ctx: AppContext, options: EstimateOptions) -> _Request:
-    from claudecli.call.attachments import attachment_blocks
-    from claudecli.call.prompt_input import read_prompt, read_text_option
-    from claudecli.call.request import user_content
 
     settings = app_ctx.settings
     system = (
@@ -92,7 +97,6 @@ def _build_request(app_ctx: AppContext, options: EstimateOptions) -> _Request:
 def _count(app_ctx: AppContext, model: str, request: _Request, offline: bool) -> tuple[int, int]:
     """(input tokens, prefix tokens) of the request on ``model``."""
     if offline:
-        from claudecli.core.tokens import estimate_input_tokens
 
         def count(messages: list[dict[str, Any]], system: str | None) -> int:
             params: dict[str, Any] = {"messages": messages}
@@ -100,7 +104,6 @@ def _count(app_ctx: AppContext, model: str, request: _Request, offline: bool) ->
                 params["system"] = system
             return estimate_input_tokens(params)
     else:
-        from claudecli.core.client import translate_errors
 
         def count(messages: list[dict[str, Any]], system: str | None) -> int:
             extra: dict[str, Any] = {"system": system} if system else {}
@@ -119,7 +122,6 @@ def _count(app_ctx: AppContext, model: str, request: _Request, offline: bool) ->
 
 
 def estimate_for(app_ctx: AppContext, model: str, total: int, prefix: int, output: int) -> ModelEstimate:
-    from claudecli.core.tokens import CACHE_MIN_TOKENS
 
     standard = TokenUsage(input_tokens=total, output_tokens=output)
     cacheable = prefix >= CACHE_MIN_TOKENS
@@ -146,7 +148,6 @@ def estimate_for(app_ctx: AppContext, model: str, total: int, prefix: int, outpu
 
 def run_estimate(app_ctx: AppContext, options: EstimateOptions) -> list[ModelEstimate]:
     """Count, price and print; returns the estimates (for tests and callers)."""
-    from claudecli.catalog.lookup import resolve_model
 
     request = _build_request(app_ctx, options)
     output = app_ctx.settings.max_tokens if options.output_tokens is None else options.output_tokens
@@ -166,8 +167,6 @@ def run_estimate(app_ctx: AppContext, options: EstimateOptions) -> list[ModelEst
 def _print(
     app_ctx: AppContext, estimates: list[ModelEstimate], options: EstimateOptions, output: int
 ) -> None:
-    from claudecli.core.context import OutputMode
-    from claudecli.money.pricing import format_usd
 
     counted_by = "local_estimate" if options.offline else "count_tokens"
     if app_ctx.mode is OutputMode.JSON:

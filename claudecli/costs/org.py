@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from claudecli.core.client import build_admin_client, translate_errors
 from claudecli.core.usage import TokenUsage
 from claudecli.costs.report_data import Report, ReportRow, check_grouping
 
@@ -52,7 +53,6 @@ def _key(item: Any, by: str) -> str | None:
 
 def org_report(app_ctx: Any, since: datetime, until: datetime | None, by: str) -> Report:
     """Fetch usage and cost for ``[since, until)`` (until defaults to now) grouped by model or UTC day."""
-    from claudecli.core.client import build_admin_client, translate_errors
 
     check_grouping(by, org=True)
     end = until or datetime.now(UTC)

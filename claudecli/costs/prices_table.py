@@ -8,6 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from claudecli.catalog.lookup import load_catalog, lookup
+from claudecli.core.context import OutputMode
 from claudecli.render.emit import emit
 from claudecli.render.table import Column, print_table
 
@@ -108,7 +110,6 @@ def price_rows(model_id: str, standard: ModelPrices | None, batch: ModelPrices |
 
 def show_prices(app_ctx: AppContext, names: list[str]) -> None:
     """Print the price table for ``names`` (ids or aliases), or for every listed model that is not retired."""
-    from claudecli.catalog.lookup import load_catalog, lookup
 
     if names:
         model_ids = [lookup(app_ctx, name)[0] for name in names]
@@ -121,7 +122,6 @@ def show_prices(app_ctx: AppContext, names: list[str]) -> None:
     for model_id, standard, _ in priced:
         if standard is None and names:
             app_ctx.warn(f"no price known for {model_id} (neither genai-prices nor [prices] in the config)")
-    from claudecli.core.context import OutputMode
 
     if app_ctx.mode is OutputMode.JSON:
         document = {

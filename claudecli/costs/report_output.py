@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.core.usage import TokenUsage
 from claudecli.costs.report_data import Report, ReportRow
+from claudecli.money.pricing import format_usd
 from claudecli.render.emit import emit
 from claudecli.render.table import Column, print_table
 
@@ -21,7 +22,6 @@ CSV_MONEY = ("cost_usd", "list_cost_usd", "saved_usd", "saved_caching_usd", "sav
 
 
 def _usd(value: Decimal | None) -> str:
-    from claudecli.money.pricing import format_usd
 
     return format_usd(value)
 

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from claudecli.call.outcome import CallOutcome
+from claudecli.money.pricing import format_usd as fmt
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -18,7 +19,6 @@ def _seconds(ms: int | None) -> str:
 
 
 def format_usd(value: object) -> str:
-    from claudecli.money.pricing import format_usd as fmt
 
     return fmt(value)  # type: ignore[arg-type]
 
