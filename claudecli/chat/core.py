@@ -124,8 +124,8 @@ def _greet(chat: ChatState, resumed: bool) -> None:
 
 def list_sessions(app_ctx: AppContext, *, as_json: bool) -> int:
     """``chat --list``: the sessions on stdout (a table, or a JSON array with ``--json``)."""
-    from claudecli.chat.display import listing_document, sessions_table
-    from claudecli.core.context import OutputMode
+    from claudecli.chat.display import SESSION_COLUMNS, listing_document, session_rows
+    from claudecli.render.table import print_table
 
     path = app_ctx.settings.paths.sessions_file
     listings = []
@@ -140,5 +140,5 @@ def list_sessions(app_ctx: AppContext, *, as_json: bool) -> int:
     if not listings:
         app_ctx.note("no chat sessions yet (claudecli chat starts one)")
         return 0
-    app_ctx.stdout.print(sessions_table(listings, styled=app_ctx.mode is OutputMode.RICH))
+    print_table(app_ctx, SESSION_COLUMNS, session_rows(listings))
     return 0

@@ -140,13 +140,17 @@ def _resume(chat: ChatState, arg: str) -> None:
 
 
 def _sessions(chat: ChatState, _arg: str) -> None:
-    from claudecli.chat.display import sessions_table
+    from claudecli.chat.display import SESSION_COLUMNS, session_rows
+    from claudecli.render.table import dropped_note, write_table
 
     listings = chat.store.list_sessions(limit=20)
     if not listings:
         _say(chat, "no saved sessions yet")
         return
-    chat.app_ctx.stderr.print(sessions_table(listings, styled=chat.app_ctx.stderr.is_terminal))
+    stderr = chat.app_ctx.stderr
+    layout = write_table(stderr, SESSION_COLUMNS, session_rows(listings), styled=stderr.is_terminal)
+    if layout.dropped:
+        _say(chat, dropped_note(layout), "dim")
 
 
 def _cost(chat: ChatState, _arg: str) -> None:
