@@ -208,8 +208,8 @@ def test_slash_commands_in_a_terminal(cli_env, fake_api, ledger_rows, tmp_path: 
     export = tmp_path / "out.md"
     chat = Chat("--plain", env={"EDITOR": f"{sys.executable} {editor}"})
 
-    chat.child.send("/mo\t")  # Tab completes the command...
-    chat.expect("/model")
+    chat.child.send("/mo\t")  # Tab completes the command (the completion may come in a second redraw)...
+    chat.expect(r"/mo(?:\x1b\[[0-9;?]*[A-Za-z])*del")
     chat.child.send(" hai\t")  # ...and the model alias (echoed in one or two redraws)
     chat.expect(r"hai(?:\x1b\[[0-9;?]*[A-Za-z])*ku")
     chat.line("")
