@@ -42,7 +42,9 @@ def test_cancel_status_and_results_of_a_canceled_batch(cli_env, run_cli, fake_ap
 
     canceled = run_cli("batch", "cancel", "nightly")
     assert canceled.exit_code == 0, canceled
-    assert canceled.stdout.startswith(f"{batch_id}  nightly  canceling")
+    header, row = canceled.stdout.splitlines()  # a plain table when piped
+    assert header.split()[:4] == ["BATCH", "NAME", "STATUS", "DONE"]
+    assert row.split()[:4] == [batch_id, "nightly", "canceling", "0/2"]
     status = run_cli("batch", "status", "--json", batch_id)
     (doc,) = json.loads(status.stdout)["items"]
     assert (

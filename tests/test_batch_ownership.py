@@ -127,7 +127,8 @@ def test_only_the_batch_whose_results_carry_our_tag_is_adopted(cli_env, users, f
         fake_api.finish_batch(batch_id)
     status = a("batch", "status", "mine")  # decides: the results prove which one is A's
     assert status.exit_code == 0, status
-    assert status.stdout.startswith(f"{my_id}  mine  ended")
+    header, row = status.stdout.splitlines()
+    assert header.startswith("BATCH") and row.split()[:3] == [my_id, "mine", "ended"]
     assert f"recovered batch {my_id}" in status.stderr
     with sqlite3.connect(home / "data" / "batches.db") as conn:
         verdicts = set(conn.execute("SELECT batch_id, verdict FROM candidates"))

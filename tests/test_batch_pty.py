@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def test_status_watch_shows_a_progress_bar_until_the_batch_ends(cli_env, run_cli
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    assert "━" in (child.before or "") or "3/3 done" in (child.before or "")
+    rest = child.before or ""
+    assert "━" in rest or re.search(rf"{batch_id}\s+watched\s+ended\s+3/3", rest), rest
 
 
 def test_batch_run_shows_progress_on_a_terminal_and_plain_lines_when_piped(cli_env, run_cli, tmp_path: Path):

@@ -2,49 +2,16 @@
 
 from __future__ import annotations
 
-import shlex
-import shutil
-import subprocess
+import re
 import sys
-import time
-import uuid
 
 import pytest
 
-from tests.conftest import subprocess_env
+from tests import screen
+from tests.screen import start, tmux, wait_for
 
-pytestmark = [
-    pytest.mark.pty,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"),
-]
-
-
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
-
-
-@pytest.fixture
-def session():
-    name = f"claudecli-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    tmux("kill-session", "-t", name)
-
-
-def start(name: str, argv: list[str]) -> None:
-    env = subprocess_env()
-    exports = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items() if key.isidentifier())
-    command = f"env -i {exports} {shlex.join(argv)}; sleep 60"
-    tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "40", command)
-
-
-def wait_for(name: str, text: str, timeout: float = 20) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        screen = tmux("capture-pane", "-t", name, "-p", "-S", "-200")
-        if text in screen:
-            return screen
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} never appeared:\n{screen}")
+pytestmark = [pytest.mark.pty, screen.needs_tmux]
+session = screen.session  # the fixture: a tmux session name, killed after the test
 
 
 def test_ctrl_c_during_a_long_paragraph_leaves_no_duplicate_rows(cli_env, fake_api, session):
@@ -56,3 +23,34 @@ def test_ctrl_c_during_a_long_paragraph_leaves_no_duplicate_rows(cli_env, fake_a
     rows = [row for row in screen.splitlines() if row.startswith("w1 w2 w3")]
     assert len(rows) == 1, screen
     assert "[interrupted]" in screen
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_keys_typed_while_an_answer_streams_duplicate_no_row_and_wait_at_the_prompt(
+    cli_env, fake_api, session, width
+):
+    fake_api.token_delay = 0.01
+    start(session, [sys.executable, "-m", "claudecli", "chat"], width=width)
+    wait_for(session, "Ctrl-D leaves")
+    tmux("send-keys", "-t", session, "-l", "[[words:400]]")
+    tmux("send-keys", "-t", session, "Enter")
+    for word, typed in (("w60 ", "keys typed "), ("w150 ", "while it streams "), ("w250 ", "go on")):
+        wait_for(session, word)
+        tmux("send-keys", "-t", session, "-l", typed)  # echoed, they used to wrap the live area's last row
+    shown = wait_for(session, "› keys typed while it streams go on")  # kept for the next prompt
+    answer = shown[shown.index("w1 ") : shown.index("end_turn")]
+    numbers = [int(n) for n in re.findall(r"\bw(\d+)\b", answer)]
+    assert numbers == list(range(1, 401)), shown  # every word once, in order: no stale or repeated row
+
+
+def test_keys_typed_at_the_waiting_spinner_leave_no_stale_row(cli_env, fake_api, session):
+    fake_api.latency = 1.5  # the spinner turns that long before the first token
+    start(session, [sys.executable, "-m", "claudecli", "chat"], width=60)
+    wait_for(session, "Ctrl-D leaves")
+    tmux("send-keys", "-t", session, "-l", "[[words:30]]")
+    tmux("send-keys", "-t", session, "Enter")
+    wait_for(session, "claude-sonnet-5-5…")  # the spinner's label
+    typed = "keys typed at the spinner, long enough to wrap its row"
+    tmux("send-keys", "-t", session, "-l", typed)
+    shown = wait_for(session, f"› {typed}")
+    assert [row for row in shown.splitlines() if "keys typed" in row] == [f"› {typed}"], shown

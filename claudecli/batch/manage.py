@@ -66,10 +66,6 @@ def _names(journal: Journal, batch_ids: list[str]) -> dict[str, str | None]:
     return {bid: (part.name if (part := journal.part_by_batch_id(bid)) else None) for bid in batch_ids}
 
 
-def _counts_text(counts: dict[str, int]) -> str:
-    return " · ".join(f"{counts.get(kind, 0)} {kind}" for kind in OUTCOMES)
-
-
 def batch_document(batch: RemoteBatch, name: str | None) -> dict[str, Any]:
     return {
         "batch_id": batch.id,
@@ -88,11 +84,26 @@ def _print_batches(
     if as_json:
         emit(app_ctx, items_document(batch_document(batch, names.get(batch.id)) for batch in batches))
         return
-    for batch in batches:
-        app_ctx.stdout.file.write(
-            f"{batch.id}  {names.get(batch.id) or '-'}  {batch.processing_status}  "
-            f"{batch.done}/{batch.total} done · {_counts_text(batch.counts)}\n"
-        )
+    rows = [
+        [
+            batch.id,
+            names.get(batch.id) or "-",
+            batch.processing_status,
+            f"{batch.done}/{batch.total}",
+            *(str(batch.counts.get(kind, 0)) for kind in OUTCOMES),
+        ]
+        for batch in batches
+    ]
+    print_table(app_ctx, STATUS_COLUMNS, rows)
+
+
+STATUS_COLUMNS = (
+    Column("BATCH"),
+    Column("NAME", truncate_to=16, drop_order=1),  # the batch id says it
+    Column("STATUS"),
+    Column("DONE"),
+    *(Column(kind.upper(), numeric=True, short=kind[:3].upper()) for kind in OUTCOMES),
+)
 
 
 def _settle_named(app_ctx: AppContext, journal: Journal, target: str) -> None:
@@ -231,9 +242,15 @@ def list_batches(app_ctx: AppContext, *, limit: int | None, as_json: bool) -> No
     print_table(app_ctx, LIST_COLUMNS, [_list_row(part) for part in parts])  # cells are never markup
 
 
-LIST_COLUMNS = tuple(
-    Column(header)
-    for header in ("NAME", "BATCH", "STATUS", "DONE", "SUCCEEDED", "ERRORED", "SUBMITTED", "COLLECTED")
+LIST_COLUMNS = (
+    Column("NAME", truncate_to=16),  # the batch id, never cut, addresses it too
+    Column("BATCH"),
+    Column("STATUS"),
+    Column("DONE"),
+    Column("SUCCEEDED", numeric=True, short="OK", drop_order=2),
+    Column("ERRORED", numeric=True, short="ERR", drop_order=4),
+    Column("SUBMITTED", drop_order=1),
+    Column("COLLECTED", short="COLL", drop_order=3),
 )
 
 

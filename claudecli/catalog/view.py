@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 
 LIST_COLUMNS = (
     Column("id"),
-    Column("name"),
+    Column("name", drop_order=1),  # the id says it too
     Column("lifecycle"),
     Column("context", numeric=True),
-    Column("max output", numeric=True),
+    Column("max output", numeric=True, short="max out"),
     Column("$/MTok in/out", numeric=True),
-    Column("released"),
+    Column("released", drop_order=2),
 )
 
 

@@ -22,12 +22,17 @@ from claudecli.call.fallback import resolve_fallback
 from claudecli.call.prompt_input import read_text_option
 from claudecli.catalog.lookup import resolve_model
 from claudecli.chat import repl
-from claudecli.chat.display import listing_document, sessions_table, show_resumed
+from claudecli.chat.display import (
+    SESSION_COLUMNS,
+    listing_document,
+    session_rows,
+    show_resumed,
+)
 from claudecli.chat.session_store import SessionStore
 from claudecli.chat.state import Attachment, ChatState, check_thinking
-from claudecli.core.context import OutputMode
 from claudecli.core.errors import UsageError
 from claudecli.render.emit import emit, items_document
+from claudecli.render.table import print_table
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -138,5 +143,5 @@ def list_sessions(app_ctx: AppContext, *, as_json: bool) -> int:
     if not listings:
         app_ctx.note("no chat sessions yet (claudecli chat starts one)")
         return 0
-    app_ctx.stdout.print(sessions_table(listings, styled=app_ctx.mode is OutputMode.RICH))
+    print_table(app_ctx, SESSION_COLUMNS, session_rows(listings))
     return 0

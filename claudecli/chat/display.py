@@ -16,6 +16,7 @@ from rich.text import Text
 
 from claudecli.render.stream import make_sink
 from claudecli.render.summary import format_usd
+from claudecli.render.table import Column
 
 if TYPE_CHECKING:
     from claudecli.chat.session_store import SessionListing
@@ -57,16 +58,24 @@ def show_resumed(chat: ChatState, shown: int = RESUME_SHOWN) -> None:
             sink.finish()
 
 
-def sessions_table(listings: list[SessionListing], *, styled: bool) -> Table:
-    table = Table(box=None, header_style="bold" if styled else "", pad_edge=False)
-    for column in ("name", "turns", "last used", "cost", "model", "id"):
-        table.add_column(column, justify="right" if column in ("turns", "cost") else "left")
+SESSION_COLUMNS = (
+    Column("name", truncate_to=20),  # the id, never cut, addresses the session too
+    Column("turns", numeric=True, drop_order=2),
+    Column("last used", drop_order=3),
+    Column("cost", numeric=True),
+    Column("model", drop_order=1),
+    Column("id"),
+)
+
+
+def session_rows(listings: list[SessionListing]) -> list[list[str]]:
+    """The cells of ``chat --list`` and ``/sessions``, one row per session."""
+    rows = []
     for listing in listings:
         meta = listing.meta
         cost = format_usd(listing.cost_usd) + ("+?" if listing.unpriced_calls else "")
-        cells = (meta.name, str(listing.turns), local_time(meta.updated_at), cost, meta.model, meta.id)
-        table.add_row(*(Text(cell) for cell in cells))
-    return table
+        rows.append([meta.name, str(listing.turns), local_time(meta.updated_at), cost, meta.model, meta.id])
+    return rows
 
 
 def listing_document(listing: SessionListing) -> dict[str, Any]:

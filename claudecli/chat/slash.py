@@ -18,12 +18,13 @@ from claudecli.call.prompt_input import read_text_option
 from claudecli.catalog.lookup import resolve_model
 from claudecli.chat.clipboard import SAFE_PAYLOAD_BYTES, copy_to_terminal
 from claudecli.chat.compact import compact
-from claudecli.chat.display import print_cost, sessions_table, show_resumed
+from claudecli.chat.display import SESSION_COLUMNS, print_cost, session_rows, show_resumed
 from claudecli.chat.editor import edit_text
 from claudecli.chat.export import export
 from claudecli.chat.state import Attachment, ChatState, check_thinking
 from claudecli.chat.turn import run_turn
 from claudecli.core.errors import NotFoundError, UsageError
+from claudecli.render.table import dropped_note, write_table
 
 
 @dataclass
@@ -147,7 +148,10 @@ def _sessions(chat: ChatState, _arg: str) -> None:
     if not listings:
         _say(chat, "no saved sessions yet")
         return
-    chat.app_ctx.stderr.print(sessions_table(listings, styled=chat.app_ctx.stderr.is_terminal))
+    stderr = chat.app_ctx.stderr
+    layout = write_table(stderr, SESSION_COLUMNS, session_rows(listings), styled=stderr.is_terminal)
+    if layout.dropped:
+        _say(chat, dropped_note(layout), "dim")
 
 
 def _cost(chat: ChatState, _arg: str) -> None:

@@ -22,12 +22,12 @@ COLUMNS = (
     Column("model"),
     Column("input", numeric=True),
     Column("output", numeric=True),
-    Column("cache write 5m", numeric=True),
-    Column("cache write 1h", numeric=True),
-    Column("cache read", numeric=True),
-    Column("batch in", numeric=True),
-    Column("batch out", numeric=True),
-    Column("source"),
+    Column("cache write 5m", numeric=True, short="write 5m"),
+    Column("cache write 1h", numeric=True, short="write 1h", drop_order=2),
+    Column("cache read", numeric=True, short="read"),
+    Column("batch in", numeric=True, drop_order=3),
+    Column("batch out", numeric=True, drop_order=3),
+    Column("source", drop_order=1),
 )
 
 

@@ -66,19 +66,14 @@ def _table_row(row: ReportRow, key: str) -> list[str]:
 def print_report(app_ctx: AppContext, report: Report) -> None:
     columns = [
         Column(report.by),
-        *(
-            Column(name, numeric=True)
-            for name in (
-                "calls",
-                "input",
-                "cache write",
-                "cache read",
-                "output",
-                "cost",
-                "list price",
-                "saved",
-            )
-        ),
+        Column("calls", numeric=True, drop_order=4),
+        Column("input", numeric=True),
+        Column("cache write", numeric=True, drop_order=2),
+        Column("cache read", numeric=True, drop_order=3),
+        Column("output", numeric=True),
+        Column("cost", numeric=True),
+        Column("list price", numeric=True, drop_order=1),  # cost + saved
+        Column("saved", numeric=True),
     ]
     rows = [_table_row(row, _key(row.key)) for row in report.rows]
     total = report.total

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from claudecli.render.markdown_blocks import Block, BlockStream, markdown_from_tokens
 from claudecli.render.plain import _Chunks
-from claudecli.render.terminal import hide_control_echo
+from claudecli.render.terminal import hide_typed_echo
 
 __all__ = ["MarkdownSink"]
 
@@ -139,7 +139,7 @@ class MarkdownSink:
                 redirect_stderr=False,
                 vertical_overflow="visible",
             )
-            self._restore_echo = hide_control_echo()
+            self._restore_echo = hide_typed_echo()
             self._live.start()
         self._live.update(rows)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -9,6 +10,7 @@ from rich.text import Text
 
 from claudecli.call.outcome import CallOutcome
 from claudecli.money.pricing import format_usd as fmt
+from claudecli.render.terminal import hide_typed_echo
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -74,10 +76,15 @@ class Waiting:
 
     def __init__(self, app_ctx: AppContext, label: str, enabled: bool) -> None:
         self.status = app_ctx.stderr.status(Text(label), spinner="dots") if enabled else None
+        self._restore_echo: Callable[[], None] | None = None
         if self.status is not None:
+            self._restore_echo = hide_typed_echo()  # a key typed now would break the spinner's redraw
             self.status.start()
 
     def stop(self) -> None:
         if self.status is not None:
             self.status.stop()
             self.status = None
+        restore, self._restore_echo = self._restore_echo, None
+        if restore is not None:
+            restore()

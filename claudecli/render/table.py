@@ -1,6 +1,17 @@
-"""Tables on stdout: a rich table on a colour terminal; aligned plain text (no box drawing, no escape codes,
-no wrapping) when stdout is piped or ``--plain`` is given, so ``grep``/``awk``/``cut -c`` work on it.
-In plain mode a table's title goes to stderr as a note: stdout holds only the header line and the rows."""
+"""Tables: fitted to the width of a terminal, or plain and whole when piped.
+
+* On a terminal (a colour one, or ``--plain``/``NO_COLOR`` at a tty) a table is fitted to the screen width by
+  one rule, the same for every table: first free-text columns (``truncate_to``) are cut down with ``…``, then
+  headers are abbreviated (``short``), then low-value columns are dropped (``drop_order`` 1 first, then 2...)
+  until the rows fit; a note on stderr names the dropped columns. Every other cell (ids, money, counts,
+  dates) is never cut: if a table still does not fit, its rows are longer than the screen and the terminal
+  wraps them, but nothing is lost.
+* Piped (or written to a file), a table is plain: aligned text, no box drawing, no escape codes, every
+  column, one row per line and never wrapped whatever ``COLUMNS`` says, so ``grep``/``awk``/``cut`` work.
+  The title then goes to stderr as a note: stdout holds only the header line and the rows.
+
+Cells are literal text (tags, session names, model ids): never read as rich markup.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +19,158 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
+
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from claudecli.core.context import AppContext
+
+GAP = 2  # spaces between two columns
+ELLIPSIS = "…"
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
     numeric: bool = False  # right-aligned
+    drop_order: int | None = None  # None: always shown; on a narrow terminal 1 goes first, then 2...
+    truncate_to: int | None = None  # None: never cut (ids, money); N: free text, may be cut down to N cells
+    short: str | None = None  # the header on a narrow terminal
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which columns a table shows, under which headers, how wide."""
+
+    shown: tuple[int, ...]  # indexes into the columns
+    headers: tuple[str, ...]
+    widths: tuple[int, ...]
+    dropped: tuple[str, ...] = ()  # headers of the columns left out
+
+    @property
+    def width(self) -> int:
+        return sum(self.widths) + GAP * max(len(self.widths) - 1, 0)
+
+
+def fit_layout(columns: Sequence[Column], body: Sequence[Sequence[str]], width: int | None = None) -> Layout:
+    """The layout of ``body`` (rows and footer) under ``columns`` in ``width`` cells (None: no limit)."""
+    cells = [[row[index] for row in body] for index in range(len(columns))]
+    every = list(range(len(columns)))
+    full = [col.header for col in columns]
+    whole = _layout(columns, cells, full, every, None)
+    if width is None or whole.width <= width:
+        return whole
+    cut_down = _layout(columns, cells, full, every, width)  # free text cut, every column kept
+    if cut_down.width <= width:
+        return cut_down
+    short = [col.short or col.header for col in columns]
+    shown = list(every)
+    for order in sorted({col.drop_order for col in columns if col.drop_order is not None}):
+        if _layout(columns, cells, short, shown, width).width <= width:
+            break
+        shown = [i for i in shown if columns[i].drop_order != order]  # one order's columns go together
+    return _layout(columns, cells, short, shown, width)
+
+
+def _layout(
+    columns: Sequence[Column],
+    cells: Sequence[Sequence[str]],
+    headers: Sequence[str],
+    shown: Sequence[int],
+    width: int | None,
+) -> Layout:
+    """``shown`` at their natural widths (``width`` None), or with free text cut to fit in ``width``."""
+    natural = [max([cell_len(headers[i]), *(cell_len(cell) for cell in cells[i])]) for i in shown]
+    widths = list(natural)
+    if width is not None:
+        widths = [_minimum(columns[i], headers[i], want) for i, want in zip(shown, natural, strict=True)]
+        spare = width - sum(widths) - GAP * max(len(shown) - 1, 0)
+        for position, want in enumerate(natural):  # give the spare cells back, left to right
+            extra = min(max(spare, 0), want - widths[position])
+            widths[position] += extra
+            spare -= extra
+    dropped = tuple(col.header for i, col in enumerate(columns) if i not in shown)
+    return Layout(tuple(shown), tuple(headers[i] for i in shown), tuple(widths), dropped)
+
+
+def _minimum(column: Column, header: str, natural: int) -> int:
+    """The narrowest a column may be: its natural width, unless it is free text that may be cut."""
+    if column.truncate_to is None:
+        return natural
+    return min(natural, max(cell_len(header), column.truncate_to))
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells: cut with ``…`` when longer."""
+    if cell_len(text) <= width:
+        return text
+    kept = text
+    while kept and cell_len(kept) > width - 1:
+        kept = kept[:-1]
+    return kept + ELLIPSIS
+
+
+def _align(text: str, width: int, numeric: bool) -> str:
+    padding = " " * max(width - cell_len(text), 0)
+    return padding + text if numeric else text + padding
+
+
+def table_lines(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    layout: Layout,
+    footer: Sequence[str] | None = None,
+) -> list[str]:
+    """The header line, the rows and the footer under ``layout``, each line without trailing spaces."""
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            _align(cut(cells[index], width), width, columns[index].numeric)
+            for index, width in zip(layout.shown, layout.widths, strict=True)
+        ]
+        return (" " * GAP).join(parts).rstrip()
+
+    header = {index: text for index, text in zip(layout.shown, layout.headers, strict=True)}
+    lines = [line([header.get(index, "") for index in range(len(columns))])]
+    lines += [line(row) for row in rows]
+    if footer:
+        lines.append(line(footer))
+    return lines
+
+
+def _on_terminal(console: Console, styled: bool) -> bool:
+    isatty = getattr(console.file, "isatty", None)
+    return styled or bool(isatty and isatty())
+
+
+def write_table(
+    console: Console,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    *,
+    styled: bool,
+    footer: Sequence[str] | None = None,
+) -> Layout:
+    """Write the table on ``console``: fitted to it when it is a terminal, whole otherwise."""
+    body = [*rows, *([footer] if footer else [])]
+    layout = fit_layout(columns, body, console.width if _on_terminal(console, styled) else None)
+    lines = table_lines(columns, rows, layout, footer)
+    if not styled:
+        console.file.write("\n".join(lines) + "\n")
+        console.file.flush()
+        return layout
+    from rich.text import Text
+
+    rule = Text("─" * layout.width, style="dim")
+    for index, text in enumerate(lines):
+        is_footer = footer is not None and index == len(lines) - 1
+        line = Text(text, style="bold" if index == 0 or is_footer else "")
+        # soft_wrap: rich neither cuts nor wraps the row; only a table that cannot fit is wrapped by the terminal
+        console.print(line, soft_wrap=True)
+        if index == 0:
+            console.print(rule, soft_wrap=True)
+    return layout
 
 
 def print_table(
@@ -26,66 +181,18 @@ def print_table(
     title: str | None = None,
     footer: Sequence[str] | None = None,
 ) -> None:
-    """Print ``rows`` (already formatted strings) under ``columns``; ``footer`` is a totals row."""
-    if app_ctx.markdown:
-        _rich_table(app_ctx, columns, rows, title, footer)
-    else:
-        if title:
-            app_ctx.note(title)  # stdout keeps only the header and the rows
-        app_ctx.stdout.file.write(plain_table(columns, rows, footer=footer))
-        app_ctx.stdout.file.flush()
+    """Print ``rows`` (already formatted strings) under ``columns`` on stdout; ``footer`` is a totals row."""
+    styled = app_ctx.markdown
+    if title and styled:
+        from rich.text import Text
+
+        app_ctx.stdout.print(Text(title))
+    elif title:
+        app_ctx.note(title)  # stdout keeps only the header and the rows
+    layout = write_table(app_ctx.stdout, columns, rows, styled=styled, footer=footer)
+    if layout.dropped:
+        app_ctx.note(dropped_note(layout))
 
 
-def plain_table(
-    columns: Sequence[Column],
-    rows: Sequence[Sequence[str]],
-    *,
-    title: str | None = None,
-    footer: Sequence[str] | None = None,
-) -> str:
-    body = [list(row) for row in rows] + ([list(footer)] if footer else [])
-    widths = [max([len(col.header)] + [len(row[i]) for row in body]) for i, col in enumerate(columns)]
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            cell.rjust(width) if col.numeric else cell.ljust(width)
-            for cell, width, col in zip(cells, widths, columns, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    lines = [title] if title else []
-    lines.append(line([col.header for col in columns]))
-    lines += [line(row) for row in rows]
-    if footer:
-        lines.append(line(footer))
-    return "\n".join(lines) + "\n"
-
-
-def _rich_table(
-    app_ctx: AppContext,
-    columns: Sequence[Column],
-    rows: Sequence[Sequence[str]],
-    title: str | None,
-    footer: Sequence[str] | None,
-) -> None:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    # Cells hold user text (tags, session names, model ids): Text() keeps "[draft]" from being read as markup.
-    table = Table(
-        title=Text(title) if title else None,
-        box=box.SIMPLE_HEAD,
-        show_footer=footer is not None,
-        title_justify="left",
-    )
-    for index, col in enumerate(columns):
-        table.add_column(
-            Text(col.header),
-            justify="right" if col.numeric else "left",
-            footer=Text(footer[index]) if footer else "",
-            no_wrap=True,
-        )
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
-    app_ctx.stdout.print(table)
+def dropped_note(layout: Layout) -> str:
+    return f"narrow terminal: {', '.join(layout.dropped)} not shown (a pipe gets every column)"

@@ -1,34 +1,42 @@
-"""Terminal settings the live renderer needs while it owns part of the screen."""
+"""Terminal settings the live renderers need while they own part of the screen."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import sys
 from collections.abc import Callable
 
 
-def hide_control_echo() -> Callable[[], None]:
-    """Stop the tty echoing ``^C`` while a live area is drawn; return a function that restores it.
+def hide_typed_echo() -> Callable[[], None]:
+    """Stop the tty echoing keys while a live area is drawn; return a function that restores the echo.
 
-    The kernel echoes Ctrl-C as two characters at the cursor, under rich's live area; the cursor then sits
-    where rich does not expect it, and erasing the live area leaves a stale row behind (a duplicated first
-    line in the scrollback). Does nothing when stdin is not a terminal or termios is unavailable.
+    rich redraws a live area (the streamed answer's unfinished rows, the waiting spinner) by moving the cursor up
+    as many rows as it drew. A key typed meanwhile is echoed by the kernel at the cursor, under or beside the
+    live area: text that wraps the last row (or a ``^C``) adds a row rich does not know of, the cursor-up is one
+    row short, and the stale row stays in the scrollback as a duplicated line. With the echo off the screen is
+    rich's alone. What is typed is not lost: the line discipline stays canonical, so the keys wait in the tty's
+    input queue and the next prompt (prompt-toolkit) reads them as if typed there; Ctrl-C still raises SIGINT.
+    Does nothing when stdin is not a terminal or termios is unavailable. The echo is restored at exit too, so
+    an unexpected end never leaves the user's shell without it.
     """
     try:
         import termios
 
-        fd = sys.stdin.fileno()
         if not sys.stdin.isatty():
             return lambda: None
+        fd = sys.stdin.fileno()
         saved = termios.tcgetattr(fd)
         quiet = list(saved)
-        quiet[3] = quiet[3] & ~termios.ECHOCTL
+        quiet[3] = quiet[3] & ~(termios.ECHO | termios.ECHOCTL | termios.ECHONL)
         termios.tcsetattr(fd, termios.TCSANOW, quiet)
     except (ImportError, AttributeError, OSError, ValueError):
         return lambda: None
 
     def restore() -> None:
+        atexit.unregister(restore)
         with contextlib.suppress(OSError, ValueError):
             termios.tcsetattr(fd, termios.TCSANOW, saved)
 
+    atexit.register(restore)
     return restore
