@@ -139,6 +139,6 @@ def test_piped_tables_are_whole_one_row_per_line_whatever_columns_says(history, 
         assert "…" not in piped.stdout and "\x1b" not in piped.stdout and "─" not in piped.stdout
         assert "narrow terminal" not in piped.stderr
     listed = run_cli("chat", "--list", env={"COLUMNS": "40"}).stdout.splitlines()
-    ids = {doc["name"]: doc["id"] for doc in json.loads(run_cli("chat", "--list", "--json").stdout)}
+    ids = {doc["name"]: doc["id"] for doc in json.loads(run_cli("chat", "--list", "--json").stdout)["items"]}
     for name, session_id in ids.items():
         assert any(line.startswith(name) and session_id in line for line in listed), listed
