@@ -3,5 +3,6 @@
 * ``prompt_input`` / ``attachments`` / ``schema``  where a prompt, its files and its output schema come from.
 * ``request``  a request body from options (thinking, effort, schema, stops, caching, params).
 * ``stream``   one streamed call, measured, priced and written to the ledger, whatever way it ends.
+* ``fallback`` when an overloaded call (529 after retries) goes once to ``fallback_model``.
 * ``outcome``  what one call produced.
 """
