@@ -94,6 +94,24 @@ def test_wrong_type_names_key_and_file(run_cli, write_config):
     assert str(path) in result.stderr and "max_tokens" in result.stderr
 
 
+def test_a_bad_number_says_what_a_good_one_is(run_cli, write_config, monkeypatch):
+    """Not Python's "invalid literal for int() with base 10"; a bool or a fraction is no count either."""
+    for text in ('max_tokens = "lots"', "max_tokens = true", "max_tokens = 8192.5", "max_tokens = 0"):
+        path = write_config(text + "\n")
+        result = run_cli("config", "show")
+        assert result.exit_code == 2, (text, result)
+        assert result.stderr == f"claudecli: error: {path}: max_tokens: must be a positive whole number\n"
+    write_config("")
+    monkeypatch.setenv("CLAUDECLI_TIMEOUT", "soon")
+    result = run_cli("config", "show")
+    assert result.exit_code == 2 and "timeout: must be a number, zero or more" in result.stderr
+    assert "could not convert" not in result.stderr
+    monkeypatch.setenv("CLAUDECLI_TIMEOUT", "30")
+    monkeypatch.setenv("CLAUDECLI_MAX_RETRIES", "two")
+    result = run_cli("config", "show")
+    assert result.exit_code == 2 and "max_retries: must be a whole number, zero or more" in result.stderr
+
+
 def test_unknown_key_warns_with_key_and_file(run_cli, write_config):
     path = write_config('modle = "typo"\n[profiles.x]\ncolour = 1\n')
     result = run_cli("--profile", "x", "config", "show")

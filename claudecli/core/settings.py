@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 import subprocess
 import sys
@@ -22,24 +23,45 @@ SECRET_KEYS = frozenset({"api_key", "auth_token", "admin_key"})
 CREDENTIAL_ORDER = ("api_key", "auth_token", "api_key_command")
 
 
+def _whole_number(value: Any, rule: str) -> int:
+    """An integer from TOML, the environment or a .env; anything else fails with ``rule`` (never int()'s own text)."""
+    if isinstance(value, bool):  # `max_tokens = true` is not 1
+        raise ValueError(rule)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        return int(value)
+    raise ValueError(rule)
+
+
 def _positive_int(value: Any) -> int:
-    number = int(value)
+    rule = "must be a positive whole number"
+    number = _whole_number(value, rule)
     if number <= 0:
-        raise ValueError("must be a positive whole number")
+        raise ValueError(rule)
     return number
 
 
 def _non_negative_int(value: Any) -> int:
-    number = int(value)
+    rule = "must be a whole number, zero or more"
+    number = _whole_number(value, rule)
     if number < 0:
-        raise ValueError("must be zero or more")
+        raise ValueError(rule)
     return number
 
 
 def _non_negative_float(value: Any) -> float:
-    number = float(value)
+    rule = "must be a number, zero or more"
+    if isinstance(value, bool):
+        raise ValueError(rule)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(rule) from None
     if number < 0:
-        raise ValueError("must be zero or more")
+        raise ValueError(rule)
     return number
 
 
