@@ -102,9 +102,7 @@ class BoundaryGroup(TyperGroup):
             exc.show()
             code = ExitCode.USAGE
         except ClickException as exc:
-            context = getattr(exc, "ctx", None)
-            where = f"; see '{context.command_path} --help'" if context is not None else ""
-            sys.stderr.write(f"{PROG_NAME}: error: {exc.format_message().rstrip('.')}{where}\n")
+            sys.stderr.write(f"{PROG_NAME}: error: {self._usage_message(exc)}\n")
             code = getattr(exc, "exit_code", ExitCode.USAGE)
         except typer.Abort:
             sys.stderr.write("\ninterrupted\n")
@@ -112,6 +110,33 @@ class BoundaryGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def _usage_message(self, exc: Exception) -> str:
+        """Click's message, plus where to look; a global option given after the command says where it goes."""
+        from typer._click.exceptions import NoSuchOption
+
+        context = getattr(exc, "ctx", None)
+        if isinstance(exc, NoSuchOption) and context is not None and context.parent is not None:
+            moved = self._global_option_hint(exc.option_name, context.command_path)
+            if moved:
+                return moved
+        where = f"; see '{context.command_path} --help'" if context is not None else ""
+        return f"{exc.format_message().rstrip('.')}{where}"  # type: ignore[attr-defined]
+
+    def _global_option_hint(self, option: str, command_path: str) -> str | None:
+        """``--profile`` after ``ask``: global options are the root's, so they go before the command."""
+        for param in self.params:
+            names = [*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ())]
+            if (
+                option in names and param.expose_value and not param.is_eager
+            ):  # not --version, --install-completion
+                value = "" if getattr(param, "is_flag", False) else f" {(param.name or 'value').upper()}"
+                command = command_path.removeprefix(PROG_NAME).strip()
+                return (
+                    f"{option} is a global option: put it before the command, "
+                    f"as in '{PROG_NAME} {option}{value} {command} …'"
+                )
+        return None
 
     def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
         from claudecli.cli.registry import COMMANDS
