@@ -321,3 +321,23 @@ def test_list_json_reads_the_store(make_chat, fake_api, run_cli):
     assert "listed-chat-words-2" in table.stdout and "\x1b" not in table.stdout
     with sqlite3.connect(chat.store.path) as conn:
         assert conn.execute("SELECT count(*) FROM turns").fetchone() == (1,)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_rendered_turn_is_marked_incomplete_only_when_part_of_an_answer_arrived(make_chat, fake_api):
+    from claudecli.core.context import OutputMode, make_console
+
+    chat = make_chat()
+    screen = _Terminal()
+    chat.app_ctx.stdout, chat.app_ctx.mode = make_console(screen, styled=True), OutputMode.RICH
+    for _ in range(3):
+        fake_api.enqueue(Fault.status(529, "overloaded_error", "Overloaded"))
+    run_turn(chat, "nothing arrives [[words:5]]")
+    assert "overloaded" in err(chat) and "[answer incomplete]" not in screen.getvalue()
+    fake_api.enqueue(Fault.drop_after(3))
+    run_turn(chat, "some of it arrives [[words:20]]")
+    assert "w3" in screen.getvalue() and "[answer incomplete]" in screen.getvalue()

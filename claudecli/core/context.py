@@ -83,7 +83,7 @@ class AppContext:
         return cls(
             settings=settings,
             stdout=make_console(out, styled=rich_out),
-            stderr=make_console(err, styled=_colour_allowed(err, env)),
+            stderr=make_console(err, styled=_colour_allowed(err, env) and not plain),
             mode=OutputMode.RICH if rich_out else OutputMode.PLAIN,
             quiet=quiet,
             debug=debug,
@@ -98,6 +98,8 @@ class AppContext:
             self.mode = OutputMode.PLAIN
         if self.mode is not OutputMode.RICH and self.stdout.color_system is not None:
             self.stdout = make_console(self.stdout.file, styled=False)
+        if plain and self.stderr.color_system is not None:  # --plain means no colour anywhere
+            self.stderr = make_console(self.stderr.file, styled=False)
         self.quiet = self.quiet or quiet
 
     @property
