@@ -121,6 +121,24 @@ def test_unknown_key_warns_with_key_and_file(run_cli, write_config):
     assert "modle" not in result.stdout
 
 
+def test_an_unknown_key_warns_once_per_version_of_the_file(run_cli, write_config, home):
+    """It warned on every command: a cron job's log filled with the same line for months."""
+    write_config('modle = "typo"\n[profiles.x]\ncolour = 1\n')
+    warning = "unknown config key 'modle'"
+    first = run_cli("cost", "budget")
+    assert first.exit_code == 0 and warning in first.stderr
+    assert warning not in run_cli("cost", "budget").stderr
+    assert warning not in run_cli("cost", "prices", "haiku").stderr  # another command: still quiet
+    assert warning in run_cli("config", "show").stderr  # looking at the config on purpose shows it
+    profile = run_cli("--profile", "x", "cost", "budget")  # a warning not shown yet for this file
+    assert "unknown config key 'colour'" in profile.stderr and warning not in profile.stderr
+    write_config('modle = "typo"\n[profiles.x]\ncolour = 2\n')  # changed: its warnings come back once
+    assert warning in run_cli("cost", "budget").stderr
+    assert warning not in run_cli("cost", "budget").stderr
+    (home / "cache" / "config-warnings.json").unlink()  # deleting the memory is harmless
+    assert warning in run_cli("cost", "budget").stderr
+
+
 def test_api_key_command_runs_without_a_shell(cli_env, run_cli, write_config, fake_api, tmp_path):
     script = tmp_path / "print key.py"
     script.write_text("print('sk-ant-from-command-SECRET')\n")

@@ -196,7 +196,13 @@ def root(
     app_ctx = AppContext.create(settings, plain=plain, quiet=quiet, debug=debug)
     ctx.obj = app_ctx
     ctx.call_on_close(app_ctx.close)
-    for warning in settings.warnings:
+    from claudecli.core.config_warnings import unseen_warnings
+
+    # Once per version of config.toml, except where you look at the config on purpose.
+    file_warnings = settings.file_warnings
+    if ctx.invoked_subcommand != "config":
+        file_warnings = unseen_warnings(settings.paths, file_warnings)
+    for warning in [*file_warnings, *settings.warnings]:
         app_ctx.warn(warning)
 
 

@@ -64,6 +64,7 @@ class _Layers:
         self.values.update({name: {} for name in TABLES})
         self.sources: dict[str, str] = {name: "default" for name in self.values}
         self.warnings: list[str] = []
+        self.file_warnings: list[str] = []  # about the config file's content: shown once per version of it
 
     def set(self, name: str, raw: Any, source: str) -> None:
         self.put(name, self.convert(name, raw, source), source)
@@ -86,7 +87,7 @@ class _Layers:
             if key in SCALARS or key in TABLES:
                 self.set(key, raw, source)
             elif key not in FILE_ONLY_KEYS:
-                self.warnings.append(f"unknown config key '{key}' in {source}")
+                self.file_warnings.append(f"unknown config key '{key}' in {source}")
 
 
 def _env_variables() -> list[tuple[str, str]]:
@@ -172,6 +173,7 @@ def load_settings(
         profile=chosen,
         sources=layers.sources,
         warnings=layers.warnings,
+        file_warnings=layers.file_warnings,
         dotenv=dotenv,
         **layers.values,
     )

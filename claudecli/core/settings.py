@@ -161,6 +161,7 @@ class Settings:
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    file_warnings: list[str] = field(default_factory=list)  # about config.toml's content (unknown keys)
     dotenv: DotenvFile | None = field(default=None, repr=False)
     _key_cache: _KeyCache = field(default_factory=_KeyCache, repr=False, compare=False)
 
