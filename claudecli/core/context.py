@@ -160,6 +160,10 @@ class AppContext:
         """A warning on stderr; shown even with --quiet, which hides only routine summaries."""
         self.stderr.print(Text.assemble(("warning: ", "yellow"), self.scrub(message)))
 
+    def error(self, message: str) -> None:
+        """One failure on stderr, for a command that carries on past it (each is reported once, here)."""
+        self.stderr.print(Text.assemble(("error: ", "red"), self.scrub(message)))
+
     def note(self, message: str) -> None:
         if not self.quiet:
             self.stderr.print(self.scrub(message), style="dim", markup=False)
