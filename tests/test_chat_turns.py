@@ -341,3 +341,52 @@ def test_a_rendered_turn_is_marked_incomplete_only_when_part_of_an_answer_arrive
     fake_api.enqueue(Fault.drop_after(3))
     run_turn(chat, "some of it arrives [[words:20]]")
     assert "w3" in screen.getvalue() and "[answer incomplete]" in screen.getvalue()
+
+
+def test_model_refuses_an_id_the_models_list_does_not_have(make_chat, fake_api):
+    """`/model nosuchmodel` was accepted silently; the next turn then failed with a 404."""
+    chat = make_chat()
+    with pytest.raises(
+        ClaudeCliError, match=r"unknown model 'claude-sonet-5-5'.*did you mean claude-sonnet-5-5"
+    ):
+        say(chat, "/model claude-sonet-5-5")
+    assert chat.meta.model == "claude-sonnet-5-5"
+    say(chat, "/model claude-opus-5")
+    assert chat.meta.model == "claude-opus-5" and "model: claude-opus-5" in err(chat)
+
+
+def test_model_looks_for_a_new_model_in_a_fetched_list_before_refusing(make_chat, fake_api):
+    chat = make_chat()
+    say(chat, "/model haiku")  # the list is now cached
+    fake_api.models = [
+        model_entry("claude-opus-6", "Claude Opus 6", "2026-12-01T00:00:00Z", line="opus"),
+        *fake_api.models,
+    ]
+    say(chat, "/model claude-opus-6")  # released after the cache was written
+    assert chat.meta.model == "claude-opus-6"
+
+
+def test_model_refuses_an_api_alias_of_a_retired_model(make_chat, fake_api):
+    """`/model <alias of a retired model>` was accepted, and failed at the next turn."""
+    fake_api.models = [
+        *fake_api.models,
+        model_entry(
+            "claude-sonnet-4-5-20250929",
+            "Claude Sonnet 4.5",
+            "2025-09-29T00:00:00Z",
+            "retired",
+            line="sonnet",
+        ),
+    ]
+    chat = make_chat()
+    with pytest.raises(ClaudeCliError, match=r"claude-sonnet-4-5 \(claude-sonnet-4-5-20250929\) was retired"):
+        say(chat, "/model claude-sonnet-4-5")
+    assert chat.meta.model == "claude-sonnet-5-5" and sent(fake_api) == []
+
+
+def test_model_accepts_an_unchecked_id_with_a_warning_when_the_list_is_unreachable(make_chat, fake_api):
+    fake_api.enqueue(Fault.status(500, "api_error", "down"), path="/v1/models")
+    chat = make_chat()
+    say(chat, "/model claude-gateway-special")
+    assert chat.meta.model == "claude-gateway-special"
+    assert "cannot check 'claude-gateway-special' against the models list" in err(chat)

@@ -48,9 +48,9 @@ def _model(chat: ChatState, arg: str) -> None:
     if not arg:
         _say(chat, f"model: {chat.meta.model}")
         return
-    from claudecli.catalog.lookup import resolve_model
+    from claudecli.catalog.lookup import resolve_listed_model
 
-    chat.meta.model = resolve_model(chat.app_ctx, arg)
+    chat.meta.model = resolve_listed_model(chat.app_ctx, arg)  # a typo is refused now, not at the next turn
     chat.save_settings()
     _say(chat, f"model: {chat.meta.model}")
 
