@@ -6,9 +6,11 @@ is sent, stored and booked, fast.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -390,3 +392,59 @@ def test_model_accepts_an_unchecked_id_with_a_warning_when_the_list_is_unreachab
     say(chat, "/model claude-gateway-special")
     assert chat.meta.model == "claude-gateway-special"
     assert "cannot check 'claude-gateway-special' against the models list" in err(chat)
+
+
+def _copy_in_a_terminal(chat: ChatState) -> tuple[str, str]:
+    """Run /copy with stderr a terminal; returns (what the terminal received, what /copy said)."""
+    from claudecli.core.context import make_console
+
+    screen = _Terminal()
+    chat.app_ctx.stderr = make_console(screen, styled=False)
+    say(chat, "/copy")
+    said = screen.getvalue().split("\x07")[-1]  # after the OSC 52 sequence
+    return screen.getvalue(), said
+
+
+def _clipboard_tool(directory: Path, name: str, exit_code: int = 0) -> Path:
+    """A stand-in clipboard tool on PATH that keeps what it was given."""
+    kept = directory / f"{name}.txt"
+    tool = directory / name
+    tool.write_text(
+        f"#!{sys.executable}\nimport sys\nopen({str(kept)!r}, 'wb').write(sys.stdin.buffer.read())\n"
+        f"sys.exit({exit_code})\n",
+        encoding="utf-8",
+    )
+    tool.chmod(0o755)
+    return kept
+
+
+def test_copy_says_what_was_done_when_nothing_confirms_it(make_chat, fake_api, monkeypatch, tmp_path):
+    """It said "copied" though tmux or the terminal may drop OSC 52 without a word."""
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX"):
+        monkeypatch.delenv(name, raising=False)
+    chat = make_chat()
+    say(chat, "say it [[words:3]]")
+    screen, said = _copy_in_a_terminal(chat)
+    assert "\x1b]52;c;" + base64.b64encode(b"w1 w2 w3").decode() in screen
+    assert "sent the last answer (8 characters) to the terminal's clipboard with OSC 52" in said
+    assert "may ignore it" in said and "copied" not in said
+    monkeypatch.setenv("TMUX", "/tmp/tmux-1/default,1,0")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no tmux binary to take it
+    _, said = _copy_in_a_terminal(chat)
+    assert "allow-passthrough" in said and "copied" not in said
+
+
+def test_copy_says_copied_when_a_clipboard_tool_took_the_text(make_chat, fake_api, monkeypatch, tmp_path):
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    kept = _clipboard_tool(tmp_path, "wl-copy", exit_code=1)  # a tool that fails confirms nothing
+    chat = make_chat()
+    say(chat, "say it [[words:3]]")
+    _, said = _copy_in_a_terminal(chat)
+    assert "may ignore it" in said and "copied" not in said
+    kept = _clipboard_tool(tmp_path, "wl-copy")
+    _, said = _copy_in_a_terminal(chat)
+    assert "copied the last answer (8 characters) to the clipboard (wl-copy)" in said
+    assert kept.read_text(encoding="utf-8") == "w1 w2 w3"

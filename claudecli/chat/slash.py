@@ -173,13 +173,24 @@ def _copy(chat: ChatState, _arg: str) -> None:
     if last is None:
         _say(chat, "no answer to copy yet")
         return
-    from claudecli.chat.clipboard import SAFE_PAYLOAD_BYTES, copy_to_terminal
+    from claudecli.chat.clipboard import SAFE_PAYLOAD_BYTES, copy_to_terminal, copy_with_tool
 
     console = chat.app_ctx.stderr if chat.app_ctx.stderr.file.isatty() else chat.app_ctx.stdout
     if not console.file.isatty():
         raise UsageError("/copy needs a terminal (it asks the terminal to set the clipboard)")
     size = copy_to_terminal(last.answer, console.file, os.environ)
-    _say(chat, f"copied the last answer ({len(last.answer):,} characters) to the clipboard")
+    what = f"the last answer ({len(last.answer):,} characters)"
+    where = copy_with_tool(last.answer, os.environ)
+    if where is not None:  # a tool took it: that much is certain
+        _say(chat, f"copied {what} to {where}")
+        return
+    # OSC 52 is a request nobody acknowledges: say what was done, not what may have happened.
+    tmux = (
+        " (inside tmux it gets through only with `set -g allow-passthrough on`)"
+        if os.environ.get("TMUX")
+        else ""
+    )
+    _say(chat, f"sent {what} to the terminal's clipboard with OSC 52; your terminal may ignore it{tmux}")
     if size > SAFE_PAYLOAD_BYTES:
         chat.app_ctx.warn("that is a large copy; some terminals ignore clipboard requests this big")
 
@@ -209,7 +220,7 @@ COMMANDS: dict[str, Command] = {
     "/cost": Command(_cost, "/cost", "tokens, cost and cache savings of this session"),
     "/compact": Command(_compact, "/compact", "summarise older turns to free context"),
     "/export": Command(_export, "/export PATH.md", "write the conversation as Markdown"),
-    "/copy": Command(_copy, "/copy", "copy the last answer (OSC 52)"),
+    "/copy": Command(_copy, "/copy", "copy the last answer (OSC 52, and a clipboard tool if any)"),
     "/edit": Command(_edit, "/edit", "compose a message in $EDITOR"),
     "/exit": Command(_exit, "/exit", "leave (or Ctrl-D)"),
 }
