@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from claudecli.chat import slash
+from claudecli.chat.compact import INSTRUCTIONS
 from claudecli.chat.repl import handle_line, toolbar_text
 from claudecli.chat.session_store import SessionStore
 from claudecli.chat.state import ChatState
@@ -448,3 +449,37 @@ def test_copy_says_copied_when_a_clipboard_tool_took_the_text(make_chat, fake_ap
     _, said = _copy_in_a_terminal(chat)
     assert "copied the last answer (8 characters) to the clipboard (wl-copy)" in said
     assert kept.read_text(encoding="utf-8") == "w1 w2 w3"
+
+
+def _compact_requests(fake_api) -> list[dict]:
+    return [body for body in sent(fake_api) if body.get("system") == INSTRUCTIONS]
+
+
+def test_compact_keeps_the_history_when_the_summary_is_cut_off(make_chat, fake_api, ledger_rows):
+    """A summary that stopped at max_tokens was accepted: the end of the conversation was silently lost."""
+    chat = make_chat(system="Be brief.")
+    say(chat, "topic 1 [[max_tokens]]")  # the fake's summary of a transcript holding this stops at max_tokens
+    say(chat, "topic 2 [[words:2]]")
+    say(chat, "/compact")
+    assert [body["max_tokens"] for body in _compact_requests(fake_api)] == [
+        2048,
+        8192,
+    ]  # one retry, more room
+    assert "cut off" in err(chat) and "nothing changed" in err(chat)
+    assert len(chat.conversation) == 2 and chat.meta.summary is None
+    assert chat.store.get(chat.meta.id).summary is None
+    assert [row["command"] for row in ledger_rows()] == ["chat", "chat", "chat-compact", "chat-compact"]
+    assert chat.totals.calls == 4  # the two summaries cost money: they count in the session
+    say(chat, "next [[words:1]]")
+    assert sent(fake_api)[-1]["system"] == "Be brief."  # no truncated summary was folded in
+
+
+def test_compact_asks_again_with_more_room_when_the_summary_is_cut_off(make_chat, fake_api):
+    chat = make_chat()
+    say(chat, "topic 1 [[words:3000]]")  # the fake's summary is 3,000 words: over 2,048, under 8,192
+    say(chat, "topic 2 [[words:2]]")
+    say(chat, "/compact")
+    assert [body["max_tokens"] for body in _compact_requests(fake_api)] == [2048, 8192]
+    assert "asking again with room for 8,192" in err(chat) and "compacted 1 exchange" in err(chat)
+    assert len(chat.conversation) == 1 and chat.meta.summary is not None
+    assert chat.meta.summary.split()[-1] == "w3000"  # the whole summary, not its first 2,048 words
