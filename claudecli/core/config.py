@@ -23,9 +23,9 @@ from claudecli.core.dotenv_policy import (
 )
 from claudecli.core.errors import ConfigError
 from claudecli.core.paths import Paths, resolve_paths
-from claudecli.core.settings import SCALARS, SECRET_KEYS, Settings, table_value
+from claudecli.core.settings import SCALARS, SECRET_KEYS, Settings, table_value, token_counts
 
-TABLES = ("aliases", "prices")
+TABLES = ("aliases", "prices", "cache_min_tokens")
 FILE_ONLY_KEYS = frozenset({"profiles", "default_profile"})
 
 # Variables other tools already use win over nothing but are spelled the ecosystem's way.
@@ -72,6 +72,8 @@ class _Layers:
     @staticmethod
     def convert(name: str, raw: Any, source: str) -> Any:
         try:
+            if name == "cache_min_tokens":
+                return token_counts(table_value(raw))
             return table_value(raw) if name in TABLES else SCALARS[name][0](raw)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{source}: {name}: {exc}") from None

@@ -103,6 +103,17 @@ def table_value(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+def token_counts(table: Mapping[str, Any]) -> dict[str, int]:
+    """A table of model id or family -> token count (``[cache_min_tokens]``); ValueError names a bad entry."""
+    counts = {}
+    for key, value in table.items():
+        try:
+            counts[str(key)] = _positive_int(value)
+        except ValueError as exc:
+            raise ValueError(f'"{key}" {exc}') from None
+    return counts
+
+
 # Every scalar setting: name -> (converter, default). The environment spells them CLAUDECLI_<NAME>.
 SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "api_key": (_text, None),
@@ -159,6 +170,7 @@ class Settings:
     monthly_budget: float | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    cache_min_tokens: Mapping[str, int] = field(default_factory=dict)  # model id or family -> tokens
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     file_warnings: list[str] = field(default_factory=list)  # about config.toml's content (unknown keys)
@@ -227,7 +239,7 @@ class Settings:
         return found
 
 
-SETTING_NAMES: tuple[str, ...] = (*SCALARS, "aliases", "prices")
+SETTING_NAMES: tuple[str, ...] = (*SCALARS, "aliases", "prices", "cache_min_tokens")
 
 
 def run_key_command(argv: list[str]) -> str:
