@@ -78,3 +78,28 @@ def test_completion_callback_completes_commands(base_env):
         [sys.executable, "-m", "claudecli"], capture_output=True, text=True, env=env, check=False
     )
     assert "ask" in done.stdout.split()
+
+
+def test_completion_install_is_offered_by_the_root_only(run_cli):
+    """`ask --help` listed --install-completion (a Typer default on single-command apps)."""
+    assert "--install-completion" in run_cli("--help").stdout
+    for args in (("ask",), ("chat",), ("batch",), ("batch", "submit"), ("cost", "report"), ("models",)):
+        result = run_cli(*args, "--help")
+        assert result.exit_code == 0, (args, result)
+        assert "--install-completion" not in result.stdout and "--show-completion" not in result.stdout, args
+
+
+def test_a_global_option_after_the_command_says_where_it_goes(run_cli):
+    cases = {
+        ("ask", "--profile", "work", "hi"): "--profile is a global option: put it before the command, "
+        "as in 'claudecli --profile PROFILE ask …'",
+        ("ask", "-P", "work", "hi"): "'claudecli -P PROFILE ask …'",
+        ("batch", "list", "--debug"): "'claudecli --debug batch list …'",
+        ("cost", "report", "-q"): "'claudecli -q cost report …'",
+    }
+    for args, expected in cases.items():
+        result = run_cli(*args)
+        assert result.exit_code == 2 and result.stdout == "", (args, result)
+        assert result.stderr.count("\n") == 1 and expected in result.stderr, (args, result)
+    unknown = run_cli("ask", "--no-such-flag")  # a real typo keeps click's message
+    assert "No such option: --no-such-flag" in unknown.stderr

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pexpect
 import pytest
 
 from tests.conftest import subprocess_env
+from tests.fakeapi import Fault
 
 pytestmark = pytest.mark.pty
 
@@ -63,3 +65,39 @@ def test_ctrl_c_stops_the_stream_exits_130_and_books_the_call(cli_env, fake_api,
     assert "Traceback" not in output
     rows = ledger_rows()
     assert len(rows) == 1 and rows[0]["status"] == "interrupted"
+
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")  # a colour or a text style
+
+
+@pytest.mark.parametrize("where", ["global", "command"])
+def test_plain_means_no_colour_on_stderr_either(cli_env, where):
+    """The spinner, the summary and warnings were still coloured with --plain."""
+    args = ["--plain", "ask", "[[words:3]]"] if where == "global" else ["ask", "--plain", "[[words:3]]"]
+    child = spawn(*args)
+    output = finish(child)
+    assert child.exitstatus == 0, output
+    assert "w1 w2 w3" in output and "end_turn" in output  # the answer and the summary were shown
+    assert not SGR.search(output), output
+
+
+def test_no_answer_incomplete_mark_when_nothing_arrived(cli_env, fake_api):
+    """A 404 or a 529 storm: there is no answer to call incomplete."""
+    child = spawn("ask", "-m", "claude-nosuch-1", "hello")
+    output = finish(child)
+    assert child.exitstatus == 4, output
+    assert "not_found_error" in output and "[answer incomplete]" not in output
+    for _ in range(3):
+        fake_api.enqueue(Fault.status(529, "overloaded_error", "Overloaded"))
+    child = spawn("ask", "hello", env={"CLAUDECLI_MAX_RETRIES": "2"})
+    output = finish(child)
+    assert child.exitstatus == 6, output
+    assert "overloaded" in output and "[answer incomplete]" not in output
+
+
+def test_answer_incomplete_mark_when_part_of_the_answer_arrived(cli_env, fake_api):
+    fake_api.enqueue(Fault.drop_after(3))
+    child = spawn("ask", "[[words:20]]")
+    output = finish(child)
+    assert child.exitstatus == 8, output
+    assert "w3" in output and "[answer incomplete]" in output

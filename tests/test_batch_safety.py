@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from claudecli.batch.collect import collect
-from claudecli.batch.flows import collect as collect_flow
 from claudecli.batch.inputs import InputOptions
 from claudecli.batch.journal import CREATING, GONE, JOURNAL_MIGRATIONS, NEW, SUBMITTED, Journal
 from claudecli.batch.manage import list_batches, resolve
@@ -24,7 +23,7 @@ from claudecli.batch.submit import SubmitOptions, submit
 from claudecli.core.config import load_settings
 from claudecli.core.context import AppContext
 from claudecli.core.db import apply_migrations, connect
-from claudecli.core.errors import ConnectionFailed, NotFoundError, ServerError, UsageError
+from claudecli.core.errors import ConnectionFailed, ExitCode, NotFoundError, ServerError, UsageError
 from tests.fakeapi import Fault
 from tests.fakeapi.wire import Response
 
@@ -191,7 +190,7 @@ def test_an_ambiguous_create_failure_is_not_resent_in_the_same_run(api_ctx, fake
 # -- collect carries on --------------------------------------------------------------------------------
 
 
-def test_collect_reports_one_failure_per_batch_and_collects_the_rest(api_ctx, fake_api, tmp_path):
+def test_collect_reports_one_failure_per_batch_and_collects_the_rest(api_ctx, fake_api, tmp_path, run_cli):
     good, unwritable, garbled = (remote_batch(api_ctx, 1) for _ in range(3))
 
     def garbage(fake, req, match):
@@ -204,13 +203,17 @@ def test_collect_reports_one_failure_per_batch_and_collects_the_rest(api_ctx, fa
             journal.mark_submitted(part.id, batch_id, None)
     out_dir = tmp_path / "out"
     (out_dir / "blocked.jsonl").mkdir(parents=True)  # the target is taken by a directory
-    with pytest.raises(UsageError, match=r"blocked\.jsonl: is a directory"):
-        collect_flow(api_ctx, out_dir, "jsonl")  # exits with the first failure's code, after the rest
-    assert api_ctx.stdout.file.getvalue() == f"{out_dir.resolve() / 'good.jsonl'}\n"  # type: ignore[attr-defined]
-    warnings = [line for line in err(api_ctx).splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 2
-    assert unwritable in warnings[0] and "blocked.jsonl: is a directory" in warnings[0]
-    assert garbled in warnings[1] and "malformed results line" in warnings[1]
+    result = run_cli("batch", "collect", "--out-dir", str(out_dir))
+    assert result.exit_code == ExitCode.USAGE, result  # the first failure's code, after the rest
+    assert result.stdout == f"{out_dir.resolve() / 'good.jsonl'}\n"
+    # Each failure once (it was printed twice: as a `warning:` and again as the run's `error:`).
+    lines = result.stderr.splitlines()
+    assert [sum(batch in line for line in lines) for batch in (unwritable, garbled)] == [1, 1], lines
+    assert result.stderr.count("is a directory") == 1 and "warning:" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2
+    assert unwritable in errors[0] and "blocked.jsonl: is a directory" in errors[0]
+    assert garbled in errors[1] and "malformed results line" in errors[1]
 
 
 # -- markup --------------------------------------------------------------------------------------------

@@ -206,7 +206,8 @@ def test_slash_commands_in_a_terminal(cli_env, fake_api, ledger_rows, tmp_path: 
         "import sys\nopen(sys.argv[1], 'w').write('written in the editor [[echo]]\\n')\n", encoding="utf-8"
     )
     export = tmp_path / "out.md"
-    chat = Chat("--plain", env={"EDITOR": f"{sys.executable} {editor}"})
+    no_clipboard_tool = {"DISPLAY": None, "WAYLAND_DISPLAY": None, "TMUX": None}
+    chat = Chat("--plain", env={"EDITOR": f"{sys.executable} {editor}", **no_clipboard_tool})
 
     chat.child.send("/mo\t")  # Tab completes the command (echoed in one or two redraws)...
     chat.expect(r"/mo(?:\x1b\[[0-9;?]*[A-Za-z])*del")
@@ -243,7 +244,7 @@ def test_slash_commands_in_a_terminal(cli_env, fake_api, ledger_rows, tmp_path: 
     assert chat_requests(fake_api)[-1]["system"].startswith("You compress conversations")
     chat.command(f"/export {export}", "wrote")
     assert "## Summary of earlier turns" in export.read_text(encoding="utf-8")
-    chat.command("/copy", "copied the last answer")
+    chat.command("/copy", "sent the last answer .* with OSC 52; your terminal may ignore it")
     assert "\x1b]52;c;" + base64.b64encode(b"written in the editor [[echo]]").decode() in chat.transcript
 
     chat.command("/clear", "new conversation; the previous one is saved: /resume french-lesson")

@@ -6,14 +6,17 @@ is sent, stored and booked, fast.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
 
 from claudecli.chat import slash
+from claudecli.chat.compact import INSTRUCTIONS
 from claudecli.chat.repl import handle_line, toolbar_text
 from claudecli.chat.session_store import SessionStore
 from claudecli.chat.state import ChatState
@@ -321,3 +324,162 @@ def test_list_json_reads_the_store(make_chat, fake_api, run_cli):
     assert "listed-chat-words-2" in table.stdout and "\x1b" not in table.stdout
     with sqlite3.connect(chat.store.path) as conn:
         assert conn.execute("SELECT count(*) FROM turns").fetchone() == (1,)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_rendered_turn_is_marked_incomplete_only_when_part_of_an_answer_arrived(make_chat, fake_api):
+    from claudecli.core.context import OutputMode, make_console
+
+    chat = make_chat()
+    screen = _Terminal()
+    chat.app_ctx.stdout, chat.app_ctx.mode = make_console(screen, styled=True), OutputMode.RICH
+    for _ in range(3):
+        fake_api.enqueue(Fault.status(529, "overloaded_error", "Overloaded"))
+    run_turn(chat, "nothing arrives [[words:5]]")
+    assert "overloaded" in err(chat) and "[answer incomplete]" not in screen.getvalue()
+    fake_api.enqueue(Fault.drop_after(3))
+    run_turn(chat, "some of it arrives [[words:20]]")
+    assert "w3" in screen.getvalue() and "[answer incomplete]" in screen.getvalue()
+
+
+def test_model_refuses_an_id_the_models_list_does_not_have(make_chat, fake_api):
+    """`/model nosuchmodel` was accepted silently; the next turn then failed with a 404."""
+    chat = make_chat()
+    with pytest.raises(
+        ClaudeCliError, match=r"unknown model 'claude-sonet-5-5'.*did you mean claude-sonnet-5-5"
+    ):
+        say(chat, "/model claude-sonet-5-5")
+    assert chat.meta.model == "claude-sonnet-5-5"
+    say(chat, "/model claude-opus-5")
+    assert chat.meta.model == "claude-opus-5" and "model: claude-opus-5" in err(chat)
+
+
+def test_model_looks_for_a_new_model_in_a_fetched_list_before_refusing(make_chat, fake_api):
+    chat = make_chat()
+    say(chat, "/model haiku")  # the list is now cached
+    fake_api.models = [
+        model_entry("claude-opus-6", "Claude Opus 6", "2026-12-01T00:00:00Z", line="opus"),
+        *fake_api.models,
+    ]
+    say(chat, "/model claude-opus-6")  # released after the cache was written
+    assert chat.meta.model == "claude-opus-6"
+
+
+def test_model_refuses_an_api_alias_of_a_retired_model(make_chat, fake_api):
+    """`/model <alias of a retired model>` was accepted, and failed at the next turn."""
+    fake_api.models = [
+        *(m for m in fake_api.models if m["id"] != "claude-sonnet-4-5"),  # the API lists the dated id
+        model_entry(
+            "claude-sonnet-4-5-20250929",
+            "Claude Sonnet 4.5",
+            "2025-09-29T00:00:00Z",
+            "retired",
+            line="sonnet",
+        ),
+    ]
+    chat = make_chat()
+    with pytest.raises(ClaudeCliError, match=r"claude-sonnet-4-5 \(claude-sonnet-4-5-20250929\) was retired"):
+        say(chat, "/model claude-sonnet-4-5")
+    assert chat.meta.model == "claude-sonnet-5-5" and sent(fake_api) == []
+
+
+def test_model_accepts_an_unchecked_id_with_a_warning_when_the_list_is_unreachable(make_chat, fake_api):
+    fake_api.enqueue(Fault.status(500, "api_error", "down"), path="/v1/models")
+    chat = make_chat()
+    say(chat, "/model claude-gateway-special")
+    assert chat.meta.model == "claude-gateway-special"
+    assert "cannot check 'claude-gateway-special' against the models list" in err(chat)
+
+
+def _copy_in_a_terminal(chat: ChatState) -> tuple[str, str]:
+    """Run /copy with stderr a terminal; returns (what the terminal received, what /copy said)."""
+    from claudecli.core.context import make_console
+
+    screen = _Terminal()
+    chat.app_ctx.stderr = make_console(screen, styled=False)
+    say(chat, "/copy")
+    said = screen.getvalue().split("\x07")[-1]  # after the OSC 52 sequence
+    return screen.getvalue(), said
+
+
+def _clipboard_tool(directory: Path, name: str, exit_code: int = 0) -> Path:
+    """A stand-in clipboard tool on PATH that keeps what it was given."""
+    kept = directory / f"{name}.txt"
+    tool = directory / name
+    tool.write_text(
+        f"#!{sys.executable}\nimport sys\nopen({str(kept)!r}, 'wb').write(sys.stdin.buffer.read())\n"
+        f"sys.exit({exit_code})\n",
+        encoding="utf-8",
+    )
+    tool.chmod(0o755)
+    return kept
+
+
+def test_copy_says_what_was_done_when_nothing_confirms_it(make_chat, fake_api, monkeypatch, tmp_path):
+    """It said "copied" though tmux or the terminal may drop OSC 52 without a word."""
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX"):
+        monkeypatch.delenv(name, raising=False)
+    chat = make_chat()
+    say(chat, "say it [[words:3]]")
+    screen, said = _copy_in_a_terminal(chat)
+    assert "\x1b]52;c;" + base64.b64encode(b"w1 w2 w3").decode() in screen
+    assert "sent the last answer (8 characters) to the terminal's clipboard with OSC 52" in said
+    assert "may ignore it" in said and "copied" not in said
+    monkeypatch.setenv("TMUX", "/tmp/tmux-1/default,1,0")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no tmux binary to take it
+    _, said = _copy_in_a_terminal(chat)
+    assert "allow-passthrough" in said and "copied" not in said
+
+
+def test_copy_says_copied_when_a_clipboard_tool_took_the_text(make_chat, fake_api, monkeypatch, tmp_path):
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    kept = _clipboard_tool(tmp_path, "wl-copy", exit_code=1)  # a tool that fails confirms nothing
+    chat = make_chat()
+    say(chat, "say it [[words:3]]")
+    _, said = _copy_in_a_terminal(chat)
+    assert "may ignore it" in said and "copied" not in said
+    kept = _clipboard_tool(tmp_path, "wl-copy")
+    _, said = _copy_in_a_terminal(chat)
+    assert "copied the last answer (8 characters) to the clipboard (wl-copy)" in said
+    assert kept.read_text(encoding="utf-8") == "w1 w2 w3"
+
+
+def _compact_requests(fake_api) -> list[dict]:
+    return [body for body in sent(fake_api) if body.get("system") == INSTRUCTIONS]
+
+
+def test_compact_keeps_the_history_when_the_summary_is_cut_off(make_chat, fake_api, ledger_rows):
+    """A summary that stopped at max_tokens was accepted: the end of the conversation was silently lost."""
+    chat = make_chat(system="Be brief.")
+    say(chat, "topic 1 [[max_tokens]]")  # the fake's summary of a transcript holding this stops at max_tokens
+    say(chat, "topic 2 [[words:2]]")
+    say(chat, "/compact")
+    assert [body["max_tokens"] for body in _compact_requests(fake_api)] == [
+        2048,
+        8192,
+    ]  # one retry, more room
+    assert "cut off" in err(chat) and "nothing changed" in err(chat)
+    assert len(chat.conversation) == 2 and chat.meta.summary is None
+    assert chat.store.get(chat.meta.id).summary is None
+    assert [row["command"] for row in ledger_rows()] == ["chat", "chat", "chat-compact", "chat-compact"]
+    assert chat.totals.calls == 4  # the two summaries cost money: they count in the session
+    say(chat, "next [[words:1]]")
+    assert sent(fake_api)[-1]["system"] == "Be brief."  # no truncated summary was folded in
+
+
+def test_compact_asks_again_with_more_room_when_the_summary_is_cut_off(make_chat, fake_api):
+    chat = make_chat()
+    say(chat, "topic 1 [[words:3000]]")  # the fake's summary is 3,000 words: over 2,048, under 8,192
+    say(chat, "topic 2 [[words:2]]")
+    say(chat, "/compact")
+    assert [body["max_tokens"] for body in _compact_requests(fake_api)] == [2048, 8192]
+    assert "asking again with room for 8,192" in err(chat) and "compacted 1 exchange" in err(chat)
+    assert len(chat.conversation) == 1 and chat.meta.summary is not None
+    assert chat.meta.summary.split()[-1] == "w3000"  # the whole summary, not its first 2,048 words

@@ -94,6 +94,24 @@ def test_wrong_type_names_key_and_file(run_cli, write_config):
     assert str(path) in result.stderr and "max_tokens" in result.stderr
 
 
+def test_a_bad_number_says_what_a_good_one_is(run_cli, write_config, monkeypatch):
+    """Not Python's "invalid literal for int() with base 10"; a bool or a fraction is no count either."""
+    for text in ('max_tokens = "lots"', "max_tokens = true", "max_tokens = 8192.5", "max_tokens = 0"):
+        path = write_config(text + "\n")
+        result = run_cli("config", "show")
+        assert result.exit_code == 2, (text, result)
+        assert result.stderr == f"claudecli: error: {path}: max_tokens: must be a positive whole number\n"
+    write_config("")
+    monkeypatch.setenv("CLAUDECLI_TIMEOUT", "soon")
+    result = run_cli("config", "show")
+    assert result.exit_code == 2 and "timeout: must be a number, zero or more" in result.stderr
+    assert "could not convert" not in result.stderr
+    monkeypatch.setenv("CLAUDECLI_TIMEOUT", "30")
+    monkeypatch.setenv("CLAUDECLI_MAX_RETRIES", "two")
+    result = run_cli("config", "show")
+    assert result.exit_code == 2 and "max_retries: must be a whole number, zero or more" in result.stderr
+
+
 def test_unknown_key_warns_with_key_and_file(run_cli, write_config):
     path = write_config('modle = "typo"\n[profiles.x]\ncolour = 1\n')
     result = run_cli("--profile", "x", "config", "show")
@@ -101,6 +119,24 @@ def test_unknown_key_warns_with_key_and_file(run_cli, write_config):
     assert f"unknown config key 'modle' in {path}" in result.stderr
     assert "unknown config key 'colour'" in result.stderr
     assert "modle" not in result.stdout
+
+
+def test_an_unknown_key_warns_once_per_version_of_the_file(run_cli, write_config, home):
+    """It warned on every command: a cron job's log filled with the same line for months."""
+    write_config('modle = "typo"\n[profiles.x]\ncolour = 1\n')
+    warning = "unknown config key 'modle'"
+    first = run_cli("cost", "budget")
+    assert first.exit_code == 0 and warning in first.stderr
+    assert warning not in run_cli("cost", "budget").stderr
+    assert warning not in run_cli("cost", "prices", "haiku").stderr  # another command: still quiet
+    assert warning in run_cli("config", "show").stderr  # looking at the config on purpose shows it
+    profile = run_cli("--profile", "x", "cost", "budget")  # a warning not shown yet for this file
+    assert "unknown config key 'colour'" in profile.stderr and warning not in profile.stderr
+    write_config('modle = "typo"\n[profiles.x]\ncolour = 2\n')  # changed: its warnings come back once
+    assert warning in run_cli("cost", "budget").stderr
+    assert warning not in run_cli("cost", "budget").stderr
+    (home / "cache" / "config-warnings.json").unlink()  # deleting the memory is harmless
+    assert warning in run_cli("cost", "budget").stderr
 
 
 def test_api_key_command_runs_without_a_shell(cli_env, run_cli, write_config, fake_api, tmp_path):

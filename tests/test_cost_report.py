@@ -173,15 +173,27 @@ def test_table_rows_total_and_savings(seeded, base_env, run_cli):
         "saved",
     ]
     rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
-    assert rows["ask"] == ["2", "1,050", "2,000", "4,000", "510", "$0.0100", "$0.0200", "$0.0100"]
+    assert rows["ask"] == ["2", "1,050", "2,000", "4,000", "510", "$0.0100+?", "$0.0200+?", "$0.0100+?"]
     assert rows["batch"] == ["1", "10,000", "0", "0", "2,000", "$0.0010", "$0.0020", "$0.0010"]
     assert rows["chat"] == ["1", "200", "0", "1,000", "100", "$0.0020", "$0.0030", "$0.0010"]
-    assert rows["total"] == ["4", "11,250", "2,000", "5,000", "2,610", "$0.0130", "$0.0250", "$0.0120"]
+    assert rows["total"] == ["4", "11,250", "2,000", "5,000", "2,610", "$0.0130+?", "$0.0250+?", "$0.0120+?"]
     assert "\x1b" not in result.stdout
     assert (
         "saved $0.0120 vs list price: $0.0110 by prompt caching on standard calls, "
         "$0.0010 on batch calls (batch discount and caching)"
     ) in result.stderr
+    assert "1 call(s) had no known price" in result.stderr
+
+
+def test_calls_with_an_unknown_price_show_unknown_not_zero(seeded, base_env, run_cli):
+    """They showed as $0.00, which reads as "free"."""
+    result = run_cli("cost", "report", *RANGE, "--by", "model")
+    assert result.exit_code == 0, result
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:]}
+    assert rows["claude-mystery-1"] == ["1", "50", "0", "0", "10", "unknown", "unknown", "unknown"]
+    assert rows["claude-haiku-5-5"][-3:] == ["$0.0010", "$0.0020", "$0.0010"]  # fully priced: as before
+    assert rows["total"][-3:] == ["$0.0130+?", "$0.0250+?", "$0.0120+?"]
+    assert "$0.00 " not in result.stdout and not result.stdout.rstrip().endswith("$0.00")
     assert "1 call(s) had no known price" in result.stderr
 
 

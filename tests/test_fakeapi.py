@@ -478,6 +478,34 @@ def test_cache_write_then_read(client: anthropic.Anthropic) -> None:
     assert (second.usage.cache_creation_input_tokens, second.usage.input_tokens) == (0, 1)
 
 
+def test_the_minimum_cacheable_prefix_is_per_model(
+    client: anthropic.Anthropic, fake_api: FakeAnthropic
+) -> None:
+    """Like the API: a breakpoint below the model's minimum is ignored (no write, no error)."""
+    prefix = [{"type": "text", "text": "x" * 2400, "cache_control": {"type": "ephemeral"}}]  # 600 tokens
+    assert create(client, "hi", system=prefix, model="claude-opus-5").usage.cache_creation_input_tokens == 600
+    assert (
+        create(client, "hi", system=prefix, model="claude-sonnet-5-5").usage.cache_creation_input_tokens == 0
+    )
+    # 1,100 tokens: enough for Sonnet/Opus-class models (1,024), not for Haiku-class ones (4,096)
+    for model, written in (("claude-sonnet-5-5", 1100), ("claude-haiku-5-5", 0), ("claude-haiku-4-5", 0)):
+        assert (
+            create(client, "hi", system=cached_system(), model=model).usage.cache_creation_input_tokens
+            == written
+        )
+    big = [{"type": "text", "text": "x" * 16384, "cache_control": {"type": "ephemeral"}}]  # 4,096 tokens
+    assert (
+        create(client, "hi", system=big, model="claude-haiku-5-5").usage.cache_creation_input_tokens == 4096
+    )
+    fake_api.min_cache_tokens["haiku"] = 1024  # tests may change the table
+    assert (
+        create(
+            client, "hi", system=cached_system(), model="claude-haiku-5-5"
+        ).usage.cache_creation_input_tokens
+        == 1100
+    )
+
+
 def test_cache_ttl_minimum_expiry_and_clear(client: anthropic.Anthropic, fake_api: FakeAnthropic) -> None:
     small = [{"type": "text", "text": "tiny", "cache_control": {"type": "ephemeral"}}]
     assert create(client, "hi", system=small).usage.cache_creation_input_tokens == 0

@@ -253,3 +253,73 @@ def test_a_failed_fetch_is_not_retried_at_once_by_the_same_process(cli_env, fake
     assert len(model_gets(fake_api)) == 1
     assert load_catalog(app_ctx, refresh=True).source == "api"  # an explicit refresh always tries
     assert len(model_gets(fake_api)) == 2
+
+
+def _failing_models_endpoint(fake_api, times: int) -> None:
+    from tests.fakeapi import Fault
+
+    for _ in range(times):
+        fake_api.enqueue(Fault.status(500, "api_error", "down"), path="/v1/models")
+
+
+def test_a_failed_fetch_is_remembered_on_disk_by_the_next_processes(
+    cli_env, run_cli_subprocess, fake_api, home
+):
+    """Every new process (a cron job, an `ask` in a loop) tried the dead list again, and waited on it."""
+    _failing_models_endpoint(fake_api, 2)
+    env = {"CLAUDECLI_MAX_RETRIES": "0"}
+    first = run_cli_subprocess("models", "--json", env=env)
+    assert first.exit_code == 0 and json.loads(first.stdout)["source"] == "builtin", first
+    assert len(model_gets(fake_api)) == 1
+    second = run_cli_subprocess("models", "--json", env=env)  # another process, a minute later
+    assert second.exit_code == 0 and "not retried for a few minutes" in second.stderr, second
+    assert len(model_gets(fake_api)) == 1
+    memory = home / "cache" / "models.failed.json"
+    assert memory.stat().st_mode & 0o777 == 0o600 and cli_env["ANTHROPIC_API_KEY"] not in memory.read_text()
+    document = json.loads(memory.read_text())
+    for entry in document["failures"].values():  # five minutes on: tried again
+        entry["failed_at"] = (datetime.now(UTC) - timedelta(minutes=6)).isoformat()
+    memory.write_text(json.dumps(document))
+    third = run_cli_subprocess("models", "--json", env=env)
+    assert len(model_gets(fake_api)) == 2 and "500" in third.stderr, third
+    refreshed = run_cli_subprocess("models", "--refresh", "--json", env=env)  # asked for: always tries
+    assert json.loads(refreshed.stdout)["source"] == "api" and len(model_gets(fake_api)) == 3
+    assert not memory.exists()  # a success forgets the failure
+
+
+def _with_dated_snapshots(fake_api) -> None:
+    """The real API lists dated ids and accepts their undated aliases."""
+    undated = {"claude-haiku-4-5", "claude-sonnet-4-5"}
+    fake_api.models = [m for m in fake_api.models if m["id"] not in undated] + [
+        model_entry("claude-haiku-4-5-20251001", "Claude Haiku 4.5", "2025-10-01T00:00:00Z", line="haiku"),
+        model_entry(
+            "claude-sonnet-4-5-20250929",
+            "Claude Sonnet 4.5",
+            "2025-09-29T00:00:00Z",
+            "retired",
+            line="sonnet",
+            deprecated_at="2026-06-01T00:00:00Z",
+            retires_at="2026-11-30T00:00:00Z",
+        ),
+    ]
+
+
+def test_models_show_and_ask_agree_on_an_api_alias(cli_env, run_cli, fake_api):
+    """`models show claude-haiku-4-5` said "not in the models list" while `ask -m claude-haiku-4-5` worked."""
+    _with_dated_snapshots(fake_api)
+    shown = run_cli("models", "show", "claude-haiku-4-5")
+    assert shown.exit_code == 0, shown
+    assert shown.stdout.splitlines()[0].split() == ["id", "claude-haiku-4-5-20251001"]
+    assert run_cli("models", "show", "claude-haiku-4-5-latest").stdout == shown.stdout
+    asked = run_cli("ask", "-q", "-m", "claude-haiku-4-5", "hi")
+    assert asked.exit_code == 0 and messages_posts(fake_api)[-1].body["model"] == "claude-haiku-4-5", asked
+    unknown = run_cli("models", "show", "claude-haiku-4")  # a prefix is not an alias
+    assert unknown.exit_code == 4 and "not in the models list" in unknown.stderr
+
+
+def test_an_api_alias_of_a_retired_model_is_refused_before_sending(cli_env, run_cli, fake_api):
+    _with_dated_snapshots(fake_api)
+    result = run_cli("ask", "-m", "claude-sonnet-4-5", "hi")
+    assert result.exit_code == 4, result
+    assert "claude-sonnet-4-5 (claude-sonnet-4-5-20250929) was retired on 2026-11-30" in result.stderr
+    assert messages_posts(fake_api) == []

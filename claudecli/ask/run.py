@@ -134,8 +134,8 @@ def _fail(
 
     interrupted = failure.exit_code == ExitCode.INTERRUPTED
     note = "[interrupted]" if interrupted else "[answer incomplete]"
-    sink.abort(note if app_ctx.markdown else None)
     outcome = failure.outcome
+    sink.abort(note if app_ctx.markdown and outcome.text else None)  # no mark under no answer (404, 529)
     if app_ctx.mode is OutputMode.JSON:
         emit(app_ctx, outcome_document(outcome, error=failure.error.one_line(), schema=structured))
     elif outcome.text and not app_ctx.markdown:

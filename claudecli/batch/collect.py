@@ -11,7 +11,8 @@ to run. Only the batches of the current profile and base URL are looked at (see 
 submitted to no longer knows (404) is marked ``gone`` with a warning, so it is not asked about forever; a
 404 for a batch journaled before scopes were recorded only warns (it may belong to another profile).
 A failure with one batch (the API, writing DIR, a malformed results line) is reported in one line and the
-other batches are still collected; the run then exits with the first failure's code.
+other batches are still collected; the run then exits with the first failure's code (each failure is
+printed once, as an ``error:`` line naming its batch).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> CollectReport:
 
 
 def _failed(app_ctx: AppContext, part: Part, error: ClaudeCliError, report: CollectReport) -> None:
-    app_ctx.warn(f"{part.batch_id or part.label}: {error.one_line()}")
+    """Report a batch's failure once, here; the run's exit code is the first failure's."""
+    app_ctx.error(f"{part.batch_id or part.label}: {error.one_line()}")
     report.errors.append(error)
 
 

@@ -77,8 +77,8 @@ def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> int:
     if not report.written and not report.errors:
         still = f" ({report.processing} batch(es) still processing)" if report.processing else ""
         app_ctx.note(f"nothing to collect{still}")
-    if report.errors:
-        raise report.errors[0]
+    if report.errors:  # each was reported as it happened: only the exit code is left to give
+        return report.errors[0].exit_code
     return ExitCode.OK
 
 

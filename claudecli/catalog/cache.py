@@ -107,6 +107,74 @@ def refresh(app_ctx: AppContext, *, quick: bool = False) -> CachedModels:
     return cached
 
 
+# --- a failed fetch, remembered on disk ------------------------------------------------------------------
+# Every process resolving a model with a stale cache would otherwise try the network again (and wait up to
+# QUICK_TIMEOUT_S each time): a cron job firing every minute on a dead network, a script looping over `ask`.
+
+FAILURE_MEMORY = timedelta(minutes=5)
+
+
+def failure_file(cache_file: Path) -> Path:
+    return cache_file.with_name(f"{cache_file.stem}.failed.json")
+
+
+def remember_failure(
+    cache_file: Path, base_url: str | None, reason: str, now: datetime | None = None
+) -> None:
+    """Record that fetching the list from ``base_url`` failed just now (``reason`` must be scrubbed)."""
+    path = failure_file(cache_file)
+    failures = _failures(path)
+    failures[str(endpoint_key(base_url))] = {
+        "failed_at": (now or datetime.now(UTC)).isoformat().replace("+00:00", "Z"),
+        "reason": reason,
+    }
+    with contextlib.suppress(OSError):  # a read-only cache dir: the next process tries again, nothing worse
+        document = {"version": CACHE_VERSION, "failures": failures}
+        atomic_write_text(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n", private=True)
+
+
+def recent_failure(cache_file: Path, base_url: str | None, now: datetime | None = None) -> str | None:
+    """Why the last fetch from ``base_url`` failed, if that was less than FAILURE_MEMORY ago; else None."""
+    entry = _failures(failure_file(cache_file)).get(str(endpoint_key(base_url)))
+    if entry is None:
+        return None
+    try:
+        failed_at = datetime.fromisoformat(str(entry.get("failed_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    failed_at = failed_at if failed_at.tzinfo else failed_at.replace(tzinfo=UTC)
+    age = (now or datetime.now(UTC)) - failed_at
+    if not timedelta(0) <= age < FAILURE_MEMORY:  # a clock set back must not silence fetching for good
+        return None
+    return str(entry.get("reason") or "the last attempt failed")
+
+
+def forget_failure(cache_file: Path, base_url: str | None) -> None:
+    path = failure_file(cache_file)
+    failures = _failures(path)
+    if failures.pop(str(endpoint_key(base_url)), None) is None:
+        return
+    with contextlib.suppress(OSError):
+        if failures:
+            document = {"version": CACHE_VERSION, "failures": failures}
+            atomic_write_text(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n", private=True)
+        else:
+            path.unlink()
+
+
+def _failures(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict) or document.get("version") != CACHE_VERSION:
+        return {}
+    failures = document.get("failures")
+    return (
+        {str(k): v for k, v in failures.items() if isinstance(v, dict)} if isinstance(failures, dict) else {}
+    )
+
+
 def endpoint_key(base_url: str | None) -> str | None:
     """What the cache records of the API it came from: a hash, since a gateway URL may embed credentials."""
     return None if base_url is None else hashlib.sha256(base_url.encode()).hexdigest()[:16]

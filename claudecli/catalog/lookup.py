@@ -14,13 +14,14 @@ has never been one, ``FALLBACK_MODELS`` (``claudecli.catalog.builtin``) — life
 
 from __future__ import annotations
 
-import time
+import difflib
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from claudecli.catalog.builtin import FALLBACK_MODELS
-from claudecli.catalog.cache import read_cache
+from claudecli.catalog.cache import forget_failure, read_cache, recent_failure, remember_failure
 from claudecli.catalog.cache import refresh as fetch_and_cache
 from claudecli.core.dotenv_policy import DestinationRefused
 from claudecli.core.errors import ClaudeCliError, NotFoundError, UsageError
@@ -78,11 +79,34 @@ class Catalog:
     def get(self, model_id: str) -> ModelFacts | None:
         return next((model for model in self.models if model.id == model_id), None)
 
+    def find(self, name: str) -> ModelFacts | None:
+        """The model ``name`` names: an id in the list, or an API alias of a dated snapshot in it.
+
+        The API lists dated ids (``claude-haiku-4-5-20251001``) and also accepts their undated alias
+        (``claude-haiku-4-5``, or ``…-latest``); ``ask -m`` sends either, so both must find the same facts.
+        With several snapshots the newest wins, as it does for the API's alias.
+        """
+        exact = self.get(name)
+        if exact is not None:
+            return exact
+        base = name.removesuffix("-latest")
+        snapshots = [
+            model for model in self.models if _DATED.fullmatch(model.id) and _undated(model.id) == base
+        ]
+        return max(snapshots, key=lambda model: model.id) if snapshots else None
+
     def newest_active(self, family: str) -> ModelFacts | None:
         candidates = [m for m in self.models if m.line == family and m.lifecycle == "active"]
         # The API lists newest first; a stable sort on the release date keeps that order for ties.
         candidates.sort(key=lambda m: m.created_at or datetime.min.replace(tzinfo=UTC), reverse=True)
         return candidates[0] if candidates else None
+
+
+_DATED = re.compile(r".+-\d{8}")
+
+
+def _undated(model_id: str) -> str:
+    return model_id[:-9] if _DATED.fullmatch(model_id) else model_id
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -120,18 +144,20 @@ def _facts(entries: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> tuple[
     return tuple(result)
 
 
-# A failed fetch is not retried by this process for a while: a chat should not wait on a dead network each turn.
-RETRY_AFTER_FAILURE_S = 300.0
-_last_failure: dict[tuple[str, str | None], tuple[float, str]] = {}
-
-
 def load_catalog(
-    app_ctx: AppContext, *, refresh: bool = False, quick: bool = False, offline: bool = False
+    app_ctx: AppContext,
+    *,
+    refresh: bool = False,
+    quick: bool = False,
+    offline: bool = False,
+    retry_failed: bool | None = None,
 ) -> Catalog:
     """The models list: fresh cache, else fetched (and cached), else stale cache, else the built-in list.
 
     Never raises for a failed fetch; ``note`` says why an older list is in use. ``quick``: the fetch is on
-    the way to a call (no retries, short timeout). ``offline``: never fetch.
+    the way to a call (no retries, short timeout). ``offline``: never fetch. A failed fetch is remembered on
+    disk for a few minutes (``catalog.cache.FAILURE_MEMORY``) and not tried again by any process meanwhile,
+    unless ``retry_failed`` (default: ``refresh``, an explicit ``models --refresh``).
     """
 
     path = app_ctx.settings.paths.models_cache_file
@@ -141,7 +167,8 @@ def load_catalog(
         return Catalog(_facts(cached.models), "cache", cached.fetched_at)
     if offline:
         return Catalog(_facts(FALLBACK_MODELS), "builtin")
-    fetched, problem = _fetch(app_ctx, (str(path), base_url), quick=quick, refresh=refresh)
+    retry = refresh if retry_failed is None else retry_failed
+    fetched, problem = _fetch(app_ctx, quick=quick, retry_failed=retry)
     if fetched is not None:
         return Catalog(_facts(fetched.models), "api", fetched.fetched_at)
     if cached is not None:
@@ -153,22 +180,22 @@ def load_catalog(
     return Catalog(_facts(FALLBACK_MODELS), "builtin", None, note)
 
 
-def _fetch(
-    app_ctx: AppContext, key: tuple[str, str | None], *, quick: bool, refresh: bool
-) -> tuple[CachedModels | None, str]:
+def _fetch(app_ctx: AppContext, *, quick: bool, retry_failed: bool) -> tuple[CachedModels | None, str]:
     """(the fetched and cached list, "") or (None, why not)."""
 
-    failed = _last_failure.get(key)
-    if failed is not None and not refresh and time.monotonic() - failed[0] < RETRY_AFTER_FAILURE_S:
-        return None, failed[1]
+    path, base_url = app_ctx.settings.paths.models_cache_file, app_ctx.settings.base_url
+    failed = None if retry_failed else recent_failure(path, base_url)
+    if failed is not None:
+        return None, f"{failed}; not retried for a few minutes"
     try:
         fetched = fetch_and_cache(app_ctx, quick=quick)
     except DestinationRefused:
         raise  # not a failed fetch: a refusal to send a credential, which the user must see and settle
     except ClaudeCliError as exc:
-        _last_failure[key] = (time.monotonic(), exc.one_line())
-        return None, exc.one_line()
-    _last_failure.pop(key, None)
+        reason = app_ctx.scrub(exc.one_line())  # a gateway's error text may echo what it was sent
+        remember_failure(path, base_url, reason)
+        return None, reason
+    forget_failure(path, base_url)
     return fetched, ""
 
 
@@ -216,23 +243,51 @@ def resolve_model(app_ctx: AppContext, name: str, *, offline: bool = False) -> s
     ``offline``: use the cache or the built-in list, never the network.
     """
     model_id, catalog = lookup(app_ctx, name, offline=offline)
-    facts = (catalog or load_catalog(app_ctx, quick=True, offline=offline)).get(model_id)
+    facts = (catalog or load_catalog(app_ctx, quick=True, offline=offline)).find(model_id)
     if facts is None:
         return model_id  # not in the list (a new model, a gateway's own): let the API decide
+    named = model_id if facts.id == model_id else f"{model_id} ({facts.id})"
     if facts.lifecycle == "retired":
         when = f" on {_day(facts.retires_at)}" if facts.retires_at else ""
         instead = f"; use {facts.replacement} instead" if facts.replacement else ""
-        raise NotFoundError(f"{model_id} was retired{when} and can no longer be called{instead}")
+        raise NotFoundError(f"{named} was retired{when} and can no longer be called{instead}")
     if facts.lifecycle == "deprecated":
         when = f", retiring on {_day(facts.retires_at)}" if facts.retires_at else ""
         instead = f"; use {facts.replacement} instead" if facts.replacement else ""
-        app_ctx.warn(f"{model_id} is deprecated{when}{instead}")
+        app_ctx.warn(f"{named} is deprecated{when}{instead}")
     return model_id
+
+
+def resolve_listed_model(app_ctx: AppContext, name: str) -> str:
+    """``resolve_model`` for a choice kept for later (chat's ``/model``): the id must be in this API's list.
+
+    A typo is refused now, not by a 404 at the next turn. A model newer than the cached list is looked for
+    in a fetched one first; when the list cannot be fetched the id is accepted with a warning (the API
+    decides), as a gateway's or a brand-new model's id must not be refused on a guess.
+    """
+    model_id = resolve_model(app_ctx, name)
+    catalog = load_catalog(app_ctx, quick=True)
+    if catalog.find(model_id) is None and catalog.source == "cache" and catalog.note is None:
+        catalog = load_catalog(app_ctx, quick=True, refresh=True, retry_failed=False)
+    if catalog.find(model_id) is not None:
+        return model_id
+    if catalog.source == "builtin" or catalog.note:
+        why = f" ({catalog.note})" if catalog.note else ""
+        app_ctx.warn(
+            f"cannot check '{model_id}' against the models list{why}; the API decides at the next turn"
+        )
+        return model_id
+    listed = [model.id for model in catalog.models if model.lifecycle != "retired"]
+    close = difflib.get_close_matches(model_id, listed, n=1, cutoff=0.6)
+    maybe = f" (did you mean {close[0]}?)" if close else ""
+    raise NotFoundError(
+        f"unknown model '{model_id}': not in the models list{maybe}", hint="`claudecli models` lists them"
+    )
 
 
 def model_info(app_ctx: AppContext, model_id: str) -> ModelFacts | None:
     """Facts about ``model_id`` from the models list; None when it is not listed. Never raises for the network."""
-    return load_catalog(app_ctx, quick=True).get(model_id)
+    return load_catalog(app_ctx, quick=True).find(model_id)
 
 
 def aliases_of(app_ctx: AppContext, model_id: str, catalog: Catalog) -> list[str]:

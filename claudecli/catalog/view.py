@@ -102,12 +102,13 @@ def show_model(app_ctx: AppContext, name: str) -> None:
     """Everything known about one model: facts, aliases, every price, lifecycle dates, replacement."""
 
     catalog = _catalog(app_ctx)
-    model_id, _ = lookup(app_ctx, name, catalog)
-    facts = catalog.get(model_id)
+    named, _ = lookup(app_ctx, name, catalog)
+    facts = catalog.find(named)  # an id, or the API's undated alias of a dated one (as `ask -m` accepts)
     if facts is None:
         raise NotFoundError(
-            f"model '{model_id}' is not in the models list", hint="`claudecli models --all` lists every model"
+            f"model '{named}' is not in the models list", hint="`claudecli models --all` lists every model"
         )
+    model_id = facts.id
     standard, batch = model_prices(app_ctx, model_id)
     aliases = aliases_of(app_ctx, model_id, catalog)
     if app_ctx.mode is OutputMode.JSON:

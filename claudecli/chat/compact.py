@@ -3,7 +3,9 @@
 The summary replaces the folded exchanges: it is sent as part of the system prompt from then on (so no
 invented user or assistant turn enters the message list), and the newest exchange stays verbatim. The call
 goes through ``stream_message`` like every other, so it has a ledger row (command ``chat-compact``) and its
-cost counts in the session. Older exchanges are kept in the store, marked ``compacted``.
+cost counts in the session. Older exchanges are kept in the store, marked ``compacted``. A summary cut off
+at ``max_tokens`` is never used: it is asked for once more with four times the room, and if that is cut
+off too the conversation stays as it was.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from rich.text import Text
 
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.stream import CallFailed, CallSpec, stream_message
-from claudecli.catalog.lookup import resolve_model
+from claudecli.catalog.lookup import model_info, resolve_model
 from claudecli.chat.conversation import Exchange
 from claudecli.chat.interrupts import one_interrupt
 from claudecli.chat.turn import error_line
@@ -29,6 +31,7 @@ COMMAND = "chat-compact"
 MODEL_ALIAS = "haiku"
 KEEP_RECENT = 1  # exchanges kept verbatim after the summary
 MAX_SUMMARY_TOKENS = 2048
+RETRY_SUMMARY_TOKENS = 4 * MAX_SUMMARY_TOKENS  # a summary cut off at max_tokens gets one more try
 INSTRUCTIONS = (
     "You compress conversations. Summarise the conversation you are given so that it can be continued "
     "without it: keep every fact, decision, name, number, file, code identifier and open question that "
@@ -60,17 +63,21 @@ def transcript_for_summary(previous_summary: str | None, exchanges: list[Exchang
     return "<conversation>\n" + "\n\n".join(parts) + "\n</conversation>\n\nSummarise this conversation."
 
 
-def compact_params(model: str, transcript: str) -> dict[str, Any]:
+def compact_params(model: str, transcript: str, max_tokens: int = MAX_SUMMARY_TOKENS) -> dict[str, Any]:
     return {
         "model": model,
-        "max_tokens": MAX_SUMMARY_TOKENS,
+        "max_tokens": max_tokens,
         "system": INSTRUCTIONS,
         "messages": [{"role": "user", "content": transcript}],
     }
 
 
 def compact(chat: ChatState) -> bool:
-    """Fold all but the newest exchange into the summary; returns whether anything changed."""
+    """Fold all but the newest exchange into the summary; returns whether anything changed.
+
+    A summary cut off at ``max_tokens`` would silently lose the end of the conversation: it is asked for
+    once more with room to spare (up to the model's output limit); cut off again, nothing changes.
+    """
 
     app_ctx = chat.app_ctx
     folded = chat.conversation.exchanges[:-KEEP_RECENT]
@@ -79,12 +86,43 @@ def compact(chat: ChatState) -> bool:
         return False
     before = chat.estimated_context_tokens()
     transcript = transcript_for_summary(chat.meta.summary, folded)
-    params = compact_params(resolve_model(app_ctx, MODEL_ALIAS), transcript)
+    model = resolve_model(app_ctx, MODEL_ALIAS)
+    outcome = None
+    for max_tokens in _summary_budgets(chat, model):
+        if outcome is not None:
+            app_ctx.warn(
+                f"the summary was cut off at {outcome.usage.output_tokens:,} tokens; "
+                f"asking again with room for {max_tokens:,}"
+            )
+        outcome = _summarise(chat, compact_params(model, transcript, max_tokens), transcript)
+        if outcome is None:
+            return False
+        if outcome.stop_reason != "max_tokens":
+            return _apply(chat, outcome, transcript, folded, before)
+        chat.book_failed_side_call(_call_exchange(outcome, transcript))  # it cost money: it counts
+
+    error_line(chat, "/compact: the summary was cut off (max_tokens) even with more room; nothing changed")
+    return False
+
+
+def _summary_budgets(chat: ChatState, model: str) -> tuple[int, ...]:
+    """``max_tokens`` for the summary, then for the one retry: four times as much, within the model's limit."""
+
+    facts = model_info(chat.app_ctx, model)
+    limit = facts.max_output_tokens if facts and facts.max_output_tokens else RETRY_SUMMARY_TOKENS
+    retry = min(RETRY_SUMMARY_TOKENS, limit)
+    return (MAX_SUMMARY_TOKENS, retry) if retry > MAX_SUMMARY_TOKENS else (MAX_SUMMARY_TOKENS,)
+
+
+def _summarise(chat: ChatState, params: dict[str, Any], transcript: str) -> CallOutcome | None:
+    """One summary call, budget-checked and booked; None when it was refused or failed (already said)."""
+
+    app_ctx = chat.app_ctx
     try:
         check_budget(app_ctx, params)
     except BudgetExceeded as exc:
         error_line(chat, exc.one_line())
-        return False
+        return None
     spec = CallSpec(COMMAND, params, prompt_text=transcript, session_id=chat.meta.id)
     waiting = Waiting(app_ctx, f"compacting with {params['model']}…", app_ctx.stderr.is_terminal)
     with one_interrupt() as guard:
@@ -95,10 +133,10 @@ def compact(chat: ChatState) -> bool:
             waiting.stop()
             chat.book_failed_side_call(_call_exchange(failure.outcome, transcript))
             error_line(chat, f"/compact failed, nothing changed: {failure.error.one_line()}")
-            return False
+            return None
         guard.disarm()
         waiting.stop()
-        return _apply(chat, outcome, transcript, folded, before)
+        return outcome
 
 
 def _apply(

@@ -15,8 +15,8 @@ from rich.text import Text
 
 from claudecli.call.attachments import attachment_block
 from claudecli.call.prompt_input import read_text_option
-from claudecli.catalog.lookup import resolve_model
-from claudecli.chat.clipboard import SAFE_PAYLOAD_BYTES, copy_to_terminal
+from claudecli.catalog.lookup import resolve_listed_model
+from claudecli.chat.clipboard import SAFE_PAYLOAD_BYTES, copy_to_terminal, copy_with_tool
 from claudecli.chat.compact import compact
 from claudecli.chat.display import SESSION_COLUMNS, print_cost, session_rows, show_resumed
 from claudecli.chat.editor import edit_text
@@ -59,7 +59,7 @@ def _model(chat: ChatState, arg: str) -> None:
         _say(chat, f"model: {chat.meta.model}")
         return
 
-    chat.meta.model = resolve_model(chat.app_ctx, arg)
+    chat.meta.model = resolve_listed_model(chat.app_ctx, arg)  # a typo is refused now, not at the next turn
     chat.save_settings()
     _say(chat, f"model: {chat.meta.model}")
 
@@ -180,7 +180,18 @@ def _copy(chat: ChatState, _arg: str) -> None:
     if not console.file.isatty():
         raise UsageError("/copy needs a terminal (it asks the terminal to set the clipboard)")
     size = copy_to_terminal(chat.app_ctx.scrub(last.answer), console.file, os.environ)
-    _say(chat, f"copied the last answer ({len(last.answer):,} characters) to the clipboard")
+    what = f"the last answer ({len(last.answer):,} characters)"
+    where = copy_with_tool(chat.app_ctx.scrub(last.answer), os.environ)
+    if where is not None:  # a tool took it: that much is certain
+        _say(chat, f"copied {what} to {where}")
+        return
+    # OSC 52 is a request nobody acknowledges: say what was done, not what may have happened.
+    tmux = (
+        " (inside tmux it gets through only with `set -g allow-passthrough on`)"
+        if os.environ.get("TMUX")
+        else ""
+    )
+    _say(chat, f"sent {what} to the terminal's clipboard with OSC 52; your terminal may ignore it{tmux}")
     if size > SAFE_PAYLOAD_BYTES:
         chat.app_ctx.warn("that is a large copy; some terminals ignore clipboard requests this big")
 
@@ -209,7 +220,7 @@ COMMANDS: dict[str, Command] = {
     "/cost": Command(_cost, "/cost", "tokens, cost and cache savings of this session"),
     "/compact": Command(_compact, "/compact", "summarise older turns to free context"),
     "/export": Command(_export, "/export PATH.md", "write the conversation as Markdown"),
-    "/copy": Command(_copy, "/copy", "copy the last answer (OSC 52)"),
+    "/copy": Command(_copy, "/copy", "copy the last answer (OSC 52, and a clipboard tool if any)"),
     "/edit": Command(_edit, "/edit", "compose a message in $EDITOR"),
     "/exit": Command(_exit, "/exit", "leave (or Ctrl-D)"),
 }

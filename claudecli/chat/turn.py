@@ -191,7 +191,7 @@ def _close_sink(chat: ChatState, sink: AnswerSink, failure: CallFailed | None) -
     interrupted = failure.exit_code == ExitCode.INTERRUPTED
     note = "[interrupted]" if interrupted else "[answer incomplete]"
     with contextlib.suppress(KeyboardInterrupt):
-        sink.abort(note if app_ctx.markdown else None)
+        sink.abort(note if app_ctx.markdown and failure.outcome.text else None)  # nothing arrived: no mark
     if failure.outcome.text and not app_ctx.markdown:
         app_ctx.stderr.print(Text(note, style="yellow"))
 

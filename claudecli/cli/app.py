@@ -152,9 +152,7 @@ class BoundaryGroup(TyperGroup):
             exc.show()
             code = ExitCode.USAGE
         except ClickException as exc:
-            context = getattr(exc, "ctx", None)
-            where = f"; see '{context.command_path} --help'" if context is not None else ""
-            message = f"{exc.format_message().rstrip('.')}{where}"
+            message = self._usage_message(exc)
             sys.stderr.write(f"{PROG_NAME}: error: {message}\n")
             _FAILURE.append(message)
             code = getattr(exc, "exit_code", ExitCode.USAGE)
@@ -166,6 +164,33 @@ class BoundaryGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def _usage_message(self, exc: Exception) -> str:
+        """Click's message, plus where to look; a global option given after the command says where it goes."""
+        from typer._click.exceptions import NoSuchOption
+
+        context = getattr(exc, "ctx", None)
+        if isinstance(exc, NoSuchOption) and context is not None and context.parent is not None:
+            moved = self._global_option_hint(exc.option_name, context.command_path)
+            if moved:
+                return moved
+        where = f"; see '{context.command_path} --help'" if context is not None else ""
+        return f"{exc.format_message().rstrip('.')}{where}"  # type: ignore[attr-defined]
+
+    def _global_option_hint(self, option: str, command_path: str) -> str | None:
+        """``--profile`` after ``ask``: global options are the root's, so they go before the command."""
+        for param in self.params:
+            names = [*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ())]
+            if (
+                option in names and param.expose_value and not param.is_eager
+            ):  # not --version, --install-completion
+                value = "" if getattr(param, "is_flag", False) else f" {(param.name or 'value').upper()}"
+                command = command_path.removeprefix(PROG_NAME).strip()
+                return (
+                    f"{option} is a global option: put it before the command, "
+                    f"as in '{PROG_NAME} {option}{value} {command} …'"
+                )
+        return None
 
     def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
         from claudecli.cli.registry import COMMANDS
@@ -225,7 +250,13 @@ def root(
     app_ctx = AppContext.create(settings, plain=plain, quiet=quiet, debug=debug)
     ctx.obj = app_ctx
     ctx.call_on_close(app_ctx.close)
-    for warning in settings.warnings:
+    from claudecli.core.config_warnings import unseen_warnings
+
+    # Once per version of config.toml, except where you look at the config on purpose.
+    file_warnings = settings.file_warnings
+    if ctx.invoked_subcommand != "config":
+        file_warnings = unseen_warnings(settings.paths, file_warnings)
+    for warning in [*file_warnings, *settings.warnings]:
         app_ctx.warn(warning)
 
 

@@ -45,7 +45,7 @@ def load_command(name: str) -> TyperCommand | TyperGroup | None:
         group.name = name
         _plain_help(group)
         return group
-    single = typer.Typer()
+    single = typer.Typer(add_completion=False)  # --install-completion belongs to the root only
     help_text = getattr(module, entry.help_attribute) if entry.help_attribute else None
     single.command(name, help=help_text)(target)
     command = typer.main.get_command(single)

@@ -23,9 +23,9 @@ from claudecli.core.dotenv_policy import (
 from claudecli.core.errors import ConfigError
 from claudecli.core.names import check_name
 from claudecli.core.paths import Paths, resolve_paths
-from claudecli.core.settings import SCALARS, SECRET_KEYS, Settings, table_value
+from claudecli.core.settings import SCALARS, SECRET_KEYS, Settings, table_value, token_counts
 
-TABLES = ("aliases", "prices")
+TABLES = ("aliases", "prices", "cache_min_tokens")
 FILE_ONLY_KEYS = frozenset({"profiles", "default_profile"})
 
 # Variables other tools already use win over nothing but are spelled the ecosystem's way.
@@ -64,6 +64,7 @@ class _Layers:
         self.values.update({name: {} for name in TABLES})
         self.sources: dict[str, str] = {name: "default" for name in self.values}
         self.warnings: list[str] = []
+        self.file_warnings: list[str] = []  # about the config file's content: shown once per version of it
 
     def set(self, name: str, raw: Any, source: str) -> None:
         self.put(name, self.convert(name, raw, source), source)
@@ -71,6 +72,8 @@ class _Layers:
     @staticmethod
     def convert(name: str, raw: Any, source: str) -> Any:
         try:
+            if name == "cache_min_tokens":
+                return token_counts(table_value(raw))
             return table_value(raw) if name in TABLES else SCALARS[name][0](raw)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{source}: {name}: {exc}") from None
@@ -86,7 +89,7 @@ class _Layers:
             if key in SCALARS or key in TABLES:
                 self.set(key, raw, source)
             elif key not in FILE_ONLY_KEYS:
-                self.warnings.append(f"unknown config key '{key}' in {source}")
+                self.file_warnings.append(f"unknown config key '{key}' in {source}")
 
 
 def _env_variables() -> list[tuple[str, str]]:
@@ -173,6 +176,7 @@ def load_settings(
         profile=chosen,
         sources=layers.sources,
         warnings=layers.warnings,
+        file_warnings=layers.file_warnings,
         dotenv=dotenv,
         **layers.values,
     )

@@ -87,7 +87,9 @@ class AppContext:
         return cls(
             settings=settings,
             stdout=make_console(ScrubbedStream(out, scrubber), styled=rich_out),
-            stderr=make_console(ScrubbedStream(err, scrubber), styled=_colour_allowed(err, env)),
+            stderr=make_console(
+                ScrubbedStream(err, scrubber), styled=_colour_allowed(err, env) and not plain
+            ),
             mode=OutputMode.RICH if rich_out else OutputMode.PLAIN,
             quiet=quiet,
             debug=debug,
@@ -103,6 +105,8 @@ class AppContext:
             self.mode = OutputMode.PLAIN
         if self.mode is not OutputMode.RICH and self.stdout.color_system is not None:
             self.stdout = make_console(self.stdout.file, styled=False)
+        if plain and self.stderr.color_system is not None:  # --plain means no colour anywhere
+            self.stderr = make_console(self.stderr.file, styled=False)
         self.quiet = self.quiet or quiet
 
     @property
@@ -174,6 +178,10 @@ class AppContext:
     def warn(self, message: str) -> None:
         """A warning on stderr; shown even with --quiet, which hides only routine summaries."""
         self.stderr.print(Text.assemble(("warning: ", "yellow"), self.scrub(message)))
+
+    def error(self, message: str) -> None:
+        """One failure on stderr, for a command that carries on past it (each is reported once, here)."""
+        self.stderr.print(Text.assemble(("error: ", "red"), self.scrub(message)))
 
     def note(self, message: str) -> None:
         if not self.quiet:

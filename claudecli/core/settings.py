@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 import subprocess
 import sys
@@ -22,24 +23,45 @@ SECRET_KEYS = frozenset({"api_key", "auth_token", "admin_key"})
 CREDENTIAL_ORDER = ("api_key", "auth_token", "api_key_command")
 
 
+def _whole_number(value: Any, rule: str) -> int:
+    """An integer from TOML, the environment or a .env; anything else fails with ``rule`` (never int()'s own text)."""
+    if isinstance(value, bool):  # `max_tokens = true` is not 1
+        raise ValueError(rule)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        return int(value)
+    raise ValueError(rule)
+
+
 def _positive_int(value: Any) -> int:
-    number = int(value)
+    rule = "must be a positive whole number"
+    number = _whole_number(value, rule)
     if number <= 0:
-        raise ValueError("must be a positive whole number")
+        raise ValueError(rule)
     return number
 
 
 def _non_negative_int(value: Any) -> int:
-    number = int(value)
+    rule = "must be a whole number, zero or more"
+    number = _whole_number(value, rule)
     if number < 0:
-        raise ValueError("must be zero or more")
+        raise ValueError(rule)
     return number
 
 
 def _non_negative_float(value: Any) -> float:
-    number = float(value)
+    rule = "must be a number, zero or more"
+    if isinstance(value, bool):
+        raise ValueError(rule)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(rule) from None
     if number < 0:
-        raise ValueError("must be zero or more")
+        raise ValueError(rule)
     return number
 
 
@@ -79,6 +101,17 @@ def table_value(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ValueError("must be a table")
     return dict(value)
+
+
+def token_counts(table: Mapping[str, Any]) -> dict[str, int]:
+    """A table of model id or family -> token count (``[cache_min_tokens]``); ValueError names a bad entry."""
+    counts = {}
+    for key, value in table.items():
+        try:
+            counts[str(key)] = _positive_int(value)
+        except ValueError as exc:
+            raise ValueError(f'"{key}" {exc}') from None
+    return counts
 
 
 # Every scalar setting: name -> (converter, default). The environment spells them CLAUDECLI_<NAME>.
@@ -139,8 +172,10 @@ class Settings:
     fallback_model: str | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    cache_min_tokens: Mapping[str, int] = field(default_factory=dict)  # model id or family -> tokens
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    file_warnings: list[str] = field(default_factory=list)  # about config.toml's content (unknown keys)
     dotenv: DotenvFile | None = field(default=None, repr=False)
     _key_cache: _KeyCache = field(default_factory=_KeyCache, repr=False, compare=False)
 
@@ -223,7 +258,7 @@ def url_credentials(url: str) -> list[str]:
     return [secret, unquote(secret)] if secret else []
 
 
-SETTING_NAMES: tuple[str, ...] = (*SCALARS, "aliases", "prices")
+SETTING_NAMES: tuple[str, ...] = (*SCALARS, "aliases", "prices", "cache_min_tokens")
 
 
 def run_key_command(argv: list[str]) -> str:

@@ -14,7 +14,9 @@ from typing import Any
 CHARS_PER_TOKEN = 4
 IMAGE_TOKENS = 1_600  # a large image is at most ~1,600 tokens after the API's resizing
 PDF_PAGE_TOKENS = 2_500  # text plus page image, per page, as documented for PDF support
-CACHE_MIN_TOKENS = 1_024  # the smallest cacheable prefix on most models
+# From this many (estimated) tokens a prefix gets a cache breakpoint. The API ignores one below its model's own
+# minimum at no cost, so this need not be per model; prices that assume a cache hit use money.cache_minimum.
+CACHE_MIN_TOKENS = 1_024
 
 
 def text_tokens(text: str) -> int:

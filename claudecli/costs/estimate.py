@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 from claudecli.call.attachments import attachment_blocks
 from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import user_content
-from claudecli.catalog.lookup import resolve_model
+from claudecli.catalog.lookup import load_catalog, resolve_model
 from claudecli.core.client import translate_errors
 from claudecli.core.context import OutputMode
 from claudecli.core.tokens import CACHE_MIN_TOKENS, estimate_input_tokens
 from claudecli.core.usage import TokenUsage
+from claudecli.money.cache_minimum import cache_min_tokens
 from claudecli.money.pricing import format_usd
 from claudecli.render.emit import emit
 from claudecli.render.table import Column, print_table
@@ -52,6 +53,7 @@ class ModelEstimate:
     batch_cost_usd: Decimal | None
     cached_cost_usd: Decimal | None  # None also when there is nothing (big enough) to cache
     first_call_cached_usd: Decimal | None  # the call that writes the cache
+    cache_min_tokens: int = 0  # the model's minimum cacheable prefix
 
     def as_dict(self) -> dict[str, Any]:
         def num(value: Decimal | None) -> float | None:
@@ -66,6 +68,7 @@ class ModelEstimate:
             "batch_cost_usd": num(self.batch_cost_usd),
             "cached_cost_usd": num(self.cached_cost_usd),
             "first_call_cached_cost_usd": num(self.first_call_cached_usd),
+            "cache_min_tokens": self.cache_min_tokens,
         }
 
 
@@ -121,10 +124,14 @@ def _count(app_ctx: AppContext, model: str, request: _Request, offline: bool) ->
     return total, max(0, total - count(request.prompt_only, None))
 
 
-def estimate_for(app_ctx: AppContext, model: str, total: int, prefix: int, output: int) -> ModelEstimate:
+def estimate_for(
+    app_ctx: AppContext, model: str, total: int, prefix: int, output: int, *, min_cache_tokens: int
+) -> ModelEstimate:
+    """Prices of one model. A "cached" price only where the prefix would really be cached: ``ask`` marks it
+    (at least ``CACHE_MIN_TOKENS``) and the API caches it (at least the model's ``min_cache_tokens``)."""
 
     standard = TokenUsage(input_tokens=total, output_tokens=output)
-    cacheable = prefix >= CACHE_MIN_TOKENS
+    cacheable = prefix >= max(CACHE_MIN_TOKENS, min_cache_tokens)
     ttl_1h = app_ctx.settings.cache_ttl == "1h"
     write = TokenUsage(
         input_tokens=total - prefix,
@@ -143,7 +150,16 @@ def estimate_for(app_ctx: AppContext, model: str, total: int, prefix: int, outpu
         batch_cost_usd=prices.cost(model, standard, batch=True),
         cached_cost_usd=prices.cost(model, read) if cacheable else None,
         first_call_cached_usd=prices.cost(model, write) if cacheable else None,
+        cache_min_tokens=min_cache_tokens,
     )
+
+
+def _min_cache_tokens(app_ctx: AppContext, model: str, offline: bool) -> int:
+    """The model's minimum cacheable prefix (config, then the built-in table), by id or by family."""
+
+    facts = load_catalog(app_ctx, quick=True, offline=offline).find(model)
+    family = facts.line if facts is not None else None
+    return cache_min_tokens(model, family=family, overrides=app_ctx.settings.cache_min_tokens)
 
 
 def run_estimate(app_ctx: AppContext, options: EstimateOptions) -> list[ModelEstimate]:
@@ -159,7 +175,8 @@ def run_estimate(app_ctx: AppContext, options: EstimateOptions) -> list[ModelEst
     estimates = []
     for model in model_ids:
         total, prefix = _count(app_ctx, model, request, options.offline)
-        estimates.append(estimate_for(app_ctx, model, total, prefix, output))
+        minimum = _min_cache_tokens(app_ctx, model, options.offline)
+        estimates.append(estimate_for(app_ctx, model, total, prefix, output, min_cache_tokens=minimum))
     _print(app_ctx, estimates, options, output)
     return estimates
 
@@ -201,11 +218,19 @@ def _print(
         for e in estimates
     ]
     print_table(app_ctx, columns, rows, title=title)
-    if all(e.cached_cost_usd is None for e in estimates):
-        app_ctx.note(
-            "prefix cached: '-' when there is no system prompt or attachment of at least 1,024 tokens"
-        )
-    else:
+    if any(e.cached_cost_usd is not None for e in estimates):
         app_ctx.note(
             "prefix cached: a repeat within the cache TTL, system prompt and attachments read from cache"
         )
+    too_short = [e for e in estimates if e.cached_cost_usd is None and e.prefix_tokens]
+    if too_short:
+        shortfalls = ", ".join(
+            f"{e.model}: {e.prefix_tokens:,} < {max(e.cache_min_tokens, CACHE_MIN_TOKENS):,}"
+            for e in too_short
+        )
+        app_ctx.note(
+            "prefix cached: '-' where the prefix (system prompt and attachments) is shorter than the model "
+            f"caches ({shortfalls} tokens): it would be billed as plain input"
+        )
+    elif all(e.cached_cost_usd is None for e in estimates):
+        app_ctx.note("prefix cached: '-' as there is no system prompt or attachment to cache")

@@ -48,6 +48,16 @@ def _number(value: Decimal | None) -> float | None:
 # --- table -------------------------------------------------------------------------------------------
 
 
+def _money(value: Decimal, row: ReportRow) -> str:
+    """A sum over the calls with a known price: "unknown" when none had one, "+?" when some did not.
+
+    ``$0.00`` for calls nobody could price would read as "free".
+    """
+    if row.unknown_cost_calls and row.unknown_cost_calls >= row.calls:
+        return "unknown"
+    return _usd(value) + ("+?" if row.unknown_cost_calls else "")
+
+
 def _table_row(row: ReportRow, key: str) -> list[str]:
     usage = row.usage
     return [
@@ -57,9 +67,9 @@ def _table_row(row: ReportRow, key: str) -> list[str]:
         f"{usage.cache_write_tokens:,}",
         f"{usage.cache_read_tokens:,}",
         f"{usage.output_tokens:,}",
-        _usd(row.cost_usd),
-        _usd(row.list_cost_usd),
-        _usd(row.saved_usd),
+        _money(row.cost_usd, row),
+        _money(row.list_cost_usd, row),
+        _money(row.saved_usd, row),
     ]
 
 
@@ -104,7 +114,8 @@ def _asides(report: Report, total: ReportRow) -> list[str]:
         lines.append(f"saved {_usd(total.saved_usd)} vs list price (the Admin API's list amount minus cost)")
     if total.unknown_cost_calls:
         lines.append(
-            f"{total.unknown_cost_calls:,} call(s) had no known price: counted in calls and tokens, not in cost"
+            f"{total.unknown_cost_calls:,} call(s) had no known price: counted in calls and tokens, not in cost "
+            "(a sum that leaves some out ends in +?)"
         )
     if report.refreshed_at is not None:
         lines.append(f"Admin API data refreshed at {report.refreshed_at:%Y-%m-%d %H:%M} UTC")

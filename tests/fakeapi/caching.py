@@ -12,7 +12,8 @@ Model of the real behaviour, simplified but deterministic:
 - Lookup walks back from the last breakpoint over every element position (the real API looks back
   about 20 blocks; the fake has no limit) and takes the longest live cached prefix: its tokens are
   `cache_read_input_tokens`, and reading refreshes its TTL.
-- Every breakpoint past that hit whose prefix has at least `min_tokens` tokens is written; the tokens
+- Every breakpoint past that hit whose prefix has at least `min_tokens` tokens (the model's minimum
+  cacheable prefix, see `MIN_CACHE_TOKENS`; a shorter one is ignored, at no cost) is written; the tokens
   from the hit to the last such breakpoint are `cache_creation_input_tokens`, each segment attributed
   to the ttl of the breakpoint that closes it.
 - `input_tokens` is the rest: total − read − creation.
@@ -21,6 +22,7 @@ Model of the real behaviour, simplified but deterministic:
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +31,28 @@ from typing import Any
 from .tokens import Element, flatten
 
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
+
+# The smallest prefix the API caches, by model id (dated snapshots included) or family (`line`), as
+# Anthropic's prompt-caching docs give them in late 2026; any other model: DEFAULT_MIN_CACHE_TOKENS.
+DEFAULT_MIN_CACHE_TOKENS = 1024
+MIN_CACHE_TOKENS: dict[str, int] = {
+    "claude-opus-5": 512,
+    "claude-opus-4-6": 4096,
+    "claude-opus-4-5": 4096,
+    "claude-haiku-4-5": 4096,
+    "claude-3-5-haiku": 2048,
+    "claude-3-haiku": 2048,
+    "haiku": 4096,
+}
+
+
+def min_cache_tokens(table: dict[str, int], model_id: str, line: str | None) -> int:
+    """The minimum for `model_id` in `table`: its id, its id without a date, then its family."""
+    undated = re.sub(r"-\d{8}$", "", model_id)
+    for key in (model_id, undated, line):
+        if key is not None and key in table:
+            return table[key]
+    return DEFAULT_MIN_CACHE_TOKENS
 
 
 @dataclass

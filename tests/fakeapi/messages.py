@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .caching import min_cache_tokens
+from .models import find_model
 from .replies import ReplyPlan, plan_reply
 from .tokens import count_input_tokens
 from .validation import validate_message_params
@@ -31,7 +33,9 @@ class Generated:
 def generate(fake: FakeAnthropic, body: dict[str, Any], service_tier: str = "standard") -> Generated:
     """Plan the reply to a validated request and do its cache accounting (shared with batches)."""
     plan = plan_reply(body)
-    usage = fake.cache.account(body, fake.min_cache_tokens).as_usage()
+    entry = find_model(fake.models, str(body["model"])) or {}
+    minimum = min_cache_tokens(fake.min_cache_tokens, str(entry.get("id", body["model"])), entry.get("line"))
+    usage = fake.cache.account(body, minimum).as_usage()
     usage.update(
         output_tokens=plan.output_tokens,
         output_tokens_details={"thinking_tokens": plan.thinking_tokens},

@@ -136,7 +136,13 @@ def default_models() -> list[dict[str, Any]]:
 
 
 def find_model(models: list[dict[str, Any]], model_id: str) -> dict[str, Any] | None:
-    return next((m for m in models if m.get("id") == model_id), None)
+    """The entry with that id; like the API, an undated alias (or `-latest`) names its newest dated snapshot."""
+    exact = next((m for m in models if m.get("id") == model_id), None)
+    if exact is not None:
+        return exact
+    alias = re.compile(re.escape(model_id.removesuffix("-latest")) + r"-\d{8}")
+    snapshots = [m for m in models if alias.fullmatch(str(m.get("id")))]
+    return max(snapshots, key=lambda m: str(m["id"])) if snapshots else None
 
 
 def page_limit(query: dict[str, str]) -> int:

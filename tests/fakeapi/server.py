@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import admin, batches, messages, models
-from .caching import PromptCache
+from .caching import MIN_CACHE_TOKENS, PromptCache
 from .faults import Fault
 from .httpio import Handler, ResponseWriter
 from .wire import ApiError, Response, new_request_id
@@ -82,7 +82,7 @@ class FakeAnthropic:
         self.latency = latency
         self.valid_keys: set[str] | None = None
         self.models: list[dict[str, Any]] = models.default_models()
-        self.min_cache_tokens = 1024
+        self.min_cache_tokens: dict[str, int] = dict(MIN_CACHE_TOKENS)  # per model id or family
         self.clock_offset = 0.0
         self.batch_mode = "instant"
         self.batches: dict[str, batches.Batch] = {}
