@@ -21,6 +21,7 @@ from claudecli.core.dotenv_policy import (
     redact_url,
 )
 from claudecli.core.errors import ConfigError
+from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped
 from claudecli.core.names import check_name
 from claudecli.core.paths import Paths, resolve_paths
 from claudecli.core.settings import SCALARS, SECRET_KEYS, Settings, table_value
@@ -40,8 +41,8 @@ ECOSYSTEM_ENV = {
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file; a syntax error becomes one line naming file, line and column."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        text = read_capped(path, TEXT_FILE_LIMIT).decode("utf-8")
+        return tomllib.loads(text)
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
@@ -52,6 +53,12 @@ def read_toml(path: Path) -> dict[str, Any]:
         reason = getattr(exc, "msg", None) or str(exc).split(" (at line")[0]
         where = f"{path}:{line}:{column}" if line else str(path)
         raise ConfigError(f"{where}: invalid TOML: {reason}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: invalid TOML: not UTF-8 text (invalid byte at offset {exc.start})"
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -72,7 +79,7 @@ class _Layers:
     def convert(name: str, raw: Any, source: str) -> Any:
         try:
             return table_value(raw) if name in TABLES else SCALARS[name][0](raw)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:  # int(1e400) overflows
             raise ConfigError(f"{source}: {name}: {exc}") from None
 
     def put(self, name: str, value: Any, source: str) -> None:
@@ -106,12 +113,19 @@ def _dotenv_layer(dotenv: DotenvFile, layers: _Layers) -> None:
         raw = dotenv.values.get(variable)
         if raw in (None, ""):
             continue
-        value, refusal = dotenv.refusal(
-            name,
-            lambda: layers.convert(name, raw, dotenv.where(variable)),  # noqa: B023  (called at once)
-            layers.values[name],
-            layers.sources[name],
-        )
+        try:
+            value, refusal = dotenv.refusal(
+                name,
+                lambda: layers.convert(name, raw, dotenv.where(variable)),  # noqa: B023  (called at once)
+                layers.values[name],
+                layers.sources[name],
+            )
+        except ConfigError as exc:
+            if dotenv.trusted:  # your own file: fix it
+                raise
+            # A stranger's broken line must not stop claudecli in that directory (nor `config trust-env`).
+            layers.warnings.append(f"ignoring {variable}: {exc.message}")
+            continue
         if refusal:
             layers.warnings.append(f"ignoring {variable} from {dotenv.where(variable)}: {refusal}")
             continue
