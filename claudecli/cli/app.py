@@ -134,7 +134,9 @@ class BoundaryGroup(TyperGroup):
 
     @staticmethod
     def _fail(ctx: typer.Context, exc: ClaudeCliError, original: BaseException | None = None) -> NoReturn:
-        if _debug_enabled(ctx):
+        """One line and the error's exit code; the traceback (``--debug``) only for exit 1, an unexpected
+        failure: a usage, API or network error is fully told by its line."""
+        if _debug_enabled(ctx) and exc.exit_code == ExitCode.ERROR:
             _print_traceback(ctx, original or exc)
         _report(ctx, exc.one_line())
         raise typer.Exit(exc.exit_code) from None
@@ -167,7 +169,9 @@ def root(
         bool, typer.Option("--plain", help="No Markdown rendering or colour, even on a terminal.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide per-call summaries and notes.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an unexpected error (exit 1).")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version.")
     ] = False,
