@@ -70,12 +70,17 @@ def test_when_no_list_can_be_fetched_the_model_is_sent_with_a_warning(cli_env, r
     result = run_cli("batch", "submit", "--dry-run", str(jobs_with(tmp_path, "claude-gateway-special")))
     assert result.exit_code == 0, result
     warnings = [line for line in result.stderr.splitlines() if "cannot check model" in line]
-    assert len(warnings) == 1 and "claude-gateway-special" in warnings[0] and "500" in warnings[0], result.stderr
+    assert len(warnings) == 1 and "claude-gateway-special" in warnings[0] and "500" in warnings[0], (
+        result.stderr
+    )
 
 
 def test_a_gateway_is_judged_by_its_own_list(cli_env, run_cli, fake_api, tmp_path):
     """The list comes from the base URL the batch goes to: a gateway's own model ids are known there."""
-    fake_api.models = [model_entry("acme-claude-large", "Acme Large", "2026-10-01T00:00:00Z"), *fake_api.models]
+    fake_api.models = [
+        model_entry("acme-claude-large", "Acme Large", "2026-10-01T00:00:00Z"),
+        *fake_api.models,
+    ]
     result = run_cli("batch", "submit", "--dry-run", str(jobs_with(tmp_path, "acme-claude-large")))
     assert result.exit_code == 0, result
     assert "cannot check" not in result.stderr

@@ -131,7 +131,7 @@ def run(app_ctx: AppContext, options: AskOptions) -> int:
 
 
 def _write_json(app_ctx: AppContext, document: dict[str, Any]) -> None:
-    app_ctx.stdout.file.write(json.dumps(document, ensure_ascii=False) + "\n")
+    app_ctx.stdout.file.write(json.dumps(document) + "\n")
     app_ctx.stdout.file.flush()
 
 

@@ -51,7 +51,7 @@ def _catalog(app_ctx: AppContext, *, refresh: bool = False) -> Catalog:
 
 
 def _write_json(app_ctx: AppContext, document: dict[str, Any]) -> None:
-    app_ctx.stdout.file.write(json.dumps(document, ensure_ascii=False) + "\n")
+    app_ctx.stdout.file.write(json.dumps(document) + "\n")
     app_ctx.stdout.file.flush()
 
 

@@ -136,7 +136,7 @@ def list_sessions(app_ctx: AppContext, *, as_json: bool) -> int:
             listings = store.list_sessions()
     if as_json:
         documents = [listing_document(listing) for listing in listings]
-        app_ctx.stdout.file.write(json.dumps(documents, ensure_ascii=False) + "\n")
+        app_ctx.stdout.file.write(json.dumps(documents) + "\n")
         app_ctx.stdout.file.flush()
         return 0
     if not listings:

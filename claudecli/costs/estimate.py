@@ -177,7 +177,7 @@ def _print(
             "counted_by": counted_by,
             "models": [estimate.as_dict() for estimate in estimates],
         }
-        app_ctx.stdout.file.write(json.dumps(document, ensure_ascii=False) + "\n")
+        app_ctx.stdout.file.write(json.dumps(document) + "\n")
         return
     how = (
         "input estimated locally (offline, about 4 characters a token): not exact"

@@ -131,7 +131,7 @@ def show_prices(app_ctx: AppContext, names: list[str]) -> None:
                 for model_id, standard, batch in priced
             ],
         }
-        app_ctx.stdout.file.write(json.dumps(document, ensure_ascii=False) + "\n")
+        app_ctx.stdout.file.write(json.dumps(document) + "\n")
         return
     rows = [row for model_id, standard, batch in priced for row in price_rows(model_id, standard, batch)]
     print_table(app_ctx, COLUMNS, rows, title="USD per million tokens")

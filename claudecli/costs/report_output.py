@@ -146,7 +146,7 @@ def report_document(report: Report) -> dict[str, Any]:
 
 
 def write_json(app_ctx: AppContext, report: Report) -> None:
-    app_ctx.stdout.file.write(json.dumps(report_document(report), ensure_ascii=False) + "\n")
+    app_ctx.stdout.file.write(json.dumps(report_document(report)) + "\n")
     app_ctx.stdout.file.flush()
 
 
