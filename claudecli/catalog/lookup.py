@@ -152,6 +152,15 @@ def load_catalog(
     return Catalog(_facts(FALLBACK_MODELS), "builtin", None, note)
 
 
+def fetch_catalog(app_ctx: AppContext) -> Catalog:
+    """The list fetched now (and cached), for ``models --refresh``: a failure raises its ClaudeCliError, since
+    the user asked for the API's list and an older one is not what they asked for."""
+    from claudecli.catalog.cache import refresh as fetch_and_cache
+
+    fetched = fetch_and_cache(app_ctx)
+    return Catalog(_facts(fetched.models), "api", fetched.fetched_at)
+
+
 def _fetch(
     app_ctx: AppContext, key: tuple[str, str | None], *, quick: bool, refresh: bool
 ) -> tuple[CachedModels | None, str]:
