@@ -150,6 +150,20 @@ def _check_prices(layers: _Layers) -> None:
         raise ConfigError(f"{source}: {problems[0]}")
 
 
+def _apply_profile(layers: _Layers, file_data: Mapping[str, Any], chosen: Any, config_file: Path) -> None:
+    """Apply ``[profiles.NAME]``; a profile that is not a name, or not a table, is a config error."""
+    if not isinstance(chosen, str):
+        raise ConfigError(f"{config_file}: default_profile must be a string")
+    check_name("profile", chosen)  # it names the profile's input history file
+    profiles = file_data.get("profiles", {})
+    if not isinstance(profiles, Mapping) or chosen not in profiles:
+        raise ConfigError(f"profile '{chosen}' is not defined in {config_file}")
+    table = profiles[chosen]
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{config_file}: [profiles.{chosen}] must be a table")
+    layers.apply_table(table, f"{config_file} [profiles.{chosen}]")
+
+
 def load_settings(
     *,
     profile: str | None = None,
@@ -173,11 +187,7 @@ def load_settings(
     )
     layers.apply_table(file_data, str(paths.config_file))
     if chosen:
-        check_name("profile", chosen)  # it names the profile's input history file
-        profiles = file_data.get("profiles", {})
-        if not isinstance(profiles, Mapping) or chosen not in profiles:
-            raise ConfigError(f"profile '{chosen}' is not defined in {paths.config_file}")
-        layers.apply_table(profiles[chosen], f"{paths.config_file} [profiles.{chosen}]")
+        _apply_profile(layers, file_data, chosen, paths.config_file)
     if dotenv:
         _dotenv_layer(dotenv, layers)
     _env_layer(env, layers, "env")

@@ -218,3 +218,16 @@ def test_batch_max_tokens_over_the_models_output_is_a_file_line_error(cli_env, r
         result.stderr
     )
     assert "worst case" not in result.stderr
+
+
+# --- found by the fuzz (tests/test_fuzz.py) -----------------------------------------------------------
+
+
+def test_default_profile_that_is_not_a_string_is_a_usage_error(cli_env, run_cli, write_config):
+    write_config("default_profile = 1\n")
+    usage_error(run_cli("config", "show"), "default_profile must be a string")
+
+
+def test_profile_that_is_not_a_table_is_a_usage_error(cli_env, run_cli, write_config):
+    write_config("[profiles]\nwork = 1\n")
+    usage_error(run_cli("--profile", "work", "config", "show"), "[profiles.work] must be a table")
