@@ -231,3 +231,73 @@ def test_default_profile_that_is_not_a_string_is_a_usage_error(cli_env, run_cli,
 def test_profile_that_is_not_a_table_is_a_usage_error(cli_env, run_cli, write_config):
     write_config("[profiles]\nwork = 1\n")
     usage_error(run_cli("--profile", "work", "config", "show"), "[profiles.work] must be a table")
+
+
+def test_argument_that_is_not_utf8_is_refused_before_anything_is_sent(
+    cli_env, run_cli, fake_api, ledger_rows
+):
+    """Python hands non-UTF-8 argv bytes over as lone surrogates; they used to fail in the request body, or in
+    the ledger after the call was paid for (exit 1)."""
+    usage_error(run_cli("ask", "hello \udcff"), "argument 2 is not UTF-8 text (byte 0xff)")
+    usage_error(run_cli("ask", "--tag", "t\udce9", "hi"), "argument 3 is not UTF-8 text (byte 0xe9)")
+    assert fake_api.requests_to("/v1/messages") == [] and ledger_rows() == []
+
+
+def test_environment_text_that_is_not_utf8_is_a_usage_error(cli_env, run_cli, fake_api):
+    usage_error(run_cli("ask", "hi", env={"CLAUDECLI_SYSTEM": "be \udcff"}), "CLAUDECLI_SYSTEM", "UTF-8")
+
+
+def test_batch_line_with_a_lone_surrogate_is_a_file_line_error(cli_env, run_cli, fake_api, tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"prompt": "ok"}\n{"prompt": "half \\ud800 a pair"}\n', encoding="utf-8")
+    result = run_cli("batch", "submit", "--dry-run", str(jobs))
+    usage_error(result, "1 invalid line")
+    assert f"{jobs}:2: the request holds '\\ud800', half of a UTF-16 surrogate pair" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("param", "fragment"),
+    [
+        ("metadata.user_id=" + "[" * 3000 + "]" * 3000, "nested too deeply"),
+        ('metadata.user_id="\\ud800"', "lone surrogate"),
+    ],
+)
+def test_param_values_that_cannot_be_sent_are_usage_errors(cli_env, run_cli, fake_api, param, fragment):
+    usage_error(run_cli("ask", "-o", param, "hi"), "-o/--param", fragment)
+    assert fake_api.requests_to("/v1/messages") == []
+
+
+def test_param_integer_too_long_for_json_is_sent_as_a_string(cli_env, run_cli, fake_api):
+    result = run_cli("ask", "-o", "metadata.user_id=" + "9" * 5000, "hi")
+    assert result.exit_code == 0, result
+    assert fake_api.last_request("/v1/messages").body["metadata"]["user_id"] == "9" * 5000
+
+
+def test_batch_run_output_with_a_deeply_nested_line_is_refused_as_foreign(
+    cli_env, run_cli, fake_api, tmp_path
+):
+    jobs = write_jsonl(tmp_path / "jobs.jsonl", {"prompt": "[[words:1]]"})
+    out = tmp_path / "out.jsonl"
+    out.write_text("[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    usage_error(run_cli("batch", "run", str(jobs), "-o", str(out)), "out.jsonl")
+    assert fake_api.requests_to("/v1/messages") == []
+
+
+def test_huge_list_limit_is_fine(cli_env, run_cli):
+    result = run_cli("batch", "list", "--limit", str(10**30))
+    assert result.exit_code == 0, result
+
+
+@pytest.mark.parametrize("interval", ["nan", "inf", "0", "-1"])
+def test_poll_interval_must_be_finite_and_positive(cli_env, run_cli, interval):
+    usage_error(
+        run_cli("batch", "status", "nightly", "--poll-interval", interval), "--poll-interval", "finite"
+    )
+
+
+@pytest.mark.timeout(30)
+def test_huge_concurrency_builds_no_more_workers_than_requests(cli_env, run_cli, fake_api, tmp_path):
+    jobs = write_jsonl(tmp_path / "jobs.jsonl", {"prompt": "[[words:1]]"})
+    result = run_cli("batch", "run", str(jobs), "-c", str(10**12))
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["text"] == "w1"

@@ -399,7 +399,7 @@ COMMANDS: dict[tuple[str, ...], tuple[dict[str, str | None], list[str]]] = {
     ),
     ("batch", "run"): ({**BATCH_OPTIONS, "-o": "output", "-c": "number", "--retries": "number"}, ["input"]),
     ("batch", "list"): ({"--limit": "number", "--json": None}, []),
-    ("batch", "status"): ({"--json": None}, ["text"]),
+    ("batch", "status"): ({"--json": None, "--poll-interval": "number"}, ["text"]),
     ("batch", "results"): ({"-o": "output", "--format": "format"}, ["text"]),
     ("batch", "cancel"): ({}, ["text"]),
     ("batch", "delete"): ({}, ["text"]),

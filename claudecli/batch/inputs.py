@@ -244,9 +244,7 @@ def _take_line(
         custom_id, params = json_request(obj, defaults, resolvers)
     custom_id = custom_id or generated_id(line_no)
     ids.claim(custom_id, line_no)
-    line = json.dumps(
-        {"custom_id": result.send_as(custom_id), "params": params}, ensure_ascii=False, separators=(",", ":")
-    ).encode("utf-8")
+    line = _canonical_line(result.send_as(custom_id), params)
     if not result.spool.fits(line):
         raise LineError(
             f"the request is {len(line) / 1e6:.1f} MB; a batch holds at most {result.spool.max_bytes / 1e6:.0f} MB"
@@ -257,6 +255,17 @@ def _take_line(
     result.spool.add(line)
     if result.nonce is not None:
         result.custom_ids.append(custom_id)
+
+
+def _canonical_line(custom_id: str, params: dict[str, Any]) -> bytes:
+    """The request as the spool keeps it; a lone surrogate (JSON's ``"\\ud800"``) is not text, so it is refused."""
+    text = json.dumps({"custom_id": custom_id, "params": params}, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LineError(
+            f"the request holds {text[exc.start]!r}, half of a UTF-16 surrogate pair, which is not text"
+        ) from None
 
 
 def report_problems(app_ctx: AppContext, path: Path, validated: Validated) -> None:

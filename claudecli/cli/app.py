@@ -59,6 +59,23 @@ def _debug_enabled(ctx: typer.Context) -> bool:
     return bool(ctx.find_root().params.get("debug"))
 
 
+def _require_utf8(args: Sequence[str]) -> None:
+    """Refuse an argument that is not UTF-8 (Python hands such bytes over as lone surrogates): it would fail
+    later, in the request body, the ledger or a store, possibly after the call was paid for."""
+    from claudecli.core.errors import UsageError
+
+    for number, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = ord(arg[exc.start])
+            what = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"character U+{code:04X}"
+            raise UsageError(
+                f"argument {number} is not UTF-8 text ({what})",
+                hint="claudecli takes text, and names of files, in UTF-8",
+            ) from None
+
+
 class BoundaryGroup(TyperGroup):
     """A Typer group whose ``invoke`` is the one place exceptions are mapped to exit codes."""
 
@@ -105,8 +122,12 @@ class BoundaryGroup(TyperGroup):
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
         try:
+            _require_utf8(sys.argv[1:] if args is None else args)
             result = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
             code = result if isinstance(result, int) else ExitCode.OK
+        except ClaudeCliError as exc:
+            sys.stderr.write(f"{PROG_NAME}: error: {exc.one_line()}\n")
+            code = exc.exit_code
         except NoArgsIsHelpError as exc:  # bare `claudecli` / `claudecli cost`: show help, as git and gh do
             exc.show()
             code = ExitCode.USAGE

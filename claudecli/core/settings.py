@@ -60,6 +60,10 @@ def _boolean(value: Any) -> bool:
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # an environment variable holding bytes that are not UTF-8
+        raise ValueError("must be UTF-8 text") from None
     return value
 
 
