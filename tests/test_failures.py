@@ -133,8 +133,27 @@ def test_other_statuses(cli_env, run_cli, fake_api, status, error_type, code):
     check_one_line_error(run_cli("ask", "hi"), code, str(status))
 
 
-def test_debug_shows_the_traceback(cli_env, run_cli, fake_api):
+def test_debug_shows_the_traceback_of_an_unexpected_error_only(cli_env, run_cli, fake_api, monkeypatch):
+    """--debug is for bugs (exit 1); a usage, API or network error is told fully by its one line."""
+
+    def broken(**_: object) -> None:
+        raise RuntimeError("a bug")
+
     fake_api.enqueue(Fault.status(400, "invalid_request_error", "bad"))
+    check_one_line_error(run_cli("--debug", "ask", "hi"), 5, "400")
+    check_one_line_error(run_cli("--debug", "ask", "--max-tokens", "0", "hi"), 2, "max-tokens")
+    check_one_line_error(run_cli("--debug", "ask", "-a", "/nonexistent.png", "hi"), 2, "not found")
+    check_one_line_error(
+        run_cli(
+            "--debug",
+            "ask",
+            "hi",
+            env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "CLAUDECLI_MAX_RETRIES": "0"},
+        ),
+        8,
+        "cannot connect",
+    )
+    monkeypatch.setattr("claudecli.core.config.load_settings", broken)
     result = run_cli("--debug", "ask", "hi")
-    assert result.exit_code == 5
-    assert "Traceback" in result.stderr
+    assert result.exit_code == 1
+    assert "Traceback" in result.stderr and "RuntimeError: a bug" in result.stderr

@@ -64,7 +64,7 @@ def outcome_document(
     if schema:
         try:
             document["data"] = json.loads(outcome.text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or JSON Python will not hold: the text still stands
             document["data"] = None
     if error is not None:
         document["error"] = error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,8 +30,8 @@ def check_format(fmt: str) -> str:
 
 
 def check_interval(seconds: float) -> float:
-    if seconds <= 0:
-        raise UsageError("--poll-interval must be above 0 seconds")
+    if not math.isfinite(seconds) or seconds <= 0:  # nan passes `<= 0`; inf would never poll again
+        raise UsageError("--poll-interval must be a finite number of seconds above 0")
     return seconds
 
 

@@ -10,26 +10,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from claudecli.batch.attach_paths import allowed_roots
 from claudecli.batch.estimate import Estimate, cache_ttl_of
 from claudecli.batch.ids import LineError, UniqueIds, generated_id
 from claudecli.batch.shapes import TEMPLATE_SLOT, LineDefaults, Resolvers, json_request, text_request
-from claudecli.batch.spool import Spool
+from claudecli.batch.spool import API_MAX_BYTES, Spool
 from claudecli.batch.tags import tagged_id
 from claudecli.call.prompt_input import read_text_option
 from claudecli.call.request import thinking_param
 from claudecli.call.schema import load_schema
 from claudecli.core.errors import ClaudeCliError, UsageError
+from claudecli.core.fsutil import size_text
 from claudecli.core.tokens import estimate_input_tokens
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
 
 SHOWN_PROBLEMS = 20
+MAX_LINE_BYTES = API_MAX_BYTES  # a longer line cannot be a request in any batch
+MAX_INPUT_BYTES = 4_000_000_000  # 16 full batches; an endless pipe or /dev/zero stops here
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -130,12 +134,53 @@ def _open(path: Path) -> Any:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
 
 
+def _line_too_long(path: Path, line_no: int) -> UsageError:
+    return UsageError(
+        f"{path}:{line_no}: the line is longer than {size_text(MAX_LINE_BYTES)}; refusing to read more",
+        hint="a request must fit in one batch",
+    )
+
+
+def _input_too_large(path: Path) -> UsageError:
+    return UsageError(
+        f"{path}: the input is larger than {size_text(MAX_INPUT_BYTES)}; refusing to read more",
+        hint="split it into several files",
+    )
+
+
 def file_sha256(path: Path) -> str:
+    """The input's hash, read under the same caps as its lines (``stat`` says 0 for /dev/zero and pipes)."""
     digest = hashlib.sha256()
+    total = line_start = 0
+    line_no = 1
     with _open(path) as handle:
         while block := handle.read(1 << 20):
             digest.update(block)
+            newlines = block.count(b"\n")
+            if newlines:
+                line_no += newlines
+                line_start = total + block.rindex(b"\n") + 1
+            total += len(block)
+            if total - line_start > MAX_LINE_BYTES:
+                raise _line_too_long(path, line_no)
+            if total > MAX_INPUT_BYTES:
+                raise _input_too_large(path)
     return digest.hexdigest()
+
+
+def _capped_lines(handle: BinaryIO, path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(line number, raw line)``; a line over ``MAX_LINE_BYTES`` or an input over ``MAX_INPUT_BYTES`` is
+    refused as a whole (exit 2): the rest of an endless line cannot be skipped to reach the next one."""
+    total = 0
+    line_no = 0
+    while raw := handle.readline(MAX_LINE_BYTES + 1):
+        line_no += 1
+        total += len(raw)
+        if len(raw) > MAX_LINE_BYTES:
+            raise _line_too_long(path, line_no)
+        if total > MAX_INPUT_BYTES:
+            raise _input_too_large(path)
+        yield line_no, raw
 
 
 def validate_into(
@@ -154,7 +199,7 @@ def validate_into(
     resolvers = Resolvers(app_ctx, options.path.resolve().parent, allowed_roots(options.allow_outside))
     ids = UniqueIds()
     with _open(options.path) as handle:
-        for line_no, raw in enumerate(handle, 1):
+        for line_no, raw in _capped_lines(handle, options.path):
             if line_no == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
             raw = raw.rstrip(b"\r\n")
@@ -192,12 +237,14 @@ def _take_line(
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
             raise LineError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+        except RecursionError:
+            raise LineError("invalid JSON: nested too deeply") from None
+        except ValueError as exc:  # e.g. an integer literal longer than Python converts
+            raise LineError(f"invalid JSON: {exc}") from None
         custom_id, params = json_request(obj, defaults, resolvers)
     custom_id = custom_id or generated_id(line_no)
     ids.claim(custom_id, line_no)
-    line = json.dumps(
-        {"custom_id": result.send_as(custom_id), "params": params}, ensure_ascii=False, separators=(",", ":")
-    ).encode("utf-8")
+    line = _canonical_line(result.send_as(custom_id), params)
     if not result.spool.fits(line):
         raise LineError(
             f"the request is {len(line) / 1e6:.1f} MB; a batch holds at most {result.spool.max_bytes / 1e6:.0f} MB"
@@ -208,6 +255,17 @@ def _take_line(
     result.spool.add(line)
     if result.nonce is not None:
         result.custom_ids.append(custom_id)
+
+
+def _canonical_line(custom_id: str, params: dict[str, Any]) -> bytes:
+    """The request as the spool keeps it; a lone surrogate (JSON's ``"\\ud800"``) is not text, so it is refused."""
+    text = json.dumps({"custom_id": custom_id, "params": params}, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LineError(
+            f"the request holds {text[exc.start]!r}, half of a UTF-16 surrogate pair, which is not text"
+        ) from None
 
 
 def report_problems(app_ctx: AppContext, path: Path, validated: Validated) -> None:

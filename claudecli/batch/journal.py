@@ -280,7 +280,7 @@ class Journal(MigratedStore):
         where, params = self._scoped("1", ())
         sql = f"{_PART_SELECT} WHERE {where} ORDER BY p.submission_id DESC, p.part"
         if limit:
-            sql, params = sql + " LIMIT ?", (*params, limit)
+            sql, params = sql + " LIMIT ?", (*params, min(limit, 2**63 - 1))  # SQLite's largest integer
         rows = self._db().execute(sql, params)
         return [_part(row) for row in rows]
 

@@ -105,7 +105,7 @@ class JsonlWriter:
         self.handle = handle
 
     def write(self, line: ResultLine) -> None:
-        self.handle.write(json.dumps(line.document(), ensure_ascii=False) + "\n")
+        self.handle.write(json.dumps(line.document()) + "\n")
 
 
 class TextWriter:

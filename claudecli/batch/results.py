@@ -58,7 +58,7 @@ def download(
         for raw in lines:
             try:
                 line = from_api(json.loads(raw))
-            except (ValueError, AttributeError, TypeError):
+            except (ValueError, AttributeError, TypeError, RecursionError):
                 raise ServerError(f"batch {batch.id}: the API sent a malformed results line") from None
             if ids is not None:
                 line.custom_id = ids.user_id(line.custom_id)

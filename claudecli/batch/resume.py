@@ -57,7 +57,7 @@ def _jsonl_records(handle: BinaryIO, path: Path) -> tuple[set[str], int]:
     for number, raw in enumerate(handle, 1):
         doc = None
         if raw.endswith(b"\n"):
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, RecursionError):
                 doc = json.loads(raw)
         if isinstance(doc, dict) and isinstance(doc.get("custom_id"), str):
             done.add(doc["custom_id"])

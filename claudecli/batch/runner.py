@@ -272,7 +272,9 @@ class Runner:
             self.task = self.progress.add_task("batch run", total=self.remaining)
         gc_pause.freeze_long_lived()  # the SDK modules and the validated input outlive the run
         started = time.perf_counter()
-        workers = [asyncio.create_task(self.worker(items)) for _ in range(self.options.concurrency)]
+        # No more workers than requests: `-c 1000000000` must not build a billion idle tasks.
+        count = min(self.options.concurrency, max(self.remaining, 1))
+        workers = [asyncio.create_task(self.worker(items)) for _ in range(count)]
         try:
             await asyncio.gather(*workers)
         finally:

@@ -17,6 +17,7 @@ from claudecli.batch.attach_paths import confined
 from claudecli.batch.ids import LineError, checked_id
 from claudecli.call.attachments import attachment_block
 from claudecli.call.request import RequestOptions, build_params, system_param, thinking_param, user_content
+from claudecli.catalog.listed import ListedModels
 from claudecli.catalog.lookup import resolve_model
 from claudecli.core.errors import ClaudeCliError
 
@@ -52,6 +53,8 @@ class Resolvers:
     allowed: tuple[Path, ...] = ()  # --allow-outside directories, resolved
     models: dict[str, str | LineError] = field(default_factory=dict)
     attachments: dict[str, dict[str, Any] | LineError] = field(default_factory=dict)
+    max_output: dict[str, int | None] = field(default_factory=dict)  # model id -> its most output tokens
+    listed: ListedModels | None = None
 
     def model(self, name: str) -> str:
         found = self.models.get(name)
@@ -62,11 +65,30 @@ class Resolvers:
         return found
 
     def _resolve_model(self, name: str) -> str | LineError:
+        """The model id, checked against the API's list (see ``catalog.listed``): unknown is a line error."""
 
+        self.listed = self.listed or ListedModels(self.app_ctx)
         try:
-            return resolve_model(self.app_ctx, name)
+            model_id = resolve_model(self.app_ctx, name)
+            facts = self.listed.facts(model_id)
         except ClaudeCliError as exc:
-            return LineError(f"model {name!r}: {exc.message}")
+            return LineError(f"model {name!r}: {exc.one_line()}")
+        if facts is None:
+            self.app_ctx.warn(
+                f"cannot check model {model_id} against the models list ({self.listed.unavailable}); "
+                "the API will judge it"
+            )
+        self.max_output[model_id] = facts.max_output_tokens if facts is not None else None
+        return model_id
+
+    def check_max_tokens(self, model_id: str, max_tokens: int, field_name: str) -> None:
+        """Refuse more output than the model can give: the API would refuse it, after the batch is paid for
+        in waiting, and the worst-case estimate would be nonsense (``10**30`` tokens)."""
+        limit = self.max_output.get(model_id)
+        if limit and max_tokens > limit:
+            raise LineError(
+                f"{field_name} {max_tokens:,} is more than {model_id} can write (at most {limit:,} output tokens)"
+            )
 
     def attachment(self, spec: str) -> dict[str, Any]:
         found = self.attachments.get(spec)
@@ -112,9 +134,12 @@ def _build(defaults: LineDefaults, resolve: Resolvers, fields: dict[str, Any]) -
     if not prompt.strip():
         raise LineError("the prompt is empty")
     attachments = [resolve.attachment(spec) for spec in fields.get("attach") or []]
+    model = resolve.model(fields.get("model") or defaults.model)
+    max_tokens = fields.get("max_tokens") or defaults.max_tokens
+    resolve.check_max_tokens(model, max_tokens, "max_tokens")
     options = RequestOptions(
-        model=resolve.model(fields.get("model") or defaults.model),
-        max_tokens=fields.get("max_tokens") or defaults.max_tokens,
+        model=model,
+        max_tokens=max_tokens,
         system=fields.get("system", defaults.cli_system or defaults.config_system),
         thinking=defaults.thinking,
         schema=defaults.schema,
@@ -181,6 +206,7 @@ def api_request(
         raise LineError("params.model must be a string")
     params["model"] = resolve.model(model)
     params["max_tokens"] = _positive_int(params.get("max_tokens", defaults.max_tokens), "params.max_tokens")
+    resolve.check_max_tokens(params["model"], params["max_tokens"], "params.max_tokens")
     _fill_api_defaults(params, defaults)
     custom_id = checked_id(obj["custom_id"], "custom_id") if obj.get("custom_id") is not None else None
     return custom_id, params

@@ -93,7 +93,7 @@ def results_carry(app_ctx: AppContext, batch_id: str, tag: PartTag) -> bool:
         for raw in lines:
             try:
                 custom_id = json.loads(raw)["custom_id"]
-            except (ValueError, TypeError, KeyError):
+            except (ValueError, TypeError, KeyError, RecursionError):
                 raise ServerError(f"batch {batch_id}: the API sent a malformed results line") from None
             if not isinstance(custom_id, str) or tag.seq(custom_id) is None:
                 return False

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from claudecli.core.errors import UsageError
+from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_stream_capped
 
 IMAGE_LIMIT = 5 * 1024 * 1024  # the API's per-image limit
 PDF_LIMIT = 32 * 1024 * 1024  # the API's request limit bounds a PDF
-TEXT_LIMIT = 8 * 1024 * 1024
+TEXT_LIMIT = TEXT_FILE_LIMIT
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -53,33 +55,47 @@ def _check_size(path: Path, size: int, limit: int, kind: str) -> None:
         )
 
 
+_KINDS = {"application/pdf": (PDF_LIMIT, "the PDF"), None: (TEXT_LIMIT, "the text file")}
+
+
+def _read(path: Path) -> tuple[str | None, bytes]:
+    """The sniffed media type and the bytes, read no further than that type's limit allows.
+
+    The size from ``stat`` gives the friendly message for regular files; the capped read is what stops
+    ``/dev/zero`` or a FIFO, whose size says 0.
+    """
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        head = handle.read(16)
+        media_type = sniff_media_type(head)
+        limit, kind = _KINDS.get(media_type, (IMAGE_LIMIT, "the image"))
+        _check_size(path, size, limit, kind)
+        data = read_stream_capped(handle, limit, f"{path}: {kind}", head=head)
+    return media_type, data
+
+
 def _file_block(path: Path) -> dict[str, Any]:
     try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            head = handle.read(16)
+        media_type, data = _read(path)
     except FileNotFoundError:
         raise UsageError(f"attachment not found: {path}") from None
     except IsADirectoryError:
         raise UsageError(f"attachment is a directory: {path}") from None
     except OSError as exc:
         raise UsageError(f"cannot read attachment {path}: {exc.strerror}") from None
-    media_type = sniff_media_type(head)
     if media_type == "application/pdf":
-        _check_size(path, size, PDF_LIMIT, "the PDF")
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
         return {
             "type": "document",
-            "source": {"type": "base64", "media_type": media_type, "data": data},
+            "source": {"type": "base64", "media_type": media_type, "data": _base64(data)},
             "title": path.name,
         }
     if media_type is not None:
-        _check_size(path, size, IMAGE_LIMIT, "the image")
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
-    _check_size(path, size, TEXT_LIMIT, "the text file")
+        return {
+            "type": "image",
+            "source": {"type": "base64", "media_type": media_type, "data": _base64(data)},
+        }
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(
             f"{path}: unsupported attachment type (not an image, a PDF or UTF-8 text)",
@@ -90,6 +106,10 @@ def _file_block(path: Path) -> dict[str, Any]:
         "source": {"type": "text", "media_type": "text/plain", "data": text},
         "title": path.name,
     }
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def attachment_block(spec: str) -> dict[str, Any]:

@@ -2,22 +2,27 @@
 
 Rules (documented in the README): stdin is read only when it is not a terminal and ``--no-stdin`` is not given;
 when both stdin and arguments are present the prompt is the stdin text, a blank line, then the argument text;
-``-`` as the whole prompt reads stdin explicitly; a terminal stdin with no prompt is a usage error.
+``-`` as the whole prompt reads stdin explicitly; a terminal stdin with no prompt is a usage error; stdin longer
+than ``STDIN_LIMIT`` (the API's request size limit) and ``@file`` text over ``TEXT_FILE_LIMIT`` are usage errors.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from claudecli.core.errors import UsageError
+from claudecli.core.fsutil import STDIN_LIMIT, TEXT_FILE_LIMIT, read_capped, read_stream_capped
 
 
 def _read_binary(stream: TextIO) -> bytes:
+    """stdin's bytes, at most ``STDIN_LIMIT`` of them (``ask < /dev/zero`` is refused, not read forever)."""
     buffer: BinaryIO | None = getattr(stream, "buffer", None)
     if buffer is not None:
-        return buffer.read()
-    return stream.read().encode("utf-8")
+        return read_stream_capped(buffer, STDIN_LIMIT, "stdin")
+    text = stream.read(STDIN_LIMIT + 1)
+    return read_stream_capped(io.BytesIO(text.encode("utf-8")), STDIN_LIMIT, "stdin")
 
 
 def decode_utf8(data: bytes, source: str) -> str:
@@ -60,7 +65,7 @@ def read_text_option(value: str | None, option: str) -> str | None:
     if value.startswith("@"):
         path = Path(value[1:]).expanduser()
         try:
-            return decode_utf8(path.read_bytes(), str(path))
+            return decode_utf8(read_capped(path, TEXT_FILE_LIMIT, f"{option}: {path}"), str(path))
         except FileNotFoundError:
             raise UsageError(f"{option}: file not found: {path}") from None
         except IsADirectoryError:

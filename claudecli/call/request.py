@@ -48,10 +48,20 @@ def thinking_param(spec: str | None, max_tokens: int) -> dict[str, Any] | None:
 
 
 def _parse_value(raw: str) -> Any:
+    """JSON when it parses (and is text all through), else the string as given."""
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
+        value = json.loads(raw)
+    except RecursionError:
+        raise UsageError("-o/--param: the JSON value is nested too deeply") from None
+    except ValueError:  # not JSON, or an integer longer than Python converts
         return raw
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # "\ud800": half of a surrogate pair, which no request can carry
+        raise UsageError(
+            "-o/--param: the JSON value holds a lone surrogate (\\ud800...), which is not text"
+        ) from None
+    return value
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from claudecli.core.errors import UsageError
+from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped
 
 _SCALARS = {
     "str": "string",
@@ -75,7 +76,7 @@ def load_schema(spec: str) -> dict[str, Any]:
     if not stripped.startswith("{"):
         path = Path(stripped).expanduser()
         if _is_file(path):
-            source, stripped = str(path), path.read_text(encoding="utf-8")
+            source, stripped = str(path), _read_schema_file(path)
         elif stripped.endswith(".json"):
             raise UsageError(f"--schema: file not found: {path}")
         else:
@@ -86,9 +87,24 @@ def load_schema(spec: str) -> dict[str, Any]:
         raise UsageError(
             f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise UsageError(f"{source}: the JSON is nested too deeply") from None
     if not isinstance(schema, dict):
         raise UsageError(f"{source}: a JSON Schema must be an object")
     return schema
+
+
+def _read_schema_file(path: Path) -> str:
+    try:
+        data = read_capped(path, TEXT_FILE_LIMIT, f"--schema: {path}")
+    except OSError as exc:
+        raise UsageError(f"--schema: cannot read {path}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--schema: {path} is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
 
 
 def _is_file(path: Path) -> bool:

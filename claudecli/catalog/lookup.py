@@ -180,6 +180,15 @@ def load_catalog(
     return Catalog(_facts(FALLBACK_MODELS), "builtin", None, note)
 
 
+def fetch_catalog(app_ctx: AppContext) -> Catalog:
+    """The list fetched now (and cached), for ``models --refresh``: a failure raises its ClaudeCliError, since
+    the user asked for the API's list and an older one is not what they asked for."""
+
+    fetched = fetch_and_cache(app_ctx)
+    forget_failure(app_ctx.settings.paths.models_cache_file, app_ctx.settings.base_url)
+    return Catalog(_facts(fetched.models), "api", fetched.fetched_at)
+
+
 def _fetch(app_ctx: AppContext, *, quick: bool, retry_failed: bool) -> tuple[CachedModels | None, str]:
     """(the fetched and cached list, "") or (None, why not)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from claudecli.catalog.lookup import Catalog, ModelFacts, aliases_of, load_catalog, lookup
+from claudecli.catalog.lookup import Catalog, ModelFacts, aliases_of, fetch_catalog, load_catalog, lookup
 from claudecli.core.context import OutputMode
 from claudecli.core.errors import NotFoundError
 from claudecli.costs.prices_table import model_prices, prices_document, rate
@@ -45,7 +45,7 @@ def _tokens(count: int | None) -> str:
 
 
 def _catalog(app_ctx: AppContext, *, refresh: bool = False) -> Catalog:
-    catalog = load_catalog(app_ctx, refresh=refresh)
+    catalog = fetch_catalog(app_ctx) if refresh else load_catalog(app_ctx)
     if catalog.note:
         app_ctx.warn(catalog.note)
     return catalog

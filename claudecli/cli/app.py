@@ -90,6 +90,23 @@ def _debug_enabled(ctx: typer.Context) -> bool:
     return bool(ctx.find_root().params.get("debug"))
 
 
+def _require_utf8(args: Sequence[str]) -> None:
+    """Refuse an argument that is not UTF-8 (Python hands such bytes over as lone surrogates): it would fail
+    later, in the request body, the ledger or a store, possibly after the call was paid for."""
+    from claudecli.core.errors import UsageError
+
+    for number, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = ord(arg[exc.start])
+            what = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"character U+{code:04X}"
+            raise UsageError(
+                f"argument {number} is not UTF-8 text ({what})",
+                hint="claudecli takes text, and names of files, in UTF-8",
+            ) from None
+
+
 class BoundaryGroup(TyperGroup):
     """A Typer group whose ``invoke`` is the one place exceptions are mapped to exit codes."""
 
@@ -146,8 +163,12 @@ class BoundaryGroup(TyperGroup):
         _FAILURE.clear()
         argv = list(args) if args is not None else sys.argv[1:]
         try:
+            _require_utf8(sys.argv[1:] if args is None else args)
             result = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
             code = result if isinstance(result, int) else ExitCode.OK
+        except ClaudeCliError as exc:
+            sys.stderr.write(f"{PROG_NAME}: error: {exc.one_line()}\n")
+            code = exc.exit_code
         except NoArgsIsHelpError as exc:  # bare `claudecli` / `claudecli cost`: show help, as git and gh do
             exc.show()
             code = ExitCode.USAGE
@@ -204,7 +225,9 @@ class BoundaryGroup(TyperGroup):
 
     @staticmethod
     def _fail(ctx: typer.Context, exc: ClaudeCliError, original: BaseException | None = None) -> NoReturn:
-        if _debug_enabled(ctx):
+        """One line and the error's exit code; the traceback (``--debug``) only for exit 1, an unexpected
+        failure: a usage, API or network error is fully told by its line."""
+        if _debug_enabled(ctx) and exc.exit_code == ExitCode.ERROR:
             _print_traceback(ctx, original or exc)
         _report(ctx, exc.one_line())
         raise typer.Exit(exc.exit_code) from None
@@ -237,7 +260,9 @@ def root(
         bool, typer.Option("--plain", help="No Markdown rendering or colour, even on a terminal.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide per-call summaries and notes.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an unexpected error (exit 1).")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version.")
     ] = False,

@@ -21,6 +21,7 @@ from claudecli.core.dotenv_policy import (
     redact_url,
 )
 from claudecli.core.errors import ConfigError
+from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped
 from claudecli.core.names import check_name
 from claudecli.core.paths import Paths, resolve_paths
 from claudecli.core.settings import SCALARS, SECRET_KEYS, Settings, table_value, token_counts
@@ -40,8 +41,8 @@ ECOSYSTEM_ENV = {
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file; a syntax error becomes one line naming file, line and column."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        text = read_capped(path, TEXT_FILE_LIMIT).decode("utf-8")
+        return tomllib.loads(text)
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
@@ -52,6 +53,12 @@ def read_toml(path: Path) -> dict[str, Any]:
         reason = getattr(exc, "msg", None) or str(exc).split(" (at line")[0]
         where = f"{path}:{line}:{column}" if line else str(path)
         raise ConfigError(f"{where}: invalid TOML: {reason}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: invalid TOML: not UTF-8 text (invalid byte at offset {exc.start})"
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -75,7 +82,7 @@ class _Layers:
             if name == "cache_min_tokens":
                 return token_counts(table_value(raw))
             return table_value(raw) if name in TABLES else SCALARS[name][0](raw)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:  # int(1e400) overflows
             raise ConfigError(f"{source}: {name}: {exc}") from None
 
     def put(self, name: str, value: Any, source: str) -> None:
@@ -109,12 +116,19 @@ def _dotenv_layer(dotenv: DotenvFile, layers: _Layers) -> None:
         raw = dotenv.values.get(variable)
         if raw in (None, ""):
             continue
-        value, refusal = dotenv.refusal(
-            name,
-            lambda: layers.convert(name, raw, dotenv.where(variable)),  # noqa: B023  (called at once)
-            layers.values[name],
-            layers.sources[name],
-        )
+        try:
+            value, refusal = dotenv.refusal(
+                name,
+                lambda: layers.convert(name, raw, dotenv.where(variable)),  # noqa: B023  (called at once)
+                layers.values[name],
+                layers.sources[name],
+            )
+        except ConfigError as exc:
+            if dotenv.trusted:  # your own file: fix it
+                raise
+            # A stranger's broken line must not stop claudecli in that directory (nor `config trust-env`).
+            layers.warnings.append(f"ignoring {variable}: {exc.message}")
+            continue
         if refusal:
             layers.warnings.append(f"ignoring {variable} from {dotenv.where(variable)}: {refusal}")
             continue
@@ -137,6 +151,20 @@ def _check_prices(layers: _Layers) -> None:
     problems = override_problems(prices)
     if problems:
         raise ConfigError(f"{source}: {problems[0]}")
+
+
+def _apply_profile(layers: _Layers, file_data: Mapping[str, Any], chosen: Any, config_file: Path) -> None:
+    """Apply ``[profiles.NAME]``; a profile that is not a name, or not a table, is a config error."""
+    if not isinstance(chosen, str):
+        raise ConfigError(f"{config_file}: default_profile must be a string")
+    check_name("profile", chosen)  # it names the profile's input history file
+    profiles = file_data.get("profiles", {})
+    if not isinstance(profiles, Mapping) or chosen not in profiles:
+        raise ConfigError(f"profile '{chosen}' is not defined in {config_file}")
+    table = profiles[chosen]
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{config_file}: [profiles.{chosen}] must be a table")
+    layers.apply_table(table, f"{config_file} [profiles.{chosen}]")
 
 
 def load_settings(
@@ -162,11 +190,7 @@ def load_settings(
     )
     layers.apply_table(file_data, str(paths.config_file))
     if chosen:
-        check_name("profile", chosen)  # it names the profile's input history file
-        profiles = file_data.get("profiles", {})
-        if not isinstance(profiles, Mapping) or chosen not in profiles:
-            raise ConfigError(f"profile '{chosen}' is not defined in {paths.config_file}")
-        layers.apply_table(profiles[chosen], f"{paths.config_file} [profiles.{chosen}]")
+        _apply_profile(layers, file_data, chosen, paths.config_file)
     if dotenv:
         _dotenv_layer(dotenv, layers)
     _env_layer(env, layers, "env")

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from claudecli.core.config import Settings
+from claudecli.core.safe_output import EncodingGuard
 from claudecli.core.scrub import ScrubbedStream, Scrubber
 
 if TYPE_CHECKING:
@@ -84,11 +85,12 @@ class AppContext:
         out, err = stdout or sys.stdout, stderr or sys.stderr
         rich_out = _colour_allowed(out, env) and not plain
         scrubber = Scrubber(settings.secrets)
-        return cls(
+        safe_out = EncodingGuard(out)  # a paid answer is never lost to an encoding (see safe_output)
+        app_ctx = cls(
             settings=settings,
-            stdout=make_console(ScrubbedStream(out, scrubber), styled=rich_out),
+            stdout=make_console(ScrubbedStream(safe_out, scrubber), styled=rich_out),
             stderr=make_console(
-                ScrubbedStream(err, scrubber), styled=_colour_allowed(err, env) and not plain
+                ScrubbedStream(EncodingGuard(err), scrubber), styled=_colour_allowed(err, env) and not plain
             ),
             mode=OutputMode.RICH if rich_out else OutputMode.PLAIN,
             quiet=quiet,
@@ -96,6 +98,8 @@ class AppContext:
             stdin=stdin or sys.stdin,
             _scrubber=scrubber,
         )
+        safe_out.warn = app_ctx.warn
+        return app_ctx
 
     def set_output(self, *, plain: bool = False, json: bool = False, quiet: bool = False) -> None:
         """Apply a command's own output flags on top of the global ones."""

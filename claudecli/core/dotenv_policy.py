@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from claudecli.core.errors import ConfigError
+from claudecli.core.errors import ConfigError, UsageError
+from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped, size_text
 from claudecli.core.paths import Paths
 
 
@@ -185,12 +186,16 @@ def read_dotenv(
     if not path.is_file():
         return None
     try:
-        data = path.read_bytes()
+        data = read_capped(path, TEXT_FILE_LIMIT)
         text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, UsageError) as exc:
         # Skipping it is safe: without it nothing is steered anywhere, and a stranger's unreadable file
         # should not stop claudecli from working in that directory.
-        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        why: str | None = "not UTF-8 text"
+        if isinstance(exc, UsageError):
+            why = f"larger than {size_text(TEXT_FILE_LIMIT)}"
+        elif isinstance(exc, OSError):
+            why = exc.strerror
         warnings.append(f"ignoring {path}: cannot read it ({why})")
         return None
     from claudecli.core.dotenv_trust import fingerprint, trusted_hash

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from claudecli.core.errors import ConfigError
-from claudecli.core.fsutil import atomic_write_text, ensure_private_dir
+from claudecli.core.fsutil import TEXT_FILE_LIMIT, atomic_write_text, ensure_private_dir, read_capped
 from claudecli.core.paths import Paths
 
 TRUST_FILE_NAME = "trusted-env.json"
@@ -62,7 +62,7 @@ def _read_record(path: Path) -> dict[str, str]:
             isinstance(k, str) and isinstance(v, str) for k, v in trusted.items()
         ):
             raise ValueError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise ConfigError(f"{path}: not a trust record claudecli wrote; delete it and trust again") from None
     return dict(trusted)
 
@@ -90,7 +90,7 @@ def trust(paths: Paths, env_path: Path) -> tuple[Path, str]:
 
         raise NotFoundError(f"{env_path}: {'not a regular file' if resolved.exists() else 'no such file'}")
     try:
-        digest = fingerprint(resolved.read_bytes())
+        digest = fingerprint(read_capped(resolved, TEXT_FILE_LIMIT))  # the same cap reading it uses
     except OSError as exc:
         raise ConfigError(f"{env_path}: cannot read: {exc.strerror}") from None
     trusted = _read_record(trust_file(paths))

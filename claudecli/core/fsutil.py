@@ -1,4 +1,4 @@
-"""Atomic file writes: every state file is written to a temp file beside it, then renamed over."""
+"""File helpers: atomic writes of state files, and capped reads of files a user names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 
 @contextlib.contextmanager
@@ -50,3 +50,39 @@ def require_parent(path: Path, what: str) -> None:
 def ensure_private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+# Caps on what claudecli reads from files and streams a user names. ``stat`` cannot bound a read: /dev/zero,
+# /dev/urandom, a FIFO or a pipe report size 0 and never end, so every such read stops one byte past its cap.
+STDIN_LIMIT = 32_000_000  # the Messages API's request size limit: a longer prompt could never be sent
+TEXT_FILE_LIMIT = 8 * 1024 * 1024  # -s @file, --schema FILE, text attachments, config files, .env
+
+
+def size_text(size: int) -> str:
+    """``8 MiB`` / ``32 MB``: a limit as people write it (binary units for binary-round numbers)."""
+    if size % 1_048_576 == 0:
+        return f"{size // 1_048_576} MiB"
+    if size % 1_000_000 == 0:
+        return f"{size // 1_000_000} MB"
+    return f"{size:,} bytes"
+
+
+def read_stream_capped(stream: BinaryIO, limit: int, what: str, *, head: bytes = b"") -> bytes:
+    """``head`` (bytes already read from ``stream``) and the rest of ``stream``, if they hold at most ``limit``
+    bytes; a usage error (exit 2) naming ``what`` otherwise."""
+    data = head + stream.read(limit + 1 - len(head))
+    if len(data) > limit:
+        from claudecli.core.errors import UsageError
+
+        raise UsageError(f"{what} is larger than {size_text(limit)}; refusing to read more")
+    return data
+
+
+def read_capped(path: Path, limit: int, what: str | None = None) -> bytes:
+    """The bytes of a file the user named, at most ``limit`` of them (see ``read_stream_capped``).
+
+    Errors opening the file (not found, a directory, no permission) are raised as the ``OSError`` they are,
+    for the caller to word.
+    """
+    with path.open("rb") as handle:
+        return read_stream_capped(handle, limit, what or str(path))

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import shlex
 import subprocess
@@ -60,6 +61,8 @@ def _non_negative_float(value: Any) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError(rule) from None
+    if not math.isfinite(number):  # nan compares false with everything; inf would wait or spend forever
+        raise ValueError("must be a finite number")
     if number < 0:
         raise ValueError(rule)
     return number
@@ -79,7 +82,31 @@ def _boolean(value: Any) -> bool:
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # an environment variable holding bytes that are not UTF-8
+        raise ValueError("must be UTF-8 text") from None
     return value
+
+
+def _base_url(value: Any) -> str | None:
+    """``http(s)://host[:port][/path]``; anything else fails here with one line, not deep in the HTTP client."""
+    from urllib.parse import urlsplit
+
+    text = _text(value).strip()
+    if not text:
+        return None
+    problem = "must be an http:// or https:// URL with a host, like https://api.anthropic.com"
+    if any(char.isspace() or not char.isprintable() for char in text):
+        raise ValueError(problem)
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number in range)
+    except ValueError:
+        raise ValueError(f"{problem} (the port is not valid)") from None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        raise ValueError(problem)
+    return text
 
 
 def _command(value: Any) -> list[str]:
@@ -120,7 +147,7 @@ SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "auth_token": (_text, None),
     "api_key_command": (_command, None),
     "admin_key": (_text, None),
-    "base_url": (_text, None),
+    "base_url": (_base_url, None),
     "model": (_text, "sonnet"),
     "max_tokens": (_positive_int, 8192),
     "system": (_text, None),
@@ -194,7 +221,7 @@ class Settings:
             source = f"--{name.replace('_', '-')}"
             try:
                 changes[name] = SCALARS[name][0](value)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 raise ConfigError(f"{source}: {exc}") from None
             sources[name] = source
         if not changes:
