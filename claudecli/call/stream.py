@@ -144,6 +144,8 @@ def stream_message(
         raise CallFailed(Interrupted("interrupted"), outcome) from None
     except ClaudeCliError as exc:
         _take_partial_usage(stream, meter)
+        # An HTTP error comes before any stream exists: its id is on the error (the SDK read `request-id`).
+        meter.outcome.request_id = meter.outcome.request_id or exc.request_id
         outcome = _book(app_ctx, spec, meter.finish(exc.error_type))
         raise CallFailed(exc, outcome) from exc
     except BaseException:
