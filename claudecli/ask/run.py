@@ -139,7 +139,7 @@ def _fail(
     """Keep what was streamed, mark it, and let the error boundary print the one-line error."""
     from claudecli.core.context import OutputMode
 
-    interrupted = failure.exit_code == ExitCode.INTERRUPTED
+    interrupted = failure.interrupted
     note = "[interrupted]" if interrupted else "[answer incomplete]"
     sink.abort(note if app_ctx.markdown else None)
     outcome = failure.outcome

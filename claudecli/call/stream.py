@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.call.outcome import CallOutcome
 from claudecli.core.client import translate_errors
-from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated
+from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, TerminatedError
 from claudecli.core.usage import TokenUsage
 
 if TYPE_CHECKING:
@@ -49,6 +49,16 @@ class CallFailed(ClaudeCliError):
         self.exit_code = error.exit_code
         self.error = error
         self.outcome = outcome
+
+    @property
+    def interrupted(self) -> bool:
+        """Cut short by Ctrl-C, SIGTERM or SIGHUP (not by an error)."""
+        return isinstance(self.error, Interrupted)
+
+    @property
+    def terminated(self) -> bool:
+        """Cut short by SIGTERM or SIGHUP: the caller keeps what it got, then the command must end."""
+        return isinstance(self.error, TerminatedError)
 
 
 class _Meter:
@@ -139,9 +149,9 @@ def stream_message(
     except KeyboardInterrupt as exc:
         _take_partial_usage(stream, meter)
         outcome = _book(app_ctx, spec, meter.finish("interrupted"))
-        if isinstance(exc, Terminated):
-            raise
-        raise CallFailed(Interrupted("interrupted"), outcome) from None
+        # SIGTERM/SIGHUP keep the partial answer as Ctrl-C does; the caller ends the command once it is kept.
+        stop = TerminatedError() if isinstance(exc, Terminated) else Interrupted("interrupted")
+        raise CallFailed(stop, outcome) from None
     except ClaudeCliError as exc:
         _take_partial_usage(stream, meter)
         # An HTTP error comes before any stream exists: its id is on the error (the SDK read `request-id`).
@@ -174,17 +184,22 @@ def _price(app_ctx: AppContext, outcome: CallOutcome, when: datetime) -> None:
     outcome.list_cost_usd = prices.list_cost(outcome.model, outcome.usage, when=when)
 
 
+_DEFERRED_SIGNALS = {
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+}
+
+
 @contextlib.contextmanager
 def _sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C back while a call is booked, so a late interrupt cannot roll back its ledger row."""
+    """Hold Ctrl-C (and SIGTERM/SIGHUP) back while a call is booked, so a late one cannot roll back its row."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _DEFERRED_SIGNALS)
 
 
 def _book(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutcome:

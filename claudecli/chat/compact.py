@@ -16,7 +16,7 @@ from claudecli.call.outcome import CallOutcome
 from claudecli.call.stream import CallFailed, CallSpec, stream_message
 from claudecli.chat.conversation import Exchange
 from claudecli.chat.interrupts import one_interrupt
-from claudecli.core.errors import BudgetExceeded
+from claudecli.core.errors import BudgetExceeded, Terminated
 from claudecli.render.summary import format_usd
 
 if TYPE_CHECKING:
@@ -95,6 +95,8 @@ def compact(chat: ChatState) -> bool:
             guard.disarm()
             waiting.stop()
             chat.book_failed_side_call(_call_exchange(failure.outcome, transcript))
+            if failure.terminated:
+                raise Terminated() from None
             error_line(chat, f"/compact failed, nothing changed: {failure.error.one_line()}")
             return False
         guard.disarm()

@@ -107,5 +107,14 @@ class Interrupted(ClaudeCliError):
         super().__init__(message)
 
 
+class TerminatedError(Interrupted):
+    """A call cut short by SIGTERM or SIGHUP, once it is booked and kept like a Ctrl-C: ends the command (143)."""
+
+    exit_code = ExitCode.TERMINATED
+
+    def __init__(self, message: str = "terminated") -> None:
+        super().__init__(message)
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP: unwinds like Ctrl-C (so the call in flight is booked), but ends even a REPL."""
