@@ -12,7 +12,8 @@
 * Every call is booked in the ledger at standard prices (``command = "batch-run"``), including failures and
   calls cut short by Ctrl-C, SIGTERM or SIGHUP. Results are booked *before* their lines are written, so a
   run killed in between has booked every call whose line is in the file (the rerun skips those ids); the
-  worst case is a call booked whose line is missing, which the rerun sends (and books) again.
+  worst case is a call booked whose line is missing, which the rerun sends (and books) again. Each request's
+  row is written (``in_flight``) before it is sent and completed in place, so even ``kill -9`` loses none.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from claudecli.batch.resume import completed_ids
 from claudecli.batch.retry import RateGate, is_rate_limit, is_retryable, retry_delay
 from claudecli.batch.runner_calls import (
     Outcome,
+    book_ahead,
     failed_outcome,
     interrupted_record,
     message_outcome,
@@ -244,7 +246,7 @@ class Runner:
         self.writer: LineWriter = make_writer(options.fmt, handle, header=header)
         self.gate = RateGate()
         self.finished: dict[int, Outcome] = {}
-        self.in_flight: dict[int, tuple[str, str]] = {}
+        self.in_flight: dict[int, tuple[str, str, int | None]] = {}  # custom_id, model, write-ahead row
         self.next_write = 0
         self.progress: Any = None
         self.task: Any = None
@@ -287,8 +289,11 @@ class Runner:
                 self.window.release()
                 return
             index, request = item
-            self.in_flight[index] = (request["custom_id"], request["params"].get("model", ""))
-            outcome = await self.call(request["custom_id"], request["params"])
+            custom_id, params = request["custom_id"], request["params"]
+            call_id = book_ahead(self, custom_id, params)
+            self.in_flight[index] = (custom_id, params.get("model", ""), call_id)
+            outcome = await self.call(custom_id, params)
+            outcome.call_id = call_id
             del self.in_flight[index]
             self.finished[index] = outcome
             self.report.sent += 1
@@ -355,9 +360,9 @@ class Runner:
         self.handle.flush()
 
     def _book(self, outcomes: list[Outcome]) -> None:
-        records = [outcome.record for outcome in outcomes if not outcome.booked]
+        records = [(outcome.call_id, outcome.record) for outcome in outcomes if not outcome.booked]
         if records:
-            self.app_ctx.ledger.record_many(records)
+            self.app_ctx.ledger.complete_many(records)
         for outcome in outcomes:
             outcome.booked = True
 
@@ -366,9 +371,10 @@ class Runner:
         self._book(list(self.finished.values()))
         self.finished.clear()
         cut_short = [
-            interrupted_record(self, custom_id, model) for custom_id, model in self.in_flight.values()
+            (call_id, interrupted_record(self, custom_id, model))
+            for custom_id, model, call_id in self.in_flight.values()
         ]
         self.in_flight.clear()
         if cut_short:
-            self.app_ctx.ledger.record_many(cut_short)
+            self.app_ctx.ledger.complete_many(cut_short)
         self.handle.flush()

@@ -31,6 +31,7 @@ class Outcome:
     record: CallRecord
     error: ClaudeCliError | None = None
     booked: bool = False  # its ledger row is written
+    call_id: int | None = None  # its write-ahead row, completed when it is booked
 
 
 def _latency(started: float) -> int:
@@ -102,6 +103,23 @@ def failed_outcome(
             error_message=api_message or error.message,
         )
     return Outcome(custom_id, line, record, error)
+
+
+def book_ahead(runner: Runner, custom_id: str, params: dict[str, Any]) -> int | None:
+    """The ``in_flight`` row of a request about to be sent, with its worst case at standard prices."""
+    from claudecli.ledger.write_ahead import IN_FLIGHT
+    from claudecli.money.budget import worst_case_usd
+
+    app_ctx = runner.app_ctx
+    record = CallRecord(
+        command=COMMAND,
+        model=str(params.get("model", "")),
+        usage=TokenUsage(),
+        status=IN_FLIGHT,
+        profile=app_ctx.settings.profile,
+        custom_id=custom_id,
+    )
+    return app_ctx.ledger.begin(record, worst_case_usd(app_ctx, params))
 
 
 def interrupted_record(runner: Runner, custom_id: str, model: str) -> CallRecord:

@@ -1,8 +1,10 @@
 """One streamed Messages call, measured, priced and written to the ledger, whatever way it ends.
 
 ``ask`` and each ``chat`` turn go through ``stream_message``; it is the only code that iterates an SDK stream.
-Exactly one ledger row is written per call: on success, on an API or transport error (with the tokens known
-so far), and on Ctrl-C (status "interrupted", after the connection is closed so metering stops).
+Exactly one ledger row is written per call, before its request leaves (status "in_flight", see
+``claudecli.ledger.write_ahead``), and completed in place when it ends: on success, on an API or transport error
+(with the tokens known so far), and on Ctrl-C (status "interrupted", after the connection is closed so metering
+stops). A process killed in between leaves the row in flight for a later run to settle.
 """
 
 from __future__ import annotations
@@ -134,6 +136,7 @@ def stream_message(
 ) -> CallOutcome:
     """Stream one call, calling ``on_text`` per text delta; returns the outcome or raises ``CallFailed``/Interrupted."""
     client = app_ctx.client  # a call that cannot even start (no key) is not a call: no ledger row
+    call_id = _book_ahead(app_ctx, spec)
     meter = _Meter(spec.params["model"], spec.params.get("max_tokens"))
     stream: Any = None
     try:
@@ -148,7 +151,7 @@ def stream_message(
                 meter.outcome.content = [block.model_dump(exclude_none=True) for block in final.content]
     except KeyboardInterrupt as exc:
         _take_partial_usage(stream, meter)
-        outcome = _book(app_ctx, spec, meter.finish("interrupted"))
+        outcome = _book(app_ctx, spec, meter.finish("interrupted"), call_id)
         # SIGTERM/SIGHUP keep the partial answer as Ctrl-C does; the caller ends the command once it is kept.
         stop = TerminatedError() if isinstance(exc, Terminated) else Interrupted("interrupted")
         raise CallFailed(stop, outcome) from None
@@ -156,15 +159,15 @@ def stream_message(
         _take_partial_usage(stream, meter)
         # An HTTP error comes before any stream exists: its id is on the error (the SDK read `request-id`).
         meter.outcome.request_id = meter.outcome.request_id or exc.request_id
-        outcome = _book(app_ctx, spec, meter.finish(exc.error_type))
+        outcome = _book(app_ctx, spec, meter.finish(exc.error_type), call_id)
         raise CallFailed(exc, outcome) from exc
     except BaseException:
         # Our side failed mid-stream (stdout closed by `| head`, an unencodable character): the API was
         # still paid, so the call is booked before the error goes on to the boundary.
         _take_partial_usage(stream, meter)
-        _book(app_ctx, spec, meter.finish("output_error"))
+        _book(app_ctx, spec, meter.finish("output_error"), call_id)
         raise
-    return _book(app_ctx, spec, meter.finish("ok"))
+    return _book(app_ctx, spec, meter.finish("ok"), call_id)
 
 
 def _take_partial_usage(stream: Any, meter: _Meter) -> None:
@@ -202,36 +205,54 @@ def _sigint_deferred() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _DEFERRED_SIGNALS)
 
 
-def _book(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutcome:
-    """Price the outcome and write its one ledger row (with Ctrl-C held back meanwhile)."""
+def _book_ahead(app_ctx: AppContext, spec: CallSpec) -> int | None:
+    """Write the call's ``in_flight`` row before its request leaves: a kill -9 mid-call still leaves it booked."""
+    from claudecli.ledger.store import CallRecord
+    from claudecli.ledger.write_ahead import IN_FLIGHT
+    from claudecli.money.budget import worst_case_usd
+
+    record = CallRecord(
+        command=spec.command,
+        model=spec.params["model"],
+        usage=TokenUsage(),
+        status=IN_FLIGHT,
+        profile=app_ctx.settings.profile,
+        tag=spec.tag,
+        session_id=spec.session_id,
+    )
     with _sigint_deferred():
-        return _book_now(app_ctx, spec, outcome)
+        return app_ctx.ledger.begin(record, worst_case_usd(app_ctx, spec.params))
 
 
-def _book_now(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutcome:
+def _book(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome, call_id: int | None) -> CallOutcome:
+    """Price the outcome and complete its one ledger row (with Ctrl-C held back meanwhile)."""
+    with _sigint_deferred():
+        return _book_now(app_ctx, spec, outcome, call_id)
+
+
+def _book_now(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome, call_id: int | None) -> CallOutcome:
     from claudecli.ledger.store import CallRecord
 
     now = datetime.now(UTC)
     _price(app_ctx, outcome, now)
-    app_ctx.ledger.record(
-        CallRecord(
-            command=spec.command,
-            model=outcome.model,
-            usage=outcome.usage,
-            status=outcome.status,
-            cost_usd=outcome.cost_usd,
-            list_cost_usd=outcome.list_cost_usd,
-            profile=app_ctx.settings.profile,
-            is_batch=outcome.is_batch,
-            latency_ms=outcome.latency_ms,
-            ttft_ms=outcome.ttft_ms,
-            stop_reason=outcome.stop_reason,
-            request_id=outcome.request_id,
-            tag=spec.tag,
-            session_id=spec.session_id,
-            prompt_text=spec.prompt_text,
-            answer_text=outcome.text,
-            ts=now,
-        )
+    record = CallRecord(
+        command=spec.command,
+        model=outcome.model,
+        usage=outcome.usage,
+        status=outcome.status,
+        cost_usd=outcome.cost_usd,
+        list_cost_usd=outcome.list_cost_usd,
+        profile=app_ctx.settings.profile,
+        is_batch=outcome.is_batch,
+        latency_ms=outcome.latency_ms,
+        ttft_ms=outcome.ttft_ms,
+        stop_reason=outcome.stop_reason,
+        request_id=outcome.request_id,
+        tag=spec.tag,
+        session_id=spec.session_id,
+        prompt_text=spec.prompt_text,
+        answer_text=outcome.text,
+        ts=now,
     )
+    app_ctx.ledger.complete_many([(call_id, record)])
     return outcome

@@ -215,11 +215,15 @@ class MigratedStore:
             conn = connect(self.path)
             try:
                 apply_migrations(conn, self.migrations)
+                self._opened(conn)
             except BaseException:
                 conn.close()
                 raise
             self._conn = conn
         return self._conn
+
+    def _opened(self, conn: sqlite3.Connection) -> None:
+        """Called once the database is open and up to date; a store's own housekeeping goes here."""
 
     def close(self) -> None:
         if self._conn is not None:

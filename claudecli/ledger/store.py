@@ -25,6 +25,7 @@ from typing import Any
 
 from claudecli.core.db import MigratedStore, write_transaction
 from claudecli.core.usage import TokenUsage
+from claudecli.ledger import write_ahead
 from claudecli.ledger.migrations import LEDGER_MIGRATIONS
 from claudecli.ledger.rollup import GroupTotals, group_totals
 from claudecli.ledger.sql import TOKEN_COLUMNS, GroupBy, format_ts, nanos, parse_ts, ts_range, usd
@@ -54,6 +55,7 @@ _CALL_COLUMNS: tuple[str, ...] = (
 _INSERT_CALL = (
     f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join('?' for _ in _CALL_COLUMNS)})"
 )
+_COMPLETE_CALL = f"UPDATE calls SET {', '.join(f'{column} = ?' for column in _CALL_COLUMNS)} WHERE id = ?"
 _SELECT_CALLS = f"SELECT id, {', '.join(_CALL_COLUMNS)} FROM calls"
 
 
@@ -134,6 +136,10 @@ class Ledger(MigratedStore):
         super().__init__(path)
         self.log_bodies = log_bodies
 
+    def _opened(self, conn: Any) -> None:
+        """Once per process: rows left in flight by a process that has provably died become ``unknown``."""
+        write_ahead.settle_orphans(conn)
+
     # -- writing ----------------------------------------------------------------------------------------
 
     def record(self, rec: CallRecord) -> int:
@@ -142,17 +148,34 @@ class Ledger(MigratedStore):
 
     def record_many(self, recs: Iterable[CallRecord]) -> list[int]:
         """Store many calls in one transaction (all or none); return their row ids in order."""
-        rows = [(self._call_row(rec), rec) for rec in recs]
+        return self.complete_many([(None, rec) for rec in recs])
+
+    def begin(self, rec: CallRecord, worst_cost_usd: Decimal | None = None) -> int:
+        """Write the ``in_flight`` row of a call about to be sent (see ``write_ahead``); return its id."""
+        conn = self._db()
+        with write_transaction(conn):
+            cursor = conn.execute(_INSERT_CALL, self._call_row(rec))
+            call_id = cursor.lastrowid
+            assert call_id is not None
+            write_ahead.mark_in_flight(conn, call_id, _money_in(worst_cost_usd))
+        return call_id
+
+    def complete_many(self, calls: Iterable[tuple[int | None, CallRecord]]) -> list[int]:
+        """Write finished calls in one transaction: each over its write-ahead row (an id), else as a new row.
+
+        A write-ahead row that is gone (the ledger was replaced meanwhile) is written anew.
+        """
+        rows = [(call_id, self._call_row(rec), rec) for call_id, rec in calls]
         conn = self._db()
         ids: list[int] = []
         with write_transaction(conn):
-            for row, rec in rows:
-                cursor = conn.execute(_INSERT_CALL, row)
-                call_id = cursor.lastrowid
-                assert call_id is not None
+            for call_id, row, rec in rows:
+                if call_id is None or conn.execute(_COMPLETE_CALL, (*row, call_id)).rowcount != 1:
+                    call_id = conn.execute(_INSERT_CALL, row).lastrowid
+                    assert call_id is not None
                 if self.log_bodies and (rec.prompt_text is not None or rec.answer_text is not None):
                     conn.execute(
-                        "INSERT INTO bodies (call_id, prompt, answer) VALUES (?, ?, ?)",
+                        "INSERT OR REPLACE INTO bodies (call_id, prompt, answer) VALUES (?, ?, ?)",
                         (call_id, rec.prompt_text, rec.answer_text),
                     )
                 ids.append(call_id)
@@ -198,13 +221,21 @@ class Ledger(MigratedStore):
             cursor.close()
 
     def spent_since(self, since: datetime) -> Decimal:
-        """Sum of known ``cost_usd`` of calls at or after ``since`` (budgets). Answered from the ts index."""
-        (total,) = (
-            self._db()
-            .execute(f"SELECT sum({nanos('cost_usd')}) FROM calls WHERE ts >= ?", (format_ts(since),))
-            .fetchone()
-        )
-        return usd(total)
+        """Sum of known ``cost_usd`` of calls at or after ``since`` (budgets). Answered from the ts index.
+
+        Calls still in flight, or whose process died before they finished, count at their worst case.
+        """
+        conn = self._db()
+        (total,) = conn.execute(
+            f"SELECT sum({nanos('cost_usd')}) FROM calls WHERE ts >= ?", (format_ts(since),)
+        ).fetchone()
+        return usd(total) + write_ahead.unsettled_worst_case(conn, since)
+
+    def unsettled(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[write_ahead.Unsettled]:
+        """Calls in flight or of unknown outcome with ``since <= ts < until``, oldest first."""
+        return write_ahead.unsettled(self._db(), since, until)
 
     def group_totals(
         self, since: datetime | None = None, until: datetime | None = None, by: GroupBy = "model"
