@@ -48,7 +48,7 @@ def run(app_ctx: AppContext, options: ChatOptions) -> int:
     if options.session is not None and not options.session.strip():
         raise UsageError("--session needs a name")
     system, attachments = _read_inputs(app_ctx, options)
-    store = SessionStore(app_ctx.settings.paths.sessions_file)
+    store = SessionStore(app_ctx.settings.paths.sessions_file, notify=app_ctx.store_incident)
     try:
         chat, resumed = _open_chat(app_ctx, store, options, system)
         chat.attachments = attachments
@@ -130,7 +130,7 @@ def list_sessions(app_ctx: AppContext, *, as_json: bool) -> int:
     path = app_ctx.settings.paths.sessions_file
     listings = []
     if path.exists():
-        with SessionStore(path) as store:
+        with SessionStore(path, notify=app_ctx.store_incident) as store:
             listings = store.list_sessions()
     if as_json:
         documents = [listing_document(listing) for listing in listings]

@@ -63,6 +63,7 @@ class AppContext:
     _async_client: Any = field(default=None, repr=False)
     _ledger: Any = field(default=None, repr=False)
     _prices: Any = field(default=None, repr=False)
+    store_troubles: list[str] = field(default_factory=list)  # what to do, one line each (see store_incident)
 
     @classmethod
     def create(
@@ -134,7 +135,11 @@ class AppContext:
         if self._ledger is None:
             from claudecli.ledger.store import Ledger
 
-            self._ledger = Ledger(self.settings.paths.ledger_file, log_bodies=self.settings.log_bodies)
+            self._ledger = Ledger(
+                self.settings.paths.ledger_file,
+                log_bodies=self.settings.log_bodies,
+                notify=self.store_incident,
+            )
         return self._ledger
 
     @property
@@ -157,6 +162,13 @@ class AppContext:
     def warn(self, message: str) -> None:
         """A warning on stderr; shown even with --quiet, which hides only routine summaries."""
         self.stderr.print(Text.assemble(("warning: ", "yellow"), self.scrub(message)))
+
+    def store_incident(self, happened: str, todo: str) -> None:
+        """A local store was not written as usual: say what happened now; the command ends with exit 11 and
+        ``todo`` once its work is done (see ``claudecli.core.db.MigratedStore``)."""
+        self.warn(happened)
+        if todo not in self.store_troubles:
+            self.store_troubles.append(todo)
 
     def note(self, message: str) -> None:
         if not self.quiet:

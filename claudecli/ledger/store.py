@@ -15,7 +15,9 @@ same file at once (writes queue on SQLite's busy timeout, see :mod:`claudecli.co
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +25,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from claudecli.core.db import MigratedStore, write_transaction
+from claudecli.core.db import MigratedStore, Notify, write_transaction
+from claudecli.core.errors import StoreError
 from claudecli.core.usage import TokenUsage
 from claudecli.ledger import write_ahead
 from claudecli.ledger.migrations import LEDGER_MIGRATIONS
@@ -128,58 +131,96 @@ class StoredCall:
 
 
 class Ledger(MigratedStore):
-    """The usage ledger at ``path``. Opens (creating and migrating the database) on first use."""
+    """The usage ledger at ``path``. Opens (creating and migrating the database) on first use.
+
+    Writes never raise for the ledger's own trouble (they book money already spent): a damaged file is moved
+    aside, rows it cannot take are spooled beside it (see :class:`claudecli.core.db.MigratedStore`).
+    """
 
     migrations = LEDGER_MIGRATIONS
+    label = "usage ledger"
 
-    def __init__(self, path: Path, *, log_bodies: bool = False) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, *, log_bodies: bool = False, notify: Notify | None = None) -> None:
+        super().__init__(path, notify=notify)
         self.log_bodies = log_bodies
 
-    def _opened(self, conn: Any) -> None:
+    def _opened(self, conn: sqlite3.Connection) -> None:
         """Once per process: rows left in flight by a process that has provably died become ``unknown``."""
-        write_ahead.settle_orphans(conn)
+        with contextlib.suppress(sqlite3.OperationalError):  # housekeeping never stops a command
+            write_ahead.settle_orphans(conn)
 
     # -- writing ----------------------------------------------------------------------------------------
 
-    def record(self, rec: CallRecord) -> int:
-        """Store one call; return its row id."""
-        return self.record_many([rec])[0]
+    def record(self, rec: CallRecord) -> int | None:
+        """Store one call; return its row id (None: kept in the spool instead)."""
+        ids = self.record_many([rec])
+        return ids[0] if ids else None
 
     def record_many(self, recs: Iterable[CallRecord]) -> list[int]:
-        """Store many calls in one transaction (all or none); return their row ids in order."""
+        """Store many calls in one transaction (all or none); return their row ids in order (none if spooled)."""
         return self.complete_many([(None, rec) for rec in recs])
 
-    def begin(self, rec: CallRecord, worst_cost_usd: Decimal | None = None) -> int:
-        """Write the ``in_flight`` row of a call about to be sent (see ``write_ahead``); return its id."""
-        conn = self._db()
-        with write_transaction(conn):
-            cursor = conn.execute(_INSERT_CALL, self._call_row(rec))
-            call_id = cursor.lastrowid
-            assert call_id is not None
-            write_ahead.mark_in_flight(conn, call_id, _money_in(worst_cost_usd))
-        return call_id
+    def begin(self, rec: CallRecord, worst_cost_usd: Decimal | None = None) -> int | None:
+        """Write the ``in_flight`` row of a call about to be sent (see ``write_ahead``); return its id.
+
+        None when the ledger cannot take it: the call is then booked (or spooled) only when it ends.
+        """
+        row = self._call_row(rec)
+
+        def write(conn: sqlite3.Connection) -> int:
+            with write_transaction(conn):
+                call_id = conn.execute(_INSERT_CALL, row).lastrowid
+                assert call_id is not None
+                write_ahead.mark_in_flight(conn, call_id, _money_in(worst_cost_usd))
+            return call_id
+
+        if self._broken is not None:
+            return None
+        try:
+            return self._write_recovering(write)
+        except (sqlite3.Error, OSError, StoreError):
+            return None  # the call's end books (or spools) it, and says so
 
     def complete_many(self, calls: Iterable[tuple[int | None, CallRecord]]) -> list[int]:
         """Write finished calls in one transaction: each over its write-ahead row (an id), else as a new row.
 
-        A write-ahead row that is gone (the ledger was replaced meanwhile) is written anew.
+        A write-ahead row that is gone (the ledger was replaced meanwhile) is written anew. Returns the row
+        ids, or [] when the ledger could not take them and they were spooled.
         """
-        rows = [(call_id, self._call_row(rec), rec) for call_id, rec in calls]
-        conn = self._db()
+        rows = [(call_id, list(self._call_row(rec)), *self._bodies(rec)) for call_id, rec in calls]
+        written = self._guarded(
+            lambda conn: self._write_rows(conn, rows),
+            {"calls": [[None, *rest] for _, *rest in rows]},  # a spooled row never completes one here
+        )
+        return written or []
+
+    def _bodies(self, rec: CallRecord) -> tuple[str | None, str | None]:
+        """The prompt and answer kept with the row: only with ``log_bodies`` (never in the spool otherwise)."""
+        if not self.log_bodies:
+            return None, None
+        return rec.prompt_text, rec.answer_text
+
+    @staticmethod
+    def _write_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[int]:
         ids: list[int] = []
         with write_transaction(conn):
-            for call_id, row, rec in rows:
+            for call_id, row, prompt, answer in rows:
                 if call_id is None or conn.execute(_COMPLETE_CALL, (*row, call_id)).rowcount != 1:
                     call_id = conn.execute(_INSERT_CALL, row).lastrowid
                     assert call_id is not None
-                if self.log_bodies and (rec.prompt_text is not None or rec.answer_text is not None):
+                if prompt is not None or answer is not None:
                     conn.execute(
                         "INSERT OR REPLACE INTO bodies (call_id, prompt, answer) VALUES (?, ?, ?)",
-                        (call_id, rec.prompt_text, rec.answer_text),
+                        (call_id, prompt, answer),
                     )
                 ids.append(call_id)
         return ids
+
+    def _import_record(self, conn: sqlite3.Connection, record: dict[str, Any]) -> None:
+        rows = [(None, list(row), prompt, answer) for _, row, prompt, answer in record["calls"]]
+        if any(len(row) != len(_CALL_COLUMNS) for _, row, _, _ in rows):
+            raise ValueError("spooled row of another shape")
+        self._write_rows(conn, rows)
 
     @staticmethod
     def _call_row(rec: CallRecord) -> tuple[object, ...]:
