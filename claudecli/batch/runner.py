@@ -43,8 +43,8 @@ from claudecli.batch.output import (
 from claudecli.batch.resume import completed_ids
 from claudecli.batch.retry import RateGate, is_rate_limit, is_retryable, retry_delay
 from claudecli.batch.runner_calls import (
+    AheadBooker,
     Outcome,
-    book_ahead,
     failed_outcome,
     interrupted_record,
     message_outcome,
@@ -245,6 +245,7 @@ class Runner:
         self.remaining = remaining
         self.writer: LineWriter = make_writer(options.fmt, handle, header=header)
         self.gate = RateGate()
+        self.ahead = AheadBooker(self, self._booked_ahead)
         self.finished: dict[int, Outcome] = {}
         self.in_flight: dict[int, tuple[str, str, int | None]] = {}  # custom_id, model, write-ahead row
         self.next_write = 0
@@ -290,14 +291,18 @@ class Runner:
                 return
             index, request = item
             custom_id, params = request["custom_id"], request["params"]
-            call_id = book_ahead(self, custom_id, params)
-            self.in_flight[index] = (custom_id, params.get("model", ""), call_id)
+            self.in_flight[index] = (custom_id, params.get("model", ""), None)
+            call_id = await self.ahead.book(index, custom_id, params)
             outcome = await self.call(custom_id, params)
             outcome.call_id = call_id
             del self.in_flight[index]
             self.finished[index] = outcome
             self.report.sent += 1
             self._write_ready()
+
+    def _booked_ahead(self, index: int, call_id: int | None) -> None:
+        custom_id, model, _ = self.in_flight[index]
+        self.in_flight[index] = (custom_id, model, call_id)
 
     async def call(self, custom_id: str, params: dict[str, Any]) -> Outcome:
         """One request, retried as ``retry`` says; never raises for an API or transport failure."""

@@ -136,10 +136,13 @@ def stream_message(
 ) -> CallOutcome:
     """Stream one call, calling ``on_text`` per text delta; returns the outcome or raises ``CallFailed``/Interrupted."""
     client = app_ctx.client  # a call that cannot even start (no key) is not a call: no ledger row
-    call_id = _book_ahead(app_ctx, spec)
     meter = _Meter(spec.params["model"], spec.params.get("max_tokens"))
     stream: Any = None
+    call_id: int | None = None
     try:
+        with _sigint_deferred():  # a Ctrl-C now lands after call_id is known, so its row is completed
+            call_id = _book_ahead(app_ctx, spec)
+        meter.started = time.monotonic()
         with translate_errors():
             manager = client.messages.stream(**spec.params, extra_body=spec.extra_body or None)
             with manager as stream:
@@ -220,8 +223,7 @@ def _book_ahead(app_ctx: AppContext, spec: CallSpec) -> int | None:
         tag=spec.tag,
         session_id=spec.session_id,
     )
-    with _sigint_deferred():
-        return app_ctx.ledger.begin(record, worst_case_usd(app_ctx, spec.params))
+    return app_ctx.ledger.begin(record, worst_case_usd(app_ctx, spec.params))
 
 
 def _book(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome, call_id: int | None) -> CallOutcome:

@@ -27,6 +27,7 @@ from typing import Any
 
 from claudecli.core.db import MigratedStore, Notify, write_transaction
 from claudecli.core.errors import StoreError
+from claudecli.core.process import this_process
 from claudecli.core.usage import TokenUsage
 from claudecli.ledger import write_ahead
 from claudecli.ledger.migrations import LEDGER_MIGRATIONS
@@ -58,7 +59,15 @@ _CALL_COLUMNS: tuple[str, ...] = (
 _INSERT_CALL = (
     f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join('?' for _ in _CALL_COLUMNS)})"
 )
-_COMPLETE_CALL = f"UPDATE calls SET {', '.join(f'{column} = ?' for column in _CALL_COLUMNS)} WHERE id = ?"
+_INSERT_IN_FLIGHT = (
+    f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}, {', '.join(write_ahead.COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in (*_CALL_COLUMNS, *write_ahead.COLUMNS))})"
+)
+# Only this process's own row still in flight: after the ledger was replaced, the same id may be another call.
+_COMPLETE_CALL = (
+    f"UPDATE calls SET {', '.join(f'{column} = ?' for column in _CALL_COLUMNS)} "
+    "WHERE id = ? AND status = 'in_flight' AND pid = ? AND host = ?"
+)
 _SELECT_CALLS = f"SELECT id, {', '.join(_CALL_COLUMNS)} FROM calls"
 
 
@@ -165,21 +174,24 @@ class Ledger(MigratedStore):
 
         None when the ledger cannot take it: the call is then booked (or spooled) only when it ends.
         """
-        row = self._call_row(rec)
+        return self.begin_many([(rec, worst_cost_usd)])[0]
 
-        def write(conn: sqlite3.Connection) -> int:
+    def begin_many(self, calls: list[tuple[CallRecord, Decimal | None]]) -> list[int | None]:
+        """:meth:`begin` for several calls at once, in one transaction (one commit: ``batch run``'s workers)."""
+        rows = [
+            (*self._call_row(rec), *write_ahead.in_flight_values(_money_in(worst))) for rec, worst in calls
+        ]
+
+        def write(conn: sqlite3.Connection) -> list[int | None]:
             with write_transaction(conn):
-                call_id = conn.execute(_INSERT_CALL, row).lastrowid
-                assert call_id is not None
-                write_ahead.mark_in_flight(conn, call_id, _money_in(worst_cost_usd))
-            return call_id
+                return [conn.execute(_INSERT_IN_FLIGHT, row).lastrowid for row in rows]
 
-        if self._broken is not None:
-            return None
-        try:
-            return self._write_recovering(write)
-        except (sqlite3.Error, OSError, StoreError):
-            return None  # the call's end books (or spools) it, and says so
+        if self._broken is None:
+            try:
+                return self._write_recovering(write)
+            except (sqlite3.Error, OSError, StoreError):
+                pass  # each call's end books (or spools) it, and says so
+        return [None] * len(rows)
 
     def complete_many(self, calls: Iterable[tuple[int | None, CallRecord]]) -> list[int]:
         """Write finished calls in one transaction: each over its write-ahead row (an id), else as a new row.
@@ -202,10 +214,12 @@ class Ledger(MigratedStore):
 
     @staticmethod
     def _write_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[int]:
+        me = this_process()
+        owner = (me.pid, me.host)
         ids: list[int] = []
         with write_transaction(conn):
             for call_id, row, prompt, answer in rows:
-                if call_id is None or conn.execute(_COMPLETE_CALL, (*row, call_id)).rowcount != 1:
+                if call_id is None or conn.execute(_COMPLETE_CALL, (*row, call_id, *owner)).rowcount != 1:
                     call_id = conn.execute(_INSERT_CALL, row).lastrowid
                     assert call_id is not None
                 if prompt is not None or answer is not None:

@@ -37,13 +37,13 @@ class Unsettled:
     host: str | None
 
 
-def mark_in_flight(conn: sqlite3.Connection, call_id: int, worst_cost_usd: float | None) -> None:
-    """Stamp a just-inserted row as this process's call in flight (inside the caller's transaction)."""
+COLUMNS = ("pid", "pid_start", "host", "worst_cost_usd")
+
+
+def in_flight_values(worst_cost_usd: float | None) -> tuple[object, ...]:
+    """The values of ``COLUMNS`` for a call this process is about to send."""
     mark = this_process()
-    conn.execute(
-        "UPDATE calls SET status = ?, pid = ?, pid_start = ?, host = ?, worst_cost_usd = ? WHERE id = ?",
-        (IN_FLIGHT, mark.pid, mark.start, mark.host, worst_cost_usd, call_id),
-    )
+    return mark.pid, mark.start, mark.host, worst_cost_usd
 
 
 def settle_orphans(conn: sqlite3.Connection) -> int:
