@@ -53,6 +53,7 @@ def test_ask_falls_back_after_the_retries_and_names_the_model(cli_env, run_cli, 
     rows = ledger_rows()
     assert [(row["model"], row["status"]) for row in rows] == [(SONNET, "overloaded_error"), (HAIKU, "ok")]
     assert rows[1]["cost_usd"] > 0 and rows[0]["request_id"] != rows[1]["request_id"]
+    assert all(row["pid"] and row["worst_cost_usd"] for row in rows)  # each had its own write-ahead row
     assert_no_traceback(result.stderr)
 
 
@@ -226,6 +227,9 @@ def test_batch_run_falls_back_per_line(cli_env, run_cli, fake_api, tmp_path, led
         ("line-000001", HAIKU, "ok"),
         ("line-000002", SONNET, "ok"),
     ]
+    assert all(
+        r["pid"] and r["worst_cost_usd"] for r in rows
+    )  # the fallback call had its own write-ahead row
 
 
 def test_batch_run_fallback_failure_leaves_the_line_for_a_rerun_and_exits_6(

@@ -52,8 +52,12 @@ CALL_COLUMNS = {
     "custom_id": "TEXT",
     "prompt_sha256": "TEXT",
     "answer_sha256": "TEXT",
+    "pid": "INTEGER",
+    "pid_start": "TEXT",
+    "host": "TEXT",
+    "worst_cost_usd": "REAL",
 }
-MIGRATION_NAMES = ["m001_calls", "m002_indexes", "m003_bodies", "m004_call_days"]
+MIGRATION_NAMES = ["m001_calls", "m002_indexes", "m003_bodies", "m004_call_days", "m005_write_ahead"]
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> dict[str, str]:

@@ -17,9 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from claudecli.chat.conversation import Exchange
+from claudecli.chat.session_store import SessionMeta, SessionStore
 from claudecli.core.scrub import MASK, ScrubbedStream, Scrubber, scrub
+from claudecli.core.usage import TokenUsage
+from claudecli.ledger.store import CallRecord, Ledger
 from tests.conftest import TEST_KEY
 from tests.fakeapi import Fault
+from tests.test_store_recovery import _make_newer
 
 CANARY = "sk-ant-canary-7f3c9a1e5b2d4068"
 SPACED_CANARY = "sk-ant-canary first-half second-half-93b1"  # streamed in three pieces by the fake
@@ -314,3 +319,53 @@ def test_config_show_names_only_the_key_commands_program(run_cli, base_env, writ
     shown = json.loads(result.stdout)["settings"]["api_key_command"]["value"]
     assert shown == "get-key ******** (set)" and "team" not in result.stdout
     assert re.search(r"api_key_command\s+get-key \*{8} \(set\)", run_cli("config", "show").stdout)
+
+
+# -- stores: write-ahead rows and spooled rows are scrubbed too ---------------------------------------------
+
+
+def _mask_key(text: str) -> str:
+    return text.replace(TEST_KEY, MASK)
+
+
+def test_write_ahead_and_completed_ledger_rows_are_scrubbed(tmp_path):
+    path = tmp_path / "usage.db"
+    with Ledger(path, log_bodies=True, scrub=_mask_key) as ledger:
+        record = CallRecord(command="ask", model="m", usage=TokenUsage(), status="in_flight", tag=TEST_KEY)
+        call_id = ledger.begin(record)
+        assert TEST_KEY.encode() not in path.read_bytes()  # the in_flight row already masks it
+        done = CallRecord(
+            command="ask",
+            model="m",
+            usage=TokenUsage(),
+            tag=TEST_KEY,
+            prompt_text=TEST_KEY,
+            answer_text=TEST_KEY,
+        )
+        assert ledger.complete_many([(call_id, done)]) == [call_id]
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert TEST_KEY.encode() not in data and MASK.encode() in data
+
+
+def test_rows_spooled_beside_a_newer_store_are_scrubbed(tmp_path):
+    ledger_path, sessions_path = tmp_path / "usage.db", tmp_path / "sessions.db"
+    with Ledger(ledger_path, log_bodies=True) as ledger:
+        ledger.record(CallRecord(command="ask", model="m", usage=TokenUsage()))
+    with SessionStore(sessions_path):
+        pass
+    _make_newer(ledger_path, "calls")
+    _make_newer(sessions_path, "turns")
+    troubles: list[str] = []
+    notify = lambda happened, todo: troubles.append(todo)  # noqa: E731
+    with Ledger(ledger_path, log_bodies=True, scrub=_mask_key, notify=notify) as ledger:
+        record = CallRecord(command="ask", model="m", usage=TokenUsage(), tag=TEST_KEY, answer_text=TEST_KEY)
+        assert ledger.record(record) is None  # spooled
+    with SessionStore(sessions_path, scrub=_mask_key, notify=notify) as store:
+        meta = SessionMeta(id="s1", name="s", model="m", system=TEST_KEY)
+        exchange = Exchange(prompt_text=TEST_KEY, user_content=TEST_KEY, answer=TEST_KEY, model="m")
+        assert store.record(meta, exchange) is None  # spooled
+    assert troubles
+    spools = sorted(tmp_path.glob("*.spool.jsonl"))
+    assert len(spools) == 2
+    for spool in spools:
+        assert TEST_KEY not in spool.read_text() and MASK in spool.read_text(), spool

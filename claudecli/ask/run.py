@@ -132,7 +132,7 @@ def _fail(
 ) -> int:
     """Keep what was streamed, mark it, and let the error boundary print the one-line error."""
 
-    interrupted = failure.exit_code == ExitCode.INTERRUPTED
+    interrupted = failure.interrupted
     note = "[interrupted]" if interrupted else "[answer incomplete]"
     outcome = failure.outcome
     sink.abort(note if app_ctx.markdown and outcome.text else None)  # no mark under no answer (404, 529)

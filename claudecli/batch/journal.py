@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.journal_schema import JOURNAL_MIGRATIONS
 from claudecli.batch.scope import SCOPE_SQL, Scope, scope_of
-from claudecli.core.db import MigratedStore, write_transaction
+from claudecli.core.db import MigratedStore, Notify, write_transaction
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -136,9 +136,10 @@ class Journal(MigratedStore):
     """
 
     migrations = JOURNAL_MIGRATIONS
+    label = "batch journal"
 
-    def __init__(self, path: Path, scope: Scope | None = None) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, scope: Scope | None = None, *, notify: Notify | None = None) -> None:
+        super().__init__(path, notify=notify)
         self.scope = scope
 
     def _scoped(self, where: str, params: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
@@ -405,4 +406,6 @@ class Journal(MigratedStore):
 
 def open_journal(app_ctx: AppContext) -> Journal:
     """The batch journal, seen from this run's scope."""
-    return Journal(app_ctx.settings.paths.batch_journal_file, scope_of(app_ctx.settings))
+    return Journal(
+        app_ctx.settings.paths.batch_journal_file, scope_of(app_ctx.settings), notify=app_ctx.store_incident
+    )

@@ -13,7 +13,8 @@
 * Every call is booked in the ledger at standard prices (``command = "batch-run"``), including failures and
   calls cut short by Ctrl-C, SIGTERM or SIGHUP. Results are booked *before* their lines are written, so a
   run killed in between has booked every call whose line is in the file (the rerun skips those ids); the
-  worst case is a call booked whose line is missing, which the rerun sends (and books) again.
+  worst case is a call booked whose line is missing, which the rerun sends (and books) again. Each request's
+  row is written (``in_flight``) before it is sent and completed in place, so even ``kill -9`` loses none.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from claudecli.batch.output import (
 from claudecli.batch.resume import completed_ids
 from claudecli.batch.retry import RateGate, is_rate_limit, is_retryable, retry_delay
 from claudecli.batch.runner_calls import (
+    AheadBooker,
     Outcome,
     after_fallback,
     failed_outcome,
@@ -249,8 +251,9 @@ class Runner:
         self.remaining = remaining
         self.writer: LineWriter = make_writer(options.fmt, handle, header=header)
         self.gate = RateGate()
+        self.ahead = AheadBooker(self, self._booked_ahead)
         self.finished: dict[int, Outcome] = {}
-        self.in_flight: dict[int, tuple[str, str]] = {}
+        self.in_flight: dict[int, tuple[str, str, int | None]] = {}  # custom_id, model, write-ahead row
         self.next_write = 0
         self.progress: Any = None
         self.task: Any = None
@@ -296,17 +299,28 @@ class Runner:
                 return
             index, request = item
             custom_id, params = request["custom_id"], request["params"]
-            self.in_flight[index] = (custom_id, params.get("model", ""))
-            outcome = await self.call(custom_id, params)
+            self.in_flight[index] = (custom_id, params.get("model", ""), None)
+            outcome = await self._call_booked_ahead(index, custom_id, params)
             fallback = fallback_request(self, outcome, params)
             if fallback is not None:
                 self._book([outcome])  # the overloaded call's row first: the fallback may be cut short
-                self.in_flight[index] = (custom_id, fallback["model"])
-                outcome = after_fallback(outcome, await self.call(custom_id, fallback))
+                self.in_flight[index] = (custom_id, fallback["model"], None)
+                outcome = after_fallback(outcome, await self._call_booked_ahead(index, custom_id, fallback))
             del self.in_flight[index]
             self.finished[index] = outcome
             self.report.sent += 1
             self._write_ready()
+
+    async def _call_booked_ahead(self, index: int, custom_id: str, params: dict[str, Any]) -> Outcome:
+        """One request (a first call or its fallback), its ``in_flight`` row written before it is sent."""
+        call_id = await self.ahead.book(index, custom_id, params)
+        outcome = await self.call(custom_id, params)
+        outcome.call_id = call_id
+        return outcome
+
+    def _booked_ahead(self, index: int, call_id: int | None) -> None:
+        custom_id, model, _ = self.in_flight[index]
+        self.in_flight[index] = (custom_id, model, call_id)
 
     async def call(self, custom_id: str, params: dict[str, Any]) -> Outcome:
         """One request, retried as ``retry`` says; never raises for an API or transport failure."""
@@ -369,9 +383,9 @@ class Runner:
         self.handle.flush()
 
     def _book(self, outcomes: list[Outcome]) -> None:
-        records = [outcome.record for outcome in outcomes if not outcome.booked]
+        records = [(outcome.call_id, outcome.record) for outcome in outcomes if not outcome.booked]
         if records:
-            self.app_ctx.ledger.record_many(records)
+            self.app_ctx.ledger.complete_many(records)
         for outcome in outcomes:
             outcome.booked = True
 
@@ -380,9 +394,10 @@ class Runner:
         self._book(list(self.finished.values()))
         self.finished.clear()
         cut_short = [
-            interrupted_record(self, custom_id, model) for custom_id, model in self.in_flight.values()
+            (call_id, interrupted_record(self, custom_id, model))
+            for custom_id, model, call_id in self.in_flight.values()
         ]
         self.in_flight.clear()
         if cut_short:
-            self.app_ctx.ledger.record_many(cut_short)
+            self.app_ctx.ledger.complete_many(cut_short)
         self.handle.flush()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from claudecli.batch.output import ResultLine, message_text
@@ -11,6 +14,8 @@ from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.core.errors import ClaudeCliError
 from claudecli.core.usage import TokenUsage
 from claudecli.ledger.store import CallRecord
+from claudecli.ledger.write_ahead import IN_FLIGHT
+from claudecli.money.budget import worst_case_usd
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -43,6 +48,7 @@ class Outcome:
     record: CallRecord
     error: ClaudeCliError | None = None
     booked: bool = False  # its ledger row is written
+    call_id: int | None = None  # its write-ahead row, completed when it is booked
 
 
 def _latency(started: float) -> int:
@@ -116,6 +122,54 @@ def failed_outcome(
     return Outcome(custom_id, line, record, error)
 
 
+class AheadBooker:
+    """Writes the ``in_flight`` rows of requests about to be sent, with a group commit.
+
+    Every worker that asks in the same turn of the event loop is booked in one transaction, and each waits for
+    its row before its request leaves: one commit per wave of workers instead of one per request keeps the
+    loop (which serves every connection) from stalling on the ledger.
+    """
+
+    def __init__(self, runner: Runner, on_booked: Callable[[int, int | None], None]) -> None:
+        self.app_ctx = runner.app_ctx
+        self.on_booked = on_booked  # told each (key, row id) in the same step as the commit
+        self.waiting: list[tuple[int, CallRecord, Decimal | None, asyncio.Future[int | None]]] = []
+
+    async def book(self, key: int, custom_id: str, params: dict[str, Any]) -> int | None:
+        """The id of the request's write-ahead row (None: the ledger could not take it)."""
+        app_ctx = self.app_ctx
+        record = CallRecord(
+            command=COMMAND,
+            model=str(params.get("model", "")),
+            usage=TokenUsage(),
+            status=IN_FLIGHT,
+            profile=app_ctx.settings.profile,
+            custom_id=custom_id,
+        )
+        loop = asyncio.get_running_loop()
+        booked: asyncio.Future[int | None] = loop.create_future()
+        if not self.waiting:
+            loop.call_soon(self._write)  # after every worker ready in this turn has asked
+        self.waiting.append((key, record, worst_case_usd(app_ctx, params), booked))
+        return await booked
+
+    def _write(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        try:
+            ids = self.app_ctx.ledger.begin_many([(record, worst) for _, record, worst, _ in waiting])
+        except BaseException as exc:  # a bug, or Ctrl-C mid-write: every waiting worker sees it
+            for *_, booked in waiting:
+                if not booked.done():
+                    booked.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (key, *_, booked), call_id in zip(waiting, ids, strict=True):
+            self.on_booked(key, call_id)  # known to the runner even if its worker is cancelled now
+            if not booked.done():
+                booked.set_result(call_id)
+
+
 def interrupted_record(runner: Runner, custom_id: str, model: str) -> CallRecord:
     return CallRecord(
         command=COMMAND,
@@ -146,4 +200,4 @@ def after_fallback(first: Outcome, second: Outcome) -> Outcome:
     if second.error is None or first.error is None:
         return second
     error = both_failed(first.record.model, first.error, second.record.model, second.error)
-    return Outcome(second.custom_id, None, second.record, error)
+    return Outcome(second.custom_id, None, second.record, error, call_id=second.call_id)

@@ -124,7 +124,7 @@ def submit(app_ctx: AppContext, options: SubmitOptions) -> SubmitResult:
     # An overlapping run waits here, then finds this submission journaled and exits without sending.
     with (
         batch_lock(app_ctx.settings.paths.data_dir, wait=None),
-        Journal(app_ctx.settings.paths.batch_journal_file, scope) as journal,
+        Journal(app_ctx.settings.paths.batch_journal_file, scope, notify=app_ctx.store_incident) as journal,
     ):
         existing = journal.find_submission(key, legacy_key)
         return _submit_locked(app_ctx, options, defaults, journal, existing, key, input_sha, journal_options)

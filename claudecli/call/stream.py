@@ -1,10 +1,12 @@
 """One streamed Messages call, measured, priced and written to the ledger, whatever way it ends.
 
 ``ask`` and each ``chat`` turn go through ``stream_message``; it is the only code that iterates an SDK stream.
-Exactly one ledger row is written per call: on success, on an API or transport error (with the tokens known
-so far), and on Ctrl-C (status "interrupted", after the connection is closed so metering stops). A call the
-API was too overloaded to answer may be sent once more to the fallback model (``claudecli.call.fallback``):
-that is a second call, with its own row.
+Exactly one ledger row is written per call, before its request leaves (status "in_flight", see
+``claudecli.ledger.write_ahead``), and completed in place when it ends: on success, on an API or transport error
+(with the tokens known so far), and on Ctrl-C (status "interrupted", after the connection is closed so metering
+stops). A process killed in between leaves the row in flight for a later run to settle. A call the API was too
+overloaded to answer may be sent once more to the fallback model (``claudecli.call.fallback``): that is a second
+call, with its own write-ahead row.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.call.outcome import CallOutcome
 from claudecli.core.client import translate_errors
-from claudecli.core.errors import ClaudeCliError, ExitCode, Interrupted, Terminated
+from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, TerminatedError
 from claudecli.core.tokens import text_tokens
 from claudecli.core.usage import TokenUsage
 from claudecli.ledger.store import CallRecord
+from claudecli.ledger.write_ahead import IN_FLIGHT
+from claudecli.money.budget import worst_case_usd
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -56,6 +60,16 @@ class CallFailed(ClaudeCliError):
         self.exit_code = error.exit_code
         self.error = error
         self.outcome = outcome
+
+    @property
+    def interrupted(self) -> bool:
+        """Cut short by Ctrl-C, SIGTERM or SIGHUP (not by an error)."""
+        return isinstance(self.error, Interrupted)
+
+    @property
+    def terminated(self) -> bool:
+        """Cut short by SIGTERM or SIGHUP: the caller keeps what it got, then the command must end."""
+        return isinstance(self.error, TerminatedError)
 
 
 class _Meter:
@@ -164,7 +178,7 @@ def _stream_fallback(
         outcome = _stream_once(app_ctx, spec, on_text, on_thinking)
     except CallFailed as again:
         again.outcome.fallback_from = first.outcome
-        if again.error.exit_code == ExitCode.INTERRUPTED:
+        if again.interrupted:  # Ctrl-C, SIGTERM or SIGHUP: the caller keeps what it got
             raise
         error = both_failed(first.outcome.model, first.error, spec.params["model"], again.error)
         raise CallFailed(error, again.outcome) from None
@@ -179,7 +193,11 @@ def _stream_once(
     client = app_ctx.client  # a call that cannot even start (no key) is not a call: no ledger row
     meter = _Meter(spec.params["model"], spec.params.get("max_tokens"))
     stream: Any = None
+    call_id: int | None = None
     try:
+        with _sigint_deferred():  # a Ctrl-C now lands after call_id is known, so its row is completed
+            call_id = _book_ahead(app_ctx, spec)
+        meter.started = time.monotonic()
         with translate_errors():
             manager = client.messages.stream(**spec.params, extra_body=spec.extra_body or None)
             with manager as stream:
@@ -191,21 +209,23 @@ def _stream_once(
                 meter.outcome.content = [block.model_dump(exclude_none=True) for block in final.content]
     except KeyboardInterrupt as exc:
         _take_partial_usage(stream, meter)
-        outcome = _book(app_ctx, spec, meter.finish("interrupted"))
-        if isinstance(exc, Terminated):
-            raise
-        raise CallFailed(Interrupted("interrupted"), outcome) from None
+        outcome = _book(app_ctx, spec, meter.finish("interrupted"), call_id)
+        # SIGTERM/SIGHUP keep the partial answer as Ctrl-C does; the caller ends the command once it is kept.
+        stop = TerminatedError() if isinstance(exc, Terminated) else Interrupted("interrupted")
+        raise CallFailed(stop, outcome) from None
     except ClaudeCliError as exc:
         _take_partial_usage(stream, meter)
-        outcome = _book(app_ctx, spec, meter.finish(exc.error_type))
+        # An HTTP error comes before any stream exists: its id is on the error (the SDK read `request-id`).
+        meter.outcome.request_id = meter.outcome.request_id or exc.request_id
+        outcome = _book(app_ctx, spec, meter.finish(exc.error_type), call_id)
         raise CallFailed(exc, outcome) from exc
     except BaseException:
         # Our side failed mid-stream (stdout closed by `| head`, an unencodable character): the API was
         # still paid, so the call is booked before the error goes on to the boundary.
         _take_partial_usage(stream, meter)
-        _book(app_ctx, spec, meter.finish("output_error"))
+        _book(app_ctx, spec, meter.finish("output_error"), call_id)
         raise
-    return _book(app_ctx, spec, meter.finish("ok"))
+    return _book(app_ctx, spec, meter.finish("ok"), call_id)
 
 
 def _take_partial_usage(stream: Any, meter: _Meter) -> None:
@@ -225,48 +245,65 @@ def _price(app_ctx: AppContext, outcome: CallOutcome, when: datetime) -> None:
     outcome.list_cost_usd = prices.list_cost(outcome.model, outcome.usage, when=when)
 
 
+_DEFERRED_SIGNALS = {
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+}
+
+
 @contextlib.contextmanager
 def _sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C back while a call is booked, so a late interrupt cannot roll back its ledger row."""
+    """Hold Ctrl-C (and SIGTERM/SIGHUP) back while a call is booked, so a late one cannot roll back its row."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _DEFERRED_SIGNALS)
 
 
-def _book(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutcome:
-    """Price the outcome and write its one ledger row (with Ctrl-C held back meanwhile)."""
+def _book_ahead(app_ctx: AppContext, spec: CallSpec) -> int | None:
+    """Write the call's ``in_flight`` row before its request leaves: a kill -9 mid-call still leaves it booked."""
+    record = CallRecord(
+        command=spec.command,
+        model=spec.params["model"],
+        usage=TokenUsage(),
+        status=IN_FLIGHT,
+        profile=app_ctx.settings.profile,
+        tag=spec.tag,
+        session_id=spec.session_id,
+    )
+    return app_ctx.ledger.begin(record, worst_case_usd(app_ctx, spec.params))
+
+
+def _book(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome, call_id: int | None) -> CallOutcome:
+    """Price the outcome and complete its one ledger row (with Ctrl-C held back meanwhile)."""
     with _sigint_deferred():
-        return _book_now(app_ctx, spec, outcome)
+        return _book_now(app_ctx, spec, outcome, call_id)
 
 
-def _book_now(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome) -> CallOutcome:
-
+def _book_now(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome, call_id: int | None) -> CallOutcome:
     now = datetime.now(UTC)
     _price(app_ctx, outcome, now)
-    app_ctx.ledger.record(
-        CallRecord(
-            command=spec.command,
-            model=outcome.model,
-            usage=outcome.usage,
-            status=outcome.status,
-            cost_usd=outcome.cost_usd,
-            list_cost_usd=outcome.list_cost_usd,
-            profile=app_ctx.settings.profile,
-            is_batch=outcome.is_batch,
-            latency_ms=outcome.latency_ms,
-            ttft_ms=outcome.ttft_ms,
-            stop_reason=outcome.stop_reason,
-            request_id=outcome.request_id,
-            tag=spec.tag,
-            session_id=spec.session_id,
-            prompt_text=spec.prompt_text,
-            answer_text=outcome.text,
-            ts=now,
-        )
+    record = CallRecord(
+        command=spec.command,
+        model=outcome.model,
+        usage=outcome.usage,
+        status=outcome.status,
+        cost_usd=outcome.cost_usd,
+        list_cost_usd=outcome.list_cost_usd,
+        profile=app_ctx.settings.profile,
+        is_batch=outcome.is_batch,
+        latency_ms=outcome.latency_ms,
+        ttft_ms=outcome.ttft_ms,
+        stop_reason=outcome.stop_reason,
+        request_id=outcome.request_id,
+        tag=spec.tag,
+        session_id=spec.session_id,
+        prompt_text=spec.prompt_text,
+        answer_text=outcome.text,
+        ts=now,
     )
+    app_ctx.ledger.complete_many([(call_id, record)])
     return outcome

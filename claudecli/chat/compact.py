@@ -20,7 +20,7 @@ from claudecli.catalog.lookup import model_info, resolve_model
 from claudecli.chat.conversation import Exchange
 from claudecli.chat.interrupts import one_interrupt
 from claudecli.chat.turn import error_line
-from claudecli.core.errors import BudgetExceeded
+from claudecli.core.errors import BudgetExceeded, Terminated
 from claudecli.money.budget import check_budget
 from claudecli.render.summary import Waiting, format_usd
 
@@ -132,6 +132,8 @@ def _summarise(chat: ChatState, params: dict[str, Any], transcript: str) -> Call
             guard.disarm()
             waiting.stop()
             chat.book_failed_side_call(_call_exchange(failure.outcome, transcript))
+            if failure.terminated:
+                raise Terminated() from None
             error_line(chat, f"/compact failed, nothing changed: {failure.error.one_line()}")
             return None
         guard.disarm()

@@ -60,7 +60,9 @@ def run(app_ctx: AppContext, options: ChatOptions) -> int:
     if options.session is not None and not options.session.strip():
         raise UsageError("--session needs a name")
     system, attachments = _read_inputs(app_ctx, options)
-    store = SessionStore(app_ctx.settings.paths.sessions_file, scrub=app_ctx.scrub)
+    store = SessionStore(
+        app_ctx.settings.paths.sessions_file, scrub=app_ctx.scrub, notify=app_ctx.store_incident
+    )
     try:
         chat, resumed = _open_chat(app_ctx, store, options, system)
         chat.attachments = attachments
@@ -135,7 +137,7 @@ def list_sessions(app_ctx: AppContext, *, as_json: bool) -> int:
     path = app_ctx.settings.paths.sessions_file
     listings = []
     if path.exists():
-        with SessionStore(path) as store:
+        with SessionStore(path, scrub=app_ctx.scrub, notify=app_ctx.store_incident) as store:
             listings = store.list_sessions()
     if as_json:
         emit(app_ctx, items_document(listing_document(listing) for listing in listings))

@@ -20,17 +20,30 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from claudecli.chat.conversation import ACTIVE, Exchange
-from claudecli.core.db import Migration, apply_migrations, connect, write_transaction
+from claudecli.chat.session_rows import (
+    META_COLUMNS,
+    TURN_COLUMNS,
+    SessionMeta,
+    exchange_document,
+    exchange_from_document,
+    exchange_row,
+    from_nanos,
+    meta_document,
+    meta_from_document,
+    meta_row,
+    to_nanos,
+)
+from claudecli.core.db import MigratedStore, Migration, Notify, write_transaction
 from claudecli.core.errors import UsageError
 from claudecli.core.usage import TokenUsage
-from claudecli.ledger.sql import format_ts, parse_ts
+from claudecli.ledger.sql import format_ts
 
 MIGRATIONS = [
     Migration(
@@ -69,23 +82,6 @@ MIGRATIONS = [
     ),
 ]
 
-_NANOS = Decimal(1_000_000_000)
-
-
-@dataclass
-class SessionMeta:
-    """A session's settings and identity (what ``sessions`` holds)."""
-
-    id: str
-    name: str
-    model: str
-    system: str | None = None
-    thinking: str | None = None
-    summary: str | None = None
-    profile: str | None = None
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
 
 @dataclass
 class SessionTotals:
@@ -118,14 +114,6 @@ class SessionListing:
     unpriced_calls: int
 
 
-def _to_nanos(value: Decimal | None) -> int | None:
-    return None if value is None else int((value * _NANOS).to_integral_value())
-
-
-def _from_nanos(value: int | None) -> Decimal | None:
-    return None if value is None else Decimal(value) / _NANOS
-
-
 def slug(text: str, *, max_words: int = 6, max_chars: int = 40) -> str:
     """A session name from a prompt, without an API call: its first words, lower-case, joined by dashes."""
     words = re.findall(r"[a-z0-9]+", text.lower())[:max_words]
@@ -133,27 +121,36 @@ def slug(text: str, *, max_words: int = 6, max_chars: int = 40) -> str:
     return name or "chat"
 
 
-class SessionStore:
-    """The sessions database. One connection; cheap to open (migrations run only when pending)."""
+class SessionStore(MigratedStore):
+    """The sessions database. One connection; cheap to open (migrations run only when pending).
 
-    def __init__(self, path: Path, *, scrub: Callable[[str], str] | None = None) -> None:
-        self.path = Path(path)
-        self._conn = connect(self.path)
-        apply_migrations(self._conn, MIGRATIONS)
+    A turn is booked even when the store cannot take it (a damaged file is moved aside, a refused row is
+    spooled beside it: see :class:`claudecli.core.db.MigratedStore`). Every text written, to the store or to
+    its spool, has secrets masked first (a prompt or an answer may quote a key).
+    """
+
+    migrations = MIGRATIONS
+    label = "chat session store"
+
+    def __init__(
+        self, path: Path, *, scrub: Callable[[str], str] | None = None, notify: Notify | None = None
+    ) -> None:
+        super().__init__(path, notify=notify)
         self._scrub = scrub or (lambda text: text)
-        """Masks secrets in every text written (a prompt or an answer may quote a key)."""
+        self._db()  # opened now: a chat needs it at once
 
     def _scrubbed(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(self._scrub(value) if isinstance(value, str) else value for value in row)
 
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> SessionStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _scrubbed_document(self, document: Any) -> Any:
+        """``document`` (a spooled record: JSON values) with every text scrubbed."""
+        if isinstance(document, str):
+            return self._scrub(document)
+        if isinstance(document, dict):
+            return {key: self._scrubbed_document(value) for key, value in document.items()}
+        if isinstance(document, list):
+            return [self._scrubbed_document(value) for value in document]
+        return document
 
     # -- writing -------------------------------------------------------------------------------------
 
@@ -163,28 +160,44 @@ class SessionStore:
         With ``exclusive_name`` (the user chose the name: /save) a name another session holds is refused with
         a UsageError; every other write renames the session instead (see ``_claim_name``).
         """
-        with write_transaction(self._conn):
+        with write_transaction(self._db()):
             self._upsert(meta, exclusive_name=exclusive_name)
 
-    def record(self, meta: SessionMeta, exchange: Exchange, *, replaces: int | None = None) -> int:
-        """Add one call's exchange (creating the session on its first turn); returns its ``seq``.
+    def record(self, meta: SessionMeta, exchange: Exchange, *, replaces: int | None = None) -> int | None:
+        """Add one call's exchange (creating the session on its first turn); returns its ``seq`` (None: spooled).
 
         ``replaces`` is the seq of an exchange this one regenerates (/retry): it leaves the conversation in
         the same transaction.
         """
-        with write_transaction(self._conn):
-            self._upsert(meta)
-            if replaces is not None:
-                self._set_state(meta.id, [replaces], "replaced")
-            return self._insert(meta.id, exchange)
+
+        def write(conn: sqlite3.Connection) -> int:
+            with write_transaction(conn):
+                self._upsert(meta)
+                if replaces is not None:
+                    self._set_state(meta.id, [replaces], "replaced")
+                return self._insert(meta.id, exchange)
+
+        spooled = {
+            "meta": self._scrubbed_document(meta_document(meta)),
+            "exchange": self._scrubbed_document(exchange_document(exchange)),
+            "replaces": replaces,
+        }
+        return self._guarded(write, spooled)
+
+    def _import_record(self, conn: sqlite3.Connection, record: dict[str, Any]) -> None:
+        meta = meta_from_document(record["meta"])
+        self._upsert(meta)
+        if record.get("replaces") is not None:
+            self._set_state(meta.id, [int(record["replaces"])], "replaced")
+        self._insert(meta.id, exchange_from_document(record["exchange"]))
 
     def set_state(self, session_id: str, seqs: list[int], state: str) -> None:
-        with write_transaction(self._conn):
+        with write_transaction(self._db()):
             self._set_state(session_id, seqs, state)
 
     def compact(self, meta: SessionMeta, seqs: list[int], call: Exchange) -> int:
         """Fold exchanges into ``meta.summary``: the new summary, their state and the call, all at once."""
-        with write_transaction(self._conn):
+        with write_transaction(self._db()):
             self._upsert(meta)
             self._set_state(meta.id, seqs, "compacted")
             return self._insert(meta.id, call)
@@ -204,7 +217,7 @@ class SessionStore:
     def _upsert(self, meta: SessionMeta, *, exclusive_name: bool = False) -> None:
         self._claim_name(meta, exclusive=exclusive_name)
         meta.updated_at = datetime.now(UTC)
-        self._conn.execute(
+        self._db().execute(
             """
             INSERT INTO sessions (id, name, profile, model, system, thinking, summary, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -228,17 +241,19 @@ class SessionStore:
         )
 
     def _set_state(self, session_id: str, seqs: list[int], state: str) -> None:
-        self._conn.executemany(
+        self._db().executemany(
             "UPDATE turns SET state = ? WHERE session_id = ? AND seq = ?",
             [(state, session_id, seq) for seq in seqs],
         )
 
     def _insert(self, session_id: str, exchange: Exchange) -> int:
-        (last,) = self._conn.execute(
-            "SELECT coalesce(max(seq), 0) FROM turns WHERE session_id = ?", (session_id,)
-        ).fetchone()
+        (last,) = (
+            self._db()
+            .execute("SELECT coalesce(max(seq), 0) FROM turns WHERE session_id = ?", (session_id,))
+            .fetchone()
+        )
         exchange.seq = int(last) + 1
-        self._conn.execute(
+        self._db().execute(
             """
             INSERT INTO turns (session_id, seq, kind, state, prompt_text, user_content, answer, status, model,
                                usage, cost_nanos, list_cost_nanos, created_at)
@@ -256,8 +271,8 @@ class SessionStore:
                     exchange.status,
                     exchange.model,
                     json.dumps(exchange.usage.as_dict()),
-                    _to_nanos(exchange.cost_usd),
-                    _to_nanos(exchange.list_cost_usd),
+                    to_nanos(exchange.cost_usd),
+                    to_nanos(exchange.list_cost_usd),
                     format_ts(exchange.created_at),
                 )
             ),
@@ -267,35 +282,45 @@ class SessionStore:
     # -- reading -------------------------------------------------------------------------------------
 
     def get(self, session_id: str) -> SessionMeta | None:
-        row = self._conn.execute(
-            f"SELECT {_META_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
-        ).fetchone()
-        return _meta(row) if row else None
+        row = (
+            self._db().execute(f"SELECT {META_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        )
+        return meta_row(row) if row else None
 
     def find(self, ref: str) -> SessionMeta | None:
         """A session by exact name, exact id, or an id prefix that matches only one session."""
-        row = self._conn.execute(
-            f"SELECT {_META_COLUMNS} FROM sessions WHERE name = ? OR id = ?", (ref, ref)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute(f"SELECT {META_COLUMNS} FROM sessions WHERE name = ? OR id = ?", (ref, ref))
+            .fetchone()
+        )
         if row:
-            return _meta(row)
+            return meta_row(row)
         if len(ref) < 4:
             return None
-        rows = self._conn.execute(
-            f"SELECT {_META_COLUMNS} FROM sessions WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
-            (ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
-        ).fetchall()
-        return _meta(rows[0]) if len(rows) == 1 else None
+        rows = (
+            self._db()
+            .execute(
+                f"SELECT {META_COLUMNS} FROM sessions WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                (ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+            )
+            .fetchall()
+        )
+        return meta_row(rows[0]) if len(rows) == 1 else None
 
     def latest(self, profile: str | None = None) -> SessionMeta | None:
-        row = self._conn.execute(
-            f"SELECT {_META_COLUMNS} FROM sessions WHERE profile IS ? ORDER BY updated_at DESC, rowid DESC LIMIT 1",
-            (profile,),
-        ).fetchone()
-        return _meta(row) if row else None
+        row = (
+            self._db()
+            .execute(
+                f"SELECT {META_COLUMNS} FROM sessions WHERE profile IS ? ORDER BY updated_at DESC, rowid DESC LIMIT 1",
+                (profile,),
+            )
+            .fetchone()
+        )
+        return meta_row(row) if row else None
 
     def name_taken(self, name: str, *, by_other_than: str | None = None) -> bool:
-        row = self._conn.execute("SELECT id FROM sessions WHERE name = ?", (name,)).fetchone()
+        row = self._db().execute("SELECT id FROM sessions WHERE name = ?", (name,)).fetchone()
         return row is not None and row[0] != by_other_than
 
     def unique_name(self, base: str, *, for_session: str | None = None) -> str:
@@ -309,10 +334,14 @@ class SessionStore:
     def exchanges(self, session_id: str, *, everything: bool = False) -> list[Exchange]:
         """The session's exchanges in order: those in the conversation, or every recorded call."""
         where = "" if everything else f" AND kind = 'chat' AND state = '{ACTIVE}'"
-        rows = self._conn.execute(
-            f"SELECT {_TURN_COLUMNS} FROM turns WHERE session_id = ?{where} ORDER BY seq", (session_id,)
-        ).fetchall()
-        return [_exchange(row) for row in rows]
+        rows = (
+            self._db()
+            .execute(
+                f"SELECT {TURN_COLUMNS} FROM turns WHERE session_id = ?{where} ORDER BY seq", (session_id,)
+            )
+            .fetchall()
+        )
+        return [exchange_row(row) for row in rows]
 
     def totals(self, session_id: str) -> SessionTotals:
         totals = SessionTotals()
@@ -322,61 +351,22 @@ class SessionStore:
 
     def list_sessions(self, limit: int | None = None) -> list[SessionListing]:
         """Sessions, most recently used first, with their turn count and cost."""
-        rows = self._conn.execute(
-            f"""
-            SELECT {_META_COLUMNS},
+        rows = (
+            self._db()
+            .execute(
+                f"""
+            SELECT {META_COLUMNS},
                    (SELECT count(*) FROM turns t
                      WHERE t.session_id = s.id AND t.kind = 'chat' AND t.state = '{ACTIVE}'),
                    (SELECT coalesce(sum(cost_nanos), 0) FROM turns t WHERE t.session_id = s.id),
                    (SELECT count(*) FROM turns t WHERE t.session_id = s.id AND t.cost_nanos IS NULL)
             FROM sessions s ORDER BY updated_at DESC, rowid DESC LIMIT ?
             """,
-            (-1 if limit is None else limit,),
-        ).fetchall()
+                (-1 if limit is None else limit,),
+            )
+            .fetchall()
+        )
         return [
-            SessionListing(_meta(row[:9]), int(row[9]), _from_nanos(row[10]) or Decimal(0), int(row[11]))
+            SessionListing(meta_row(row[:9]), int(row[9]), from_nanos(row[10]) or Decimal(0), int(row[11]))
             for row in rows
         ]
-
-
-_META_COLUMNS = "id, name, profile, model, system, thinking, summary, created_at, updated_at"
-_TURN_COLUMNS = (
-    "seq, kind, state, prompt_text, user_content, answer, status, model, usage, cost_nanos, list_cost_nanos, "
-    "created_at"
-)
-
-
-def _meta(row: sqlite3.Row | tuple[Any, ...]) -> SessionMeta:
-    return SessionMeta(
-        id=row[0],
-        name=row[1],
-        profile=row[2],
-        model=row[3],
-        system=row[4],
-        thinking=row[5],
-        summary=row[6],
-        created_at=parse_ts(row[7]),
-        updated_at=parse_ts(row[8]),
-    )
-
-
-def _usage(stored: dict[str, Any]) -> TokenUsage:
-    known = {f.name for f in fields(TokenUsage)}
-    return TokenUsage(**{name: int(value) for name, value in stored.items() if name in known})
-
-
-def _exchange(row: tuple[Any, ...]) -> Exchange:
-    return Exchange(
-        seq=row[0],
-        kind=row[1],
-        state=row[2],
-        prompt_text=row[3],
-        user_content=json.loads(row[4]),
-        answer=row[5],
-        status=row[6],
-        model=row[7],
-        usage=_usage(json.loads(row[8])),
-        cost_usd=_from_nanos(row[9]),
-        list_cost_usd=_from_nanos(row[10]),
-        created_at=parse_ts(row[11]),
-    )

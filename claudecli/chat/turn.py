@@ -20,7 +20,7 @@ from claudecli.call.stream import CallFailed, CallSpec, stream_message
 from claudecli.chat.conversation import Exchange, message_problems
 from claudecli.chat.interrupts import StreamGuard, one_interrupt
 from claudecli.chat.limits import ContextCheck
-from claudecli.core.errors import BudgetExceeded, ClaudeCliError, ExitCode, Terminated
+from claudecli.core.errors import BudgetExceeded, ClaudeCliError, Terminated
 from claudecli.core.tokens import estimate_input_tokens
 from claudecli.money.budget import check_budget
 from claudecli.render.stream import AnswerSink, make_sink
@@ -135,6 +135,8 @@ def _send(
     print_summary(chat.app_ctx.stderr, outcome, quiet=chat.app_ctx.quiet, session_total=chat.totals.cost_usd)
     if failure is not None:
         _explain_failure(chat, failure, kept=exchange.has_answer, retry=replacing is not None)
+        if failure.terminated:  # SIGTERM/SIGHUP: the turn is kept like a Ctrl-C one, then the chat ends
+            raise Terminated()
     if exchange.has_answer:
         return TurnResult(exchange=exchange)
     return TurnResult(
@@ -188,7 +190,7 @@ def _close_sink(chat: ChatState, sink: AnswerSink, failure: CallFailed | None) -
         except KeyboardInterrupt:
             app_ctx.stderr.print(Text("display interrupted; the whole answer is kept", style="yellow"))
         return
-    interrupted = failure.exit_code == ExitCode.INTERRUPTED
+    interrupted = failure.interrupted
     note = "[interrupted]" if interrupted else "[answer incomplete]"
     with contextlib.suppress(KeyboardInterrupt):
         sink.abort(note if app_ctx.markdown and failure.outcome.text else None)  # nothing arrived: no mark
@@ -198,7 +200,7 @@ def _close_sink(chat: ChatState, sink: AnswerSink, failure: CallFailed | None) -
 
 def _explain_failure(chat: ChatState, failure: CallFailed, *, kept: bool, retry: bool) -> None:
     error: ClaudeCliError = failure.error
-    interrupted = failure.exit_code == ExitCode.INTERRUPTED
+    interrupted = failure.interrupted
     if kept:
         after = "the partial answer is kept in the conversation"
     elif retry:

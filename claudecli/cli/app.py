@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from claudecli import __version__
-from claudecli.core.errors import ClaudeCliError, ExitCode, Terminated
+from claudecli.core.errors import ClaudeCliError, ExitCode, StoreError, Terminated
 
 PROG_NAME = "claudecli"
 
@@ -86,6 +86,15 @@ def _print_failure_document(app_ctx: Any, code: int, message: str) -> None:
         write_document(stream, error_document(message, code))
 
 
+def _store_trouble(ctx: typer.Context) -> None:
+    """A command whose work is done but whose stores were not written as usual ends with exit 11 and what to do."""
+    app_ctx = ctx.find_root().obj
+    troubles = getattr(app_ctx, "store_troubles", None)
+    if troubles:
+        _report(ctx, troubles[0])
+        raise typer.Exit(ExitCode.STORE)
+
+
 def _debug_enabled(ctx: typer.Context) -> bool:
     return bool(ctx.find_root().params.get("debug"))
 
@@ -120,8 +129,12 @@ class BoundaryGroup(TyperGroup):
 
     def _invoke_guarded(self, ctx: typer.Context) -> Any:
         try:
-            return super().invoke(ctx)
-        except (typer.Exit, typer.Abort):
+            result = super().invoke(ctx)
+        except typer.Exit as exc:
+            if exc.exit_code == ExitCode.OK:
+                _store_trouble(ctx)
+            raise
+        except typer.Abort:
             raise
         except ClaudeCliError as exc:
             self._fail(ctx, exc)
@@ -137,6 +150,8 @@ class BoundaryGroup(TyperGroup):
         except Exception as exc:
             if type(exc).__module__.startswith(("typer", "click")):
                 raise
+            if type(exc).__module__ == "sqlite3":  # a store failed where it could not keep its row aside
+                self._fail(ctx, StoreError(f"local database error: {exc}"), original=exc)
             from claudecli.core.client import translate
 
             mapped = translate(exc)
@@ -147,6 +162,8 @@ class BoundaryGroup(TyperGroup):
                 raise typer.Exit(ExitCode.ERROR) from None
             _report(ctx, f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
             raise typer.Exit(ExitCode.ERROR) from None
+        _store_trouble(ctx)
+        return result
 
     def main(
         self,

@@ -67,6 +67,7 @@ class AppContext:
     _ledger: Any = field(default=None, repr=False)
     _prices: Any = field(default=None, repr=False)
     _scrubber: Scrubber | None = field(default=None, repr=False)
+    store_troubles: list[str] = field(default_factory=list)  # what to do, one line each (see store_incident)
 
     @classmethod
     def create(
@@ -148,7 +149,10 @@ class AppContext:
             from claudecli.ledger.store import Ledger
 
             self._ledger = Ledger(
-                self.settings.paths.ledger_file, log_bodies=self.settings.log_bodies, scrub=self.scrub
+                self.settings.paths.ledger_file,
+                log_bodies=self.settings.log_bodies,
+                scrub=self.scrub,
+                notify=self.store_incident,
             )
         return self._ledger
 
@@ -186,6 +190,13 @@ class AppContext:
     def error(self, message: str) -> None:
         """One failure on stderr, for a command that carries on past it (each is reported once, here)."""
         self.stderr.print(Text.assemble(("error: ", "red"), self.scrub(message)))
+
+    def store_incident(self, happened: str, todo: str) -> None:
+        """A local store was not written as usual: say what happened now; the command ends with exit 11 and
+        ``todo`` once its work is done (see ``claudecli.core.db.MigratedStore``)."""
+        self.warn(happened)
+        if todo not in self.store_troubles:
+            self.store_troubles.append(todo)
 
     def note(self, message: str) -> None:
         if not self.quiet:

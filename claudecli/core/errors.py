@@ -22,6 +22,8 @@ class ExitCode(IntEnum):
     CONNECTION = 8  # cannot connect, connection dropped, timed out
     BUDGET = 9  # refused by a configured budget (override with --force)
     BILLING = 10  # 402: the account cannot pay
+    STORE = 11  # the work is done (the answer printed), but a local store (ledger, sessions, journal) was not
+    #             written as usual: damaged and moved aside, refused the row (kept beside it), or unreadable
     INTERRUPTED = 130  # Ctrl-C
     BROKEN_PIPE = 141  # stdout was closed early (`| head`): 128 + SIGPIPE, as a shell reports it
     TERMINATED = 143  # SIGTERM or SIGHUP: 128 + SIGTERM
@@ -99,11 +101,27 @@ class BillingError(ClaudeCliError):
     exit_code = ExitCode.BILLING
 
 
+class StoreError(ClaudeCliError):
+    """A local SQLite store (usage ledger, chat sessions, batch journal) could not be read or written."""
+
+    exit_code = ExitCode.STORE
+    default_error_type = "store_error"
+
+
 class Interrupted(ClaudeCliError):
     exit_code = ExitCode.INTERRUPTED
     default_error_type = "interrupted"
 
     def __init__(self, message: str = "interrupted") -> None:
+        super().__init__(message)
+
+
+class TerminatedError(Interrupted):
+    """A call cut short by SIGTERM or SIGHUP, once it is booked and kept like a Ctrl-C: ends the command (143)."""
+
+    exit_code = ExitCode.TERMINATED
+
+    def __init__(self, message: str = "terminated") -> None:
         super().__init__(message)
 
 

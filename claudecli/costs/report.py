@@ -28,7 +28,10 @@ def ledger_report(app_ctx: AppContext, since: datetime, until: datetime | None, 
     rows: dict[str | None, ReportRow] = {}
     for part in app_ctx.ledger.group_totals(since, until, by):  # type: ignore[arg-type]
         rows.setdefault(part.key, ReportRow(key=part.key)).add(_row(part))
-    return Report(source="ledger", by=by, since=since, until=until, rows=list(rows.values()))
+    unsettled = app_ctx.ledger.unsettled(since, until)
+    return Report(
+        source="ledger", by=by, since=since, until=until, rows=list(rows.values()), unsettled=unsettled
+    )
 
 
 def _row(part: GroupTotals) -> ReportRow:

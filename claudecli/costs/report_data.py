@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from claudecli.core.errors import UsageError
 from claudecli.core.usage import TokenUsage
 from claudecli.ledger.sql import GROUPINGS
+
+if TYPE_CHECKING:
+    from claudecli.ledger.write_ahead import Unsettled
 
 ZERO = Decimal(0)
 
@@ -50,6 +54,13 @@ class Report:
     until: datetime | None
     rows: list[ReportRow]
     refreshed_at: datetime | None = None  # org: when Anthropic last refreshed the data
+    unsettled: list[Unsettled] = field(default_factory=list)  # ledger: calls in flight or of unknown outcome
+
+    def unsettled_totals(self, status: str) -> tuple[int, Decimal, int]:
+        """(calls, their summed worst case, how many of them have no known worst case) with ``status``."""
+        calls = [call for call in self.unsettled if call.status == status]
+        worst = sum((call.worst_cost_usd for call in calls if call.worst_cost_usd is not None), ZERO)
+        return len(calls), worst, sum(1 for call in calls if call.worst_cost_usd is None)
 
     @property
     def total(self) -> ReportRow:

@@ -112,14 +112,40 @@ def _asides(report: Report, total: ReportRow) -> list[str]:
         )
     elif report.source == "org":
         lines.append(f"saved {_usd(total.saved_usd)} vs list price (the Admin API's list amount minus cost)")
+    unpriced = total.unknown_cost_calls - len(report.unsettled)
+    if unpriced:
+        lines.append(f"{unpriced:,} call(s) had no known price: counted in calls and tokens, not in cost")
+    lines += _unsettled_asides(report)
     if total.unknown_cost_calls:
-        lines.append(
-            f"{total.unknown_cost_calls:,} call(s) had no known price: counted in calls and tokens, not in cost "
-            "(a sum that leaves some out ends in +?)"
-        )
+        lines.append("a sum that leaves some calls out ends in +?")
     if report.refreshed_at is not None:
         lines.append(f"Admin API data refreshed at {report.refreshed_at:%Y-%m-%d %H:%M} UTC")
     return lines
+
+
+_UNSETTLED_WORDS = {
+    "unknown": "of unknown outcome (the process making it died mid-call)",
+    "in_flight": "still in flight",
+}
+
+
+def _unsettled_asides(report: Report) -> list[str]:
+    """One line per kind of call whose cost the ledger does not know: how many, and the most they could cost."""
+    lines = []
+    for status, words in _UNSETTLED_WORDS.items():
+        calls, worst, unpriced = report.unsettled_totals(status)
+        if calls:
+            unknown = f" ({unpriced:,} with no known price)" if unpriced else ""
+            lines.append(f"{calls:,} call(s) {words}: not in cost, worst case {_usd(worst)}{unknown}")
+    return lines
+
+
+def _unsettled_document(report: Report) -> dict[str, Any]:
+    document = {}
+    for status in _UNSETTLED_WORDS:
+        calls, worst, unpriced = report.unsettled_totals(status)
+        document[status] = {"calls": calls, "worst_case_usd": _number(worst), "unpriced_calls": unpriced}
+    return document
 
 
 # --- JSON and CSV ----------------------------------------------------------------------------------------
@@ -146,6 +172,7 @@ def report_document(report: Report) -> dict[str, Any]:
         "until": _iso(report.until),
         "groups": [{"key": row.key, **_row_document(row)} for row in report.rows],
         "total": _row_document(report.total),
+        "unsettled": _unsettled_document(report),
     }
 
 

@@ -4,4 +4,5 @@
 * ``rollup``     report totals that stay fast at any size (whole days from a rollup table).
 * ``sql``        what both speak: the stored timestamp form, token columns, nano-dollar sums, ranges, groups.
 * ``migrations`` the schema, as forward-only named migrations.
+* ``write_ahead`` rows written before a call leaves, and settled once their process is provably gone.
 """

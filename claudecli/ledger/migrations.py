@@ -10,7 +10,8 @@ Conventions of the ``calls`` table:
 * token columns follow :class:`claudecli.core.usage.TokenUsage` (``input_tokens`` excludes cache reads/writes).
 * ``cost_usd`` is what the call cost, NULL when the price is unknown; ``list_cost_usd`` is what the same
   tokens would have cost at the standard price with no caching and no batch discount (savings report).
-* ``status`` is ``ok``, ``interrupted``, or an error type such as ``rate_limit_error``.
+* ``status`` is ``ok``, ``interrupted``, or an error type such as ``rate_limit_error``; ``in_flight`` while the
+  call is being made (a write-ahead row, see m005), ``unknown`` once its process died before finishing it.
 * ``prompt_sha256`` / ``answer_sha256`` let calls be matched without keeping text; the text itself lives
   in ``bodies`` and only when the user turned ``log_bodies`` on. There is no column for credentials.
 """
@@ -179,4 +180,31 @@ M004_CALL_DAYS = Migration(
     """,
 )
 
-LEDGER_MIGRATIONS: tuple[Migration, ...] = (M001_CALLS, M002_INDEXES, M003_BODIES, M004_CALL_DAYS)
+# --- m005: write-ahead rows ----------------------------------------------------------------------------------
+#
+# A row is written (status 'in_flight') before a billable request leaves, and completed in place when the call
+# ends, so a process killed in between still leaves the call in the ledger. ``pid``, ``pid_start`` (boot id and
+# start time) and ``host`` name the process that made it, so a later run can prove it gone and mark the row
+# 'unknown'; ``worst_cost_usd`` is what the call could have cost at most (input estimate + max_tokens output).
+# The partial index holds only unsettled rows: finding them is free however large the ledger grows.
+
+M005_WRITE_AHEAD = Migration(
+    "m005_write_ahead",
+    """
+    ALTER TABLE calls ADD COLUMN pid INTEGER;
+    ALTER TABLE calls ADD COLUMN pid_start TEXT;
+    ALTER TABLE calls ADD COLUMN host TEXT;
+    ALTER TABLE calls ADD COLUMN worst_cost_usd REAL;
+    CREATE INDEX calls_unsettled ON calls (status, ts) WHERE status IN ('in_flight', 'unknown');
+    """,
+)
+
+UNSETTLED_SQL = "status IN ('in_flight', 'unknown')"  # exactly the partial index's WHERE, so it is used
+
+LEDGER_MIGRATIONS: tuple[Migration, ...] = (
+    M001_CALLS,
+    M002_INDEXES,
+    M003_BODIES,
+    M004_CALL_DAYS,
+    M005_WRITE_AHEAD,
+)

@@ -15,7 +15,9 @@ same file at once (writes queue on SQLite's busy timeout, see :mod:`claudecli.co
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,8 +25,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from claudecli.core.db import MigratedStore, write_transaction
+from claudecli.core.db import MigratedStore, Notify, write_transaction
+from claudecli.core.errors import StoreError
+from claudecli.core.process import this_process
 from claudecli.core.usage import TokenUsage
+from claudecli.ledger import write_ahead
 from claudecli.ledger.migrations import LEDGER_MIGRATIONS
 from claudecli.ledger.rollup import GroupTotals, group_totals
 from claudecli.ledger.sql import TOKEN_COLUMNS, GroupBy, format_ts, nanos, parse_ts, ts_range, usd
@@ -53,6 +58,15 @@ _CALL_COLUMNS: tuple[str, ...] = (
 
 _INSERT_CALL = (
     f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join('?' for _ in _CALL_COLUMNS)})"
+)
+_INSERT_IN_FLIGHT = (
+    f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}, {', '.join(write_ahead.COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in (*_CALL_COLUMNS, *write_ahead.COLUMNS))})"
+)
+# Only this process's own row still in flight: after the ledger was replaced, the same id may be another call.
+_COMPLETE_CALL = (
+    f"UPDATE calls SET {', '.join(f'{column} = ?' for column in _CALL_COLUMNS)} "
+    "WHERE id = ? AND status = 'in_flight' AND pid = ? AND host = ?"
 )
 _SELECT_CALLS = f"SELECT id, {', '.join(_CALL_COLUMNS)} FROM calls"
 
@@ -126,44 +140,120 @@ class StoredCall:
 
 
 class Ledger(MigratedStore):
-    """The usage ledger at ``path``. Opens (creating and migrating the database) on first use."""
+    """The usage ledger at ``path``. Opens (creating and migrating the database) on first use.
+
+    Writes never raise for the ledger's own trouble (they book money already spent): a damaged file is moved
+    aside, rows it cannot take are spooled beside it (see :class:`claudecli.core.db.MigratedStore`).
+    """
 
     migrations = LEDGER_MIGRATIONS
+    label = "usage ledger"
 
     def __init__(
-        self, path: Path, *, log_bodies: bool = False, scrub: Callable[[str], str] | None = None
+        self,
+        path: Path,
+        *,
+        log_bodies: bool = False,
+        scrub: Callable[[str], str] | None = None,
+        notify: Notify | None = None,
     ) -> None:
-        super().__init__(path)
+        super().__init__(path, notify=notify)
         self.log_bodies = log_bodies
         self.scrub = scrub or (lambda text: text)
         """Masks secrets in every text stored (prompts and answers may quote a key)."""
 
+    def _opened(self, conn: sqlite3.Connection) -> None:
+        """Once per process: rows left in flight by a process that has provably died become ``unknown``."""
+        with contextlib.suppress(sqlite3.OperationalError):  # housekeeping never stops a command
+            write_ahead.settle_orphans(conn)
+
     # -- writing ----------------------------------------------------------------------------------------
 
-    def record(self, rec: CallRecord) -> int:
-        """Store one call; return its row id."""
-        return self.record_many([rec])[0]
+    def record(self, rec: CallRecord) -> int | None:
+        """Store one call; return its row id (None: kept in the spool instead)."""
+        ids = self.record_many([rec])
+        return ids[0] if ids else None
 
     def record_many(self, recs: Iterable[CallRecord]) -> list[int]:
-        """Store many calls in one transaction (all or none); return their row ids in order."""
-        rows = [(self._scrubbed(self._call_row(rec)), rec) for rec in recs]
-        conn = self._db()
+        """Store many calls in one transaction (all or none); return their row ids in order (none if spooled)."""
+        return self.complete_many([(None, rec) for rec in recs])
+
+    def begin(self, rec: CallRecord, worst_cost_usd: Decimal | None = None) -> int | None:
+        """Write the ``in_flight`` row of a call about to be sent (see ``write_ahead``); return its id.
+
+        None when the ledger cannot take it: the call is then booked (or spooled) only when it ends.
+        """
+        return self.begin_many([(rec, worst_cost_usd)])[0]
+
+    def begin_many(self, calls: list[tuple[CallRecord, Decimal | None]]) -> list[int | None]:
+        """:meth:`begin` for several calls at once, in one transaction (one commit: ``batch run``'s workers)."""
+        rows = [
+            (*self._scrubbed(self._call_row(rec)), *write_ahead.in_flight_values(_money_in(worst)))
+            for rec, worst in calls
+        ]
+
+        def write(conn: sqlite3.Connection) -> list[int | None]:
+            with write_transaction(conn):
+                return [conn.execute(_INSERT_IN_FLIGHT, row).lastrowid for row in rows]
+
+        if self._broken is None:
+            try:
+                return self._write_recovering(write)
+            except (sqlite3.Error, OSError, StoreError):
+                pass  # each call's end books (or spools) it, and says so
+        return [None] * len(rows)
+
+    def complete_many(self, calls: Iterable[tuple[int | None, CallRecord]]) -> list[int]:
+        """Write finished calls in one transaction: each over its write-ahead row (an id), else as a new row.
+
+        A write-ahead row that is gone (the ledger was replaced meanwhile) is written anew. Returns the row
+        ids, or [] when the ledger could not take them and they were spooled.
+        """
+        rows = [
+            (call_id, list(self._scrubbed(self._call_row(rec))), *self._bodies(rec)) for call_id, rec in calls
+        ]
+        written = self._guarded(
+            lambda conn: self._write_rows(conn, rows),
+            {"calls": [[None, *rest] for _, *rest in rows]},  # a spooled row never completes one here
+        )
+        return written or []
+
+    def _bodies(self, rec: CallRecord) -> tuple[str | None, str | None]:
+        """The prompt and answer kept with the row: only with ``log_bodies`` (never in the spool otherwise)."""
+        if not self.log_bodies:
+            return None, None
+        return self._scrubbed_text(rec.prompt_text), self._scrubbed_text(rec.answer_text)
+
+    def _scrubbed_text(self, text: str | None) -> str | None:
+        return None if text is None else self.scrub(text)
+
+    @staticmethod
+    def _write_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[int]:
+        me = this_process()
+        owner = (me.pid, me.host)
         ids: list[int] = []
         with write_transaction(conn):
-            for row, rec in rows:
-                cursor = conn.execute(_INSERT_CALL, row)
-                call_id = cursor.lastrowid
-                assert call_id is not None
-                if self.log_bodies and (rec.prompt_text is not None or rec.answer_text is not None):
+            for call_id, row, prompt, answer in rows:
+                if call_id is None or conn.execute(_COMPLETE_CALL, (*row, call_id, *owner)).rowcount != 1:
+                    call_id = conn.execute(_INSERT_CALL, row).lastrowid
+                    assert call_id is not None
+                if prompt is not None or answer is not None:
                     conn.execute(
-                        "INSERT INTO bodies (call_id, prompt, answer) VALUES (?, ?, ?)",
-                        self._scrubbed((call_id, rec.prompt_text, rec.answer_text)),
+                        "INSERT OR REPLACE INTO bodies (call_id, prompt, answer) VALUES (?, ?, ?)",
+                        (call_id, prompt, answer),
                     )
                 ids.append(call_id)
         return ids
 
     def _scrubbed(self, row: tuple[object, ...]) -> tuple[object, ...]:
+        """Every text of ``row`` with secrets masked (written rows and spooled rows alike)."""
         return tuple(self.scrub(value) if isinstance(value, str) else value for value in row)
+
+    def _import_record(self, conn: sqlite3.Connection, record: dict[str, Any]) -> None:
+        rows = [(None, list(row), prompt, answer) for _, row, prompt, answer in record["calls"]]
+        if any(len(row) != len(_CALL_COLUMNS) for _, row, _, _ in rows):
+            raise ValueError("spooled row of another shape")
+        self._write_rows(conn, rows)
 
     @staticmethod
     def _call_row(rec: CallRecord) -> tuple[object, ...]:
@@ -205,13 +295,21 @@ class Ledger(MigratedStore):
             cursor.close()
 
     def spent_since(self, since: datetime) -> Decimal:
-        """Sum of known ``cost_usd`` of calls at or after ``since`` (budgets). Answered from the ts index."""
-        (total,) = (
-            self._db()
-            .execute(f"SELECT sum({nanos('cost_usd')}) FROM calls WHERE ts >= ?", (format_ts(since),))
-            .fetchone()
-        )
-        return usd(total)
+        """Sum of known ``cost_usd`` of calls at or after ``since`` (budgets). Answered from the ts index.
+
+        Calls still in flight, or whose process died before they finished, count at their worst case.
+        """
+        conn = self._db()
+        (total,) = conn.execute(
+            f"SELECT sum({nanos('cost_usd')}) FROM calls WHERE ts >= ?", (format_ts(since),)
+        ).fetchone()
+        return usd(total) + write_ahead.unsettled_worst_case(conn, since)
+
+    def unsettled(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[write_ahead.Unsettled]:
+        """Calls in flight or of unknown outcome with ``since <= ts < until``, oldest first."""
+        return write_ahead.unsettled(self._db(), since, until)
 
     def group_totals(
         self, since: datetime | None = None, until: datetime | None = None, by: GroupBy = "model"

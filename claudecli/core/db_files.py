@@ -1,0 +1,80 @@
+"""The files of a SQLite store: creating one that is never empty, telling damage, moving a damaged one aside.
+
+Used by :mod:`claudecli.core.db` (see :class:`~claudecli.core.db.MigratedStore` for when and why).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def create_private_database(path: Path) -> None:
+    """Create ``path`` as an empty SQLite database with mode 0600 unless it exists.
+
+    It is built under a temporary name (header written, WAL mode set) and linked into place, so the name never
+    shows an empty file: a 0-byte store is always damage (a truncated copy, a full disk), never a new one.
+    SQLite gives its ``-wal`` and ``-shm`` files the mode of the main file, so they are private too.
+    """
+    if os.path.lexists(path):
+        return
+    temporary = path.with_name(f".{path.name}.new-{os.getpid()}-{os.urandom(4).hex()}")
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        os.chmod(temporary, 0o600)  # exactly 0600 whatever the umask
+        conn = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            conn.execute("PRAGMA user_version = 0")  # writes the header even where WAL is unavailable
+        finally:
+            conn.close()
+        with contextlib.suppress(FileExistsError):  # another process created it meanwhile: use theirs
+            os.link(temporary, path)
+    finally:
+        for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether SQLite says the file itself is broken (corrupt, or not a database at all)."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return isinstance(exc, sqlite3.DatabaseError) and name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+
+
+def identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def move_aside(path: Path, expected: tuple[int, int] | None) -> Path | None:
+    """Rename the damaged database ``path`` (and its -wal/-shm) to ``<name>.corrupt-<UTC time>``; never delete.
+
+    ``expected`` is the file found damaged: if another process already moved it and started a fresh one, the
+    fresh one is left alone and None returned.
+    """
+    import fcntl
+
+    lock = os.open(path.with_name(f".{path.name}.recover.lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if expected is None or identity(path) != expected:
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside, number = path.with_name(f"{path.name}.corrupt-{stamp}"), 1
+        while os.path.lexists(aside):
+            number += 1
+            aside = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
+        os.rename(path, aside)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(f"{path}{suffix}", f"{aside}{suffix}")
+        return aside
+    finally:
+        os.close(lock)
