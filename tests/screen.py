@@ -34,8 +34,12 @@ def start(name: str, command: str | list[str], *, width: int = 100, height: int 
     env = subprocess_env({"COLUMNS": None, "LINES": None})
     exports = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items() if key.isidentifier())
     line = command if isinstance(command, str) else shlex.join(command)
-    shell = f"env -i {exports} sh -c {shlex.quote(line)}; sleep 60"
-    tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), shell)
+    # The pane's shell is tmux's default-shell ($SHELL, or /bin/sh when unset, as in CI): a non-interactive dash dies
+    # of the Ctrl-C a test sends, closing the pane. A no-op trap keeps it alive (a child gets the default action
+    # back on exec), and remain-on-exit keeps the screen readable whatever happens.
+    shell = f"trap : INT; env -i {exports} sh -c {shlex.quote(line)}; sleep 60"
+    tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), "/bin/sh", "-c", shell)
+    tmux("set-option", "-t", name, "remain-on-exit", "on")
 
 
 def screen(name: str, *, joined: bool = False) -> str:
