@@ -24,6 +24,7 @@ class ExitCode(IntEnum):
     BILLING = 10  # 402: the account cannot pay
     STORE = 11  # the work is done (the answer printed), but a local store (ledger, sessions, journal) was not
     #             written as usual: damaged and moved aside, refused the row (kept beside it), or unreadable
+    MAX_STEPS = 12  # the tool loop reached --max-steps (the circuit breaker); the partial transcript is kept
     INTERRUPTED = 130  # Ctrl-C
     BROKEN_PIPE = 141  # stdout was closed early (`| head`): 128 + SIGPIPE, as a shell reports it
     TERMINATED = 143  # SIGTERM or SIGHUP: 128 + SIGTERM
@@ -127,3 +128,10 @@ class TerminatedError(Interrupted):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP: unwinds like Ctrl-C (so the call in flight is booked), but ends even a REPL."""
+
+
+class MaxStepsReached(ClaudeCliError):
+    """The tool loop asked for more steps than ``--max-steps`` allows: stopped, the partial transcript kept."""
+
+    exit_code = ExitCode.MAX_STEPS
+    default_error_type = "max_steps"

@@ -59,7 +59,11 @@ class ToolResult:
     declined: bool = False  # not run: declined by the user, or not approved off a terminal
 
     def block(self) -> dict[str, Any]:
-        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": self.tool_use_id, "content": self.content}
+        block: dict[str, Any] = {
+            "type": "tool_result",
+            "tool_use_id": self.tool_use_id,
+            "content": self.content,
+        }
         if self.is_error:
             block["is_error"] = True
         return block
@@ -82,7 +86,9 @@ class Decision:
 
     run: bool
     input: dict[str, Any] = field(default_factory=dict)
-    reason: str = ""  # for a decline: shown to the model (is_error) and, with the flag that would allow it, on stderr
+    reason: str = (
+        ""  # for a decline: shown to the model (is_error) and, with the flag that would allow it, on stderr
+    )
 
 
 Approver = Callable[[Tool, ToolCall], Decision]
