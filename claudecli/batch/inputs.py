@@ -25,7 +25,7 @@ from claudecli.call.prompt_input import read_text_option
 from claudecli.call.request import thinking_param
 from claudecli.call.schema import load_schema
 from claudecli.core.errors import ClaudeCliError, UsageError
-from claudecli.core.fsutil import size_text
+from claudecli.core.fsutil import size_text, unreadable
 from claudecli.core.tokens import estimate_input_tokens
 
 if TYPE_CHECKING:
@@ -126,12 +126,8 @@ def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]
 def _open(path: Path) -> Any:
     try:
         return path.open("rb")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory") from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+        raise unreadable(str(path), exc) from None
 
 
 def _line_too_long(path: Path, line_no: int) -> UsageError:
