@@ -57,7 +57,14 @@ CALL_COLUMNS = {
     "host": "TEXT",
     "worst_cost_usd": "REAL",
 }
-MIGRATION_NAMES = ["m001_calls", "m002_indexes", "m003_bodies", "m004_call_days", "m005_write_ahead"]
+MIGRATION_NAMES = [
+    "m001_calls",
+    "m002_indexes",
+    "m003_bodies",
+    "m004_call_days",
+    "m005_write_ahead",
+    "m007_call_mode",
+]
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> dict[str, str]:
