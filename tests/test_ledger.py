@@ -56,6 +56,9 @@ CALL_COLUMNS = {
     "pid_start": "TEXT",
     "host": "TEXT",
     "worst_cost_usd": "REAL",
+    "speed": "TEXT",
+    "service_tier": "TEXT",
+    "inference_geo": "TEXT",
 }
 MIGRATION_NAMES = [
     "m001_calls",
