@@ -79,7 +79,7 @@ def message_outcome(
         model=model,
         usage=usage,
         cost_usd=cost,
-        list_cost_usd=prices.list_cost(model, usage),
+        list_cost_usd=prices.list_cost(model, usage, mode=mode),
         profile=runner.app_ctx.settings.profile,
         latency_ms=_latency(started),
         stop_reason=line.stop_reason,

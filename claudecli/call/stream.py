@@ -250,7 +250,7 @@ def _price(app_ctx: AppContext, outcome: CallOutcome, when: datetime) -> None:
     prices = app_ctx.prices
     mode = outcome.mode
     outcome.cost_usd = prices.cost(outcome.model, outcome.usage, batch=outcome.is_batch, when=when, mode=mode)
-    outcome.list_cost_usd = prices.list_cost(outcome.model, outcome.usage, when=when)
+    outcome.list_cost_usd = prices.list_cost(outcome.model, outcome.usage, when=when, mode=mode)
 
 
 _DEFERRED_SIGNALS = {

@@ -107,11 +107,11 @@ class PriceBook:
     def list_cost(
         self, model: str, usage: TokenUsage, *, when: datetime | None = None, mode: CallMode | None = None
     ) -> Decimal | None:
-        """The same tokens at standard price, nothing cached, no batch discount (the ledger's list price).
+        """The same tokens with nothing cached and no batch discount (the ledger's list price).
 
-        Standard speed, tier and region: what the call would have cost with none of the options that change it.
+        At the call's own speed, tier and region, so that list minus cost is what caching and batching saved.
         """
-        return self.cost(model, list_usage(usage), when=when)
+        return self.cost(model, list_usage(usage), when=when, mode=mode)
 
     def unpriced(self, model: str, mode: CallMode, *, batch: bool = False) -> str | None:
         """The ``[price_multipliers]`` keys a call in ``mode`` lacks to be priced (its model priced), else None."""
