@@ -14,12 +14,14 @@ from claudecli.cli.common import (
     ModelOption,
     PlainFlag,
     QuietFlag,
+    RoleOption,
     ServiceTierOption,
     SpeedOption,
     SystemOption,
     ThinkingOption,
     app_context,
     apply_platform_flags,
+    apply_role,
 )
 
 HELP = """Chat with Claude in an interactive REPL.
@@ -33,6 +35,7 @@ starts a named one, --list shows them. Needs a terminal: for pipes and scripts u
 def chat(
     ctx: typer.Context,
     model: ModelOption = None,
+    role: RoleOption = None,
     fallback: FallbackOption = None,
     system: SystemOption = None,
     attach: Annotated[
@@ -59,6 +62,7 @@ def chat(
     from claudecli.core.errors import UsageError
 
     app_ctx = app_context(ctx)
+    chosen = apply_role(app_ctx, role)
     apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     if as_json and not list_sessions:
         raise UsageError("--json goes with --list (the chat itself is interactive)")
@@ -74,7 +78,7 @@ def chat(
         model=model,
         system=system,
         attach=list(attach or []),
-        thinking=thinking,
+        thinking=thinking if thinking is not None or chosen is None else chosen.thinking,
         session=session,
         resume_latest=resume_latest,
     )
