@@ -32,11 +32,15 @@ def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     app_ctx = app_context(ctx)
     settings = app_ctx.settings
     values = redacted(settings)
+    mcp = settings.mcp  # env and header values are masked by display(): they are usually tokens
     if as_json:
         document = {
             "profile": settings.profile,
             "settings": {
                 name: {"value": values[name], "source": settings.sources[name]} for name in sorted(values)
+            },
+            "mcp": {
+                name: {**server.display(), "source": server.source} for name, server in sorted(mcp.items())
             },
         }
         emit(app_ctx, document)
@@ -46,6 +50,10 @@ def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     lines += [
         f"{name.ljust(width)}  {_display(values[name])}  ({settings.sources[name]})"
         for name in sorted(values)
+    ]
+    lines += [
+        f"mcp.{name}  {json.dumps(server.display(), sort_keys=True)}  ({server.source})"
+        for name, server in sorted(mcp.items())
     ]
     app_ctx.stdout.file.write("\n".join(lines) + "\n")
 

@@ -74,6 +74,14 @@ CodeExecutionFlag = Annotated[
         "--code-execution", help="Let Claude run code in Anthropic's sandbox.", rich_help_panel=_PANEL
     ),
 ]
+McpOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--mcp",
+        help="Enable the tools of the [mcp.NAME] server from config (repeatable; needs claudecli[mcp]).",
+        rich_help_panel=_PANEL,
+    ),
+]
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -95,6 +103,7 @@ def tool_options(
     allowed_domain: list[str] | None = None,
     web_fetch: bool = False,
     code_execution: bool = False,
+    mcp: list[str] | None = None,
 ) -> ToolOptions:
     return ToolOptions(
         toolsets=_split(tools),
@@ -109,4 +118,5 @@ def tool_options(
         allowed_domains=_split(allowed_domain),
         web_fetch=web_fetch,
         code_execution=code_execution,
+        mcp=_split(mcp),
     )

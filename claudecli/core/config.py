@@ -23,6 +23,7 @@ from claudecli.core.dotenv_policy import (
 )
 from claudecli.core.errors import ConfigError
 from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped
+from claudecli.core.mcp_config import parse_mcp_servers
 from claudecli.core.names import check_name
 from claudecli.core.paths import Paths, resolve_paths
 from claudecli.core.roles import Role, parse_roles
@@ -36,7 +37,7 @@ from claudecli.core.settings import (
 )
 
 TABLES = ("aliases", "prices", "cache_min_tokens", "price_multipliers")
-FILE_ONLY_KEYS = frozenset({"profiles", "default_profile", "roles"})
+FILE_ONLY_KEYS = frozenset({"profiles", "default_profile", "roles", "mcp"})
 
 # Variables other tools already use win over nothing but are spelled the ecosystem's way.
 ECOSYSTEM_ENV = {
@@ -176,6 +177,10 @@ def _apply_profile(layers: _Layers, file_data: Mapping[str, Any], chosen: Any, c
     if not isinstance(table, Mapping):
         raise ConfigError(f"{config_file}: [profiles.{chosen}] must be a table")
     layers.apply_table(table, f"{config_file} [profiles.{chosen}]")
+    if "mcp" in table:
+        layers.file_warnings.append(
+            f"[profiles.{chosen}] mcp in {config_file} is ignored: define [mcp.NAME] at the top level"
+        )
 
 
 def _roles(file_data: Mapping[str, Any], chosen: str | None, config_file: Path) -> dict[str, Role]:
@@ -227,6 +232,8 @@ def load_settings(
         file_warnings=layers.file_warnings,
         dotenv=dotenv,
         roles=_roles(file_data, chosen, paths.config_file),
+        # MCP servers come from config.toml alone: the environment and a .env never define one (mcp_config).
+        mcp=parse_mcp_servers(file_data["mcp"], paths.config_file) if "mcp" in file_data else {},
         **layers.values,
     )
     settings.warnings.extend(

@@ -18,6 +18,7 @@ from typing import Any
 
 from claudecli.core.dotenv_policy import DotenvFile, check_destination
 from claudecli.core.errors import AuthError, ConfigError
+from claudecli.core.mcp_config import McpServerConfig
 from claudecli.core.paths import Paths
 from claudecli.core.roles import Role
 
@@ -269,6 +270,7 @@ class Settings:
     cache_min_tokens: Mapping[str, int] = field(default_factory=dict)  # model id or family -> tokens
     price_multipliers: Mapping[str, float] = field(default_factory=dict)  # "fast", "priority", "geo.us"
     roles: Mapping[str, Role] = field(default_factory=dict)  # [roles.NAME] from config.toml (see core.roles)
+    mcp: Mapping[str, McpServerConfig] = field(default_factory=dict)  # [mcp.NAME]: config.toml only
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     file_warnings: list[str] = field(default_factory=list)  # about config.toml's content (unknown keys)
@@ -350,6 +352,8 @@ class Settings:
             found.append(self._key_cache.key)
         if self.base_url:
             found += url_credentials(self.base_url)
+        for server in self.mcp.values():  # an MCP server's token must not be echoed back either
+            found += server.secrets()
         return found
 
 

@@ -20,11 +20,12 @@ class ToolOptions:
     allowed_domains: tuple[str, ...] = ()  # --allowed-domain (repeatable), for web search and web fetch
     web_fetch: bool = False
     code_execution: bool = False
+    mcp: tuple[str, ...] = ()  # --mcp NAME (repeatable): an [mcp.NAME] server of config.toml
 
     @property
     def local(self) -> bool:
-        """Tools that run on this machine (a batch cannot run them)."""
-        return bool(self.toolsets or self.functions)
+        """Tools claudecli runs itself, here or through an MCP server (a batch cannot run them)."""
+        return bool(self.toolsets or self.functions or self.mcp)
 
     @property
     def server(self) -> bool:

@@ -1,0 +1,106 @@
+"""A hand-written MCP server (plain JSON lines over stdio, no SDK) that misbehaves on request.
+
+``python raw.py MODE``:
+
+* ``hang``       never answers ``initialize``
+* ``exit``       says something on stderr and exits before answering
+* ``malformed``  answers ``initialize`` and lists tools, then answers every call with a result that is not a
+                 CallToolResult
+* ``bad-list``   answers ``initialize``, then lists tools in a shape that is not a ListToolsResult
+* ``ask``        its tool ``ask`` sends the client a sampling request and then an elicitation request and
+                 returns the client's two answers as its result
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+MODE = sys.argv[1] if len(sys.argv) > 1 else "malformed"
+TOOL = {"name": "ask", "description": "asks the client things", "inputSchema": {"type": "object"}}
+
+
+def send(message: dict) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def receive() -> dict:
+    line = sys.stdin.readline()
+    if not line:
+        sys.exit(0)
+    return json.loads(line)
+
+
+def answer(request: dict, result: dict) -> None:
+    send({"jsonrpc": "2.0", "id": request["id"], "result": result})
+
+
+def initialize(request: dict) -> None:
+    answer(
+        request,
+        {
+            "protocolVersion": request["params"]["protocolVersion"],
+            "capabilities": {"tools": {"listChanged": True}},
+            "serverInfo": {"name": "raw", "version": "1"},
+        },
+    )
+
+
+def ask_client(request_id: str, method: str, params: dict) -> dict:
+    send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+    while True:
+        message = receive()
+        if message.get("id") == request_id:
+            return message
+
+
+def on_call(request: dict) -> None:
+    if MODE == "malformed":
+        answer(request, {"content": "this is not a list of blocks"})
+        return
+    sampled = ask_client(
+        "s1",
+        "sampling/createMessage",
+        {
+            "messages": [{"role": "user", "content": {"type": "text", "text": "spend their key"}}],
+            "maxTokens": 5,
+        },
+    )
+    elicited = ask_client(
+        "e1",
+        "elicitation/create",
+        {
+            "mode": "form",
+            "message": "your password?",
+            "requestedSchema": {"type": "object", "properties": {}},
+        },
+    )
+    text = json.dumps({"sampling": sampled, "elicitation": elicited})
+    answer(request, {"content": [{"type": "text", "text": text}]})
+
+
+def main() -> None:
+    if MODE == "hang":
+        time.sleep(3600)
+    if MODE == "exit":
+        print("raw server: missing configuration, giving up", file=sys.stderr, flush=True)
+        sys.exit(1)
+    while True:
+        message = receive()
+        method = message.get("method")
+        if "id" not in message:
+            continue  # a notification
+        if method == "initialize":
+            initialize(message)
+        elif method == "tools/list":
+            answer(message, {"tools": "nope"} if MODE == "bad-list" else {"tools": [TOOL]})
+        elif method == "tools/call":
+            on_call(message)
+        else:
+            send({"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32601, "message": "no"}})
+
+
+if __name__ == "__main__":
+    main()

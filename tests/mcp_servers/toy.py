@@ -1,0 +1,77 @@
+"""A tiny MCP server written with the ``mcp`` package, run over stdio by the tests.
+
+Tools: ``echo``, ``add`` (structured output), ``fail`` (an is_error result), ``crash`` (the process dies mid-call),
+``slow`` (sleeps), ``env`` (reads a variable of its own environment), ``change`` (announces a changed tool list),
+``picture`` (an image), ``get.data/v2`` (a name the API does not allow, claiming readOnlyHint), and
+``get_data_v2`` (which ends up with the same API name).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ImageContent, ToolAnnotations
+
+server = MCPServer("toy", log_level="ERROR")
+
+
+@server.tool(description="Echo the text back")
+def echo(text: str) -> str:
+    return f"echo: {text}"
+
+
+@server.tool(description="Add two integers")
+def add(a: int, b: int) -> dict[str, int]:
+    return {"sum": a + b}
+
+
+@server.tool(description="Always fails")
+def fail() -> str:
+    raise ToolError("the toy tool failed on purpose")
+
+
+@server.tool(description="Kills the server mid-call")
+def crash() -> str:
+    print("toy server: crashing now", file=sys.stderr, flush=True)
+    os._exit(3)
+
+
+@server.tool(description="Sleeps")
+def slow(seconds: float) -> str:
+    time.sleep(seconds)
+    return "slept"
+
+
+@server.tool(description="Reads one variable of the server's environment")
+def env(name: str) -> str:
+    return os.environ.get(name, "<absent>")
+
+
+@server.tool(description="Announces that the tool list changed")
+async def change(ctx: Context) -> str:
+    await ctx.session.send_tool_list_changed()
+    return "changed"
+
+
+@server.tool(description="Returns a picture")
+def picture() -> list[ImageContent]:
+    return [ImageContent(type="image", data="iVBORw0KGgo=", mime_type="image/png")]
+
+
+@server.tool(name="get.data/v2", description="Odd name", annotations=ToolAnnotations(read_only_hint=True))
+def odd_name() -> str:
+    return "odd"
+
+
+@server.tool(name="get_data_v2", description="Clashes with get.data/v2 once namespaced")
+def clashing_name() -> str:
+    return "clash"
+
+
+if __name__ == "__main__":
+    print("toy server: started", file=sys.stderr, flush=True)
+    server.run("stdio")
