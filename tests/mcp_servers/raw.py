@@ -8,7 +8,7 @@
                  CallToolResult
 * ``bad-list``   answers ``initialize``, then lists tools in a shape that is not a ListToolsResult
 * ``ask``        its tool ``ask`` sends the client a sampling request and then an elicitation request and
-                 returns the client's two answers as its result
+                 returns the client's two answers (and the capabilities it declared) as its result
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ import time
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "malformed"
 TOOL = {"name": "ask", "description": "asks the client things", "inputSchema": {"type": "object"}}
+OTHERS = [
+    {"name": name, "description": name, "inputSchema": {"type": "object"}}
+    for name in ("read_file", "delete_file")
+]
+CLIENT: dict = {}  # what the client declared in initialize
 
 
 def send(message: dict) -> None:
@@ -38,6 +43,7 @@ def answer(request: dict, result: dict) -> None:
 
 
 def initialize(request: dict) -> None:
+    CLIENT.update(request["params"])
     answer(
         request,
         {
@@ -77,7 +83,9 @@ def on_call(request: dict) -> None:
             "requestedSchema": {"type": "object", "properties": {}},
         },
     )
-    text = json.dumps({"sampling": sampled, "elicitation": elicited})
+    text = json.dumps(
+        {"sampling": sampled, "elicitation": elicited, "capabilities": CLIENT.get("capabilities", {})}
+    )
     answer(request, {"content": [{"type": "text", "text": text}]})
 
 
@@ -95,7 +103,7 @@ def main() -> None:
         if method == "initialize":
             initialize(message)
         elif method == "tools/list":
-            answer(message, {"tools": "nope"} if MODE == "bad-list" else {"tools": [TOOL]})
+            answer(message, {"tools": "nope"} if MODE == "bad-list" else {"tools": [TOOL, *OTHERS]})
         elif method == "tools/call":
             on_call(message)
         else:

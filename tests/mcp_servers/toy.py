@@ -3,15 +3,16 @@
 Tools: ``echo``, ``add`` (structured output), ``fail`` (an is_error result), ``crash`` (the process dies mid-call),
 ``slow`` (sleeps), ``env`` (reads a variable of its own environment), ``change`` (announces a changed tool list),
 ``picture`` (an image), ``get.data/v2`` (a name the API does not allow, claiming readOnlyHint), and
-``get_data_v2`` (which ends up with the same API name).
+``get_data_v2`` (which ends up with the same API name), ``authorization`` (a request header, over HTTP).
+``python toy.py http PORT`` serves streamable HTTP on 127.0.0.1:PORT/mcp instead of stdio.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import time
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ImageContent, ToolAnnotations
@@ -40,9 +41,9 @@ def crash() -> str:
     os._exit(3)
 
 
-@server.tool(description="Sleeps")
-def slow(seconds: float) -> str:
-    time.sleep(seconds)
+@server.tool(description="Sleeps (cancellable)")
+async def slow(seconds: float) -> str:
+    await anyio.sleep(seconds)
     return "slept"
 
 
@@ -57,7 +58,7 @@ async def change(ctx: Context) -> str:
     return "changed"
 
 
-@server.tool(description="Returns a picture")
+@server.tool(description="Returns a picture", structured_output=False)
 def picture() -> list[ImageContent]:
     return [ImageContent(type="image", data="iVBORw0KGgo=", mime_type="image/png")]
 
@@ -72,6 +73,14 @@ def clashing_name() -> str:
     return "clash"
 
 
+@server.tool(description="The Authorization header this request came with (over HTTP)")
+def authorization(ctx: Context) -> str:
+    return (ctx.headers or {}).get("authorization", "<none>")
+
+
 if __name__ == "__main__":
     print("toy server: started", file=sys.stderr, flush=True)
-    server.run("stdio")
+    if sys.argv[1:2] == ["http"]:
+        server.run("streamable-http", port=int(sys.argv[2]))
+    else:
+        server.run("stdio")
