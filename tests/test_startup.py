@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import subprocess_env
 
 
@@ -94,3 +96,15 @@ def test_claudecli_as_a_library_never_touches_the_collector(base_env):
     )
     assert "collector on while loading the SDK: True" in done.stdout
     assert "after: True anthropic True" in done.stdout
+
+
+MCP_PROBE = (
+    "import atexit\natexit.register(lambda: print('mcp loaded:', 'mcp' in sys.modules, file=sys.stderr))\n"
+)
+
+
+@pytest.mark.parametrize("args", [("--help",), ("ask", "--help"), ("models",), ("ask", "--no-stdin", "hi")])
+def test_the_mcp_package_is_loaded_only_for_mcp(cli_env, args):
+    # The optional MCP SDK is big: a command that enables no MCP server must not pay for it.
+    output = _gc_state_seen_by(MCP_PROBE, *args)
+    assert "mcp loaded: False" in output, output
