@@ -26,10 +26,13 @@ def namespaced(server: str, tool: str) -> str:
     return (f"{server}__" + _NOT_ALLOWED.sub("_", tool))[:MAX_NAME]
 
 
-def unique_names(server: str, tools: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Map each of a server's tool names to a unique API name; the warnings name every renamed clash."""
+def unique_names(
+    server: str, tools: list[str], taken: set[str] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Map each of a server's tool names to an API name unique among them and ``taken`` (the names of the
+    tools enabled before this server's, which is updated); the warnings name every renamed clash."""
     names: dict[str, str] = {}
-    taken: set[str] = set()
+    taken = set() if taken is None else taken
     warnings: list[str] = []
     for tool in tools:
         base = namespaced(server, tool)
@@ -39,9 +42,9 @@ def unique_names(server: str, tools: list[str]) -> tuple[dict[str, str], list[st
             suffix = f"_{number}"
             name = base[: MAX_NAME - len(suffix)] + suffix
         if name != base:
-            clash = next(other for other, given in names.items() if given == base)
+            clash = next((repr(other) for other, given in names.items() if given == base), f"another {base}")
             warnings.append(
-                f"MCP server {server}: tools {clash!r} and {tool!r} have the same name for the API; "
+                f"MCP server {server}: tools {clash} and {tool!r} have the same name for the API; "
                 f"{tool!r} is called {name}"
             )
         names[tool] = name

@@ -56,7 +56,10 @@ class McpServerSource:
         config: McpServerConfig,
         warn: Callable[[str], None],
         loop: BackgroundLoop | None = None,
+        taken: set[str] | None = None,
     ) -> None:
+        """Start (or reach) the server, initialize, list its tools. ``taken``: API names already in use
+        (by sources enabled before this one); this server's names are added to it."""
         self.config = config
         self.name = config.name
         self._warn = warn
@@ -74,7 +77,7 @@ class McpServerSource:
             if isinstance(exc, Exception):
                 raise McpStartError(message) from None
             raise
-        self._tools = self._make_tools(listed)
+        self._tools = self._make_tools(listed, taken)
 
     # -- ToolSource ---------------------------------------------------------------------------------------
 
@@ -105,11 +108,15 @@ class McpServerSource:
         with contextlib.suppress(Exception):
             self._loop.run(self._connection.close(), timeout=CLOSE_SECONDS + 1)
 
+    def original_name(self, api_name: str) -> str:
+        """The server's own name for the tool the model knows as ``api_name``."""
+        return self._originals.get(api_name, api_name)
+
     # -- inner workings -----------------------------------------------------------------------------------
 
-    def _make_tools(self, listed: list[mcp_types.Tool]) -> list[Tool]:
-        kept = [tool for tool in listed if self._allowed(tool.name)]
-        names, warnings = unique_names(self.name, [tool.name for tool in kept])
+    def _make_tools(self, listed: list[mcp_types.Tool], taken: set[str] | None) -> list[Tool]:
+        kept = list({tool.name: tool for tool in listed if self._allowed(tool.name)}.values())  # no repeats
+        names, warnings = unique_names(self.name, [tool.name for tool in kept], taken)
         for warning in warnings:
             self._warn(warning)
         tools = []
