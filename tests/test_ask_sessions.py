@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 import time
 
-from tests.conftest import assert_no_traceback, subprocess_env
+from tests.conftest import assert_no_traceback
+from tests.test_signals_pipes import spawn_ask
 
 MESSAGES = "/v1/messages"
 LONG_INPUT = "A line of a long diff to review, repeated to pass the cache minimum.\n" * 400
@@ -95,16 +94,6 @@ def test_continue_and_session_together_is_a_usage_error(cli_env, run_cli, fake_a
     assert posts(fake_api) == []
 
 
-def _spawn(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "claudecli", "ask", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=subprocess_env(),
-    )
-
-
 def _wait_for_posts(fake_api, count: int) -> None:
     deadline = time.monotonic() + 20
     while len(posts(fake_api)) < count and time.monotonic() < deadline:
@@ -113,10 +102,10 @@ def _wait_for_posts(fake_api, count: int) -> None:
 
 def test_concurrent_asks_of_one_conversation_take_turns(cli_env, fake_api, home):
     fake_api.token_delay = 0.02
-    first = _spawn("--session", "shared", "[[words:150]] one")  # holds the conversation ~3 s
+    first = spawn_ask("--session", "shared", "[[words:150]] one")  # holds the conversation ~3 s
     _wait_for_posts(fake_api, 1)
-    second = _spawn("--session", "shared", "[[words:2]] two")
-    busy = _spawn("--session", "shared", "--no-wait", "three")
+    second = spawn_ask("--session", "shared", "[[words:2]] two")
+    busy = spawn_ask("--session", "shared", "--no-wait", "three")
     _, busy_err = busy.communicate(timeout=30)
     assert busy.returncode == 2 and b"another ask is continuing this conversation" in busy_err
     for child in (first, second):
