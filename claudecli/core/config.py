@@ -25,9 +25,10 @@ from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped
 from claudecli.core.names import check_name
 from claudecli.core.paths import Paths, resolve_paths
 from claudecli.core.settings import SCALARS, SECRET_KEYS, Settings, table_value, token_counts
+from claudecli.core.tool_config import parse_tools
 
 TABLES = ("aliases", "prices", "cache_min_tokens")
-FILE_ONLY_KEYS = frozenset({"profiles", "default_profile"})
+FILE_ONLY_KEYS = frozenset({"profiles", "default_profile", "tools"})
 
 # Variables other tools already use win over nothing but are spelled the ecosystem's way.
 ECOSYSTEM_ENV = {
@@ -165,6 +166,10 @@ def _apply_profile(layers: _Layers, file_data: Mapping[str, Any], chosen: Any, c
     if not isinstance(table, Mapping):
         raise ConfigError(f"{config_file}: [profiles.{chosen}] must be a table")
     layers.apply_table(table, f"{config_file} [profiles.{chosen}]")
+    if "tools" in table:
+        layers.file_warnings.append(
+            f"[profiles.{chosen}] tools in {config_file} is ignored: define [tools.NAME] at the top level"
+        )
 
 
 def load_settings(
@@ -195,6 +200,8 @@ def load_settings(
         _dotenv_layer(dotenv, layers)
     _env_layer(env, layers, "env")
     _check_prices(layers)
+    # Tools come from config.toml alone: the environment and a .env never define one (see tool_config).
+    tools = parse_tools(file_data["tools"], paths.config_file) if "tools" in file_data else {}
     settings = Settings(
         paths=paths,
         profile=chosen,
@@ -202,6 +209,7 @@ def load_settings(
         warnings=layers.warnings,
         file_warnings=layers.file_warnings,
         dotenv=dotenv,
+        tools=tools,
         **layers.values,
     )
     settings.warnings.extend(

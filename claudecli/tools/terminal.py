@@ -1,0 +1,105 @@
+"""Asking the person at the controlling terminal, through ``/dev/tty``.
+
+stdin may be a pipe of untrusted text (``git diff | claudecli ask --tools shell ...``): the question is asked
+and answered on ``/dev/tty``, never on stdin, so piped text can never answer it. Without a controlling terminal
+(cron, CI, a daemon) ``/dev/tty`` cannot be opened and there is nobody to ask: :func:`terminal_ask_person`
+returns None and the approval rules decline what needs a person.
+
+The tool's name and arguments are shown with terminal escapes and control characters stripped, so a model's
+arguments cannot redraw the question.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import IO
+
+from claudecli.tools.approval import AskPerson, NoPerson, PersonAnswer
+from claudecli.tools.base import Tool, ToolCall
+from claudecli.tools.sanitize import strip_escapes
+
+TTY = "/dev/tty"
+CHOICES = "[y]es / [n]o / [a]lways this tool this run / [e]dit args"
+
+
+def open_tty(path: str = TTY) -> IO[str] | None:
+    """The controlling terminal for reading and writing, or None when there is none."""
+    try:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return None
+    try:
+        if not os.isatty(fd):
+            os.close(fd)
+            return None
+        return open(fd, "r+", encoding="utf-8", errors="replace", buffering=1)  # noqa: SIM115
+    except OSError:
+        os.close(fd)
+        return None
+
+
+def describe(tool: Tool, call: ToolCall) -> str:
+    """The question's text: who wants what, with which arguments (escapes stripped)."""
+    arguments = json.dumps(call.input, indent=2, ensure_ascii=False)
+    source = f" from {tool.source}" if tool.source else ""
+    lines = [
+        f"Claude wants to run the tool {tool.name}{source} ({tool.approval.value} approval) with:",
+        *("  " + line for line in arguments.splitlines()),
+    ]
+    return strip_escapes("\n".join(lines))
+
+
+def terminal_ask_person(path: str = TTY) -> AskPerson | None:
+    """An ``AskPerson`` on the controlling terminal, or None when there is none (then nobody is asked)."""
+    probe = open_tty(path)
+    if probe is None:
+        return None
+    probe.close()
+
+    def ask(tool: Tool, call: ToolCall) -> PersonAnswer:
+        tty = open_tty(path)
+        if tty is None:
+            raise NoPerson("the terminal is gone")
+        with tty:
+            return _ask_on(tty, tool, call)
+
+    return ask
+
+
+def _ask_on(tty: IO[str], tool: Tool, call: ToolCall) -> PersonAnswer:
+    tty.write("\n" + describe(tool, call) + "\n")
+    while True:
+        tty.write(f"Run it? {CHOICES}: ")
+        tty.flush()
+        line = tty.readline()
+        if not line:  # Ctrl-D: no
+            tty.write("\n")
+            return PersonAnswer("n")
+        choice = line.strip().lower()[:1]
+        if choice in ("y", "n", "a"):
+            return PersonAnswer(choice)
+        if choice == "e":
+            edited = _edit(tty, call)
+            if edited is not None:
+                return PersonAnswer("e", edited)
+
+
+def _edit(tty: IO[str], call: ToolCall) -> dict[str, object] | None:
+    """New arguments as one line of JSON (an object); an empty line goes back to the question."""
+    tty.write("Current arguments: " + strip_escapes(json.dumps(call.input, ensure_ascii=False)) + "\n")
+    while True:
+        tty.write("New arguments as JSON on one line (empty: back): ")
+        tty.flush()
+        line = tty.readline()
+        if not line or not line.strip():
+            return None
+        try:
+            value = json.loads(line)
+        except ValueError as exc:
+            tty.write(f"not valid JSON ({exc}); try again\n")
+            continue
+        if not isinstance(value, dict):
+            tty.write("the arguments must be a JSON object {...}; try again\n")
+            continue
+        return value
