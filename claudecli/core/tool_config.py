@@ -67,7 +67,9 @@ def _parse_one(name: str, spec: Any, config_file: Path) -> ConfiguredTool:
         raise fail(f"unknown key '{unknown[0]}' (known: {', '.join(sorted(_KEYS))})")
     description = spec.get("description")
     if not isinstance(description, str) or not description.strip():
-        raise fail("description must be a non-empty string (the model reads it to decide when to call the tool)")
+        raise fail(
+            "description must be a non-empty string (the model reads it to decide when to call the tool)"
+        )
     command = spec.get("command")
     if isinstance(command, str):
         raise fail('command must be an argv list like ["wc", "-w"]; for a shell write ["sh", "-c", "..."]')
@@ -109,5 +111,5 @@ def _timeout(value: Any, fail: Any) -> float:
 
 def _approval(value: Any, fail: Any) -> str:
     if value not in APPROVALS:
-        raise fail(f'approval must be one of {", ".join(repr(a) for a in APPROVALS)}')
+        raise fail(f"approval must be one of {', '.join(repr(a) for a in APPROVALS)}")
     return str(value)

@@ -14,6 +14,7 @@ through here, so three rules hold for all of them:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Credentials by name: the ecosystem's and claudecli's own spellings, and the SDK's header variable (which may
 # carry an Authorization header).
@@ -101,7 +103,7 @@ class _Reader(threading.Thread):
             pass
 
 
-def kill_group(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> None:
+def kill_group(proc: subprocess.Popen[Any], grace: float = KILL_GRACE) -> None:
     """Stop ``proc``'s whole process group: SIGTERM, then SIGKILL for whatever is left after ``grace``."""
     if not hasattr(os, "killpg"):  # pragma: no cover  (Windows: no process groups to speak of)
         proc.kill()
@@ -121,10 +123,8 @@ def kill_group(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> None
             break
         time.sleep(_POLL)
     else:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
     proc.wait()
 
 
@@ -194,10 +194,8 @@ def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
         except (BrokenPipeError, OSError, ValueError):
             pass
         finally:
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 stdin.close()
-            except (BrokenPipeError, OSError):
-                pass
 
     threading.Thread(target=write, daemon=True).start()
 

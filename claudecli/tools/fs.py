@@ -188,13 +188,11 @@ def _numbered_lines(handle: Any, start: int, size: int) -> str:
     kept: list[str] = []
     used = 0
     number = 0
-    for number, raw in enumerate(handle, start=1):  # noqa: B007  (number is read after the loop)
+    for number, raw in enumerate(handle, start=1):
         if number < start:
             continue
         if used + len(raw) > READ_LIMIT and kept:
-            kept.append(
-                f"[file truncated: {size:,} bytes in all; read on with start_line={number}]"
-            )
+            kept.append(f"[file truncated: {size:,} bytes in all; read on with start_line={number}]")
             return "\n".join(kept)
         used += len(raw)
         kept.append(f"{number:>6}\t{decode(raw[:READ_LIMIT]).rstrip(chr(10)).rstrip(chr(13))}")

@@ -42,7 +42,9 @@ class Refused(Exception):
 
 def is_hidden_name(name: str) -> bool:
     lowered = name.lower()
-    return lowered.startswith(".") or any(fnmatch.fnmatchcase(lowered, pattern) for pattern in SENSITIVE_NAMES)
+    return lowered.startswith(".") or any(
+        fnmatch.fnmatchcase(lowered, pattern) for pattern in SENSITIVE_NAMES
+    )
 
 
 @dataclass(frozen=True)

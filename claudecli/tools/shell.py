@@ -73,7 +73,9 @@ class ShellTools:
         if done.start_error:
             return ToolResult(call.id, done.start_error, is_error=True)
         if done.timed_out:
-            return ToolResult(call.id, f"timed out after {timeout:g} s; its processes were stopped", is_error=True)
+            return ToolResult(
+                call.id, f"timed out after {timeout:g} s; its processes were stopped", is_error=True
+            )
         if done.cancelled:
             return ToolResult(call.id, "interrupted by the user; its processes were stopped", is_error=True)
         parts = [f"exit code {done.returncode}"]

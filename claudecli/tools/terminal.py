@@ -33,7 +33,7 @@ def open_tty(path: str = TTY) -> IO[str] | None:
         if not os.isatty(fd):
             os.close(fd)
             return None
-        return open(fd, "r+", encoding="utf-8", errors="replace", buffering=1)  # noqa: SIM115
+        return open(fd, "r+", encoding="utf-8", errors="replace", buffering=1)
     except OSError:
         os.close(fd)
         return None
