@@ -54,9 +54,7 @@ def test_off_a_terminal_an_ask_tool_does_not_run_and_the_reason_names_the_flags(
     ]
 
 
-@pytest.mark.parametrize(
-    "flags", [{"yes": True}, {"approve": ("asker",)}], ids=["--yes", "--approve"]
-)
+@pytest.mark.parametrize("flags", [{"yes": True}, {"approve": ("asker",)}], ids=["--yes", "--approve"])
 def test_yes_or_approve_runs_an_ask_tool(base_env, marks, flags):
     [result], events = run_once(ToolOptions(toolsets=("asker",), **flags), call("asker", n=1))
     assert not result.is_error, result

@@ -25,7 +25,9 @@ PY = json.dumps(sys.executable)
 @pytest.fixture
 def tools_config(write_config, tmp_path):
     """config.toml with command tools (python children, so the tests need nothing else installed)."""
-    (tmp_path / "schema.json").write_text(json.dumps({"type": "object", "properties": {"n": {"type": "integer"}}}))
+    (tmp_path / "schema.json").write_text(
+        json.dumps({"type": "object", "properties": {"n": {"type": "integer"}}})
+    )
     script = tmp_path / "tool.py"
     script.write_text(
         "import json, os, sys\n"
@@ -65,7 +67,10 @@ approval = "auto"
 
 def test_a_command_tool_round_trip(base_env, tools_config):
     box = toolbox(ToolOptions(toolsets=("echoer", "counter")))
-    assert box.definitions()[1]["input_schema"] == {"type": "object", "properties": {"n": {"type": "integer"}}}
+    assert box.definitions()[1]["input_schema"] == {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}},
+    }
     [result] = run(box, call("echoer", mode="hi", n=2))
     assert not result.is_error
     assert result.content == 'got {"mode": "hi", "n": 2}\n'
@@ -247,7 +252,9 @@ def test_a_file_that_fails_to_import_is_a_one_line_usage_error(base_env, tmp_pat
 def test_the_functions_file_never_runs_in_claudecli_s_process(base_env, tmp_path):
     marker = tmp_path / "pid.txt"
     path = tmp_path / "spy.py"
-    path.write_text(f"import os\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n\ndef f() -> str:\n    return 'x'\n")
+    path.write_text(
+        f"import os\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n\ndef f() -> str:\n    return 'x'\n"
+    )
     box = toolbox(ToolOptions(functions=(path,)))
     assert int(marker.read_text()) != __import__("os").getpid()
     assert "claudecli_functions" not in sys.modules

@@ -148,9 +148,9 @@ def test_the_fs_tools_are_auto_approved_and_run_concurrently(tree, base_env):
 
 _PATHS = st.one_of(
     st.text(max_size=60),
-    st.lists(st.sampled_from(["..", ".", "src", ".env", "/", "etc", "passwd", "~", "\x00", "a" * 300]), max_size=8).map(
-        "/".join
-    ),
+    st.lists(
+        st.sampled_from(["..", ".", "src", ".env", "/", "etc", "passwd", "~", "\x00", "a" * 300]), max_size=8
+    ).map("/".join),
     st.integers(),
     st.none(),
     st.lists(st.text(max_size=5), max_size=3),
@@ -160,7 +160,7 @@ _PATHS = st.one_of(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(["read_file", "list_dir", "search_text"]), path=_PATHS, other=_PATHS)
 def test_any_input_gives_a_result_never_an_exception_nor_an_escape(tree, name, path, other):
-    text, is_error = fs_run(tree, name, path=path, pattern=other, start_line=other, glob=other)
+    text, _ = fs_run(tree, name, path=path, pattern=other, start_line=other, glob=other)
     assert isinstance(text, str)
     assert "beta outside" not in text and "beta-secret" not in text
     assert os.getcwd()  # the process is intact

@@ -19,7 +19,9 @@ _ids = iter(range(1_000_000))
 
 
 def app_context(stderr: io.StringIO | None = None) -> AppContext:
-    return AppContext.create(load_settings(), stdout=io.StringIO(), stderr=stderr or io.StringIO(), environ={})
+    return AppContext.create(
+        load_settings(), stdout=io.StringIO(), stderr=stderr or io.StringIO(), environ={}
+    )
 
 
 def call(name: str, **arguments: Any) -> ToolCall:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-from typing import IO
 
 from claudecli.tools.approval import AskPerson, NoPerson, PersonAnswer
 from claudecli.tools.base import Tool, ToolCall
@@ -23,20 +22,45 @@ TTY = "/dev/tty"
 CHOICES = "[y]es / [n]o / [a]lways this tool this run / [e]dit args"
 
 
-def open_tty(path: str = TTY) -> IO[str] | None:
+class Tty:
+    """The controlling terminal: text written, lines read (a tty cannot be opened "r+" as one buffered file)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._reader = open(fd, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+
+    def write(self, text: str) -> None:
+        data = text.encode("utf-8", errors="replace")
+        while data:
+            data = data[os.write(self.fd, data) :]
+
+    def flush(self) -> None:
+        pass
+
+    def readline(self) -> str:
+        return self._reader.readline()
+
+    def close(self) -> None:
+        self._reader.close()
+        os.close(self.fd)
+
+    def __enter__(self) -> Tty:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_tty(path: str = TTY) -> Tty | None:
     """The controlling terminal for reading and writing, or None when there is none."""
     try:
         fd = os.open(path, os.O_RDWR | getattr(os, "O_NOCTTY", 0))
     except OSError:
         return None
-    try:
-        if not os.isatty(fd):
-            os.close(fd)
-            return None
-        return open(fd, "r+", encoding="utf-8", errors="replace", buffering=1)
-    except OSError:
+    if not os.isatty(fd):
         os.close(fd)
         return None
+    return Tty(fd)
 
 
 def describe(tool: Tool, call: ToolCall) -> str:
@@ -67,7 +91,7 @@ def terminal_ask_person(path: str = TTY) -> AskPerson | None:
     return ask
 
 
-def _ask_on(tty: IO[str], tool: Tool, call: ToolCall) -> PersonAnswer:
+def _ask_on(tty: Tty, tool: Tool, call: ToolCall) -> PersonAnswer:
     tty.write("\n" + describe(tool, call) + "\n")
     while True:
         tty.write(f"Run it? {CHOICES}: ")
@@ -85,7 +109,7 @@ def _ask_on(tty: IO[str], tool: Tool, call: ToolCall) -> PersonAnswer:
                 return PersonAnswer("e", edited)
 
 
-def _edit(tty: IO[str], call: ToolCall) -> dict[str, object] | None:
+def _edit(tty: Tty, call: ToolCall) -> dict[str, object] | None:
     """New arguments as one line of JSON (an object); an empty line goes back to the question."""
     tty.write("Current arguments: " + strip_escapes(json.dumps(call.input, ensure_ascii=False)) + "\n")
     while True:
