@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -259,3 +260,61 @@ def test_the_functions_file_never_runs_in_claudecli_s_process(base_env, tmp_path
     assert int(marker.read_text()) != __import__("os").getpid()
     assert "claudecli_functions" not in sys.modules
     box.close()
+
+
+def test_cancel_stops_a_running_tool_and_its_group(base_env, tmp_path):
+    pidfile = tmp_path / "bg.pid"
+    box = toolbox(ToolOptions(toolsets=("shell",), root=tmp_path, approve=("run_command",)))
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    started = time.monotonic()
+    first, second = box.execute(
+        [
+            call("run_command", command=f"sleep 30 & echo $! > {pidfile}; wait"),
+            call("run_command", command="true"),
+        ],
+        cancel,
+    )
+    assert time.monotonic() - started < 5
+    assert first.is_error and "interrupted" in first.content
+    assert second.is_error and "interrupted" in second.content  # not started once cancelled
+    assert not alive(int(pidfile.read_text()))
+
+
+CTRL_C = """
+import sys, threading
+from pathlib import Path
+from claudecli.tools.box import Toolbox
+from claudecli.tools.base import ToolCall
+from claudecli.tools.shell import ShellTools
+from claudecli.tools.approval import make_approver
+from claudecli.tools.options import ToolOptions
+
+pidfile = sys.argv[1]
+box = Toolbox([ShellTools(Path.cwd(), dict)], make_approver(ToolOptions(approve=("run_command",)), None), str)
+cancel = threading.Event()
+call = ToolCall("t1", "run_command", {"command": f"sleep 30 & echo $! > {pidfile}; echo started; wait"})
+try:
+    box.execute([call], cancel)
+except KeyboardInterrupt:
+    print("INTERRUPTED cancel=%s" % cancel.is_set(), flush=True)
+"""
+
+
+@pytest.mark.pty
+def test_ctrl_c_while_a_tool_runs_kills_its_group_and_raises(base_env, tmp_path):
+    import pexpect
+
+    from tests.conftest import subprocess_env
+
+    pidfile = tmp_path / "bg.pid"
+    child = pexpect.spawn(
+        sys.executable, ["-c", CTRL_C, str(pidfile)], env=subprocess_env(), encoding="utf-8", timeout=20
+    )
+    deadline = time.monotonic() + 10
+    while not (pidfile.exists() and pidfile.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.sendintr()
+    child.expect("INTERRUPTED cancel=True")
+    child.expect(pexpect.EOF)
+    assert not alive(int(pidfile.read_text()))
