@@ -149,7 +149,10 @@ def test_the_fs_tools_are_auto_approved_and_run_concurrently(tree, base_env):
 _PATHS = st.one_of(
     st.text(max_size=60),
     st.lists(
-        st.sampled_from(["..", ".", "src", ".env", "/", "etc", "passwd", "~", "\x00", "a" * 300]), max_size=8
+        st.sampled_from(
+            ["..", ".", "", "*", "[", "src", ".env", "/", "etc", "passwd", "~", "\x00", "a" * 300]
+        ),
+        max_size=8,
     ).map("/".join),
     st.integers(),
     st.none(),
@@ -164,3 +167,10 @@ def test_any_input_gives_a_result_never_an_exception_nor_an_escape(tree, name, p
     assert isinstance(text, str)
     assert "beta outside" not in text and "beta-secret" not in text
     assert os.getcwd()  # the process is intact
+
+
+def test_glob_by_name_or_by_path_and_odd_globs(tree):
+    assert fs_run(tree, "search_text", pattern="beta", glob="src/*.py")[0].startswith("src/app.py:2:")
+    for odd in (".", "/", "[", "**"):
+        text, _ = fs_run(tree, "search_text", pattern="beta", glob=odd)
+        assert isinstance(text, str)

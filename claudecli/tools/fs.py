@@ -6,6 +6,7 @@ listing, a file, a search; the model is told when it saw a part.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import threading
@@ -160,10 +161,14 @@ class FsTools:
             dirs[:] = sorted(name for name in dirs if self.confinement.visible(Path(folder, name)))
             for name in sorted(files):
                 path = Path(folder, name)
-                if glob and not Path(name).match(glob):
+                if glob and not self._glob_matches(path, glob):
                     continue
                 if self.confinement.visible(path):
                     yield path
+
+    def _glob_matches(self, path: Path, glob: str) -> bool:
+        """``*.py`` matches by name, ``src/*.py`` by the path under the root (fnmatch: never raises)."""
+        return fnmatch.fnmatch(path.name, glob) or fnmatch.fnmatch(self.confinement.shown(path), glob)
 
 
 def _entry_line(entry: os.DirEntry[str]) -> str:

@@ -136,16 +136,22 @@ class FunctionTools:
     def _load(self) -> list[Tool]:
         self._worker, hello = self._start()
         self.skipped = [str(item) for item in hello.get("skipped", [])]
-        return [
-            Tool(
-                str(item["name"]),
-                str(item["description"]),
-                dict(item["input_schema"]),
-                approval=Approval.ASK,
-                source=f"functions:{self.path.name}",
-            )
-            for item in hello.get("tools", [])
-        ]
+        try:
+            return [
+                Tool(
+                    str(item["name"]),
+                    str(item["description"]),
+                    dict(item["input_schema"]),
+                    approval=Approval.ASK,
+                    source=f"functions:{self.path.name}",
+                )
+                for item in hello.get("tools", [])
+            ]
+        except (KeyError, TypeError, ValueError, AttributeError):  # the file wrote to the protocol itself
+            self._discard()
+            raise UsageError(
+                f"--functions {self.path}: the worker sent tools it could not describe"
+            ) from None
 
     def tools(self) -> list[Tool]:
         return list(self._tools)
