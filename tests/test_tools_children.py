@@ -318,3 +318,15 @@ def test_ctrl_c_while_a_tool_runs_kills_its_group_and_raises(base_env, tmp_path)
     child.expect("INTERRUPTED cancel=True")
     child.expect(pexpect.EOF)
     assert not alive(int(pidfile.read_text()))
+
+
+def test_the_worker_does_not_import_modules_from_the_current_directory(base_env, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "project"
+    elsewhere.mkdir()
+    (elsewhere / "inspect.py").write_text("raise SystemExit('shadowed the standard library')\n")
+    monkeypatch.chdir(elsewhere)
+    functions = tmp_path / "f.py"
+    functions.write_text("def hello() -> str:\n    return 'hi'\n")
+    box = toolbox(ToolOptions(functions=(functions,), yes=True))
+    assert run(box, call("hello"))[0].content == "hi"
+    box.close()

@@ -174,3 +174,10 @@ def test_glob_by_name_or_by_path_and_odd_globs(tree):
     for odd in (".", "/", "[", "**"):
         text, _ = fs_run(tree, "search_text", pattern="beta", glob=odd)
         assert isinstance(text, str)
+
+
+def test_search_and_read_skip_a_fifo_instead_of_blocking(tree):
+    os.mkfifo(tree / "pipe.txt")
+    assert fs_run(tree, "search_text", pattern="nothing-matches")[0] == "no matches"
+    text, is_error = fs_run(tree, "read_file", path="pipe.txt")
+    assert is_error and "not a regular file" in text

@@ -222,7 +222,7 @@ def _matcher(pattern: str, regex: bool, ignore_case: bool) -> Callable[[str], bo
 def _matches(path: Path, matcher: Callable[[str], bool], shown: str, room: int) -> list[str]:
     """Matching lines of one text file (binary and oversized files are skipped)."""
     try:
-        if path.stat().st_size > SEARCH_FILE_LIMIT:
+        if not path.is_file() or path.stat().st_size > SEARCH_FILE_LIMIT:  # a FIFO would block the read
             return []
         data = path.read_bytes()
     except OSError:

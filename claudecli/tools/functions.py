@@ -35,7 +35,8 @@ class _Worker:
 
     def __init__(self, path: Path, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", _WORKER, str(path)],
+            # -P: the current directory is not put on sys.path (a stray json.py there must not be imported)
+            [sys.executable, "-P", "-m", _WORKER, str(path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
