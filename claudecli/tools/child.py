@@ -117,15 +117,36 @@ def kill_group(proc: subprocess.Popen[Any], grace: float = KILL_GRACE) -> None:
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         proc.poll()  # reap the leader, so only live members keep the group alive
-        try:
-            os.killpg(proc.pid, 0)
-        except (ProcessLookupError, PermissionError):
+        if not group_alive(proc.pid):
             break
         time.sleep(_POLL)
     else:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether process group ``pgid`` has a member that is not a zombie (an orphan that init never reaped)."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return True  # no /proc (macOS): a signal-able group is alive
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 def run_child(
