@@ -199,6 +199,9 @@ def run_child(
     kill_group(proc, grace=KILL_GRACE if (timed_out or cancelled) else 0.2)
     out.join(1.0)
     err.join(1.0)
+    for stream in (proc.stdout, proc.stderr):
+        with contextlib.suppress(OSError):
+            stream.close()  # type: ignore[union-attr]
     code = None if (timed_out or cancelled) else proc.returncode
     return ChildRun(code, bytes(out.data), bytes(err.data), out.total, timed_out, cancelled)
 

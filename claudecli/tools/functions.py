@@ -103,6 +103,12 @@ class _Worker:
         except OSError:
             pass
         kill_group(self.proc, grace=0.5)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            try:
+                if stream is not None:
+                    stream.close()
+            except (OSError, ValueError):  # a reader thread is still on it; it ends at the closed pipe
+                pass
 
 
 class FunctionTools:
