@@ -75,3 +75,16 @@ def test_without_a_controlling_terminal_nobody_is_asked():
         timeout=20,
     )
     assert done.stdout.strip() == "None", done.stderr
+
+
+def test_with_every_stream_redirected_nobody_is_asked_even_with_a_terminal():
+    probe = "from claudecli.tools.terminal import terminal_ask_person; print('ASKER', terminal_ask_person())"
+    child = pexpect.spawn(
+        "sh",
+        ["-c", f'echo | {sys.executable} -c "$PROBE" 2>/dev/null'],
+        env=subprocess_env({"PROBE": probe}),
+        encoding="utf-8",
+        timeout=20,
+    )
+    child.expect("ASKER None")
+    child.expect(pexpect.EOF)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 from claudecli.tools.approval import AskPerson, NoPerson, PersonAnswer
 from claudecli.tools.base import Tool, ToolCall
@@ -74,8 +75,15 @@ def describe(tool: Tool, call: ToolCall) -> str:
     return strip_escapes("\n".join(lines))
 
 
-def terminal_ask_person(path: str = TTY) -> AskPerson | None:
-    """An ``AskPerson`` on the controlling terminal, or None when there is none (then nobody is asked)."""
+def terminal_ask_person(path: str = TTY, streams: tuple[object, ...] | None = None) -> AskPerson | None:
+    """An ``AskPerson`` on the controlling terminal, or None when nobody is there (then nobody is asked).
+
+    A person is there when ``/dev/tty`` opens and stdin or stderr (``streams``) is a terminal: ``git diff |
+    claudecli ask`` (stderr on the terminal) asks; a run with every stream redirected (``< in 2> log``, a test
+    harness, a service started from a shell) does not, even if the process still has a controlling terminal.
+    """
+    if not any(_isatty(stream) for stream in (streams if streams is not None else (sys.stdin, sys.stderr))):
+        return None
     probe = open_tty(path)
     if probe is None:
         return None
@@ -89,6 +97,14 @@ def terminal_ask_person(path: str = TTY) -> AskPerson | None:
             return _ask_on(tty, tool, call)
 
     return ask
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except (OSError, ValueError):  # a closed stream
+        return False
 
 
 def _ask_on(tty: Tty, tool: Tool, call: ToolCall) -> PersonAnswer:
