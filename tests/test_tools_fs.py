@@ -148,6 +148,7 @@ def test_the_fs_tools_are_auto_approved_and_run_concurrently(tree, base_env):
 
 _PATHS = st.one_of(
     st.text(max_size=60),
+    st.text(st.characters(blacklist_categories=()), max_size=20),  # lone surrogates too, as JSON can carry
     st.lists(
         st.sampled_from(
             ["..", ".", "", "*", "[", "src", ".env", "/", "etc", "passwd", "~", "\x00", "a" * 300]

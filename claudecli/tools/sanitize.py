@@ -25,8 +25,11 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 def strip_escapes(text: str) -> str:
     """``text`` without terminal escape sequences and control characters (``\\n`` and ``\\t`` are kept;
-    ``\\r\\n`` becomes ``\\n``, and a lone ``\\r``, which could overwrite a line on screen, is dropped)."""
+    ``\\r\\n`` becomes ``\\n``, and a lone ``\\r``, which could overwrite a line on screen, is dropped; a lone
+    surrogate, which is not text in any encoding, becomes ``?``)."""
     text = text.replace("\r\n", "\n")
+    if not text.isascii():  # a lone surrogate (from JSON "\\ud800" or an undecodable file name) becomes "?"
+        text = text.encode("utf-8", errors="replace").decode("utf-8")
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
