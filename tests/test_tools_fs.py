@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,24 @@ def test_search_and_read_skip_a_fifo_instead_of_blocking(tree):
     assert fs_run(tree, "search_text", pattern="nothing-matches")[0] == "no matches"
     text, is_error = fs_run(tree, "read_file", path="pipe.txt")
     assert is_error and "not a regular file" in text
+
+
+def test_a_catastrophic_regex_is_stopped_not_hung_on(tree, monkeypatch):
+    monkeypatch.setattr(fs, "SEARCH_SECONDS", 1.0)
+    (tree / "evil.txt").write_text("a" * 60 + "!\n")
+    started = time.monotonic()
+    text, is_error = fs_run(tree, "search_text", pattern="(a+)+$", regex=True)
+    assert is_error and "took longer than 1 s" in text
+    assert time.monotonic() - started < 5
+
+
+def test_a_regex_search_is_interrupted_by_cancel(tree):
+    (tree / "evil.txt").write_text("a" * 60 + "!\n")
+    tools = FsTools(tree)
+    tool = next(tool for tool in tools.tools() if tool.name == "search_text")
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    started = time.monotonic()
+    result = tools.run(tool, ToolCall("t", "search_text", {"pattern": "(a+)+$", "regex": True}), cancel)
+    assert result.is_error and "interrupted" in result.content
+    assert time.monotonic() - started < 5

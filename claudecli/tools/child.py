@@ -246,3 +246,13 @@ def outcome_text(run: ChildRun, timeout: float) -> tuple[str, bool]:
         tail = stderr_tail(run.stderr)
         return f"exit code {run.returncode}" + (f"\nstderr:\n{tail}" if tail else ""), True
     return output, False
+
+
+def python_module_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with claudecli's own directory on PYTHONPATH, so ``python -P -m claudecli...`` finds it from any
+    install (``-P`` keeps the current directory off sys.path)."""
+    import claudecli
+
+    home = str(Path(claudecli.__file__).resolve().parent.parent)
+    existing = env.get("PYTHONPATH")
+    return {**env, "PYTHONPATH": home + (os.pathsep + existing if existing else "")}

@@ -75,7 +75,7 @@ class FsTools:
 
     def __init__(self, root: Path, *, allow_hidden: bool = False) -> None:
         self.confinement = Confinement.at(root, allow_hidden)
-        self._run: dict[str, Callable[[dict[str, Any]], str]] = {
+        self._run: dict[str, Callable[[dict[str, Any], threading.Event], str]] = {
             "list_dir": self.list_dir,
             "read_file": self.read_file,
             "search_text": self.search_text,
@@ -89,7 +89,7 @@ class FsTools:
         if handler is None:
             return ToolResult(call.id, f"unknown tool {tool.name!r}", is_error=True)
         try:
-            return ToolResult(call.id, handler(call.input if isinstance(call.input, dict) else {}))
+            return ToolResult(call.id, handler(call.input if isinstance(call.input, dict) else {}, cancel))
         except Refused as exc:
             return ToolResult(call.id, str(exc), is_error=True)
         except OSError as exc:
@@ -98,7 +98,7 @@ class FsTools:
     def close(self) -> None:
         pass
 
-    def list_dir(self, args: dict[str, Any]) -> str:
+    def list_dir(self, args: dict[str, Any], cancel: threading.Event | None = None) -> str:
         real = self.confinement.resolve(args.get("path", "."))
         if not real.is_dir():
             raise Refused(f"{args.get('path', '.')}: not a directory")
@@ -117,7 +117,7 @@ class FsTools:
             lines.append(f"[{hidden} hidden, credential or outside-the-root entries not shown]")
         return "\n".join(lines) if lines else "(empty directory)"
 
-    def read_file(self, args: dict[str, Any]) -> str:
+    def read_file(self, args: dict[str, Any], cancel: threading.Event | None = None) -> str:
         real = self.confinement.resolve(args.get("path"))
         if not real.is_file():
             raise Refused(f"{args.get('path')}: not a regular file")
@@ -128,29 +128,33 @@ class FsTools:
             handle.seek(0)
             return _numbered_lines(handle, start, real.stat().st_size)
 
-    def search_text(self, args: dict[str, Any]) -> str:
+    def search_text(self, args: dict[str, Any], cancel: threading.Event) -> str:
         pattern = args.get("pattern")
         if not isinstance(pattern, str) or not pattern:
             raise Refused("pattern must be a non-empty string")
-        matcher = _matcher(pattern, bool(args.get("regex")), bool(args.get("ignore_case")))
+        regex, ignore_case = bool(args.get("regex")), bool(args.get("ignore_case"))
+        matcher = _matcher(pattern, regex, ignore_case)  # a bad regex is refused here, before any walk
         glob = args.get("glob")
         if glob is not None and not isinstance(glob, str):
             raise Refused("glob must be a string")
-        start = self.confinement.resolve(args.get("path", "."))
-        found: list[str] = []
-        deadline = time.monotonic() + SEARCH_SECONDS
-        note = ""
-        for count, path in enumerate(self._files(start, glob)):
-            if count >= SEARCH_FILES or time.monotonic() > deadline:
-                note = f"[search stopped after {count:,} files: narrow it with path or glob]"
-                break
-            found += _matches(path, matcher, self.confinement.shown(path), SEARCH_MATCHES - len(found))
-            if len(found) >= SEARCH_MATCHES:
-                note = f"[stopped at {SEARCH_MATCHES} matches: narrow the search]"
-                break
+        files, note = self._candidates(self.confinement.resolve(args.get("path", ".")), glob)
+        # A regex runs in a process that can be stopped: a catastrophic pattern must not hang claudecli.
+        found = _regex_search(pattern, ignore_case, files, cancel) if regex else search_files(files, matcher)
+        if len(found) >= SEARCH_MATCHES:
+            note = f"[stopped at {SEARCH_MATCHES} matches: narrow the search]"
         if note:
             found.append(note)
         return "\n".join(found) if found else "no matches"
+
+    def _candidates(self, start: Path, glob: str | None) -> tuple[list[tuple[Path, str]], str]:
+        """The files to search (with the name the model sees), and a note when the walk was cut short."""
+        files: list[tuple[Path, str]] = []
+        deadline = time.monotonic() + SEARCH_SECONDS
+        for path in self._files(start, glob):
+            if len(files) >= SEARCH_FILES or time.monotonic() > deadline:
+                return files, f"[search stopped after {len(files):,} files: narrow it with path or glob]"
+            files.append((path, self.confinement.shown(path)))
+        return files, ""
 
     def _files(self, start: Path, glob: str | None) -> Iterator[Path]:
         """Text-file candidates under ``start`` (itself, if a file) that may be shown, in a stable order."""
@@ -217,6 +221,51 @@ def _matcher(pattern: str, regex: bool, ignore_case: bool) -> Callable[[str], bo
         folded = pattern.casefold()
         return lambda line: folded in line.casefold()
     return lambda line: pattern in line
+
+
+def search_files(files: list[tuple[Path, str]], matcher: Callable[[str], bool]) -> list[str]:
+    found: list[str] = []
+    for path, shown in files:
+        found += _matches(path, matcher, shown, SEARCH_MATCHES - len(found))
+        if len(found) >= SEARCH_MATCHES:
+            break
+    return found
+
+
+def _regex_search(
+    pattern: str, ignore_case: bool, files: list[tuple[Path, str]], cancel: threading.Event
+) -> list[str]:
+    """``_search`` with a regular expression, run by ``claudecli.tools.fs_regex`` in a child process that is
+    stopped after ``SEARCH_SECONDS`` or on Ctrl-C (Python's ``re`` cannot be interrupted)."""
+    import json
+    import sys
+
+    from claudecli.tools.child import python_module_env, run_child
+
+    request = {
+        "pattern": pattern,
+        "ignore_case": ignore_case,
+        "files": [[str(p), shown] for p, shown in files],
+    }
+    done = run_child(
+        [sys.executable, "-P", "-m", "claudecli.tools.fs_regex"],
+        stdin=json.dumps(request).encode("utf-8", errors="surrogatepass"),
+        cwd=Path("/"),
+        env=python_module_env({}),
+        timeout=SEARCH_SECONDS,
+        cancel=cancel,
+    )
+    if done.timed_out:
+        raise Refused(f"the regular expression took longer than {SEARCH_SECONDS:g} s; simplify it")
+    if done.cancelled:
+        raise Refused("interrupted by the user")
+    try:
+        found = json.loads(done.stdout)
+    except ValueError:
+        found = None
+    if done.returncode != 0 or not isinstance(found, list):
+        raise Refused("the regular expression search failed")
+    return [str(line) for line in found]
 
 
 def _matches(path: Path, matcher: Callable[[str], bool], shown: str, room: int) -> list[str]:

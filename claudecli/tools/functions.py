@@ -9,7 +9,6 @@ the next call starts a fresh worker.
 from __future__ import annotations
 
 import json
-import os
 import queue
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from typing import IO, Any
 
 from claudecli.core.errors import UsageError
 from claudecli.tools.base import Approval, Tool, ToolCall, ToolResult
-from claudecli.tools.child import STDERR_TAIL, kill_group, stderr_tail
+from claudecli.tools.child import STDERR_TAIL, kill_group, python_module_env, stderr_tail
 
 LOAD_TIMEOUT = 30.0  # seconds for the worker to import the file
 CALL_TIMEOUT = 60.0  # seconds for one function call
@@ -128,7 +127,7 @@ class FunctionTools:
         self._tools = self._load()
 
     def _start(self) -> tuple[_Worker, dict[str, Any]]:
-        worker = _Worker(self.path, _with_claudecli_importable(self._environment()))
+        worker = _Worker(self.path, python_module_env(self._environment()))
         status, hello = worker.receive(LOAD_TIMEOUT)
         if status != "ok" or not isinstance(hello, dict) or not hello.get("ok"):
             worker.stop()
@@ -203,12 +202,3 @@ class FunctionTools:
     def close(self) -> None:
         with self._lock:
             self._discard()
-
-
-def _with_claudecli_importable(env: dict[str, str]) -> dict[str, str]:
-    """``env`` with claudecli's own directory on PYTHONPATH, so ``-m`` finds the worker from any install."""
-    import claudecli
-
-    home = str(Path(claudecli.__file__).resolve().parent.parent)
-    existing = env.get("PYTHONPATH")
-    return {**env, "PYTHONPATH": home + (os.pathsep + existing if existing else "")}
