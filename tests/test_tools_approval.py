@@ -214,3 +214,14 @@ def test_the_environment_cannot_define_or_approve_tools(base_env, marks, monkeyp
         monkeypatch.setenv(name, value)
     [result], _ = run_once(ToolOptions(toolsets=("asker",)), call("asker"))
     assert result.declined and not marks["asker"].exists()
+
+
+def test_each_call_is_asked_about_just_before_it_runs(base_env, marks):
+    seen: list[bool] = []
+
+    def person(tool: Tool, tool_call: ToolCall) -> PersonAnswer:
+        seen.append(marks["asker"].exists())  # had the first call already run when the second was asked?
+        return PersonAnswer("y")
+
+    run_once(ToolOptions(toolsets=("asker",)), call("asker", n=1), call("asker", n=2), ask_person=person)
+    assert seen == [False, True]

@@ -1,8 +1,8 @@
 """The toolbox: every enabled source's tools under one set of names, approval, and running a turn's calls.
 
-``execute`` answers one turn: every call is approved (or declined) in the calls' order, on the calling thread,
-so questions to the person come one at a time. Approved read-only calls then run together on a thread pool;
-the others run one after another, in order. Every result is cleaned before it goes back to the model: terminal
+``execute`` answers one turn. Approval always happens on the calling thread, so questions to the person come
+one at a time. The read-only calls are approved first and run together on a thread pool; then each other call,
+in the calls' order, is approved just before it runs (the person has seen the earlier results). Every result is cleaned before it goes back to the model: terminal
 escapes and control characters stripped (``\\n`` and ``\\t`` kept), known secrets masked, and capped in size
 with a note. Ctrl-C (KeyboardInterrupt, or ``cancel`` set by whoever handles the signal) stops every running
 child's process group; a KeyboardInterrupt is raised again once they are stopped, so the loop ends cleanly.
@@ -62,29 +62,38 @@ class Toolbox:
         """One result per call, in the calls' order; never raises for a tool's own failure."""
         emit = on_event or (lambda event: None)
         results: dict[int, ToolResult] = {}
-        approved: list[tuple[int, Tool, ToolCall]] = []
+        read_only: list[tuple[int, Tool, ToolCall]] = []
+        in_order: list[tuple[int, ToolCall]] = []
         for index, call in enumerate(calls):
-            ready = self._approve(call, emit)
-            if isinstance(ready, ToolResult):
-                results[index] = ready
+            found = self._by_name.get(call.name)
+            if found is None:
+                results[index] = ToolResult(call.id, f"unknown tool {call.name!r}", is_error=True)
+            elif found[0].read_only:
+                ready = self._approve(found[0], call, emit)
+                if isinstance(ready, ToolResult):
+                    results[index] = ready
+                else:
+                    read_only.append((index, found[0], ready))
             else:
-                approved.append((index, *ready))
-        parallel = [item for item in approved if item[1].read_only]
-        in_order = [item for item in approved if not item[1].read_only]
+                in_order.append((index, call))
         try:
-            results.update(self._run_parallel(parallel, cancel, emit))
-            for index, tool, call in in_order:
-                results[index] = self._run_one(tool, call, cancel, emit)
+            results.update(self._run_parallel(read_only, cancel, emit))
+            for index, call in in_order:  # asked about just before it runs: earlier results may change minds
+                results[index] = self._approve_and_run(call, cancel, emit)
         except KeyboardInterrupt:
             cancel.set()  # running children see it and are stopped; the loop turns this into "interrupted"
             raise
         return [results[index] for index in range(len(calls))]
 
-    def _approve(self, call: ToolCall, emit: ToolEvents) -> ToolResult | tuple[Tool, ToolCall]:
-        found = self._by_name.get(call.name)
-        if found is None:
-            return ToolResult(call.id, f"unknown tool {call.name!r}", is_error=True)
-        tool, _ = found
+    def _approve_and_run(self, call: ToolCall, cancel: threading.Event, emit: ToolEvents) -> ToolResult:
+        if cancel.is_set():
+            return ToolResult(call.id, INTERRUPTED, is_error=True)
+        tool = self._by_name[call.name][0]
+        ready = self._approve(tool, call, emit)
+        return ready if isinstance(ready, ToolResult) else self._run_one(tool, ready, cancel, emit)
+
+    def _approve(self, tool: Tool, call: ToolCall, emit: ToolEvents) -> ToolResult | ToolCall:
+        """The call to run (its input perhaps edited by the person), or the declined result."""
         decision = self._approver(tool, call)
         if not decision.run:
             result = ToolResult(
@@ -92,7 +101,7 @@ class Toolbox:
             )
             emit(ToolEvent("declined", tool, call, result))
             return result
-        return tool, ToolCall(call.id, call.name, decision.input if decision.edited else call.input)
+        return ToolCall(call.id, call.name, decision.input if decision.edited else call.input)
 
     def _run_parallel(
         self, items: list[tuple[int, Tool, ToolCall]], cancel: threading.Event, emit: ToolEvents
