@@ -35,9 +35,10 @@ from claudecli.core.settings import (
     table_value,
     token_counts,
 )
+from claudecli.core.tool_config import parse_tools
 
 TABLES = ("aliases", "prices", "cache_min_tokens", "price_multipliers")
-FILE_ONLY_KEYS = frozenset({"profiles", "default_profile", "roles", "mcp"})
+FILE_ONLY_KEYS = frozenset({"profiles", "default_profile", "roles", "tools", "mcp"})
 
 # Variables other tools already use win over nothing but are spelled the ecosystem's way.
 ECOSYSTEM_ENV = {
@@ -177,6 +178,10 @@ def _apply_profile(layers: _Layers, file_data: Mapping[str, Any], chosen: Any, c
     if not isinstance(table, Mapping):
         raise ConfigError(f"{config_file}: [profiles.{chosen}] must be a table")
     layers.apply_table(table, f"{config_file} [profiles.{chosen}]")
+    if "tools" in table:
+        layers.file_warnings.append(
+            f"[profiles.{chosen}] tools in {config_file} is ignored: define [tools.NAME] at the top level"
+        )
     if "mcp" in table:
         layers.file_warnings.append(
             f"[profiles.{chosen}] mcp in {config_file} is ignored: define [mcp.NAME] at the top level"
@@ -224,6 +229,8 @@ def load_settings(
         _dotenv_layer(dotenv, layers)
     _env_layer(env, layers, "env")
     _check_prices(layers)
+    # Tools come from config.toml alone: the environment and a .env never define one (see tool_config).
+    tools = parse_tools(file_data["tools"], paths.config_file) if "tools" in file_data else {}
     settings = Settings(
         paths=paths,
         profile=chosen,
@@ -232,6 +239,7 @@ def load_settings(
         file_warnings=layers.file_warnings,
         dotenv=dotenv,
         roles=_roles(file_data, chosen, paths.config_file),
+        tools=tools,
         # MCP servers come from config.toml alone: the environment and a .env never define one (mcp_config).
         mcp=parse_mcp_servers(file_data["mcp"], paths.config_file) if "mcp" in file_data else {},
         **layers.values,

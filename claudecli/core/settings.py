@@ -21,6 +21,7 @@ from claudecli.core.errors import AuthError, ConfigError
 from claudecli.core.mcp_config import McpServerConfig
 from claudecli.core.paths import Paths
 from claudecli.core.roles import Role
+from claudecli.core.tool_config import ConfiguredTool
 
 SECRET_KEYS = frozenset({"api_key", "auth_token", "admin_key"})
 CREDENTIAL_ORDER = ("api_key", "auth_token", "api_key_command")
@@ -270,6 +271,7 @@ class Settings:
     cache_min_tokens: Mapping[str, int] = field(default_factory=dict)  # model id or family -> tokens
     price_multipliers: Mapping[str, float] = field(default_factory=dict)  # "fast", "priority", "geo.us"
     roles: Mapping[str, Role] = field(default_factory=dict)  # [roles.NAME] from config.toml (see core.roles)
+    tools: Mapping[str, ConfiguredTool] = field(default_factory=dict)  # [tools.NAME]: config.toml only
     mcp: Mapping[str, McpServerConfig] = field(default_factory=dict)  # [mcp.NAME]: config.toml only
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
