@@ -1,7 +1,8 @@
 """Building the toolbox a command's tool flags ask for: ``build_toolbox``, the one entry point.
 
 ``--tools NAME`` names a built-in toolset (``fs``, ``shell``) or a ``[tools.NAME]`` of config.toml;
-``--functions FILE.py`` adds a file's functions. Tool names must be valid for the API and unique across every
+``--functions FILE.py`` adds a file's functions; ``--mcp NAME`` an ``[mcp.NAME]`` server's tools (``mcp_setup``,
+started last so their names can avoid the others'). Tool names must be valid for the API and unique across every
 source (a clash names both), and every ``--approve NAME`` must name one of the enabled tools (a typo must not
 silently leave a tool unapproved, nor look approved).
 """
@@ -45,7 +46,12 @@ def build_toolbox(app_ctx: AppContext, options: ToolOptions, ask_person: AskPers
         for source in sources:
             source.close()
         raise
-    return Toolbox(sources, make_approver(options, ask_person), app_ctx.scrub)
+    approver = make_approver(options, ask_person)
+    if options.mcp:
+        from claudecli.tools.mcp_setup import reapproving
+
+        approver = reapproving(approver, sources, ask_person)
+    return Toolbox(sources, approver, app_ctx.scrub)
 
 
 def _sources(
@@ -82,6 +88,10 @@ def _sources(
         sources.append(functions)
         for skipped in functions.skipped:
             app_ctx.warn(f"--functions {path}: skipped {skipped}")
+    if options.mcp:
+        from claudecli.tools.mcp_setup import add_mcp_sources
+
+        add_mcp_sources(app_ctx, options, sources)
     return sources
 
 
