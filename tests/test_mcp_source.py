@@ -242,3 +242,14 @@ def test_a_streamable_http_server_with_headers():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_banner_on_stdout_is_one_warning_not_a_traceback(capfd):
+    warnings = Warnings()
+    source = McpServerSource(raw("noisy"), warnings)
+    try:
+        assert [tool.name for tool in source.tools()] == ["raw__ask", "raw__read_file", "raw__delete_file"]
+    finally:
+        source.close()
+    assert warnings == ["MCP: Failed to parse JSONRPC message from server"]
+    assert "Traceback" not in capfd.readouterr().err

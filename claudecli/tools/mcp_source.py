@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import tempfile
 import threading
 from collections.abc import Callable
@@ -63,6 +64,7 @@ class McpServerSource:
         self.config = config
         self.name = config.name
         self._warn = warn
+        _SDK_LOG.route_to(warn)
         self._loop = loop or background_loop()
         self._connection = _Connection(config, self._on_tools_changed)
         self.changed = False  # the server said its tool list changed during this run
@@ -181,6 +183,36 @@ class McpServerSource:
     def _exit_detail(self) -> str:
         tail = self._connection.stderr_tail()
         return f" (it said: {tail})" if tail else ""
+
+
+class _SdkLogLines(logging.Handler):
+    """The SDK's log records (a server's non-JSON stdout line, say) as one-line warnings, each said once:
+    never a traceback on claudecli's stderr."""
+
+    LOGGERS = ("mcp", "client")  # the SDK's client session logs under the bare name "client"
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self._warn: Callable[[str], None] | None = None
+        self._said: set[str] = set()
+
+    def route_to(self, warn: Callable[[str], None]) -> None:
+        self._warn = warn
+        for name in self.LOGGERS:
+            logger = logging.getLogger(name)
+            if self not in logger.handlers:
+                logger.addHandler(self)
+                logger.propagate = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = " ".join(record.getMessage().split())[:STDERR_TAIL]
+        if self._warn is None or text in self._said:
+            return
+        self._said.add(text)
+        self._warn(f"MCP: {text}")
+
+
+_SDK_LOG = _SdkLogLines()
 
 
 class _Connection:

@@ -7,6 +7,7 @@
 * ``malformed``  answers ``initialize`` and lists tools, then answers every call with a result that is not a
                  CallToolResult
 * ``bad-list``   answers ``initialize``, then lists tools in a shape that is not a ListToolsResult
+* ``noisy``      prints a banner (not JSON) on stdout first, then behaves
 * ``ask``        its tool ``ask`` sends the client a sampling request and then an elicitation request and
                  returns the client's two answers (and the capabilities it declared) as its result
 """
@@ -92,6 +93,8 @@ def on_call(request: dict) -> None:
 def main() -> None:
     if MODE == "hang":
         time.sleep(3600)
+    if MODE == "noisy":
+        print("Welcome to the raw server! (a banner on stdout, where only JSON-RPC belongs)", flush=True)
     if MODE == "exit":
         print("raw server: missing configuration, giving up", file=sys.stderr, flush=True)
         sys.exit(1)
