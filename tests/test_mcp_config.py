@@ -49,6 +49,7 @@ def test_env_and_header_values_are_secrets_masked_everywhere(base_env, write_con
     secrets = load_settings().secrets()
     assert "ghp-secret-token-0123456789" in secrets
     assert "Bearer header-secret-0123456789" in secrets
+    assert "url-password-0123" in secrets
 
 
 @pytest.mark.parametrize(

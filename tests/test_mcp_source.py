@@ -253,3 +253,23 @@ def test_a_banner_on_stdout_is_one_warning_not_a_traceback(capfd):
         source.close()
     assert warnings == ["MCP: Failed to parse JSONRPC message from server"]
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_an_unreachable_http_server_is_a_one_line_error():
+    config = McpServerConfig(name="web", url=f"http://127.0.0.1:{_free_port()}/mcp", startup_timeout=5)
+    with pytest.raises(McpStartError) as caught:
+        McpServerSource(config, Warnings())
+    assert caught.value.one_line().startswith("MCP server web failed to start: ")
+    assert "\n" not in caught.value.one_line()
+
+
+def test_headers_over_plain_http_to_another_machine_are_warned_about():
+    warnings = Warnings()
+    config = McpServerConfig(
+        name="far", url="http://192.0.2.1:9/mcp", headers={"Authorization": "x"}, startup_timeout=0.3
+    )
+    with pytest.raises(McpStartError):
+        McpServerSource(config, warnings)
+    assert warnings == [
+        "MCP server far: http://192.0.2.1:9/mcp is plain http to another machine: its headers travel unencrypted"
+    ]

@@ -60,8 +60,8 @@ class McpServerConfig:
         return "stdio" if self.command else "http"
 
     def secrets(self) -> list[str]:
-        """Values the user put in ``env`` and ``headers``: masked wherever claudecli writes."""
-        return [*self.env.values(), *self.headers.values()]
+        """Values the user put in ``env`` and ``headers``, and a URL's password: masked wherever claudecli writes."""
+        return [*self.env.values(), *self.headers.values(), *_url_password(self.url)]
 
     def display(self) -> dict[str, Any]:
         """For ``config show``: ``env`` and ``headers`` values masked, a URL's password hidden."""
@@ -79,6 +79,17 @@ class McpServerConfig:
         if self.allow or self.deny:
             shown["tools"] = {"allow": list(self.allow), "deny": list(self.deny)}
         return shown
+
+
+def _url_password(url: str | None) -> list[str]:
+    from urllib.parse import unquote, urlsplit
+
+    netloc = urlsplit(url or "").netloc
+    if "@" not in netloc:
+        return []
+    user, _, password = netloc.rsplit("@", 1)[0].partition(":")
+    secret = password or user
+    return [secret, unquote(secret)] if secret else []
 
 
 def parse_mcp_servers(table: Any, config_file: Path) -> dict[str, McpServerConfig]:

@@ -65,6 +65,7 @@ class McpServerSource:
         self.name = config.name
         self._warn = warn
         _SDK_LOG.route_to(warn)
+        self._warn_plaintext()
         self._loop = loop or background_loop()
         self._connection = _Connection(config, self._on_tools_changed)
         self.changed = False  # the server said its tool list changed during this run
@@ -109,6 +110,15 @@ class McpServerSource:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._loop.run(self._connection.close(), timeout=CLOSE_SECONDS + 1)
+
+    def _warn_plaintext(self) -> None:
+        from claudecli.core.dotenv_policy import is_plaintext_remote, redact_url
+
+        if self.config.url and is_plaintext_remote(self.config.url) and self.config.headers:
+            self._warn(
+                f"MCP server {self.name}: {redact_url(self.config.url)} is plain http to another machine: "
+                "its headers travel unencrypted"
+            )
 
     def original_name(self, api_name: str) -> str:
         """The server's own name for the tool the model knows as ``api_name``."""
