@@ -162,6 +162,7 @@ SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "daily_budget": (_non_negative_float, None),
     "monthly_budget": (_non_negative_float, None),
     "fallback_model": (_text, None),  # asked once when `model` is overloaded (529) after retries
+    "max_tool_steps": (_positive_int, 10),  # most API calls in one tool loop (--max-steps)
 }
 
 
@@ -197,6 +198,7 @@ class Settings:
     daily_budget: float | None = None
     monthly_budget: float | None = None
     fallback_model: str | None = None
+    max_tool_steps: int = 10
     aliases: Mapping[str, str] = field(default_factory=dict)
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     cache_min_tokens: Mapping[str, int] = field(default_factory=dict)  # model id or family -> tokens

@@ -41,6 +41,8 @@ def generate(fake: FakeAnthropic, body: dict[str, Any], service_tier: str = "sta
         output_tokens_details={"thinking_tokens": plan.thinking_tokens},
         service_tier=service_tier,
     )
+    if plan.server_tool_use is not None:
+        usage["server_tool_use"] = dict(plan.server_tool_use)
     message = {
         "id": new_id("msg_"),
         "type": "message",
@@ -86,7 +88,9 @@ def sse_events(gen: Generated) -> Iterator[SseEvent]:
             "cache_read_input_tokens",
             "output_tokens",
             "output_tokens_details",
+            "server_tool_use",
         )
+        if key in usage
     }
     yield SseEvent("message_delta", {"type": "message_delta", "delta": delta, "usage": final_usage})
     yield SseEvent("message_stop", {"type": "message_stop"})
