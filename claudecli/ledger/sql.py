@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal, get_args
 
-GroupBy = Literal["model", "day", "command", "tag", "profile"]
+GroupBy = Literal["model", "day", "command", "tag", "profile", "loop"]
 GROUPINGS: tuple[GroupBy, ...] = get_args(GroupBy)
 
 # The token columns of `calls`, in TokenUsage field order (the rollup table sums the same ones).
@@ -26,6 +26,9 @@ TOKEN_COLUMNS: tuple[str, ...] = (
     "web_search_requests",
 )
 
+# Columns of `calls` after the shared ones (m006): web fetch uses, and the tool loop a call was a step of.
+LOOP_COLUMNS: tuple[str, ...] = ("web_fetch_requests", "loop_id", "step")
+
 # The group key of each grouping, in the `call_days` rollup and in `calls`. '' and NULL both mean "none".
 ROLLUP_KEYS: dict[str, str] = {
     "model": "model",
@@ -34,7 +37,8 @@ ROLLUP_KEYS: dict[str, str] = {
     "tag": "nullif(tag, '')",
     "profile": "nullif(profile, '')",
 }
-CALLS_KEYS: dict[str, str] = {**ROLLUP_KEYS, "day": "substr(ts, 1, 10)"}
+# "loop" exists only in `calls` (the rollup has no loop column): a report by loop reads calls, plain calls as "none".
+CALLS_KEYS: dict[str, str] = {**ROLLUP_KEYS, "day": "substr(ts, 1, 10)", "loop": "loop_id"}
 
 _NANO = Decimal("1e-9")
 

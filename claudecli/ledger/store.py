@@ -32,7 +32,16 @@ from claudecli.core.usage import TokenUsage
 from claudecli.ledger import write_ahead
 from claudecli.ledger.migrations import LEDGER_MIGRATIONS
 from claudecli.ledger.rollup import GroupTotals, group_totals
-from claudecli.ledger.sql import TOKEN_COLUMNS, GroupBy, format_ts, nanos, parse_ts, ts_range, usd
+from claudecli.ledger.sql import (
+    LOOP_COLUMNS,
+    TOKEN_COLUMNS,
+    GroupBy,
+    format_ts,
+    nanos,
+    parse_ts,
+    ts_range,
+    usd,
+)
 
 _CALL_COLUMNS: tuple[str, ...] = (
     "ts",
@@ -54,7 +63,9 @@ _CALL_COLUMNS: tuple[str, ...] = (
     "custom_id",
     "prompt_sha256",
     "answer_sha256",
+    *LOOP_COLUMNS,
 )
+_OLD_ROW_LENGTH = len(_CALL_COLUMNS) - len(LOOP_COLUMNS)  # a row spooled before m006
 
 _INSERT_CALL = (
     f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join('?' for _ in _CALL_COLUMNS)})"
@@ -111,6 +122,8 @@ class CallRecord:
     prompt_text: str | None = None
     answer_text: str | None = None
     ts: datetime = field(default_factory=now_utc)
+    loop_id: str | None = None  # the tool loop this call was a step of
+    step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,8 @@ class StoredCall:
     custom_id: str | None
     prompt_sha256: str | None
     answer_sha256: str | None
+    loop_id: str | None = None
+    step: int | None = None
 
 
 class Ledger(MigratedStore):
@@ -250,7 +265,7 @@ class Ledger(MigratedStore):
         return tuple(self.scrub(value) if isinstance(value, str) else value for value in row)
 
     def _import_record(self, conn: sqlite3.Connection, record: dict[str, Any]) -> None:
-        rows = [(None, list(row), prompt, answer) for _, row, prompt, answer in record["calls"]]
+        rows = [(None, _padded(list(row)), prompt, answer) for _, row, prompt, answer in record["calls"]]
         if any(len(row) != len(_CALL_COLUMNS) for _, row, _, _ in rows):
             raise ValueError("spooled row of another shape")
         self._write_rows(conn, rows)
@@ -278,6 +293,9 @@ class Ledger(MigratedStore):
             rec.custom_id,
             None if rec.prompt_text is None else sha256_hex(rec.prompt_text),
             None if rec.answer_text is None else sha256_hex(rec.answer_text),
+            rec.usage.web_fetch_requests,
+            rec.loop_id,
+            rec.step,
         )
 
     # -- reading ----------------------------------------------------------------------------------------
@@ -318,9 +336,17 @@ class Ledger(MigratedStore):
         return group_totals(self._db(), since, until, by)
 
 
+def _padded(row: list[Any]) -> list[Any]:
+    """A spooled row written before m006 lacks the tool-loop columns: they were none then."""
+    if len(row) == _OLD_ROW_LENGTH:
+        return [*row, 0, None, None]
+    return row
+
+
 def _stored_call(row: tuple[Any, ...]) -> StoredCall:
     values: dict[str, Any] = dict(zip(("id", *_CALL_COLUMNS), row, strict=True))
-    usage = TokenUsage(**{column: int(values.pop(column) or 0) for column in TOKEN_COLUMNS})
+    counts = {column: int(values.pop(column) or 0) for column in (*TOKEN_COLUMNS, "web_fetch_requests")}
+    usage = TokenUsage(**counts)
     values["ts"] = parse_ts(values["ts"])
     values["is_batch"] = bool(values["is_batch"])
     values["cost_usd"] = _money_out(values["cost_usd"])
