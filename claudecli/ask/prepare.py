@@ -11,11 +11,15 @@ from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import RequestOptions, build_params, parse_params, user_content
 from claudecli.call.schema import load_schema
 from claudecli.call.stream import CallSpec
+from claudecli.call.tool_loop import tool_set
+from claudecli.call.tool_setup import with_server_tools
 from claudecli.catalog.lookup import resolve_model
 from claudecli.money.budget import check_budget
+from claudecli.tools.options import ToolOptions
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
+    from claudecli.tools.box import Toolbox
 
 
 @dataclass
@@ -32,10 +36,15 @@ class AskOptions:
     params: list[str] = field(default_factory=list)
     use_stdin: bool = True
     force: bool = False
+    tools: ToolOptions = field(default_factory=ToolOptions)
 
 
-def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
-    """Validate everything locally (nothing is sent if any input is wrong) and build the call."""
+def prepare(app_ctx: AppContext, options: AskOptions, toolbox: Toolbox | None = None) -> CallSpec:
+    """Validate everything locally (nothing is sent if any input is wrong) and build the call.
+
+    The tool set (``toolbox``'s definitions, then the server tools the flags ask for) is in the request before
+    the budget check, since it is part of every step's input.
+    """
 
     settings = app_ctx.settings
     system = (
@@ -58,7 +67,9 @@ def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
         cache_ttl=ttl,
     )
     messages = [{"role": "user", "content": user_content(prompt, attachments, cache=cache, ttl=ttl)}]
-    params = build_params(request, messages)
+    params = with_server_tools(build_params(request, messages), options.tools)
+    if toolbox is not None or "tools" in params:
+        params["tools"] = tool_set(params, toolbox)
     fallback = resolve_fallback(app_ctx)
 
     check_budget(app_ctx, params, force=options.force)

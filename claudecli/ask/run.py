@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from claudecli.ask.loop_run import run_loop
 from claudecli.ask.prepare import AskOptions, prepare
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.stream import CallFailed, stream_message
+from claudecli.call.tool_setup import max_steps, toolbox_for
 from claudecli.core.context import OutputMode
 from claudecli.core.errors import ExitCode
 from claudecli.render.emit import emit
@@ -92,7 +95,8 @@ def _thinking_printer(app_ctx: AppContext, waiting: Waiting, enabled: bool) -> A
 def run(app_ctx: AppContext, options: AskOptions) -> int:
     """Send the prompt, stream the answer to stdout, print the summary on stderr; return the exit code."""
 
-    spec = prepare(app_ctx, options)
+    toolbox = toolbox_for(app_ctx, options.tools)
+    spec = prepare(app_ctx, options, toolbox)
     structured = options.schema is not None
     sink = _make_sink(app_ctx, structured=structured)
     json_mode = app_ctx.mode is OutputMode.JSON
@@ -112,6 +116,17 @@ def run(app_ctx: AppContext, options: AskOptions) -> int:
             printed_thinking[0] = False
         sink.feed(chunk)
 
+    if "tools" in spec.params:
+        return run_loop(
+            app_ctx,
+            spec,
+            toolbox,
+            max_steps=max_steps(app_ctx, options.tools),
+            sink=sink,
+            stop_waiting=waiting.stop,
+            on_thinking=on_thinking if show_thinking else None,
+            document=partial(outcome_document, schema=structured),
+        )
     try:
         outcome = stream_message(
             app_ctx, spec, on_text=on_text, on_thinking=on_thinking if show_thinking else None

@@ -16,6 +16,21 @@ from claudecli.cli.common import (
     ThinkingOption,
     app_context,
 )
+from claudecli.cli.tool_flags import (
+    AllowedDomainOption,
+    ApproveOption,
+    CodeExecutionFlag,
+    FsAllowHiddenFlag,
+    FunctionsOption,
+    MaxStepsOption,
+    MaxUsesOption,
+    RootOption,
+    ToolsOption,
+    WebFetchFlag,
+    WebSearchFlag,
+    YesFlag,
+    tool_options,
+)
 
 HELP = """Ask Claude once and print the answer.
 
@@ -67,6 +82,18 @@ def ask(
     cache_ttl: Annotated[str | None, typer.Option("--cache-ttl", help="5m or 1h.")] = None,
     no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Send even if a budget would refuse it.")] = False,
+    tools: ToolsOption = None,
+    root: RootOption = None,
+    fs_allow_hidden: FsAllowHiddenFlag = False,
+    functions: FunctionsOption = None,
+    approve: ApproveOption = None,
+    yes: YesFlag = False,
+    max_steps: MaxStepsOption = None,
+    web_search: WebSearchFlag = False,
+    max_uses: MaxUsesOption = None,
+    allowed_domain: AllowedDomainOption = None,
+    web_fetch: WebFetchFlag = False,
+    code_execution: CodeExecutionFlag = False,
 ) -> None:
     from claudecli.ask.run import AskOptions, run
     from claudecli.core.errors import UsageError
@@ -92,5 +119,19 @@ def ask(
         params=list(param or []),
         use_stdin=not no_stdin,
         force=force,
+        tools=tool_options(
+            tools=tools,
+            root=root,
+            fs_allow_hidden=fs_allow_hidden,
+            functions=functions,
+            approve=approve,
+            yes=yes,
+            max_steps=max_steps,
+            web_search=web_search,
+            max_uses=max_uses,
+            allowed_domain=allowed_domain,
+            web_fetch=web_fetch,
+            code_execution=code_execution,
+        ),
     )
     raise typer.Exit(run(app_ctx, options))
