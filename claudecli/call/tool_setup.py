@@ -18,8 +18,12 @@ if TYPE_CHECKING:
     from claudecli.tools.box import Toolbox
 
 
-def toolbox_for(app_ctx: AppContext, options: ToolOptions) -> Toolbox | None:
-    """The toolbox of the local tools ``options`` asks for; None when it asks for none."""
+def toolbox_for(app_ctx: AppContext, options: ToolOptions, *, interactive: bool = True) -> Toolbox | None:
+    """The toolbox of the local tools ``options`` asks for; None when it asks for none.
+
+    ``interactive=False`` (batch run): no person is asked, whatever the terminal; the non-interactive approval
+    rules apply (``build_toolbox``'s ``ask_person`` is None).
+    """
     if not options.local:
         return None
     raise UsageError("local tools are not available yet")
