@@ -105,7 +105,7 @@ def rows(home: Path) -> list[dict[str, Any]]:
 
 
 def test_several_calls_in_one_turn_get_their_results_in_one_message(app_ctx, fake_api, tmp_path, home):
-    box, source = toolbox(tmp_path)
+    box, _ = toolbox(tmp_path)
     prompt = '[[call:note {"text": "one"}]] [[call:note {"text": "two"}]]'
     loop = run_tool_loop(app_ctx, spec(prompt), box, max_steps=5, events=events())
 
