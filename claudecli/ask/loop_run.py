@@ -127,6 +127,8 @@ def _summary(app_ctx: AppContext, spec: CallSpec, loop: LoopOutcome) -> None:
         extra = (
             f" · {steps} step{'s' * (steps != 1)} · {loop.tool_calls} tool call{'s' * (loop.tool_calls != 1)}"
         )
+        if searches := total.usage.web_search_requests:
+            extra += f" · {searches} web search{'es' * (searches != 1)}"
         stderr.print(Text(summary_text(total) + extra, style="dim"), highlight=False)
     if loop.stopped == "max_tokens":
         stderr.print(Text.assemble(("warning: ", "yellow"), CUT_OFF_NOTE))
