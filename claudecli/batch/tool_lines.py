@@ -14,22 +14,54 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 
-from claudecli.batch.output import LineWriter, ResultLine
+from claudecli.batch.output import LineWriter, ResultLine, Tally
 from claudecli.batch.runner_calls import COMMAND
 from claudecli.call.stream import CallSpec
 from claudecli.call.tool_loop import LoopEvents, LoopFailed, LoopOutcome, run_tool_loop
 from claudecli.call.tool_setup import max_steps, toolbox_for
-from claudecli.core.errors import BudgetExceeded, Interrupted, MaxStepsReached, Terminated, TerminatedError
+from claudecli.core.errors import (
+    BudgetExceeded,
+    ClaudeCliError,
+    Interrupted,
+    MaxStepsReached,
+    Terminated,
+    TerminatedError,
+)
 from claudecli.render.tool_trace import print_lines, server_tool_lines, tool_event_line
 
 if TYPE_CHECKING:
-    from claudecli.batch.runner import RunOptions, RunReport
     from claudecli.core.context import AppContext
     from claudecli.tools.box import Toolbox, ToolEvent
+    from claudecli.tools.options import ToolOptions
+
+
+class RunReport(Protocol):
+    """What this module fills in of ``runner.RunReport`` (a protocol: the runner imports this module)."""
+
+    sent: int
+    unfinished: int
+    tally: Tally
+    first_error: ClaudeCliError | None
+    elapsed_s: float
+    max_steps_lines: int
+
+
+class RunOptions(Protocol):
+    @property
+    def force(self) -> bool: ...
+
+    @property
+    def input(self) -> _Input: ...
+
+
+class _Input(Protocol):
+    @property
+    def tools(self) -> ToolOptions: ...
+
 
 # Errors the API will give again however often the line is sent: written as an errored line.
 PERMANENT_ERRORS = frozenset(
