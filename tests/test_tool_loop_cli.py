@@ -167,3 +167,35 @@ def test_batch_submit_takes_server_tools_and_refuses_local_ones(cli_env, run_cli
     assert created.body["requests"][0]["params"]["tools"] == [
         {"type": "web_search_20260318", "name": "web_search"}
     ]
+
+
+def test_web_fetch_is_shown_and_counted(cli_env, run_cli, fake_api, ledger_rows):
+    result = run_cli(
+        "ask", "--web-fetch", "--allowed-domain", "example.com", "[[fetch:https://example.com/a]]"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Fetched https://example.com/a.\n"
+    assert "web fetch: https://example.com/a" in result.stderr
+    assert messages_sent(fake_api)[0]["tools"] == [
+        {"type": "web_fetch_20260318", "name": "web_fetch", "allowed_domains": ["example.com"]}
+    ]
+    (row,) = ledger_rows()
+    assert row["web_fetch_requests"] == 1 and row["web_search_requests"] == 0
+
+
+def test_traces_strip_terminal_escapes():
+    from claudecli.render.tool_trace import server_tool_lines, tool_event_line
+    from claudecli.tools.base import Tool, ToolCall, ToolResult
+    from claudecli.tools.box import ToolEvent
+
+    call = ToolCall("toolu_1", "note", {"text": "\x1b]0;owned\x07hi\x1b[2J"})
+    start = tool_event_line(ToolEvent("start", Tool("note", "", {"type": "object"}), call))
+    done = tool_event_line(ToolEvent("done", None, call, ToolResult("toolu_1", "x" * 2048, duration_ms=7)))
+    assert start is not None and "\x1b" not in start.plain and "\x07" not in start.plain
+    assert done is not None and done.plain == "← note · 2.0 kB · 7 ms"
+    block = {
+        "type": "web_search_tool_result",
+        "content": [{"type": "web_search_result", "title": "evil\x1b[31m", "url": "https://e.com/\u202e"}],
+    }
+    lines = [line.plain for line in server_tool_lines(block)]
+    assert lines[1] == "  evil?[31m — https://e.com/?"
