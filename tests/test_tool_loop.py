@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from claudecli.call.stream import CallSpec
-from claudecli.call.tool_loop import INTERRUPTED_RESULT, LoopEvents, LoopFailed, run_tool_loop
+from claudecli.call.tool_loop import INTERRUPTED_RESULT, NOT_RUN_RESULT, LoopEvents, LoopFailed, run_tool_loop
 from claudecli.core.config import load_settings
 from claudecli.core.context import AppContext
 from claudecli.core.errors import ExitCode, Interrupted, MaxStepsReached
@@ -133,9 +133,12 @@ def test_max_steps_stops_the_loop_with_its_exit_code_and_books_every_step(app_ct
     assert isinstance(failure.error, MaxStepsReached) and failure.exit_code == ExitCode.MAX_STEPS == 12
     assert "--max-steps" in failure.error.one_line() and "\n" not in failure.error.one_line()
     partial = failure.partial
-    assert partial.stopped == "max_steps" and len(partial.steps) == 3 and source.runs == 3
+    # The third step's calls are not run: no step is left to send their results in.
+    assert partial.stopped == "max_steps" and len(partial.steps) == 3 and source.runs == 2
     assert [r["step"] for r in rows(home)] == [1, 2, 3]
-    assert partial.messages[-1]["role"] == "user"  # the last turn's results are kept: validly paired
+    last = partial.messages[-1]  # answered without running, so the kept transcript is validly paired
+    assert last["role"] == "user" and last["content"][0]["content"] == NOT_RUN_RESULT
+    assert partial.steps[-1].results[0].declined
 
 
 def test_a_tool_use_cut_off_at_max_tokens_is_never_run(app_ctx, tmp_path):

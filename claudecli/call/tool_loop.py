@@ -14,8 +14,9 @@ Used by ask, chat and batch run alike. Rules:
 * ``pause_turn`` (a long server-tool turn) is continued by sending the paused turn back, within ``max_steps``;
   the continuation is merged into the same assistant message.
 * Steps after the first are budget-checked like any call (the caller checks the first, as for a plain call).
-* Reaching ``max_steps`` with the model still asking raises ``LoopFailed(MaxStepsReached)``; an API error or
-  Ctrl-C raises ``LoopFailed`` with the error. The partial loop is always kept, its messages validly paired (a
+* When the last allowed step still asks for tools, they are NOT run (no step is left to send their results in;
+  a side effect no one sees is only a risk): they get "not run" error results and the loop raises
+  ``LoopFailed(MaxStepsReached)``. An API error or Ctrl-C raises ``LoopFailed`` with the error. The partial loop is always kept, its messages validly paired (a
   turn whose tools were interrupted gets "interrupted" error results).
 
 Asynchronous tool sources (MCP clients) plug in behind ``Toolbox``: ``execute`` is synchronous to the loop.
@@ -126,6 +127,7 @@ class LoopFailed(ClaudeCliError):
 
 
 INTERRUPTED_RESULT = "interrupted by the user before this tool finished"
+NOT_RUN_RESULT = "not run: the tool loop reached --max-steps"
 CUT_OFF_NOTE = "a tool call was cut off at max_tokens and not run; raise --max-tokens"
 
 
@@ -147,7 +149,7 @@ def run_tool_loop(
     paused = False
     while True:
         number = len(loop.steps) + 1
-        if number > max_steps:
+        if number > max_steps:  # only a paused turn gets here: a tool turn stops below, at its last step
             loop.stopped = "max_steps"
             raise LoopFailed(_max_steps_error(max_steps), loop)
         try:
@@ -164,6 +166,10 @@ def run_tool_loop(
             return loop
         if stop != "tool_use" or not step.calls:
             return loop
+        if number >= max_steps:  # no step is left to send results in: run nothing whose result no one sees
+            _answer_unrun(loop, step, NOT_RUN_RESULT)
+            loop.stopped = "max_steps"
+            raise LoopFailed(_max_steps_error(max_steps), loop)
         _run_tools(loop, step, toolbox, cancel, events)
 
 
@@ -245,6 +251,12 @@ def _drop_unfinished_calls(loop: LoopOutcome) -> bool:
     else:
         loop.messages.pop()
     return True
+
+
+def _answer_unrun(loop: LoopOutcome, step: Step, reason: str) -> None:
+    """Error results for calls that did not run, so the kept transcript stays validly paired."""
+    step.results = [ToolResult(call.id, reason, is_error=True, declined=True) for call in step.calls]
+    loop.messages.append({"role": "user", "content": [result.block() for result in step.results]})
 
 
 def _run_tools(
