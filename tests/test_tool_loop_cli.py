@@ -199,3 +199,9 @@ def test_traces_strip_terminal_escapes():
     }
     lines = [line.plain for line in server_tool_lines(block)]
     assert lines[1] == "  evil?[31m — https://e.com/?"
+
+
+def test_a_server_tool_limit_without_its_tool_is_a_usage_error(cli_env, run_cli, fake_api):
+    result = run_cli("ask", "--allowed-domain", "example.com", "hi")
+    assert result.exit_code == 2 and "need --web-search or --web-fetch" in result.stderr
+    assert fake_api.requests_to("/v1/messages") == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from claudecli.core.errors import UsageError
 from claudecli.tools.options import ToolOptions
 
 WEB_SEARCH_TYPE = "web_search_20260318"
@@ -39,7 +40,15 @@ def _limits(options: ToolOptions) -> dict[str, Any]:
 
 
 def server_tool_definitions(options: ToolOptions) -> list[dict[str, Any]]:
-    """The request's ``tools`` entries for the server tools the flags asked for (in a fixed order)."""
+    """The request's ``tools`` entries for the server tools the flags asked for (in a fixed order).
+
+    ``--max-uses`` or ``--allowed-domain`` without ``--web-search``/``--web-fetch`` is a usage error: a limit
+    that limits nothing would let a user believe fetches are confined when none were asked for.
+    """
+    if (options.max_uses is not None or options.allowed_domains) and not (
+        options.web_search or options.web_fetch
+    ):
+        raise UsageError("--max-uses and --allowed-domain need --web-search or --web-fetch")
     tools: list[dict[str, Any]] = []
     if options.web_search:
         tools.append({"type": WEB_SEARCH_TYPE, "name": "web_search", **_limits(options)})
