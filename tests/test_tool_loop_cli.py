@@ -205,3 +205,14 @@ def test_a_server_tool_limit_without_its_tool_is_a_usage_error(cli_env, run_cli,
     result = run_cli("ask", "--allowed-domain", "example.com", "hi")
     assert result.exit_code == 2 and "need --web-search or --web-fetch" in result.stderr
     assert fake_api.requests_to("/v1/messages") == []
+
+
+def test_the_budget_counts_the_searches_max_uses_allows(cli_env, run_cli, fake_api, write_config):
+    write_config("max_cost_per_call = 0.05\n")  # far above the tokens, below 10 searches at $10 per 1,000
+    refused = run_cli("ask", "--max-tokens", "100", "--web-search", "--max-uses", "10", "[[search:x]]")
+    assert refused.exit_code == 9, refused.stderr
+    assert fake_api.requests_to("/v1/messages") == []
+    assert (
+        run_cli("ask", "--max-tokens", "100", "--web-search", "--max-uses", "2", "[[search:x]]").exit_code
+        == 0
+    )
