@@ -216,3 +216,13 @@ def test_the_budget_counts_the_searches_max_uses_allows(cli_env, run_cli, fake_a
         run_cli("ask", "--max-tokens", "100", "--web-search", "--max-uses", "2", "[[search:x]]").exit_code
         == 0
     )
+
+
+def test_a_final_step_cut_short_keeps_its_partial_answer(cli_env, run_cli, fake_api, ledger_rows):
+    from tests.fakeapi import Fault
+
+    fake_api.enqueue(Fault.sse_error_after(4, "api_error", "boom"))
+    result = run_cli("ask", "--plain", "--web-search", "[[search:partial]]")
+    assert result.exit_code == 7, result.stderr
+    assert result.stdout.startswith("Found it")  # what arrived is kept, as for a plain ask
+    assert [r["status"] for r in ledger_rows()] == ["api_error"]

@@ -109,8 +109,11 @@ def _finish(
     if error is None:
         sink.finish()
     else:
+        cut = loop.final if loop.steps and not loop.final.complete else None
+        if cut is not None and cut.text:  # the step that failed streamed part of an answer: keep it, marked
+            sink.feed(cut.text)
         note = "[interrupted]" if isinstance(error.error, Interrupted) else "[answer incomplete]"
-        sink.abort(note if app_ctx.markdown and loop.steps and loop.final.text else None)
+        sink.abort(note if app_ctx.markdown and cut is not None and cut.text else None)
     if app_ctx.mode is OutputMode.JSON:
         line = None if error is None else error.error.one_line()
         emit(app_ctx, loop_document(loop, document, error=line))
