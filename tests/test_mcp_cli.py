@@ -36,11 +36,17 @@ def test_ask_calls_an_mcp_tool_and_the_model_gets_its_result(cli_env, run_cli, f
     tool_use = second["messages"][1]["content"][0]
     tool_result = second["messages"][2]["content"][0]
     assert (tool_use["type"], tool_use["name"]) == ("tool_use", "toy__echo")
-    assert tool_result == {"type": "tool_result", "tool_use_id": tool_use["id"], "content": "echo: from the model"}
+    assert tool_result == {
+        "type": "tool_result",
+        "tool_use_id": tool_use["id"],
+        "content": "echo: from the model",
+    }
     assert "mcp:toy" in result.stderr or "toy__echo" in result.stderr  # the trace names the tool
 
 
-def test_off_a_terminal_an_ask_server_s_tool_is_not_run_without_a_flag(cli_env, run_cli, fake_api, write_config):
+def test_off_a_terminal_an_ask_server_s_tool_is_not_run_without_a_flag(
+    cli_env, run_cli, fake_api, write_config
+):
     _toy(write_config, approval="ask")
     result = run_cli("ask", "--mcp", "toy", '[[call:toy__echo {"text": "x"}]]')
     assert result.exit_code == 0, result.stderr
@@ -50,7 +56,9 @@ def test_off_a_terminal_an_ask_server_s_tool_is_not_run_without_a_flag(cli_env, 
     assert approved.stdout == "Tool results: echo: x\n"
 
 
-def test_a_server_dying_mid_call_is_an_error_result_and_the_loop_goes_on(cli_env, run_cli, fake_api, write_config):
+def test_a_server_dying_mid_call_is_an_error_result_and_the_loop_goes_on(
+    cli_env, run_cli, fake_api, write_config
+):
     _toy(write_config)
     result = run_cli("ask", "--mcp", "toy", "[[call:toy__crash]]")
     assert result.exit_code == 0, result.stderr
@@ -95,9 +103,22 @@ def test_without_the_mcp_package_mcp_exits_2_with_the_install_command(
 def test_batch_run_lines_call_mcp_tools(cli_env, run_cli, fake_api, write_config, tmp_path):
     _toy(write_config)
     jobs = tmp_path / "jobs.jsonl"
-    lines = [{"id": "a", "prompt": '[[call:toy__echo {"text": "one"}]]'}, {"id": "b", "prompt": "[[call:toy__add {\"a\": 1, \"b\": 2}]]"}]
+    lines = [
+        {"id": "a", "prompt": '[[call:toy__echo {"text": "one"}]]'},
+        {"id": "b", "prompt": '[[call:toy__add {"a": 1, "b": 2}]]'},
+    ]
     jobs.write_text("".join(json.dumps(line) + "\n" for line in lines))
     result = run_cli("batch", "run", "--mcp", "toy", str(jobs))
     assert result.exit_code == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["text"] for line in out] == ["Tool results: echo: one", 'Tool results: {\n  "sum": 3\n}']
+
+
+def test_batch_submit_refuses_mcp(cli_env, run_cli, fake_api, write_config, tmp_path):
+    _toy(write_config)
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"id": "a", "prompt": "hi"}\n')
+    result = run_cli("batch", "submit", "--mcp", "toy", str(jobs))
+    assert result.exit_code == 2
+    assert "a batch cannot run local tools (--tools, --functions, --mcp)" in result.stderr
+    assert fake_api.requests_to("/v1/messages/batches", "POST") == []

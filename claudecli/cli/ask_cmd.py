@@ -31,6 +31,7 @@ from claudecli.cli.tool_flags import (
     FunctionsOption,
     MaxStepsOption,
     MaxUsesOption,
+    McpOption,
     RootOption,
     ToolsOption,
     WebFetchFlag,
@@ -115,6 +116,7 @@ def ask(
     allowed_domain: AllowedDomainOption = None,
     web_fetch: WebFetchFlag = False,
     code_execution: CodeExecutionFlag = False,
+    mcp: McpOption = None,
 ) -> None:
     from claudecli.ask.run import AskOptions, run
     from claudecli.ask.session import SessionChoice
@@ -157,6 +159,7 @@ def ask(
             allowed_domain=allowed_domain,
             web_fetch=web_fetch,
             code_execution=code_execution,
+            mcp=mcp,
         ),
     )
     raise typer.Exit(run(app_ctx, options))

@@ -32,6 +32,7 @@ from claudecli.cli.tool_flags import (
     FunctionsOption,
     MaxStepsOption,
     MaxUsesOption,
+    McpOption,
     RootOption,
     ToolsOption,
     WebFetchFlag,
@@ -170,6 +171,7 @@ def submit(
     allowed_domain: AllowedDomainOption = None,
     web_fetch: WebFetchFlag = False,
     code_execution: CodeExecutionFlag = False,
+    mcp: McpOption = None,
 ) -> None:
     from claudecli.batch import flows
     from claudecli.batch.submit import SubmitOptions
@@ -186,10 +188,11 @@ def submit(
         allowed_domain=allowed_domain,
         web_fetch=web_fetch,
         code_execution=code_execution,
+        mcp=mcp,
     )
     if server_tools.local:
         raise UsageError(
-            "batch submit: a batch cannot run local tools (--tools, --functions)",
+            "batch submit: a batch cannot run local tools (--tools, --functions, --mcp)",
             hint="use `batch run` for local tools; batch submit takes server tools only (--web-search, ...)",
         )
     options = SubmitOptions(
@@ -346,6 +349,7 @@ def run(
     allowed_domain: AllowedDomainOption = None,
     web_fetch: WebFetchFlag = False,
     code_execution: CodeExecutionFlag = False,
+    mcp: McpOption = None,
 ) -> None:
     from claudecli.batch import flows
     from claudecli.batch.runner import RunOptions
@@ -369,6 +373,7 @@ def run(
         allowed_domain=allowed_domain,
         web_fetch=web_fetch,
         code_execution=code_execution,
+        mcp=mcp,
     )
     options = RunOptions(
         input=_input_options(
