@@ -50,6 +50,10 @@ class Toolbox:
             for tool in source.tools():
                 self._by_name[tool.name] = (tool, source)
 
+    def sources(self) -> list[ToolSource]:
+        """The enabled sources, in the order their tools were added (chat's /mcp shows the MCP servers')."""
+        return list(self._sources)
+
     def tools(self) -> list[Tool]:
         return [tool for tool, _ in self._by_name.values()]
 
