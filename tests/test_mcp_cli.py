@@ -122,3 +122,48 @@ def test_batch_submit_refuses_mcp(cli_env, run_cli, fake_api, write_config, tmp_
     assert result.exit_code == 2
     assert "a batch cannot run local tools (--tools, --functions, --mcp)" in result.stderr
     assert fake_api.requests_to("/v1/messages/batches", "POST") == []
+
+
+def test_ctrl_c_during_an_mcp_call_stops_cleanly_and_the_server_is_gone(cli_env, write_config, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import subprocess_env
+    from tests.tools_support import alive
+
+    pid_file = tmp_path / "toy.pid"
+    write_config(
+        f"[mcp.toy]\ncommand = {sys.executable!r}\nargs = [{str(SERVERS / 'toy.py')!r}]\napproval = 'auto'\n"
+        f"env = {{ TOY_PID_FILE = {str(pid_file)!r} }}\nstartup_timeout = 20\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "claudecli", "ask", "--mcp", "toy", '[[call:toy__slow {"seconds": 60}]]'],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env(),
+        text=True,
+    )
+    assert process.stderr is not None
+    seen = ""
+    while "→ toy__slow" not in seen:
+        line = process.stderr.readline()
+        assert line, seen
+        seen += line
+    time.sleep(0.3)
+    interrupted = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert time.monotonic() - interrupted < 8  # cancelled, not waited out (the call would take 60 s)
+    assert process.returncode == 130, seen + err
+    assert_no_traceback(seen + err)
+    assert out == ""
+    server = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while alive(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(server)
+    if alive(server):  # never leave it running
+        os.kill(server, signal.SIGKILL)

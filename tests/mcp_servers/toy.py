@@ -80,6 +80,9 @@ def authorization(ctx: Context) -> str:
 
 if __name__ == "__main__":
     print("toy server: started", file=sys.stderr, flush=True)
+    if os.environ.get("TOY_PID_FILE"):  # so a test can check the server is gone afterwards
+        with open(os.environ["TOY_PID_FILE"], "w") as pid_file:
+            pid_file.write(str(os.getpid()))
     if sys.argv[1:2] == ["http"]:
         server.run("streamable-http", port=int(sys.argv[2]))
     else:
