@@ -10,18 +10,12 @@ from urllib.parse import urlparse
 
 from claudecli.core.errors import UsageError
 from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_stream_capped, unreadable
+from claudecli.core.media import sniff_media_type
 
 IMAGE_LIMIT = 5 * 1024 * 1024  # the API's per-image limit
 PDF_LIMIT = 32 * 1024 * 1024  # the API's request limit bounds a PDF
 TEXT_LIMIT = TEXT_FILE_LIMIT
 
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"%PDF-", "application/pdf"),
-)
 _IMAGE_SUFFIXES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -29,16 +23,6 @@ _IMAGE_SUFFIXES = {
     ".gif": "image/gif",
     ".webp": "image/webp",
 }
-
-
-def sniff_media_type(head: bytes) -> str | None:
-    """The media type from a file's first bytes (names lie; magic numbers rarely do)."""
-    for magic, media_type in _MAGIC:
-        if head.startswith(magic):
-            return media_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def _url_block(url: str) -> dict[str, Any]:

@@ -133,7 +133,9 @@ def _stored_name(raw: str | None, mime_type: str) -> str:
     if not name:
         return "unnamed" + (mimetypes.guess_extension(mime_type) or "")
     if len(name) > 255 or _BAD_NAME.search(name):
-        raise invalid("file.filename: must be 1-255 characters without < > : \" | ? * \\ or control characters")
+        raise invalid(
+            'file.filename: must be 1-255 characters without < > : " | ? * \\ or control characters'
+        )
     return name
 
 
