@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from claudecli.call.attachments import attachment_blocks
+from claudecli.call.attachments import FileRefs, attachment_blocks
 from claudecli.call.fallback import resolve_fallback
 from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import RequestOptions, build_params, parse_params, user_content
@@ -32,6 +32,7 @@ class AskOptions:
     params: list[str] = field(default_factory=list)
     use_stdin: bool = True
     force: bool = False
+    upload: bool = False  # -a PATH goes through the Files API (uploaded once, referenced by id)
 
 
 def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
@@ -41,7 +42,7 @@ def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
     system = (
         read_text_option(options.system, "-s/--system") if options.system is not None else settings.system
     )
-    attachments = attachment_blocks(options.attach)
+    attachments = attachment_blocks(options.attach, FileRefs(app_ctx, upload=options.upload))
     schema = load_schema(options.schema) if options.schema is not None else None
     extra_body = parse_params(options.params)
     prompt = read_prompt(options.prompt_words, app_ctx.stdin, use_stdin=options.use_stdin)

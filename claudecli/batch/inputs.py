@@ -49,6 +49,7 @@ class InputOptions:
     template: str | None = None
     skip_invalid: bool = False
     allow_outside: tuple[Path, ...] = ()  # where attachments may come from besides the file's directory
+    upload_attachments: bool = False  # upload local attachments once, reference them by file id
 
 
 @dataclass
@@ -107,6 +108,8 @@ def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]
     extra: dict[str, Any] = {}
     if options.allow_outside:  # only when given: keys of earlier submissions stay what they were
         extra["allow_outside"] = sorted(str(root) for root in allowed_roots(options.allow_outside))
+    if options.upload_attachments:
+        extra["upload_attachments"] = True
     return {
         **extra,
         "text": options.text,
@@ -192,7 +195,12 @@ def validate_into(
     With a ``nonce`` (``batch submit``), requests are spooled with tagged custom_ids (see ``tags``).
     """
     result = Validated(spool, nonce=nonce)
-    resolvers = Resolvers(app_ctx, options.path.resolve().parent, allowed_roots(options.allow_outside))
+    resolvers = Resolvers(
+        app_ctx,
+        options.path.resolve().parent,
+        allowed_roots(options.allow_outside),
+        upload=options.upload_attachments,
+    )
     ids = UniqueIds()
     with _open(options.path) as handle:
         for line_no, raw in _capped_lines(handle, options.path):

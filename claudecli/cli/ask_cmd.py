@@ -14,6 +14,7 @@ from claudecli.cli.common import (
     QuietFlag,
     SystemOption,
     ThinkingOption,
+    UploadFlag,
     app_context,
 )
 
@@ -44,8 +45,13 @@ def ask(
     ] = False,
     attach: Annotated[
         list[str] | None,
-        typer.Option("--attach", "-a", help="Image, PDF, text file or http(s) URL (repeatable)."),
+        typer.Option(
+            "--attach",
+            "-a",
+            help="Image, PDF, text file, http(s) URL or file:ID of an uploaded file (repeatable).",
+        ),
     ] = None,
+    upload: UploadFlag = False,
     schema: Annotated[
         str | None,
         typer.Option("--schema", help='JSON Schema file, inline JSON, or "name, age int, tags list[str]".'),
@@ -92,5 +98,6 @@ def ask(
         params=list(param or []),
         use_stdin=not no_stdin,
         force=force,
+        upload=upload,
     )
     raise typer.Exit(run(app_ctx, options))

@@ -124,6 +124,13 @@ def submit(
     split_bytes: Annotated[
         int, typer.Option("--split-bytes", help="Most bytes per batch (API limit 256 MB).")
     ] = 256_000_000,
+    upload_attachments: Annotated[
+        bool,
+        typer.Option(
+            "--upload-attachments",
+            help="Upload each local attachment once (Files API) and reference it by id: a smaller batch body.",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
 ) -> None:
@@ -153,6 +160,7 @@ def submit(
         split_bytes=split_bytes,
         as_json=as_json,
     )
+    options.input.upload_attachments = upload_attachments
     wait_options = None
     if wait:
         wait_options = flows.WaitOptions(

@@ -32,6 +32,13 @@ SystemOption = Annotated[
 ThinkingOption = Annotated[
     str | None, typer.Option("--thinking", help="adaptive, off, or a budget in tokens (>= 1024).")
 ]
+UploadFlag = Annotated[
+    bool,
+    typer.Option(
+        "--upload",
+        help="Upload -a files through the Files API (once: the same content reuses its id) and attach them by id.",
+    ),
+]
 FallbackOption = Annotated[
     str | None,
     typer.Option(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from claudecli.core.client import translate_errors
 from claudecli.core.errors import BadRequestError, ClaudeCliError, NotFoundError
@@ -59,7 +59,7 @@ def _reworded(exc: ClaudeCliError, file_id: str) -> NotFoundError:
 def upload(app_ctx: AppContext, local: LocalFile, on_read: Callable[[int], None]) -> FileInfo:
     """Upload ``local`` (its bytes streamed from disk, never held in memory whole)."""
     with local.path.open("rb") as handle, file_errors():
-        reader = CountingReader(handle, on_read)
+        reader = cast("BinaryIO", CountingReader(handle, on_read))  # a RawIOBase is binary IO
         meta = app_ctx.client.files.upload(file=(local.name, reader, local.mime_type))
     return FileInfo.from_sdk(meta)
 

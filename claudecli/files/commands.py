@@ -24,6 +24,7 @@ from claudecli.render.emit import emit, items_document
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
+    from claudecli.files.info import FileInfo
 
 
 def upload_files(app_ctx: AppContext, specs: list[str]) -> None:
@@ -33,7 +34,7 @@ def upload_files(app_ctx: AppContext, specs: list[str]) -> None:
     locals_ = [check_local(spec) for spec in specs]
     scope = scope_of(app_ctx.settings)
     uploaded: list[dict[str, Any]] = []
-    infos = []
+    infos: list[FileInfo] = []
     with open_store(app_ctx) as store:
         for index, local in enumerate(locals_):
             try:
