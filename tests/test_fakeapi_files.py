@@ -111,7 +111,10 @@ def test_a_batch_request_naming_a_deleted_file_errors(client, fake_api):
         "model": MODEL,
         "max_tokens": 10,
         "messages": [
-            {"role": "user", "content": [{"type": "document", "source": {"type": "file", "file_id": "file_x"}}]}
+            {
+                "role": "user",
+                "content": [{"type": "document", "source": {"type": "file", "file_id": "file_x"}}],
+            }
         ],
     }
     batch = client.messages.batches.create(requests=[{"custom_id": "a", "params": params}])

@@ -100,7 +100,9 @@ def test_download_refusals(cli_env, run_cli, fake_api, docs, tmp_path):
     missing_dir = run_cli("files", "download", made.id, "-o", str(tmp_path / "no" / "a.txt"))
     assert "does not exist" in one_line_error(missing_dir, 2)
     fake_api.files.expire(made.id)
-    assert "has expired" in one_line_error(run_cli("files", "download", made.id, "-o", str(tmp_path / "e")), 4)
+    assert "has expired" in one_line_error(
+        run_cli("files", "download", made.id, "-o", str(tmp_path / "e")), 4
+    )
 
 
 def test_bad_local_input_is_refused_before_anything_is_sent(cli_env, run_cli, fake_api, docs, tmp_path):
@@ -144,13 +146,19 @@ def test_files_help_and_local_refusals_do_not_import_the_sdk(base_env, tmp_path)
 
     from tests.conftest import subprocess_env
 
-    for args in (["files", "--help"], ["files", "upload", str(tmp_path / "missing")], ["files", "show", "bad"]):
+    for args in (
+        ["files", "--help"],
+        ["files", "upload", str(tmp_path / "missing")],
+        ["files", "show", "bad"],
+    ):
         probe = (
             "import sys\nfrom claudecli.cli.app import app\n"
             f"try:\n    app({args!r}, prog_name='claudecli')\nexcept SystemExit:\n    pass\n"
             "print('SDK' if 'anthropic' in sys.modules else 'clean')"
         )
-        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=subprocess_env())
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=subprocess_env()
+        )
         assert done.stdout.strip().endswith("clean"), (args, done.stdout, done.stderr)
 
 
