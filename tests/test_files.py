@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from claudecli.files.view import COLUMNS, row
 from claudecli.files.info import FileInfo
+from claudecli.files.view import COLUMNS, row
 from claudecli.render.table import fit_layout
 from tests.conftest import TEST_KEY, assert_no_traceback, assert_secret_free
 
