@@ -167,3 +167,23 @@ def test_batch_dry_run_uploads_nothing_and_bad_ids_are_line_errors(cli_env, run_
     assert dry.exit_code == 0 and "--dry-run uploads nothing" in dry.stderr and fake_api.files.uploads == 0
     bad = run_cli("batch", "submit", str(_jobs(tmp_path, "file:file_gone", 2)))
     assert bad.exit_code == 2 and ":1: " in bad.stderr and "no file file_gone" in bad.stderr
+
+
+def test_batch_uploads_keep_the_estimate_and_fail_whole_on_a_network_failure(
+    cli_env, run_cli, fake_api, pdf, tmp_path
+):
+    jobs = _jobs(tmp_path, "report.pdf")
+    inline = run_cli("batch", "submit", str(jobs), "--dry-run")
+    uploaded = run_cli("batch", "submit", str(jobs), "--upload-attachments", "--name", "est")
+    worst = [
+        line.split("worst case ")[1]
+        for line in (inline.stderr + uploaded.stderr).splitlines()
+        if "worst" in line
+    ]
+    assert len(worst) == 2 and worst[0] == worst[1]  # a file source is estimated as its bytes inline would be
+    offline = run_cli(
+        "batch", "submit", str(_jobs(tmp_path, "report.pdf", 3)), "--upload-attachments", "--name", "off",
+        env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "CLAUDECLI_MAX_RETRIES": "0"},
+    )  # fmt: skip
+    assert offline.exit_code == 8, offline
+    assert offline.stderr.count("\n") == 1 and "cannot connect" in offline.stderr

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from claudecli.batch.attach_paths import allowed_roots
 from claudecli.batch.estimate import Estimate, cache_ttl_of
 from claudecli.batch.ids import LineError, UniqueIds, generated_id
-from claudecli.batch.shapes import TEMPLATE_SLOT, LineDefaults, Resolvers, json_request, text_request
+from claudecli.batch.shapes import (
+    LINE_FAULTS,
+    TEMPLATE_SLOT,
+    LineDefaults,
+    Resolvers,
+    json_request,
+    text_request,
+)
 from claudecli.batch.spool import API_MAX_BYTES, Spool
 from claudecli.batch.tags import tagged_id
 from claudecli.call.prompt_input import read_text_option
@@ -214,6 +221,8 @@ def validate_into(
             except LineError as exc:
                 result.problem(line_no, str(exc))
             except ClaudeCliError as exc:
+                if exc.exit_code not in LINE_FAULTS:
+                    raise
                 result.problem(line_no, exc.one_line())
     spool.finish()
     return result

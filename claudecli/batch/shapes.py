@@ -19,7 +19,7 @@ from claudecli.call.attachments import FileRefs, attachment_block
 from claudecli.call.request import RequestOptions, build_params, system_param, thinking_param, user_content
 from claudecli.catalog.listed import ListedModels
 from claudecli.catalog.lookup import resolve_model
-from claudecli.core.errors import ClaudeCliError
+from claudecli.core.errors import ClaudeCliError, ExitCode
 from claudecli.files.ids import file_ref
 
 if TYPE_CHECKING:
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 SHORT_FIELDS = frozenset({"id", "prompt", "system", "model", "max_tokens", "attach"})
 API_FIELDS = frozenset({"custom_id", "params"})
 TEMPLATE_SLOT = "{line}"
+# Failures that belong to one line (its input is wrong); any other (no key, no network, an API outage while
+# looking up or uploading a file) ends the command with its own exit code instead of failing every line.
+LINE_FAULTS = frozenset({ExitCode.USAGE, ExitCode.NOT_FOUND, ExitCode.BAD_REQUEST})
 
 
 @dataclass
@@ -114,6 +117,8 @@ class Resolvers:
         except LineError as exc:
             return exc
         except ClaudeCliError as exc:
+            if exc.exit_code not in LINE_FAULTS:
+                raise
             return LineError(exc.one_line())
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from claudecli.core.tokens import remember_file
+
 
 @dataclass(frozen=True)
 class FileInfo:
@@ -19,6 +21,7 @@ class FileInfo:
 
     @classmethod
     def from_sdk(cls, meta: Any) -> FileInfo:
+        remember_file(str(meta.id), str(meta.mime_type), int(meta.size_bytes))  # for token estimates
         return cls(
             id=str(meta.id),
             filename=str(meta.filename),
