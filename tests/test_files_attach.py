@@ -60,6 +60,10 @@ def test_attach_refusals(cli_env, run_cli, fake_api, tmp_path):
     zipped = next(iter(fake_api.files.files))
     wrong = run_cli("ask", "-a", f"file:{zipped}", "hi")
     assert wrong.exit_code == 2 and "application/zip" in wrong.stderr
+    old = fake_api.files.add(TEST_KEY, "old.pdf", "application/pdf", b"%PDF-")
+    fake_api.files.expire(old.id)
+    expired = run_cli("ask", "-a", f"file:{old.id}", "hi")
+    assert expired.exit_code == 4 and "has expired" in expired.stderr
     binary = tmp_path / "blob.bin"
     binary.write_bytes(b"\0\1\2" * 10)
     refused = run_cli("ask", "-a", str(binary), "--upload", "hi")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from claudecli.core.errors import UsageError
+from claudecli.core.errors import NotFoundError, UsageError
 from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_stream_capped, unreadable
 from claudecli.core.media import block_type_for, sniff_media_type
 from claudecli.files.ids import file_ref
@@ -129,7 +129,10 @@ def _id_block(file_id: str, files: FileRefs | None) -> dict[str, Any]:
         raise UsageError(f"{file_id}: a file id cannot be attached here")
     from claudecli.files.api import metadata
 
-    return file_block(metadata(files.app_ctx, file_id))
+    info = metadata(files.app_ctx, file_id)
+    if info.expired:  # the API would answer the call with a 404 after the prompt was built and priced
+        raise NotFoundError(f"{file_id} has expired: its content is gone", hint="upload the file again")
+    return file_block(info)
 
 
 def _uploaded_block(path: Path, files: FileRefs) -> dict[str, Any]:

@@ -90,6 +90,8 @@ def _attach(chat: ChatState, arg: str) -> None:
         chat.attachments.clear()
         _say(chat, "no attachments pending")
         return
+    if arg == "--upload":
+        raise UsageError("/attach --upload needs a path")
     upload = arg.startswith("--upload ")
     if upload:
         arg = arg[len("--upload ") :].strip()
