@@ -171,3 +171,14 @@ def test_a_symlinked_download_target_is_replaced_not_followed(cli_env, run_cli, 
     assert "already exists" in one_line_error(run_cli("files", "download", made.id, "-o", str(link)), 2)
     assert run_cli("files", "download", made.id, "-o", str(link), "--force").exit_code == 0
     assert victim.read_bytes() == b"keep" and link.read_bytes() == b"new" and not link.is_symlink()
+
+
+def test_an_upload_retried_after_a_server_error_sends_the_whole_file_again(cli_env, run_cli, fake_api, docs):
+    from tests.fakeapi import Fault
+
+    fake_api.enqueue(Fault.status(500, "api_error", "boom"), "/v1/files")
+    result = run_cli("files", "upload", str(docs["pdf"]))
+    assert result.exit_code == 0, result
+    assert len(fake_api.requests_to("/v1/files", "POST")) == 2
+    (stored,) = fake_api.files.files.values()
+    assert stored.content == PDF
