@@ -17,7 +17,7 @@ from claudecli.files.download import write_download
 from claudecli.files.ids import check_file_id
 from claudecli.files.local import check_local
 from claudecli.files.names import safe_name
-from claudecli.files.reuse import open_store, store_call, upload_one
+from claudecli.files.reuse import forget, open_store, remember, upload_one
 from claudecli.files.store import scope_of
 from claudecli.files.view import print_files, print_one
 from claudecli.render.emit import emit, items_document
@@ -44,15 +44,14 @@ def upload_files(app_ctx: AppContext, specs: list[str]) -> None:
                     app_ctx.note(f"uploaded {index} of {len(locals_)} before the failure")
                     _show_uploaded(app_ctx, infos, uploaded, partial=True)
                 raise
-            digest = local.sha256()
-            store_call(app_ctx, lambda d=digest, i=info: store.remember(scope, d, i))  # type: ignore[misc]
+            remember(app_ctx, store, scope, local.sha256(), info)
             infos.append(info)
             uploaded.append({**info.document(), "path": str(local.path)})
     _show_uploaded(app_ctx, infos, uploaded, partial=False)
 
 
 def _show_uploaded(
-    app_ctx: AppContext, infos: list[Any], docs: list[dict[str, Any]], *, partial: bool
+    app_ctx: AppContext, infos: list[FileInfo], docs: list[dict[str, Any]], *, partial: bool
 ) -> None:
     if app_ctx.mode is OutputMode.JSON:
         if not partial:  # a failure prints the error document instead
@@ -126,7 +125,7 @@ def delete_files(app_ctx: AppContext, ids: list[str]) -> int:
                 results.append({"id": file_id, "deleted": False, "error": exc.one_line()})
                 code = code or exc.exit_code
                 continue
-            store_call(app_ctx, lambda f=file_id: store.forget(f))  # type: ignore[misc]
+            forget(app_ctx, store, file_id)
             results.append({"id": file_id, "deleted": True})
             if app_ctx.mode is not OutputMode.JSON:
                 app_ctx.stdout.file.write(f"{file_id}\n")

@@ -49,9 +49,13 @@ def store_call(app_ctx: AppContext, action: Callable[[], T]) -> T | None:
         return None
 
 
-def remember(app_ctx: AppContext, store: UploadStore, local: LocalFile, info: FileInfo) -> None:
-    scope = scope_of(app_ctx.settings)
-    store_call(app_ctx, lambda: store.remember(scope, local.sha256(), info))
+def remember(app_ctx: AppContext, store: UploadStore, scope: FileScope, digest: str, info: FileInfo) -> None:
+    """Record that content ``digest`` is ``info.id`` in ``scope`` (a store in trouble is reported, not fatal)."""
+    store_call(app_ctx, lambda: store.remember(scope, digest, info))
+
+
+def forget(app_ctx: AppContext, store: UploadStore, file_id: str) -> None:
+    store_call(app_ctx, lambda: store.forget(file_id))
 
 
 def _still_there(app_ctx: AppContext, file_id: str, local: LocalFile) -> FileInfo | None:
@@ -73,7 +77,7 @@ def uploaded(app_ctx: AppContext, store: UploadStore, local: LocalFile) -> FileI
             app_ctx.note(f"{local.path}: already uploaded as {known}")
             return info
         app_ctx.note(f"{local.path}: {known} is gone from the API; uploading it again")
-        store_call(app_ctx, lambda: store.forget(known))
+        forget(app_ctx, store, known)
     info = upload_one(app_ctx, local)
-    store_call(app_ctx, lambda: store.remember(scope, digest, info))
+    remember(app_ctx, store, scope, digest, info)
     return info
