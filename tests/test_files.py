@@ -182,3 +182,12 @@ def test_an_upload_retried_after_a_server_error_sends_the_whole_file_again(cli_e
     assert len(fake_api.requests_to("/v1/files", "POST")) == 2
     (stored,) = fake_api.files.files.values()
     assert stored.content == PDF
+
+
+def test_names_from_the_api_cannot_drive_the_terminal(cli_env, run_cli, fake_api):
+    made = fake_api.files.add(TEST_KEY, "a\x1b[2J\u202eb.txt", "text/plain\x07", b"x")
+    for args in (("files", "list"), ("files", "show", made.id)):
+        result = run_cli(*args)
+        assert result.exit_code == 0, result
+        assert "\x1b" not in result.stdout and "\u202e" not in result.stdout and "\x07" not in result.stdout
+        assert "a\\u001b[2J\\u202eb.txt" in result.stdout

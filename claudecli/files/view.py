@@ -3,6 +3,7 @@ key/value lines for one file, and the ``--json`` objects."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -25,11 +26,17 @@ COLUMNS = (
 )
 
 
+def shown(text: str) -> str:
+    """``text`` from the API with control and format characters written as escapes: a file name must not
+    move the cursor, recolour the terminal or reverse the text around it."""
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+
+
 def row(info: FileInfo) -> list[str]:
     return [
         info.id,
-        info.filename,
-        info.mime_type,
+        shown(info.filename),
+        shown(info.mime_type),
         size_label(info.size_bytes),
         when_label(info.created_at),
         "yes" if info.downloadable else "no",
@@ -44,8 +51,8 @@ def print_one(app_ctx: AppContext, info: FileInfo) -> None:
     """``key  value`` lines on stdout, one fact each (greppable; names are literal text, never markup)."""
     facts = [
         ("id", info.id),
-        ("filename", info.filename),
-        ("type", info.mime_type),
+        ("filename", shown(info.filename)),
+        ("type", shown(info.mime_type)),
         ("size", f"{size_label(info.size_bytes)} ({info.size_bytes:,} bytes)"),
         ("created", when_label(info.created_at)),
         ("expires", when_label(info.expires_at) if info.expires_at else "never"),
