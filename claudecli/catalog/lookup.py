@@ -14,6 +14,7 @@ has never been one, ``FALLBACK_MODELS`` (``claudecli.catalog.builtin``) — life
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -121,6 +122,7 @@ def _facts(entries: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> tuple[
 # A failed fetch is not retried by this process for a while: a chat should not wait on a dead network each turn.
 RETRY_AFTER_FAILURE_S = 300.0
 _last_failure: dict[tuple[str, str | None], tuple[float, str]] = {}
+_fetch_lock = threading.Lock()
 
 
 def load_catalog(
@@ -140,7 +142,12 @@ def load_catalog(
         return Catalog(_facts(cached.models), "cache", cached.fetched_at)
     if offline:
         return Catalog(_facts(FALLBACK_MODELS), "builtin")
-    fetched, problem = _fetch(app_ctx, (str(path), base_url), quick=quick, refresh=refresh)
+    with _fetch_lock:  # the chat's warm-up and a turn may both find the list due: it is fetched once
+        if not refresh:
+            again = read_cache(path, base_url)
+            if again is not None and again.fresh():  # fetched by another thread while this one waited
+                return Catalog(_facts(again.models), "cache", again.fetched_at)
+        fetched, problem = _fetch(app_ctx, (str(path), base_url), quick=quick, refresh=refresh)
     if fetched is not None:
         return Catalog(_facts(fetched.models), "api", fetched.fetched_at)
     if cached is not None:

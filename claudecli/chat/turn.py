@@ -64,11 +64,13 @@ def run_turn(
     """Send ``prompt_text`` (after ``attachments``) as the next user turn, or re-ask ``replacing`` (/retry).
 
     Whatever stops the turn before the request goes out (an invalid setting, a refused budget, Ctrl-C while
-    the models list loads, a bug) prints one line and gives the prompt back: nothing was sent or paid.
+    the warm-up or the models list loads, a bug) prints one line and gives the prompt back: nothing was sent
+    or paid.
     """
     attachments = list(attachments or [])
     refused = TurnResult(restore_prompt=prompt_text, restore_attachments=attachments)
     try:
+        chat.app_ctx.join_warmup()  # Enter before the warm-up is done: wait for it rather than load twice
         prepared = _prepare(chat, prompt_text, attachments, replacing)
     except Terminated:
         raise

@@ -221,6 +221,11 @@ class MigratedStore:
             self._conn = conn
         return self._conn
 
+    def open(self) -> None:
+        """Open (and migrate) now rather than on first use; the warm-up does it to get the first-ever open and
+        the migrations out of the way of a call."""
+        self._db()
+
     def close(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None

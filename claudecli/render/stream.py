@@ -41,6 +41,30 @@ def make_sink(console: Console, *, markdown: bool) -> AnswerSink:
     return PlainSink(console.file)
 
 
+REHEARSAL_ANSWER = (
+    "# A\n\nSome *text*, `code` and a [link](https://example.com).\n\n- one\n- two\n\n```\nx = 1\n```\n"
+)
+
+
+def rehearse_rendering(color_system: str | None) -> None:
+    """Render a small Markdown answer on a throwaway console of the real one's colours (the chat's warm-up):
+    the renderer's imports, parser and style caches are then ready for the first answer. Nothing is shown."""
+    from rich.status import Status  # noqa: F401  (the spinner shown until the first token)
+
+    if color_system is None:
+        return
+    import io
+
+    from rich.console import Console
+
+    from claudecli.render.markdown_blocks import make_parser, markdown_from_tokens
+    from claudecli.render.markdown_sink import MarkdownSink  # noqa: F401
+
+    console = Console(file=io.StringIO(), force_terminal=True, color_system=color_system, width=80)  # type: ignore[arg-type]
+    tokens = make_parser().parse(REHEARSAL_ANSWER)
+    console.print(markdown_from_tokens(tokens, after_blank=False, code_theme="monokai"))
+
+
 def __getattr__(name: str) -> Any:
     """``MarkdownSink`` lives in its own module so piped output never imports the Markdown machinery."""
     if name == "MarkdownSink":
