@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def call_steps(app_ctx: AppContext) -> list[Step]:
     """Import the SDK and build the client, then let the SDK build its response models."""
-    return [app_ctx.prime_client, rehearse_stream]
+    return [app_ctx.prime_client, rehearse_stream, warm_connection_code]
 
 
 def rehearse_stream() -> None:
@@ -56,16 +56,30 @@ def _sdk_logging() -> bool:
     return any(logging.getLogger(name).isEnabledFor(logging.INFO) for name in ("anthropic", "httpx2"))
 
 
+def paused(step: Step) -> Step:
+    """``step`` run under the collector pause: for a step that only loads (imports, caches), never one that may
+    wait on the network, so what it loads is frozen with the rest instead of walked by the next collection."""
+
+    def run() -> None:
+        with gc_pause.heavy_import():
+            step()
+
+    return run
+
+
+def warm_connection_code() -> None:
+    """The codec a connection's first host-name lookup loads (``encodings.idna``, ~10 ms). Nothing is looked up:
+    resolving the API's name ahead would make an offline first turn wait for the resolver twice."""
+    "api.anthropic.com".encode("idna")
+
+
 def warm_booking(app_ctx: AppContext, model: str) -> None:
     """What pricing, budgets and the ledger row of a call of ``model`` need: the price book with today's rates
-    for it, the budget and token-estimate code, and the ledger database opened once (if there is one: the first
-    call ever creates it, as it always did), so the call's own open is a quick one."""
+    for it, the budget and token-estimate code, and the ledger, opened - if there is one: the first call ever
+    creates it, as it always did (leaving the chat at once must not leave an empty ledger behind)."""
     from claudecli.core import tokens  # noqa: F401  (the context-window estimate)
-    from claudecli.ledger.store import Ledger
     from claudecli.money import budget  # noqa: F401  (every turn checks the budgets)
 
     app_ctx.prices.rates(model)
-    path = app_ctx.settings.paths.ledger_file
-    if path.exists():
-        with Ledger(path) as ledger:
-            ledger.open()
+    if app_ctx.settings.paths.ledger_file.exists():
+        app_ctx.ledger.open()

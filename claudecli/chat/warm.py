@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from claudecli.call.warm import call_steps, warm_booking
+from claudecli.call.warm import call_steps, paused, warm_booking
 from claudecli.render.stream import rehearse_rendering
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ def chat_steps(chat: ChatState) -> list[Step]:
     return [
         *call_steps(app_ctx),
         chat.context_window,
-        lambda: rehearse_rendering(color_system),
-        lambda: warm_booking(app_ctx, model),
+        paused(lambda: rehearse_rendering(color_system, f"{model}…")),
+        paused(lambda: warm_booking(app_ctx, model)),
     ]
 
 

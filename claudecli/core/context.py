@@ -62,17 +62,18 @@ class AppContext:
     quiet: bool = False
     debug: bool = False
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
-    _ledger: Any = field(default=None, repr=False)
     _scrubber: Scrubber | None = field(default=None, repr=False)
     _client: Lazy[Any] = field(init=False, repr=False)
     _async_client: Lazy[Any] = field(init=False, repr=False)
     _prices: Lazy[Any] = field(init=False, repr=False)
+    _ledger: Lazy[Any] = field(init=False, repr=False)
     _warmup: Warmup | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._client = Lazy(self._build_client)
         self._async_client = Lazy(self._build_async_client)
         self._prices = Lazy(self._build_prices)
+        self._ledger = Lazy(self._build_ledger)
 
     @classmethod
     def create(
@@ -145,13 +146,13 @@ class AppContext:
 
     @property
     def ledger(self) -> Ledger:
-        if self._ledger is None:
-            from claudecli.ledger.store import Ledger
+        """The usage ledger (its database opens on first use, not here)."""
+        return cast("Ledger", self._ledger.get())
 
-            self._ledger = Ledger(
-                self.settings.paths.ledger_file, log_bodies=self.settings.log_bodies, scrub=self.scrub
-            )
-        return self._ledger
+    def _build_ledger(self) -> Ledger:
+        from claudecli.ledger.store import Ledger
+
+        return Ledger(self.settings.paths.ledger_file, log_bodies=self.settings.log_bodies, scrub=self.scrub)
 
     @property
     def prices(self) -> PriceBook:
@@ -228,8 +229,9 @@ class AppContext:
         for console in (self.stdout, self.stderr):
             if isinstance(console.file, ScrubbedStream):
                 console.file.release()
-        if self._ledger is not None:
-            self._ledger.close()
+        ledger = self._ledger.value
+        if ledger is not None:
+            ledger.close()
         client = self._client.value
         if client is not None:
             client.close()

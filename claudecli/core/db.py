@@ -17,6 +17,7 @@ import contextlib
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -46,12 +47,16 @@ class Migration:
     sql: MigrationBody
 
 
-def connect(path: Path, *, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
-    """Open (creating if needed) the SQLite database at ``path``, set up as the module doc says."""
+def connect(path: Path, *, timeout: float = BUSY_TIMEOUT_S, handed_over: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) the SQLite database at ``path``, set up as the module doc says.
+
+    ``handed_over``: the connection may be opened on one thread (the warm-up) and used on another, never by
+    two at once (the caller hands it over under a lock); sqlite3 otherwise refuses any thread but its opener.
+    """
     path = Path(path)
     ensure_private_dir(path.parent)
     _create_private_file(path)
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=not handed_over)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -201,7 +206,8 @@ class MigratedStore:
     """A SQLite file opened, and brought up to date by ``migrations``, on first use; closed once.
 
     The ledger and the batch journal share this: neither pays for opening the database until a command
-    actually reads or writes it.
+    actually reads or writes it. The opening is locked, and the connection may then be used by another thread
+    than the one that opened it (one at a time): the chat's warm-up opens the ledger for the first turn.
     """
 
     migrations: Sequence[Migration] = ()
@@ -209,21 +215,26 @@ class MigratedStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
+        self._opening = threading.Lock()
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
-            conn = connect(self.path)
-            try:
-                apply_migrations(conn, self.migrations)
-            except BaseException:
-                conn.close()
-                raise
-            self._conn = conn
+            with self._opening:
+                if self._conn is None:
+                    self._conn = self._connect()
         return self._conn
 
+    def _connect(self) -> sqlite3.Connection:
+        conn = connect(self.path, handed_over=True)
+        try:
+            apply_migrations(conn, self.migrations)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
     def open(self) -> None:
-        """Open (and migrate) now rather than on first use; the warm-up does it to get the first-ever open and
-        the migrations out of the way of a call."""
+        """Open (and migrate) now rather than on first use (the warm-up: a call then finds it open)."""
         self._db()
 
     def close(self) -> None:

@@ -46,17 +46,23 @@ REHEARSAL_ANSWER = (
 )
 
 
-def rehearse_rendering(color_system: str | None) -> None:
-    """Render a small Markdown answer on a throwaway console of the real one's colours (the chat's warm-up):
-    the renderer's imports, parser and style caches are then ready for the first answer. Nothing is shown."""
-    from rich.status import Status  # noqa: F401  (the spinner shown until the first token)
-
-    if color_system is None:
-        return
+def rehearse_rendering(color_system: str | None, spinner_label: str) -> None:
+    """Draw what a turn draws - the spinner, a summary line and, for a terminal, a small Markdown answer - on
+    throwaway consoles (the chat's warm-up): the renderer's imports, parser and width caches are then ready for
+    the first answer. Nothing is shown."""
     import io
+    import string
 
     from rich.console import Console
+    from rich.spinner import Spinner
+    from rich.status import Status  # noqa: F401  (the spinner shown until the first token)
+    from rich.text import Text
 
+    console = Console(file=io.StringIO(), force_terminal=True, color_system="standard", width=80)
+    console.print(Spinner("dots", text=Text(spinner_label)))
+    console.print(Text(string.printable + "…·", style="dim"))
+    if color_system is None:
+        return
     from claudecli.render.markdown_blocks import make_parser, markdown_from_tokens
     from claudecli.render.markdown_sink import MarkdownSink  # noqa: F401
 

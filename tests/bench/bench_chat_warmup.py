@@ -75,6 +75,7 @@ def spawn(env: dict[str, str]) -> tuple[pexpect.spawn, float]:
         encoding="utf-8",
         timeout=60,
     )
+    child.delaybeforesend = None  # pexpect sleeps 50 ms before every send by default: not ours to measure
     child.expect(PROMPT)
     return child, time.perf_counter() - started
 
