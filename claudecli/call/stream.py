@@ -175,8 +175,10 @@ def _stream_once(
     app_ctx: AppContext, spec: CallSpec, on_text: TextCallback, on_thinking: TextCallback | None
 ) -> CallOutcome:
     """One streamed call, booked whatever way it ends."""
-    app_ctx.join_warmup()  # what the warm-up is loading is what this call needs: wait, never load it twice
-    client = app_ctx.client  # a call that cannot even start (no key) is not a call: no ledger row
+    # A call that cannot even start (no key) is not a call: no ledger row. The client first: api_key_command,
+    # which the warm-up never runs, then runs while the warm-up may still be importing the SDK.
+    client = app_ctx.client
+    app_ctx.join_warmup()  # the rest of what it loads is what this call needs: wait, never load it twice
     meter = _Meter(spec.params["model"], spec.params.get("max_tokens"))
     stream: Any = None
     try:
