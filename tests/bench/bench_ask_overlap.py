@@ -29,7 +29,12 @@ def ask_time(env: dict[str, str], delay: float) -> float:
     """Wall time of one ask whose stdin is written ``delay`` seconds after it starts."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [python(), *ARGV], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        [python(), *ARGV],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=env["CLAUDECLI_HOME"],  # not the checkout: `python -m` would import the claudecli found there
     )
     assert process.stdin is not None
     if delay:
