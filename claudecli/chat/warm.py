@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from claudecli.call.warm import call_steps, paused, warm_booking
+from claudecli.chat.session_store import slug
 from claudecli.render.stream import rehearse_rendering
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 def chat_steps(chat: ChatState) -> list[Step]:
     """In order: the SDK and the client (the long part), the SDK's response models, the model's facts from the
     models list (refreshed if due, which also opens the HTTP connection), the answer renderer, then pricing,
-    budgets and the ledger."""
+    budgets and the ledger, and what names a new session."""
     app_ctx = chat.app_ctx
     model = chat.meta.model
     color_system = app_ctx.stdout.color_system if app_ctx.markdown else None
@@ -29,6 +30,7 @@ def chat_steps(chat: ChatState) -> list[Step]:
         chat.context_window,
         paused(lambda: rehearse_rendering(color_system, f"{model}…")),
         paused(lambda: warm_booking(app_ctx, model)),
+        lambda: slug("a new chat is named from its first prompt"),  # compiles the expression it uses
     ]
 
 
