@@ -18,7 +18,7 @@ import pexpect
 import pytest
 
 from tests.conftest import subprocess_env
-from tests.test_chat_pty import ANSI, PROMPT, chat_requests
+from tests.test_chat_pty import ANSI, PROMPT, chat_requests, text_of
 
 pytestmark = pytest.mark.pty
 
@@ -107,6 +107,22 @@ def test_enter_before_the_warm_up_is_done_waits_for_it(cli_env, fake_api, ledger
     assert chat.leave() == 0
     assert len(chat_requests(fake_api)) == 1 and len(ledger_rows()) == 1
     assert "Traceback" not in chat.greeting
+
+
+def test_ctrl_c_while_the_turn_waits_for_the_warm_up_sends_nothing(cli_env, fake_api, ledger_rows, tmp_path):
+    chat = WarmChat(tmp_path)
+    chat.child.send("a question worth keeping\r")
+    chat.child.expect("claude-sonnet-5-5…")  # the call's spinner shows while the warm-up finishes
+    assert not chat.marker.exists()  # still warming up: the turn is waiting for it
+    chat.child.sendintr()
+    chat.child.expect("interrupted: nothing was sent")
+    chat.child.expect(PROMPT)
+    assert "w1" in chat.send(" [[words:1]]", "end_turn")  # the prompt was given back; this appends to it
+    assert chat.leave() == 0
+    assert [text_of(body["messages"][0]["content"]) for body in chat_requests(fake_api)] == [
+        "a question worth keeping [[words:1]]"
+    ]
+    assert len(ledger_rows()) == 1
 
 
 def test_no_key_shows_nothing_until_the_first_turn_then_the_usual_error(cli_env, fake_api, tmp_path):

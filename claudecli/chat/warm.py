@@ -36,5 +36,5 @@ def chat_steps(chat: ChatState) -> list[Step]:
 
 def start_warmup(chat: ChatState) -> None:
     """Start the warm-up (once per chat; later calls, one per redraw of the prompt, do nothing)."""
-    if not chat.app_ctx.warming_up:
+    if not chat.app_ctx.warmup_started:
         chat.app_ctx.warm_up(chat_steps(chat))

@@ -176,9 +176,14 @@ class AppContext:
             self._warmup = Warmup(steps).start()
 
     @property
-    def warming_up(self) -> bool:
+    def warmup_started(self) -> bool:
         """True once a warm-up was started (finished or not)."""
         return self._warmup is not None
+
+    @property
+    def warming_up(self) -> bool:
+        """True while a warm-up is still running (a call would wait for it)."""
+        return self._warmup is not None and not self._warmup.finished
 
     def join_warmup(self) -> None:
         """Wait for the warm-up, if one was started (a first call joins it rather than loading twice)."""
