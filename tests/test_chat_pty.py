@@ -12,6 +12,7 @@ import json
 import re
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -158,7 +159,10 @@ def test_interrupt_before_the_first_token_puts_the_prompt_back(cli_env, fake_api
     fake_api.latency = 1.0
     chat = Chat("--plain")
     chat.line("a question worth keeping")
-    chat.expect("claude-sonnet")  # the spinner: the request is in flight
+    chat.expect("claude-sonnet-5-5…")  # the spinner (shown from Enter, while the warm-up finishes)...
+    deadline = time.monotonic() + 60
+    while not chat_requests(fake_api) and time.monotonic() < deadline:
+        time.sleep(0.02)  # ...until the request is in flight (the fake holds its answer for 1 s)
     chat.child.sendintr()
     chat.expect("your prompt is back on the input line")
     chat.expect(PROMPT)
@@ -208,8 +212,8 @@ def test_slash_commands_in_a_terminal(cli_env, fake_api, ledger_rows, tmp_path: 
     export = tmp_path / "out.md"
     chat = Chat("--plain", env={"EDITOR": f"{sys.executable} {editor}"})
 
-    chat.child.send("/mo\t")  # Tab completes the command...
-    chat.expect("/model")
+    chat.child.send("/mo\t")  # Tab completes the command (echoed in one or two redraws)...
+    chat.expect(r"/mo(?:\x1b\[[0-9;?]*[A-Za-z])*del")
     chat.child.send(" hai\t")  # ...and the model alias (echoed in one or two redraws)
     chat.expect(r"hai(?:\x1b\[[0-9;?]*[A-Za-z])*ku")
     chat.line("")

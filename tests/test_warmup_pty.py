@@ -12,11 +12,13 @@ import json
 import re
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pexpect
 import pytest
 
+from claudecli.catalog.cache import CachedModels, write_cache
 from tests.conftest import subprocess_env
 from tests.test_chat_pty import ANSI, PROMPT, chat_requests, text_of
 
@@ -92,8 +94,9 @@ class WarmChat:
 
 
 def test_the_warm_up_runs_silently_at_the_prompt_and_the_first_turn_answers(
-    cli_env, fake_api, ledger_rows, tmp_path
+    cli_env, run_cli, fake_api, ledger_rows, tmp_path
 ):
+    run_cli("models")  # a cached models list, as for anyone but a first-time user: no SDK before the prompt
     chat = WarmChat(tmp_path)
     assert chat.idle_until_warm() == ""
     assert "w1 w2 w3" in chat.send("hello [[words:3]]", "end_turn")
@@ -101,7 +104,8 @@ def test_the_warm_up_runs_silently_at_the_prompt_and_the_first_turn_answers(
     assert len(chat_requests(fake_api)) == 1 and len(ledger_rows()) == 1
 
 
-def test_enter_before_the_warm_up_is_done_waits_for_it(cli_env, fake_api, ledger_rows, tmp_path):
+def test_enter_before_the_warm_up_is_done_waits_for_it(cli_env, run_cli, fake_api, ledger_rows, tmp_path):
+    run_cli("models")
     chat = WarmChat(tmp_path)
     assert "w1 w2" in chat.send("at once [[words:2]]", "end_turn")  # the warm-up has only just started
     assert chat.leave() == 0
@@ -109,7 +113,10 @@ def test_enter_before_the_warm_up_is_done_waits_for_it(cli_env, fake_api, ledger
     assert "Traceback" not in chat.greeting
 
 
-def test_ctrl_c_while_the_turn_waits_for_the_warm_up_sends_nothing(cli_env, fake_api, ledger_rows, tmp_path):
+def test_ctrl_c_while_the_turn_waits_for_the_warm_up_sends_nothing(
+    cli_env, run_cli, fake_api, ledger_rows, tmp_path
+):
+    run_cli("models")  # the SDK is then first imported by the warm-up, after the prompt
     chat = WarmChat(tmp_path)
     chat.child.send("a question worth keeping\r")
     chat.child.expect("claude-sonnet-5-5…")  # the call's spinner shows while the warm-up finishes
@@ -134,8 +141,13 @@ def test_no_key_shows_nothing_until_the_first_turn_then_the_usual_error(cli_env,
     assert chat_requests(fake_api) == []
 
 
-def test_an_unreachable_api_shows_nothing_until_the_first_turn_then_the_usual_error(cli_env, tmp_path):
-    chat = WarmChat(tmp_path, env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "CLAUDECLI_MAX_RETRIES": "0"})
+def test_an_unreachable_api_shows_nothing_until_the_first_turn_then_the_usual_error(
+    cli_env, fake_api, home, tmp_path
+):
+    unreachable = "http://127.0.0.1:9"
+    cached = CachedModels(models=fake_api.models, fetched_at=datetime.now(UTC), base_url=unreachable)
+    write_cache(home / "cache" / "models.json", cached)  # so the warm-up, not the start, first loads the SDK
+    chat = WarmChat(tmp_path, env={"ANTHROPIC_BASE_URL": unreachable, "CLAUDECLI_MAX_RETRIES": "0"})
     assert chat.idle_until_warm() == ""
     assert UNREACHABLE in chat.send("hello", "input line\\)")
     assert chat.leave() == 0

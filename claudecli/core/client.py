@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from claudecli import __version__
-from claudecli.core import gc_pause
+from claudecli.core import gc_pause, warmup
 from claudecli.core.config import Settings
 from claudecli.core.errors import (
     AuthError,
@@ -109,8 +109,12 @@ def sdk() -> Any:
     module = sys.modules.get("anthropic")
     if module is not None and not _initialising(module):
         return module
-    with _sdk_lock, gc_pause.heavy_import():
-        import anthropic as module
+    warmup.acquire(_sdk_lock)
+    try:
+        with gc_pause.heavy_import():
+            import anthropic as module
+    finally:
+        _sdk_lock.release()
     return module
 
 

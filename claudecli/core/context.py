@@ -2,8 +2,9 @@
 
 It owns the settings, the two consoles (answers on stdout, everything else on stderr), the output mode and
 lazily built expensive things (SDK client, ledger, price book), so nothing reads globals and tests can build
-one directly. The client and the price book may be built ahead of time by the command's warm-up thread
-(:mod:`claudecli.core.warmup`): they are :class:`~claudecli.core.warmup.Lazy`, built once whoever asks first.
+one directly. The clients, the price book and the ledger may be built ahead of time by the command's warm-up
+thread (:mod:`claudecli.core.warmup`): they are :class:`~claudecli.core.warmup.Lazy`, built once whoever asks
+first.
 """
 
 from __future__ import annotations

@@ -27,6 +27,17 @@ T = TypeVar("T")
 
 Step = Callable[[], object]
 
+# A wait wakes this often: a Ctrl-C the kernel delivers to another thread (the warm-up, a spinner's) only sets
+# a flag, which the main thread reads when it runs again; a wait that never wakes would hold the Ctrl-C back
+# until the warm-up ends.
+WAKE_EVERY_S = 0.05
+
+
+def acquire(lock: threading.Lock) -> None:
+    """Take ``lock``, waiting as long as it takes, yet at once interruptible by Ctrl-C (see WAKE_EVERY_S)."""
+    while not lock.acquire(timeout=WAKE_EVERY_S):
+        pass
+
 
 class Lazy(Generic[T]):
     """One value built on first use, exactly once, whichever thread asks first (see the module doc)."""
@@ -50,13 +61,16 @@ class Lazy(Generic[T]):
         value = self._value
         if value is not None:
             return value
-        with self._lock:  # a blocked acquire is still interrupted by Ctrl-C in the main thread
+        acquire(self._lock)
+        try:
             if self._value is None:
                 failure, self._failure = self._failure, None
                 if failure is not None:
                     raise failure
                 self._value = self._build()
             return self._value
+        finally:
+            self._lock.release()
 
     def prime(self) -> None:
         """Build it now (from the warm-up thread); a failure is kept for the next :meth:`get`, not raised."""
@@ -97,7 +111,8 @@ class Warmup:
         """Return once every step has run (at once if it was never started). Ctrl-C interrupts the wait only:
         the warm-up goes on, and the next wait joins it again."""
         if self._thread is not None:
-            self._finished.wait()
+            while not self._finished.wait(WAKE_EVERY_S):
+                pass
 
     def cancel(self) -> None:
         """Start no further step (the program is leaving); the step under way finishes on its own."""
