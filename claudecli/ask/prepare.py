@@ -11,6 +11,7 @@ from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import RequestOptions, build_params, parse_params, user_content
 from claudecli.call.schema import load_schema
 from claudecli.call.stream import CallSpec
+from claudecli.call.warm import call_steps
 from claudecli.catalog.lookup import resolve_model
 from claudecli.money.budget import check_budget
 
@@ -35,9 +36,14 @@ class AskOptions:
 
 
 def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
-    """Validate everything locally (nothing is sent if any input is wrong) and build the call."""
+    """Validate everything locally (nothing is sent if any input is wrong) and build the call.
+
+    The SDK and the client load in the background meanwhile (``claudecli.call.warm``): reading stdin, the
+    attachments or ``api_key_command`` overlaps the import instead of preceding it.
+    """
 
     settings = app_ctx.settings
+    app_ctx.warm_up(call_steps(app_ctx))
     system = (
         read_text_option(options.system, "-s/--system") if options.system is not None else settings.system
     )
