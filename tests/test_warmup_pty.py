@@ -184,3 +184,19 @@ def test_the_warm_up_never_runs_api_key_command(cli_env, run_cli, write_config, 
     assert "w1" in chat.send("hello [[words:1]]", "end_turn")
     assert runs.read_text().count("run") == 2  # the first turn ran it, in the foreground, as before
     assert chat.leave() == 0
+
+
+def test_a_damaged_ledger_is_left_alone_by_the_warm_up_then_handled_by_the_first_turn(
+    cli_env, fake_api, ledger_rows, home, tmp_path
+):
+    ledger = home / "data" / "usage.db"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_bytes(b"this is not a SQLite database at all\n" * 200)
+    chat = WarmChat(tmp_path)
+    assert chat.idle_until_warm() == ""  # nothing said, nothing moved, while the person types
+    assert ledger.exists() and not list(ledger.parent.glob("usage.db.corrupt-*"))
+    seen = chat.send("hello [[words:2]]", "end_turn")
+    (aside,) = ledger.parent.glob("usage.db.corrupt-*")
+    assert f"kept as {aside.name}" in seen  # the first turn's note, as without a warm-up
+    assert chat.leave() == 11  # and the chat ends as a store incident does
+    assert len(ledger_rows()) == 1
