@@ -12,7 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from claudecli.core import gc_pause
+from claudecli.core import gc_pause, process
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 
 def call_steps(app_ctx: AppContext) -> list[Step]:
-    """Import the SDK and build the client, then let the SDK build its response models."""
-    return [app_ctx.prime_client, rehearse_stream, warm_connection_code]
+    """Import the SDK and build the client, then let the SDK build its response models; then what a call's
+    write-ahead ledger row names (this process: its start time from /proc, the host)."""
+    return [app_ctx.prime_client, rehearse_stream, warm_connection_code, process.this_process]
 
 
 def rehearse_stream() -> None:
