@@ -22,10 +22,17 @@ if TYPE_CHECKING:
 def call_steps(app_ctx: AppContext) -> list[Step]:
     """Import the SDK and build the client, then let the SDK build its response models; then what a call's
     write-ahead ledger row names (this process: its start time from /proc, the host)."""
-    return [app_ctx.prime_client, rehearse_stream, warm_connection_code, process.this_process]
+    settings = app_ctx.settings
+    beta = bool(settings.betas) or settings.speed == "fast"  # such calls go through the SDK's beta resource
+    return [
+        app_ctx.prime_client,
+        lambda: rehearse_stream(beta=beta),
+        warm_connection_code,
+        process.this_process,
+    ]
 
 
-def rehearse_stream() -> None:
+def rehearse_stream(*, beta: bool = False) -> None:
     """Stream a canned reply through the SDK, in-process (see ``core.client.rehearsal_client``).
 
     Skipped when the SDK's own request logging is on (ANTHROPIC_LOG): a rehearsal must never show up as a call.
@@ -38,7 +45,7 @@ def rehearse_stream() -> None:
     with gc_pause.heavy_import():  # the models it builds live as long as the process, like an import
         client = rehearsal_client()
         try:
-            rehearse(client)
+            rehearse(client, beta=beta)
         finally:
             client.close()
         _load_trace_propagators()

@@ -7,14 +7,21 @@ from typing import Annotated
 import typer
 
 from claudecli.cli.common import (
+    BetaOption,
     FallbackOption,
+    InferenceGeoOption,
     JsonFlag,
     ModelOption,
     PlainFlag,
     QuietFlag,
+    RoleOption,
+    ServiceTierOption,
+    SpeedOption,
     SystemOption,
     ThinkingOption,
     app_context,
+    apply_platform_flags,
+    apply_role,
 )
 
 HELP = """Chat with Claude in an interactive REPL.
@@ -28,6 +35,7 @@ starts a named one, --list shows them. Needs a terminal: for pipes and scripts u
 def chat(
     ctx: typer.Context,
     model: ModelOption = None,
+    role: RoleOption = None,
     fallback: FallbackOption = None,
     system: SystemOption = None,
     attach: Annotated[
@@ -42,6 +50,10 @@ def chat(
         bool, typer.Option("--continue", "-c", help="Continue the most recent session.")
     ] = False,
     list_sessions: Annotated[bool, typer.Option("--list", help="List saved sessions and exit.")] = False,
+    beta: BetaOption = None,
+    speed: SpeedOption = None,
+    service_tier: ServiceTierOption = None,
+    inference_geo: InferenceGeoOption = None,
     as_json: JsonFlag = False,
     plain: PlainFlag = False,
     quiet: QuietFlag = False,
@@ -50,6 +62,8 @@ def chat(
     from claudecli.core.errors import UsageError
 
     app_ctx = app_context(ctx)
+    chosen = apply_role(app_ctx, role)
+    apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     if as_json and not list_sessions:
         raise UsageError("--json goes with --list (the chat itself is interactive)")
     app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)
@@ -64,7 +78,7 @@ def chat(
         model=model,
         system=system,
         attach=list(attach or []),
-        thinking=thinking,
+        thinking=thinking if thinking is not None or chosen is None else chosen.thinking,
         session=session,
         resume_latest=resume_latest,
     )
