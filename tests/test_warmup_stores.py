@@ -1,6 +1,9 @@
-"""The warm-up opens the ledger ahead of the first call only when that needs no word to the user
+"""What the warm-up prepares for main's newer call path.
+
+The ledger is opened ahead of the first call only when that needs no word to the user
 (``MigratedStore.open_if_sound``); anything else - a missing, empty or damaged file, rows spooled beside it -
-is left to the first call, in the foreground, which handles and reports it as it always did (exit 11)."""
+is left to the first call, in the foreground, which handles and reports it as it always did (exit 11). The
+rehearsal streams through the beta resource when the calls will (betas or fast mode configured)."""
 
 from __future__ import annotations
 
@@ -65,3 +68,15 @@ def test_rows_spooled_beside_the_ledger_are_left_for_the_first_call_to_import(tm
     ledger = Ledger(path)
     ledger.open_if_sound()
     assert ledger._conn is None and side_spool.spool_path(path).exists()
+
+
+@pytest.mark.parametrize("beta", [False, True], ids=["messages", "beta messages"])
+def test_the_rehearsal_streams_through_the_resource_the_calls_will_use(beta):
+    from claudecli.call.stream import rehearse
+    from claudecli.core.client import rehearsal_client
+
+    client = rehearsal_client()
+    try:
+        rehearse(client, beta=beta)  # in-process: a canned reply, no network, nothing booked
+    finally:
+        client.close()
