@@ -7,7 +7,9 @@ rehearsal streams through the beta resource when the calls will (betas or fast m
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +43,28 @@ def test_a_sound_ledger_is_opened_on_one_thread_and_used_on_another(tmp_path):
     assert ledger.spent_since(LONG_AGO) == 0  # the main thread uses the warm-up's connection
     ledger.close()
     assert told == []
+    with sqlite3.connect(path) as conn:  # its rehearsed write changed nothing
+        assert conn.execute("PRAGMA user_version").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM calls").fetchone() == (0,)
+
+
+def test_another_process_writing_does_not_hold_the_warm_up(tmp_path):
+    path = tmp_path / "usage.db"
+    with Ledger(path) as first:
+        first.spent_since(LONG_AGO)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process mid-write
+    try:
+        ledger = Ledger(path)
+        started = time.monotonic()
+        ledger.open_if_sound()  # opens (reads need no lock); its rehearsed write gives up at once
+        assert time.monotonic() - started < 5 and ledger._conn is not None
+        assert ledger._conn.execute("PRAGMA busy_timeout").fetchone() == (30000,)  # put back for real writes
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert ledger.spent_since(LONG_AGO) == 0
+    ledger.close()
 
 
 @pytest.mark.parametrize("content", [None, b"", GARBAGE], ids=["missing", "empty", "damaged"])

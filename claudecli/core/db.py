@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from claudecli.core import side_spool
-from claudecli.core.db_files import create_private_database, identity, is_damage, move_aside
+from claudecli.core.db_files import create_private_database, identity, is_damage, move_aside, rehearse_write
 from claudecli.core.errors import StoreError
 from claudecli.core.fsutil import ensure_private_dir
 
@@ -255,7 +255,8 @@ class MigratedStore:
 
         A missing file (the first call creates it), an empty or damaged one (moved aside, with a note), a spool
         of rows to import: all are left to the first real use, in the foreground, where they are handled and
-        reported exactly as without a warm-up. Never raises, never notifies.
+        reported exactly as without a warm-up. Never raises, never notifies. Once open, a write that changes
+        nothing pays the first write's cost ahead (``db_files.rehearse_write``).
         """
         if self._conn is not None or side_spool.spool_path(self.path).exists():
             return
@@ -265,6 +266,11 @@ class MigratedStore:
                     self._open_now()
             except (sqlite3.Error, OSError):
                 return  # _open_now closed what it opened; the foreground meets the trouble itself
+            if self._conn is not None and not self.newer:
+                with contextlib.suppress(
+                    sqlite3.Error
+                ):  # read-only, or busy: the first write pays, as before
+                    rehearse_write(self._conn, BUSY_TIMEOUT_S)
 
     def _open(self) -> None:
         found = identity(self.path)
