@@ -20,6 +20,7 @@ from claudecli.core.dotenv_policy import DotenvFile, check_destination
 from claudecli.core.errors import AuthError, ConfigError
 from claudecli.core.paths import Paths
 from claudecli.core.roles import Role
+from claudecli.core.tool_config import ConfiguredTool
 
 SECRET_KEYS = frozenset({"api_key", "auth_token", "admin_key"})
 CREDENTIAL_ORDER = ("api_key", "auth_token", "api_key_command")
@@ -225,6 +226,7 @@ SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "speed": (_choice("standard", "fast"), None),
     "service_tier": (_choice("auto", "standard_only"), None),
     "inference_geo": (_region, None),
+    "max_tool_steps": (_positive_int, 10),  # most API calls in one tool loop (--max-steps)
 }
 
 
@@ -264,11 +266,13 @@ class Settings:
     speed: str | None = None
     service_tier: str | None = None
     inference_geo: str | None = None
+    max_tool_steps: int = 10
     aliases: Mapping[str, str] = field(default_factory=dict)
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     cache_min_tokens: Mapping[str, int] = field(default_factory=dict)  # model id or family -> tokens
     price_multipliers: Mapping[str, float] = field(default_factory=dict)  # "fast", "priority", "geo.us"
     roles: Mapping[str, Role] = field(default_factory=dict)  # [roles.NAME] from config.toml (see core.roles)
+    tools: Mapping[str, ConfiguredTool] = field(default_factory=dict)  # [tools.NAME]: config.toml only
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     file_warnings: list[str] = field(default_factory=list)  # about config.toml's content (unknown keys)
