@@ -163,7 +163,7 @@ def test_no_budget_never_opens_the_ledger(base_env):
     app_ctx, _ = context(dict(base_env))
     check_budget(app_ctx, {"model": "claude-sonnet-5-5", "max_tokens": 10**6, "messages": []})
     check_spend(app_ctx, Decimal(10**6))
-    assert app_ctx._ledger is None
+    assert app_ctx._ledger.value is None  # not even built, let alone opened
 
 
 def test_unknown_price_is_a_warning_not_a_refusal(base_env):

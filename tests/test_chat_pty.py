@@ -12,6 +12,7 @@ import json
 import re
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -158,7 +159,10 @@ def test_interrupt_before_the_first_token_puts_the_prompt_back(cli_env, fake_api
     fake_api.latency = 1.0
     chat = Chat("--plain")
     chat.line("a question worth keeping")
-    chat.expect("claude-sonnet")  # the spinner: the request is in flight
+    chat.expect("claude-sonnet-5-5…")  # the spinner (shown from Enter, while the warm-up finishes)...
+    deadline = time.monotonic() + 60
+    while not chat_requests(fake_api) and time.monotonic() < deadline:
+        time.sleep(0.02)  # ...until the request is in flight (the fake holds its answer for 1 s)
     chat.child.sendintr()
     chat.expect("your prompt is back on the input line")
     chat.expect(PROMPT)

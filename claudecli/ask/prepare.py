@@ -14,6 +14,7 @@ from claudecli.call.schema import load_schema
 from claudecli.call.stream import CallSpec
 from claudecli.call.tool_loop import tool_set
 from claudecli.call.tool_setup import with_server_tools
+from claudecli.call.warm import call_steps
 from claudecli.catalog.lookup import resolve_model
 from claudecli.money.budget import check_budget
 from claudecli.tools.options import ToolOptions
@@ -50,10 +51,13 @@ def prepare(
 
     The tool set (``toolbox``'s definitions, then the server tools the flags ask for) is in the request before
     the budget check, since it is part of every step's input. ``chat``: the conversation this ask continues
-    (its history goes first; see ``claudecli.ask.session``).
+    (its history goes first; see ``claudecli.ask.session``). The SDK and the client load in the background
+    meanwhile (``claudecli.call.warm``): reading stdin, the attachments or ``api_key_command`` overlaps the
+    import instead of preceding it.
     """
 
     settings = app_ctx.settings
+    app_ctx.warm_up(call_steps(app_ctx))
     system = (
         read_text_option(options.system, "-s/--system") if options.system is not None else settings.system
     )

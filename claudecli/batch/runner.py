@@ -104,6 +104,8 @@ def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
     """Run ``options.input`` now. With ``-o``, under that file's lock (``busy`` report when taken)."""
     if options.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    # The SDK and the client load in the background while the input is read and validated (core.warmup).
+    app_ctx.warm_up([lambda: app_ctx.prime_client(asynchronous=True)])
     if options.out is None:
         return _run(app_ctx, options)
     out = options.out

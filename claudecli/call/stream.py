@@ -196,7 +196,10 @@ def _stream_once(
     app_ctx: AppContext, spec: CallSpec, on_text: TextCallback, on_thinking: TextCallback | None
 ) -> CallOutcome:
     """One streamed call, booked whatever way it ends."""
-    client = app_ctx.client  # a call that cannot even start (no key) is not a call: no ledger row
+    # A call that cannot even start (no key) is not a call: no ledger row. The client first: api_key_command,
+    # which the warm-up never runs, then runs while the warm-up may still be importing the SDK.
+    client = app_ctx.client
+    app_ctx.join_warmup()  # the rest of what it loads is what this call needs: wait, never load it twice
     meter = _Meter(spec.params["model"], spec.params.get("max_tokens"), spec.params)
     betas = request_betas(app_ctx.settings, spec.params)
     # With betas the call goes through the SDK's beta resource, whose types keep beta-only response blocks.
@@ -213,10 +216,7 @@ def _stream_once(
             with manager as stream:
                 meter.outcome.request_id = stream.request_id
                 _consume(stream, meter, on_text, on_thinking)
-                final = stream.get_final_message()
-                meter.raw_usage = final.usage
-                meter.outcome.stop_reason = final.stop_reason
-                meter.outcome.content = [block.model_dump(exclude_none=True) for block in final.content]
+                _take_final(stream, meter)
     except KeyboardInterrupt as exc:
         _take_partial_usage(stream, meter)
         outcome = _book(app_ctx, spec, meter.finish("interrupted"), call_id)
@@ -236,6 +236,35 @@ def _stream_once(
         _book(app_ctx, spec, meter.finish("output_error"), call_id)
         raise
     return _book(app_ctx, spec, meter.finish("ok"), call_id)
+
+
+def _take_final(stream: Any, meter: _Meter) -> None:
+    final = stream.get_final_message()
+    meter.raw_usage = final.usage
+    meter.outcome.stop_reason = final.stop_reason
+    meter.outcome.content = [block.model_dump(exclude_none=True) for block in final.content]
+
+
+def rehearse(client: Any, *, beta: bool = False) -> None:
+    """Stream one reply from ``client`` (``core.client.rehearsal_client``: canned, local) through the very code
+    a call uses, so the SDK's first-use builds are done before the first real call. Nothing is booked.
+    ``beta``: through the beta resource, whose response types the calls will use (betas configured)."""
+
+    def ignore(chunk: str) -> None:
+        pass
+
+    meter = _Meter("rehearsal", 1)
+    params: dict[str, Any] = {
+        "model": "rehearsal",
+        "max_tokens": 1,
+        "messages": [{"role": "user", "content": "."}],
+    }
+    resource = client.beta.messages if beta else client.messages
+    with resource.stream(**params) as stream:
+        meter.outcome.request_id = stream.request_id
+        _consume(stream, meter, ignore, ignore)
+        _take_final(stream, meter)
+    meter.finish("ok")
 
 
 def _take_partial_usage(stream: Any, meter: _Meter) -> None:

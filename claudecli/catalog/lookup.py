@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -144,6 +145,9 @@ def _facts(entries: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> tuple[
     return tuple(result)
 
 
+_fetch_lock = threading.Lock()  # the chat's warm-up and a turn may both find the list due: it is fetched once
+
+
 def load_catalog(
     app_ctx: AppContext,
     *,
@@ -168,7 +172,12 @@ def load_catalog(
     if offline:
         return Catalog(_facts(FALLBACK_MODELS), "builtin")
     retry = refresh if retry_failed is None else retry_failed
-    fetched, problem = _fetch(app_ctx, quick=quick, retry_failed=retry)
+    with _fetch_lock:
+        if not refresh:
+            again = read_cache(path, base_url)
+            if again is not None and again.fresh():  # fetched by another thread while this one waited
+                return Catalog(_facts(again.models), "cache", again.fetched_at)
+        fetched, problem = _fetch(app_ctx, quick=quick, retry_failed=retry)
     if fetched is not None:
         return Catalog(_facts(fetched.models), "api", fetched.fetched_at)
     if cached is not None:

@@ -22,6 +22,7 @@ from rich.text import Text
 from claudecli.catalog.lookup import FAMILIES, load_catalog
 from claudecli.chat import slash
 from claudecli.chat.turn import error_line, run_turn, unexpected_error
+from claudecli.chat.warm import start_warmup
 from claudecli.core.errors import ClaudeCliError, Terminated
 from claudecli.core.fsutil import ensure_private_dir
 from claudecli.render.summary import format_usd
@@ -185,7 +186,7 @@ def make_session(chat: ChatState) -> PromptSession[str]:
     from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
     from prompt_toolkit.output.defaults import create_output
 
-    return PromptSession(
+    session: PromptSession[str] = PromptSession(
         history=_scrubbed_history(chat),
         auto_suggest=AutoSuggestFromHistory(),
         completer=make_completer(chat),
@@ -198,6 +199,8 @@ def make_session(chat: ChatState) -> PromptSession[str]:
         bottom_toolbar=lambda: safe_toolbar_text(chat),
         output=create_output(always_prefer_tty=True),
     )
+    session.app.after_render += lambda app: start_warmup(chat)  # once the prompt is on the screen
+    return session
 
 
 def handle_line(chat: ChatState, line: str) -> slash.Reply:

@@ -66,11 +66,13 @@ def run_turn(
     """Send ``prompt_text`` (after ``attachments``) as the next user turn, or re-ask ``replacing`` (/retry).
 
     Whatever stops the turn before the request goes out (an invalid setting, a refused budget, Ctrl-C while
-    the models list loads, a bug) prints one line and gives the prompt back: nothing was sent or paid.
+    the warm-up or the models list loads, a bug) prints one line and gives the prompt back: nothing was sent
+    or paid.
     """
     attachments = list(attachments or [])
     refused = TurnResult(restore_prompt=prompt_text, restore_attachments=attachments)
     try:
+        _join_warmup(chat)
         prepared = _prepare(chat, prompt_text, attachments, replacing)
     except Terminated:
         raise
@@ -88,6 +90,21 @@ def run_turn(
     content, spec = prepared
     with one_interrupt() as guard:
         return _send(chat, spec, prompt_text, content, attachments, replacing, guard)
+
+
+def _join_warmup(chat: ChatState) -> None:
+    """Enter before the warm-up is done: wait for it rather than load anything twice, with the spinner the
+    call itself shows (so the wait looks like what it is, the start of the answer)."""
+    app_ctx = chat.app_ctx
+    if not app_ctx.warming_up:
+        return
+    from claudecli.render.summary import Waiting
+
+    waiting = Waiting(app_ctx, f"{chat.meta.model}…", not app_ctx.quiet and app_ctx.stderr.is_terminal)
+    try:
+        app_ctx.join_warmup()
+    finally:
+        waiting.stop()
 
 
 def _prepare(

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from claudecli import __version__
-from claudecli.core import gc_pause
+from claudecli.core import gc_pause, warmup
 from claudecli.core.config import Settings
 from claudecli.core.errors import (
     AuthError,
@@ -94,16 +96,30 @@ def _client_kwargs(settings: Settings, credential: tuple[str, str]) -> dict[str,
     return kwargs
 
 
+_sdk_lock = threading.Lock()
+
+
 def sdk() -> Any:
     """The ``anthropic`` module, imported on first use (with the start-up collector pause, see
-    :mod:`claudecli.core.gc_pause`). Once imported, this is a dictionary look-up."""
-    import sys
+    :mod:`claudecli.core.gc_pause`). Once imported, this is a dictionary look-up.
 
+    Thread-safe: while the warm-up thread imports it, ``sys.modules`` already holds the half-initialised
+    module, so a caller on another thread waits for the import to finish instead of using it half-built.
+    """
     module = sys.modules.get("anthropic")
-    if module is None:
+    if module is not None and not _initialising(module):
+        return module
+    warmup.acquire(_sdk_lock)
+    try:
         with gc_pause.heavy_import():
             import anthropic as module
+    finally:
+        _sdk_lock.release()
     return module
+
+
+def _initialising(module: Any) -> bool:
+    return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))
 
 
 def build_client(settings: Settings) -> anthropic.Anthropic:
@@ -124,6 +140,75 @@ def build_admin_client(settings: Settings) -> anthropic.Anthropic:
     admin_key = settings.admin_credential()
     with translate_errors():
         return sdk().Anthropic(**_client_kwargs(settings, ("api_key", admin_key)))
+
+
+def _rehearsal_reply() -> bytes:
+    """One streamed reply as the API sends it (see the wire notes): a thinking block, a text block, usage."""
+    import json
+
+    usage = {
+        "input_tokens": 1,
+        "output_tokens": 1,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "service_tier": "standard",
+    }
+    message = {
+        "id": "msg_rehearsal",
+        "type": "message",
+        "role": "assistant",
+        "model": "rehearsal",
+        "content": [],
+    }
+    stopped = {"stop_reason": "end_turn", "stop_sequence": None}
+    thinking = {"type": "thinking", "thinking": "", "signature": ""}
+    events: list[dict[str, Any]] = [
+        {
+            "type": "message_start",
+            "message": {**message, "stop_reason": None, "stop_sequence": None, "usage": usage},
+        },
+        {"type": "content_block_start", "index": 0, "content_block": thinking},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "."}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "."}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "."}},
+        {"type": "content_block_stop", "index": 1},
+        {"type": "ping"},
+        {"type": "message_delta", "delta": stopped, "usage": {"output_tokens": 2}},
+        {"type": "message_stop"},
+    ]
+    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+
+
+def rehearsal_client() -> anthropic.Anthropic:
+    """A client that never leaves the process: every request it makes gets one canned streamed reply, locally.
+
+    The SDK builds its response models (pydantic) the first time it reads a reply: about 0.1 s of the first
+    answer, ten times a later answer's own cost. Streaming this canned reply through the code every call uses
+    (``claudecli.call.stream.rehearse``), from the warm-up thread, gets that done before the first real call.
+    No key, no network, no telemetry span; nothing is booked.
+    """
+    import inspect
+
+    import httpx2
+
+    module = sdk()
+    reply = _rehearsal_reply()
+
+    def answer(request: Any) -> Any:
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=reply)
+
+    options: dict[str, Any] = {"open_telemetry": False}  # the SDK's tracing option (not in every 2.x)
+    accepted = inspect.signature(module.Anthropic).parameters
+    return module.Anthropic(
+        api_key="rehearsal",
+        base_url="http://rehearsal.invalid",
+        max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(answer)),
+        **{name: value for name, value in options.items() if name in accepted},
+    )
 
 
 _STATUS_ERRORS: dict[int, type[ClaudeCliError]] = {

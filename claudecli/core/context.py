@@ -2,7 +2,9 @@
 
 It owns the settings, the two consoles (answers on stdout, everything else on stderr), the output mode and
 lazily built expensive things (SDK client, ledger, price book), so nothing reads globals and tests can build
-one directly.
+one directly. The clients, the price book and the ledger may be built ahead of time by the command's warm-up
+thread (:mod:`claudecli.core.warmup`): they are :class:`~claudecli.core.warmup.Lazy`, built once whoever asks
+first.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rich.text import Text
 from claudecli.core.config import Settings
 from claudecli.core.safe_output import EncodingGuard
 from claudecli.core.scrub import ScrubbedStream, Scrubber
+from claudecli.core.warmup import Lazy, Step, Warmup
 
 if TYPE_CHECKING:
     import anthropic
@@ -62,12 +65,19 @@ class AppContext:
     debug: bool = False
     emitted: bool = False  # its --json document is printed (render.emit)
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
-    _client: Any = field(default=None, repr=False)
-    _async_client: Any = field(default=None, repr=False)
-    _ledger: Any = field(default=None, repr=False)
-    _prices: Any = field(default=None, repr=False)
     _scrubber: Scrubber | None = field(default=None, repr=False)
     store_troubles: list[str] = field(default_factory=list)  # what to do, one line each (see store_incident)
+    _client: Lazy[Any] = field(init=False, repr=False)
+    _async_client: Lazy[Any] = field(init=False, repr=False)
+    _prices: Lazy[Any] = field(init=False, repr=False)
+    _ledger: Lazy[Any] = field(init=False, repr=False)
+    _warmup: Warmup | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._client = Lazy(self._build_client)
+        self._async_client = Lazy(self._build_async_client)
+        self._prices = Lazy(self._build_prices)
+        self._ledger = Lazy(self._build_ledger)
 
     @classmethod
     def create(
@@ -129,42 +139,82 @@ class AppContext:
 
     @property
     def client(self) -> anthropic.Anthropic:
-        if self._client is None:
-            from claudecli.core.client import build_client
-
-            self._client = build_client(self.settings)
-        return self._client
+        return cast("anthropic.Anthropic", self._client.get())
 
     @property
     def async_client(self) -> anthropic.AsyncAnthropic:
-        if self._async_client is None:
-            from claudecli.core.client import build_async_client
+        return cast("anthropic.AsyncAnthropic", self._async_client.get())
 
-            self._async_client = build_async_client(self.settings)
-        return self._async_client
+    def _build_client(self) -> anthropic.Anthropic:
+        from claudecli.core.client import build_client
+
+        return build_client(self.settings)
+
+    def _build_async_client(self) -> anthropic.AsyncAnthropic:
+        from claudecli.core.client import build_async_client
+
+        return build_async_client(self.settings)
 
     @property
     def ledger(self) -> Ledger:
-        if self._ledger is None:
-            from claudecli.ledger.store import Ledger
+        """The usage ledger (its database opens on first use, not here)."""
+        return cast("Ledger", self._ledger.get())
 
-            self._ledger = Ledger(
-                self.settings.paths.ledger_file,
-                log_bodies=self.settings.log_bodies,
-                scrub=self.scrub,
-                notify=self.store_incident,
-            )
-        return self._ledger
+    def _build_ledger(self) -> Ledger:
+        from claudecli.ledger.store import Ledger
+
+        return Ledger(
+            self.settings.paths.ledger_file,
+            log_bodies=self.settings.log_bodies,
+            scrub=self.scrub,
+            notify=self.store_incident,
+        )
 
     @property
     def prices(self) -> PriceBook:
         """The one price book: every rate and cost the program uses comes from it."""
-        if self._prices is None:
-            # Lazy: hashlib, decimal and json would add ~5 ms to `--help`, which never prices anything.
-            from claudecli.money.price_book import PriceBook
+        return cast("PriceBook", self._prices.get())
 
-            self._prices = PriceBook.for_settings(self.settings)
-        return self._prices
+    def _build_prices(self) -> PriceBook:
+        # Lazy: hashlib, decimal and json would add ~5 ms to `--help`, which never prices anything.
+        from claudecli.money.price_book import PriceBook
+
+        return PriceBook.for_settings(self.settings)
+
+    # -- the warm-up ------------------------------------------------------------------------------------
+
+    def warm_up(self, steps: list[Step]) -> None:
+        """Start running ``steps`` in the background (the first call of a run only; see core.warmup).
+
+        Called by a command once its settings are final, never on the way to ``--help`` or a local command.
+        """
+        if self._warmup is None:
+            self._warmup = Warmup(steps).start()
+
+    @property
+    def warmup_started(self) -> bool:
+        """True once a warm-up was started (finished or not)."""
+        return self._warmup is not None
+
+    @property
+    def warming_up(self) -> bool:
+        """True while a warm-up is still running (a call would wait for it)."""
+        return self._warmup is not None and not self._warmup.finished
+
+    def join_warmup(self) -> None:
+        """Wait for the warm-up, if one was started (a first call joins it rather than loading twice)."""
+        if self._warmup is not None:
+            self._warmup.wait()
+
+    def prime_client(self, *, asynchronous: bool = False) -> None:
+        """Warm-up step: import the SDK, then build the client - unless that would run ``api_key_command``,
+        which may need the terminal the person is typing at: that runs when a call first needs the client,
+        in the foreground, as it always did."""
+        from claudecli.core.client import sdk
+
+        sdk()
+        if not self.settings.key_command_pending():
+            (self._async_client if asynchronous else self._client).prime()
 
     @property
     def scrubber(self) -> Scrubber:
@@ -203,12 +253,17 @@ class AppContext:
             self.stderr.print(self.scrub(message), style="dim", markup=False)
 
     def close(self) -> None:
-        if self._prices is not None:
-            self._prices.save()
+        if self._warmup is not None:
+            self._warmup.cancel()  # leaving never waits for it (a daemon thread; nothing it does must finish)
+        prices = self._prices.value
+        if prices is not None:
+            prices.save()
         for console in (self.stdout, self.stderr):
             if isinstance(console.file, ScrubbedStream):
                 console.file.release()
-        if self._ledger is not None:
-            self._ledger.close()
-        if self._client is not None:
-            self._client.close()
+        ledger = self._ledger.value
+        if ledger is not None:
+            ledger.close()
+        client = self._client.value
+        if client is not None:
+            client.close()

@@ -30,6 +30,7 @@ import contextlib
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from claudecli.core import side_spool
-from claudecli.core.db_files import create_private_database, identity, is_damage, move_aside
+from claudecli.core.db_files import create_private_database, identity, is_damage, move_aside, rehearse_write
 from claudecli.core.errors import StoreError
 from claudecli.core.fsutil import ensure_private_dir
 
@@ -64,12 +65,16 @@ class Migration:
     sql: MigrationBody
 
 
-def connect(path: Path, *, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
-    """Open (creating if needed) the SQLite database at ``path``, set up as the module doc says."""
+def connect(path: Path, *, timeout: float = BUSY_TIMEOUT_S, handed_over: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) the SQLite database at ``path``, set up as the module doc says.
+
+    ``handed_over``: the connection may be opened on one thread (the warm-up) and used on another, never by
+    two at once (the caller hands it over under a lock); sqlite3 otherwise refuses any thread but its opener.
+    """
     path = Path(path)
     ensure_private_dir(path.parent)
     create_private_database(path)
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=not handed_over)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -215,7 +220,9 @@ class MigratedStore:
 
     The ledger, the chat sessions and the batch journal share this: none pays for opening the database until a
     command actually reads or writes it, and all survive a bad file the same way (see the module docstring).
-    ``label`` names the store in messages.
+    ``label`` names the store in messages. The opening is locked, and the connection may then be used by another
+    thread than the one that opened it (one at a time): the chat's warm-up opens the ledger for the first turn
+    (:meth:`open_if_sound`).
     """
 
     migrations: Sequence[Migration] = ()
@@ -228,18 +235,42 @@ class MigratedStore:
         self._identity: tuple[int, int] | None = None
         self.newer = False  # written by a newer claudecli: it holds migrations this one does not know
         self._broken: str | None = None  # why this process's guarded writes go to the spool
+        self._opening = threading.RLock()  # held while opening: a caller on another thread waits for it
 
     def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
+        with self._opening:
+            if self._conn is None:
+                try:
+                    self._open()
+                except (sqlite3.Error, OSError) as exc:
+                    raise StoreError(
+                        f"cannot open the {self.label} {self.path} ({_reason(exc)})",
+                        hint=f"fix {self.path} (permissions, free space, another program's lock)",
+                    ) from exc
+            assert self._conn is not None
+            return self._conn
+
+    def open_if_sound(self) -> None:
+        """Open now, ahead of first use (the warm-up's thread), but only when nothing about it needs saying.
+
+        A missing file (the first call creates it), an empty or damaged one (moved aside, with a note), a spool
+        of rows to import: all are left to the first real use, in the foreground, where they are handled and
+        reported exactly as without a warm-up. Never raises, never notifies. Once open, a write that changes
+        nothing pays the first write's cost ahead (``db_files.rehearse_write``).
+        """
+        if self._conn is not None or side_spool.spool_path(self.path).exists():
+            return
+        with self._opening:
             try:
-                self._open()
-            except (sqlite3.Error, OSError) as exc:
-                raise StoreError(
-                    f"cannot open the {self.label} {self.path} ({_reason(exc)})",
-                    hint=f"fix {self.path} (permissions, free space, another program's lock)",
-                ) from exc
-        assert self._conn is not None
-        return self._conn
+                if self._conn is None and os.stat(self.path).st_size > 0:
+                    self._open_now()
+            except (sqlite3.Error, OSError):
+                return  # _open_now closed what it opened; the foreground meets the trouble itself
+            if self._conn is not None and not self.newer:
+                with contextlib.suppress(
+                    sqlite3.Error
+                ):  # read-only, or busy: the first write pays, as before
+                    rehearse_write(self._conn, BUSY_TIMEOUT_S)
 
     def _open(self) -> None:
         found = identity(self.path)
@@ -254,7 +285,7 @@ class MigratedStore:
             self._open_now()
 
     def _open_now(self) -> None:
-        conn = connect(self.path)
+        conn = connect(self.path, handed_over=True)
         self._identity = identity(self.path)
         try:
             apply_migrations(conn, self.migrations)

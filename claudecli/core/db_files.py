@@ -78,3 +78,22 @@ def move_aside(path: Path, expected: tuple[int, int] | None) -> Path | None:
         return aside
     finally:
         os.close(lock)
+
+
+def rehearse_write(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
+    """A write that changes nothing (``user_version`` set to its own value), to pay ahead what a process's first
+    write to a WAL database costs (~5-10 ms here: the log restarted after the last process checkpointed it) -
+    the chat's warm-up does it, so the first call's write-ahead row is as quick as any later one. Given up at
+    once when another process is writing (SQLITE_BUSY); the busy timeout is put back either way."""
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(f"PRAGMA user_version = {int(version)}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")

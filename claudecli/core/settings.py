@@ -321,6 +321,10 @@ class Settings:
         """The setting the API credential will come from: the first set of api_key, auth_token, api_key_command."""
         return next((name for name in CREDENTIAL_ORDER if getattr(self, name)), None)
 
+    def key_command_pending(self) -> bool:
+        """True when the credential comes from ``api_key_command`` and the command has not run yet."""
+        return self.credential_setting() == "api_key_command" and self._key_cache.key is None
+
     def credential(self) -> tuple[str, str]:
         """Return ``(kind, secret)``, kind being "api_key" or "auth_token"; runs api_key_command at most once.
 

@@ -165,6 +165,8 @@ def _min_cache_tokens(app_ctx: AppContext, model: str, offline: bool) -> int:
 def run_estimate(app_ctx: AppContext, options: EstimateOptions) -> list[ModelEstimate]:
     """Count, price and print; returns the estimates (for tests and callers)."""
 
+    if not options.offline:  # the SDK loads while the prompt is read (claudecli.core.warmup)
+        app_ctx.warm_up([app_ctx.prime_client])
     request = _build_request(app_ctx, options)
     output = app_ctx.settings.max_tokens if options.output_tokens is None else options.output_tokens
     model_ids = list(

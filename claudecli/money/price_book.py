@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import importlib.util
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
@@ -39,7 +40,11 @@ _MISSING = object()
 
 
 class PriceBook:
-    """Rates and costs at standard or batch prices, as in force at a moment (default: now)."""
+    """Rates and costs at standard or batch prices, as in force at a moment (default: now).
+
+    Thread-safe: the chat's warm-up looks up the model's rates in the background while a slash command may
+    price something in the foreground.
+    """
 
     def __init__(
         self,
@@ -56,6 +61,7 @@ class PriceBook:
         self._file: dict[str, Any] | None = None  # the file's entries, read on the first lookup
         self._new: dict[str, Any] = {}  # resolved by this process, not yet on disk
         self._days: set[str] = set()
+        self._lock = threading.RLock()
 
     @classmethod
     def for_settings(cls, settings: Settings) -> PriceBook:
@@ -72,10 +78,11 @@ class PriceBook:
         moment = when or datetime.now(UTC)
         day = f"{moment.astimezone(UTC):%Y-%m-%d}"
         key = f"{day}|{model}|{'batch' if batch else 'standard'}{'|fast' if fast else ''}"
-        self._days.add(day)
-        if key not in self._rates:
-            self._rates[key] = self._lookup(key, model, batch, moment, fast)
-        return self._rates[key]
+        with self._lock:
+            self._days.add(day)
+            if key not in self._rates:
+                self._rates[key] = self._lookup(key, model, batch, moment, fast)
+            return self._rates[key]
 
     def cost(
         self,
@@ -125,15 +132,16 @@ class PriceBook:
 
     def save(self) -> None:
         """Write the rates resolved since the last save (merged with what other processes wrote meanwhile)."""
-        if not self._new or self.cache_file is None:
-            return
-        today = f"{datetime.now(UTC):%Y-%m-%d}"
-        kept = {**_read(self.cache_file, self.fingerprint), **self._new}
-        kept = {key: entry for key, entry in kept.items() if key.split("|", 1)[0] in self._days | {today}}
-        document = {"fingerprint": self.fingerprint, "rates": kept}
-        with contextlib.suppress(OSError):  # a read-only cache dir costs a genai-prices import next time
-            atomic_write_text(self.cache_file, json.dumps(document, sort_keys=True))
-        self._new = {}
+        with self._lock:
+            if not self._new or self.cache_file is None:
+                return
+            today = f"{datetime.now(UTC):%Y-%m-%d}"
+            kept = {**_read(self.cache_file, self.fingerprint), **self._new}
+            kept = {key: entry for key, entry in kept.items() if key.split("|", 1)[0] in self._days | {today}}
+            document = {"fingerprint": self.fingerprint, "rates": kept}
+            with contextlib.suppress(OSError):  # a read-only cache dir costs a genai-prices import next time
+                atomic_write_text(self.cache_file, json.dumps(document, sort_keys=True))
+            self._new = {}
 
     def _lookup(self, key: str, model: str, batch: bool, moment: datetime, fast: bool) -> ModelPrices | None:
         """From the file when it holds a readable entry for ``key``; else from genai-prices or the config."""

@@ -41,6 +41,36 @@ def make_sink(console: Console, *, markdown: bool) -> AnswerSink:
     return PlainSink(console.file)
 
 
+REHEARSAL_ANSWER = (
+    "# A\n\nSome *text*, `code` and a [link](https://example.com).\n\n- one\n- two\n\n```\nx = 1\n```\n"
+)
+
+
+def rehearse_rendering(color_system: str | None, spinner_label: str) -> None:
+    """Draw what a turn draws - the spinner, a summary line and, for a terminal, a small Markdown answer - on
+    throwaway consoles (the chat's warm-up): the renderer's imports, parser and width caches are then ready for
+    the first answer. Nothing is shown."""
+    import io
+    import string
+
+    from rich.console import Console
+    from rich.spinner import Spinner
+    from rich.status import Status  # noqa: F401  (the spinner shown until the first token)
+    from rich.text import Text
+
+    console = Console(file=io.StringIO(), force_terminal=True, color_system="standard", width=80)
+    console.print(Spinner("dots", text=Text(spinner_label)))
+    console.print(Text(string.printable + "…·", style="dim"))
+    if color_system is None:
+        return
+    from claudecli.render.markdown_blocks import make_parser, markdown_from_tokens
+    from claudecli.render.markdown_sink import MarkdownSink  # noqa: F401
+
+    console = Console(file=io.StringIO(), force_terminal=True, color_system=color_system, width=80)  # type: ignore[arg-type]
+    tokens = make_parser().parse(REHEARSAL_ANSWER)
+    console.print(markdown_from_tokens(tokens, after_blank=False, code_theme="monokai"))
+
+
 def __getattr__(name: str) -> Any:
     """``MarkdownSink`` lives in its own module so piped output never imports the Markdown machinery."""
     if name == "MarkdownSink":
