@@ -167,9 +167,12 @@ class ChatState:
 
     # -- recording -----------------------------------------------------------------------------------
 
-    def record(self, exchange: Exchange, *, replacing: Exchange | None = None) -> None:
-        """Book a finished call: persist it, count its cost, and (if it has an answer) add it to the chat."""
-        if exchange.kind == "chat" and not exchange.has_answer:
+    def record(
+        self, exchange: Exchange, *, replacing: Exchange | None = None, context_tokens: int | None = None
+    ) -> None:
+        """Book a finished exchange: persist it, count its cost, and (if it has an answer or tool steps) add it
+        to the chat. ``context_tokens``: the size of its last call (a tool loop's usage is a sum of calls)."""
+        if exchange.kind == "chat" and not exchange.in_context:
             exchange.state = DROPPED
             replacing = None  # a retry that produced nothing keeps the old answer
         shown = self._name_shown(slug(exchange.prompt_text))
@@ -180,7 +183,8 @@ class ChatState:
             self.conversation.exchanges.remove(replacing)
             replacing.state = REPLACED
         if self.conversation.add(exchange):
-            self.context_tokens = exchange.usage.total_input_tokens + exchange.usage.output_tokens
+            usage = exchange.usage
+            self.context_tokens = context_tokens or usage.total_input_tokens + usage.output_tokens
 
     def undo(self) -> Exchange | None:
         exchange = self.conversation.pop()
