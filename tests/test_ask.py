@@ -91,7 +91,7 @@ def test_options_reach_the_request_body(cli_env, run_cli, fake_api, tmp_path: Pa
     result = run_cli(
         "ask", "-m", "claude-opus-5-5", "-s", f"@{system_file}", "--max-tokens", "4000",
         "--stop", "END", "--stop", "STOP", "--thinking", "2048", "--effort", "high",
-        "-o", "service_tier=standard_only", "-o", "metadata.user_id=u-1", "hello",
+        "--service-tier", "standard_only", "-o", "metadata.user_id=u-1", "hello",
     )  # fmt: skip
     assert result.exit_code == 0, result
     body = messages_bodies(fake_api)[-1]

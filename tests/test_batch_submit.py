@@ -86,7 +86,7 @@ def test_three_bad_lines_are_all_reported_and_nothing_is_sent(cli_env, run_cli, 
     result = run_cli("batch", "submit", str(jobs))
     assert result.exit_code == 2, result
     assert_no_traceback(result.stderr)
-    for line_no, fragment in ((2, "invalid JSON"), (4, "has spaces"), (5, "attachment not found")):
+    for line_no, fragment in ((2, "invalid JSON"), (4, "has spaces"), (5, ": file not found")):
         assert f"{jobs}:{line_no}: " in result.stderr and fragment in result.stderr
     assert "claudecli: error:" in result.stderr and "3 invalid line(s); nothing was sent" in result.stderr
     assert result.stdout == ""

@@ -134,7 +134,7 @@ def test_every_bad_line_is_reported_with_its_number(app_ctx, tmp_path):
     assert sorted(reasons) == [2, 3, 4, 5, 7, 8, 9, 10]
     assert "invalid JSON" in reasons[2]
     assert "'bad id!'" in reasons[3]
-    assert "attachment not found" in reasons[4]
+    assert ": file not found" in reasons[4]
     assert "colour" in reasons[5]
     assert "already used on line 6" in reasons[7]
     assert "messages" in reasons[8]

@@ -206,7 +206,7 @@ def test_model_system_thinking_and_attach_shape_the_next_request(make_chat, fake
 def test_bad_slash_arguments_are_one_line_errors(make_chat, fake_api):
     chat = make_chat()
     for line, fragment in [
-        ("/attach /nonexistent/file.png", "attachment not found"),
+        ("/attach /nonexistent/file.png", ": file not found"),
         ("/thinking 12", "at least 1024"),
         ("/resume nosuchsession", "no session named"),
         ("/export", "needs a file name"),

@@ -56,8 +56,18 @@ CALL_COLUMNS = {
     "pid_start": "TEXT",
     "host": "TEXT",
     "worst_cost_usd": "REAL",
+    "speed": "TEXT",
+    "service_tier": "TEXT",
+    "inference_geo": "TEXT",
 }
-MIGRATION_NAMES = ["m001_calls", "m002_indexes", "m003_bodies", "m004_call_days", "m005_write_ahead"]
+MIGRATION_NAMES = [
+    "m001_calls",
+    "m002_indexes",
+    "m003_bodies",
+    "m004_call_days",
+    "m005_write_ahead",
+    "m007_call_mode",
+]
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> dict[str, str]:

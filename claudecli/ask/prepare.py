@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from claudecli.call.attachments import attachment_blocks
 from claudecli.call.fallback import resolve_fallback
 from claudecli.call.prompt_input import read_prompt, read_text_option
-from claudecli.call.request import RequestOptions, build_params, parse_params, user_content
+from claudecli.call.request import RequestOptions, build_params, parse_params, platform_params, user_content
 from claudecli.call.schema import load_schema
 from claudecli.call.stream import CallSpec
 from claudecli.catalog.lookup import resolve_model
@@ -56,6 +56,7 @@ def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
         schema=schema,
         cache=cache,
         cache_ttl=ttl,
+        platform=platform_params(settings),
     )
     messages = [{"role": "user", "content": user_content(prompt, attachments, cache=cache, ttl=ttl)}]
     params = build_params(request, messages)

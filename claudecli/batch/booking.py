@@ -60,6 +60,7 @@ class Booker:
                 batch_id=self.batch_id,
                 custom_id=line.custom_id,
                 answer_text=line.text,
+                mode=line.mode,
                 ts=self.ts,
             )
         )

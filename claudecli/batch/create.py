@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from claudecli.batch import remote
 from claudecli.batch.reconcile import Reconciled, reconcile_part
 from claudecli.batch.retry import retry_delay
+from claudecli.call.request import platform_params, request_betas
 from claudecli.core.errors import (
     AuthError,
     BadRequestError,
@@ -44,10 +45,11 @@ def create_part(app_ctx: AppContext, journal: Journal, part: Part, body: SpoolBo
     client = app_ctx.client.with_options(max_retries=0)
     attempts = app_ctx.settings.max_retries
     cap = app_ctx.settings.retry_after_cap
+    betas = request_betas(app_ctx.settings, platform_params(app_ctx.settings))
     for attempt in range(attempts + 1):
         journal.mark_creating(part.id)  # committed before the call: the trace a killed run leaves
         try:
-            batch = remote.create(client, body)
+            batch = remote.create(client, body, betas)
         except REFUSED:
             journal.reset_part(part.id)
             raise

@@ -22,10 +22,10 @@ from claudecli.batch.shapes import TEMPLATE_SLOT, LineDefaults, Resolvers, json_
 from claudecli.batch.spool import API_MAX_BYTES, Spool
 from claudecli.batch.tags import tagged_id
 from claudecli.call.prompt_input import read_text_option
-from claudecli.call.request import thinking_param
+from claudecli.call.request import platform_params, thinking_param
 from claudecli.call.schema import load_schema
 from claudecli.core.errors import ClaudeCliError, UsageError
-from claudecli.core.fsutil import size_text
+from claudecli.core.fsutil import size_text, unreadable
 from claudecli.core.tokens import estimate_input_tokens
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ def line_defaults(app_ctx: AppContext, options: InputOptions) -> LineDefaults:
         template=options.template,
         cache=settings.cache,
         cache_ttl=settings.cache_ttl,
+        platform=platform_params(settings),
     )
 
 
@@ -105,6 +106,8 @@ def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]
         return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
     extra: dict[str, Any] = {}
+    if defaults.platform:  # only when given, as for allow_outside
+        extra["platform"] = defaults.platform
     if options.allow_outside:  # only when given: keys of earlier submissions stay what they were
         extra["allow_outside"] = sorted(str(root) for root in allowed_roots(options.allow_outside))
     return {
@@ -126,12 +129,8 @@ def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]
 def _open(path: Path) -> Any:
     try:
         return path.open("rb")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory") from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+        raise unreadable(str(path), exc) from None
 
 
 def _line_too_long(path: Path, line_no: int) -> UsageError:

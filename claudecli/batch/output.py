@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from claudecli.core.errors import UsageError
 from claudecli.core.fsutil import require_parent
-from claudecli.core.usage import TokenUsage
+from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.money.pricing import format_usd
 
 FORMATS = ("jsonl", "text", "csv")
@@ -50,6 +50,7 @@ class ResultLine:
     cost_usd: Decimal | None = None
     error_type: str | None = None
     error_message: str | None = None
+    mode: CallMode | None = None  # as the API served it (priced by it; not part of the output line)
 
     def document(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"custom_id": self.custom_id, "status": self.status}
@@ -83,6 +84,7 @@ def from_api(raw: dict[str, Any]) -> ResultLine:
         line.model = message.get("model")
         line.stop_reason = message.get("stop_reason")
         line.usage = TokenUsage.from_api(message.get("usage"))
+        line.mode = CallMode.of(message.get("usage"))
     elif kind == "errored":
         error = (result.get("error") or {}).get("error") or result.get("error") or {}
         line.error_type = error.get("type")

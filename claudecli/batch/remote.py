@@ -59,15 +59,18 @@ def _remote(batch: Any) -> RemoteBatch:
     )
 
 
-def create(client: anthropic.Anthropic, body: SpoolBody) -> RemoteBatch:
+def create(client: anthropic.Anthropic, body: SpoolBody, betas: tuple[str, ...] = ()) -> RemoteBatch:
     from anthropic.types.messages import MessageBatch
 
+    headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+    if betas:
+        headers["anthropic-beta"] = ",".join(betas)
     with translate_errors():
         batch = client.post(
             "/v1/messages/batches",
             cast_to=MessageBatch,
             content=body,
-            options={"headers": {"Content-Type": "application/json", "Content-Length": str(len(body))}},
+            options={"headers": headers},
         )
     return _remote(batch)
 

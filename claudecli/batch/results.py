@@ -63,9 +63,9 @@ def download(
             if ids is not None:
                 line.custom_id = ids.user_id(line.custom_id)
             if line.status == "succeeded" and line.model and line.usage is not None:
-                line.cost_usd = prices.cost(line.model, line.usage, batch=True, when=when)
+                line.cost_usd = prices.cost(line.model, line.usage, batch=True, when=when, mode=line.mode)
                 if booker is not None:
-                    booker.add(line, prices.list_cost(line.model, line.usage, when=when))
+                    booker.add(line, prices.list_cost(line.model, line.usage, when=when, mode=line.mode))
             writer.write(line)
             tally.add(line)
     if booker is None:

@@ -55,6 +55,7 @@ from claudecli.batch.runner_calls import (
 from claudecli.batch.spool import API_MAX_BYTES, Spool
 from claudecli.batch.watch import make_progress, progress_wanted
 from claudecli.call.fallback import resolve_fallback
+from claudecli.call.request import request_betas
 from claudecli.core import gc_pause
 from claudecli.core.client import translate
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
@@ -330,7 +331,7 @@ class Runner:
             await self.gate.wait()
             try:
                 response = await self.post(
-                    "/v1/messages", body=params, cast_to=self.raw, options=self.timeout
+                    "/v1/messages", body=params, cast_to=self.raw, options=self._options(params)
                 )
             except Exception as exc:
                 error = translate(exc)
@@ -355,6 +356,13 @@ class Runner:
                 )
             message = response.http_response.json()
             return message_outcome(self, custom_id, message, response.request_id, started)
+
+    def _options(self, params: dict[str, Any]) -> Any:
+        """The request options: the timeout, and the ``anthropic-beta`` header when betas apply."""
+        betas = request_betas(self.app_ctx.settings, params)
+        if not betas:
+            return self.timeout
+        return {**self.timeout, "headers": {"anthropic-beta": ",".join(betas)}}
 
     def _write_ready(self) -> None:
         """Book, then write, every finished outcome that is next in input order; release their window slots.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from claudecli.batch.output import ResultLine, message_text
 from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.core.errors import ClaudeCliError
-from claudecli.core.usage import TokenUsage
+from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger.store import CallRecord
 from claudecli.ledger.write_ahead import IN_FLIGHT
 from claudecli.money.budget import worst_case_usd
@@ -60,10 +60,11 @@ def message_outcome(
 ) -> Outcome:
     """A reply (the Message as JSON) as an output line and a ledger row at standard prices."""
     usage = TokenUsage.from_api(message.get("usage"))
+    mode = CallMode.of(message.get("usage"))
     model = message.get("model") or ""
     text = message_text(message)
     prices = runner.app_ctx.prices
-    cost = prices.cost(model, usage)
+    cost = prices.cost(model, usage, mode=mode)
     line = ResultLine(
         custom_id=custom_id,
         status="succeeded",
@@ -78,13 +79,14 @@ def message_outcome(
         model=model,
         usage=usage,
         cost_usd=cost,
-        list_cost_usd=prices.list_cost(model, usage),
+        list_cost_usd=prices.list_cost(model, usage, mode=mode),
         profile=runner.app_ctx.settings.profile,
         latency_ms=_latency(started),
         stop_reason=line.stop_reason,
         request_id=request_id,
         custom_id=custom_id,
         answer_text=text,
+        mode=mode,
     )
     return Outcome(custom_id, line, record)
 

@@ -42,6 +42,7 @@ class LineDefaults:
     template: str | None = None
     cache: bool = True
     cache_ttl: str = "5m"
+    platform: dict[str, Any] = field(default_factory=dict)  # speed, service_tier, inference_geo
 
 
 @dataclass
@@ -145,6 +146,7 @@ def _build(defaults: LineDefaults, resolve: Resolvers, fields: dict[str, Any]) -
         schema=defaults.schema,
         cache=defaults.cache,
         cache_ttl=defaults.cache_ttl,
+        platform=defaults.platform,
     )
     content = user_content(prompt, attachments, cache=options.cache, ttl=options.cache_ttl)
     try:

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from claudecli.core.errors import UsageError
-from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_stream_capped
+from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_stream_capped, unreadable
 
 IMAGE_LIMIT = 5 * 1024 * 1024  # the API's per-image limit
 PDF_LIMIT = 32 * 1024 * 1024  # the API's request limit bounds a PDF
@@ -77,12 +77,8 @@ def _read(path: Path) -> tuple[str | None, bytes]:
 def _file_block(path: Path) -> dict[str, Any]:
     try:
         media_type, data = _read(path)
-    except FileNotFoundError:
-        raise UsageError(f"attachment not found: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"attachment is a directory: {path}") from None
     except OSError as exc:
-        raise UsageError(f"cannot read attachment {path}: {exc.strerror}") from None
+        raise unreadable(f"attachment {path}", exc) from None
     if media_type == "application/pdf":
         return {
             "type": "document",

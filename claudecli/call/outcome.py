@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from claudecli.core.usage import TokenUsage
+from claudecli.core.usage import CallMode, TokenUsage
 
 
 @dataclass
@@ -26,6 +26,7 @@ class CallOutcome:
     max_tokens: int | None = None
     is_batch: bool = False
     fallback_from: CallOutcome | None = None  # the overloaded call this one stood in for (its own ledger row)
+    mode: CallMode = field(default_factory=CallMode)  # speed, service tier and region, as served
 
     @property
     def complete(self) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from claudecli.core.errors import UsageError
-from claudecli.core.fsutil import STDIN_LIMIT, TEXT_FILE_LIMIT, read_capped, read_stream_capped
+from claudecli.core.fsutil import STDIN_LIMIT, TEXT_FILE_LIMIT, read_capped, read_stream_capped, unreadable
 
 
 def _read_binary(stream: TextIO) -> bytes:
@@ -66,10 +66,6 @@ def read_text_option(value: str | None, option: str) -> str | None:
         path = Path(value[1:]).expanduser()
         try:
             return decode_utf8(read_capped(path, TEXT_FILE_LIMIT, f"{option}: {path}"), str(path))
-        except FileNotFoundError:
-            raise UsageError(f"{option}: file not found: {path}") from None
-        except IsADirectoryError:
-            raise UsageError(f"{option}: is a directory: {path}") from None
         except OSError as exc:
-            raise UsageError(f"{option}: cannot read {path}: {exc.strerror}") from None
+            raise unreadable(f"{option} {path}", exc) from None
     return value

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claudecli.core.errors import UsageError
 from claudecli.core.tokens import CACHE_MIN_TOKENS, block_tokens, text_tokens
+
+if TYPE_CHECKING:
+    from claudecli.core.settings import Settings
 
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 # Fields claudecli sets itself (and checks: model lifecycle, budgets, streaming); -o may not replace them.
 RESERVED_PARAMS = frozenset(
     {"model", "max_tokens", "messages", "system", "stream", "thinking", "stop_sequences", "output_config"}
+    | {"speed", "service_tier", "inference_geo"}
 )
+# Settings sent as Messages params as they are (--speed, --service-tier, --inference-geo); they decide the price.
+PLATFORM_PARAMS = ("speed", "service_tier", "inference_geo")
+FAST_MODE_BETA = "fast-mode-2026-02-01"  # what `speed: fast` needs on the models that offer it
 
 
 @dataclass
@@ -28,6 +35,22 @@ class RequestOptions:
     cache: bool = True
     cache_ttl: str = "5m"
     params: list[str] = field(default_factory=list)  # -o KEY=VALUE escape hatch
+    platform: dict[str, Any] = field(
+        default_factory=dict
+    )  # speed, service_tier, inference_geo (platform_params)
+
+
+def platform_params(settings: Settings) -> dict[str, Any]:
+    """The platform options that are set, as Messages params."""
+    return {name: value for name in PLATFORM_PARAMS if (value := getattr(settings, name)) is not None}
+
+
+def request_betas(settings: Settings, params: dict[str, Any]) -> tuple[str, ...]:
+    """The ``anthropic-beta`` names a request goes with: the configured ones, plus fast mode's when it is asked."""
+    betas = list(settings.betas)
+    if params.get("speed") == "fast" and FAST_MODE_BETA not in betas:
+        betas.append(FAST_MODE_BETA)
+    return tuple(betas)
 
 
 def thinking_param(spec: str | None, max_tokens: int) -> dict[str, Any] | None:
@@ -128,4 +151,5 @@ def build_params(options: RequestOptions, messages: list[dict[str, Any]]) -> dic
         output_config["format"] = {"type": "json_schema", "schema": options.schema}
     if output_config:
         params["output_config"] = output_config
+    params.update(options.platform)
     return params

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.call.outcome import CallOutcome
+from claudecli.call.request import request_betas
 from claudecli.core.client import translate_errors
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, TerminatedError
 from claudecli.core.tokens import text_tokens
-from claudecli.core.usage import TokenUsage
+from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger.store import CallRecord
 from claudecli.ledger.write_ahead import IN_FLIGHT
 from claudecli.money.budget import worst_case_usd
@@ -75,7 +76,8 @@ class CallFailed(ClaudeCliError):
 class _Meter:
     """Collects what a stream has produced so far, so a failure at any point still knows it."""
 
-    def __init__(self, model: str, max_tokens: int | None) -> None:
+    def __init__(self, model: str, max_tokens: int | None, params: dict[str, Any] | None = None) -> None:
+        self.params = params or {}
         self.started = time.monotonic()
         self.first_token_at: float | None = None
         self.outcome = CallOutcome(model=model, max_tokens=max_tokens)
@@ -96,6 +98,7 @@ class _Meter:
         if self.first_token_at is not None:
             outcome.ttft_ms = int((self.first_token_at - self.started) * 1000)
         usage = TokenUsage.from_api(self.raw_usage)
+        outcome.mode = CallMode.of(self.raw_usage, self.params)
         if status != "ok":
             usage = _with_streamed_output(usage, outcome.text, outcome.thinking)
         outcome.usage = usage
@@ -191,7 +194,11 @@ def _stream_once(
 ) -> CallOutcome:
     """One streamed call, booked whatever way it ends."""
     client = app_ctx.client  # a call that cannot even start (no key) is not a call: no ledger row
-    meter = _Meter(spec.params["model"], spec.params.get("max_tokens"))
+    meter = _Meter(spec.params["model"], spec.params.get("max_tokens"), spec.params)
+    betas = request_betas(app_ctx.settings, spec.params)
+    # With betas the call goes through the SDK's beta resource, whose types keep beta-only response blocks.
+    resource: Any = client.beta.messages if betas else client.messages
+    beta_args: dict[str, Any] = {"betas": list(betas)} if betas else {}
     stream: Any = None
     call_id: int | None = None
     try:
@@ -199,7 +206,7 @@ def _stream_once(
             call_id = _book_ahead(app_ctx, spec)
         meter.started = time.monotonic()
         with translate_errors():
-            manager = client.messages.stream(**spec.params, extra_body=spec.extra_body or None)
+            manager = resource.stream(**spec.params, **beta_args, extra_body=spec.extra_body or None)
             with manager as stream:
                 meter.outcome.request_id = stream.request_id
                 _consume(stream, meter, on_text, on_thinking)
@@ -241,8 +248,9 @@ def _take_partial_usage(stream: Any, meter: _Meter) -> None:
 
 def _price(app_ctx: AppContext, outcome: CallOutcome, when: datetime) -> None:
     prices = app_ctx.prices
-    outcome.cost_usd = prices.cost(outcome.model, outcome.usage, batch=outcome.is_batch, when=when)
-    outcome.list_cost_usd = prices.list_cost(outcome.model, outcome.usage, when=when)
+    mode = outcome.mode
+    outcome.cost_usd = prices.cost(outcome.model, outcome.usage, batch=outcome.is_batch, when=when, mode=mode)
+    outcome.list_cost_usd = prices.list_cost(outcome.model, outcome.usage, when=when, mode=mode)
 
 
 _DEFERRED_SIGNALS = {
@@ -303,6 +311,7 @@ def _book_now(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome, call_id
         session_id=spec.session_id,
         prompt_text=spec.prompt_text,
         answer_text=outcome.text,
+        mode=outcome.mode,
         ts=now,
     )
     app_ctx.ledger.complete_many([(call_id, record)])

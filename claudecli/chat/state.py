@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from claudecli.call.request import RequestOptions, build_params, thinking_param
+from claudecli.call.request import RequestOptions, build_params, platform_params, thinking_param
 from claudecli.chat.conversation import (
     COMPACTED,
     DROPPED,
@@ -143,6 +143,7 @@ class ChatState:
             thinking=self.meta.thinking,
             cache=self.cache,
             cache_ttl=self.cache_ttl,
+            platform=platform_params(self.app_ctx.settings),
         )
 
     def build_params(self, messages: list[dict[str, Any]]) -> dict[str, Any]:

@@ -7,14 +7,19 @@ from typing import Annotated
 import typer
 
 from claudecli.cli.common import (
+    BetaOption,
     FallbackOption,
+    InferenceGeoOption,
     JsonFlag,
     ModelOption,
     PlainFlag,
     QuietFlag,
+    ServiceTierOption,
+    SpeedOption,
     SystemOption,
     ThinkingOption,
     app_context,
+    apply_platform_flags,
 )
 
 HELP = """Ask Claude once and print the answer.
@@ -50,6 +55,10 @@ def ask(
         str | None,
         typer.Option("--schema", help='JSON Schema file, inline JSON, or "name, age int, tags list[str]".'),
     ] = None,
+    beta: BetaOption = None,
+    speed: SpeedOption = None,
+    service_tier: ServiceTierOption = None,
+    inference_geo: InferenceGeoOption = None,
     as_json: JsonFlag = False,
     plain: PlainFlag = False,
     quiet: QuietFlag = False,
@@ -72,6 +81,7 @@ def ask(
     from claudecli.core.errors import UsageError
 
     app_ctx = app_context(ctx)
+    apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)
     app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
     if cache_ttl is not None and cache_ttl not in ("5m", "1h"):

@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from claudecli.cli.common import FallbackOption, JsonFlag, QuietFlag, app_context
+from claudecli.cli.common import (
+    BetaOption,
+    FallbackOption,
+    InferenceGeoOption,
+    JsonFlag,
+    QuietFlag,
+    ServiceTierOption,
+    SpeedOption,
+    app_context,
+    apply_platform_flags,
+)
 
 if TYPE_CHECKING:
     from claudecli.batch.inputs import InputOptions
@@ -124,6 +134,10 @@ def submit(
     split_bytes: Annotated[
         int, typer.Option("--split-bytes", help="Most bytes per batch (API limit 256 MB).")
     ] = 256_000_000,
+    beta: BetaOption = None,
+    speed: SpeedOption = None,
+    service_tier: ServiceTierOption = None,
+    inference_geo: InferenceGeoOption = None,
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
 ) -> None:
@@ -131,6 +145,7 @@ def submit(
     from claudecli.batch.submit import SubmitOptions
 
     app_ctx = app_context(ctx)
+    apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     app_ctx.set_output(json=as_json, quiet=quiet)
     options = SubmitOptions(
         input=_input_options(
@@ -266,12 +281,17 @@ def run(
     ] = 8,
     force: Annotated[bool, typer.Option("--force", help="Run even if a budget would refuse it.")] = False,
     fallback: FallbackOption = None,
+    beta: BetaOption = None,
+    speed: SpeedOption = None,
+    service_tier: ServiceTierOption = None,
+    inference_geo: InferenceGeoOption = None,
     quiet: QuietFlag = False,
 ) -> None:
     from claudecli.batch import flows
     from claudecli.batch.runner import RunOptions
 
     app_ctx = app_context(ctx)
+    apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     app_ctx.set_output(quiet=quiet)
     app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
     options = RunOptions(

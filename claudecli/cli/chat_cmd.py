@@ -7,14 +7,19 @@ from typing import Annotated
 import typer
 
 from claudecli.cli.common import (
+    BetaOption,
     FallbackOption,
+    InferenceGeoOption,
     JsonFlag,
     ModelOption,
     PlainFlag,
     QuietFlag,
+    ServiceTierOption,
+    SpeedOption,
     SystemOption,
     ThinkingOption,
     app_context,
+    apply_platform_flags,
 )
 
 HELP = """Chat with Claude in an interactive REPL.
@@ -42,6 +47,10 @@ def chat(
         bool, typer.Option("--continue", "-c", help="Continue the most recent session.")
     ] = False,
     list_sessions: Annotated[bool, typer.Option("--list", help="List saved sessions and exit.")] = False,
+    beta: BetaOption = None,
+    speed: SpeedOption = None,
+    service_tier: ServiceTierOption = None,
+    inference_geo: InferenceGeoOption = None,
     as_json: JsonFlag = False,
     plain: PlainFlag = False,
     quiet: QuietFlag = False,
@@ -50,6 +59,7 @@ def chat(
     from claudecli.core.errors import UsageError
 
     app_ctx = app_context(ctx)
+    apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     if as_json and not list_sessions:
         raise UsageError("--json goes with --list (the chat itself is interactive)")
     app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)

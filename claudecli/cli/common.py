@@ -32,6 +32,56 @@ SystemOption = Annotated[
 ThinkingOption = Annotated[
     str | None, typer.Option("--thinking", help="adaptive, off, or a budget in tokens (>= 1024).")
 ]
+_PLATFORM = "Platform"
+BetaOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--beta",
+        help="Send anthropic-beta NAME (repeatable; adds to config betas).",
+        rich_help_panel=_PLATFORM,
+    ),
+]
+SpeedOption = Annotated[
+    str | None,
+    typer.Option(
+        "--speed",
+        help="standard or fast (fast mode costs more; its beta is added).",
+        rich_help_panel=_PLATFORM,
+    ),
+]
+ServiceTierOption = Annotated[
+    str | None,
+    typer.Option(
+        "--service-tier",
+        help="auto (priority capacity if you have it) or standard_only.",
+        rich_help_panel=_PLATFORM,
+    ),
+]
+InferenceGeoOption = Annotated[
+    str | None,
+    typer.Option(
+        "--inference-geo",
+        help="Where the model runs: a region such as us, or global.",
+        rich_help_panel=_PLATFORM,
+    ),
+]
+
+
+def apply_platform_flags(
+    app_ctx: AppContext,
+    beta: list[str] | None,
+    speed: str | None,
+    service_tier: str | None,
+    inference_geo: str | None,
+) -> None:
+    """--beta adds to the configured betas; the other three replace their setting."""
+    settings = app_ctx.settings
+    betas = (*settings.betas, *beta) if beta else None
+    app_ctx.settings = settings.with_flags(
+        betas=betas, speed=speed, service_tier=service_tier, inference_geo=inference_geo
+    )
+
+
 FallbackOption = Annotated[
     str | None,
     typer.Option(

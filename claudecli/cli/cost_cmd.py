@@ -80,7 +80,9 @@ def report(
     until: Annotated[
         str | None, typer.Option("--until", help="End (exclusive time, inclusive date).")
     ] = None,
-    by: Annotated[str, typer.Option("--by", help="Group by model, day, command, tag or profile.")] = "model",
+    by: Annotated[
+        str, typer.Option("--by", help="Group by model, day, command, tag, profile, speed, tier or geo.")
+    ] = "model",
     org: Annotated[bool, typer.Option("--org", help="The organisation's report from the Admin API.")] = False,
     as_json: JsonFlag = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout, one line per group.")] = False,

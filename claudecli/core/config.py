@@ -24,9 +24,16 @@ from claudecli.core.errors import ConfigError
 from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped
 from claudecli.core.names import check_name
 from claudecli.core.paths import Paths, resolve_paths
-from claudecli.core.settings import SCALARS, SECRET_KEYS, Settings, table_value, token_counts
+from claudecli.core.settings import (
+    SCALARS,
+    SECRET_KEYS,
+    Settings,
+    price_multipliers,
+    table_value,
+    token_counts,
+)
 
-TABLES = ("aliases", "prices", "cache_min_tokens")
+TABLES = ("aliases", "prices", "cache_min_tokens", "price_multipliers")
 FILE_ONLY_KEYS = frozenset({"profiles", "default_profile"})
 
 # Variables other tools already use win over nothing but are spelled the ecosystem's way.
@@ -81,6 +88,8 @@ class _Layers:
         try:
             if name == "cache_min_tokens":
                 return token_counts(table_value(raw))
+            if name == "price_multipliers":
+                return price_multipliers(table_value(raw))
             return table_value(raw) if name in TABLES else SCALARS[name][0](raw)
         except (TypeError, ValueError, OverflowError) as exc:  # int(1e400) overflows
             raise ConfigError(f"{source}: {name}: {exc}") from None

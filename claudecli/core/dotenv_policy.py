@@ -58,6 +58,10 @@ DOTENV_POLICY: dict[str, Policy] = {
     "retry_after_cap": Policy.TIGHTEN,
     "api_key_command": Policy.TRUSTED_ONLY,
     "fallback_model": Policy.TRUSTED_ONLY,  # sends your prompts to a second model: your config's choice
+    "betas": Policy.TRUSTED_ONLY,  # beta features change what is sent and what it costs
+    "speed": Policy.TRUSTED_ONLY,  # fast mode costs several times the standard price
+    "service_tier": Policy.TRUSTED_ONLY,  # priority capacity is billed differently
+    "inference_geo": Policy.TRUSTED_ONLY,  # where your prompts are processed, and at what price
 }
 
 

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, BinaryIO
 
+from claudecli.core.errors import UsageError
+
 
 @contextlib.contextmanager
 def atomic_open(
@@ -42,8 +44,6 @@ def require_parent(path: Path, what: str) -> None:
     """Refuse ``path`` when its directory does not exist: claudecli creates no directory the user did not name."""
     parent = path.parent
     if not parent.is_dir():
-        from claudecli.core.errors import UsageError
-
         raise UsageError(f"{what}: the directory {parent} does not exist", hint="create it first")
 
 
@@ -72,8 +72,6 @@ def read_stream_capped(stream: BinaryIO, limit: int, what: str, *, head: bytes =
     bytes; a usage error (exit 2) naming ``what`` otherwise."""
     data = head + stream.read(limit + 1 - len(head))
     if len(data) > limit:
-        from claudecli.core.errors import UsageError
-
         raise UsageError(f"{what} is larger than {size_text(limit)}; refusing to read more")
     return data
 
@@ -86,3 +84,12 @@ def read_capped(path: Path, limit: int, what: str | None = None) -> bytes:
     """
     with path.open("rb") as handle:
         return read_stream_capped(handle, limit, what or str(path))
+
+
+def unreadable(label: str, exc: OSError) -> UsageError:
+    """The one wording for a file a user named that cannot be read: ``LABEL: file not found`` and so on."""
+    if isinstance(exc, FileNotFoundError):
+        return UsageError(f"{label}: file not found")
+    if isinstance(exc, IsADirectoryError):
+        return UsageError(f"{label}: is a directory")
+    return UsageError(f"{label}: cannot read: {exc.strerror or exc}")

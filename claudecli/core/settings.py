@@ -124,6 +124,64 @@ def _cache_ttl(value: Any) -> str:
     return str(value)
 
 
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        text = _text(value).strip()
+        if text not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return text
+
+    return convert
+
+
+_BETA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_REGION = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+
+def _beta_names(value: Any) -> tuple[str, ...]:
+    """``betas``: a TOML array, or a comma-separated string (the environment); each a beta header name."""
+    if isinstance(value, str):
+        parts = value.split(",")
+    elif isinstance(value, list | tuple) and all(isinstance(part, str) for part in value):
+        parts = list(value)
+    else:
+        raise ValueError("must be a list of beta names or a comma-separated string")
+    names = tuple(dict.fromkeys(part.strip() for part in parts if part.strip()))
+    for name in names:
+        if not _BETA_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a beta name (letters, digits, '.', '_', '-')")
+    return names
+
+
+def _region(value: Any) -> str | None:
+    """``inference_geo``: a region name such as ``us`` or ``global`` (the API says which it serves)."""
+    text = _text(value).strip().lower()
+    if not text:
+        return None
+    if not _REGION.fullmatch(text):
+        raise ValueError("must be a region name such as us or global")
+    return text
+
+
+def price_multipliers(table: Mapping[str, Any]) -> dict[str, float]:
+    """``[price_multipliers]``: ``fast``, ``priority`` and ``geo = {REGION = N}`` as flat keys (``geo.us``)."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "geo" and isinstance(value, Mapping):
+            flat.update({f"geo.{_region(region)}": factor for region, factor in value.items()})
+        elif key in ("fast", "priority"):
+            flat[key] = value
+        else:
+            raise ValueError(f'unknown key "{key}" (expected fast, priority or geo)')
+    result = {}
+    for key, value in flat.items():
+        number = _non_negative_float(value) if not isinstance(value, Mapping) else -1.0
+        if number <= 0:
+            raise ValueError(f'"{key}" must be a number above zero')
+        result[key] = number
+    return result
+
+
 def table_value(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ValueError("must be a table")
@@ -162,6 +220,10 @@ SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "daily_budget": (_non_negative_float, None),
     "monthly_budget": (_non_negative_float, None),
     "fallback_model": (_text, None),  # asked once when `model` is overloaded (529) after retries
+    "betas": (_beta_names, ()),  # anthropic-beta headers; the calls then go through the SDK's beta resource
+    "speed": (_choice("standard", "fast"), None),
+    "service_tier": (_choice("auto", "standard_only"), None),
+    "inference_geo": (_region, None),
 }
 
 
@@ -197,9 +259,14 @@ class Settings:
     daily_budget: float | None = None
     monthly_budget: float | None = None
     fallback_model: str | None = None
+    betas: tuple[str, ...] = ()
+    speed: str | None = None
+    service_tier: str | None = None
+    inference_geo: str | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     cache_min_tokens: Mapping[str, int] = field(default_factory=dict)  # model id or family -> tokens
+    price_multipliers: Mapping[str, float] = field(default_factory=dict)  # "fast", "priority", "geo.us"
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     file_warnings: list[str] = field(default_factory=list)  # about config.toml's content (unknown keys)
@@ -285,7 +352,7 @@ def url_credentials(url: str) -> list[str]:
     return [secret, unquote(secret)] if secret else []
 
 
-SETTING_NAMES: tuple[str, ...] = (*SCALARS, "aliases", "prices", "cache_min_tokens")
+SETTING_NAMES: tuple[str, ...] = (*SCALARS, "aliases", "prices", "cache_min_tokens", "price_multipliers")
 
 
 def run_key_command(argv: list[str]) -> str:

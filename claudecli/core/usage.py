@@ -69,3 +69,40 @@ class TokenUsage:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class CallMode:
+    """How a call was served, as far as price goes: speed, service tier and inference region.
+
+    Taken from the response's usage (what the API says it did), else from what was asked.
+    """
+
+    speed: str = "standard"  # "standard" or "fast"
+    service_tier: str = "standard"  # "standard", "priority" or "batch"
+    inference_geo: str | None = None  # None or "global": anywhere
+
+    @classmethod
+    def of(cls, usage: Any, params: Mapping[str, Any] | None = None) -> CallMode:
+        asked = params or {}
+        return cls(
+            speed=str(_field(usage, "speed") or asked.get("speed") or "standard"),
+            service_tier=str(_field(usage, "service_tier") or "standard"),
+            inference_geo=_field(usage, "inference_geo") or asked.get("inference_geo") or None,
+        )
+
+    @property
+    def region(self) -> str | None:
+        """The region a price depends on (None: the global default)."""
+        return None if self.inference_geo in (None, "global") else self.inference_geo
+
+    @property
+    def standard(self) -> bool:
+        return self.speed == "standard" and self.service_tier in ("standard", "batch") and self.region is None
+
+    def label(self) -> str:
+        """``fast · priority · geo us`` for the summary line ("" when standard)."""
+        parts = [self.speed] if self.speed != "standard" else []
+        parts += [self.service_tier] if self.service_tier not in ("standard", "batch") else []
+        parts += [f"geo {self.region}"] if self.region else []
+        return " · ".join(parts)

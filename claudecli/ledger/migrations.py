@@ -201,10 +201,25 @@ M005_WRITE_AHEAD = Migration(
 
 UNSETTLED_SQL = "status IN ('in_flight', 'unknown')"  # exactly the partial index's WHERE, so it is used
 
+# --- m007: how a call was served ------------------------------------------------------------------------------
+#
+# ``speed`` ("fast"), ``service_tier`` ("priority") and ``inference_geo`` (a region other than global), each
+# NULL when standard: they change the price, and ``cost report --by speed|tier|geo`` groups on them.
+
+M007_CALL_MODE = Migration(
+    "m007_call_mode",
+    """
+    ALTER TABLE calls ADD COLUMN speed TEXT;
+    ALTER TABLE calls ADD COLUMN service_tier TEXT;
+    ALTER TABLE calls ADD COLUMN inference_geo TEXT;
+    """,
+)
+
 LEDGER_MIGRATIONS: tuple[Migration, ...] = (
     M001_CALLS,
     M002_INDEXES,
     M003_BODIES,
     M004_CALL_DAYS,
     M005_WRITE_AHEAD,
+    M007_CALL_MODE,
 )

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal, get_args
 
-GroupBy = Literal["model", "day", "command", "tag", "profile"]
+GroupBy = Literal["model", "day", "command", "tag", "profile", "speed", "tier", "geo"]
 GROUPINGS: tuple[GroupBy, ...] = get_args(GroupBy)
 
 # The token columns of `calls`, in TokenUsage field order (the rollup table sums the same ones).
@@ -34,7 +34,13 @@ ROLLUP_KEYS: dict[str, str] = {
     "tag": "nullif(tag, '')",
     "profile": "nullif(profile, '')",
 }
-CALLS_KEYS: dict[str, str] = {**ROLLUP_KEYS, "day": "substr(ts, 1, 10)"}
+CALLS_KEYS: dict[str, str] = {
+    **ROLLUP_KEYS,
+    "day": "substr(ts, 1, 10)",
+    "speed": "speed",
+    "tier": "service_tier",
+    "geo": "inference_geo",
+}
 
 _NANO = Decimal("1e-9")
 

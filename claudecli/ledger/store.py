@@ -28,7 +28,7 @@ from typing import Any
 from claudecli.core.db import MigratedStore, Notify, write_transaction
 from claudecli.core.errors import StoreError
 from claudecli.core.process import this_process
-from claudecli.core.usage import TokenUsage
+from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger import write_ahead
 from claudecli.ledger.migrations import LEDGER_MIGRATIONS
 from claudecli.ledger.rollup import GroupTotals, group_totals
@@ -54,6 +54,9 @@ _CALL_COLUMNS: tuple[str, ...] = (
     "custom_id",
     "prompt_sha256",
     "answer_sha256",
+    "speed",
+    "service_tier",
+    "inference_geo",
 )
 
 _INSERT_CALL = (
@@ -110,6 +113,7 @@ class CallRecord:
     custom_id: str | None = None
     prompt_text: str | None = None
     answer_text: str | None = None
+    mode: CallMode | None = None  # speed, service tier, region (None: standard, or not known)
     ts: datetime = field(default_factory=now_utc)
 
 
@@ -137,6 +141,9 @@ class StoredCall:
     custom_id: str | None
     prompt_sha256: str | None
     answer_sha256: str | None
+    speed: str | None = None
+    service_tier: str | None = None
+    inference_geo: str | None = None
 
 
 class Ledger(MigratedStore):
@@ -278,6 +285,7 @@ class Ledger(MigratedStore):
             rec.custom_id,
             None if rec.prompt_text is None else sha256_hex(rec.prompt_text),
             None if rec.answer_text is None else sha256_hex(rec.answer_text),
+            *_mode_values(rec.mode),
         )
 
     # -- reading ----------------------------------------------------------------------------------------
@@ -316,6 +324,17 @@ class Ledger(MigratedStore):
     ) -> list[GroupTotals]:
         """Per-(group, batch or not) totals of calls with ``since <= ts < until``, read from the daily rollup."""
         return group_totals(self._db(), since, until, by)
+
+
+def _mode_values(mode: CallMode | None) -> tuple[str | None, str | None, str | None]:
+    """The mode columns: NULL for what is standard, so a report groups standard calls together as "none"."""
+    if mode is None:
+        return None, None, None
+    return (
+        None if mode.speed == "standard" else mode.speed,
+        None if mode.service_tier in ("standard", "batch") else mode.service_tier,
+        mode.region,
+    )
 
 
 def _stored_call(row: tuple[Any, ...]) -> StoredCall:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.core.errors import BudgetExceeded
 from claudecli.core.tokens import block_tokens, text_tokens
-from claudecli.core.usage import TokenUsage
+from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.money.periods import day_start, month_start, now_utc
 from claudecli.money.pricing import format_usd
 
@@ -135,7 +135,8 @@ def _over_period(app_ctx: AppContext, budget: Budget, worst_case_usd: Decimal, w
 
 def worst_case_usd(app_ctx: AppContext, params: Mapping[str, Any], *, batch: bool = False) -> Decimal | None:
     """The most one request can cost: estimated input (cache writes at their rate) plus max_tokens of output."""
-    return app_ctx.prices.cost(str(params.get("model")), worst_case_usage(params), batch=batch)
+    mode = CallMode.of(None, params)  # fast mode costs several times as much: the worst case says so
+    return app_ctx.prices.cost(str(params.get("model")), worst_case_usage(params), batch=batch, mode=mode)
 
 
 def worst_case_usage(params: Mapping[str, Any]) -> TokenUsage:

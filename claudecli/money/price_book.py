@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import importlib.util
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.core.errors import ConfigError
 from claudecli.core.fsutil import atomic_write_text
-from claudecli.core.usage import TokenUsage
+from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.money.pricing import ModelPrices, Overrides, PriceTier, list_usage, prices_for
 
 if TYPE_CHECKING:
@@ -40,8 +41,15 @@ _MISSING = object()
 class PriceBook:
     """Rates and costs at standard or batch prices, as in force at a moment (default: now)."""
 
-    def __init__(self, *, overrides: Overrides = None, cache_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        overrides: Overrides = None,
+        cache_file: Path | None = None,
+        multipliers: Mapping[str, float] | None = None,
+    ) -> None:
         self.overrides = overrides
+        self.multipliers = {key: Decimal(str(value)) for key, value in (multipliers or {}).items()}
         self.cache_file = cache_file
         self.fingerprint = prices_fingerprint(overrides)
         self._rates: dict[str, ModelPrices | None] = {}
@@ -51,28 +59,69 @@ class PriceBook:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> PriceBook:
-        return cls(overrides=settings.prices, cache_file=settings.paths.cache_dir / CACHE_FILE)
+        return cls(
+            overrides=settings.prices,
+            cache_file=settings.paths.cache_dir / CACHE_FILE,
+            multipliers=settings.price_multipliers,
+        )
 
-    def rates(self, model: str, *, batch: bool = False, when: datetime | None = None) -> ModelPrices | None:
+    def rates(
+        self, model: str, *, batch: bool = False, when: datetime | None = None, fast: bool = False
+    ) -> ModelPrices | None:
         """The model's rates (None when no source prices it); a malformed ``[prices]`` table is a ConfigError."""
         moment = when or datetime.now(UTC)
         day = f"{moment.astimezone(UTC):%Y-%m-%d}"
-        key = f"{day}|{model}|{'batch' if batch else 'standard'}"
+        key = f"{day}|{model}|{'batch' if batch else 'standard'}{'|fast' if fast else ''}"
         self._days.add(day)
         if key not in self._rates:
-            self._rates[key] = self._lookup(key, model, batch, moment)
+            self._rates[key] = self._lookup(key, model, batch, moment, fast)
         return self._rates[key]
 
     def cost(
-        self, model: str, usage: TokenUsage, *, batch: bool = False, when: datetime | None = None
+        self,
+        model: str,
+        usage: TokenUsage,
+        *,
+        batch: bool = False,
+        when: datetime | None = None,
+        mode: CallMode | None = None,
     ) -> Decimal | None:
-        """What ``usage`` costs (None for an unknown model): the long-context tier chosen from the whole prompt."""
-        rates = self.rates(model, batch=batch, when=when)
-        return None if rates is None else rates.cost(usage)
+        """What ``usage`` costs, None when unknown: an unpriced model, or a speed, tier or region with no price.
 
-    def list_cost(self, model: str, usage: TokenUsage, *, when: datetime | None = None) -> Decimal | None:
-        """The same tokens at standard price, nothing cached, no batch discount (the ledger's list price)."""
-        return self.cost(model, list_usage(usage), when=when)
+        The long-context tier is chosen from the whole prompt. Fast mode uses the source's fast price, else
+        ``[price_multipliers] fast``; priority capacity and a region other than global need their multiplier.
+        """
+        mode = mode or CallMode()
+        fast = mode.speed == "fast"
+        rates = self.rates(model, batch=batch, when=when, fast=fast)
+        factor: Decimal | None = Decimal(1)
+        if rates is None and fast:
+            rates, factor = self.rates(model, batch=batch, when=when), self.multipliers.get("fast")
+        for key in _multiplier_keys(mode):
+            extra = self.multipliers.get(key)
+            factor = None if factor is None or extra is None else factor * extra
+        if rates is None or factor is None:
+            return None
+        return rates.cost(usage) * factor
+
+    def list_cost(
+        self, model: str, usage: TokenUsage, *, when: datetime | None = None, mode: CallMode | None = None
+    ) -> Decimal | None:
+        """The same tokens with nothing cached and no batch discount (the ledger's list price).
+
+        At the call's own speed, tier and region, so that list minus cost is what caching and batching saved.
+        """
+        return self.cost(model, list_usage(usage), when=when, mode=mode)
+
+    def unpriced(self, model: str, mode: CallMode, *, batch: bool = False) -> str | None:
+        """The ``[price_multipliers]`` keys a call in ``mode`` lacks to be priced (its model priced), else None."""
+        if mode.standard or self.rates(model, batch=batch) is None:
+            return None
+        needed = (
+            ["fast"] if mode.speed == "fast" and self.rates(model, batch=batch, fast=True) is None else []
+        )
+        missing = [key for key in needed + _multiplier_keys(mode) if key not in self.multipliers]
+        return ", ".join(missing) or None
 
     def save(self) -> None:
         """Write the rates resolved since the last save (merged with what other processes wrote meanwhile)."""
@@ -86,7 +135,7 @@ class PriceBook:
             atomic_write_text(self.cache_file, json.dumps(document, sort_keys=True))
         self._new = {}
 
-    def _lookup(self, key: str, model: str, batch: bool, moment: datetime) -> ModelPrices | None:
+    def _lookup(self, key: str, model: str, batch: bool, moment: datetime, fast: bool) -> ModelPrices | None:
         """From the file when it holds a readable entry for ``key``; else from genai-prices or the config."""
         if self._file is None:
             self._file = _read(self.cache_file, self.fingerprint) if self.cache_file else {}
@@ -94,15 +143,21 @@ class PriceBook:
         if entry is not _MISSING:
             with contextlib.suppress(TypeError, ValueError, KeyError, ArithmeticError, AttributeError):
                 return None if entry is None else _decode(entry)
-        return self._resolve(key, model, batch, moment)
+        return self._resolve(key, model, batch, moment, fast)
 
-    def _resolve(self, key: str, model: str, batch: bool, moment: datetime) -> ModelPrices | None:
+    def _resolve(self, key: str, model: str, batch: bool, moment: datetime, fast: bool) -> ModelPrices | None:
         try:
-            prices = prices_for(model, batch=batch, when=moment, overrides=self.overrides)
+            prices = prices_for(model, batch=batch, when=moment, overrides=self.overrides, fast=fast)
         except ValueError as exc:  # a malformed [prices] table (the config loader normally refuses it first)
             raise ConfigError(str(exc)) from None
         self._new[key] = None if prices is None else _encode(prices)
         return prices
+
+
+def _multiplier_keys(mode: CallMode) -> list[str]:
+    """The ``[price_multipliers]`` a call in ``mode`` needs besides fast mode: ``priority``, ``geo.REGION``."""
+    keys = ["priority"] if mode.service_tier == "priority" else []
+    return keys + ([f"geo.{mode.region}"] if mode.region else [])
 
 
 def prices_fingerprint(overrides: Overrides) -> str:

@@ -32,6 +32,7 @@ _CACHE = {
     "cache_read": ("cache_read_mtok", READ),
 }
 _BATCH_CONTEXT = {"processing": "batch"}
+_FAST_CONTEXT = {"speed": "fast"}
 # A config table for "claude-x" also covers its dated snapshots "claude-x-20250929", "claude-x@20250929", ...
 _SNAPSHOT_SUFFIX = re.compile(r"(?:[-@]\d{8}|-\d{4}-\d{2}-\d{2}|-latest)$")
 
@@ -85,19 +86,25 @@ class ModelPrices:
 
 
 def prices_for(
-    model: str, *, batch: bool = False, when: datetime | None = None, overrides: Overrides = None
+    model: str,
+    *,
+    batch: bool = False,
+    when: datetime | None = None,
+    overrides: Overrides = None,
+    fast: bool = False,
 ) -> ModelPrices | None:
     """Prices of ``model`` at ``when`` (default now); None when neither genai-prices nor the config has it.
 
     A config table replaces genai-prices for its id and that id's dated snapshots; a malformed table raises
-    ValueError (``override_problems`` reports them all up front). This resolves afresh on every call: the
+    ValueError (``override_problems`` reports them all up front). ``fast``: the fast-mode price, None when the
+    source has none for this model (a config table never has one; ``[price_multipliers] fast`` fills in). This resolves afresh on every call: the
     program asks ``claudecli.money.price_book.PriceBook``, which keeps what this returns.
     """
     by_id = {key.lower(): key for key in overrides or ()}
     key = by_id.get(model.lower()) or by_id.get(_SNAPSHOT_SUFFIX.sub("", model.lower()))
     if key is not None and overrides is not None:
-        return _config_prices(key, overrides[key], batch=batch)
-    return _genai_resolve(model, batch, when or datetime.now(tz=UTC))
+        return None if fast else _config_prices(key, overrides[key], batch=batch)
+    return _genai_resolve(model, batch, when or datetime.now(tz=UTC), fast=fast)
 
 
 def list_usage(usage: TokenUsage) -> TokenUsage:
@@ -154,14 +161,16 @@ def override_problems(overrides: Overrides) -> list[str]:
 # --- genai-prices ---
 
 
-def _genai_resolve(model: str, batch: bool, when: datetime) -> ModelPrices | None:
+def _genai_resolve(model: str, batch: bool, when: datetime, *, fast: bool = False) -> ModelPrices | None:
     """Ask genai-prices for the price in force at ``when``: date constraints, batch variant and all.
 
     ``calc_price`` on an empty usage yields the resolved ``model_price``, which _complete fills gaps of.
     """
     import genai_prices
 
-    context = _BATCH_CONTEXT if batch else None
+    if fast and batch:
+        return None  # genai-prices has no price for both at once: a multiplier from the config fills in
+    context = _FAST_CONTEXT if fast else _BATCH_CONTEXT if batch else None
     try:
         calc = genai_prices.calc_price(
             genai_prices.Usage(),
@@ -172,14 +181,21 @@ def _genai_resolve(model: str, batch: bool, when: datetime) -> ModelPrices | Non
         )
     except LookupError:
         return None
+    if fast and not _has_variant(calc.model, when, _FAST_CONTEXT):
+        return None
     engine, derived = _complete(calc.model_price, halve=batch and not _has_batch_variant(calc.model, when))
     return _model_prices(calc.model, engine, batch, derived)
 
 
 def _has_batch_variant(model: ModelInfo, when: datetime) -> bool:
     """Whether genai-prices prices batch for this model at ``when`` (its variants carry start dates)."""
+    return _has_variant(model, when, _BATCH_CONTEXT)
+
+
+def _has_variant(model: ModelInfo, when: datetime, context: Mapping[str, str]) -> bool:
+    """Whether genai-prices has a price variant for ``context`` (batch, fast) of this model at ``when``."""
     return any(
-        all(_BATCH_CONTEXT.get(key) == value for key, value in variant.when.items())
+        all(context.get(key) == value for key, value in variant.when.items())
         and (variant.constraint is None or variant.constraint.active(when))
         for variant in model.price_variants or ()
     )

@@ -31,6 +31,8 @@ def summary_text(outcome: CallOutcome, *, session_total: object = None) -> str:
     model = outcome.model
     if outcome.fallback_from is not None:
         model += f" (fallback for {outcome.fallback_from.model})"
+    if label := outcome.mode.label():
+        model += f" [{label}]"
     parts = [
         model,
         f"in {usage.input_tokens:,}",
@@ -41,6 +43,8 @@ def summary_text(outcome: CallOutcome, *, session_total: object = None) -> str:
     if usage.thinking_tokens:
         parts.append(f"thinking {usage.thinking_tokens:,}")
     cost = format_usd(outcome.cost_usd)
+    if outcome.cost_usd is None and not outcome.mode.standard:
+        cost = f"price unknown for {outcome.mode.label()} (see [price_multipliers])"
     parts.append(cost + (" (batch)" if outcome.is_batch else ""))
     if session_total is not None:
         parts.append(f"session {format_usd(session_total)}")

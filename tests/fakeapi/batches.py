@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .messages import generate
 from .models import paginate
 from .replies import directive, last_user_text
-from .validation import prefixed, validate_message_params
+from .validation import beta_names, prefixed, validate_message_params
 from .wire import ApiError, Response, invalid, iso, new_id, new_request_id, not_found, utcnow
 
 if TYPE_CHECKING:
@@ -73,7 +73,9 @@ class Batch:
         return ("\n".join(lines) + "\n").encode()
 
 
-def validate_batch(body: Any, models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def validate_batch(
+    body: Any, models: list[dict[str, Any]], betas: set[str] | None = None
+) -> list[dict[str, Any]]:
     if not isinstance(body, dict) or not isinstance(body.get("requests"), list) or not body["requests"]:
         raise invalid("requests: at least one request is required")
     requests = body["requests"]
@@ -94,7 +96,7 @@ def validate_batch(body: Any, models: list[dict[str, Any]]) -> list[dict[str, An
         where = f"requests.{i}.params (custom_id {custom_id!r})"
         params = request.get("params")
         try:
-            validate_message_params(params, models)
+            validate_message_params(params, models, betas=betas)
         except ApiError as err:
             raise prefixed(err, where) from None
         if isinstance(params, dict) and params.get("stream"):
@@ -139,7 +141,7 @@ def _lookup(fake: FakeAnthropic, batch_id: str) -> Batch:
 
 
 def create_batch(fake: FakeAnthropic, req: RecordedRequest, match: re.Match[str]) -> Response:
-    requests = validate_batch(req.body, fake.models)
+    requests = validate_batch(req.body, fake.models, beta_names(req.headers))
     with fake.lock:
         fake.batch_creates += 1
         batch = Batch(new_id("msgbatch_"), requests, utcnow(), seq=fake.batch_creates)

@@ -11,7 +11,7 @@ from .caching import min_cache_tokens
 from .models import find_model
 from .replies import ReplyPlan, plan_reply
 from .tokens import count_input_tokens
-from .validation import validate_message_params
+from .validation import beta_names, validate_message_params
 from .wire import Response, SseEvent, new_id
 
 if TYPE_CHECKING:
@@ -36,10 +36,14 @@ def generate(fake: FakeAnthropic, body: dict[str, Any], service_tier: str = "sta
     entry = find_model(fake.models, str(body["model"])) or {}
     minimum = min_cache_tokens(fake.min_cache_tokens, str(entry.get("id", body["model"])), entry.get("line"))
     usage = fake.cache.account(body, minimum).as_usage()
+    if service_tier == "standard" and fake.priority_capacity and body.get("service_tier") != "standard_only":
+        service_tier = "priority"
     usage.update(
         output_tokens=plan.output_tokens,
         output_tokens_details={"thinking_tokens": plan.thinking_tokens},
         service_tier=service_tier,
+        speed=body.get("speed") or "standard",
+        inference_geo=body.get("inference_geo") or "global",
     )
     message = {
         "id": new_id("msg_"),
@@ -93,7 +97,7 @@ def sse_events(gen: Generated) -> Iterator[SseEvent]:
 
 
 def create_message(fake: FakeAnthropic, req: RecordedRequest, match: re.Match[str]) -> Response:
-    validate_message_params(req.body, fake.models)
+    validate_message_params(req.body, fake.models, betas=beta_names(req.headers))
     gen = generate(fake, req.body)
     if req.body.get("stream"):
         return Response.stream(sse_events(gen))

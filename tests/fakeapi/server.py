@@ -81,6 +81,7 @@ class FakeAnthropic:
         self.token_delay = token_delay
         self.latency = latency
         self.valid_keys: set[str] | None = None
+        self.priority_capacity = False  # True: service_tier "auto" requests are served at priority
         self.models: list[dict[str, Any]] = models.default_models()
         self.min_cache_tokens: dict[str, int] = dict(MIN_CACHE_TOKENS)  # per model id or family
         self.clock_offset = 0.0
@@ -188,6 +189,7 @@ class FakeAnthropic:
             self._faults.clear()
             self.batches.clear()
             self.batch_creates = 0
+            self.priority_capacity = False
         self.cache.clear()
 
     def add_route(self, method: str, pattern: str, handler: RouteHandler) -> None:

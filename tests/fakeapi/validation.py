@@ -19,14 +19,24 @@ _ROLES = {"user", "assistant", "system"}
 _TTLS = {"5m", "1h"}
 # Removed in API version 2026-10-21 (only 2023-06-01 took them): a 400 at any value, on every model.
 SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
+SERVICE_TIERS = ("auto", "standard_only")
+REGIONS = ("global", "us")  # the inference_geo values this fake serves
+FAST_MODE_BETA = "fast-mode-2026-02-01"
+FAST_MODELS = frozenset({"claude-opus-5-5", "claude-opus-5"})  # the models that offer `speed: fast`
+
+
+def beta_names(headers: dict[str, str]) -> set[str]:
+    """The ``anthropic-beta`` header's names (the SDK joins them with commas)."""
+    return {name.strip() for name in headers.get("anthropic-beta", "").split(",") if name.strip()}
 
 
 def validate_message_params(
-    body: Any, models: list[dict[str, Any]], *, count_only: bool = False
+    body: Any, models: list[dict[str, Any]], *, count_only: bool = False, betas: set[str] | None = None
 ) -> dict[str, Any]:
     """Check a Messages request body; return the catalogue entry of its model.
 
-    `count_only` is for /v1/messages/count_tokens: max_tokens is neither required nor checked.
+    `count_only` is for /v1/messages/count_tokens: max_tokens is neither required nor checked. `betas`: the
+    request's anthropic-beta names (fast mode needs its beta).
     """
     if not isinstance(body, dict):
         raise invalid("Request body must be a JSON object")
@@ -40,7 +50,26 @@ def validate_message_params(
     _check_output_config(body.get("output_config"))
     _check_stop_sequences(body.get("stop_sequences"))
     _check_cache_control(body)
+    _check_platform(body, model, betas or set())
     return model
+
+
+def _check_platform(body: dict[str, Any], model: dict[str, Any], betas: set[str]) -> None:
+    """speed, service_tier and inference_geo as API version 2026-10-21 takes them."""
+    speed = body.get("speed")
+    if speed is not None and speed not in ("standard", "fast"):
+        raise invalid("speed: Input should be 'standard' or 'fast'")
+    if speed == "fast":
+        if model["id"] not in FAST_MODELS:
+            raise invalid(f"speed: fast mode is not available for {model['id']}")
+        if FAST_MODE_BETA not in betas:
+            raise invalid(f"speed: fast mode requires the anthropic-beta header {FAST_MODE_BETA}")
+    tier = body.get("service_tier")
+    if tier is not None and tier not in SERVICE_TIERS:
+        raise invalid("service_tier: Input should be 'auto' or 'standard_only'")
+    geo = body.get("inference_geo")
+    if geo is not None and geo not in REGIONS:
+        raise invalid(f"inference_geo: {geo!r} is not a supported region ({', '.join(REGIONS)})")
 
 
 def _check_no_sampling_params(body: dict[str, Any]) -> None:
