@@ -6,9 +6,11 @@ is wrong, so every turn that answers proves the pairing it was sent.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from tests.test_chat_pty import ANSI, PROMPT, Chat, chat_requests
@@ -140,3 +142,22 @@ def test_ctrl_c_during_a_tool_keeps_the_steps_and_the_next_turn_is_valid(cli_env
     assert pairs(body) == [["str"], ["tool_use"], ["tool_result", "text"]]
     assert body["messages"][-1]["content"][0]["is_error"] is True
     assert chat.leave() == 0
+
+
+def test_sigterm_during_a_tool_keeps_the_steps_and_the_session_goes_on(
+    cli_env, fake_api, marker, ledger_rows
+):
+    chat = Chat("--plain", "--tools", "sleeper", "--session", "term")
+    chat.line("wait [[call:sleeper]]")
+    chat.expect("→ sleeper")
+    chat.child.kill(signal.SIGTERM)
+    chat.child.expect(pexpect.EOF)
+    chat.child.close()
+    assert chat.child.exitstatus == 143 or chat.child.signalstatus == signal.SIGTERM
+    assert [row["status"] for row in ledger_rows()] == ["ok"]
+
+    again = Chat("--plain", "--tools", "sleeper", "--session", "term")
+    again.turn("still there?")
+    body = chat_requests(fake_api)[-1]
+    assert pairs(body) == [["str"], ["tool_use"], ["tool_result", "text"]]
+    assert again.leave() == 0

@@ -186,7 +186,7 @@ def _export(chat: ChatState, arg: str) -> None:
 
 def _copy(chat: ChatState, _arg: str) -> None:
     last = chat.conversation.last()
-    if last is None:
+    if last is None or not last.has_answer:  # a tool loop cut off before it answered has no text to copy
         _say(chat, "no answer to copy yet")
         return
 
