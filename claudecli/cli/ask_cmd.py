@@ -14,12 +14,14 @@ from claudecli.cli.common import (
     ModelOption,
     PlainFlag,
     QuietFlag,
+    RoleOption,
     ServiceTierOption,
     SpeedOption,
     SystemOption,
     ThinkingOption,
     app_context,
     apply_platform_flags,
+    apply_role,
 )
 
 HELP = """Ask Claude once and print the answer.
@@ -38,6 +40,7 @@ def ask(
         list[str] | None, typer.Argument(help="The prompt ('-' reads stdin).", show_default=False)
     ] = None,
     model: ModelOption = None,
+    role: RoleOption = None,
     fallback: FallbackOption = None,
     system: SystemOption = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Most output tokens.")] = None,
@@ -81,6 +84,7 @@ def ask(
     from claudecli.core.errors import UsageError
 
     app_ctx = app_context(ctx)
+    chosen = apply_role(app_ctx, role)
     apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)
     app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
@@ -93,8 +97,8 @@ def ask(
         prompt_words=list(prompt or []),
         system=system,
         stop=list(stop or []),
-        thinking=thinking,
-        effort=effort,
+        thinking=thinking if thinking is not None or chosen is None else chosen.thinking,
+        effort=effort if effort is not None or chosen is None else chosen.effort,
         show_thinking=show_thinking,
         attach=list(attach or []),
         schema=schema,

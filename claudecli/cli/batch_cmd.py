@@ -17,10 +17,12 @@ from claudecli.cli.common import (
     InferenceGeoOption,
     JsonFlag,
     QuietFlag,
+    RoleOption,
     ServiceTierOption,
     SpeedOption,
     app_context,
     apply_platform_flags,
+    apply_role,
 )
 
 if TYPE_CHECKING:
@@ -264,6 +266,7 @@ def run(
     file: FileArg,
     text: TextFlag = False,
     model: ModelOpt = None,
+    role: RoleOption = None,
     system: SystemOpt = None,
     max_tokens: MaxTokensOpt = None,
     schema: SchemaOpt = None,
@@ -291,6 +294,8 @@ def run(
     from claudecli.batch.runner import RunOptions
 
     app_ctx = app_context(ctx)
+    chosen = apply_role(app_ctx, role)
+    thinking = thinking if thinking is not None or chosen is None else chosen.thinking
     apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     app_ctx.set_output(quiet=quiet)
     app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)

@@ -14,12 +14,14 @@ from claudecli.cli.common import (
     ModelOption,
     PlainFlag,
     QuietFlag,
+    RoleOption,
     ServiceTierOption,
     SpeedOption,
     SystemOption,
     ThinkingOption,
     app_context,
     apply_platform_flags,
+    apply_role,
 )
 from claudecli.cli.tool_flags import (
     AllowedDomainOption,
@@ -50,6 +52,7 @@ needs approval is asked about at the terminal. /tools lists them.
 def chat(
     ctx: typer.Context,
     model: ModelOption = None,
+    role: RoleOption = None,
     fallback: FallbackOption = None,
     system: SystemOption = None,
     attach: Annotated[
@@ -88,6 +91,7 @@ def chat(
     from claudecli.core.errors import UsageError
 
     app_ctx = app_context(ctx)
+    chosen = apply_role(app_ctx, role)
     apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     if as_json and not list_sessions:
         raise UsageError("--json goes with --list (the chat itself is interactive)")
@@ -103,7 +107,7 @@ def chat(
         model=model,
         system=system,
         attach=list(attach or []),
-        thinking=thinking,
+        thinking=thinking if thinking is not None or chosen is None else chosen.thinking,
         session=session,
         resume_latest=resume_latest,
         tools=tool_options(

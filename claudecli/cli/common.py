@@ -8,6 +8,7 @@ import typer
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
+    from claudecli.core.roles import Role
 
 
 def app_context(ctx: typer.Context) -> AppContext:
@@ -32,6 +33,22 @@ SystemOption = Annotated[
 ThinkingOption = Annotated[
     str | None, typer.Option("--thinking", help="adaptive, off, or a budget in tokens (>= 1024).")
 ]
+RoleOption = Annotated[
+    str | None, typer.Option("--role", "-r", help="Use the [roles.NAME] from config (flags still win).")
+]
+
+
+def apply_role(app_ctx: AppContext, name: str | None) -> Role | None:
+    """Put the role's model, max_tokens and system prompt under the flags; return it for the rest (None: no role)."""
+    if name is None:
+        return None
+    from claudecli.core.roles import find_role
+
+    role = find_role(app_ctx.settings.roles, name)
+    app_ctx.settings = app_ctx.settings.with_role(role)
+    return role
+
+
 _PLATFORM = "Platform"
 BetaOption = Annotated[
     list[str] | None,

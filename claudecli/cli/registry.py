@@ -29,6 +29,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "cost": LazyCommand("claudecli.cli.cost_cmd", "app"),
     "models": LazyCommand("claudecli.cli.models_cmd", "app"),
     "config": LazyCommand("claudecli.cli.config_cmd", "app"),
+    "roles": LazyCommand("claudecli.cli.roles_cmd", "roles", help_attribute="HELP"),
 }
 
 

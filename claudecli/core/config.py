@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from claudecli.core.errors import ConfigError
 from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped
 from claudecli.core.names import check_name
 from claudecli.core.paths import Paths, resolve_paths
+from claudecli.core.roles import Role, parse_roles
 from claudecli.core.settings import (
     SCALARS,
     SECRET_KEYS,
@@ -34,7 +36,7 @@ from claudecli.core.settings import (
 )
 
 TABLES = ("aliases", "prices", "cache_min_tokens", "price_multipliers")
-FILE_ONLY_KEYS = frozenset({"profiles", "default_profile"})
+FILE_ONLY_KEYS = frozenset({"profiles", "default_profile", "roles"})
 
 # Variables other tools already use win over nothing but are spelled the ecosystem's way.
 ECOSYSTEM_ENV = {
@@ -176,6 +178,19 @@ def _apply_profile(layers: _Layers, file_data: Mapping[str, Any], chosen: Any, c
     layers.apply_table(table, f"{config_file} [profiles.{chosen}]")
 
 
+def _roles(file_data: Mapping[str, Any], chosen: str | None, config_file: Path) -> dict[str, Role]:
+    """``[roles.NAME]``, then the chosen profile's ``[profiles.P.roles.NAME]`` over them."""
+    roles = parse_roles(file_data.get("roles", {}), str(config_file), config_file.parent)
+    if chosen:
+        profile = file_data.get("profiles", {}).get(chosen, {})
+        where = f"{config_file} [profiles.{chosen}]"
+        roles |= {
+            name: replace(role, source=role.source.replace("[roles.", f"[profiles.{chosen}.roles."))
+            for name, role in parse_roles(profile.get("roles", {}), where, config_file.parent).items()
+        }
+    return roles
+
+
 def load_settings(
     *,
     profile: str | None = None,
@@ -211,6 +226,7 @@ def load_settings(
         warnings=layers.warnings,
         file_warnings=layers.file_warnings,
         dotenv=dotenv,
+        roles=_roles(file_data, chosen, paths.config_file),
         **layers.values,
     )
     settings.warnings.extend(

@@ -19,6 +19,7 @@ from typing import Any
 from claudecli.core.dotenv_policy import DotenvFile, check_destination
 from claudecli.core.errors import AuthError, ConfigError
 from claudecli.core.paths import Paths
+from claudecli.core.roles import Role
 
 SECRET_KEYS = frozenset({"api_key", "auth_token", "admin_key"})
 CREDENTIAL_ORDER = ("api_key", "auth_token", "api_key_command")
@@ -267,6 +268,7 @@ class Settings:
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     cache_min_tokens: Mapping[str, int] = field(default_factory=dict)  # model id or family -> tokens
     price_multipliers: Mapping[str, float] = field(default_factory=dict)  # "fast", "priority", "geo.us"
+    roles: Mapping[str, Role] = field(default_factory=dict)  # [roles.NAME] from config.toml (see core.roles)
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     file_warnings: list[str] = field(default_factory=list)  # about config.toml's content (unknown keys)
@@ -293,6 +295,20 @@ class Settings:
             sources[name] = source
         if not changes:
             return self
+        return dataclasses.replace(self, sources=sources, _key_cache=self._key_cache, **changes)
+
+    def with_role(self, role: Role) -> Settings:
+        """These settings with a role's model, max_tokens and system prompt (flags, applied after, still win)."""
+        changes: dict[str, Any] = {}
+        sources = dict(self.sources)
+        for name, value in (
+            ("model", role.model),
+            ("max_tokens", role.max_tokens),
+            ("system", role.system_text()),
+        ):
+            if value is not None:
+                changes[name] = value
+                sources[name] = f"role {role.name}"
         return dataclasses.replace(self, sources=sources, _key_cache=self._key_cache, **changes)
 
     def credential_setting(self) -> str | None:
