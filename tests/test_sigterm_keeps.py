@@ -22,7 +22,9 @@ def _wait_for_tokens(fake_api, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not fake_api.requests_to("/v1/messages", "POST"):
         time.sleep(0.01)
-    time.sleep(1.0)  # deltas have been streamed (and read, even on a loaded machine: 0.3 s was not always enough)
+    time.sleep(
+        1.0
+    )  # deltas have been streamed (and read, even on a loaded machine: 0.3 s was not always enough)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

@@ -8,8 +8,9 @@ turns of ``tool_result`` blocks. Rules for sending them back in a later request:
   answered by a ``tool_result`` at the start of the very next user message, and thinking blocks with their
   signatures unchanged.
 * Damaged steps (a store edited by hand, an old bug) are repaired rather than sent to be refused: a
-  ``tool_use`` without its result and a ``tool_result`` without its call are left out, and so is an empty or
-  whitespace-only text block.
+  ``tool_use`` without its result and a ``tool_result`` without its call are left out, and so are an empty or
+  whitespace-only text block and an assistant turn left with nothing but thinking (its call was cut off at
+  ``max_tokens``, so it was never run).
 * A request holding ``tool_use`` blocks must offer tools of those names. When this chat does not offer every
   tool an exchange used (it was resumed without ``--tools``), the exchange is sent as one assistant text that
   tells what was called and what came back (:func:`steps_as_text`), so the model keeps the facts.
@@ -24,6 +25,7 @@ from typing import Any
 RESULT_NOTE_CHARS = 500  # of each tool result, in the text form of an exchange
 SERVER_TOOL_NAMES = {"web_search": "web_search", "web_fetch": "web_fetch"}  # others: code execution
 CODE_EXECUTION = "code_execution"
+THINKING_KINDS = ("thinking", "redacted_thinking")
 
 
 def _blocks(content: Any) -> list[dict[str, Any]]:
@@ -112,6 +114,10 @@ def valid_steps(steps: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
             following = messages[index + 1]["content"] if index + 1 < len(messages) else []
             answered = _result_ids(following)
             blocks = [b for b in blocks if _kind(b) != "tool_use" or str(b.get("id")) in answered]
+            if all(
+                _kind(b) in THINKING_KINDS for b in blocks
+            ):  # thinking whose call was cut off: nothing said
+                blocks = []
         else:
             before = paired[-1] if paired and paired[-1][0] == "assistant" else ("assistant", [])
             asked = _call_ids(before[1])
