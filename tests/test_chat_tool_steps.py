@@ -151,8 +151,8 @@ def test_damaged_steps_are_repaired_and_valid_ones_come_back_unchanged():
     unanswered = [valid[0]]  # a tool_use whose result was never stored
     repaired = valid_steps(unanswered)
     assert [b["type"] for b in repaired[0]["content"]] == ["thinking", "text"]
-    cut_off = [*valid, {"role": "assistant", "content": [valid[0]["content"][0]]}]  # thinking, call cut off
-    assert valid_steps(cut_off) == valid
+    cut_off = [*valid[:2], {"role": "assistant", "content": [valid[0]["content"][0]]}]  # its call was cut off
+    assert valid_steps(cut_off) == valid[:2]
     messages = Conversation([tool_exchange(damaged)]).messages(
         "x", cache=False, ttl="5m", tool_names={"read_file"}
     )
