@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from claudecli.ask.session import SessionChoice, continue_with, explicit, history_messages
 from claudecli.call.attachments import attachment_blocks
 from claudecli.call.fallback import resolve_fallback
 from claudecli.call.prompt_input import read_prompt, read_text_option
@@ -15,6 +16,7 @@ from claudecli.catalog.lookup import resolve_model
 from claudecli.money.budget import check_budget
 
 if TYPE_CHECKING:
+    from claudecli.chat.state import ChatState
     from claudecli.core.context import AppContext
 
 
@@ -32,10 +34,14 @@ class AskOptions:
     params: list[str] = field(default_factory=list)
     use_stdin: bool = True
     force: bool = False
+    session: SessionChoice = field(default_factory=SessionChoice)  # -c / --session NAME / --no-wait
 
 
-def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
-    """Validate everything locally (nothing is sent if any input is wrong) and build the call."""
+def prepare(app_ctx: AppContext, options: AskOptions, chat: ChatState | None = None) -> CallSpec:
+    """Validate everything locally (nothing is sent if any input is wrong) and build the call.
+
+    ``chat``: the conversation this ask continues (its history goes first; see ``claudecli.ask.session``).
+    """
 
     settings = app_ctx.settings
     system = (
@@ -46,8 +52,17 @@ def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
     extra_body = parse_params(options.params)
     prompt = read_prompt(options.prompt_words, app_ctx.stdin, use_stdin=options.use_stdin)
     cache, ttl = settings.cache, settings.cache_ttl
+    model = resolve_model(app_ctx, settings.model)
+    if chat is not None:
+        model, system = continue_with(
+            chat,
+            model=model,
+            system=system,
+            model_given=explicit(settings.sources.get("model")),
+            system_given=options.system is not None or explicit(settings.sources.get("system")),
+        )
     request = RequestOptions(
-        model=resolve_model(app_ctx, settings.model),
+        model=model,
         max_tokens=settings.max_tokens,
         system=system,
         stop=options.stop,
@@ -58,7 +73,11 @@ def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
         cache_ttl=ttl,
         platform=platform_params(settings),
     )
-    messages = [{"role": "user", "content": user_content(prompt, attachments, cache=cache, ttl=ttl)}]
+    if chat is None:
+        messages = [{"role": "user", "content": user_content(prompt, attachments, cache=cache, ttl=ttl)}]
+    else:  # the breakpoint moves to the newest turn, so the next ask reads this one's prefix from cache
+        content = user_content(prompt, attachments, cache=False, ttl=ttl)
+        messages = history_messages(chat, content, cache=cache, ttl=ttl)
     params = build_params(request, messages)
     fallback = resolve_fallback(app_ctx)
 
@@ -68,6 +87,7 @@ def prepare(app_ctx: AppContext, options: AskOptions) -> CallSpec:
         params=params,
         prompt_text=prompt,
         tag=options.tag,
+        session_id=chat.meta.id if chat is not None else None,
         extra_body=extra_body,
         fallback_model=fallback,
         force=options.force,

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from claudecli.ask.prepare import AskOptions, prepare
+from claudecli.ask.session import open_conversation, record_exchange
 from claudecli.call.outcome import CallOutcome
-from claudecli.call.stream import CallFailed, stream_message
+from claudecli.call.stream import CallFailed, CallSpec, stream_message
+from claudecli.chat.conversation import strip_cache_control
 from claudecli.core.context import OutputMode
 from claudecli.core.errors import ExitCode
 from claudecli.render.emit import emit
@@ -17,6 +19,7 @@ from claudecli.render.stream import make_sink
 from claudecli.render.summary import Waiting, print_summary
 
 if TYPE_CHECKING:
+    from claudecli.chat.state import ChatState
     from claudecli.core.context import AppContext
     from claudecli.render.stream import AnswerSink
 
@@ -92,7 +95,12 @@ def _thinking_printer(app_ctx: AppContext, waiting: Waiting, enabled: bool) -> A
 def run(app_ctx: AppContext, options: AskOptions) -> int:
     """Send the prompt, stream the answer to stdout, print the summary on stderr; return the exit code."""
 
-    spec = prepare(app_ctx, options)
+    with open_conversation(app_ctx, options.session) as chat:
+        return _run(app_ctx, options, chat)
+
+
+def _run(app_ctx: AppContext, options: AskOptions, chat: ChatState | None) -> int:
+    spec = prepare(app_ctx, options, chat)
     structured = options.schema is not None
     sink = _make_sink(app_ctx, structured=structured)
     json_mode = app_ctx.mode is OutputMode.JSON
@@ -118,17 +126,37 @@ def run(app_ctx: AppContext, options: AskOptions) -> int:
         )
     except CallFailed as failure:
         waiting.stop()
-        return _fail(app_ctx, sink, failure, structured=structured)
+        _keep_in_conversation(chat, spec, failure.outcome)
+        return _fail(app_ctx, sink, failure, structured=structured, chat=chat)
+    _keep_in_conversation(chat, spec, outcome)
     waiting.stop()
     sink.finish()
     if json_mode:
-        emit(app_ctx, outcome_document(outcome, schema=structured))
+        emit(app_ctx, _with_session(outcome_document(outcome, schema=structured), chat))
     print_summary(app_ctx.stderr, outcome, quiet=app_ctx.quiet)
     return ExitCode.OK
 
 
+def _keep_in_conversation(chat: ChatState | None, spec: CallSpec, outcome: CallOutcome) -> None:
+    if chat is not None:
+        content = strip_cache_control(spec.params["messages"][-1]["content"])
+        record_exchange(chat, spec.prompt_text, content, outcome)
+
+
+def _with_session(document: dict[str, Any], chat: ChatState | None) -> dict[str, Any]:
+    """``--json`` of an ask that continues a conversation names it (``session``: id and name)."""
+    if chat is not None:
+        document["session"] = {"id": chat.meta.id, "name": chat.meta.name}
+    return document
+
+
 def _fail(
-    app_ctx: AppContext, sink: AnswerSink | CollectSink, failure: CallFailed, *, structured: bool
+    app_ctx: AppContext,
+    sink: AnswerSink | CollectSink,
+    failure: CallFailed,
+    *,
+    structured: bool,
+    chat: ChatState | None = None,
 ) -> int:
     """Keep what was streamed, mark it, and let the error boundary print the one-line error."""
 
@@ -137,7 +165,8 @@ def _fail(
     outcome = failure.outcome
     sink.abort(note if app_ctx.markdown and outcome.text else None)  # no mark under no answer (404, 529)
     if app_ctx.mode is OutputMode.JSON:
-        emit(app_ctx, outcome_document(outcome, error=failure.error.one_line(), schema=structured))
+        document = outcome_document(outcome, error=failure.error.one_line(), schema=structured)
+        emit(app_ctx, _with_session(document, chat))
     elif outcome.text and not app_ctx.markdown:
         app_ctx.stderr.print(Text(f"{note} the answer above is partial", style="yellow"))
     print_summary(app_ctx.stderr, outcome, quiet=app_ctx.quiet)

@@ -78,9 +78,19 @@ def ask(
     ] = None,
     cache_ttl: Annotated[str | None, typer.Option("--cache-ttl", help="5m or 1h.")] = None,
     no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.")] = False,
+    continue_latest: Annotated[
+        bool, typer.Option("--continue", "-c", help="Continue the most recent conversation (ask or chat).")
+    ] = False,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Continue the conversation NAME, or start it (stored).")
+    ] = None,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Fail if another ask is continuing the same conversation.")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Send even if a budget would refuse it.")] = False,
 ) -> None:
     from claudecli.ask.run import AskOptions, run
+    from claudecli.ask.session import SessionChoice
     from claudecli.core.errors import UsageError
 
     app_ctx = app_context(ctx)
@@ -106,5 +116,6 @@ def ask(
         params=list(param or []),
         use_stdin=not no_stdin,
         force=force,
+        session=SessionChoice(name=session, latest=continue_latest, wait=not no_wait),
     )
     raise typer.Exit(run(app_ctx, options))
