@@ -241,10 +241,13 @@ def test_web_search_results_show_as_a_short_list_and_replay(make_chat, fake_api)
     assert block_types(body)[1] == ["server_tool_use", "web_search_tool_result", "text"]
 
 
-def test_compact_folds_tool_steps_into_text(make_chat, fake_api, marker):
+def test_export_and_compact_tell_the_tool_steps_as_text(make_chat, fake_api, marker, tmp_path):
     chat = make_chat(ToolOptions(toolsets=("toucher",)), Person(PersonAnswer("y")))
     run_turn(chat, f"touch it {TOUCH}")
     run_turn(chat, "second")
+    handle_line(chat, f"/export {tmp_path / 'chat.md'}")
+    exported = (tmp_path / "chat.md").read_text()
+    assert '[called toucher {"n":7}]' in exported and "[tool result: touched 7]" in exported
     handle_line(chat, "/compact")
     summary_request = sent(fake_api)[-1]
     assert "tools" not in summary_request
