@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -104,6 +105,22 @@ def test_no_at_the_prompt_the_tool_does_not_run_and_the_model_is_told(cli_env, f
     assert not marker.exists()
     chat.turn("fine")
     assert pairs(chat_requests(fake_api)[-1])[-1] == ["tool_result", "text"]
+    assert chat.leave() == 0
+
+
+def test_a_key_typed_before_the_question_does_not_answer_it(cli_env, fake_api, marker):
+    fake_api.latency = 1.0
+    chat = Chat("--plain", "--tools", "toucher")
+    chat.line('touch it [[call:toucher {"n": 3}]]')
+    chat.child.send("y")  # typed while the model is still thinking: before the question exists
+    chat.expect(QUESTION)
+    fake_api.latency = 0
+    time.sleep(0.5)
+    assert not marker.exists()  # still waiting for an answer to the question it showed
+    chat.child.send("n")
+    chat.expect("declined by the user")
+    chat.expect(PROMPT)
+    assert not marker.exists()
     assert chat.leave() == 0
 
 

@@ -1,7 +1,7 @@
 """Tool approval in chat: the person is at the terminal, and prompt-toolkit owns it.
 
 The question is asked with a one-key prompt-toolkit prompt (the REPL's own prompt is not running during a
-turn, so nothing competes for the keys): ``y`` runs the call, ``n`` declines it (the model gets "declined by the
+turn, so nothing competes for the keys; keys typed before the question appeared are discarded): ``y`` runs the call, ``n`` declines it (the model gets "declined by the
 user"), ``a`` runs it and every later call of that tool in this chat, ``e`` opens the arguments as JSON in
 ``$VISUAL``/``$EDITOR`` and runs the call with what was saved. Ctrl-D is ``n``; Ctrl-C declines and stops the
 turn, like Ctrl-C anywhere in a turn. Other keys (a paste, Enter) are ignored: a stray key must not approve.
@@ -12,7 +12,9 @@ question; very long arguments are cut on screen with a note (``e`` shows them wh
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +73,18 @@ def read_choice(message: str) -> str:
     session: PromptSession[str] = PromptSession(
         key_bindings=bindings, output=create_output(always_prefer_tty=True)
     )
+    discard_typed_ahead()
     return session.prompt(message)
+
+
+def discard_typed_ahead() -> None:
+    """Drop keys typed before the question was shown (while the answer streamed): a ``y`` typed for something
+    else must not approve a call the person has not seen."""
+    with contextlib.suppress(OSError, ValueError, ImportError):
+        import termios
+
+        if sys.stdin.isatty():
+            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
 
 
 def edit_arguments(app_ctx: AppContext, call: ToolCall) -> dict[str, Any] | None:
