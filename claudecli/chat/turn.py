@@ -153,7 +153,7 @@ def _send(
         _explain_failure(chat, failure.error, exchange, retry=replacing is not None)
         if isinstance(
             failure.error, TerminatedError
-        ):  # SIGTERM/SIGHUP: kept like a Ctrl-C, then the chat ends
+        ):  # SIGTERM/SIGHUP: kept as Ctrl-C keeps it, then it ends
             raise Terminated()
     if exchange.in_context:
         return TurnResult(exchange=exchange)
