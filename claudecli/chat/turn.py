@@ -151,9 +151,7 @@ def _send(
     _summary(chat, loop)
     if failure is not None:
         _explain_failure(chat, failure.error, exchange, retry=replacing is not None)
-        if isinstance(
-            failure.error, TerminatedError
-        ):  # SIGTERM/SIGHUP: kept as Ctrl-C keeps it, then it ends
+        if isinstance(failure.error, TerminatedError):  # SIGTERM/SIGHUP: kept like Ctrl-C, then it ends
             raise Terminated()
     if exchange.in_context:
         return TurnResult(exchange=exchange)
