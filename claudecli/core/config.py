@@ -34,9 +34,10 @@ from claudecli.core.settings import (
     table_value,
     token_counts,
 )
+from claudecli.core.tool_config import parse_tools
 
 TABLES = ("aliases", "prices", "cache_min_tokens", "price_multipliers")
-FILE_ONLY_KEYS = frozenset({"profiles", "default_profile", "roles"})
+FILE_ONLY_KEYS = frozenset({"profiles", "default_profile", "roles", "tools"})
 
 # Variables other tools already use win over nothing but are spelled the ecosystem's way.
 ECOSYSTEM_ENV = {
@@ -176,6 +177,10 @@ def _apply_profile(layers: _Layers, file_data: Mapping[str, Any], chosen: Any, c
     if not isinstance(table, Mapping):
         raise ConfigError(f"{config_file}: [profiles.{chosen}] must be a table")
     layers.apply_table(table, f"{config_file} [profiles.{chosen}]")
+    if "tools" in table:
+        layers.file_warnings.append(
+            f"[profiles.{chosen}] tools in {config_file} is ignored: define [tools.NAME] at the top level"
+        )
 
 
 def _roles(file_data: Mapping[str, Any], chosen: str | None, config_file: Path) -> dict[str, Role]:
@@ -219,6 +224,8 @@ def load_settings(
         _dotenv_layer(dotenv, layers)
     _env_layer(env, layers, "env")
     _check_prices(layers)
+    # Tools come from config.toml alone: the environment and a .env never define one (see tool_config).
+    tools = parse_tools(file_data["tools"], paths.config_file) if "tools" in file_data else {}
     settings = Settings(
         paths=paths,
         profile=chosen,
@@ -227,6 +234,7 @@ def load_settings(
         file_warnings=layers.file_warnings,
         dotenv=dotenv,
         roles=_roles(file_data, chosen, paths.config_file),
+        tools=tools,
         **layers.values,
     )
     settings.warnings.extend(

@@ -20,6 +20,7 @@ from claudecli.core.dotenv_policy import DotenvFile, check_destination
 from claudecli.core.errors import AuthError, ConfigError
 from claudecli.core.paths import Paths
 from claudecli.core.roles import Role
+from claudecli.core.tool_config import ConfiguredTool
 
 SECRET_KEYS = frozenset({"api_key", "auth_token", "admin_key"})
 CREDENTIAL_ORDER = ("api_key", "auth_token", "api_key_command")
@@ -269,6 +270,7 @@ class Settings:
     cache_min_tokens: Mapping[str, int] = field(default_factory=dict)  # model id or family -> tokens
     price_multipliers: Mapping[str, float] = field(default_factory=dict)  # "fast", "priority", "geo.us"
     roles: Mapping[str, Role] = field(default_factory=dict)  # [roles.NAME] from config.toml (see core.roles)
+    tools: Mapping[str, ConfiguredTool] = field(default_factory=dict)  # [tools.NAME]: config.toml only
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     file_warnings: list[str] = field(default_factory=list)  # about config.toml's content (unknown keys)

@@ -89,6 +89,7 @@ class Decision:
     reason: str = (
         ""  # for a decline: shown to the model (is_error) and, with the flag that would allow it, on stderr
     )
+    edited: bool = False  # the person edited the arguments: run with ``input`` even when it is empty
 
 
 Approver = Callable[[Tool, ToolCall], Decision]

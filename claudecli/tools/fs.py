@@ -1,0 +1,289 @@
+"""The built-in ``fs`` toolset: read-only ``list_dir``, ``read_file`` and ``search_text`` under one root.
+
+Auto-approved because it only reads, and only inside the root (see ``fs_paths``). Every answer is capped: a
+listing, a file, a search; the model is told when it saw a part.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from claudecli.tools.base import Approval, Tool, ToolCall, ToolResult
+from claudecli.tools.fs_paths import Confinement, Refused
+from claudecli.tools.sanitize import decode
+
+LIST_LIMIT = 1_000  # entries
+READ_LIMIT = 64_000  # bytes of one file per call (read further with start_line)
+SEARCH_MATCHES = 200
+SEARCH_FILE_LIMIT = 2_000_000  # bytes: bigger files are skipped by search_text
+SEARCH_FILES = 20_000  # files looked at, at most
+SEARCH_SECONDS = 10.0
+LINE_LIMIT = 500  # characters of a matching line shown
+BINARY_PROBE = 8_192
+
+_STRING = {"type": "string"}
+
+
+def _tool(name: str, description: str, properties: dict[str, Any], required: list[str]) -> Tool:
+    schema = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+    return Tool(name, description, schema, approval=Approval.AUTO, read_only=True, source="fs")
+
+
+TOOLS = (
+    _tool(
+        "list_dir",
+        "List a directory under the working root: one entry a line, directories end with '/', files show "
+        "their size in bytes. Hidden and credential files are not listed.",
+        {"path": {**_STRING, "description": "Directory relative to the root; '.' is the root."}},
+        [],
+    ),
+    _tool(
+        "read_file",
+        f"Read a UTF-8 text file under the working root, at most {READ_LIMIT:,} bytes per call; "
+        "lines are numbered. Use start_line to read further into a long file.",
+        {
+            "path": {**_STRING, "description": "File relative to the root."},
+            "start_line": {"type": "integer", "minimum": 1, "description": "First line to return (1-based)."},
+        },
+        ["path"],
+    ),
+    _tool(
+        "search_text",
+        f"Search the text files under the working root like grep; at most {SEARCH_MATCHES} matches, each "
+        "as path:line: text. The pattern is literal text unless regex is true.",
+        {
+            "pattern": {**_STRING, "description": "Text (or a Python regular expression) to look for."},
+            "path": {**_STRING, "description": "Directory or file to search; default the root."},
+            "glob": {**_STRING, "description": "Only files whose name matches, like '*.py'."},
+            "regex": {"type": "boolean", "description": "Treat pattern as a regular expression."},
+            "ignore_case": {"type": "boolean"},
+        },
+        ["pattern"],
+    ),
+)
+
+
+class FsTools:
+    """The ``fs`` tool source."""
+
+    def __init__(self, root: Path, *, allow_hidden: bool = False) -> None:
+        self.confinement = Confinement.at(root, allow_hidden)
+        self._run: dict[str, Callable[[dict[str, Any], threading.Event], str]] = {
+            "list_dir": self.list_dir,
+            "read_file": self.read_file,
+            "search_text": self.search_text,
+        }
+
+    def tools(self) -> list[Tool]:
+        return list(TOOLS)
+
+    def run(self, tool: Tool, call: ToolCall, cancel: threading.Event) -> ToolResult:
+        handler = self._run.get(tool.name)
+        if handler is None:
+            return ToolResult(call.id, f"unknown tool {tool.name!r}", is_error=True)
+        try:
+            return ToolResult(call.id, handler(call.input if isinstance(call.input, dict) else {}, cancel))
+        except Refused as exc:
+            return ToolResult(call.id, str(exc), is_error=True)
+        except OSError as exc:
+            return ToolResult(call.id, f"cannot read: {exc.strerror or exc}", is_error=True)
+
+    def close(self) -> None:
+        pass
+
+    def list_dir(self, args: dict[str, Any], cancel: threading.Event | None = None) -> str:
+        real = self.confinement.resolve(args.get("path", "."))
+        if not real.is_dir():
+            raise Refused(f"{args.get('path', '.')}: not a directory")
+        lines: list[str] = []
+        hidden = 0
+        for entry in sorted(os.scandir(real), key=lambda item: item.name):
+            path = Path(entry.path)
+            if not self.confinement.visible(path):
+                hidden += 1
+                continue
+            if len(lines) >= LIST_LIMIT:
+                lines.append(f"[listing truncated at {LIST_LIMIT:,} entries]")
+                break
+            lines.append(_entry_line(entry))
+        if hidden:
+            lines.append(f"[{hidden} hidden, credential or outside-the-root entries not shown]")
+        return "\n".join(lines) if lines else "(empty directory)"
+
+    def read_file(self, args: dict[str, Any], cancel: threading.Event | None = None) -> str:
+        real = self.confinement.resolve(args.get("path"))
+        if not real.is_file():
+            raise Refused(f"{args.get('path')}: not a regular file")
+        start = _positive(args.get("start_line"), 1)
+        with real.open("rb") as handle:
+            if b"\x00" in handle.read(BINARY_PROBE):
+                raise Refused(f"{args.get('path')}: a binary file; read_file shows text only")
+            handle.seek(0)
+            return _numbered_lines(handle, start, real.stat().st_size)
+
+    def search_text(self, args: dict[str, Any], cancel: threading.Event) -> str:
+        pattern = args.get("pattern")
+        if not isinstance(pattern, str) or not pattern:
+            raise Refused("pattern must be a non-empty string")
+        regex, ignore_case = bool(args.get("regex")), bool(args.get("ignore_case"))
+        matcher = _matcher(pattern, regex, ignore_case)  # a bad regex is refused here, before any walk
+        glob = args.get("glob")
+        if glob is not None and not isinstance(glob, str):
+            raise Refused("glob must be a string")
+        files, note = self._candidates(self.confinement.resolve(args.get("path", ".")), glob)
+        # A regex runs in a process that can be stopped: a catastrophic pattern must not hang claudecli.
+        found = _regex_search(pattern, ignore_case, files, cancel) if regex else search_files(files, matcher)
+        if len(found) >= SEARCH_MATCHES:
+            note = f"[stopped at {SEARCH_MATCHES} matches: narrow the search]"
+        if note:
+            found.append(note)
+        return "\n".join(found) if found else "no matches"
+
+    def _candidates(self, start: Path, glob: str | None) -> tuple[list[tuple[Path, str]], str]:
+        """The files to search (with the name the model sees), and a note when the walk was cut short."""
+        files: list[tuple[Path, str]] = []
+        deadline = time.monotonic() + SEARCH_SECONDS
+        for path in self._files(start, glob):
+            if len(files) >= SEARCH_FILES or time.monotonic() > deadline:
+                return files, f"[search stopped after {len(files):,} files: narrow it with path or glob]"
+            files.append((path, self.confinement.shown(path)))
+        return files, ""
+
+    def _files(self, start: Path, glob: str | None) -> Iterator[Path]:
+        """Text-file candidates under ``start`` (itself, if a file) that may be shown, in a stable order."""
+        if start.is_file():
+            yield start
+            return
+        for folder, dirs, files in os.walk(start):  # symlinked directories are not followed
+            dirs[:] = sorted(name for name in dirs if self.confinement.visible(Path(folder, name)))
+            for name in sorted(files):
+                path = Path(folder, name)
+                if glob and not self._glob_matches(path, glob):
+                    continue
+                if self.confinement.visible(path):
+                    yield path
+
+    def _glob_matches(self, path: Path, glob: str) -> bool:
+        """``*.py`` matches by name, ``src/*.py`` by the path under the root (fnmatch: never raises)."""
+        return fnmatch.fnmatch(path.name, glob) or fnmatch.fnmatch(self.confinement.shown(path), glob)
+
+
+def _entry_line(entry: os.DirEntry[str]) -> str:
+    try:
+        if entry.is_dir():
+            return f"{entry.name}/"
+        return f"{entry.name}  {entry.stat().st_size} bytes"
+    except OSError:
+        return f"{entry.name}  (unreadable)"
+
+
+def _positive(value: Any, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Refused("start_line must be a whole number, 1 or more")
+    return value
+
+
+def _numbered_lines(handle: Any, start: int, size: int) -> str:
+    """Lines from ``start`` on, numbered, up to ``READ_LIMIT`` bytes, with a note when there is more."""
+    kept: list[str] = []
+    used = 0
+    number = 0
+    for number, raw in enumerate(handle, start=1):
+        if number < start:
+            continue
+        if used + len(raw) > READ_LIMIT and kept:
+            kept.append(f"[file truncated: {size:,} bytes in all; read on with start_line={number}]")
+            return "\n".join(kept)
+        used += len(raw)
+        kept.append(f"{number:>6}\t{decode(raw[:READ_LIMIT]).rstrip(chr(10)).rstrip(chr(13))}")
+    if not kept:
+        return f"(no lines from line {start}: the file has {number} lines)"
+    return "\n".join(kept)
+
+
+def _matcher(pattern: str, regex: bool, ignore_case: bool) -> Callable[[str], bool]:
+    if regex:
+        try:
+            compiled = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+        except (re.error, RecursionError, OverflowError) as exc:
+            raise Refused(f"invalid regular expression: {exc}") from None
+        return lambda line: compiled.search(line) is not None
+    if ignore_case:
+        folded = pattern.casefold()
+        return lambda line: folded in line.casefold()
+    return lambda line: pattern in line
+
+
+def search_files(files: list[tuple[Path, str]], matcher: Callable[[str], bool]) -> list[str]:
+    found: list[str] = []
+    for path, shown in files:
+        found += _matches(path, matcher, shown, SEARCH_MATCHES - len(found))
+        if len(found) >= SEARCH_MATCHES:
+            break
+    return found
+
+
+def _regex_search(
+    pattern: str, ignore_case: bool, files: list[tuple[Path, str]], cancel: threading.Event
+) -> list[str]:
+    """``_search`` with a regular expression, run by ``claudecli.tools.fs_regex`` in a child process that is
+    stopped after ``SEARCH_SECONDS`` or on Ctrl-C (Python's ``re`` cannot be interrupted)."""
+    import json
+    import sys
+
+    from claudecli.tools.child import python_module_env, run_child
+
+    request = {
+        "pattern": pattern,
+        "ignore_case": ignore_case,
+        "files": [[str(p), shown] for p, shown in files],
+    }
+    done = run_child(
+        [sys.executable, "-P", "-m", "claudecli.tools.fs_regex"],
+        stdin=json.dumps(request).encode("utf-8", errors="surrogatepass"),
+        cwd=Path("/"),
+        env=python_module_env({}),
+        timeout=SEARCH_SECONDS,
+        cancel=cancel,
+    )
+    if done.timed_out:
+        raise Refused(f"the regular expression took longer than {SEARCH_SECONDS:g} s; simplify it")
+    if done.cancelled:
+        raise Refused("interrupted by the user")
+    try:
+        found = json.loads(done.stdout)
+    except ValueError:
+        found = None
+    if done.returncode != 0 or not isinstance(found, list):
+        raise Refused("the regular expression search failed")
+    return [str(line) for line in found]
+
+
+def _matches(path: Path, matcher: Callable[[str], bool], shown: str, room: int) -> list[str]:
+    """Matching lines of one text file (binary and oversized files are skipped)."""
+    try:
+        if not path.is_file() or path.stat().st_size > SEARCH_FILE_LIMIT:  # a FIFO would block the read
+            return []
+        data = path.read_bytes()
+    except OSError:
+        return []
+    if b"\x00" in data[:BINARY_PROBE]:
+        return []
+    found = []
+    for number, line in enumerate(decode(data).splitlines(), start=1):
+        line = line[: LINE_LIMIT * 2]  # a regex never sees an endless line
+        if matcher(line):
+            text = line if len(line) <= LINE_LIMIT else line[:LINE_LIMIT] + "…"
+            found.append(f"{shown}:{number}: {text}")
+            if len(found) >= room:
+                break
+    return found

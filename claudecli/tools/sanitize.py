@@ -1,0 +1,45 @@
+"""Making untrusted tool text safe to show and to send: no terminal escapes, no control characters, a size cap.
+
+A tool's output, a model's tool arguments and a file's content are all untrusted: an escape sequence in them
+could retitle the terminal, rewrite what the approval prompt shows, or write to the clipboard (OSC 52).
+"""
+
+from __future__ import annotations
+
+import re
+
+# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC (ESC P|X|^|_ ... ST), then any other
+# two-character escape; then the 8-bit C1 forms of CSI and OSC.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
+    r"|\x1b[@-Z\\-_]"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+    r"|\x9d[^\x07\x9c]*[\x07\x9c]?"
+)
+# Every C0 control but tab and newline, DEL, every C1 control, and the bidirectional overrides that make
+# text read differently from what it is ("Trojan Source").
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_escapes(text: str) -> str:
+    """``text`` without terminal escape sequences and control characters (``\\n`` and ``\\t`` are kept;
+    ``\\r\\n`` becomes ``\\n``, and a lone ``\\r``, which could overwrite a line on screen, is dropped; a lone
+    surrogate, which is not text in any encoding, becomes ``?``)."""
+    text = text.replace("\r\n", "\n")
+    if not text.isascii():  # a lone surrogate (from JSON "\\ud800" or an undecodable file name) becomes "?"
+        text = text.encode("utf-8", errors="replace").decode("utf-8")
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def cap_text(text: str, limit: int, what: str = "output") -> str:
+    """``text`` cut to ``limit`` characters, with a note saying so (the model should know it saw a part)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n[{what} truncated: showing the first {limit:,} of {len(text):,} characters]"
+
+
+def decode(data: bytes) -> str:
+    """Bytes from a child or a file as text; bytes that are not UTF-8 become U+FFFD."""
+    return data.decode("utf-8", errors="replace")

@@ -1,0 +1,122 @@
+"""Building the toolbox a command's tool flags ask for: ``build_toolbox``, the one entry point.
+
+``--tools NAME`` names a built-in toolset (``fs``, ``shell``) or a ``[tools.NAME]`` of config.toml;
+``--functions FILE.py`` adds a file's functions. Tool names must be valid for the API and unique across every
+source (a clash names both), and every ``--approve NAME`` must name one of the enabled tools (a typo must not
+silently leave a tool unapproved, nor look approved).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from claudecli.core.errors import UsageError
+from claudecli.core.tool_config import BUILTIN_TOOLSETS, TOOL_NAME
+from claudecli.tools.approval import AskPerson, make_approver
+from claudecli.tools.base import ToolSource
+from claudecli.tools.box import Toolbox
+from claudecli.tools.child import child_environment
+from claudecli.tools.options import ToolOptions
+
+if TYPE_CHECKING:
+    from claudecli.core.context import AppContext
+
+
+def build_toolbox(app_ctx: AppContext, options: ToolOptions, ask_person: AskPerson | None) -> Toolbox | None:
+    """The toolbox of the local tools ``options`` names, or None when it names none.
+
+    ``ask_person`` is who to ask about calls that need approval: ``terminal_ask_person()`` for ask and batch
+    run (None off a terminal), chat's own prompt in chat, None for nobody. The caller closes the toolbox.
+    """
+    if not options.local:
+        return None
+
+    def environment() -> dict[str, str]:  # computed per run: api_key_command may have taught us a key since
+        return child_environment(app_ctx.scrubber.forms())
+
+    sources: list[ToolSource] = []
+    try:
+        sources = _sources(app_ctx, options, environment, sources)
+        _check_names(sources)
+        _check_approvals(options, sources)
+    except BaseException:
+        for source in sources:
+            source.close()
+        raise
+    return Toolbox(sources, make_approver(options, ask_person), app_ctx.scrub)
+
+
+def _sources(
+    app_ctx: AppContext,
+    options: ToolOptions,
+    environment: Callable[[], dict[str, str]],
+    sources: list[ToolSource],
+) -> list[ToolSource]:
+    """Every source, appended to ``sources`` as it starts (so a later failure can close the earlier ones)."""
+    from claudecli.tools.command import CommandTools
+    from claudecli.tools.fs import FsTools
+    from claudecli.tools.functions import FunctionTools
+    from claudecli.tools.shell import ShellTools
+
+    configured = app_ctx.settings.tools
+    names = list(dict.fromkeys(options.toolsets))
+    unknown = [name for name in names if name not in BUILTIN_TOOLSETS and name not in configured]
+    if unknown:
+        known = ", ".join([*BUILTIN_TOOLSETS, *sorted(configured)])
+        raise UsageError(
+            f"--tools {unknown[0]}: no such tool or toolset (known: {known})",
+            hint="define command tools as [tools.NAME] in config.toml",
+        )
+    root = _root(options.root) if {"fs", "shell"} & set(names) else Path.cwd()
+    if "fs" in names:
+        sources.append(FsTools(root, allow_hidden=options.fs_allow_hidden))
+    if "shell" in names:
+        sources.append(ShellTools(root, environment))
+    chosen = [configured[name] for name in names if name in configured]
+    if chosen:
+        sources.append(CommandTools(chosen, environment))
+    for path in options.functions:
+        functions = FunctionTools(path, environment)
+        sources.append(functions)
+        for skipped in functions.skipped:
+            app_ctx.warn(f"--functions {path}: skipped {skipped}")
+    return sources
+
+
+def _root(root: Path | None) -> Path:
+    chosen = root if root is not None else Path.cwd()
+    try:
+        resolved = chosen.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise UsageError(f"--root {chosen}: no such directory") from None
+    if not resolved.is_dir():
+        raise UsageError(f"--root {chosen}: not a directory")
+    return resolved
+
+
+def _check_names(sources: list[ToolSource]) -> None:
+    seen: dict[str, str] = {}
+    for source in sources:
+        for tool in source.tools():
+            where = tool.source or type(source).__name__
+            if not TOOL_NAME.fullmatch(tool.name):
+                raise UsageError(
+                    f"tool {tool.name!r} from {where}: a name is 1 to 64 letters, digits, '_' or '-'"
+                )
+            if tool.name in seen:
+                raise UsageError(
+                    f"two tools are named {tool.name!r}: one from {seen[tool.name]}, one from {where}",
+                    hint="rename one of them, or enable only one",
+                )
+            seen[tool.name] = where
+
+
+def _check_approvals(options: ToolOptions, sources: list[ToolSource]) -> None:
+    enabled = {tool.name for source in sources for tool in source.tools()}
+    for name in options.approve:
+        if name not in enabled:
+            raise UsageError(
+                f"--approve {name}: no such tool is enabled (enabled: {', '.join(sorted(enabled)) or 'none'})"
+            )
