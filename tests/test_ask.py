@@ -78,7 +78,7 @@ def test_json_contract(cli_env, run_cli):
     assert document["usage"]["output_tokens"] == 3
     assert set(document["usage"]) == {
         "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
-        "cache_read_tokens", "thinking_tokens", "web_search_requests",
+        "cache_read_tokens", "thinking_tokens", "web_search_requests", "web_fetch_requests",
     }  # fmt: skip
     assert isinstance(document["cost_usd"], float)
     assert document["request_id"].startswith("req_")

@@ -17,6 +17,8 @@ from tests.conftest import assert_no_traceback
 CONTRACT: list[tuple[tuple[str, ...], set[str]]] = [
     (("ask", "--json", "[[words:2]]"), {"status", "text", "content", "model", "stop_reason", "usage", "cost_usd",
                                         "latency_ms", "ttft_ms", "request_id"}),
+    (("ask", "--json", "--web-search", "[[search:x]]"), {"status", "text", "content", "model", "stop_reason", "usage",
+                                                         "cost_usd", "request_id", "loop_id", "tool_calls", "steps"}),
     (("models", "--json"), {"source", "fetched_at", "models"}),
     (("models", "show", "haiku", "--json"), {"source", "fetched_at", "model"}),
     (("cost", "estimate", "--json", "hello"), {"counted_by", "models"}),

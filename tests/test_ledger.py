@@ -56,6 +56,9 @@ CALL_COLUMNS = {
     "pid_start": "TEXT",
     "host": "TEXT",
     "worst_cost_usd": "REAL",
+    "web_fetch_requests": "INTEGER",
+    "loop_id": "TEXT",
+    "step": "INTEGER",
     "speed": "TEXT",
     "service_tier": "TEXT",
     "inference_geo": "TEXT",
@@ -66,6 +69,7 @@ MIGRATION_NAMES = [
     "m003_bodies",
     "m004_call_days",
     "m005_write_ahead",
+    "m006_tool_loops",
     "m007_call_mode",
 ]
 

@@ -240,7 +240,12 @@ def test_missing_cache_prices_are_derived_from_input() -> None:
     prices = prices_for("claude-2", when=WHEN)  # genai-prices has only input 8 / output 24
     assert prices is not None
     assert (prices.cache_write_5m, prices.cache_write_1h, prices.cache_read) == (D(10), D(16), D("0.8"))
-    assert prices.derived == ("cache_write_5m", "cache_write_1h", "cache_read")
+    assert prices.derived == (
+        "cache_write_5m",
+        "cache_write_1h",
+        "cache_read",
+        "web_search",
+    )  # web search: $10/1k
     expected = D(1_000 * 8 + 2_000 * 10 + 3_000 * 16 + 4_000 * D("0.8") + 500 * 24) / M
     assert cost_usd("claude-2", MIXED, when=WHEN) == expected
 
@@ -365,3 +370,13 @@ def test_every_kind_is_priced_at_the_tier_of_the_whole_prompt(model: str, batch:
 )
 def test_format_usd(value: D | float | None, text: str) -> None:
     assert format_usd(value) == text
+
+
+def test_web_search_price_falls_back_to_anthropics_documented_rate():
+    """genai-prices gives no web search price for some models: $10 per 1,000 (documented), marked derived."""
+    from claudecli.money.pricing import WEB_SEARCH_PER_1K, prices_for
+
+    old = prices_for("claude-3-haiku")
+    assert old is not None and old.web_search == WEB_SEARCH_PER_1K == 10 and "web_search" in old.derived
+    current = prices_for("claude-sonnet-5-5")
+    assert current is not None and current.web_search == 10 and "web_search" not in current.derived

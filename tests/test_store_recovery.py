@@ -208,3 +208,23 @@ def test_a_chat_turn_a_newer_session_store_refuses_is_spooled_and_imported_later
     assert listing.exit_code == 0, listing
     (session,) = json.loads(listing.stdout)["items"]
     assert session["name"] == "work" and session["turns"] == 2
+
+
+def test_a_row_spooled_before_the_tool_loop_columns_is_still_imported(
+    cli_env, run_cli, fake_api, ledger_rows, home
+):
+    """A spool written by the version before m006 has rows without web_fetch_requests, loop_id and step."""
+    assert run_cli("ask", "first").exit_code == 0
+    ledger = _data(home) / "usage.db"
+    _make_newer(ledger, "calls")
+    assert run_cli("ask", "second").exit_code == 11
+    spool = ledger.with_name("usage.db.spool.jsonl")
+    records = [json.loads(line) for line in spool.read_text().splitlines()]
+    for record in records:
+        record["calls"] = [[none, row[:-3], prompt, answer] for none, row, prompt, answer in record["calls"]]
+    spool.write_text("".join(json.dumps(record) + "\n" for record in records))
+    _understood_again(ledger)
+    assert run_cli("cost", "report").exit_code == 0
+    rows = ledger_rows()
+    assert len(rows) == 2 and not spool.exists()
+    assert (rows[1]["loop_id"], rows[1]["step"], rows[1]["web_fetch_requests"]) == (None, None, 0)

@@ -12,12 +12,16 @@ from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import RequestOptions, build_params, parse_params, platform_params, user_content
 from claudecli.call.schema import load_schema
 from claudecli.call.stream import CallSpec
+from claudecli.call.tool_loop import tool_set
+from claudecli.call.tool_setup import with_server_tools
 from claudecli.catalog.lookup import resolve_model
 from claudecli.money.budget import check_budget
+from claudecli.tools.options import ToolOptions
 
 if TYPE_CHECKING:
     from claudecli.chat.state import ChatState
     from claudecli.core.context import AppContext
+    from claudecli.tools.box import Toolbox
 
 
 @dataclass
@@ -35,12 +39,17 @@ class AskOptions:
     use_stdin: bool = True
     force: bool = False
     session: SessionChoice = field(default_factory=SessionChoice)  # -c / --session NAME / --no-wait
+    tools: ToolOptions = field(default_factory=ToolOptions)
 
 
-def prepare(app_ctx: AppContext, options: AskOptions, chat: ChatState | None = None) -> CallSpec:
+def prepare(
+    app_ctx: AppContext, options: AskOptions, toolbox: Toolbox | None = None, chat: ChatState | None = None
+) -> CallSpec:
     """Validate everything locally (nothing is sent if any input is wrong) and build the call.
 
-    ``chat``: the conversation this ask continues (its history goes first; see ``claudecli.ask.session``).
+    The tool set (``toolbox``'s definitions, then the server tools the flags ask for) is in the request before
+    the budget check, since it is part of every step's input. ``chat``: the conversation this ask continues
+    (its history goes first; see ``claudecli.ask.session``).
     """
 
     settings = app_ctx.settings
@@ -78,7 +87,9 @@ def prepare(app_ctx: AppContext, options: AskOptions, chat: ChatState | None = N
     else:  # the breakpoint moves to the newest turn, so the next ask reads this one's prefix from cache
         content = user_content(prompt, attachments, cache=False, ttl=ttl)
         messages = history_messages(chat, content, cache=cache, ttl=ttl)
-    params = build_params(request, messages)
+    params = with_server_tools(build_params(request, messages), options.tools)
+    if toolbox is not None or "tools" in params:
+        params["tools"] = tool_set(params, toolbox)
     fallback = resolve_fallback(app_ctx)
 
     check_budget(app_ctx, params, force=options.force)

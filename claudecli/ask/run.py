@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from claudecli.ask.loop_run import run_loop
 from claudecli.ask.prepare import AskOptions, prepare
 from claudecli.ask.session import open_conversation, record_exchange
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.stream import CallFailed, CallSpec, stream_message
+from claudecli.call.tool_setup import max_steps, toolbox_for
 from claudecli.chat.conversation import strip_cache_control
 from claudecli.core.context import OutputMode
 from claudecli.core.errors import ExitCode
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from claudecli.chat.state import ChatState
     from claudecli.core.context import AppContext
     from claudecli.render.stream import AnswerSink
+    from claudecli.tools.box import Toolbox
 
 
 class CollectSink:
@@ -95,12 +99,17 @@ def _thinking_printer(app_ctx: AppContext, waiting: Waiting, enabled: bool) -> A
 def run(app_ctx: AppContext, options: AskOptions) -> int:
     """Send the prompt, stream the answer to stdout, print the summary on stderr; return the exit code."""
 
-    with open_conversation(app_ctx, options.session) as chat:
-        return _run(app_ctx, options, chat)
+    toolbox = toolbox_for(app_ctx, options.tools)
+    try:
+        with open_conversation(app_ctx, options.session) as chat:
+            return _run(app_ctx, options, chat, toolbox)
+    finally:
+        if toolbox is not None:
+            toolbox.close()
 
 
-def _run(app_ctx: AppContext, options: AskOptions, chat: ChatState | None) -> int:
-    spec = prepare(app_ctx, options, chat)
+def _run(app_ctx: AppContext, options: AskOptions, chat: ChatState | None, toolbox: Toolbox | None) -> int:
+    spec = prepare(app_ctx, options, toolbox, chat)
     structured = options.schema is not None
     sink = _make_sink(app_ctx, structured=structured)
     json_mode = app_ctx.mode is OutputMode.JSON
@@ -120,6 +129,17 @@ def _run(app_ctx: AppContext, options: AskOptions, chat: ChatState | None) -> in
             printed_thinking[0] = False
         sink.feed(chunk)
 
+    if "tools" in spec.params:
+        return run_loop(
+            app_ctx,
+            spec,
+            toolbox,
+            max_steps=max_steps(app_ctx, options.tools),
+            sink=sink,
+            stop_waiting=waiting.stop,
+            on_thinking=on_thinking if show_thinking else None,
+            document=partial(outcome_document, schema=structured),
+        )
     try:
         outcome = stream_message(
             app_ctx, spec, on_text=on_text, on_thinking=on_thinking if show_thinking else None

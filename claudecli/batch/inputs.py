@@ -24,9 +24,11 @@ from claudecli.batch.tags import tagged_id
 from claudecli.call.prompt_input import read_text_option
 from claudecli.call.request import platform_params, thinking_param
 from claudecli.call.schema import load_schema
+from claudecli.call.server_tools import server_tool_definitions
 from claudecli.core.errors import ClaudeCliError, UsageError
 from claudecli.core.fsutil import size_text, unreadable
 from claudecli.core.tokens import estimate_input_tokens
+from claudecli.tools.options import ToolOptions
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -49,6 +51,10 @@ class InputOptions:
     template: str | None = None
     skip_invalid: bool = False
     allow_outside: tuple[Path, ...] = ()  # where attachments may come from besides the file's directory
+    tools: ToolOptions = field(
+        default_factory=ToolOptions
+    )  # the tool flags (server tools go into every line)
+    server_tools_only: bool = False  # batch submit: a line defining a local (client) tool is refused
 
 
 @dataclass
@@ -96,6 +102,8 @@ def line_defaults(app_ctx: AppContext, options: InputOptions) -> LineDefaults:
         cache=settings.cache,
         cache_ttl=settings.cache_ttl,
         platform=platform_params(settings),
+        tools=server_tool_definitions(options.tools),
+        server_tools_only=options.server_tools_only,
     )
 
 
@@ -110,6 +118,8 @@ def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]
         extra["platform"] = defaults.platform
     if options.allow_outside:  # only when given: keys of earlier submissions stay what they were
         extra["allow_outside"] = sorted(str(root) for root in allowed_roots(options.allow_outside))
+    if defaults.tools:  # likewise: the server tools every line gets
+        extra["tools"] = defaults.tools
     return {
         **extra,
         "text": options.text,

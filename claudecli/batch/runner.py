@@ -53,6 +53,7 @@ from claudecli.batch.runner_calls import (
     message_outcome,
 )
 from claudecli.batch.spool import API_MAX_BYTES, Spool
+from claudecli.batch.tool_lines import check_max_steps, run_tool_lines
 from claudecli.batch.watch import make_progress, progress_wanted
 from claudecli.call.fallback import resolve_fallback
 from claudecli.call.request import request_betas
@@ -89,6 +90,7 @@ class RunReport:
     elapsed_s: float = 0.0
     interrupted: bool = False
     busy: bool = False  # another run holds the output's lock; nothing was done
+    max_steps_lines: int = 0  # with tools: lines stopped by --max-steps (each has an errored line)
 
     def summary(self) -> str:
         rate = self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
@@ -137,9 +139,15 @@ def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
         )
         interrupt: KeyboardInterrupt | None = None
         with _output(app_ctx, options) as (handle, header):
-            runner = Runner(app_ctx, options, handle, report, remaining, header=header, fallback=fallback)
             try:
-                asyncio.run(runner.main(items))  # on an interrupt, main() books what it got first
+                if options.input.tools.any:  # each line a tool loop, one at a time (tool_lines)
+                    writer = make_writer(options.fmt, handle, header=header)
+                    run_tool_lines(app_ctx, options, items, report, writer, handle, fallback)
+                else:
+                    runner = Runner(
+                        app_ctx, options, handle, report, remaining, header=header, fallback=fallback
+                    )
+                    asyncio.run(runner.main(items))  # on an interrupt, main() books what it got first
             except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (errors.Terminated)
                 report.interrupted = True
                 interrupt = exc
@@ -154,6 +162,7 @@ def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
                 hint="run the same command again to retry them",
                 error_type=error.error_type,
             )
+        check_max_steps(app_ctx, options, report)
         return report
     finally:
         spool.remove()

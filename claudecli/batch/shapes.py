@@ -43,6 +43,8 @@ class LineDefaults:
     cache: bool = True
     cache_ttl: str = "5m"
     platform: dict[str, Any] = field(default_factory=dict)  # speed, service_tier, inference_geo
+    tools: list[dict[str, Any]] = field(default_factory=list)  # server tools from the flags, for every line
+    server_tools_only: bool = False  # batch submit: a batch cannot run local tools
 
 
 @dataclass
@@ -150,9 +152,12 @@ def _build(defaults: LineDefaults, resolve: Resolvers, fields: dict[str, Any]) -
     )
     content = user_content(prompt, attachments, cache=options.cache, ttl=options.cache_ttl)
     try:
-        return build_params(options, [{"role": "user", "content": content}])
+        params = build_params(options, [{"role": "user", "content": content}])
     except ClaudeCliError as exc:
         raise LineError(exc.message) from None
+    if defaults.tools:
+        params["tools"] = [dict(tool) for tool in defaults.tools]
+    return params
 
 
 def text_request(line: str, defaults: LineDefaults, resolve: Resolvers) -> tuple[str | None, dict[str, Any]]:
@@ -214,7 +219,26 @@ def api_request(
     return custom_id, params
 
 
+def _fill_tools(params: dict[str, Any], defaults: LineDefaults) -> None:
+    """Add the flags' server tools a line lacks; under ``batch submit`` refuse a line's local (client) tools."""
+    tools = params.get("tools", [])
+    if not isinstance(tools, list):
+        raise LineError("params.tools must be a list")
+    if defaults.server_tools_only:
+        for index, tool in enumerate(tools):
+            if isinstance(tool, dict) and tool.get("type") in (None, "custom"):
+                raise LineError(
+                    f"params.tools.{index} ({str(tool.get('name'))[:64]!r}) is a local tool: a batch cannot "
+                    "run local tools (use `batch run`, or server tools only)"
+                )
+    names = {tool.get("name") for tool in tools if isinstance(tool, dict)}
+    added = [dict(tool) for tool in defaults.tools if tool["name"] not in names]
+    if added:
+        params["tools"] = [*tools, *added]
+
+
 def _fill_api_defaults(params: dict[str, Any], defaults: LineDefaults) -> None:
+    _fill_tools(params, defaults)
     if "system" not in params and defaults.cli_system:
         params["system"] = system_param(defaults.cli_system, cache=defaults.cache, ttl=defaults.cache_ttl)
     if defaults.schema is not None:

@@ -5,4 +5,6 @@
 * ``stream``   one streamed call, measured, priced and written to the ledger, whatever way it ends.
 * ``fallback`` when an overloaded call (529 after retries) goes once to ``fallback_model``.
 * ``outcome``  what one call produced.
+* ``tool_loop`` the one tool loop (ask, chat, batch run): steps of ``stream``, tools run between them.
+* ``server_tools`` / ``tool_setup``  server tool entries and their results; the flags' tools and the toolbox seam.
 """

@@ -49,6 +49,9 @@ class CallSpec:
     extra_body: dict[str, Any] = field(default_factory=dict)
     fallback_model: str | None = None  # asked once when the model is overloaded before any text arrived
     force: bool = False  # --force: a budget refusal of the fallback call only warns
+    loop_id: str | None = None  # the tool loop this call is a step of (ledger columns loop_id and step)
+    step: int | None = None
+    custom_id: str | None = None  # batch run: the input line's id
 
 
 class CallFailed(ClaudeCliError):
@@ -281,6 +284,9 @@ def _book_ahead(app_ctx: AppContext, spec: CallSpec) -> int | None:
         profile=app_ctx.settings.profile,
         tag=spec.tag,
         session_id=spec.session_id,
+        loop_id=spec.loop_id,
+        step=spec.step,
+        custom_id=spec.custom_id,
     )
     return app_ctx.ledger.begin(record, worst_case_usd(app_ctx, spec.params))
 
@@ -313,6 +319,9 @@ def _book_now(app_ctx: AppContext, spec: CallSpec, outcome: CallOutcome, call_id
         answer_text=outcome.text,
         mode=outcome.mode,
         ts=now,
+        loop_id=spec.loop_id,
+        step=spec.step,
+        custom_id=spec.custom_id,
     )
     app_ctx.ledger.complete_many([(call_id, record)])
     return outcome

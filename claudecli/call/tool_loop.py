@@ -1,20 +1,42 @@
 """The one tool loop: call, run the tools the model asked for, send their results, until it stops asking.
 
-CONTRACT STUB (issue 13): the loop helper implements it; chat and batch run are wired against this signature.
-Each step is one ``stream_message`` call (one write-ahead ledger row, with ``loop_id`` and ``step``).
+Used by ask, chat and batch run alike. Rules:
+
+* Each step is one ``stream_message`` call: one write-ahead ledger row, with the loop's ``loop_id`` and its
+  ``step`` (1, 2, ...). A call with no tools at all (no toolbox, no server tools) is exactly today's single
+  call: no loop id, nothing added to the request.
+* The tool set is fixed before the first step (the toolbox's definitions, then the request's own ``tools``,
+  e.g. server tools) and sent unchanged with every step, so the cached prefix holds.
+* All ``tool_use`` blocks of a turn get their results in ONE user message, in the calls' order. The assistant
+  turn is kept whole (thinking blocks and their signatures, server tool blocks), as the API requires.
+* A turn that stopped at ``max_tokens`` in the middle of a ``tool_use`` is never run: its unfinished calls are
+  dropped from the transcript and the loop stops with ``stopped = "max_tokens"``.
+* ``pause_turn`` (a long server-tool turn) is continued by sending the paused turn back, within ``max_steps``;
+  the continuation is merged into the same assistant message.
+* Steps after the first are budget-checked like any call (the caller checks the first, as for a plain call).
+* When the last allowed step still asks for tools, they are NOT run (no step is left to send their results in;
+  a side effect no one sees is only a risk): they get "not run" error results and the loop raises
+  ``LoopFailed(MaxStepsReached)``. An API error or Ctrl-C raises ``LoopFailed`` with the error. The partial loop is always kept, its messages validly paired (a
+  turn whose tools were interrupted gets "interrupted" error results).
+
+Asynchronous tool sources (MCP clients) plug in behind ``Toolbox``: ``execute`` is synchronous to the loop.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from claudecli.call.outcome import CallOutcome
-from claudecli.call.stream import CallSpec
-from claudecli.core.errors import ClaudeCliError
+from claudecli.call.server_tools import SERVER_RESULT_TYPES
+from claudecli.call.stream import CallFailed, CallSpec, stream_message
+from claudecli.core.errors import ClaudeCliError, Interrupted, MaxStepsReached, Terminated, TerminatedError
+from claudecli.core.usage import TokenUsage
+from claudecli.money.budget import check_budget
 from claudecli.tools.base import ToolCall, ToolResult
 from claudecli.tools.box import Toolbox, ToolEvents
 
@@ -49,7 +71,31 @@ class LoopOutcome:
         return self.steps[-1].outcome
 
     @property
-    def cost_usd(self) -> Decimal | None: ...
+    def cost_usd(self) -> Decimal | None:
+        """What every call of the loop cost (fallback calls included); None when any price is unknown."""
+        total = Decimal(0)
+        for outcome in self.outcomes:
+            if outcome.cost_usd is None:
+                return None
+            total += outcome.cost_usd
+        return total
+
+    @property
+    def outcomes(self) -> list[CallOutcome]:
+        """Every API call of the loop, in order: each step's, preceded by the overloaded call it stood in for."""
+        calls: list[CallOutcome] = []
+        for step in self.steps:
+            if step.outcome.fallback_from is not None:
+                calls.append(step.outcome.fallback_from)
+            calls.append(step.outcome)
+        return calls
+
+    @property
+    def usage(self) -> TokenUsage:
+        total = TokenUsage()
+        for outcome in self.outcomes:
+            total = total + outcome.usage
+        return total
 
     @property
     def tool_calls(self) -> int:
@@ -65,6 +111,7 @@ class LoopEvents:
     on_tool: ToolEvents | None = None  # a local tool call starts, is declined, or is done
     on_server_tool: Callable[[dict[str, Any]], None] | None = None  # a server tool block (search results, …)
     on_step: Callable[[int], None] | None = None  # a new step (API call) starts: 1, 2, …
+    on_step_done: Callable[[Step], None] | None = None  # a step's call ended (before its tools run)
 
 
 class LoopFailed(ClaudeCliError):
@@ -79,6 +126,11 @@ class LoopFailed(ClaudeCliError):
         self.partial = partial
 
 
+INTERRUPTED_RESULT = "interrupted by the user before this tool finished"
+NOT_RUN_RESULT = "not run: the tool loop reached --max-steps"
+CUT_OFF_NOTE = "a tool call was cut off at max_tokens and not run; raise --max-tokens"
+
+
 def run_tool_loop(
     app_ctx: AppContext,
     spec: CallSpec,
@@ -89,4 +141,140 @@ def run_tool_loop(
     cancel: threading.Event | None = None,
 ) -> LoopOutcome:
     """Run steps until the model ends its turn; with no toolbox (and no server tools) it is one call."""
-    raise NotImplementedError
+    tools = tool_set(spec.params, toolbox)
+    loop = LoopOutcome(loop_id=uuid.uuid4().hex[:16] if tools else "")
+    base = replace(spec, params={**spec.params, "tools": tools} if tools else dict(spec.params))
+    prompt_messages = list(spec.params["messages"])
+    cancel = cancel or threading.Event()
+    paused = False
+    while True:
+        number = len(loop.steps) + 1
+        if number > max_steps:  # only a paused turn gets here: a tool turn stops below, at its last step
+            loop.stopped = "max_steps"
+            raise LoopFailed(_max_steps_error(max_steps), loop)
+        try:
+            step_spec = _step_spec(app_ctx, base, loop, prompt_messages, number)
+        except ClaudeCliError as refused:  # a budget refusal: the steps so far are kept
+            raise LoopFailed(refused, loop) from None
+        step = _call(app_ctx, step_spec, loop, events, merge=paused)
+        stop = step.outcome.stop_reason
+        paused = stop == "pause_turn"
+        if paused:
+            continue
+        if stop == "max_tokens" and _drop_unfinished_calls(loop):
+            loop.stopped = "max_tokens"
+            return loop
+        if stop != "tool_use" or not step.calls:
+            return loop
+        if number >= max_steps:  # no step is left to send results in: run nothing whose result no one sees
+            _answer_unrun(loop, step, NOT_RUN_RESULT)
+            loop.stopped = "max_steps"
+            raise LoopFailed(_max_steps_error(max_steps), loop)
+        _run_tools(loop, step, toolbox, cancel, events)
+
+
+def tool_set(params: dict[str, Any], toolbox: Toolbox | None) -> list[dict[str, Any]]:
+    """The loop's one tool list: the toolbox's definitions (unless the request already has them), then the
+    request's own ``tools`` (server tools). Fixed for the whole loop."""
+    own = list(params.get("tools") or [])
+    names = {tool.get("name") for tool in own if isinstance(tool, dict)}
+    local = [d for d in (toolbox.definitions() if toolbox is not None else []) if d["name"] not in names]
+    return [*local, *own]
+
+
+def _max_steps_error(max_steps: int) -> MaxStepsReached:
+    return MaxStepsReached(
+        f"stopped after {max_steps} step{'s' if max_steps != 1 else ''}: the model still wanted tools; "
+        "raise --max-steps (or max_tool_steps) to let it go on"
+    )
+
+
+def _step_spec(
+    app_ctx: AppContext, base: CallSpec, loop: LoopOutcome, prompt: list[dict[str, Any]], number: int
+) -> CallSpec:
+    params = {**base.params, "messages": [*prompt, *loop.messages]}
+    if number > 1:
+        check_budget(app_ctx, params, force=base.force)
+    if not loop.loop_id:
+        return replace(base, params=params)
+    return replace(base, params=params, loop_id=loop.loop_id, step=number)
+
+
+def _call(app_ctx: AppContext, spec: CallSpec, loop: LoopOutcome, events: LoopEvents, *, merge: bool) -> Step:
+    """One step's call; its assistant turn joins the transcript (merged into a paused one it continues)."""
+    if events.on_step is not None:
+        events.on_step(len(loop.steps) + 1)
+    try:
+        outcome = stream_message(app_ctx, spec, on_text=events.on_text, on_thinking=events.on_thinking)
+    except CallFailed as failure:
+        loop.steps.append(Step(failure.outcome))
+        raise LoopFailed(failure.error, loop) from failure
+    step = Step(outcome, calls=_tool_calls(outcome))
+    loop.steps.append(step)
+    _keep_assistant_turn(loop, outcome.content, merge=merge)
+    if events.on_server_tool is not None:
+        for block in outcome.content:
+            if block.get("type") in SERVER_RESULT_TYPES:
+                events.on_server_tool(block)
+    if events.on_step_done is not None:
+        events.on_step_done(step)
+    return step
+
+
+def _tool_calls(outcome: CallOutcome) -> list[ToolCall]:
+    if outcome.stop_reason != "tool_use":
+        return []
+    return [
+        ToolCall(str(block["id"]), str(block["name"]), dict(block.get("input") or {}))
+        for block in outcome.content
+        if block.get("type") == "tool_use"
+    ]
+
+
+def _keep_assistant_turn(loop: LoopOutcome, content: list[dict[str, Any]], *, merge: bool) -> None:
+    if merge and loop.messages and loop.messages[-1]["role"] == "assistant":
+        loop.messages[-1]["content"].extend(content)
+    elif content:
+        loop.messages.append({"role": "assistant", "content": list(content)})
+
+
+def _drop_unfinished_calls(loop: LoopOutcome) -> bool:
+    """Remove tool_use blocks of a turn cut off at max_tokens (never run, never sent); True if there were any."""
+    if not loop.messages or loop.messages[-1]["role"] != "assistant":
+        return False
+    content = loop.messages[-1]["content"]
+    kept = [block for block in content if block.get("type") != "tool_use"]
+    if len(kept) == len(content):
+        return False
+    if kept:
+        loop.messages[-1]["content"] = kept
+    else:
+        loop.messages.pop()
+    return True
+
+
+def _answer_unrun(loop: LoopOutcome, step: Step, reason: str) -> None:
+    """Error results for calls that did not run, so the kept transcript stays validly paired."""
+    step.results = [ToolResult(call.id, reason, is_error=True, declined=True) for call in step.calls]
+    loop.messages.append({"role": "user", "content": [result.block() for result in step.results]})
+
+
+def _run_tools(
+    loop: LoopOutcome, step: Step, toolbox: Toolbox | None, cancel: threading.Event, events: LoopEvents
+) -> None:
+    """Run a turn's calls and send all their results in one user message; Ctrl-C stops the loop cleanly."""
+    try:
+        if toolbox is None:
+            results = [ToolResult(c.id, f"no tool named {c.name!r} here", is_error=True) for c in step.calls]
+        else:
+            results = toolbox.execute(step.calls, cancel, events.on_tool)
+    except (
+        KeyboardInterrupt
+    ) as exc:  # Ctrl-C (or SIGTERM/SIGHUP) while a tool ran: its process group is killed
+        cancel.set()
+        step.results = [ToolResult(c.id, INTERRUPTED_RESULT, is_error=True) for c in step.calls]
+        loop.messages.append({"role": "user", "content": [r.block() for r in step.results]})
+        stop = TerminatedError() if isinstance(exc, Terminated) else Interrupted("interrupted")
+        raise LoopFailed(stop, loop) from None
+    step.results = results
+    loop.messages.append({"role": "user", "content": [result.block() for result in results]})

@@ -23,6 +23,21 @@ from claudecli.cli.common import (
     apply_platform_flags,
     apply_role,
 )
+from claudecli.cli.tool_flags import (
+    AllowedDomainOption,
+    ApproveOption,
+    CodeExecutionFlag,
+    FsAllowHiddenFlag,
+    FunctionsOption,
+    MaxStepsOption,
+    MaxUsesOption,
+    RootOption,
+    ToolsOption,
+    WebFetchFlag,
+    WebSearchFlag,
+    YesFlag,
+    tool_options,
+)
 
 HELP = """Ask Claude once and print the answer.
 
@@ -88,6 +103,18 @@ def ask(
         bool, typer.Option("--no-wait", help="Fail if another ask is continuing the same conversation.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Send even if a budget would refuse it.")] = False,
+    tools: ToolsOption = None,
+    root: RootOption = None,
+    fs_allow_hidden: FsAllowHiddenFlag = False,
+    functions: FunctionsOption = None,
+    approve: ApproveOption = None,
+    yes: YesFlag = False,
+    max_steps: MaxStepsOption = None,
+    web_search: WebSearchFlag = False,
+    max_uses: MaxUsesOption = None,
+    allowed_domain: AllowedDomainOption = None,
+    web_fetch: WebFetchFlag = False,
+    code_execution: CodeExecutionFlag = False,
 ) -> None:
     from claudecli.ask.run import AskOptions, run
     from claudecli.ask.session import SessionChoice
@@ -117,5 +144,19 @@ def ask(
         use_stdin=not no_stdin,
         force=force,
         session=SessionChoice(name=session, latest=continue_latest, wait=not no_wait),
+        tools=tool_options(
+            tools=tools or (list(chosen.tools) if chosen is not None else None),
+            root=root,
+            fs_allow_hidden=fs_allow_hidden,
+            functions=functions,
+            approve=approve,
+            yes=yes,
+            max_steps=max_steps,
+            web_search=web_search,
+            max_uses=max_uses,
+            allowed_domain=allowed_domain,
+            web_fetch=web_fetch,
+            code_execution=code_execution,
+        ),
     )
     raise typer.Exit(run(app_ctx, options))

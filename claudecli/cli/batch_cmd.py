@@ -24,10 +24,26 @@ from claudecli.cli.common import (
     apply_platform_flags,
     apply_role,
 )
+from claudecli.cli.tool_flags import (
+    AllowedDomainOption,
+    ApproveOption,
+    CodeExecutionFlag,
+    FsAllowHiddenFlag,
+    FunctionsOption,
+    MaxStepsOption,
+    MaxUsesOption,
+    RootOption,
+    ToolsOption,
+    WebFetchFlag,
+    WebSearchFlag,
+    YesFlag,
+    tool_options,
+)
 
 if TYPE_CHECKING:
     from claudecli.batch.inputs import InputOptions
     from claudecli.core.context import AppContext
+    from claudecli.tools.options import ToolOptions
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -84,8 +100,11 @@ def _input_options(
     template: str | None,
     skip_invalid: bool,
     allow_outside: list[Path] | None,
+    tools: ToolOptions | None = None,
+    server_tools_only: bool = False,
 ) -> InputOptions:
     from claudecli.batch.inputs import InputOptions
+    from claudecli.tools.options import ToolOptions
 
     app_ctx.settings = app_ctx.settings.with_flags(model=model, max_tokens=max_tokens)
     return InputOptions(
@@ -97,6 +116,8 @@ def _input_options(
         template=template,
         skip_invalid=skip_invalid,
         allow_outside=tuple(allow_outside or ()),
+        tools=tools or ToolOptions(),
+        server_tools_only=server_tools_only,
     )
 
 
@@ -142,13 +163,35 @@ def submit(
     inference_geo: InferenceGeoOption = None,
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
+    tools: ToolsOption = None,
+    functions: FunctionsOption = None,
+    web_search: WebSearchFlag = False,
+    max_uses: MaxUsesOption = None,
+    allowed_domain: AllowedDomainOption = None,
+    web_fetch: WebFetchFlag = False,
+    code_execution: CodeExecutionFlag = False,
 ) -> None:
     from claudecli.batch import flows
     from claudecli.batch.submit import SubmitOptions
+    from claudecli.core.errors import UsageError
 
     app_ctx = app_context(ctx)
     apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     app_ctx.set_output(json=as_json, quiet=quiet)
+    server_tools = tool_options(
+        tools=tools,
+        functions=functions,
+        web_search=web_search,
+        max_uses=max_uses,
+        allowed_domain=allowed_domain,
+        web_fetch=web_fetch,
+        code_execution=code_execution,
+    )
+    if server_tools.local:
+        raise UsageError(
+            "batch submit: a batch cannot run local tools (--tools, --functions)",
+            hint="use `batch run` for local tools; batch submit takes server tools only (--web-search, ...)",
+        )
     options = SubmitOptions(
         input=_input_options(
             app_ctx,
@@ -162,6 +205,8 @@ def submit(
             template,
             skip_invalid,
             allow_outside,
+            server_tools,
+            server_tools_only=True,
         ),
         name=name,
         dry_run=dry_run,
@@ -289,6 +334,18 @@ def run(
     service_tier: ServiceTierOption = None,
     inference_geo: InferenceGeoOption = None,
     quiet: QuietFlag = False,
+    tools: ToolsOption = None,
+    root: RootOption = None,
+    fs_allow_hidden: FsAllowHiddenFlag = False,
+    functions: FunctionsOption = None,
+    approve: ApproveOption = None,
+    yes: YesFlag = False,
+    max_steps: MaxStepsOption = None,
+    web_search: WebSearchFlag = False,
+    max_uses: MaxUsesOption = None,
+    allowed_domain: AllowedDomainOption = None,
+    web_fetch: WebFetchFlag = False,
+    code_execution: CodeExecutionFlag = False,
 ) -> None:
     from claudecli.batch import flows
     from claudecli.batch.runner import RunOptions
@@ -299,6 +356,20 @@ def run(
     apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     app_ctx.set_output(quiet=quiet)
     app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
+    run_tools = tool_options(
+        tools=tools or (list(chosen.tools) if chosen is not None else None),
+        root=root,
+        fs_allow_hidden=fs_allow_hidden,
+        functions=functions,
+        approve=approve,
+        yes=yes,
+        max_steps=max_steps,
+        web_search=web_search,
+        max_uses=max_uses,
+        allowed_domain=allowed_domain,
+        web_fetch=web_fetch,
+        code_execution=code_execution,
+    )
     options = RunOptions(
         input=_input_options(
             app_ctx,
@@ -312,6 +383,7 @@ def run(
             template,
             skip_invalid,
             allow_outside,
+            run_tools,
         ),
         out=_out(output),
         fmt=flows.check_format(fmt),

@@ -81,7 +81,11 @@ def report(
         str | None, typer.Option("--until", help="End (exclusive time, inclusive date).")
     ] = None,
     by: Annotated[
-        str, typer.Option("--by", help="Group by model, day, command, tag, profile, speed, tier or geo.")
+        str,
+        typer.Option(
+            "--by",
+            help="Group by model, day, command, tag, profile, speed, tier, geo or loop (a tool answer).",
+        ),
     ] = "model",
     org: Annotated[bool, typer.Option("--org", help="The organisation's report from the Admin API.")] = False,
     as_json: JsonFlag = False,

@@ -56,6 +56,7 @@ DOTENV_POLICY: dict[str, Policy] = {
     "max_retries": Policy.TIGHTEN,
     "timeout": Policy.TIGHTEN,
     "retry_after_cap": Policy.TIGHTEN,
+    "max_tool_steps": Policy.TIGHTEN,  # the tool loop's circuit breaker: a .env may only lower it
     "api_key_command": Policy.TRUSTED_ONLY,
     "fallback_model": Policy.TRUSTED_ONLY,  # sends your prompts to a second model: your config's choice
     "betas": Policy.TRUSTED_ONLY,  # beta features change what is sent and what it costs

@@ -226,6 +226,7 @@ SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "speed": (_choice("standard", "fast"), None),
     "service_tier": (_choice("auto", "standard_only"), None),
     "inference_geo": (_region, None),
+    "max_tool_steps": (_positive_int, 10),  # most API calls in one tool loop (--max-steps)
 }
 
 
@@ -265,6 +266,7 @@ class Settings:
     speed: str | None = None
     service_tier: str | None = None
     inference_geo: str | None = None
+    max_tool_steps: int = 10
     aliases: Mapping[str, str] = field(default_factory=dict)
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     cache_min_tokens: Mapping[str, int] = field(default_factory=dict)  # model id or family -> tokens

@@ -30,6 +30,7 @@ class TokenUsage:
     cache_read_tokens: int = 0
     thinking_tokens: int = 0
     web_search_requests: int = 0
+    web_fetch_requests: int = 0  # not billed beyond tokens (kept so a report can say how many)
 
     @property
     def cache_write_tokens(self) -> int:
@@ -61,6 +62,7 @@ class TokenUsage:
             cache_read_tokens=_int(_field(usage, "cache_read_input_tokens")),
             thinking_tokens=_int(_field(details, "thinking_tokens")),
             web_search_requests=_int(_field(server_tools, "web_search_requests")),
+            web_fetch_requests=_int(_field(server_tools, "web_fetch_requests")),
         )
 
     def __add__(self, other: TokenUsage) -> TokenUsage:

@@ -73,6 +73,8 @@ class Report:
 def check_grouping(by: str, *, org: bool = False) -> str:
     allowed = ("model", "day") if org else GROUPINGS
     if by not in allowed:
-        where = " with --org (the Admin API knows nothing of commands, tags or profiles)" if org else ""
+        where = (
+            " with --org (the Admin API knows nothing of commands, tags, profiles or loops)" if org else ""
+        )
         raise UsageError(f"--by: expected one of {', '.join(allowed)}{where}, got '{by}'")
     return by

@@ -199,6 +199,23 @@ M005_WRITE_AHEAD = Migration(
     """,
 )
 
+# --- m006: tool loops --------------------------------------------------------------------------------------
+#
+# A tool-using answer is several API calls: each row names its loop (``loop_id``, NULL for a plain call) and its
+# ``step`` (1, 2, ...), so ``cost report --by loop`` can total a whole answer. ``web_fetch_requests`` counts the
+# web fetch server tool's uses (not billed beyond tokens, kept for the record). The partial index holds only rows
+# of loops, so grouping by loop never scans plain calls' index entries.
+
+M006_TOOL_LOOPS = Migration(
+    "m006_tool_loops",
+    """
+    ALTER TABLE calls ADD COLUMN web_fetch_requests INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE calls ADD COLUMN loop_id TEXT;
+    ALTER TABLE calls ADD COLUMN step INTEGER;
+    CREATE INDEX calls_loop ON calls (loop_id, ts) WHERE loop_id IS NOT NULL;
+    """,
+)
+
 UNSETTLED_SQL = "status IN ('in_flight', 'unknown')"  # exactly the partial index's WHERE, so it is used
 
 # --- m007: how a call was served ------------------------------------------------------------------------------
@@ -221,5 +238,6 @@ LEDGER_MIGRATIONS: tuple[Migration, ...] = (
     M003_BODIES,
     M004_CALL_DAYS,
     M005_WRITE_AHEAD,
+    M006_TOOL_LOOPS,
     M007_CALL_MODE,
 )

@@ -77,9 +77,7 @@ def group_totals(
         raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUPINGS)}")
     if since is not None and until is not None and until <= since:
         return []
-    if (
-        by not in ROLLUP_KEYS
-    ):  # the rollup does not keep this key: read the calls themselves (slower at scale)
+    if by not in ROLLUP_KEYS:  # speed, tier, geo, loop: the rollup has no such column, so read the calls
         return _merge(_from_calls(conn, by, since, until))
     first_day = _next_midnight(since) if since is not None else None
     last_day = _midnight(until) if until is not None else None

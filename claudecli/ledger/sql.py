@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal, get_args
 
-GroupBy = Literal["model", "day", "command", "tag", "profile", "speed", "tier", "geo"]
+GroupBy = Literal["model", "day", "command", "tag", "profile", "speed", "tier", "geo", "loop"]
 GROUPINGS: tuple[GroupBy, ...] = get_args(GroupBy)
 
 # The token columns of `calls`, in TokenUsage field order (the rollup table sums the same ones).
@@ -26,6 +26,9 @@ TOKEN_COLUMNS: tuple[str, ...] = (
     "web_search_requests",
 )
 
+# Columns of `calls` after the shared ones (m006): web fetch uses, and the tool loop a call was a step of.
+LOOP_COLUMNS: tuple[str, ...] = ("web_fetch_requests", "loop_id", "step")
+
 # The group key of each grouping, in the `call_days` rollup and in `calls`. '' and NULL both mean "none".
 ROLLUP_KEYS: dict[str, str] = {
     "model": "model",
@@ -34,12 +37,14 @@ ROLLUP_KEYS: dict[str, str] = {
     "tag": "nullif(tag, '')",
     "profile": "nullif(profile, '')",
 }
+# Keys the rollup has no column for exist only in `calls`: a report by them reads calls ("none" for NULL).
 CALLS_KEYS: dict[str, str] = {
     **ROLLUP_KEYS,
     "day": "substr(ts, 1, 10)",
     "speed": "speed",
     "tier": "service_tier",
     "geo": "inference_geo",
+    "loop": "loop_id",
 }
 
 _NANO = Decimal("1e-9")

@@ -32,7 +32,16 @@ from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger import write_ahead
 from claudecli.ledger.migrations import LEDGER_MIGRATIONS
 from claudecli.ledger.rollup import GroupTotals, group_totals
-from claudecli.ledger.sql import TOKEN_COLUMNS, GroupBy, format_ts, nanos, parse_ts, ts_range, usd
+from claudecli.ledger.sql import (
+    LOOP_COLUMNS,
+    TOKEN_COLUMNS,
+    GroupBy,
+    format_ts,
+    nanos,
+    parse_ts,
+    ts_range,
+    usd,
+)
 
 _CALL_COLUMNS: tuple[str, ...] = (
     "ts",
@@ -54,10 +63,12 @@ _CALL_COLUMNS: tuple[str, ...] = (
     "custom_id",
     "prompt_sha256",
     "answer_sha256",
+    *LOOP_COLUMNS,
     "speed",
     "service_tier",
     "inference_geo",
 )
+_OLD_ROW_LENGTH = len(_CALL_COLUMNS) - len(LOOP_COLUMNS) - 3  # a row spooled before m006 (and m007)
 
 _INSERT_CALL = (
     f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join('?' for _ in _CALL_COLUMNS)})"
@@ -115,6 +126,8 @@ class CallRecord:
     answer_text: str | None = None
     mode: CallMode | None = None  # speed, service tier, region (None: standard, or not known)
     ts: datetime = field(default_factory=now_utc)
+    loop_id: str | None = None  # the tool loop this call was a step of
+    step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,8 @@ class StoredCall:
     custom_id: str | None
     prompt_sha256: str | None
     answer_sha256: str | None
+    loop_id: str | None = None
+    step: int | None = None
     speed: str | None = None
     service_tier: str | None = None
     inference_geo: str | None = None
@@ -257,7 +272,7 @@ class Ledger(MigratedStore):
         return tuple(self.scrub(value) if isinstance(value, str) else value for value in row)
 
     def _import_record(self, conn: sqlite3.Connection, record: dict[str, Any]) -> None:
-        rows = [(None, list(row), prompt, answer) for _, row, prompt, answer in record["calls"]]
+        rows = [(None, _padded(list(row)), prompt, answer) for _, row, prompt, answer in record["calls"]]
         if any(len(row) != len(_CALL_COLUMNS) for _, row, _, _ in rows):
             raise ValueError("spooled row of another shape")
         self._write_rows(conn, rows)
@@ -285,6 +300,9 @@ class Ledger(MigratedStore):
             rec.custom_id,
             None if rec.prompt_text is None else sha256_hex(rec.prompt_text),
             None if rec.answer_text is None else sha256_hex(rec.answer_text),
+            rec.usage.web_fetch_requests,
+            rec.loop_id,
+            rec.step,
             *_mode_values(rec.mode),
         )
 
@@ -337,9 +355,19 @@ def _mode_values(mode: CallMode | None) -> tuple[str | None, str | None, str | N
     )
 
 
+def _padded(row: list[Any]) -> list[Any]:
+    """A spooled row written by an older version lacks the columns added since: they were none then."""
+    if len(row) == _OLD_ROW_LENGTH:
+        return [*row, 0, None, None, None, None, None]
+    if len(row) == _OLD_ROW_LENGTH + len(LOOP_COLUMNS):
+        return [*row, None, None, None]
+    return row
+
+
 def _stored_call(row: tuple[Any, ...]) -> StoredCall:
     values: dict[str, Any] = dict(zip(("id", *_CALL_COLUMNS), row, strict=True))
-    usage = TokenUsage(**{column: int(values.pop(column) or 0) for column in TOKEN_COLUMNS})
+    counts = {column: int(values.pop(column) or 0) for column in (*TOKEN_COLUMNS, "web_fetch_requests")}
+    usage = TokenUsage(**counts)
     values["ts"] = parse_ts(values["ts"])
     values["is_batch"] = bool(values["is_batch"])
     values["cost_usd"] = _money_out(values["cost_usd"])

@@ -140,13 +140,25 @@ def worst_case_usd(app_ctx: AppContext, params: Mapping[str, Any], *, batch: boo
 
 
 def worst_case_usage(params: Mapping[str, Any]) -> TokenUsage:
-    """A TokenUsage for the worst case of ``params``: the prefix up to the last breakpoint as a cache write."""
+    """A TokenUsage for the worst case of ``params``: the prefix up to the last breakpoint as a cache write,
+    and, for a web search tool with ``max_uses``, that many searches (without it the count is unbounded)."""
     prefix, rest, ttl = cacheable_split(params)
     return TokenUsage(
         input_tokens=rest,
         cache_write_5m_tokens=prefix if ttl != "1h" else 0,
         cache_write_1h_tokens=prefix if ttl == "1h" else 0,
         output_tokens=int(params.get("max_tokens") or 0),
+        web_search_requests=_most_searches(params),
+    )
+
+
+def _most_searches(params: Mapping[str, Any]) -> int:
+    return sum(
+        tool["max_uses"]
+        for tool in params.get("tools") or []
+        if isinstance(tool, dict)
+        and str(tool.get("type", "")).startswith("web_search_")
+        and isinstance(tool.get("max_uses"), int)
     )
 
 

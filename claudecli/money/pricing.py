@@ -4,7 +4,8 @@ cost arithmetic (``ModelPrices.cost``). The program looks rates up through ``cla
 No price is written down here: genai-prices supplies every list price, long-context tier, date-dependent price
 and Message Batches variant; it is imported inside the functions that need it, so importing this module stays
 cheap. The only numbers here are Anthropic's multipliers of the input price, used solely to fill a price the
-source lacks: cache write 1.25x (5-minute TTL) or 2x (1-hour TTL), cache read 0.1x, batch 50 % (stacking).
+source lacks: cache write 1.25x (5-minute TTL) or 2x (1-hour TTL), cache read 0.1x, batch 50 % (stacking); and
+Anthropic's documented web search price ($10 per 1,000 searches) for a model genai-prices gives none.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 MTOK = Decimal(1_000_000)
 WRITE_5M, WRITE_1H, READ, BATCH = Decimal("1.25"), Decimal(2), Decimal("0.1"), Decimal("0.5")
+WEB_SEARCH_PER_1K = Decimal(10)  # Anthropic's documented price, only where genai-prices has none
 RATE_FIELDS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 OVERRIDE_KEYS = (*RATE_FIELDS, "batch_input", "batch_output", "web_search")
 # Each cache rate: its genai-prices price key and its multiple of the input price.
@@ -236,11 +238,13 @@ def _model_prices(model: ModelInfo, engine: ModelPrice, batch: bool, derived: tu
         model_id=model.id,
         model_name=model.name or model.id,
         **{name: _rate_at(value, 0) for name, value in fields.items()},
-        web_search=_rate_at(engine.web_searches_kcount, 0),
+        web_search=WEB_SEARCH_PER_1K
+        if engine.web_searches_kcount is None
+        else _rate_at(engine.web_searches_kcount, 0),
         batch=batch,
         source="genai-prices",
         long_context=tuple(PriceTier(s, *(_rate_at(v, s + 1) for v in fields.values())) for s in starts),
-        derived=derived,
+        derived=derived if engine.web_searches_kcount is not None else (*derived, "web_search"),
     )
 
 

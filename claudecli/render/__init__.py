@@ -5,4 +5,5 @@
 * ``summary``  the waiting spinner and the per-call summary line on stderr.
 * ``table``    every table, readable at 80 columns and plain when piped.
 * ``terminal`` terminal echo control while a live area is drawn.
+* ``tool_trace`` tool calls, their results and web search results on stderr, escapes replaced.
 """

@@ -8,6 +8,8 @@
         client.messages.create(model="claude-opus-5-5", max_tokens=100, messages=[...])
 
 See server.py for the test controls, replies.py for the prompt directives (`[[words:N]]`, `[[tool]]`…),
+tool_replies.py for tool use (`[[call:NAME {…}]]`, `[[search:Q]]`, `[[pause]]`…) and tool_validation.py for the
+API's tool_use/tool_result pairing rules,
 tokens.py for the token-counting rule and caching.py for prompt-cache accounting.
 """
 

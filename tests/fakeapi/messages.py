@@ -45,6 +45,8 @@ def generate(fake: FakeAnthropic, body: dict[str, Any], service_tier: str = "sta
         speed=body.get("speed") or "standard",
         inference_geo=body.get("inference_geo") or "global",
     )
+    if plan.server_tool_use is not None:
+        usage["server_tool_use"] = dict(plan.server_tool_use)
     message = {
         "id": new_id("msg_"),
         "type": "message",
@@ -90,7 +92,9 @@ def sse_events(gen: Generated) -> Iterator[SseEvent]:
             "cache_read_input_tokens",
             "output_tokens",
             "output_tokens_details",
+            "server_tool_use",
         )
+        if key in usage
     }
     yield SseEvent("message_delta", {"type": "message_delta", "delta": delta, "usage": final_usage})
     yield SseEvent("message_stop", {"type": "message_stop"})

@@ -11,6 +11,9 @@ with newlines); the first one found wins:
 - `[[batch_error]]` / `[[expire]]`  only meaningful in batches (see batches.py)
 - none            `Hello from the fake API.`
 
+Tool use (`[[call:NAME {json}]]`, `[[call_forever:…]]`, `[[search:Q]]`, `[[fetch:URL]]`, `[[pause]]`, and the reply
+to a turn of tool results) is planned by tool_replies.py; it is looked at before the directives above.
+
 `output_config.format` json_schema replaces the text with a JSON instance of the schema. Thinking
 (`enabled`/`adaptive`) adds a thinking block first. One word = one output token; max_tokens caps
 thinking then text (stop_reason "max_tokens"); a stop sequence cuts the text before it.
@@ -27,6 +30,7 @@ from typing import Any
 
 from .schema import schema_example
 from .tokens import text_tokens
+from .tool_replies import plan_tools
 from .wire import new_id
 
 DEFAULT_REPLY = "Hello from the fake API."
@@ -73,6 +77,7 @@ class ReplyPlan:
     stop_details: dict[str, Any] | None = None
     output_tokens: int = 0
     thinking_tokens: int = 0
+    server_tool_use: dict[str, int] | None = None
 
 
 def last_user_text(body: dict[str, Any]) -> str:
@@ -197,6 +202,13 @@ def plan_reply(body: dict[str, Any]) -> ReplyPlan:
             plan.stop_reason = "max_tokens"
             plan.output_tokens = plan.thinking_tokens
             return plan
+    tools = plan_tools(body, budget) if _json_schema(body) is None else None
+    if tools is not None:
+        plan.blocks += [Block(*block) for block in tools.blocks]
+        plan.stop_reason = tools.stop_reason
+        plan.output_tokens = plan.thinking_tokens + tools.output_tokens
+        plan.server_tool_use = tools.server_tool_use
+        return plan
     if name == "tool" and _json_schema(body) is None:
         block = tool_block()
         plan.blocks.append(block)

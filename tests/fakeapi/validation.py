@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .models import find_model
+from .tool_validation import validate_tools
 from .wire import ApiError, invalid, not_found
 
 MIN_THINKING_BUDGET = 1024
@@ -51,6 +52,7 @@ def validate_message_params(
     _check_stop_sequences(body.get("stop_sequences"))
     _check_cache_control(body)
     _check_platform(body, model, betas or set())
+    validate_tools(body)
     return model
 
 
