@@ -33,7 +33,7 @@ def test_help_does_not_import_the_sdk(base_env):
 
 
 def test_subcommand_help_does_not_import_the_sdk(base_env):
-    for command in ("ask", "config"):
+    for command in ("ask", "config", "files"):
         code = (
             "from claudecli.cli.app import app\n"
             f"try:\n    app(['{command}', '--help'], prog_name='claudecli')\nexcept SystemExit:\n    pass"

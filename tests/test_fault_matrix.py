@@ -28,6 +28,7 @@ MESSAGES = "/v1/messages"
 COUNT_TOKENS = "/v1/messages/count_tokens"
 BATCHES = "/v1/messages/batches"
 MODELS = "/v1/models"
+FILES = "/v1/files"
 COPIES = 8  # more than any command's attempts, so a fault persists through the retries
 QUICK = {"CLAUDECLI_MAX_RETRIES": "1", "CLAUDECLI_RETRY_AFTER_CAP": "0.05"}
 
@@ -89,6 +90,16 @@ def models_refresh(run_cli: Runner, tmp_path: Path, env: dict[str, str]) -> Resu
     return run_cli("models", "--refresh", env=env)
 
 
+def files_upload(run_cli: Runner, tmp_path: Path, env: dict[str, str]) -> Result:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello", encoding="utf-8")
+    return run_cli("files", "upload", str(path), env=env)
+
+
+def files_list_json(run_cli: Runner, tmp_path: Path, env: dict[str, str]) -> Result:
+    return run_cli("files", "list", "--json", env=env)
+
+
 # command -> (how to run it, the path its API call goes to, whether stdout is one JSON document)
 COMMANDS: dict[str, tuple[Callable[[Runner, Path, dict[str, str]], Result], str, bool]] = {
     "ask": (ask, MESSAGES, False),
@@ -97,6 +108,8 @@ COMMANDS: dict[str, tuple[Callable[[Runner, Path, dict[str, str]], Result], str,
     "batch submit": (batch_submit, BATCHES, False),
     "batch run": (batch_run, MESSAGES, False),
     "models --refresh": (models_refresh, MODELS, False),
+    "files upload": (files_upload, FILES, False),
+    "files list --json": (files_list_json, FILES, True),
 }
 
 

@@ -29,6 +29,8 @@ CONTRACT: list[tuple[tuple[str, ...], set[str]]] = [
     (("config", "path", "--json"), {"config_file", "config_dir", "data_dir", "cache_dir", "ledger", "sessions",
                                     "batch_journal"}),
     (("chat", "--list", "--json"), {"items"}),
+    (("files", "list", "--json"), {"items"}),
+    (("files", "upload", "{jobs}", "--json"), {"items"}),
     (("batch", "list", "--json"), {"items"}),
     (("batch", "submit", "{jobs}", "--dry-run", "--json"), {"batch_ids", "requests", "skipped",
                                                            "estimated_cost_usd", "already_submitted", "dry_run"}),
@@ -39,6 +41,8 @@ FAILURES: list[tuple[tuple[str, ...], int]] = [
     (("ask", "--json", "--max-tokens", "0", "hi"), 2),
     (("models", "show", "no-such-model", "--json"), 4),
     (("batch", "status", "no-such-batch", "--json"), 4),
+    (("files", "show", "file_nope", "--json"), 4),
+    (("files", "upload", "/no/such/file", "--json"), 2),
 ]
 
 

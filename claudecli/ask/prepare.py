@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from claudecli.ask.session import SessionChoice, continue_with, explicit, history_messages
-from claudecli.call.attachments import attachment_blocks
+from claudecli.call.attachments import FileRefs, attachment_blocks
 from claudecli.call.fallback import resolve_fallback
 from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import RequestOptions, build_params, parse_params, platform_params, user_content
@@ -40,6 +40,7 @@ class AskOptions:
     force: bool = False
     session: SessionChoice = field(default_factory=SessionChoice)  # -c / --session NAME / --no-wait
     tools: ToolOptions = field(default_factory=ToolOptions)
+    upload: bool = False  # -a PATH goes through the Files API (uploaded once, referenced by id)
 
 
 def prepare(
@@ -56,7 +57,7 @@ def prepare(
     system = (
         read_text_option(options.system, "-s/--system") if options.system is not None else settings.system
     )
-    attachments = attachment_blocks(options.attach)
+    attachments = attachment_blocks(options.attach, FileRefs(app_ctx, upload=options.upload))
     schema = load_schema(options.schema) if options.schema is not None else None
     extra_body = parse_params(options.params)
     prompt = read_prompt(options.prompt_words, app_ctx.stdin, use_stdin=options.use_stdin)

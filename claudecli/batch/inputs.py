@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from claudecli.batch.attach_paths import allowed_roots
 from claudecli.batch.estimate import Estimate, cache_ttl_of
 from claudecli.batch.ids import LineError, UniqueIds, generated_id
-from claudecli.batch.shapes import TEMPLATE_SLOT, LineDefaults, Resolvers, json_request, text_request
+from claudecli.batch.shapes import (
+    LINE_FAULTS,
+    TEMPLATE_SLOT,
+    LineDefaults,
+    Resolvers,
+    json_request,
+    text_request,
+)
 from claudecli.batch.spool import API_MAX_BYTES, Spool
 from claudecli.batch.tags import tagged_id
 from claudecli.call.prompt_input import read_text_option
@@ -55,6 +62,7 @@ class InputOptions:
         default_factory=ToolOptions
     )  # the tool flags (server tools go into every line)
     server_tools_only: bool = False  # batch submit: a line defining a local (client) tool is refused
+    upload_attachments: bool = False  # upload local attachments once, reference them by file id
 
 
 @dataclass
@@ -120,6 +128,8 @@ def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]
         extra["allow_outside"] = sorted(str(root) for root in allowed_roots(options.allow_outside))
     if defaults.tools:  # likewise: the server tools every line gets
         extra["tools"] = defaults.tools
+    if options.upload_attachments:
+        extra["upload_attachments"] = True
     return {
         **extra,
         "text": options.text,
@@ -205,7 +215,12 @@ def validate_into(
     With a ``nonce`` (``batch submit``), requests are spooled with tagged custom_ids (see ``tags``).
     """
     result = Validated(spool, nonce=nonce)
-    resolvers = Resolvers(app_ctx, options.path.resolve().parent, allowed_roots(options.allow_outside))
+    resolvers = Resolvers(
+        app_ctx,
+        options.path.resolve().parent,
+        allowed_roots(options.allow_outside),
+        upload=options.upload_attachments,
+    )
     ids = UniqueIds()
     with _open(options.path) as handle:
         for line_no, raw in _capped_lines(handle, options.path):
@@ -219,6 +234,8 @@ def validate_into(
             except LineError as exc:
                 result.problem(line_no, str(exc))
             except ClaudeCliError as exc:
+                if exc.exit_code not in LINE_FAULTS:
+                    raise
                 result.problem(line_no, exc.one_line())
     spool.finish()
     return result

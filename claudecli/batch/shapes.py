@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.attach_paths import confined
 from claudecli.batch.ids import LineError, checked_id
-from claudecli.call.attachments import attachment_block
+from claudecli.call.attachments import FileRefs, attachment_block
 from claudecli.call.request import RequestOptions, build_params, system_param, thinking_param, user_content
 from claudecli.catalog.listed import ListedModels
 from claudecli.catalog.lookup import resolve_model
-from claudecli.core.errors import ClaudeCliError
+from claudecli.core.errors import ClaudeCliError, ExitCode
+from claudecli.files.ids import file_ref
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 SHORT_FIELDS = frozenset({"id", "prompt", "system", "model", "max_tokens", "attach"})
 API_FIELDS = frozenset({"custom_id", "params"})
 TEMPLATE_SLOT = "{line}"
+# Failures that belong to one line (its input is wrong); any other (no key, no network, an API outage while
+# looking up or uploading a file) ends the command with its own exit code instead of failing every line.
+LINE_FAULTS = frozenset({ExitCode.USAGE, ExitCode.NOT_FOUND, ExitCode.BAD_REQUEST})
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Resolvers:
     app_ctx: AppContext
     base_dir: Path  # the input file's directory, resolved
     allowed: tuple[Path, ...] = ()  # --allow-outside directories, resolved
+    upload: bool = False  # --upload-attachments: local attachments go up once and are referenced by id
     models: dict[str, str | LineError] = field(default_factory=dict)
     attachments: dict[str, dict[str, Any] | LineError] = field(default_factory=dict)
     max_output: dict[str, int | None] = field(default_factory=dict)  # model id -> its most output tokens
@@ -103,14 +108,20 @@ class Resolvers:
 
     def _load_attachment(self, spec: str) -> dict[str, Any] | LineError:
         """Relative paths are relative to the input file's directory (cron runs in $HOME), and confined
-        to it (see ``attach_paths``)."""
+        to it (see ``attach_paths``). A file id (``file:ID``, or a bare ``file_…`` naming no file there) is
+        looked up once; with ``upload``, each distinct local file is uploaded once (``files.reuse``)."""
         try:
+            file_id = file_ref(spec, self.base_dir)
+            if file_id is not None:
+                return attachment_block(f"file:{file_id}", FileRefs(self.app_ctx))
             if not spec.startswith(("http://", "https://")):
                 spec = str(confined(spec, self.base_dir, self.allowed))
-            return attachment_block(spec)
+            return attachment_block(spec, FileRefs(self.app_ctx, upload=self.upload))
         except LineError as exc:
             return exc
         except ClaudeCliError as exc:
+            if exc.exit_code not in LINE_FAULTS:
+                raise
             return LineError(exc.one_line())
 
 

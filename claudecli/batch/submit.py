@@ -41,6 +41,7 @@ from claudecli.batch.spool import API_MAX_BYTES, API_MAX_REQUESTS, Spool
 from claudecli.batch.tags import new_nonce
 from claudecli.core import names
 from claudecli.core.errors import UsageError
+from claudecli.files.info import size_label
 from claudecli.money.budget import check_spend
 from claudecli.money.pricing import format_usd
 
@@ -119,6 +120,9 @@ def submit(app_ctx: AppContext, options: SubmitOptions) -> SubmitResult:
     journal_options.update(profile=scope.profile, base_url=scope.base_url)
     key = submission_key(input_sha, journal_options)
     if options.dry_run:
+        if options.input.upload_attachments:
+            app_ctx.note("--dry-run uploads nothing: the size shown has the attachments inline")
+            options.input.upload_attachments = False
         with _validated(app_ctx, options, defaults, new_nonce()) as validated:  # tagged: true sizes
             return _estimate(app_ctx, options, validated, dry_run=True)
     # An overlapping run waits here, then finds this submission journaled and exits without sending.
@@ -222,6 +226,7 @@ def _estimate(
         f"{options.input.path}: {validated.spool.count:,} requests"
         + (f" ({validated.problem_count} invalid skipped)" if validated.problem_count else "")
         + (f" in {parts} batches" if parts > 1 else "")
+        + f" · {size_label(sum(part.body_bytes for part in validated.spool.parts))} to send"
         + f" · worst case {format_usd(worst.total)} at batch prices"
     )
     for model in worst.unknown:

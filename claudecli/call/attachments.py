@@ -1,27 +1,32 @@
-"""Turn ``-a/--attach`` arguments into Messages content blocks, checking type and size before sending."""
+"""Turn ``-a/--attach`` arguments into Messages content blocks, checking type and size before sending.
+
+An argument is an ``http(s)://`` URL (a url source), a file id (``file:ID``, or a bare ``file_…`` that is not a
+local path: a file source, its block type from the file's metadata), or a local path: sent inline (base64 or
+text), or with ``--upload`` uploaded through the Files API once and referenced by id (see ``files.reuse``).
+"""
 
 from __future__ import annotations
 
 import base64
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from claudecli.core.errors import UsageError
+from claudecli.core.errors import NotFoundError, UsageError
 from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_stream_capped, unreadable
+from claudecli.core.media import block_type_for, sniff_media_type
+from claudecli.files.ids import file_ref
+
+if TYPE_CHECKING:
+    from claudecli.core.context import AppContext
+    from claudecli.files.info import FileInfo
 
 IMAGE_LIMIT = 5 * 1024 * 1024  # the API's per-image limit
 PDF_LIMIT = 32 * 1024 * 1024  # the API's request limit bounds a PDF
 TEXT_LIMIT = TEXT_FILE_LIMIT
 
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"%PDF-", "application/pdf"),
-)
 _IMAGE_SUFFIXES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -29,16 +34,6 @@ _IMAGE_SUFFIXES = {
     ".gif": "image/gif",
     ".webp": "image/webp",
 }
-
-
-def sniff_media_type(head: bytes) -> str | None:
-    """The media type from a file's first bytes (names lie; magic numbers rarely do)."""
-    for magic, media_type in _MAGIC:
-        if head.startswith(magic):
-            return media_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def _url_block(url: str) -> dict[str, Any]:
@@ -108,12 +103,65 @@ def _base64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def attachment_block(spec: str) -> dict[str, Any]:
-    """One content block for a path or an http(s) URL."""
+@dataclass(frozen=True)
+class FileRefs:
+    """What attaching through the Files API needs: the API (``app_ctx``), and whether local paths are uploaded."""
+
+    app_ctx: AppContext
+    upload: bool = False
+
+
+def file_block(info: FileInfo, title: str | None = None) -> dict[str, Any]:
+    """The content block referencing an uploaded file: an image block or a document block, by its type."""
+    kind = block_type_for(info.mime_type)
+    if kind is None:
+        raise UsageError(
+            f"{info.id} is {info.mime_type}: only images (PNG, JPEG, GIF, WebP), PDFs and plain text can be attached"
+        )
+    block: dict[str, Any] = {"type": kind, "source": {"type": "file", "file_id": info.id}}
+    if kind == "document":
+        block["title"] = title or info.filename
+    return block
+
+
+def _id_block(file_id: str, files: FileRefs | None) -> dict[str, Any]:
+    if files is None:
+        raise UsageError(f"{file_id}: a file id cannot be attached here")
+    from claudecli.files.api import metadata
+
+    info = metadata(files.app_ctx, file_id)
+    if info.expired:  # the API would answer the call with a 404 after the prompt was built and priced
+        raise NotFoundError(f"{file_id} has expired: its content is gone", hint="upload the file again")
+    return file_block(info)
+
+
+def _uploaded_block(path: Path, files: FileRefs) -> dict[str, Any]:
+    from claudecli.files.local import check_local
+    from claudecli.files.reuse import open_store, uploaded
+
+    local = check_local(str(path), label="attachment")
+    if block_type_for(local.mime_type) is None:
+        raise UsageError(
+            f"{path}: {local.mime_type} cannot be attached (images, PDFs and plain text can)",
+            hint="claudecli files upload PATH uploads it anyway, for a tool to use",
+        )
+    with open_store(files.app_ctx) as store:
+        info = uploaded(files.app_ctx, store, local)
+    return file_block(info, title=path.name)
+
+
+def attachment_block(spec: str, files: FileRefs | None = None) -> dict[str, Any]:
+    """One content block for a URL, a file id or a path (uploaded when ``files.upload``)."""
     if spec.startswith(("http://", "https://")):
         return _url_block(spec)
-    return _file_block(Path(spec).expanduser())
+    file_id = file_ref(spec)
+    if file_id is not None:
+        return _id_block(file_id, files)
+    path = Path(spec).expanduser()
+    if files is not None and files.upload:
+        return _uploaded_block(path, files)
+    return _file_block(path)
 
 
-def attachment_blocks(specs: list[str]) -> list[dict[str, Any]]:
-    return [attachment_block(spec) for spec in specs]
+def attachment_blocks(specs: list[str], files: FileRefs | None = None) -> list[dict[str, Any]]:
+    return [attachment_block(spec, files) for spec in specs]

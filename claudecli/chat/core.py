@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from claudecli.call.attachments import attachment_block
+from claudecli.call.attachments import FileRefs, attachment_block
 from claudecli.call.fallback import resolve_fallback
 from claudecli.call.prompt_input import read_text_option
 from claudecli.catalog.lookup import resolve_model
@@ -49,6 +49,7 @@ class ChatOptions:
     thinking: str | None = None
     session: str | None = None
     resume_latest: bool = False
+    upload: bool = False
     tools: ToolOptions = field(default_factory=ToolOptions)
 
 
@@ -100,7 +101,8 @@ def _read_inputs(app_ctx: AppContext, options: ChatOptions) -> tuple[str | None,
 
     system = read_text_option(options.system, "-s/--system") if options.system is not None else None
     check_thinking(options.thinking, app_ctx.settings.max_tokens)
-    attachments = [Attachment(spec, attachment_block(spec)) for spec in options.attach]
+    files = FileRefs(app_ctx, upload=options.upload)
+    attachments = [Attachment(spec, attachment_block(spec, files)) for spec in options.attach]
     return system, attachments
 
 

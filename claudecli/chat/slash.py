@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from claudecli.call.attachments import attachment_block
+from claudecli.call.attachments import FileRefs, attachment_block
 from claudecli.call.prompt_input import read_text_option
 from claudecli.catalog.lookup import resolve_listed_model
 from claudecli.chat.clipboard import SAFE_PAYLOAD_BYTES, copy_to_terminal, copy_with_tool
@@ -93,8 +93,14 @@ def _attach(chat: ChatState, arg: str) -> None:
         chat.attachments.clear()
         _say(chat, "no attachments pending")
         return
+    if arg == "--upload":
+        raise UsageError("/attach --upload needs a path")
+    upload = arg.startswith("--upload ")
+    if upload:
+        arg = arg[len("--upload ") :].strip()
     if arg:
-        chat.attachments.append(Attachment(arg, attachment_block(arg)))
+        block = attachment_block(arg, FileRefs(chat.app_ctx, upload=upload))
+        chat.attachments.append(Attachment(arg, block))
     if not chat.attachments:
         _say(chat, "no attachments pending (/attach PATH adds one to your next message)")
         return
@@ -224,7 +230,11 @@ COMMANDS: dict[str, Command] = {
     "/model": Command(_model, "/model NAME", "switch model (id or alias)"),
     "/system": Command(_system, "/system TEXT|@FILE|off", "set the system prompt"),
     "/thinking": Command(_thinking, "/thinking adaptive|off|N", "extended thinking"),
-    "/attach": Command(_attach, "/attach PATH", "attach a file or URL to your next message"),
+    "/attach": Command(
+        _attach,
+        "/attach [--upload] PATH",
+        "attach a file, URL or file:ID to your next message (--upload: through the Files API)",
+    ),
     "/retry": Command(_retry, "/retry", "regenerate the last answer"),
     "/undo": Command(_undo, "/undo", "drop the last exchange"),
     "/clear": Command(_clear, "/clear", "start a new conversation"),

@@ -19,6 +19,7 @@ from claudecli.cli.common import (
     SpeedOption,
     SystemOption,
     ThinkingOption,
+    UploadFlag,
     app_context,
     apply_platform_flags,
     apply_role,
@@ -67,8 +68,13 @@ def ask(
     ] = False,
     attach: Annotated[
         list[str] | None,
-        typer.Option("--attach", "-a", help="Image, PDF, text file or http(s) URL (repeatable)."),
+        typer.Option(
+            "--attach",
+            "-a",
+            help="Image, PDF, text file, http(s) URL or file:ID of an uploaded file (repeatable).",
+        ),
     ] = None,
+    upload: UploadFlag = False,
     schema: Annotated[
         str | None,
         typer.Option("--schema", help='JSON Schema file, inline JSON, or "name, age int, tags list[str]".'),
@@ -158,5 +164,6 @@ def ask(
             web_fetch=web_fetch,
             code_execution=code_execution,
         ),
+        upload=upload,
     )
     raise typer.Exit(run(app_ctx, options))

@@ -161,6 +161,13 @@ def submit(
     speed: SpeedOption = None,
     service_tier: ServiceTierOption = None,
     inference_geo: InferenceGeoOption = None,
+    upload_attachments: Annotated[
+        bool,
+        typer.Option(
+            "--upload-attachments",
+            help="Upload each local attachment once (Files API) and reference it by id: a smaller batch body.",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
     tools: ToolsOption = None,
@@ -215,6 +222,7 @@ def submit(
         split_bytes=split_bytes,
         as_json=as_json,
     )
+    options.input.upload_attachments = upload_attachments
     wait_options = None
     if wait:
         wait_options = flows.WaitOptions(

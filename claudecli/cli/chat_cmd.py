@@ -19,6 +19,7 @@ from claudecli.cli.common import (
     SpeedOption,
     SystemOption,
     ThinkingOption,
+    UploadFlag,
     app_context,
     apply_platform_flags,
     apply_role,
@@ -57,8 +58,11 @@ def chat(
     system: SystemOption = None,
     attach: Annotated[
         list[str] | None,
-        typer.Option("--attach", "-a", help="File or http(s) URL for the first message (repeatable)."),
+        typer.Option(
+            "--attach", "-a", help="File, http(s) URL or file:ID for the first message (repeatable)."
+        ),
     ] = None,
+    upload: UploadFlag = False,
     thinking: ThinkingOption = None,
     session: Annotated[
         str | None, typer.Option("--session", help="Resume the session with this name, or start it.")
@@ -110,6 +114,7 @@ def chat(
         thinking=thinking if thinking is not None or chosen is None else chosen.thinking,
         session=session,
         resume_latest=resume_latest,
+        upload=upload,
         tools=tool_options(
             tools=tools,
             root=root,

@@ -99,6 +99,13 @@ def apply_platform_flags(
     )
 
 
+UploadFlag = Annotated[
+    bool,
+    typer.Option(
+        "--upload",
+        help="Upload -a files through the Files API (once: the same content reuses its id) and attach them by id.",
+    ),
+]
 FallbackOption = Annotated[
     str | None,
     typer.Option(

@@ -30,6 +30,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "models": LazyCommand("claudecli.cli.models_cmd", "app"),
     "config": LazyCommand("claudecli.cli.config_cmd", "app"),
     "roles": LazyCommand("claudecli.cli.roles_cmd", "roles", help_attribute="HELP"),
+    "files": LazyCommand("claudecli.cli.files_cmd", "app"),
 }
 
 

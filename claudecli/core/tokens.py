@@ -17,6 +17,25 @@ PDF_PAGE_TOKENS = 2_500  # text plus page image, per page, as documented for PDF
 # From this many (estimated) tokens a prefix gets a cache breakpoint. The API ignores one below its model's own
 # minimum at no cost, so this need not be per model; prices that assume a cache hit use money.cache_minimum.
 CACHE_MIN_TOKENS = 1_024
+# Uploaded files this process has seen (file id -> (mime type, size)): a file source carries no bytes, so its
+# estimate comes from here (the Files API code records every file it uploads or looks up).
+FILE_SIZES: dict[str, tuple[str, int]] = {}
+
+
+def remember_file(file_id: str, mime_type: str, size: int) -> None:
+    FILE_SIZES[file_id] = (mime_type, size)
+
+
+def _pdf_tokens(base64_length: int) -> int:
+    # A PDF page is ~3 KB of base64 at the least; charge a page per 30 KB, at least one.
+    return PDF_PAGE_TOKENS * max(1, base64_length // 30_000)
+
+
+def _file_source_tokens(file_id: Any) -> int:
+    mime_type, size = FILE_SIZES.get(str(file_id), ("application/pdf", 0))
+    if mime_type == "text/plain":
+        return math.ceil(size / CHARS_PER_TOKEN)
+    return _pdf_tokens(math.ceil(size * 4 / 3))  # as if it were sent inline, in base64
 
 
 def text_tokens(text: str) -> int:
@@ -38,8 +57,9 @@ def block_tokens(block: Any) -> int:
         if source.get("type") == "text":
             return text_tokens(source.get("data", ""))
         if source.get("type") == "base64":
-            # A PDF page is ~3 KB of base64 at the least; charge a page per 30 KB, at least one.
-            return PDF_PAGE_TOKENS * max(1, len(source.get("data", "")) // 30_000)
+            return _pdf_tokens(len(source.get("data", "")))
+        if source.get("type") == "file":
+            return _file_source_tokens(source.get("file_id"))
         return PDF_PAGE_TOKENS
     return text_tokens(json.dumps(block, ensure_ascii=False))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from claudecli.call.attachments import attachment_blocks
+from claudecli.call.attachments import FileRefs, attachment_blocks
 from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import user_content
 from claudecli.catalog.lookup import load_catalog, resolve_model
@@ -86,7 +86,7 @@ def _build_request(app_ctx: AppContext, options: EstimateOptions) -> _Request:
     system = (
         read_text_option(options.system, "-s/--system") if options.system is not None else settings.system
     )
-    attachments = attachment_blocks(options.attach)
+    attachments = attachment_blocks(options.attach, FileRefs(app_ctx))
     prompt = read_prompt(options.prompt_words, app_ctx.stdin, use_stdin=options.use_stdin)
     content = user_content(prompt, attachments, cache=False, ttl=settings.cache_ttl)
     return _Request(

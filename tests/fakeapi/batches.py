@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .files import check_file_sources
 from .messages import generate
 from .models import paginate
 from .replies import directive, last_user_text
@@ -108,10 +109,23 @@ def request_result(fake: FakeAnthropic, params: dict[str, Any]) -> dict[str, Any
     name, _ = directive(last_user_text(params))
     if name == "expire":
         return {"type": "expired"}
+    file_error = _file_error(fake, params)
+    if file_error is not None:
+        return file_error
     if name == "batch_error":
         error = {"type": "invalid_request_error", "message": "Injected batch request error ([[batch_error]])"}
         return {"type": "errored", "error": {"type": "error", "error": error, "request_id": new_request_id()}}
     return {"type": "succeeded", "message": generate(fake, params, service_tier="batch").message}
+
+
+def _file_error(fake: FakeAnthropic, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The errored result of a request naming a file the API cannot use (an unknown, deleted or expired id)."""
+    try:
+        check_file_sources(fake, params, None)
+    except ApiError as err:
+        error = {"type": err.error_type, "message": err.message}
+        return {"type": "errored", "error": {"type": "error", "error": error, "request_id": new_request_id()}}
+    return None
 
 
 def end_batch(fake: FakeAnthropic, batch: Batch, *, canceled: bool = False) -> None:

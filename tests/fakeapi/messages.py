@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .caching import min_cache_tokens
+from .files import check_request as check_file_sources
 from .models import find_model
 from .replies import ReplyPlan, plan_reply
 from .tokens import count_input_tokens
@@ -102,6 +103,7 @@ def sse_events(gen: Generated) -> Iterator[SseEvent]:
 
 def create_message(fake: FakeAnthropic, req: RecordedRequest, match: re.Match[str]) -> Response:
     validate_message_params(req.body, fake.models, betas=beta_names(req.headers))
+    check_file_sources(fake, req)
     gen = generate(fake, req.body)
     if req.body.get("stream"):
         return Response.stream(sse_events(gen))
@@ -110,4 +112,5 @@ def create_message(fake: FakeAnthropic, req: RecordedRequest, match: re.Match[st
 
 def count_tokens(fake: FakeAnthropic, req: RecordedRequest, match: re.Match[str]) -> Response:
     validate_message_params(req.body, fake.models, count_only=True)
+    check_file_sources(fake, req)
     return Response.json({"input_tokens": count_input_tokens(req.body)})

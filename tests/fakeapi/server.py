@@ -22,7 +22,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import admin, batches, messages, models
+from . import admin, batches, files, messages, models
 from .caching import MIN_CACHE_TOKENS, PromptCache
 from .faults import Fault
 from .httpio import Handler, ResponseWriter
@@ -56,6 +56,11 @@ ROUTES: list[tuple[str, str, RouteHandler]] = [
     ("DELETE", r"/v1/messages/batches/(?P<batch_id>[^/]+)", batches.delete_batch),
     ("POST", r"/v1/messages/batches/(?P<batch_id>[^/]+)/cancel", batches.cancel_batch),
     ("GET", r"/v1/messages/batches/(?P<batch_id>[^/]+)/results", batches.batch_results),
+    ("POST", r"/v1/files", files.upload),
+    ("GET", r"/v1/files", files.list_files),
+    ("GET", r"/v1/files/(?P<file_id>[^/]+)", files.metadata),
+    ("GET", r"/v1/files/(?P<file_id>[^/]+)/content", files.content),
+    ("DELETE", r"/v1/files/(?P<file_id>[^/]+)", files.delete),
     ("GET", r"/v1/organizations/analytics/usage", admin.usage_report),
     ("GET", r"/v1/organizations/analytics/cost", admin.cost_report),
 ]
@@ -70,6 +75,7 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     body: Any  # parsed JSON, or None when empty or not JSON
+    raw: bytes = b""  # the body of a multipart/form-data request (file uploads), not parsed as JSON
 
 
 class FakeAnthropic:
@@ -88,6 +94,7 @@ class FakeAnthropic:
         self.batch_mode = "instant"
         self.batches: dict[str, batches.Batch] = {}
         self.batch_creates = 0
+        self.files = files.FileStore()
         self.requests: list[RecordedRequest] = []
         self.routes = [(method, re.compile(pattern), handler) for method, pattern, handler in ROUTES]
         self.lock = threading.RLock()
@@ -190,6 +197,7 @@ class FakeAnthropic:
             self.batches.clear()
             self.batch_creates = 0
             self.priority_capacity = False
+            self.files.clear()
         self.cache.clear()
 
     def add_route(self, method: str, pattern: str, handler: RouteHandler) -> None:
@@ -290,6 +298,8 @@ def _parse_request(handler: Handler) -> tuple[RecordedRequest, bool]:
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     raw = handler.read_body()
     body, parse_error = None, False
+    if headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        return RecordedRequest(handler.command.upper(), parts.path, query, headers, None, raw), False
     if raw:
         try:
             body = json.loads(raw)

@@ -62,6 +62,7 @@ class ApiError(Exception):
         self.message = message
         self.status = status if status is not None else ERROR_STATUS.get(error_type, 500)
         self.headers = dict(headers or {})
+        self.details: dict[str, Any] | None = None  # `error.details` (its `error_code` names the cause)
 
 
 def invalid(message: str) -> ApiError:
@@ -72,8 +73,13 @@ def not_found(message: str) -> ApiError:
     return ApiError("not_found_error", message)
 
 
-def error_body(error_type: str, message: str, request_id: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
+def error_body(
+    error_type: str, message: str, request_id: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": error_type, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"type": "error", "error": error, "request_id": request_id}
 
 
 @dataclass
@@ -112,7 +118,7 @@ class Response:
 
     @classmethod
     def error(cls, err: ApiError, request_id: str) -> Response:
-        body = error_body(err.error_type, err.message, request_id)
+        body = error_body(err.error_type, err.message, request_id, err.details)
         return cls.json(body, status=err.status, headers=err.headers)
 
     @classmethod

@@ -1,0 +1,69 @@
+"""Writing a download: into a temporary file beside the destination, then into place in one step.
+
+Without ``--force`` an existing file is never replaced, even one created while the download ran: the finished
+file is hard-linked to its name, which fails if the name exists (where a file system has no hard links, the
+check is made just before an ordinary rename). With ``--force`` it is renamed over the old one. A failed or
+interrupted download leaves nothing behind. The file gets the usual permissions (0666 less the umask).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from claudecli.core.errors import UsageError
+from claudecli.core.fsutil import require_parent
+
+
+def _exists(dest: Path) -> UsageError:
+    return UsageError(
+        f"{dest} already exists; not replacing it", hint="pass --force to overwrite, or -o FILE"
+    )
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _place(tmp: str, dest: Path, force: bool) -> None:
+    if force:
+        os.replace(tmp, dest)
+        return
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise _exists(dest) from None
+    except OSError:  # no hard links here (some network and FUSE file systems)
+        if os.path.lexists(dest):
+            raise _exists(dest) from None
+        os.replace(tmp, dest)
+        return
+    os.unlink(tmp)
+
+
+def write_download(dest: Path, force: bool, fetch: Callable[[BinaryIO], int]) -> int:
+    """Run ``fetch(sink)`` into a temporary file and put it at ``dest``; return the bytes written."""
+    require_parent(dest, "-o")
+    if dest.is_dir():
+        raise UsageError(f"{dest} is a directory")
+    if not force and os.path.lexists(dest):
+        raise _exists(dest)  # before downloading anything; checked again when it is put in place
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name[:64]}.", suffix=".part", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            written = fetch(sink)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.chmod(tmp, _umask_mode())
+        _place(tmp, dest, force)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return written
