@@ -271,3 +271,21 @@ def test_a_functions_tool_round_trip_with_thinking_and_resume(make_chat, fake_ap
     again = make_chat(options, session="fn")
     result = run_turn(again, "again?")  # the fake checks the stored thinking block and its signature
     assert result.exchange is not None and result.exchange.status == "ok", err(again)
+
+
+def test_ask_session_keeps_its_tool_loop_and_chat_replays_it(cli_env, run_cli, fake_api, marker, make_chat):
+    """``ask --session`` with tools stores the loop as chat does (it stored nothing before), and the session
+    goes on in ask or in chat with valid tool_use/tool_result pairs."""
+    first = run_cli("ask", "--session", "shared", "--tools", "toucher", "--yes", f"touch it {TOUCH}")
+    assert first.exit_code == 0, first.stderr
+    second = run_cli("ask", "--session", "shared", "--tools", "toucher", "what did it say?")
+    assert second.exit_code == 0, second.stderr
+    body = sent(fake_api)[-1]
+    assert block_types(body) == [["text"], ["tool_use"], ["tool_result"], ["text"], ["text"]]
+    chat = make_chat(ToolOptions(toolsets=("toucher",)), Person(), session="shared")
+    assert [e.calls for e in chat.conversation.exchanges] == [2, 1]
+    run_turn(chat, "and in chat?")
+    assert block_types(sent(fake_api)[-1])[:3] == [["text"], ["tool_use"], ["tool_result"]]
+    plain = run_cli("ask", "--session", "shared", "no tools now")  # the steps go as text
+    assert plain.exit_code == 0, plain.stderr
+    assert '[called toucher {"n":7}]' in sent(fake_api)[-1]["messages"][1]["content"]
