@@ -161,3 +161,26 @@ def test_tab_completion_choices_without_prompt_toolkit(make_chat, tmp_path):
 
     found = [c.text for c in completer.get_completions(Document("/thinking a"), CompleteEvent())]
     assert found == ["adaptive"]
+
+
+def test_a_ctrl_c_while_the_exit_hint_prints_counts_as_the_second_one(make_chat, monkeypatch):
+    """The race the pty test hit on a loaded machine: Ctrl-C between two prompts escaped the REPL (exit 130)."""
+    chat = make_chat()
+    prompts: list[str] = []
+
+    class Session:
+        def prompt(self, message: str, default: str = "", pre_run=None) -> str:
+            prompts.append(message)
+            raise KeyboardInterrupt  # Ctrl-C on an empty line
+
+    printed = chat.app_ctx.stderr.print
+
+    def print_then_ctrl_c(*args: object, **kwargs: object) -> None:
+        printed(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C lands before the next prompt exists
+
+    monkeypatch.setattr(repl, "make_session", lambda _chat: Session())
+    monkeypatch.setattr(chat.app_ctx.stderr, "print", print_then_ctrl_c)
+    assert repl.run(chat) == 0
+    assert len(prompts) == 1 and "Ctrl-C again or Ctrl-D to leave" in err(chat)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

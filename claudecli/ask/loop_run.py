@@ -73,8 +73,12 @@ def run_loop(
     stop_waiting: Callable[[], None],
     on_thinking: Callable[[str], None] | None,
     document: Callable[..., dict[str, Any]],
+    keep: Callable[[LoopOutcome, LoopFailed | None], None] | None = None,
 ) -> int:
-    """Run the loop for ``ask``; returns the exit code, or raises the error for the boundary to print."""
+    """Run the loop for ``ask``; returns the exit code, or raises the error for the boundary to print.
+
+    ``keep`` stores the loop, finished or cut off, in the conversation an ``ask --session`` continues.
+    """
     shown = _Shown(app_ctx, sink, stop_waiting)
     events = LoopEvents(
         on_text=shown.text,
@@ -87,12 +91,16 @@ def run_loop(
         loop = run_tool_loop(app_ctx, spec, toolbox, max_steps=max_steps, events=events)
     except LoopFailed as failure:
         stop_waiting()
+        if keep is not None:
+            keep(failure.partial, failure)
         _finish(app_ctx, spec, failure.partial, sink, document, error=failure)
         raise failure.error from None
     finally:
         if toolbox is not None:
             toolbox.close()
     stop_waiting()
+    if keep is not None:
+        keep(loop, None)
     _finish(app_ctx, spec, loop, sink, document)
     return ExitCode.OK
 

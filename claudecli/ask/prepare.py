@@ -11,6 +11,7 @@ from claudecli.call.fallback import resolve_fallback
 from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import RequestOptions, build_params, parse_params, platform_params, user_content
 from claudecli.call.schema import load_schema
+from claudecli.call.server_tools import server_tool_definitions
 from claudecli.call.stream import CallSpec
 from claudecli.call.tool_loop import tool_set
 from claudecli.call.tool_setup import with_server_tools
@@ -91,7 +92,9 @@ def prepare(
         messages = [{"role": "user", "content": user_content(prompt, attachments, cache=cache, ttl=ttl)}]
     else:  # the breakpoint moves to the newest turn, so the next ask reads this one's prefix from cache
         content = user_content(prompt, attachments, cache=False, ttl=ttl)
-        messages = history_messages(chat, content, cache=cache, ttl=ttl)
+        names = {tool.name for tool in toolbox.tools()} if toolbox is not None else set()
+        names |= {str(entry["name"]) for entry in server_tool_definitions(options.tools)}
+        messages = history_messages(chat, content, cache=cache, ttl=ttl, tool_names=frozenset(names))
     params = with_server_tools(build_params(request, messages), options.tools)
     if toolbox is not None or "tools" in params:
         params["tools"] = tool_set(params, toolbox)

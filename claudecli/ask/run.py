@@ -10,7 +10,7 @@ from rich.text import Text
 
 from claudecli.ask.loop_run import run_loop
 from claudecli.ask.prepare import AskOptions, prepare
-from claudecli.ask.session import open_conversation, record_exchange
+from claudecli.ask.session import open_conversation, record_exchange, record_loop
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.stream import CallFailed, CallSpec, stream_message
 from claudecli.call.tool_setup import max_steps, toolbox_for
@@ -22,6 +22,9 @@ from claudecli.render.stream import make_sink
 from claudecli.render.summary import Waiting, print_summary
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from claudecli.call.tool_loop import LoopFailed, LoopOutcome
     from claudecli.chat.state import ChatState
     from claudecli.core.context import AppContext
     from claudecli.render.stream import AnswerSink
@@ -139,6 +142,7 @@ def _run(app_ctx: AppContext, options: AskOptions, chat: ChatState | None, toolb
             stop_waiting=waiting.stop,
             on_thinking=on_thinking if show_thinking else None,
             document=partial(outcome_document, schema=structured),
+            keep=_loop_keeper(chat, spec),
         )
     try:
         outcome = stream_message(
@@ -155,6 +159,16 @@ def _run(app_ctx: AppContext, options: AskOptions, chat: ChatState | None, toolb
         emit(app_ctx, _with_session(outcome_document(outcome, schema=structured), chat))
     print_summary(app_ctx.stderr, outcome, quiet=app_ctx.quiet)
     return ExitCode.OK
+
+
+def _loop_keeper(
+    chat: ChatState | None, spec: CallSpec
+) -> Callable[[LoopOutcome, LoopFailed | None], None] | None:
+    """How an ``ask --session`` keeps its tool loop in the conversation (None: no conversation)."""
+    if chat is None:
+        return None
+    content = strip_cache_control(spec.params["messages"][-1]["content"])
+    return lambda loop, failure: record_loop(chat, spec.prompt_text, content, loop, failure)
 
 
 def _keep_in_conversation(chat: ChatState | None, spec: CallSpec, outcome: CallOutcome) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.call.outcome import CallOutcome
 from claudecli.chat.conversation import Exchange
+from claudecli.chat.loop_record import loop_exchange
 from claudecli.chat.session_store import SessionStore
 from claudecli.chat.state import ChatState
 from claudecli.core.errors import ClaudeCliError, ExitCode, UsageError
@@ -24,6 +25,7 @@ from claudecli.core.fsutil import ensure_private_dir
 from claudecli.core.locks import LockBusy, file_lock
 
 if TYPE_CHECKING:
+    from claudecli.call.tool_loop import LoopFailed, LoopOutcome
     from claudecli.core.context import AppContext
 
 LOCK_DIR = "session-locks"
@@ -121,9 +123,12 @@ def explicit(source: str | None) -> bool:
     return source is not None and (source.startswith("--") or source.startswith("role "))
 
 
-def history_messages(chat: ChatState, content: Any, *, cache: bool, ttl: str) -> list[dict[str, Any]]:
-    """The request's messages: the conversation so far, then ``content``, with the moving cache breakpoint."""
-    return chat.conversation.messages(content, cache=cache, ttl=ttl)
+def history_messages(
+    chat: ChatState, content: Any, *, cache: bool, ttl: str, tool_names: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """The request's messages: the conversation so far, then ``content``, with the moving cache breakpoint.
+    Earlier tool steps go block for block when this ask offers their tools (``tool_names``), else as text."""
+    return chat.conversation.messages(content, cache=cache, ttl=ttl, tool_names=tool_names)
 
 
 def record_exchange(chat: ChatState, prompt_text: str, content: Any, outcome: CallOutcome) -> None:
@@ -131,3 +136,16 @@ def record_exchange(chat: ChatState, prompt_text: str, content: Any, outcome: Ca
     if outcome.fallback_from is not None:  # the overloaded first call: no answer, but in the session's cost
         chat.record(Exchange.from_outcome(prompt_text, content, outcome.fallback_from))
     chat.record(Exchange.from_outcome(prompt_text, content, outcome))
+
+
+def record_loop(
+    chat: ChatState, prompt_text: str, content: Any, loop: LoopOutcome, failure: LoopFailed | None
+) -> None:
+    """Keep a tool loop in the conversation as chat keeps it: its steps, every step's cost (see
+    ``claudecli.chat.loop_record``)."""
+    if not loop.steps:
+        return
+    for step in loop.steps:
+        if step.outcome.fallback_from is not None:
+            chat.record(Exchange.from_outcome(prompt_text, content, step.outcome.fallback_from))
+    chat.record(loop_exchange(prompt_text, content, loop, failure))

@@ -5,7 +5,8 @@ invented user or assistant turn enters the message list), and the newest exchang
 goes through ``stream_message`` like every other, so it has a ledger row (command ``chat-compact``) and its
 cost counts in the session. Older exchanges are kept in the store, marked ``compacted``. A summary cut off
 at ``max_tokens`` is never used: it is asked for once more with four times the room, and if that is cut
-off too the conversation stays as it was.
+off too the conversation stays as it was. Tool steps are summarised from their text form (what was called and
+what came back, results shortened): the summary request itself carries no tool blocks.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def transcript_for_summary(previous_summary: str | None, exchanges: list[Exchang
     for exchange in exchanges:
         parts.append(f"User:\n{_user_text(exchange)}")
         note = " (interrupted, partial)" if exchange.partial else ""
-        parts.append(f"Assistant{note}:\n{exchange.answer.strip()}")
+        parts.append(f"Assistant{note}:\n{exchange.as_text()}")
     return "<conversation>\n" + "\n\n".join(parts) + "\n</conversation>\n\nSummarise this conversation."
 
 

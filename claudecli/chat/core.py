@@ -22,6 +22,7 @@ from claudecli.call.fallback import resolve_fallback
 from claudecli.call.prompt_input import read_text_option
 from claudecli.catalog.lookup import resolve_model
 from claudecli.chat import repl
+from claudecli.chat.approval import chat_ask_person
 from claudecli.chat.display import (
     SESSION_COLUMNS,
     listing_document,
@@ -30,9 +31,11 @@ from claudecli.chat.display import (
 )
 from claudecli.chat.session_store import SessionStore
 from claudecli.chat.state import Attachment, ChatState, check_thinking
+from claudecli.chat.tooling import open_tools
 from claudecli.core.errors import UsageError
 from claudecli.render.emit import emit, items_document
 from claudecli.render.table import print_table
+from claudecli.tools.options import ToolOptions
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -47,6 +50,18 @@ class ChatOptions:
     session: str | None = None
     resume_latest: bool = False
     upload: bool = False
+    tools: ToolOptions = field(default_factory=ToolOptions)
+
+
+class _DisplayHold:
+    """Before an approval question: clear the way on screen (the chat it acts on exists only later)."""
+
+    def __init__(self) -> None:
+        self.chat: ChatState | None = None
+
+    def __call__(self) -> None:
+        if self.chat is not None and self.chat.display_hold is not None:
+            self.chat.display_hold()
 
 
 def run(app_ctx: AppContext, options: ChatOptions) -> int:
@@ -61,18 +76,25 @@ def run(app_ctx: AppContext, options: ChatOptions) -> int:
     if options.session is not None and not options.session.strip():
         raise UsageError("--session needs a name")
     system, attachments = _read_inputs(app_ctx, options)
-    store = SessionStore(
-        app_ctx.settings.paths.sessions_file, scrub=app_ctx.scrub, notify=app_ctx.store_incident
-    )
+    hold = _DisplayHold()
+    tools = open_tools(app_ctx, options.tools, chat_ask_person(app_ctx, before=hold))  # bad flags: exit 2
+    store = None
     try:
+        store = SessionStore(
+            app_ctx.settings.paths.sessions_file, scrub=app_ctx.scrub, notify=app_ctx.store_incident
+        )
         chat, resumed = _open_chat(app_ctx, store, options, system)
         chat.attachments = attachments
         chat.fallback_model = resolve_fallback(app_ctx)
+        chat.tools = tools
+        hold.chat = chat
         _greet(chat, resumed)
 
         return repl.run(chat)
     finally:
-        store.close()
+        tools.close()
+        if store is not None:
+            store.close()
 
 
 def _read_inputs(app_ctx: AppContext, options: ChatOptions) -> tuple[str | None, list[Attachment]]:
@@ -128,6 +150,9 @@ def _greet(chat: ChatState, resumed: bool) -> None:
                 style="dim",
             )
         )
+    if chat.tools.any and not chat.app_ctx.quiet:
+        names = ", ".join(name for name, _source, _approval in chat.tools.rows())
+        chat.app_ctx.stderr.print(Text(f"tools: {names} (/tools shows how each is approved)", style="dim"))
     if chat.attachments:
         names = ", ".join(attachment.label for attachment in chat.attachments)
         chat.app_ctx.stderr.print(Text(f"your first message carries: {names}", style="dim"))

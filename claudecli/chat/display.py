@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from claudecli.chat.tool_display import print_lines, step_lines
 from claudecli.render.stream import make_sink
 from claudecli.render.summary import format_usd
 from claudecli.render.table import Column
@@ -50,6 +51,8 @@ def show_resumed(chat: ChatState, shown: int = RESUME_SHOWN) -> None:
         app_ctx.stderr.print(Text(f"… {hidden} earlier exchange{'s' if hidden != 1 else ''}", style="dim"))
     for exchange in exchanges[-shown:]:
         app_ctx.stdout.print(Text("you: ", style="bold cyan") + Text(exchange.prompt_text))
+        if exchange.used_tools:  # what the tools did, collapsed, before the answer they led to
+            print_lines(app_ctx.stderr, step_lines(exchange.steps))
         sink = make_sink(app_ctx.stdout, markdown=app_ctx.markdown)
         sink.feed(exchange.answer)
         if exchange.partial:

@@ -45,7 +45,7 @@ def transcript_markdown(chat: ChatState) -> str:
         lines += ["## Summary of earlier turns", "", meta.summary.strip(), ""]
     for exchange in chat.conversation.exchanges:
         lines += ["## You", "", *_attachment_lines(exchange), exchange.prompt_text.strip(), ""]
-        lines += [f"## Claude ({exchange.model})", "", exchange.answer.strip(), ""]
+        lines += [f"## Claude ({exchange.model})", "", exchange.as_text(), ""]
         if exchange.partial:
             note = "interrupted" if exchange.status == "interrupted" else f"incomplete: {exchange.status}"
             lines += [f"*[{note}: partial answer]*", ""]

@@ -219,11 +219,12 @@ def handle_line(chat: ChatState, line: str) -> slash.Reply:
 
 
 class _SigintLatch:
-    """SIGINT handler for the moments around a prompt: remember a Ctrl-C instead of raising anywhere.
+    """SIGINT handler for the time between prompts: remember a Ctrl-C instead of raising anywhere.
 
-    Between ``prompt()`` being called and prompt-toolkit taking over the terminal, Ctrl-C is still a signal;
-    raised there, a KeyboardInterrupt would tear prompt-toolkit's set-up apart. Latched, it is replayed as a
-    Ctrl-C at the prompt as soon as the prompt runs.
+    From one prompt's end to the next one's start (the exit hint being printed, prompt-toolkit setting up), Ctrl-C
+    is still a signal; raised there, a KeyboardInterrupt would tear prompt-toolkit's set-up apart or escape the
+    REPL (exit 130 instead of 0). Latched, it counts as a Ctrl-C at the prompt: before the prompt is shown, or,
+    replayed, as soon as it runs.
     """
 
     def __init__(self) -> None:
@@ -232,22 +233,22 @@ class _SigintLatch:
     def __call__(self, signum: int, frame: object) -> None:
         self.hit = True
 
+    def take(self) -> bool:
+        hit, self.hit = self.hit, False
+        return hit
+
     def replay(self) -> None:
-        if self.hit:
-            self.hit = False
+        if self.take():
             from prompt_toolkit.application import get_app
 
             get_app().exit(exception=KeyboardInterrupt())
 
 
-def read_line(session: PromptSession[str], default: str) -> str:
-    """One prompt; a Ctrl-C during its start-up counts as a Ctrl-C at the prompt."""
-    latch = _SigintLatch()
-    previous = signal.signal(signal.SIGINT, latch)
-    try:
-        return session.prompt(PROMPT, default=default, pre_run=latch.replay)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+def read_line(session: PromptSession[str], default: str, latch: _SigintLatch) -> str:
+    """One prompt (called with the latch installed); a Ctrl-C latched before it counts as one at the prompt."""
+    if latch.take():
+        raise KeyboardInterrupt
+    return session.prompt(PROMPT, default=default, pre_run=latch.replay)
 
 
 def run(chat: ChatState) -> int:
@@ -255,26 +256,36 @@ def run(chat: ChatState) -> int:
     session = make_session(chat)
     default = ""
     armed = False  # the previous key was Ctrl-C on an empty line
-    while True:
-        try:
-            line = read_line(session, default)
-        except Terminated:  # SIGTERM/SIGHUP: leave (every finished turn is already stored)
-            raise
-        except KeyboardInterrupt:
-            if armed:
+    latch = _SigintLatch()
+    previous = signal.signal(signal.SIGINT, latch)
+    try:
+        while True:
+            try:
+                line = read_line(session, default, latch)
+            except Terminated:  # SIGTERM/SIGHUP: leave (every finished turn is already stored)
+                raise
+            except KeyboardInterrupt:
+                if armed:
+                    break
+                armed = True
+                chat.app_ctx.stderr.print(Text(EXIT_HINT, style="dim"))
+                continue
+            except EOFError:
                 break
-            armed = True
-            chat.app_ctx.stderr.print(Text(EXIT_HINT, style="dim"))
-            continue
-        except EOFError:
-            break
-        armed, default = False, ""
-        if not line.strip():
-            continue
-        reply = _evaluate(chat, line)
-        if reply.exit:
-            break
-        default = reply.restore or ""
+            armed, default = False, ""
+            if not line.strip():
+                continue
+            signal.signal(signal.SIGINT, previous)  # a turn or a command: Ctrl-C interrupts it
+            try:
+                reply = _evaluate(chat, line)
+            finally:
+                latch.hit = False
+                signal.signal(signal.SIGINT, latch)
+            if reply.exit:
+                break
+            default = reply.restore or ""
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return 0
 
 

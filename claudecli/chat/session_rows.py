@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -47,8 +48,52 @@ def from_nanos(value: int | None) -> Decimal | None:
 META_COLUMNS = "id, name, profile, model, system, thinking, summary, created_at, updated_at"
 TURN_COLUMNS = (
     "seq, kind, state, prompt_text, user_content, answer, status, model, usage, cost_nanos, list_cost_nanos, "
-    "created_at"
+    "created_at, steps, calls"
 )
+# Values the API issued that must come back byte for byte (a changed signature is refused): never scrubbed.
+OPAQUE_KEYS = frozenset(
+    {"signature", "data", "encrypted_content", "encrypted_index", "id", "tool_use_id", "type"}
+)
+
+
+def scrubbed_steps(
+    steps: list[dict[str, Any]] | None, scrub: Callable[[str], str]
+) -> list[dict[str, Any]] | None:
+    """Tool steps with every text scrubbed of secrets, opaque values left alone.
+
+    A thinking block whose text holds a secret cannot be stored masked (its signature would no longer match,
+    and the API refuses the whole request): it is left out. The API needs the thinking blocks only of a tool
+    loop still running, never of a finished exchange.
+    """
+    if steps is None:
+        return None
+    kept = []
+    for message in steps:
+        content = message.get("content")
+        if isinstance(content, list):
+            content = [_scrubbed_block(block, scrub) for block in content]
+            content = [block for block in content if block is not None]
+        kept.append({**message, "content": _scrubbed_value(content, scrub)})
+    return kept
+
+
+def _scrubbed_block(block: Any, scrub: Callable[[str], str]) -> Any:
+    if isinstance(block, dict) and block.get("type") == "thinking":
+        text = str(block.get("thinking", ""))
+        return block if scrub(text) == text else None
+    return _scrubbed_value(block, scrub)
+
+
+def _scrubbed_value(value: Any, scrub: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {
+            key: item if key in OPAQUE_KEYS else _scrubbed_value(item, scrub) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_scrubbed_value(item, scrub) for item in value]
+    return value
 
 
 def meta_document(meta: SessionMeta) -> dict[str, Any]:
@@ -87,6 +132,8 @@ def exchange_document(exchange: Exchange) -> dict[str, Any]:
         "kind": exchange.kind,
         "state": exchange.state,
         "created_at": format_ts(exchange.created_at),
+        "steps": exchange.steps,
+        "calls": exchange.calls,
     }
 
 
@@ -103,6 +150,8 @@ def exchange_from_document(document: dict[str, Any]) -> Exchange:
         kind=document["kind"],
         state=document["state"],
         created_at=parse_ts(document["created_at"]),
+        steps=document.get("steps"),  # spooled before tool steps were stored: none
+        calls=int(document.get("calls") or 1),
     )
 
 
@@ -139,4 +188,6 @@ def exchange_row(row: tuple[Any, ...]) -> Exchange:
         cost_usd=from_nanos(row[9]),
         list_cost_usd=from_nanos(row[10]),
         created_at=parse_ts(row[11]),
+        steps=json.loads(row[12]) if row[12] is not None else None,
+        calls=int(row[13]),
     )

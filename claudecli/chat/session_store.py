@@ -1,9 +1,11 @@
 """Chat sessions in SQLite (``sessions.db``): written as they happen, so a crash loses at most the turn in flight.
 
 Two tables. ``sessions``: one row per chat (id, unique name, model, system prompt, thinking, the /compact
-summary, timestamps). ``turns``: one row per API call the chat made, in order (``seq``): the prompt as typed,
-the user content as sent (JSON, attachments included), the answer text, how the call ended, its tokens and
-cost. A turn's ``state`` says whether it is still in the conversation (see ``conversation``'s constants), so
+summary, timestamps). ``turns``: one row per exchange (or /compact call), in order (``seq``): the prompt as
+typed, the user content as sent (JSON, attachments included), the answer text, how it ended, its tokens and
+cost. A tool-using exchange is one row too: ``steps`` holds the tool loop's messages (assistant turns with
+every block, user turns of tool results) and ``calls`` its API calls, whose tokens and cost the row sums; so
+/undo and /retry remove a whole exchange, tool steps included. A turn's ``state`` says whether it is still in the conversation (see ``conversation``'s constants), so
 /undo, /retry and /compact never delete history and the session's cost is always the sum of its rows.
 
 Every change is one ``BEGIN IMMEDIATE`` transaction (``claudecli.core.db``): a process killed at any point leaves
@@ -38,6 +40,7 @@ from claudecli.chat.session_rows import (
     meta_document,
     meta_from_document,
     meta_row,
+    scrubbed_steps,
     to_nanos,
 )
 from claudecli.core.db import MigratedStore, Migration, Notify, write_transaction
@@ -80,7 +83,21 @@ MIGRATIONS = [
         );
         """,
     ),
+    Migration(
+        "chat_m002_turn_steps",
+        # steps: the tool loop's messages after the prompt (JSON; NULL for a turn stored before, or text only);
+        # calls: API calls the turn made (a tool loop makes one per step).
+        """
+        ALTER TABLE turns ADD COLUMN steps TEXT;
+        ALTER TABLE turns ADD COLUMN calls INTEGER NOT NULL DEFAULT 1;
+        """,
+    ),
 ]
+
+
+def _steps_json(steps: list[dict[str, Any]] | None, scrub: Callable[[str], str]) -> str | None:
+    scrubbed = scrubbed_steps(steps, scrub)
+    return None if scrubbed is None else json.dumps(scrubbed, ensure_ascii=False)
 
 
 @dataclass
@@ -94,7 +111,7 @@ class SessionTotals:
     unpriced_calls: int = 0
 
     def add(self, exchange: Exchange) -> None:
-        self.calls += 1
+        self.calls += exchange.calls
         self.usage = self.usage + exchange.usage
         if exchange.cost_usd is None:
             self.unpriced_calls += 1
@@ -142,12 +159,15 @@ class SessionStore(MigratedStore):
     def _scrubbed(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(self._scrub(value) if isinstance(value, str) else value for value in row)
 
-    def _scrubbed_document(self, document: Any) -> Any:
-        """``document`` (a spooled record: JSON values) with every text scrubbed."""
+    def _scrubbed_document(self, document: Any, keep: tuple[str, ...] = ()) -> Any:
+        """``document`` (a spooled record: JSON values) with every text scrubbed (``keep``: keys already done)."""
         if isinstance(document, str):
             return self._scrub(document)
         if isinstance(document, dict):
-            return {key: self._scrubbed_document(value) for key, value in document.items()}
+            return {
+                key: value if key in keep else self._scrubbed_document(value)
+                for key, value in document.items()
+            }
         if isinstance(document, list):
             return [self._scrubbed_document(value) for value in document]
         return document
@@ -179,7 +199,10 @@ class SessionStore(MigratedStore):
 
         spooled = {
             "meta": self._scrubbed_document(meta_document(meta)),
-            "exchange": self._scrubbed_document(exchange_document(exchange)),
+            "exchange": self._scrubbed_document(
+                {**exchange_document(exchange), "steps": scrubbed_steps(exchange.steps, self._scrub)},
+                keep=("steps",),
+            ),
             "replaces": replaces,
         }
         return self._guarded(write, spooled)
@@ -256,25 +279,29 @@ class SessionStore(MigratedStore):
         self._db().execute(
             """
             INSERT INTO turns (session_id, seq, kind, state, prompt_text, user_content, answer, status, model,
-                               usage, cost_nanos, list_cost_nanos, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               usage, cost_nanos, list_cost_nanos, created_at, steps, calls)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            self._scrubbed(
-                (
-                    session_id,
-                    exchange.seq,
-                    exchange.kind,
-                    exchange.state,
-                    exchange.prompt_text,
-                    json.dumps(exchange.user_content, ensure_ascii=False),
-                    exchange.answer,
-                    exchange.status,
-                    exchange.model,
-                    json.dumps(exchange.usage.as_dict()),
-                    to_nanos(exchange.cost_usd),
-                    to_nanos(exchange.list_cost_usd),
-                    format_ts(exchange.created_at),
-                )
+            (
+                *self._scrubbed(
+                    (
+                        session_id,
+                        exchange.seq,
+                        exchange.kind,
+                        exchange.state,
+                        exchange.prompt_text,
+                        json.dumps(exchange.user_content, ensure_ascii=False),
+                        exchange.answer,
+                        exchange.status,
+                        exchange.model,
+                        json.dumps(exchange.usage.as_dict()),
+                        to_nanos(exchange.cost_usd),
+                        to_nanos(exchange.list_cost_usd),
+                        format_ts(exchange.created_at),
+                    )
+                ),
+                _steps_json(exchange.steps, self._scrub),
+                exchange.calls,
             ),
         )
         return exchange.seq

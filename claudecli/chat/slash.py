@@ -22,9 +22,12 @@ from claudecli.chat.display import SESSION_COLUMNS, print_cost, session_rows, sh
 from claudecli.chat.editor import edit_text
 from claudecli.chat.export import export
 from claudecli.chat.state import Attachment, ChatState, check_thinking
+from claudecli.chat.tooling import ENABLE_HINT
 from claudecli.chat.turn import run_turn
 from claudecli.core.errors import NotFoundError, UsageError
-from claudecli.render.table import dropped_note, write_table
+from claudecli.render.table import Column, dropped_note, write_table
+
+TOOL_COLUMNS = (Column("tool"), Column("source"), Column("approval"))
 
 
 @dataclass
@@ -165,6 +168,17 @@ def _cost(chat: ChatState, _arg: str) -> None:
     print_cost(chat, chat.app_ctx.stderr)
 
 
+def _tools(chat: ChatState, _arg: str) -> None:
+    rows = chat.tools.rows()
+    if not rows:
+        _say(chat, f"no tools are enabled in this chat; {ENABLE_HINT}")
+        return
+    stderr = chat.app_ctx.stderr
+    write_table(stderr, TOOL_COLUMNS, [list(row) for row in rows], styled=stderr.is_terminal)
+    steps = chat.tools.max_steps
+    _say(chat, f"at most {steps} step{'s' * (steps != 1)} per answer (--max-steps)", "dim")
+
+
 def _compact(chat: ChatState, _arg: str) -> None:
 
     compact(chat)
@@ -178,7 +192,7 @@ def _export(chat: ChatState, arg: str) -> None:
 
 def _copy(chat: ChatState, _arg: str) -> None:
     last = chat.conversation.last()
-    if last is None:
+    if last is None or not last.has_answer:  # a tool loop cut off before it answered has no text to copy
         _say(chat, "no answer to copy yet")
         return
 
@@ -228,6 +242,7 @@ COMMANDS: dict[str, Command] = {
     "/resume": Command(_resume, "/resume NAME|ID", "switch to a saved session"),
     "/sessions": Command(_sessions, "/sessions", "list saved sessions"),
     "/cost": Command(_cost, "/cost", "tokens, cost and cache savings of this session"),
+    "/tools": Command(_tools, "/tools", "the tools Claude may use in this chat"),
     "/compact": Command(_compact, "/compact", "summarise older turns to free context"),
     "/export": Command(_export, "/export PATH.md", "write the conversation as Markdown"),
     "/copy": Command(_copy, "/copy", "copy the last answer (OSC 52, and a clipboard tool if any)"),

@@ -7,6 +7,7 @@ opening and closing the REPL leaves no empty sessions behind. Every change after
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from claudecli.chat.conversation import (
 )
 from claudecli.chat.limits import context_window
 from claudecli.chat.session_store import SessionMeta, SessionStore, SessionTotals, slug
+from claudecli.chat.tooling import ChatTools
 from claudecli.core.errors import UsageError
 from claudecli.core.tokens import estimate_input_tokens
 
@@ -87,6 +89,9 @@ class ChatState:
             None  # resolved at start; a turn to this very model does not fall back
         )
         self._windows: dict[str, int | None] = {}
+        self.tools = ChatTools()  # the chat's tool flags: fixed for the whole chat
+        # During a turn: stops the spinner and finishes the text so far, before an approval question.
+        self.display_hold: Callable[[], None] | None = None
         if persisted:
             self.conversation = Conversation(store.exchanges(meta.id))
             self.totals = store.totals(meta.id)
@@ -163,14 +168,20 @@ class ChatState:
         if not self.conversation and not self.system_text():
             return 0
 
-        messages = self.conversation.messages(" ", cache=False, ttl=self.cache_ttl)[:-1]
-        return estimate_input_tokens({"system": self.system_text() or "", "messages": messages})
+        messages = self.conversation.messages(
+            " ", cache=False, ttl=self.cache_ttl, tool_names=self.tools.names()
+        )[:-1]
+        params = {"system": self.system_text() or "", "messages": messages}
+        return estimate_input_tokens(self.tools.with_tools(params))
 
     # -- recording -----------------------------------------------------------------------------------
 
-    def record(self, exchange: Exchange, *, replacing: Exchange | None = None) -> None:
-        """Book a finished call: persist it, count its cost, and (if it has an answer) add it to the chat."""
-        if exchange.kind == "chat" and not exchange.has_answer:
+    def record(
+        self, exchange: Exchange, *, replacing: Exchange | None = None, context_tokens: int | None = None
+    ) -> None:
+        """Book a finished exchange: persist it, count its cost, and (if it has an answer or tool steps) add it
+        to the chat. ``context_tokens``: the size of its last call (a tool loop's usage is a sum of calls)."""
+        if exchange.kind == "chat" and not exchange.in_context:
             exchange.state = DROPPED
             replacing = None  # a retry that produced nothing keeps the old answer
         shown = self._name_shown(slug(exchange.prompt_text))
@@ -181,7 +192,8 @@ class ChatState:
             self.conversation.exchanges.remove(replacing)
             replacing.state = REPLACED
         if self.conversation.add(exchange):
-            self.context_tokens = exchange.usage.total_input_tokens + exchange.usage.output_tokens
+            usage = exchange.usage
+            self.context_tokens = context_tokens or usage.total_input_tokens + usage.output_tokens
 
     def undo(self) -> Exchange | None:
         exchange = self.conversation.pop()

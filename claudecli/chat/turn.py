@@ -1,30 +1,33 @@
-"""One chat turn: check it fits and is affordable, stream the answer, book it, print the summary.
+"""One chat turn: check it fits and is affordable, run it (the tool loop), book it, print the summary.
 
-``run_turn`` never raises for what can go wrong with a call: a budget refusal, a context overflow, an API
-error or Ctrl-C while streaming each print one line and leave the REPL at its prompt. What was streamed
-before a failure is kept as the (partial) answer. When nothing usable came back, the prompt text is
-returned so the REPL can put it back on the input line.
+A turn goes through ``run_tool_loop``: with no tools it is one streamed call, as before; with tools it is as
+many steps as the model needs (up to ``--max-steps``), each budget-checked and booked, the tool calls shown in
+the transcript and stored with the exchange. ``run_turn`` never raises for what can go wrong: a budget
+refusal, a context overflow, an API error, the step limit or Ctrl-C each print one line and leave the REPL at
+its prompt. What arrived before a failure is kept: the (partial) answer, and the tool steps so far (a tool that
+ran had its effect; the model must know). When nothing usable came back, the prompt text is returned so the
+REPL can put it back on the input line.
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from claudecli.call.outcome import CallOutcome
 from claudecli.call.request import user_content
-from claudecli.call.stream import CallFailed, CallSpec, stream_message
+from claudecli.call.stream import CallSpec
+from claudecli.call.tool_loop import LoopFailed, LoopOutcome, run_tool_loop
 from claudecli.chat.conversation import Exchange, message_problems
 from claudecli.chat.interrupts import StreamGuard, one_interrupt
 from claudecli.chat.limits import ContextCheck
-from claudecli.core.errors import BudgetExceeded, ClaudeCliError, Terminated
+from claudecli.chat.loop_record import last_context_tokens, loop_exchange, loop_outcomes, loop_total
+from claudecli.chat.turn_view import TurnView
+from claudecli.core.errors import BudgetExceeded, ClaudeCliError, Interrupted, Terminated, TerminatedError
 from claudecli.core.tokens import estimate_input_tokens
 from claudecli.money.budget import check_budget
-from claudecli.render.stream import AnswerSink, make_sink
-from claudecli.render.summary import Waiting, print_summary
+from claudecli.render.summary import print_summary, summary_text
 
 if TYPE_CHECKING:
     from claudecli.chat.state import Attachment, ChatState
@@ -115,8 +118,10 @@ def _prepare(
         content: Any = replacing.user_content
     else:
         content = user_content(prompt_text, [a.block for a in attachments], cache=False, ttl=chat.cache_ttl)
-    messages = chat.conversation.messages(content, cache=chat.cache, ttl=chat.cache_ttl, exclude=replacing)
-    params = chat.build_params(messages)
+    messages = chat.conversation.messages(
+        content, cache=chat.cache, ttl=chat.cache_ttl, exclude=replacing, tool_names=chat.tools.names()
+    )
+    params = chat.tools.with_tools(chat.build_params(messages))
     problems = message_problems(messages, params.get("system"))
     if problems:  # a bug if it ever happens: say so instead of sending a request the API would refuse
         error_line(chat, f"internal error, not sent: {'; '.join(problems)}")
@@ -141,26 +146,72 @@ def _send(
     replacing: Exchange | None,
     guard: StreamGuard,
 ) -> TurnResult:
-    sink = make_sink(chat.app_ctx.stdout, markdown=chat.app_ctx.markdown)
-    outcome, failure = _stream(chat, spec, sink)
+    view = TurnView(chat, spec.params["model"])
+    chat.display_hold = view.hold
+    try:
+        loop, failure = _run_loop(chat, spec, view)
+    finally:
+        chat.display_hold = None
     guard.disarm()  # the answer is in (or cut off): from here on a Ctrl-C must not lose it
-    if outcome.fallback_from is not None:  # the overloaded first call: no answer, but in the session's cost
-        chat.record(Exchange.from_outcome(prompt_text, content, outcome.fallback_from))
-    exchange = Exchange.from_outcome(prompt_text, content, outcome)
-    chat.record(exchange, replacing=replacing)
-    _close_sink(chat, sink, failure)
-    print_summary(chat.app_ctx.stderr, outcome, quiet=chat.app_ctx.quiet, session_total=chat.totals.cost_usd)
+    if not loop.steps:  # refused before its first call: nothing was sent or paid
+        view.close(failed=True, interrupted=False)
+        error = failure.error.one_line() if failure is not None else "no call was made"
+        error_line(chat, f"{error} (nothing was sent)")
+        return TurnResult(restore_prompt=prompt_text, restore_attachments=attachments)
+    for outcome in loop_outcomes(loop):
+        if outcome.fallback_from is not None:  # an overloaded call: no answer, but in the session's cost
+            chat.record(Exchange.from_outcome(prompt_text, content, outcome.fallback_from))
+    exchange = loop_exchange(prompt_text, content, loop, failure)
+    chat.record(exchange, replacing=replacing, context_tokens=last_context_tokens(loop))
+    interrupted = failure is not None and isinstance(failure.error, Interrupted)
+    view.close(failed=failure is not None and _last_step_failed(loop), interrupted=interrupted)
+    _summary(chat, loop)
     if failure is not None:
-        _explain_failure(chat, failure, kept=exchange.has_answer, retry=replacing is not None)
-        if failure.terminated:  # SIGTERM/SIGHUP: the turn is kept like a Ctrl-C one, then the chat ends
+        _explain_failure(chat, failure.error, exchange, retry=replacing is not None)
+        if isinstance(failure.error, TerminatedError):  # SIGTERM/SIGHUP: kept like Ctrl-C, then it ends
             raise Terminated()
-    if exchange.has_answer:
+    if exchange.in_context:
         return TurnResult(exchange=exchange)
     return TurnResult(
         exchange=exchange,
         restore_prompt=None if replacing is not None else prompt_text,
         restore_attachments=attachments,
     )
+
+
+def _run_loop(chat: ChatState, spec: CallSpec, view: TurnView) -> tuple[LoopOutcome, LoopFailed | None]:
+    """The turn's tool loop (one call when the chat has no tools); a failure keeps the partial loop."""
+    tools = chat.tools
+    try:
+        loop = run_tool_loop(
+            chat.app_ctx, spec, tools.toolbox, max_steps=tools.max_steps, events=view.events()
+        )
+        return loop, None
+    except LoopFailed as failure:
+        return failure.partial, failure
+    finally:
+        view.stop_waiting()
+
+
+def _last_step_failed(loop: LoopOutcome) -> bool:
+    return bool(loop.steps) and loop.final.status != "ok"
+
+
+def _summary(chat: ChatState, loop: LoopOutcome) -> None:
+    """The summary line: the call's, or the whole loop's with its steps and tool calls (costs summed)."""
+    if not loop.steps:
+        return
+    stderr, quiet = chat.app_ctx.stderr, chat.app_ctx.quiet
+    total = loop_total(loop)
+    if len(loop.steps) == 1 and not loop.tool_calls:
+        print_summary(stderr, total, quiet=quiet, session_total=chat.totals.cost_usd)
+        return
+    if not quiet:
+        steps, calls = len(loop.steps), loop.tool_calls
+        extra = f" · {steps} step{'s' * (steps != 1)} · {calls} tool call{'s' * (calls != 1)}"
+        line = summary_text(total, session_total=chat.totals.cost_usd) + extra
+        stderr.print(Text(line, style="dim"), highlight=False)
+    print_summary(stderr, total, quiet=True)  # only its warnings (cut off, refusal)
 
 
 def _fits(chat: ChatState, params: dict[str, Any]) -> bool:
@@ -179,52 +230,16 @@ def _fits(chat: ChatState, params: dict[str, Any]) -> bool:
     return True
 
 
-def _stream(chat: ChatState, spec: CallSpec, sink: AnswerSink) -> tuple[CallOutcome, CallFailed | None]:
-    """Stream the answer into ``sink`` (the same renderer as ``ask``); a failure keeps what arrived."""
-
-    app_ctx = chat.app_ctx
-    spinner = not app_ctx.quiet and app_ctx.stderr.is_terminal
-    waiting = Waiting(app_ctx, f"{spec.params['model']}…", spinner)
-
-    def on_text(chunk: str) -> None:
-        waiting.stop()
-        sink.feed(chunk)
-
-    try:
-        return stream_message(app_ctx, spec, on_text=on_text), None
-    except CallFailed as failure:
-        return failure.outcome, failure
-    finally:
-        waiting.stop()
-
-
-def _close_sink(chat: ChatState, sink: AnswerSink, failure: CallFailed | None) -> None:
-    """Finish the rendering; a Ctrl-C during a long final render only cuts the display short."""
-    app_ctx = chat.app_ctx
-    if failure is None:
-        try:
-            sink.finish()
-        except KeyboardInterrupt:
-            app_ctx.stderr.print(Text("display interrupted; the whole answer is kept", style="yellow"))
-        return
-    interrupted = failure.interrupted
-    note = "[interrupted]" if interrupted else "[answer incomplete]"
-    with contextlib.suppress(KeyboardInterrupt):
-        sink.abort(note if app_ctx.markdown and failure.outcome.text else None)  # nothing arrived: no mark
-    if failure.outcome.text and not app_ctx.markdown:
-        app_ctx.stderr.print(Text(note, style="yellow"))
-
-
-def _explain_failure(chat: ChatState, failure: CallFailed, *, kept: bool, retry: bool) -> None:
-    error: ClaudeCliError = failure.error
-    interrupted = failure.interrupted
-    if kept:
+def _explain_failure(chat: ChatState, error: ClaudeCliError, exchange: Exchange, *, retry: bool) -> None:
+    if exchange.in_context and exchange.used_tools:
+        after = "the steps so far are kept in the conversation"
+    elif exchange.in_context:
         after = "the partial answer is kept in the conversation"
     elif retry:
         after = "no new answer; the previous one is kept"
     else:
         after = "no answer; your prompt is back on the input line"
-    if interrupted:
+    if isinstance(error, Interrupted):
         chat.app_ctx.stderr.print(Text(f"interrupted: {after}", style="yellow"))
     else:
         error_line(chat, f"{error.one_line()} ({after})")

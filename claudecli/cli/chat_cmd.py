@@ -24,12 +24,29 @@ from claudecli.cli.common import (
     apply_platform_flags,
     apply_role,
 )
+from claudecli.cli.tool_flags import (
+    AllowedDomainOption,
+    ApproveOption,
+    CodeExecutionFlag,
+    FsAllowHiddenFlag,
+    FunctionsOption,
+    MaxStepsOption,
+    MaxUsesOption,
+    RootOption,
+    ToolsOption,
+    WebFetchFlag,
+    WebSearchFlag,
+    YesFlag,
+    tool_options,
+)
 
 HELP = """Chat with Claude in an interactive REPL.
 
 Enter sends, Alt-Enter adds a line, Ctrl-C cancels an answer, Ctrl-D leaves; /help lists the slash
 commands. Every session is saved as it goes: -c continues the latest, --session NAME resumes or
 starts a named one, --list shows them. Needs a terminal: for pipes and scripts use `claudecli ask`.
+With tool flags (--tools, --functions, --web-search, ...) Claude may use tools; each local call that
+needs approval is asked about at the terminal. /tools lists them.
 """
 
 
@@ -61,6 +78,18 @@ def chat(
     as_json: JsonFlag = False,
     plain: PlainFlag = False,
     quiet: QuietFlag = False,
+    tools: ToolsOption = None,
+    root: RootOption = None,
+    fs_allow_hidden: FsAllowHiddenFlag = False,
+    functions: FunctionsOption = None,
+    approve: ApproveOption = None,
+    yes: YesFlag = False,
+    max_steps: MaxStepsOption = None,
+    web_search: WebSearchFlag = False,
+    max_uses: MaxUsesOption = None,
+    allowed_domain: AllowedDomainOption = None,
+    web_fetch: WebFetchFlag = False,
+    code_execution: CodeExecutionFlag = False,
 ) -> None:
     from claudecli.chat.core import ChatOptions
     from claudecli.core.errors import UsageError
@@ -86,6 +115,20 @@ def chat(
         session=session,
         resume_latest=resume_latest,
         upload=upload,
+        tools=tool_options(
+            tools=tools,
+            root=root,
+            fs_allow_hidden=fs_allow_hidden,
+            functions=functions,
+            approve=approve,
+            yes=yes,
+            max_steps=max_steps,
+            web_search=web_search,
+            max_uses=max_uses,
+            allowed_domain=allowed_domain,
+            web_fetch=web_fetch,
+            code_execution=code_execution,
+        ),
     )
     raise typer.Exit(run(app_ctx, options))
 

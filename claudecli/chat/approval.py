@@ -1,0 +1,131 @@
+"""Tool approval in chat: the person is at the terminal, and prompt-toolkit owns it.
+
+The question is asked with a one-key prompt-toolkit prompt (the REPL's own prompt is not running during a
+turn, so nothing competes for the keys; keys typed before the question appeared are discarded): ``y`` runs the call, ``n`` declines it (the model gets "declined by the
+user"), ``a`` runs it and every later call of that tool in this chat, ``e`` opens the arguments as JSON in
+``$VISUAL``/``$EDITOR`` and runs the call with what was saved. Ctrl-D is ``n``; Ctrl-C declines and stops the
+turn, like Ctrl-C anywhere in a turn. Other keys (a paste, Enter) are ignored: a stray key must not approve.
+
+The tool's name and arguments are shown with escapes stripped, so the model's arguments cannot redraw the
+question; very long arguments are cut on screen with a note (``e`` shows them whole).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from claudecli.chat.editor import edit_text
+from claudecli.core.errors import UsageError
+from claudecli.tools.approval import AskPerson, PersonAnswer
+from claudecli.tools.sanitize import strip_escapes
+
+if TYPE_CHECKING:
+    from claudecli.core.context import AppContext
+    from claudecli.tools.base import Tool, ToolCall
+
+CHOICES = "[y]es / [n]o / [a]lways this tool this run / [e]dit args"
+SHOWN_ARG_LINES = 30
+
+
+def question(tool: Tool, call: ToolCall) -> Text:
+    """Who wants what, with which arguments (escapes stripped, long arguments cut with a note)."""
+    lines = json.dumps(call.input, indent=2, ensure_ascii=False).splitlines()
+    hidden = len(lines) - SHOWN_ARG_LINES
+    if hidden > 0:
+        lines = [*lines[:SHOWN_ARG_LINES], f"… {hidden:,} more lines ([e] shows them all)"]
+    source = f" ({tool.source})" if tool.source else ""
+    header = f"Claude wants to run {tool.name}{source}, {tool.approval.value} approval, with:"
+    body = "\n".join("  " + line for line in lines)
+    return Text.assemble((strip_escapes(header), "bold yellow"), "\n", strip_escapes(body))
+
+
+def read_choice(message: str) -> str:
+    """One key of y/n/a/e (Ctrl-D: n); Ctrl-C raises KeyboardInterrupt."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+    from prompt_toolkit.output.defaults import create_output
+
+    bindings = KeyBindings()
+
+    @bindings.add("<any>")  # registered first: the keys below win over it
+    def _ignore(event: KeyPressEvent) -> None:
+        return None
+
+    for key in "ynae":
+        for typed in (key, key.upper()):
+            bindings.add(typed)(lambda event, choice=key: event.app.exit(result=choice))
+
+    @bindings.add("c-d")
+    def _no(event: KeyPressEvent) -> None:
+        event.app.exit(result="n")
+
+    @bindings.add("c-c")
+    @bindings.add("<sigint>")
+    def _stop(event: KeyPressEvent) -> None:
+        event.app.exit(exception=KeyboardInterrupt())
+
+    session: PromptSession[str] = PromptSession(
+        key_bindings=bindings, output=create_output(always_prefer_tty=True)
+    )
+    discard_typed_ahead()
+    return session.prompt(message)
+
+
+def discard_typed_ahead() -> None:
+    """Drop keys typed before the question was shown (while the answer streamed): a ``y`` typed for something
+    else must not approve a call the person has not seen."""
+    with contextlib.suppress(OSError, ValueError, ImportError):
+        import termios
+
+        if sys.stdin.isatty():
+            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+
+
+def edit_arguments(app_ctx: AppContext, call: ToolCall) -> dict[str, Any] | None:
+    """The arguments as edited in $EDITOR; None (and a line saying why) to go back to the question."""
+    try:
+        text = edit_text(json.dumps(call.input, indent=2, ensure_ascii=False) + "\n")
+    except UsageError as exc:
+        app_ctx.warn(exc.one_line())
+        return None
+    if not text.strip():
+        app_ctx.warn("the arguments were emptied; back to the question")
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        app_ctx.warn(f"not valid JSON ({exc}); back to the question")
+        return None
+    if not isinstance(value, dict):
+        app_ctx.warn("the arguments must be a JSON object {...}; back to the question")
+        return None
+    return value
+
+
+def chat_ask_person(app_ctx: AppContext, before: Callable[[], None] | None = None) -> AskPerson:
+    """The ``ask_person`` of a chat (see the module doc); ``before`` clears the screen's way (the spinner)."""
+
+    def ask(tool: Tool, call: ToolCall) -> PersonAnswer:
+        if before is not None:
+            before()
+        app_ctx.stderr.print(question(tool, call), soft_wrap=True, highlight=False)
+        while True:
+            choice = read_choice(f"Run it? {CHOICES}: ")
+            if choice in ("y", "n", "a"):
+                return PersonAnswer(choice)
+            edited = edit_arguments(app_ctx, call)
+            if edited is not None:
+                app_ctx.stderr.print(
+                    Text("  with " + strip_escapes(json.dumps(edited, ensure_ascii=False)), style="dim"),
+                    soft_wrap=True,
+                    highlight=False,
+                )
+                return PersonAnswer("e", edited)
+
+    return ask

@@ -1,0 +1,100 @@
+"""A turn's tool loop as one exchange: its messages, its answer, and every step's tokens and cost summed.
+
+* The exchange's ``steps`` are the loop's messages (``LoopOutcome.messages``: validly paired) when the loop
+  used a tool; a turn without tools stays a text exchange, as before.
+* A step cut off by Ctrl-C or an error kept no content in the loop's messages (the stream never finished):
+  its partial text is added as an assistant text turn, the same rule as a partial answer without tools.
+* Each step's tokens and cost count in the exchange (``calls`` = the steps); an overloaded call a step fell
+  back from is booked as its own answerless exchange, as before.
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from claudecli.call.outcome import CallOutcome
+from claudecli.chat.conversation import Exchange
+from claudecli.chat.replay import has_tool_blocks
+from claudecli.core.usage import TokenUsage
+
+if TYPE_CHECKING:
+    from claudecli.call.tool_loop import LoopFailed, LoopOutcome
+
+
+def loop_outcomes(loop: LoopOutcome) -> list[CallOutcome]:
+    """Each step's call (the one that answered, not an overloaded one it fell back from)."""
+    return [step.outcome for step in loop.steps]
+
+
+def _sum(values: list[Decimal | None]) -> Decimal | None:
+    return None if any(value is None for value in values) else sum((v for v in values if v), Decimal(0))
+
+
+def loop_total(loop: LoopOutcome) -> CallOutcome:
+    """The whole loop as one outcome: the final step's answer and ending, every step's usage, cost and time."""
+    outcomes = loop_outcomes(loop)
+    final = outcomes[-1]
+    usage = TokenUsage()
+    for outcome in outcomes:
+        usage = usage + outcome.usage
+    return CallOutcome(
+        model=final.model,
+        usage=usage,
+        cost_usd=_sum([outcome.cost_usd for outcome in outcomes]),
+        list_cost_usd=_sum([outcome.list_cost_usd for outcome in outcomes]),
+        latency_ms=sum(outcome.latency_ms or 0 for outcome in outcomes),
+        ttft_ms=outcomes[0].ttft_ms,
+        stop_reason=final.stop_reason,
+        request_id=final.request_id,
+        status=final.status,
+        text=final.text,
+        thinking=final.thinking,
+        content=final.content,
+        max_tokens=final.max_tokens,
+        fallback_from=final.fallback_from,
+    )
+
+
+def last_context_tokens(loop: LoopOutcome) -> int | None:
+    """The context the conversation fills now: the last call's input and output."""
+    if not loop.steps:
+        return None
+    usage = loop.final.usage
+    return usage.total_input_tokens + usage.output_tokens
+
+
+def _with_partial_text(messages: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    text = text.rstrip()
+    if not text.strip():
+        return messages
+    block = {"type": "text", "text": text}
+    if messages and messages[-1]["role"] == "assistant":  # a paused turn it continued
+        messages[-1]["content"].append(block)
+    else:
+        messages.append({"role": "assistant", "content": [block]})
+    return messages
+
+
+def loop_exchange(prompt_text: str, content: Any, loop: LoopOutcome, failure: LoopFailed | None) -> Exchange:
+    """The exchange a (finished or cut-off) loop of at least one call makes; see the module doc."""
+    total = loop_total(loop)
+    messages = copy.deepcopy(loop.messages)
+    if failure is not None and total.status != "ok":  # the last step's stream was cut: its text only
+        messages = _with_partial_text(messages, total.text)
+    status = total.status
+    if status == "ok" and failure is not None:  # every call ended, but the loop did not (the step limit)
+        status = failure.error.error_type or "error"
+    return Exchange(
+        prompt_text=prompt_text,
+        user_content=content,
+        answer=total.text,
+        status=status,
+        model=total.model,
+        usage=total.usage,
+        cost_usd=total.cost_usd,
+        list_cost_usd=total.list_cost_usd,
+        steps=messages if has_tool_blocks(messages) else None,
+        calls=len(loop.steps),
+    )
