@@ -28,6 +28,12 @@ from claudecli.core.errors import NotFoundError, UsageError
 from claudecli.render.table import Column, dropped_note, write_table
 
 TOOL_COLUMNS = (Column("tool"), Column("source"), Column("approval"))
+MCP_COLUMNS = (
+    Column("tool"),
+    Column("server's name", drop_order=2, truncate_to=16),
+    Column("approval"),
+    Column("description", drop_order=1, truncate_to=20),
+)
 
 
 @dataclass
@@ -179,6 +185,21 @@ def _tools(chat: ChatState, _arg: str) -> None:
     _say(chat, f"at most {steps} step{'s' * (steps != 1)} per answer (--max-steps)", "dim")
 
 
+def _mcp(chat: ChatState, _arg: str) -> None:
+    from claudecli.chat.mcp_view import NONE_CONFIGURED, server_lines, tool_rows
+
+    configured = chat.app_ctx.settings.mcp
+    if not configured:
+        _say(chat, NONE_CONFIGURED)
+        return
+    sources = chat.tools.toolbox.sources() if chat.tools.toolbox is not None else []
+    _say(chat, "\n".join(server_lines(configured, sources)))
+    rows = tool_rows(sources)
+    if rows:
+        stderr = chat.app_ctx.stderr
+        write_table(stderr, MCP_COLUMNS, rows, styled=stderr.is_terminal)
+
+
 def _compact(chat: ChatState, _arg: str) -> None:
 
     compact(chat)
@@ -243,6 +264,7 @@ COMMANDS: dict[str, Command] = {
     "/sessions": Command(_sessions, "/sessions", "list saved sessions"),
     "/cost": Command(_cost, "/cost", "tokens, cost and cache savings of this session"),
     "/tools": Command(_tools, "/tools", "the tools Claude may use in this chat"),
+    "/mcp": Command(_mcp, "/mcp", "the MCP servers configured, and the tools of those enabled"),
     "/compact": Command(_compact, "/compact", "summarise older turns to free context"),
     "/export": Command(_export, "/export PATH.md", "write the conversation as Markdown"),
     "/copy": Command(_copy, "/copy", "copy the last answer (OSC 52, and a clipboard tool if any)"),

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 DEFAULT_MAX_STEPS = 10
 ENABLE_HINT = (
     "start chat with --tools fs (read files), --tools shell (run commands), --tools NAME (a [tools.NAME] of "
-    "config.toml), --functions FILE.py, --web-search, --web-fetch or --code-execution"
+    "config.toml), --functions FILE.py, --mcp NAME (an [mcp.NAME] server), --web-search, --web-fetch or "
+    "--code-execution"
 )
 SERVER_APPROVAL = "runs at Anthropic"
 

@@ -32,6 +32,7 @@ from claudecli.cli.tool_flags import (
     FunctionsOption,
     MaxStepsOption,
     MaxUsesOption,
+    McpOption,
     RootOption,
     ToolsOption,
     WebFetchFlag,
@@ -90,6 +91,7 @@ def chat(
     allowed_domain: AllowedDomainOption = None,
     web_fetch: WebFetchFlag = False,
     code_execution: CodeExecutionFlag = False,
+    mcp: McpOption = None,
 ) -> None:
     from claudecli.chat.core import ChatOptions
     from claudecli.core.errors import UsageError
@@ -128,6 +130,7 @@ def chat(
             allowed_domain=allowed_domain,
             web_fetch=web_fetch,
             code_execution=code_execution,
+            mcp=mcp,
         ),
     )
     raise typer.Exit(run(app_ctx, options))
