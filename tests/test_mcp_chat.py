@@ -9,9 +9,11 @@ from claudecli.chat.repl import handle_line
 from claudecli.chat.turn import run_turn
 from claudecli.tools.approval import PersonAnswer
 from claudecli.tools.options import ToolOptions
-from tests.test_chat_tools import Person, err, make_chat, sent  # noqa: F401  (make_chat is a fixture)
+from tests.test_chat_tools import Person, err, sent
+from tests.test_chat_tools import make_chat as shared_make_chat
 
 TOY = Path(__file__).parent / "mcp_servers" / "toy.py"
+make_chat = shared_make_chat  # the fixture, shared with the chat tool tests
 
 
 def _config(write_config) -> None:
@@ -22,7 +24,9 @@ def _config(write_config) -> None:
     )
 
 
-def test_a_chat_turn_calls_an_mcp_tool_after_asking_and_mcp_lists_the_servers(make_chat, fake_api, write_config):
+def test_a_chat_turn_calls_an_mcp_tool_after_asking_and_mcp_lists_the_servers(
+    make_chat, fake_api, write_config
+):
     _config(write_config)
     person = Person(PersonAnswer("y"))
     chat = make_chat(ToolOptions(mcp=("toy",)), person)
