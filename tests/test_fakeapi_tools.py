@@ -121,6 +121,20 @@ def test_thinking_must_come_back_first_and_unchanged(client):
     assert "Invalid `signature`" in refused(
         client, [prompt, tampered, results(*ids)], thinking=thinking, max_tokens=3000
     )
+    # Only the turn being answered needs its thinking: an earlier, finished tool exchange may come without it.
+    later = send(
+        client,
+        [
+            prompt,
+            without,
+            results(*ids),
+            {"role": "assistant", "content": "Done."},
+            {"role": "user", "content": "hi"},
+        ],
+        thinking=thinking,
+        max_tokens=3000,
+    )
+    assert later.stop_reason == "end_turn"
 
 
 def test_web_search_returns_results_citations_and_usage(client):

@@ -182,6 +182,21 @@ def test_ctrl_c_during_a_tool_sets_cancel_and_keeps_a_valid_transcript(app_ctx, 
     assert [r["status"] for r in rows(home)] == ["ok"]  # what was sent is booked
 
 
+def test_ctrl_c_between_steps_keeps_the_steps_so_far(app_ctx, tmp_path, home):
+    def interrupt_second_step(number: int) -> None:
+        if number == 2:  # after the tools ran, before the next call: not inside a stream or a tool
+            raise KeyboardInterrupt
+
+    box, _ = toolbox(tmp_path)
+    loop_events = LoopEvents(on_text=lambda _: None, on_step=interrupt_second_step)
+    with pytest.raises(LoopFailed) as caught:
+        run_tool_loop(app_ctx, spec('[[call:note {"text": "b"}]]'), box, max_steps=5, events=loop_events)
+    assert isinstance(caught.value.error, Interrupted)
+    partial = caught.value.partial
+    assert len(partial.steps) == 1 and partial.messages[-1]["content"][0]["type"] == "tool_result"
+    assert [r["status"] for r in rows(home)] == ["ok"]
+
+
 def test_an_api_error_mid_loop_keeps_the_partial_loop(app_ctx, fake_api, tmp_path, home):
     def fail_next_step() -> None:
         fake_api.enqueue(Fault.status(400, "invalid_request_error", "bad step"))

@@ -140,12 +140,34 @@ def run_tool_loop(
     events: LoopEvents,
     cancel: threading.Event | None = None,
 ) -> LoopOutcome:
-    """Run steps until the model ends its turn; with no toolbox (and no server tools) it is one call."""
+    """Run steps until the model ends its turn; with no toolbox (and no server tools) it is one call.
+
+    However it stops early (an API error, a budget refusal, max steps, or Ctrl-C/SIGTERM at any point once a step
+    was made, between steps included), it raises ``LoopFailed`` carrying the steps so far.
+    """
     tools = tool_set(spec.params, toolbox)
     loop = LoopOutcome(loop_id=uuid.uuid4().hex[:16] if tools else "")
+    try:
+        return _run_steps(app_ctx, spec, toolbox, tools, loop, max_steps, events, cancel or threading.Event())
+    except KeyboardInterrupt as exc:
+        if not loop.steps:  # nothing was made: an interrupt like any other
+            raise
+        stop = TerminatedError() if isinstance(exc, Terminated) else Interrupted("interrupted")
+        raise LoopFailed(stop, loop) from None
+
+
+def _run_steps(
+    app_ctx: AppContext,
+    spec: CallSpec,
+    toolbox: Toolbox | None,
+    tools: list[dict[str, Any]],
+    loop: LoopOutcome,
+    max_steps: int,
+    events: LoopEvents,
+    cancel: threading.Event,
+) -> LoopOutcome:
     base = replace(spec, params={**spec.params, "tools": tools} if tools else dict(spec.params))
     prompt_messages = list(spec.params["messages"])
-    cancel = cancel or threading.Event()
     paused = False
     while True:
         number = len(loop.steps) + 1

@@ -6,8 +6,8 @@
 - Every assistant `tool_use` is answered by `tool_result` blocks with the same ids at the start of the very next
   user message; a `tool_result` must answer a `tool_use` of the message just before it.
 - A request holding `tool_use`/`tool_result` blocks must define tools, and each `tool_use` names one of them.
-- With thinking enabled, an assistant turn whose tool calls are being answered must start with its thinking
-  block, and every thinking block's signature must be the one the fake issued for that text (unchanged).
+- With thinking enabled, the assistant turn whose tool calls the request's last message answers must start with
+  its thinking block (earlier turns in the history need not), and every thinking block's signature must be the one the fake issued for that text (unchanged).
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def _check_pairing(body: dict[str, Any], names: set[str], *, thinking: bool) -> 
             pending = _tool_uses(blocks, names, i)
             continue
         _check_results(blocks, pending, i)
-        if pending and thinking:
+        if pending and thinking and i == len(messages) - 1:  # only the turn being answered now, as the API
             _check_thinking_first(_blocks(messages[i - 1]), i - 1)
         pending = []
     if pending:
