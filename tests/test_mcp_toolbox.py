@@ -104,3 +104,11 @@ def test_an_unknown_server_names_the_known_ones(base_env, write_config):
     assert caught.value.one_line() == (
         "--mcp nope: no such MCP server (known: toy); define servers as [mcp.NAME] in config.toml"
     )
+
+
+def test_with_no_server_configured_the_error_says_so(base_env):
+    with pytest.raises(UsageError) as caught:
+        toolbox(ToolOptions(mcp=("github",)))
+    assert caught.value.one_line() == (
+        "--mcp github: no such MCP server (none is configured); define servers as [mcp.NAME] in config.toml"
+    )

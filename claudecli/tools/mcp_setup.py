@@ -39,9 +39,9 @@ def add_mcp_sources(app_ctx: AppContext, options: ToolOptions, sources: list[Too
     configured = app_ctx.settings.mcp
     unknown = [name for name in names if name not in configured]
     if unknown:
-        known = ", ".join(sorted(configured)) or "none is configured"
+        known = f"known: {', '.join(sorted(configured))}" if configured else "none is configured"
         raise UsageError(
-            f"--mcp {unknown[0]}: no such MCP server (known: {known})",
+            f"--mcp {unknown[0]}: no such MCP server ({known})",
             hint="define servers as [mcp.NAME] in config.toml",
         )
     require_mcp()
