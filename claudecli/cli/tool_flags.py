@@ -78,6 +78,7 @@ McpOption = Annotated[
     list[str] | None,
     typer.Option(
         "--mcp",
+        metavar="NAME",
         help="Enable the tools of the [mcp.NAME] server from config (repeatable; needs claudecli[mcp]).",
         rich_help_panel=_PANEL,
     ),
