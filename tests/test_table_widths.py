@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shlex
 import sys
 from pathlib import Path
 
@@ -65,13 +64,28 @@ def cells(line: str) -> list[str]:
     return CELL_GAP.split(line.strip())
 
 
+# One interpreter runs every table command on the screen, each through the real app as `python -m claudecli`
+# would (a fresh context per command, stdout and stderr the terminal): the rendering is what is tested here, and
+# eight interpreter start-ups per screen cost more than all the tables.
+SCREEN_RUNNER = """
+import sys
+from claudecli.cli.app import PROG_NAME, app
+for label, argv in TABLES:
+    print("@@ " + label, flush=True)
+    try:
+        app(args=list(argv), prog_name=PROG_NAME, standalone_mode=False)
+    except SystemExit:
+        pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+print("@@ end", flush=True)
+"""
+
+
 def screen_sections(width: int, name: str) -> dict[str, str]:
     """Run every table command on a ``width``-column screen; each command's part of the screen, rows joined."""
-    python = shlex.quote(sys.executable)
-    script = "".join(
-        f"echo '@@ {label}'; {python} -m claudecli {shlex.join(argv)}; " for label, argv in TABLES.items()
-    )
-    start(name, script + "echo '@@ end'", width=width, height=50)
+    runner = f"TABLES = {list(TABLES.items())!r}\n{SCREEN_RUNNER}"
+    start(name, [sys.executable, "-c", runner], width=width, height=50)
     shown = wait_for(name, "@@ end", timeout=90, joined=True)
     parts = re.split(r"^@@ (.+)$", shown, flags=re.MULTILINE)
     return dict(zip(parts[1::2], parts[2::2], strict=True))
