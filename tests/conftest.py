@@ -17,11 +17,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.fakeapi.fixtures import fake_api  # noqa: F401  (re-exported fixture)
 
 TEST_KEY = "sk-ant-test-SECRET-0123456789abcdef"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis: "suite" (the default, CI) runs a few derandomized examples per property, the same every run, so the
+# whole suite stays fast and reproducible; "deep" (HYPOTHESIS_PROFILE=deep) hunts with many fresh random ones.
+# Tests size their example counts from the profile's max_examples (see tests/test_fuzz.py).
+_QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile(
+    "suite", max_examples=15, derandomize=True, database=None, deadline=None, suppress_health_check=_QUIET
+)
+settings.register_profile(
+    "deep", max_examples=500, derandomize=False, database=None, deadline=None, suppress_health_check=_QUIET
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @dataclass

@@ -87,8 +87,10 @@ def test_no_answer_incomplete_mark_when_nothing_arrived(cli_env, fake_api):
     output = finish(child)
     assert child.exitstatus == 4, output
     assert "not_found_error" in output and "[answer incomplete]" not in output
+    # retry-after 1, cut to 0.2 s by cli_env's CLAUDECLI_RETRY_AFTER_CAP: no ~1.5 s of exponential back-off
+    overloaded = Fault.status(529, "overloaded_error", "Overloaded", headers={"retry-after": "1"})
     for _ in range(3):
-        fake_api.enqueue(Fault.status(529, "overloaded_error", "Overloaded"))
+        fake_api.enqueue(overloaded)
     child = spawn("ask", "hello", env={"CLAUDECLI_MAX_RETRIES": "2"})
     output = finish(child)
     assert child.exitstatus == 6, output

@@ -61,8 +61,8 @@ def test_429_then_success_retries(cli_env, run_cli, fake_api):
 
 
 def test_529_after_retries_is_rate_limited(cli_env, run_cli, fake_api, ledger_rows):
-    for _ in range(3):
-        fake_api.enqueue(Fault.status(529, "overloaded_error", "Overloaded", headers={"retry-after": "0"}))
+    for _ in range(3):  # retry-after 1 is capped to 0.2 s; the SDK would back off 0.5 s then 1 s on "0"
+        fake_api.enqueue(Fault.status(529, "overloaded_error", "Overloaded", headers={"retry-after": "1"}))
     result = run_cli("ask", "hi")
     check_one_line_error(result, 6, "529", "overloaded_error")
     assert len(fake_api.requests_to("/v1/messages", method="POST")) == 3
@@ -72,7 +72,7 @@ def test_529_after_retries_is_rate_limited(cli_env, run_cli, fake_api, ledger_ro
 def test_500_after_retries_is_a_server_error(cli_env, run_cli, fake_api):
     for _ in range(3):
         fake_api.enqueue(
-            Fault.status(500, "api_error", "Internal server error", headers={"retry-after": "0"})
+            Fault.status(500, "api_error", "Internal server error", headers={"retry-after": "1"})
         )
     check_one_line_error(run_cli("ask", "hi"), 7, "500", "api_error")
 

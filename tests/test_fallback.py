@@ -21,11 +21,14 @@ ANNOUNCED = f"{SONNET} is overloaded; asking the fallback model {HAIKU} instead"
 
 
 def overload(fake_api, model: str = SONNET, times: int = 3, code: int = 529) -> None:
-    """Enough failures for `model` to outlast the SDK's retries (max_retries 2: three attempts)."""
+    """Enough failures for `model` to outlast the SDK's retries (max_retries 2: three attempts).
+
+    retry-after 1 is cut to CLAUDECLI_RETRY_AFTER_CAP (0.2 s in tests); "0" is no wait to the SDK, which then
+    backs off 0.5 s and 1 s instead."""
     error_type = "overloaded_error" if code == 529 else "rate_limit_error"
     for _ in range(times):
         fake_api.enqueue(
-            Fault.status(code, error_type, "Overloaded", headers={"retry-after": "0"}), model=model
+            Fault.status(code, error_type, "Overloaded", headers={"retry-after": "1"}), model=model
         )
 
 

@@ -46,7 +46,7 @@ FAULTS = {
         ExitCode.RATE_LIMITED,
     ),
     "529 storm": FaultCase(
-        Fault.status(529, "overloaded_error", "Overloaded", headers={"retry-after": "0"}),
+        Fault.status(529, "overloaded_error", "Overloaded", headers={"retry-after": "1"}),  # capped: 0.05 s
         ExitCode.RATE_LIMITED,
     ),
     "500": FaultCase(Fault.status(500, "api_error", "Internal server error"), ExitCode.SERVER),

@@ -7,9 +7,9 @@ lines. Each example runs the real CLI in process (``run_in_process``) against th
 - no traceback on stderr, and no secret on stdout or stderr;
 - nothing is written outside the data directory (``CLAUDECLI_HOME``) and the outputs the command was asked for.
 
-Examples are derandomized (the same every run, so CI is reproducible), nothing is stored between runs, and the
-example counts are bounded so the whole file takes well under 20 s. ``CLAUDECLI_FUZZ_SCALE=N`` runs N times as many
-random (not derandomized) examples, for a longer hunt by hand.
+Example counts, randomness and the database come from the Hypothesis profile tests/conftest.py loads: "suite" (the
+default) runs a few derandomized examples (the same every run, so CI is reproducible, nothing stored between runs)
+so the whole file takes a few seconds; ``HYPOTHESIS_PROFILE=deep`` runs many fresh random ones, for a longer hunt.
 """
 
 from __future__ import annotations
@@ -22,24 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from claudecli.core.errors import ExitCode
 from claudecli.core.settings import SCALARS
 from tests.conftest import TEST_KEY, Result, assert_secret_free, run_in_process
 
-SCALE = int(os.environ.get("CLAUDECLI_FUZZ_SCALE", "1"))  # a longer hunt: CLAUDECLI_FUZZ_SCALE=50
-FUZZ = settings(
-    derandomize=SCALE == 1,
-    database=None,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+EXAMPLES = settings().max_examples  # the loaded profile's (tests/conftest.py)
 DOCUMENTED = {int(code) for code in ExitCode} - {int(ExitCode.ERROR)}
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
@@ -233,7 +223,7 @@ CONFIG_COMMANDS = [
 ]
 
 
-@settings(FUZZ, max_examples=40 * SCALE)
+@settings(max_examples=EXAMPLES)
 @given(config=config_files(), command=st.sampled_from(CONFIG_COMMANDS))
 def test_fuzzed_config_files(arena: Arena, config: bytes, command: tuple[str, ...]) -> None:
     path = arena.home / "config" / "config.toml"
@@ -245,7 +235,7 @@ def test_fuzzed_config_files(arena: Arena, config: bytes, command: tuple[str, ..
         path.unlink()
 
 
-@settings(FUZZ, max_examples=40 * SCALE)
+@settings(max_examples=EXAMPLES)
 @given(dotenv=dotenv_files(), command=st.sampled_from(CONFIG_COMMANDS))
 def test_fuzzed_dotenv_files(arena: Arena, dotenv: bytes, command: tuple[str, ...]) -> None:
     path = arena.work / ".env"
@@ -303,7 +293,7 @@ def batch_inputs(draw: st.DrawFn, inputs: str) -> bytes:
     return prefix + ending.join(lines) + ending
 
 
-@settings(FUZZ, max_examples=40 * SCALE)
+@settings(max_examples=EXAMPLES)
 @given(data=st.data())
 def test_fuzzed_batch_lines(arena: Arena, data: st.DataObject) -> None:
     path = arena.inputs / "fuzzed.jsonl"
@@ -447,7 +437,7 @@ def argument_vectors(draw: st.DrawFn, inputs: str, outputs: str) -> tuple[list[s
     return argv, stdin
 
 
-@settings(FUZZ, max_examples=90 * SCALE)
+@settings(max_examples=2 * EXAMPLES)
 @given(data=st.data())
 def test_fuzzed_argument_vectors(arena: Arena, data: st.DataObject) -> None:
     argv, stdin = data.draw(argument_vectors(str(arena.inputs), str(arena.outputs)))

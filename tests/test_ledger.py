@@ -358,8 +358,10 @@ def test_files_are_private(tmp_path: Path) -> None:
 
 
 # -- concurrency --------------------------------------------------------------------------------------------
-# Real processes started with "spawn", released together by a barrier so they collide. Each child reports
-# ("ok", value) or ("error", traceback); any "database is locked" would show up as an error.
+# Real processes, released together by a barrier so they collide. Each child reports ("ok", value) or ("error",
+# traceback); any "database is locked" would show up as an error. They come from a fork server (a clean,
+# single-threaded process that imported this module once): forking from the test process would copy its threads
+# (the fake API, xdist), and "spawn" paid an interpreter start-up and these imports per child (~38 per run).
 
 Outcome = tuple[str, object]
 
@@ -397,7 +399,8 @@ def _child(job: str, path: str, barrier: Any, results: Any, index: int) -> None:
 
 def _run_processes(job: str, path: Path, n: int) -> list[object]:
     """Run ``n`` children of ``job`` on ``path``; assert none failed; return their values by index."""
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])  # read when the server starts (once per test process)
     barrier = ctx.Barrier(n)
     results = ctx.Queue()
     procs = [ctx.Process(target=_child, args=(job, str(path), barrier, results, i)) for i in range(n)]

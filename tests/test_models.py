@@ -263,12 +263,14 @@ def _failing_models_endpoint(fake_api, times: int) -> None:
 
 
 def test_a_failed_fetch_is_remembered_on_disk_by_the_next_processes(
-    cli_env, run_cli_subprocess, fake_api, home
+    cli_env, run_cli, run_cli_subprocess, fake_api, home
 ):
-    """Every new process (a cron job, an `ask` in a loop) tried the dead list again, and waited on it."""
+    """Every new process (a cron job, an `ask` in a loop) tried the dead list again, and waited on it.
+
+    The second run is a new process (what the issue saw); the others run in process, as only the disk is shared."""
     _failing_models_endpoint(fake_api, 2)
     env = {"CLAUDECLI_MAX_RETRIES": "0"}
-    first = run_cli_subprocess("models", "--json", env=env)
+    first = run_cli("models", "--json", env=env)
     assert first.exit_code == 0 and json.loads(first.stdout)["source"] == "builtin", first
     assert len(model_gets(fake_api)) == 1
     second = run_cli_subprocess("models", "--json", env=env)  # another process, a minute later
@@ -280,9 +282,9 @@ def test_a_failed_fetch_is_remembered_on_disk_by_the_next_processes(
     for entry in document["failures"].values():  # five minutes on: tried again
         entry["failed_at"] = (datetime.now(UTC) - timedelta(minutes=6)).isoformat()
     memory.write_text(json.dumps(document))
-    third = run_cli_subprocess("models", "--json", env=env)
+    third = run_cli("models", "--json", env=env)
     assert len(model_gets(fake_api)) == 2 and "500" in third.stderr, third
-    refreshed = run_cli_subprocess("models", "--refresh", "--json", env=env)  # asked for: always tries
+    refreshed = run_cli("models", "--refresh", "--json", env=env)  # asked for: always tries
     assert json.loads(refreshed.stdout)["source"] == "api" and len(model_gets(fake_api)) == 3
     assert not memory.exists()  # a success forgets the failure
 

@@ -50,7 +50,7 @@ def test_ask_json_prints_its_document_when_stopped_mid_stream(cli_env, fake_api,
 
 
 @pytest.mark.pty
-def test_chat_keeps_the_turn_cut_by_sigterm_in_the_session(cli_env, fake_api, ledger_rows, home):
+def test_chat_keeps_the_turn_cut_by_sigterm_in_the_session(cli_env, run_cli, fake_api, ledger_rows, home):
     chat = Chat("--plain", "--session", "killed")
     chat.turn("first [[words:3]]")
     fake_api.token_delay = 0.03
@@ -68,12 +68,10 @@ def test_chat_keeps_the_turn_cut_by_sigterm_in_the_session(cli_env, fake_api, le
     assert turns[1][1].startswith("w1 w2 w3 w4 w5")
     ledger_total = sum(Decimal(str(row["cost_usd"])) for row in rows)
     assert abs(Decimal(sum(turn[2] for turn in turns)) / 10**9 - ledger_total) < Decimal("1e-9")
-    listing = subprocess.run(
-        [sys.executable, "-m", "claudecli", "chat", "--list", "--json"],
-        capture_output=True,
-        env=subprocess_env(),
-        check=True,
-    )
+    listing = run_cli(
+        "chat", "--list", "--json"
+    )  # a later run reads the session (in process: no signal here)
+    assert listing.exit_code == 0, listing
     (session,) = json.loads(listing.stdout)["items"]
     assert session["turns"] == 2
     assert abs(Decimal(str(session["cost_usd"])) - ledger_total) < Decimal("1e-9")

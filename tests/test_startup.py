@@ -25,21 +25,6 @@ def _gc_state_seen_by(code: str, *args: str) -> str:
     return done.stdout + done.stderr
 
 
-def test_a_command_does_its_work_with_the_collector_on(base_env):
-    # `config path` reaches its command body: by then the start-up pause has ended.
-    code = (
-        "import claudecli.cli.config_cmd as cmd\n"
-        "original = cmd.app_context\n"
-        "def spy(ctx):\n"
-        "    found = original(ctx)\n"
-        "    print('collector on:', gc.isenabled(), file=sys.stderr)\n"
-        "    return found\n"
-        "cmd.app_context = spy\n"
-    )
-    output = _gc_state_seen_by(code, "config", "path")
-    assert "collector on: True" in output
-
-
 def test_the_entry_point_loads_the_app_with_the_collector_paused(base_env):
     code = (
         "import builtins\n"
@@ -70,8 +55,17 @@ SDK_PROBE = (
 )
 
 
-def test_a_command_loads_the_sdk_with_the_collector_paused(base_env):
+def test_a_command_works_with_the_collector_on_and_loads_the_sdk_with_it_paused(base_env):
+    # One `ask` (one interpreter start-up) shows both ends: its body runs with the start-up pause over, and the
+    # SDK, imported later by that body, is imported inside a pause of its own.
     code = (
+        "import claudecli.cli.ask_cmd as cmd\n"
+        "original = cmd.app_context\n"
+        "def spy(ctx):\n"
+        "    found = original(ctx)\n"
+        "    print('collector on in the command:', gc.isenabled(), file=sys.stderr)\n"
+        "    return found\n"
+        "cmd.app_context = spy\n"
         "import builtins\n"
         "real_import = builtins.__import__\n"
         "def watch(name, *a, **k):\n"
@@ -83,7 +77,9 @@ def test_a_command_loads_the_sdk_with_the_collector_paused(base_env):
         "os.environ.update(ANTHROPIC_BASE_URL='http://127.0.0.1:9', CLAUDECLI_MAX_RETRIES='0')\n"
     )
     output = _gc_state_seen_by(code, "ask", "--no-stdin", "hi")
-    assert "collector on while loading the SDK: False" in output
+    assert "collector on in the command: True" in output, output
+    assert "collector on while loading the SDK: False" in output, output
+    assert output.index("collector on in the command") < output.index("collector on while loading"), output
 
 
 def test_claudecli_as_a_library_never_touches_the_collector(base_env):

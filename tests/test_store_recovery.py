@@ -180,6 +180,26 @@ def test_a_newer_batch_journal_refusing_rows_stops_submit_before_anything_is_sen
 
 
 @pytest.mark.pty
+def _one_turn_session(name: str, text: str) -> None:
+    """A saved chat session named ``name`` with one exchange, as `chat --session NAME` leaves it."""
+    import io
+
+    from claudecli.chat.repl import handle_line
+    from claudecli.chat.session_store import SessionStore
+    from claudecli.chat.state import ChatState
+    from claudecli.core.config import load_settings
+    from claudecli.core.context import AppContext
+
+    settings = load_settings()
+    app_ctx = AppContext.create(settings, stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    with SessionStore(settings.paths.sessions_file) as store:
+        chat = ChatState.fresh(
+            app_ctx, store, model="claude-sonnet-5-5", system=None, thinking=None, name=name
+        )
+        handle_line(chat, text)
+    app_ctx.close()
+
+
 def test_a_chat_turn_a_newer_session_store_refuses_is_spooled_and_imported_later(
     cli_env, run_cli, fake_api, home
 ):
@@ -187,9 +207,7 @@ def test_a_chat_turn_a_newer_session_store_refuses_is_spooled_and_imported_later
 
     from tests.test_chat_pty import Chat
 
-    chat = Chat("--plain", "--session", "work")
-    chat.turn("first [[words:3]]")
-    assert chat.leave() == 0
+    _one_turn_session("work", "first [[words:3]]")  # the chat core, in process: the first turn is set-up
     sessions = _data(home) / "sessions.db"
     _make_newer(sessions, "turns")
     chat = Chat("--plain", "--session", "work")

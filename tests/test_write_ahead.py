@@ -102,7 +102,8 @@ def _orphan(path: Path, *, pid: int, start: str | None, host: str) -> None:
 
 
 def _dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    """The pid of a process that has exited and been reaped (`true`: no interpreter start-up)."""
+    child = subprocess.Popen(["true"])
     child.wait()
     return child.pid
 
@@ -125,14 +126,14 @@ def test_only_a_provably_gone_process_makes_its_row_unknown(
     me = this_process()
     assert me.start is not None
     boot, ticks = me.start.split(":")
-    pid, start, host = {
-        "alive": (me.pid, me.start, me.host),
-        "pid reused": (me.pid, f"{boot}:{int(ticks) + 1}", me.host),
-        "rebooted": (me.pid, f"00000000-0000-0000-0000-000000000000:{ticks}", me.host),
-        "dead": (_dead_pid(), "x:1", me.host),
-        "other host": (_dead_pid(), "x:1", "some-other-host"),
-        "no start mark": (me.pid, None, me.host),
-    }[case]
+    pid, start, host = {  # the cases' rows, made only for this case (a dead pid costs a process)
+        "alive": lambda: (me.pid, me.start, me.host),
+        "pid reused": lambda: (me.pid, f"{boot}:{int(ticks) + 1}", me.host),
+        "rebooted": lambda: (me.pid, f"00000000-0000-0000-0000-000000000000:{ticks}", me.host),
+        "dead": lambda: (_dead_pid(), "x:1", me.host),
+        "other host": lambda: (_dead_pid(), "x:1", "some-other-host"),
+        "no start mark": lambda: (me.pid, None, me.host),
+    }[case]()
     _orphan(home / "data" / "usage.db", pid=pid, start=start, host=host)
     assert run_cli(*REPORT).exit_code == 0
     assert [row["status"] for row in ledger_rows()] == [expected]
