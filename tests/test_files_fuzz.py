@@ -1,5 +1,5 @@
-"""Hypothesis on what a user or the API can put in a file id or a file name (see test_fuzz.py for the settings'
-rationale): ids are refused locally or answered 404, never a crash; a downloaded name stays a plain name."""
+"""Hypothesis on what a user or the API can put in a file id or a file name (example counts come from the Hypothesis profile
+tests/conftest.py loads): ids are refused locally or answered 404, never a crash; a downloaded name stays a plain name."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from claudecli.core.errors import UsageError
 from claudecli.files.ids import ID_RULE, check_file_id, file_ref
 from claudecli.files.names import MAX_NAME_BYTES, safe_name
 from tests.conftest import assert_no_traceback, run_in_process
-from tests.test_fuzz import FUZZ, SCALE
 
 ID_LIKE = st.one_of(
     st.text(max_size=80),
@@ -27,7 +26,6 @@ NAMES = st.one_of(
 )
 
 
-@FUZZ
 @given(ID_LIKE)
 def test_a_file_id_is_accepted_only_in_its_shape(text):
     try:
@@ -38,7 +36,6 @@ def test_a_file_id_is_accepted_only_in_its_shape(text):
     assert checked == text and "/" not in text and "." not in text
 
 
-@FUZZ
 @given(ID_LIKE)
 def test_an_attachment_spec_is_a_path_an_id_or_a_usage_error(text):
     try:
@@ -49,7 +46,6 @@ def test_an_attachment_spec_is_a_path_an_id_or_a_usage_error(text):
     assert found is None or ID_RULE.fullmatch(found)
 
 
-@FUZZ
 @given(NAMES, st.from_regex(r"file_[A-Za-z0-9]{4,10}", fullmatch=True))
 def test_a_downloaded_name_stays_in_its_directory_and_shows_what_it_is(name, fallback):
     safe = safe_name(name, fallback)
@@ -61,7 +57,7 @@ def test_a_downloaded_name_stays_in_its_directory_and_shows_what_it_is(name, fal
 
 
 @pytest.mark.usefixtures("cli_env")
-@settings(FUZZ, max_examples=30 * SCALE)
+@settings(max_examples=2 * settings().max_examples)
 @given(ID_LIKE)
 def test_files_show_with_any_id_ends_with_a_documented_code(fake_api, text):
     result = run_in_process("files", "show", "--", text)
