@@ -325,8 +325,8 @@ def _join(tokens: list[Token]) -> str:
 def _dumps(value: object) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, default=repr)
-    except (ValueError, TypeError, RecursionError):
-        return repr(value)
+    except (ValueError, TypeError, RecursionError):  # nested too deep for json: say so rather than fail
+        return f"({type(value).__name__} nested too deeply to show)"
 
 
 def _json_escape(match: re.Match[str]) -> str:
