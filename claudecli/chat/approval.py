@@ -6,8 +6,10 @@ user"), ``a`` runs it and every later call of that tool in this chat, ``e`` open
 ``$VISUAL``/``$EDITOR`` and runs the call with what was saved. Ctrl-D is ``n``; Ctrl-C declines and stops the
 turn, like Ctrl-C anywhere in a turn. Other keys (a paste, Enter) are ignored: a stray key must not approve.
 
-The tool's name and arguments are shown with escapes stripped, so the model's arguments cannot redraw the
-question; very long arguments are cut on screen with a note (``e`` shows them whole).
+The tool's name and arguments are shown through :mod:`claudecli.tools.prompt_view` (as ``ask`` shows them):
+escapes and control characters shown escaped, so the model's arguments cannot redraw the question; padding
+collapsed; long values cut to their start and end with a note; the whole bounded to the screen, with the tool's
+name repeated right above the question when the arguments are long (``e`` shows them whole, in the editor).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from rich.text import Text
 from claudecli.chat.editor import edit_text
 from claudecli.core.errors import UsageError
 from claudecli.tools.approval import AskPerson, PersonAnswer
+from claudecli.tools.prompt_view import arguments_view, footer, one_line, screen_budget
 from claudecli.tools.sanitize import strip_escapes
 
 if TYPE_CHECKING:
@@ -30,19 +33,21 @@ if TYPE_CHECKING:
     from claudecli.tools.base import Tool, ToolCall
 
 CHOICES = "[y]es / [n]o / [a]lways this tool this run / [e]dit args"
-SHOWN_ARG_LINES = 30
+SEE_ALL = "[e] opens all of it in your editor"
+LONG_BODY = 8  # more argument rows than this: the tool's name is repeated above the question
 
 
-def question(tool: Tool, call: ToolCall) -> Text:
-    """Who wants what, with which arguments (escapes stripped, long arguments cut with a note)."""
-    lines = json.dumps(call.input, indent=2, ensure_ascii=False).splitlines()
-    hidden = len(lines) - SHOWN_ARG_LINES
-    if hidden > 0:
-        lines = [*lines[:SHOWN_ARG_LINES], f"… {hidden:,} more lines ([e] shows them all)"]
-    source = f" ({tool.source})" if tool.source else ""
-    header = f"Claude wants to run {tool.name}{source}, {tool.approval.value} approval, with:"
-    body = "\n".join("  " + line for line in lines)
-    return Text.assemble((strip_escapes(header), "bold yellow"), "\n", strip_escapes(body))
+def question(tool: Tool, call: ToolCall, size: tuple[int, int] = (80, 24)) -> Text:
+    """Who wants what, with which arguments, for a ``size`` = (columns, lines) screen (see the module doc)."""
+    width, max_rows = screen_budget(*size)
+    view = arguments_view(call.input, width=width, max_rows=max_rows)
+    source = f" ({one_line(tool.source, 32)})" if tool.source else ""
+    name = one_line(tool.name, 64)
+    header = f"Claude wants to run {name}{source}, {tool.approval.value} approval, with:"
+    text = Text.assemble((header, "bold yellow"), "\n", "\n".join(view.rows))
+    if view.shortened or len(view.rows) > LONG_BODY:
+        text.append("\n" + footer(name + source, view, SEE_ALL), style="bold yellow")
+    return text
 
 
 def read_choice(message: str) -> str:
@@ -114,7 +119,8 @@ def chat_ask_person(app_ctx: AppContext, before: Callable[[], None] | None = Non
     def ask(tool: Tool, call: ToolCall) -> PersonAnswer:
         if before is not None:
             before()
-        app_ctx.stderr.print(question(tool, call), soft_wrap=True, highlight=False)
+        size = app_ctx.stderr.size
+        app_ctx.stderr.print(question(tool, call, (size.width, size.height)), soft_wrap=True, highlight=False)
         while True:
             choice = read_choice(f"Run it? {CHOICES}: ")
             if choice in ("y", "n", "a"):

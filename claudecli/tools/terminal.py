@@ -5,22 +5,35 @@ and answered on ``/dev/tty``, never on stdin, so piped text can never answer it.
 (cron, CI, a daemon) ``/dev/tty`` cannot be opened and there is nobody to ask: :func:`terminal_ask_person`
 returns None and the approval rules decline what needs a person.
 
-The tool's name and arguments are shown with terminal escapes and control characters stripped, so a model's
-arguments cannot redraw the question.
+The tool's name and arguments are shown through :mod:`claudecli.tools.prompt_view`: escapes and control
+characters shown escaped (a model's arguments cannot redraw the question), padding collapsed, long values cut to
+their start and end, the whole bounded to the screen; when the arguments are long the tool's name is repeated
+right above "Run it?", with what was not shown (``e`` shows everything). Keys typed before the question appeared
+(during the answer's stream) are discarded, so a ``y`` typed ahead cannot approve a call nobody has seen.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 
 from claudecli.tools.approval import AskPerson, NoPerson, PersonAnswer
 from claudecli.tools.base import Tool, ToolCall
-from claudecli.tools.sanitize import strip_escapes
+from claudecli.tools.prompt_view import (
+    ArgumentsView,
+    arguments_view,
+    footer,
+    one_line,
+    screen_budget,
+    visible_json,
+)
 
 TTY = "/dev/tty"
 CHOICES = "[y]es / [n]o / [a]lways this tool this run / [e]dit args"
+SEE_ALL = "[e] shows it all (an empty line then comes back here)"
+LONG_BODY = 8  # more argument rows than this: the tool's name is repeated above the question
 
 
 class Tty:
@@ -64,15 +77,17 @@ def open_tty(path: str = TTY) -> Tty | None:
     return Tty(fd)
 
 
-def describe(tool: Tool, call: ToolCall) -> str:
-    """The question's text: who wants what, with which arguments (escapes stripped)."""
-    arguments = json.dumps(call.input, indent=2, ensure_ascii=False)
-    source = f" from {tool.source}" if tool.source else ""
-    lines = [
-        f"Claude wants to run the tool {tool.name}{source} ({tool.approval.value} approval) with:",
-        *("  " + line for line in arguments.splitlines()),
-    ]
-    return strip_escapes("\n".join(lines))
+def describe(tool: Tool, call: ToolCall, size: tuple[int, int] = (80, 24)) -> tuple[str, ArgumentsView]:
+    """The question's text (who wants what, with which arguments) for a ``size`` = (columns, lines) screen."""
+    width, max_rows = screen_budget(*size)
+    view = arguments_view(call.input, width=width, max_rows=max_rows)
+    header = f"Claude wants to run the tool {_label(tool)} ({tool.approval.value} approval) with:"
+    return "\n".join([header, *view.rows]), view
+
+
+def _label(tool: Tool) -> str:
+    source = f" from {one_line(tool.source, 32)}" if tool.source else ""
+    return one_line(tool.name, 64) + source
 
 
 def terminal_ask_person(path: str = TTY, streams: tuple[object, ...] | None = None) -> AskPerson | None:
@@ -108,8 +123,13 @@ def _isatty(stream: object) -> bool:
 
 
 def _ask_on(tty: Tty, tool: Tool, call: ToolCall) -> PersonAnswer:
-    tty.write("\n" + describe(tool, call) + "\n")
+    text, view = describe(tool, call, _screen_size(tty.fd))
+    tty.write("\n" + text + "\n")
+    repeat = footer(_label(tool), view, SEE_ALL) if view.shortened or len(view.rows) > LONG_BODY else ""
+    discard_typed_ahead(tty.fd)
     while True:
+        if repeat:
+            tty.write(repeat + "\n")
         tty.write(f"Run it? {CHOICES}: ")
         tty.flush()
         line = tty.readline()
@@ -125,9 +145,26 @@ def _ask_on(tty: Tty, tool: Tool, call: ToolCall) -> PersonAnswer:
                 return PersonAnswer("e", edited)
 
 
+def discard_typed_ahead(fd: int) -> None:
+    """Drop what was typed on the terminal before the question was shown (while the answer streamed): a ``y``
+    typed for something else must not approve a call the person has not seen."""
+    with contextlib.suppress(OSError, ValueError, ImportError):
+        import termios
+
+        termios.tcflush(fd, termios.TCIFLUSH)
+
+
+def _screen_size(fd: int) -> tuple[int, int]:
+    try:
+        size = os.get_terminal_size(fd)
+    except OSError:
+        return 80, 24
+    return (size.columns or 80), (size.lines or 24)
+
+
 def _edit(tty: Tty, call: ToolCall) -> dict[str, object] | None:
     """New arguments as one line of JSON (an object); an empty line goes back to the question."""
-    tty.write("Current arguments: " + strip_escapes(json.dumps(call.input, ensure_ascii=False)) + "\n")
+    tty.write("Current arguments: " + visible_json(call.input) + "\n")
     while True:
         tty.write("New arguments as JSON on one line (empty: back): ")
         tty.flush()

@@ -1,0 +1,100 @@
+"""What a person sees when a model-proposed tool call waits for approval (issue 13), on a real 80x24 screen (tmux):
+padding in the arguments cannot scroll the command and the tool's name off screen; in `ask`, keys typed before
+the question appeared cannot answer it."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests import screen
+from tests.conftest import subprocess_env
+from tests.screen import start, tmux, wait_for
+
+pytestmark = [pytest.mark.pty]
+session = screen.session  # the fixture: a tmux session name, killed after the test
+
+QUESTION = "Run it? [y]es / [n]o / [a]lways this tool this run / [e]dit args"
+PADDINGS = {
+    "spaces": " " * 5000,
+    "blank lines": "\n" * 3000,
+    "long middle": "; " + "true " * 1500,
+}
+# Typed into chat's prompt, where a line of more than 4 kB arrives cut: still over 24 rows at 80 columns.
+CHAT_PADDINGS = {"spaces": " " * 2500, "blank lines": "\n" * 1200, "long middle": "; " + "true " * 500}
+
+
+def visible(name: str) -> str:
+    """Only what is on the screen now (no scrollback): what the person can read when asked."""
+    return tmux("capture-pane", "-t", name, "-p")
+
+
+def padded_call(marker: Path, padding: str) -> str:
+    command = f"touch {marker}" + padding + "echo hello"
+    return "[[call:run_command " + json.dumps({"command": command}) + "]]"
+
+
+def assert_whole_question_on_screen(shown: str, marker: Path) -> None:
+    assert "run_command" in shown.split("Run it?")[0], shown  # the tool's name above the question
+    assert f"touch {marker}"[:40] in shown, shown  # the start of the command
+    assert "echo hello" in shown, shown  # and its end
+    assert QUESTION in shown, shown
+
+
+@screen.needs_tmux
+@pytest.mark.parametrize("padding", PADDINGS.values(), ids=PADDINGS.keys())
+def test_ask_padding_cannot_push_the_command_off_screen(cli_env, fake_api, session, tmp_path, padding):
+    marker = tmp_path / "ran.mark"
+    command = [sys.executable, "-m", "claudecli", "ask", "--tools", "shell", padded_call(marker, padding)]
+    start(session, command, width=80, height=24)
+    wait_for(session, "Run it?")
+    time.sleep(0.3)  # let the question finish drawing
+    assert_whole_question_on_screen(visible(session), marker)
+    tmux("send-keys", "-t", session, "n", "Enter")
+    wait_for(session, "declined by the user")
+    assert not marker.exists()
+
+
+@screen.needs_tmux
+@pytest.mark.parametrize("padding", CHAT_PADDINGS.values(), ids=CHAT_PADDINGS.keys())
+def test_chat_padding_cannot_push_the_command_off_screen(cli_env, fake_api, session, tmp_path, padding):
+    marker = tmp_path / "ran.mark"
+    start(session, [sys.executable, "-m", "claudecli", "chat", "--tools", "shell"], width=80, height=24)
+    wait_for(session, "Ctrl-D leaves")
+    tmux("send-keys", "-t", session, "-l", padded_call(marker, padding))
+    tmux("send-keys", "-t", session, "Enter")
+    wait_for(session, "Run it?")
+    time.sleep(0.3)
+    assert_whole_question_on_screen(visible(session), marker)
+    tmux("send-keys", "-t", session, "n")
+    wait_for(session, "declined by the user")
+    assert not marker.exists()
+
+
+def test_ask_keys_typed_before_the_question_do_not_answer_it(cli_env, fake_api, tmp_path):
+    fake_api.latency = 1.5  # the question comes well after the keys below
+    marker = tmp_path / "ran.mark"
+    call = "[[call:run_command " + json.dumps({"command": f"touch {marker}"}) + "]]"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "claudecli", "ask", "--tools", "shell", call],
+        env=subprocess_env(),
+        dimensions=(24, 80),
+        encoding="utf-8",
+        timeout=20,
+    )
+    child.send("y\ny\na\n")  # typed ahead, while the answer is awaited
+    child.expect_exact(QUESTION)
+    with pytest.raises(pexpect.TIMEOUT):
+        child.expect("declined|exit code", timeout=1.5)  # still waiting for an answer
+    assert not marker.exists()
+    child.sendline("n")
+    child.expect("declined by the user")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert not marker.exists()
