@@ -257,3 +257,16 @@ def test_search_finds_a_match_deep_in_a_long_line_and_shows_it_shortened_with_a_
     assert first.endswith(f"yyy… [line shortened: {fs.LINE_LIMIT:,} of 200,006 characters shown]")
     assert len(first) < fs.LINE_LIMIT + 100
     assert second == "min.js:2: short NEEDLE"
+
+
+def test_names_with_newlines_and_controls_are_escaped_not_split(tree):
+    (tree / "a\nfake.txt  99 bytes").write_text("beta\n")
+    (tree / "b\x1b[31m\r\u202eevil").write_text("beta\n")
+    listing, is_error = fs_run(tree, "list_dir", path=".")
+    assert not is_error
+    lines = listing.splitlines()
+    assert "a\\nfake.txt  99 bytes  5 bytes" in lines and "b\\x1b[31m\\r\\u202eevil  5 bytes" in lines
+    assert not any(line.startswith("fake.txt") for line in lines)
+    assert lines[-1] == "[names with control characters are shown escaped, like \\n]"
+    found, _ = fs_run(tree, "search_text", pattern="beta", glob="a*fake*")
+    assert found == "a\\nfake.txt  99 bytes:1: beta"

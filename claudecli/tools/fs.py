@@ -17,7 +17,7 @@ from typing import Any
 
 from claudecli.tools.base import Approval, Tool, ToolCall, ToolResult
 from claudecli.tools.fs_paths import Confinement, Refused
-from claudecli.tools.sanitize import decode
+from claudecli.tools.sanitize import decode, escape_controls
 
 LIST_LIMIT = 1_000  # entries
 READ_LIMIT = 64_000  # bytes of one file per call (read further with start_line)
@@ -31,6 +31,7 @@ SKIP_CHUNK = 1 << 16  # bytes read at a time while skipping lines before start_l
 
 _STRING = {"type": "string"}
 
+ESCAPED_NOTE = "[names with control characters are shown escaped, like \\n]"
 Matcher = Callable[[str], int]  # where a line matches first, or -1
 
 
@@ -106,6 +107,7 @@ class FsTools:
         if not real.is_dir():
             raise Refused(f"{args.get('path', '.')}: not a directory")
         lines: list[str] = []
+        shown: list[str] = []
         hidden = 0
         for entry in sorted(os.scandir(real), key=lambda item: item.name):
             path = Path(entry.path)
@@ -116,8 +118,11 @@ class FsTools:
                 lines.append(f"[listing truncated at {LIST_LIMIT:,} entries]")
                 break
             lines.append(_entry_line(entry))
+            shown.append(entry.name)
         if hidden:
             lines.append(f"[{hidden} hidden, credential or outside-the-root entries not shown]")
+        if any(escape_controls(name) != name for name in shown):
+            lines.append(ESCAPED_NOTE)
         return "\n".join(lines) if lines else "(empty directory)"
 
     def read_file(self, args: dict[str, Any], cancel: threading.Event | None = None) -> str:
@@ -179,12 +184,13 @@ class FsTools:
 
 
 def _entry_line(entry: os.DirEntry[str]) -> str:
+    name = escape_controls(entry.name)  # one entry, one line: a newline in a name must not fake a second
     try:
         if entry.is_dir():
-            return f"{entry.name}/"
-        return f"{entry.name}  {entry.stat().st_size} bytes"
+            return f"{name}/"
+        return f"{name}  {entry.stat().st_size} bytes"
     except OSError:
-        return f"{entry.name}  (unreadable)"
+        return f"{name}  (unreadable)"
 
 
 def _positive(value: Any, default: int) -> int:
