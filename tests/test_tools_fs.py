@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,68 @@ def test_a_regex_search_is_interrupted_by_cancel(tree):
     result = tools.run(tool, ToolCall("t", "search_text", {"pattern": "(a+)+$", "regex": True}), cancel)
     assert result.is_error and "interrupted" in result.content
     assert time.monotonic() - started < 5
+
+
+def _sparse_one_line_file(path: Path, size: int) -> None:
+    """A text start, then ``size`` bytes of one line without a newline (a hole: no disk, no time)."""
+    path.write_bytes(b"head " * 2_000)  # the binary probe sees text
+    os.truncate(path, size)
+
+
+def test_read_file_on_one_huge_line_reads_a_bounded_part_and_says_so(tree):
+    _sparse_one_line_file(tree / "huge.txt", 200_000_000)
+    tracemalloc.start()
+    try:
+        text, is_error = fs_run(tree, "read_file", path="huge.txt")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not is_error
+    assert peak < 10 * fs.READ_LIMIT  # the line was never read whole (it used to take the whole file, twice)
+    assert len(text) < fs.READ_LIMIT + 300
+    assert text.startswith("     1\thead head")
+    assert text.endswith(
+        f"[line 1 truncated: showing its first {fs.READ_LIMIT:,} bytes; the file has 200,000,000 bytes in all; read on with start_line=2]"
+    )
+
+
+def test_read_file_skips_huge_lines_in_bounded_memory_to_reach_start_line(tree):
+    path = tree / "huge.txt"
+    _sparse_one_line_file(path, 50_000_000)
+    with path.open("ab") as handle:
+        handle.write(b"\nsecond line\n")
+    tracemalloc.start()
+    try:
+        text, is_error = fs_run(tree, "read_file", path="huge.txt", start_line=2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not is_error and peak < 10 * fs.READ_LIMIT
+    assert text == "     2\tsecond line"
+    beyond, _ = fs_run(tree, "read_file", path="huge.txt", start_line=9)
+    assert beyond == "(no lines from line 9: the file has 2 lines)"
+
+
+@pytest.mark.parametrize("regex", [False, True])
+def test_search_finds_a_match_deep_in_a_long_line_and_shows_it_shortened_with_a_note(tree, regex):
+    (tree / "min.js").write_text("x" * 100_000 + "NEEDLE" + "y" * 100_000 + "\nshort NEEDLE\n")
+    found, is_error = fs_run(tree, "search_text", pattern="NEEDLE", regex=regex)
+    assert not is_error
+    first, second = found.splitlines()
+    assert first.startswith("min.js:1: …xxx") and "NEEDLE" in first
+    assert first.endswith(f"yyy… [line shortened: {fs.LINE_LIMIT:,} of 200,006 characters shown]")
+    assert len(first) < fs.LINE_LIMIT + 100
+    assert second == "min.js:2: short NEEDLE"
+
+
+def test_names_with_newlines_and_controls_are_escaped_not_split(tree):
+    (tree / "a\nfake.txt  99 bytes").write_text("beta\n")
+    (tree / "b\x1b[31m\r\u202eevil").write_text("beta\n")
+    listing, is_error = fs_run(tree, "list_dir", path=".")
+    assert not is_error
+    lines = listing.splitlines()
+    assert "a\\nfake.txt  99 bytes  5 bytes" in lines and "b\\x1b[31m\\r\\u202eevil  5 bytes" in lines
+    assert not any(line.startswith("fake.txt") for line in lines)
+    assert lines[-1] == "[names with control characters are shown escaped, like \\n]"
+    found, _ = fs_run(tree, "search_text", pattern="beta", glob="a*fake*")
+    assert found == "a\\nfake.txt  99 bytes:1: beta"

@@ -256,8 +256,20 @@ def _describe_status(exc: Any) -> ClaudeCliError:
     return cls(text, request_id=request_id, error_type=api_type or None)
 
 
+# How the SDK's stream reports a tool_use input it cannot parse (jiter refuses JSON nested ~255 levels deep):
+# a plain ValueError, which quotes the model's JSON.
+_UNREADABLE_TOOL_INPUT = "Unable to parse tool parameter JSON from model"
+
+
 def translate(exc: BaseException) -> ClaudeCliError | None:
     """Map an SDK or transport exception to a claudecli error, or None if it is not one of theirs."""
+    if isinstance(exc, ValueError) and str(exc).startswith(_UNREADABLE_TOOL_INPUT):
+        return ServerError(
+            "the model's tool call could not be read: its input is not JSON the SDK can parse "
+            "(nested too deeply, or malformed)",
+            hint="try again, or change the prompt",
+            error_type="unreadable_tool_input",
+        )
     module = type(exc).__module__ or ""
     if not (module.startswith("anthropic") or module.startswith("httpx2") or module.startswith("httpcore")):
         return None

@@ -6,7 +6,8 @@
   builds it from the tool flags.
 * ``approval``  the approval rules (``make_approver``); ``terminal`` asks the person on ``/dev/tty``.
 * sources: ``fs`` (+ ``fs_paths`` confinement, ``fs_regex`` worker), ``shell``, ``command`` (``[tools.NAME]``),
-  ``functions`` (+ ``functions_worker``); ``child`` runs every tool process; ``sanitize`` cleans their text.
+  ``functions`` (+ ``functions_worker``); ``child`` runs every tool process; ``guard`` keeps claudecli's own
+  memory from them; ``sanitize`` cleans their text.
 
 Sources are synchronous to the loop: a source whose client is asynchronous (MCP) runs its own event loop on a
 background thread and answers ``run`` synchronously, so the loop never knows the difference.

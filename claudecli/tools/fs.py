@@ -17,7 +17,7 @@ from typing import Any
 
 from claudecli.tools.base import Approval, Tool, ToolCall, ToolResult
 from claudecli.tools.fs_paths import Confinement, Refused
-from claudecli.tools.sanitize import decode
+from claudecli.tools.sanitize import decode, escape_controls
 
 LIST_LIMIT = 1_000  # entries
 READ_LIMIT = 64_000  # bytes of one file per call (read further with start_line)
@@ -27,8 +27,12 @@ SEARCH_FILES = 20_000  # files looked at, at most
 SEARCH_SECONDS = 10.0
 LINE_LIMIT = 500  # characters of a matching line shown
 BINARY_PROBE = 8_192
+SKIP_CHUNK = 1 << 16  # bytes read at a time while skipping lines before start_line
 
 _STRING = {"type": "string"}
+
+ESCAPED_NOTE = "[names with control characters are shown escaped, like \\n]"
+Matcher = Callable[[str], int]  # where a line matches first, or -1
 
 
 def _tool(name: str, description: str, properties: dict[str, Any], required: list[str]) -> Tool:
@@ -103,6 +107,7 @@ class FsTools:
         if not real.is_dir():
             raise Refused(f"{args.get('path', '.')}: not a directory")
         lines: list[str] = []
+        shown: list[str] = []
         hidden = 0
         for entry in sorted(os.scandir(real), key=lambda item: item.name):
             path = Path(entry.path)
@@ -113,8 +118,11 @@ class FsTools:
                 lines.append(f"[listing truncated at {LIST_LIMIT:,} entries]")
                 break
             lines.append(_entry_line(entry))
+            shown.append(entry.name)
         if hidden:
             lines.append(f"[{hidden} hidden, credential or outside-the-root entries not shown]")
+        if any(escape_controls(name) != name for name in shown):
+            lines.append(ESCAPED_NOTE)
         return "\n".join(lines) if lines else "(empty directory)"
 
     def read_file(self, args: dict[str, Any], cancel: threading.Event | None = None) -> str:
@@ -176,12 +184,13 @@ class FsTools:
 
 
 def _entry_line(entry: os.DirEntry[str]) -> str:
+    name = escape_controls(entry.name)  # one entry, one line: a newline in a name must not fake a second
     try:
         if entry.is_dir():
-            return f"{entry.name}/"
-        return f"{entry.name}  {entry.stat().st_size} bytes"
+            return f"{name}/"
+        return f"{name}  {entry.stat().st_size} bytes"
     except OSError:
-        return f"{entry.name}  (unreadable)"
+        return f"{name}  (unreadable)"
 
 
 def _positive(value: Any, default: int) -> int:
@@ -193,37 +202,71 @@ def _positive(value: Any, default: int) -> int:
 
 
 def _numbered_lines(handle: Any, start: int, size: int) -> str:
-    """Lines from ``start`` on, numbered, up to ``READ_LIMIT`` bytes, with a note when there is more."""
+    """Lines from ``start`` on, numbered, up to ``READ_LIMIT`` bytes, with a note when there is more.
+
+    Never holds more than a line's first ``READ_LIMIT + 1`` bytes: a file of one endless line (minified code, a
+    log without newlines) is shown cut, with a note, and lines before ``start`` are skipped a chunk at a time.
+    """
+    number = _skip_lines(handle, start - 1)
+    if number < start - 1:
+        return f"(no lines from line {start}: the file has {number} lines)"
     kept: list[str] = []
     used = 0
-    number = 0
-    for number, raw in enumerate(handle, start=1):
-        if number < start:
-            continue
-        if used + len(raw) > READ_LIMIT and kept:
+    while raw := handle.readline(READ_LIMIT + 1 - used):
+        number += 1
+        cut = len(raw) > READ_LIMIT - used  # the line goes past what this call may show
+        if cut and kept:
             kept.append(f"[file truncated: {size:,} bytes in all; read on with start_line={number}]")
-            return "\n".join(kept)
+            break
+        shown = raw[:READ_LIMIT] if cut else raw
+        kept.append(f"{number:>6}\t{decode(shown).rstrip(chr(10)).rstrip(chr(13))}")
+        if cut:
+            kept.append(
+                f"[line {number} truncated: showing its first {READ_LIMIT:,} bytes; the file has {size:,} bytes "
+                f"in all; read on with start_line={number + 1}]"
+            )
+            break
         used += len(raw)
-        kept.append(f"{number:>6}\t{decode(raw[:READ_LIMIT]).rstrip(chr(10)).rstrip(chr(13))}")
     if not kept:
         return f"(no lines from line {start}: the file has {number} lines)"
     return "\n".join(kept)
 
 
-def _matcher(pattern: str, regex: bool, ignore_case: bool) -> Callable[[str], bool]:
+def _skip_lines(handle: Any, count: int) -> int:
+    """Read past ``count`` lines, a bounded chunk at a time; how many there were (fewer at the end of the file)."""
+    done = 0
+    in_line = False
+    while done < count:
+        chunk = handle.readline(SKIP_CHUNK)
+        if not chunk:
+            return done + in_line
+        in_line = not chunk.endswith(b"\n")
+        done += not in_line
+    return done
+
+
+def _matcher(pattern: str, regex: bool, ignore_case: bool) -> Matcher:
     if regex:
         try:
             compiled = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
         except (re.error, RecursionError, OverflowError) as exc:
             raise Refused(f"invalid regular expression: {exc}") from None
-        return lambda line: compiled.search(line) is not None
+        return regex_matcher(compiled)
     if ignore_case:
         folded = pattern.casefold()
-        return lambda line: folded in line.casefold()
-    return lambda line: pattern in line
+        return lambda line: line.casefold().find(folded)  # a position in the folded line: near enough to show
+    return lambda line: line.find(pattern)
 
 
-def search_files(files: list[tuple[Path, str]], matcher: Callable[[str], bool]) -> list[str]:
+def regex_matcher(compiled: re.Pattern[str]) -> Matcher:
+    def where(line: str) -> int:
+        found = compiled.search(line)
+        return -1 if found is None else found.start()
+
+    return where
+
+
+def search_files(files: list[tuple[Path, str]], matcher: Matcher) -> list[str]:
     found: list[str] = []
     for path, shown in files:
         found += _matches(path, matcher, shown, SEARCH_MATCHES - len(found))
@@ -268,8 +311,9 @@ def _regex_search(
     return [str(line) for line in found]
 
 
-def _matches(path: Path, matcher: Callable[[str], bool], shown: str, room: int) -> list[str]:
-    """Matching lines of one text file (binary and oversized files are skipped)."""
+def _matches(path: Path, matcher: Matcher, shown: str, room: int) -> list[str]:
+    """Matching lines of one text file (binary and oversized files are skipped). The whole line is searched
+    (the file is at most ``SEARCH_FILE_LIMIT`` bytes); a long one is shown as a part around its match."""
     try:
         if not path.is_file() or path.stat().st_size > SEARCH_FILE_LIMIT:  # a FIFO would block the read
             return []
@@ -280,10 +324,19 @@ def _matches(path: Path, matcher: Callable[[str], bool], shown: str, room: int) 
         return []
     found = []
     for number, line in enumerate(decode(data).splitlines(), start=1):
-        line = line[: LINE_LIMIT * 2]  # a regex never sees an endless line
-        if matcher(line):
-            text = line if len(line) <= LINE_LIMIT else line[:LINE_LIMIT] + "…"
-            found.append(f"{shown}:{number}: {text}")
+        at = matcher(line)
+        if at >= 0:
+            found.append(f"{shown}:{number}: {_excerpt(line, at)}")
             if len(found) >= room:
                 break
     return found
+
+
+def _excerpt(line: str, at: int) -> str:
+    """``line``, or for a long one ``LINE_LIMIT`` characters around position ``at``, with a note."""
+    if len(line) <= LINE_LIMIT:
+        return line
+    start = min(max(at - LINE_LIMIT // 4, 0), len(line) - LINE_LIMIT)
+    end = start + LINE_LIMIT
+    part = ("…" if start else "") + line[start:end] + ("…" if end < len(line) else "")
+    return f"{part} [line shortened: {LINE_LIMIT:,} of {len(line):,} characters shown]"

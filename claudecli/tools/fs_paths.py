@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from claudecli.tools.sanitize import escape_controls
+
 # Names (matched case-insensitively against every component of a path) that may hold credentials or keys.
 # Anything starting with "." (dotfiles and dot-directories: .env, .git, .ssh, .aws, .netrc ...) is hidden too.
 SENSITIVE_NAMES = (
@@ -91,9 +93,9 @@ class Confinement:
         return real.relative_to(self.root).parts
 
     def shown(self, real: Path) -> str:
-        """A path as the model should see it: relative to the root."""
+        """A path as the model should see it: relative to the root, on one line (control characters escaped)."""
         relative = real.relative_to(self.root)
-        return str(relative) if relative.parts else "."
+        return escape_controls(str(relative)) if relative.parts else "."
 
     def visible(self, real: Path) -> bool:
         """Whether an entry found while walking may be shown: inside the root (after symlinks) and not hidden."""

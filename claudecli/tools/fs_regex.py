@@ -13,14 +13,14 @@ import re
 import sys
 from pathlib import Path
 
-from claudecli.tools.fs import search_files
+from claudecli.tools.fs import regex_matcher, search_files
 
 
 def main() -> int:
     request = json.loads(sys.stdin.buffer.read().decode("utf-8", errors="surrogatepass"))
     compiled = re.compile(request["pattern"], re.IGNORECASE if request["ignore_case"] else 0)
     files = [(Path(path), str(shown)) for path, shown in request["files"]]
-    found = search_files(files, lambda line: compiled.search(line) is not None)
+    found = search_files(files, regex_matcher(compiled))
     sys.stdout.write(json.dumps(found))
     return 0
 

@@ -33,6 +33,25 @@ def strip_escapes(text: str) -> str:
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
+# What a name must not carry into a one-entry-a-line answer: every C0 control (newline and tab too), DEL, every
+# C1 control, the line and paragraph separators, and the bidirectional overrides.
+_NAME_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(name: str) -> str:
+    """``name`` (a file name, a path) on one line as it is: each control character written as an escape
+    (``\\n``, ``\\x1b``, ``\\u202e``), so ``a<newline>b.txt`` cannot pass for two entries of a listing."""
+    return _NAME_CONTROLS.sub(_escape_one, name)
+
+
+def _escape_one(found: re.Match[str]) -> str:
+    char = found.group()
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
 def cap_text(text: str, limit: int, what: str = "output") -> str:
     """``text`` cut to ``limit`` characters, with a note saying so (the model should know it saw a part)."""
     if len(text) <= limit:

@@ -19,6 +19,7 @@ from claudecli.tools.approval import AskPerson, make_approver
 from claudecli.tools.base import ToolSource
 from claudecli.tools.box import Toolbox
 from claudecli.tools.child import child_environment
+from claudecli.tools.guard import guard_process_memory
 from claudecli.tools.options import ToolOptions
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def build_toolbox(app_ctx: AppContext, options: ToolOptions, ask_person: AskPers
     """
     if not options.local:
         return None
+    _guard_memory(app_ctx)
 
     def environment() -> dict[str, str]:  # computed per run: api_key_command may have taught us a key since
         return child_environment(app_ctx.scrubber.forms())
@@ -52,6 +54,13 @@ def build_toolbox(app_ctx: AppContext, options: ToolOptions, ask_person: AskPers
 
         approver = reapproving(approver, sources, ask_person)
     return Toolbox(sources, approver, app_ctx.scrub)
+
+
+def _guard_memory(app_ctx: AppContext) -> None:
+    """Before any tool process starts: claudecli's environ and memory become unreadable to them (``guard``)."""
+    unguarded = guard_process_memory()
+    if unguarded and app_ctx.debug:
+        app_ctx.note(f"note: tool processes may read claudecli's memory on this system ({unguarded})")
 
 
 def _sources(
