@@ -109,3 +109,13 @@ def test_a_resumed_chat_shows_the_stored_turn_escaped(cli_env, run_cli):
     assert "resumed session" in shown
     assert_shown_not_obeyed(shown)
     assert shown.count("title \\x1b]0;pwned") == 2  # the prompt ("you: …") and the answer
+
+
+@pytest.mark.parametrize("fmt", ["text", "csv"])
+def test_batch_run_results_on_a_terminal_show_their_escapes(cli_env, run_cli, tmp_path, fmt):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(json.dumps({"prompt": PROMPT}) + "\n", encoding="utf-8")
+    output = spawn("batch", "run", "-q", "--format", fmt, str(jobs))
+    assert_shown_not_obeyed(output.replace("\r\n", "\n").replace('""', '"'))
+    piped = run_cli("batch", "run", "-q", "--format", "text", str(jobs))
+    assert PROMPT in piped.stdout  # a pipe gets the answers as they are

@@ -16,7 +16,7 @@ the next one (:class:`VisibleSink`), since it may be the first half of ``\\r\\n`
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from claudecli.render.plain import AnswerSink
@@ -51,6 +51,28 @@ def is_tty(stream: object) -> bool:
 def for_stream(text: str, stream: object) -> str:
     """``text`` as it may be written to ``stream``: :func:`visible` on a terminal, unchanged elsewhere."""
     return visible(text) if is_tty(stream) else text
+
+
+class VisibleStream:
+    """A text stream that writes through :func:`visible`, for whole records (batch results) on a terminal.
+
+    A write is taken as complete: a ``\r`` at its end is shown, never held for the next write.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str, /) -> int:
+        self.stream.write(visible(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def records_for(stream: IO[str]) -> IO[str] | VisibleStream:
+    """Where whole records for ``stream`` go: through :class:`VisibleStream` on a terminal, straight to a pipe."""
+    return VisibleStream(stream) if is_tty(stream) else stream
 
 
 class VisibleSink:
