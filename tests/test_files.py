@@ -190,4 +190,4 @@ def test_names_from_the_api_cannot_drive_the_terminal(cli_env, run_cli, fake_api
         result = run_cli(*args)
         assert result.exit_code == 0, result
         assert "\x1b" not in result.stdout and "\u202e" not in result.stdout and "\x07" not in result.stdout
-        assert "a\\u001b[2J\\u202eb.txt" in result.stdout
+        assert "a\\x1b[2J\\u202eb.txt" in result.stdout

@@ -27,6 +27,7 @@ from rich.markdown import Markdown
 
 from claudecli.render.markdown_blocks import BlockStream, make_parser
 from claudecli.render.stream import AnswerSink, MarkdownSink, PlainSink, make_sink
+from claudecli.render.visible import VisibleSink
 
 WIDTH = 80
 HEIGHT = 24
@@ -571,5 +572,5 @@ def test_make_sink() -> None:
     plain_sink.finish()
     assert output(console) == "**x**\n"
     markdown_sink = make_sink(make_console(), markdown=True)
-    assert isinstance(markdown_sink, MarkdownSink)
+    assert isinstance(markdown_sink, VisibleSink)  # a terminal never gets the answer's control characters
     assert isinstance(markdown_sink, AnswerSink) and isinstance(plain_sink, AnswerSink)

@@ -198,7 +198,7 @@ def test_traces_strip_terminal_escapes():
         "content": [{"type": "web_search_result", "title": "evil\x1b[31m", "url": "https://e.com/\u202e"}],
     }
     lines = [line.plain for line in server_tool_lines(block)]
-    assert lines[1] == "  evil?[31m — https://e.com/?"
+    assert lines[1] == "  evil\\x1b[31m — https://e.com/\\u202e"
 
 
 def test_a_server_tool_limit_without_its_tool_is_a_usage_error(cli_env, run_cli, fake_api):

@@ -20,6 +20,7 @@ from claudecli.core.errors import ExitCode
 from claudecli.render.emit import emit
 from claudecli.render.stream import make_sink
 from claudecli.render.summary import Waiting, print_summary
+from claudecli.render.visible import for_stream
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -94,7 +95,7 @@ def _thinking_printer(app_ctx: AppContext, waiting: Waiting, enabled: bool) -> A
 
     def show(chunk: str) -> None:
         waiting.stop()
-        app_ctx.stderr.print(Text(chunk, style="dim"), end="")
+        app_ctx.stderr.print(Text(for_stream(chunk, app_ctx.stderr.file), style="dim"), end="")
 
     return show
 

@@ -26,6 +26,7 @@ from claudecli.batch.output import (
 from claudecli.batch.tags import UserIds, tag_of
 from claudecli.core.errors import ServerError
 from claudecli.core.fsutil import atomic_open
+from claudecli.render.visible import records_for
 
 if TYPE_CHECKING:
     from claudecli.batch.journal import Journal
@@ -85,7 +86,7 @@ def save(
     """Results of ``batches`` (all ended) to ``out`` (atomically) or stdout, booking journaled ones once."""
     saved = Saved(Tally())
     if out is None:
-        _save_to(app_ctx, batches, app_ctx.stdout.file, fmt, journal, saved)
+        _save_to(app_ctx, batches, records_for(app_ctx.stdout.file), fmt, journal, saved)
         app_ctx.stdout.file.flush()
         return saved
     check_target(out)

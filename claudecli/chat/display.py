@@ -18,6 +18,7 @@ from claudecli.chat.tool_display import print_lines, step_lines
 from claudecli.render.stream import make_sink
 from claudecli.render.summary import format_usd
 from claudecli.render.table import Column
+from claudecli.render.visible import for_stream
 
 if TYPE_CHECKING:
     from claudecli.chat.session_store import SessionListing
@@ -50,7 +51,8 @@ def show_resumed(chat: ChatState, shown: int = RESUME_SHOWN) -> None:
     if hidden > 0:
         app_ctx.stderr.print(Text(f"… {hidden} earlier exchange{'s' if hidden != 1 else ''}", style="dim"))
     for exchange in exchanges[-shown:]:
-        app_ctx.stdout.print(Text("you: ", style="bold cyan") + Text(exchange.prompt_text))
+        prompt = for_stream(exchange.prompt_text, app_ctx.stdout.file)  # a prompt may be a piped file
+        app_ctx.stdout.print(Text("you: ", style="bold cyan") + Text(prompt))
         if exchange.used_tools:  # what the tools did, collapsed, before the answer they led to
             print_lines(app_ctx.stderr, step_lines(exchange.steps))
         sink = make_sink(app_ctx.stdout, markdown=app_ctx.markdown)

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from claudecli.files.info import FileInfo, size_label, when_label
 from claudecli.render.table import Column, print_table
+from claudecli.render.visible import escaped
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -29,7 +30,7 @@ COLUMNS = (
 def shown(text: str) -> str:
     """``text`` from the API with control and format characters written as escapes: a file name must not
     move the cursor, recolour the terminal or reverse the text around it."""
-    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+    return "".join(escaped(ch) if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
 
 
 def row(info: FileInfo) -> list[str]:

@@ -6,4 +6,5 @@
 * ``table``    every table, readable at 80 columns and plain when piped.
 * ``terminal`` terminal echo control while a live area is drawn.
 * ``tool_trace`` tool calls, their results and web search results on stderr, escapes replaced.
+* ``visible``  untrusted text made safe for a terminal: control characters and bidi overrides shown escaped.
 """

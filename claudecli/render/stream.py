@@ -2,7 +2,8 @@
 
 Two sinks share the :class:`AnswerSink` protocol:
 
-* :class:`PlainSink` writes the raw text (pipes, files, ``--plain``): no ANSI, flushed per chunk.
+* :class:`PlainSink` writes the raw text (pipes, files, ``--plain``): no ANSI, flushed per chunk; on a
+  terminal its control characters are shown escaped (:mod:`claudecli.render.visible`).
 * :class:`MarkdownSink` renders Markdown incrementally on a terminal.  Top-level blocks that
   can no longer change are rendered once with rich's ``Markdown`` and printed permanently;
   only the unfinished last block is redrawn, in a rich ``Live`` area cropped to the bottom
@@ -19,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from claudecli.render.plain import AnswerSink, PlainSink
+from claudecli.render.visible import VisibleSink, is_tty
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,16 +31,21 @@ __all__ = ["AnswerSink", "MarkdownSink", "PlainSink", "make_sink"]
 
 
 def make_sink(console: Console, *, markdown: bool) -> AnswerSink:
-    """A :class:`MarkdownSink` on ``console``, or a :class:`PlainSink` on its file."""
-    if markdown:
-        from claudecli.core.scrub import ScrubbedSink, ScrubbedStream
-        from claudecli.render.markdown_sink import MarkdownSink
+    """A :class:`MarkdownSink` on ``console``, or a :class:`PlainSink` on its file.
 
-        sink = MarkdownSink(console)
-        if isinstance(console.file, ScrubbedStream):  # mask secrets before rendering folds or restyles them
-            return ScrubbedSink(sink, console.file.scrubber)
-        return sink
-    return PlainSink(console.file)
+    This is where every streamed answer meets the terminal: on one (always, when rendering Markdown) the
+    text passes through :func:`~claudecli.render.visible.visible`; a pipe or a file gets it byte for byte.
+    """
+    if not markdown:
+        plain = PlainSink(console.file)
+        return VisibleSink(plain) if is_tty(console.file) else plain
+    from claudecli.core.scrub import ScrubbedSink, ScrubbedStream
+    from claudecli.render.markdown_sink import MarkdownSink
+
+    sink: AnswerSink = MarkdownSink(console)
+    if isinstance(console.file, ScrubbedStream):  # mask secrets before rendering folds or restyles them
+        sink = ScrubbedSink(sink, console.file.scrubber)
+    return VisibleSink(sink)
 
 
 REHEARSAL_ANSWER = (

@@ -11,6 +11,7 @@ from rich.text import Text
 from claudecli.call.outcome import CallOutcome
 from claudecli.money.pricing import format_usd as fmt
 from claudecli.render.terminal import hide_typed_echo
+from claudecli.render.visible import visible
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -53,7 +54,7 @@ def summary_text(outcome: CallOutcome, *, session_total: object = None) -> str:
         timing += f" (first token {_seconds(outcome.ttft_ms)})"
     parts.append(timing)
     parts.append(outcome.stop_reason or outcome.status)
-    return " · ".join(parts)
+    return visible(" · ".join(parts))  # the model's name and the stop reason are the server's text
 
 
 def print_summary(

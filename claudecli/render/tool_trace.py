@@ -1,28 +1,29 @@
 """How tool use shows on stderr: one line as a local tool starts and one as it ends, search results as a list.
 
-Everything a tool or the model wrote is shown with terminal escapes and other control characters replaced, so
-a tool's output (or a web page's title) cannot move the cursor, retitle the window or hide text.
+Everything a tool or the model wrote is shown with terminal escapes and other control characters written as
+visible escapes (:func:`~claudecli.render.visible.visible`), so a tool's output (or a web page's title) cannot
+move the cursor, retitle the window or hide text.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
 from claudecli.call.server_tools import search_results, server_tool_error
+from claudecli.render.visible import visible
 from claudecli.tools.box import ToolEvent
 
 ARGS_WIDTH = 80
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = str.maketrans({"\n": " ", "\t": " ", "\r": " ", "\u2028": " ", "\u2029": " "})
 
 
 def printable(text: str) -> str:
-    """``text`` with escapes, control characters and bidi overrides shown as ``?`` (newlines as spaces)."""
-    return _CONTROL.sub("?", text.replace("\n", " ").replace("\t", " "))
+    """``text`` on one line (line breaks as spaces), control characters and bidi overrides shown escaped."""
+    return visible(text.translate(_LINE_BREAKS))
 
 
 def short(text: str, width: int = ARGS_WIDTH) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from claudecli.render.visible import CONTROL_CLASS
+
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC (ESC P|X|^|_ ... ST), then any other
 # two-character escape; then the 8-bit C1 forms of CSI and OSC.
 _ESCAPES = re.compile(
@@ -18,9 +20,8 @@ _ESCAPES = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"
     r"|\x9d[^\x07\x9c]*[\x07\x9c]?"
 )
-# Every C0 control but tab and newline, DEL, every C1 control, and the bidirectional overrides that make
-# text read differently from what it is ("Trojan Source").
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The characters a terminal must never get raw: the same set render.visible shows escaped, dropped here.
+_CONTROLS = re.compile(CONTROL_CLASS)
 
 
 def strip_escapes(text: str) -> str:
