@@ -61,6 +61,7 @@ from claudecli.core import gc_pause
 from claudecli.core.client import translate
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
 from claudecli.money.budget import check_spend
+from claudecli.render.visible import records_for
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -229,7 +230,7 @@ class RecordFile:
 def _output(app_ctx: AppContext, options: RunOptions) -> Iterator[tuple[Any, bool]]:
     """The sink (stdout or ``-o FILE``) and whether it needs a csv header."""
     if options.out is None:
-        yield app_ctx.stdout.file, True
+        yield records_for(app_ctx.stdout.file), True  # escaped on a terminal, raw to a pipe
         return
     try:
         record_file = RecordFile(options.out)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from claudecli.render.visible import CONTROL_CLASS
+from claudecli.render.visible import CONTROL_CLASS, escaped
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC (ESC P|X|^|_ ... ST), then any other
 # two-character escape; then the 8-bit C1 forms of CSI and OSC.
@@ -48,9 +48,7 @@ def escape_controls(name: str) -> str:
 
 def _escape_one(found: re.Match[str]) -> str:
     char = found.group()
-    if char in _SHORT_ESCAPES:
-        return _SHORT_ESCAPES[char]
-    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    return _SHORT_ESCAPES.get(char) or escaped(char)
 
 
 def cap_text(text: str, limit: int, what: str = "output") -> str:
