@@ -164,6 +164,18 @@ def test_claudecli_home_relocates_every_path(run_cli, home):
     result = run_cli("config", "path", "--json")
     paths = {k: v for k, v in json.loads(result.stdout).items() if k != "schema_version"}
     assert all(value.startswith(str(home)) for value in paths.values()), paths
+    assert paths["uploads"].endswith("files.db")  # every store claudecli keeps is listed
+
+
+def test_config_show_lists_the_configured_tools(run_cli, write_config):
+    write_config(
+        '[tools.stamp]\ndescription = "print the date"\ncommand = ["date", "-u"]\napproval = "auto"\n'
+        '[tools.stamp.input_schema]\ntype = "object"\n'
+    )
+    shown = show(run_cli)["tools"]["stamp"]
+    assert shown["command"] == ["date", "-u"] and shown["approval"] == "auto"
+    assert shown["input_schema"] == "inline" and "[tools.stamp]" in shown["source"]
+    assert 'tools.stamp  {"approval": "auto"' in run_cli("config", "show").stdout
 
 
 def test_flags_override_the_environment_and_the_config_file(cli_env, run_cli, fake_api, write_config):

@@ -42,6 +42,10 @@ def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             "mcp": {
                 name: {**server.display(), "source": server.source} for name, server in sorted(mcp.items())
             },
+            "tools": {
+                name: {**tool.display(), "source": tool.source}
+                for name, tool in sorted(settings.tools.items())
+            },
         }
         emit(app_ctx, document)
         return
@@ -55,12 +59,16 @@ def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         f"mcp.{name}  {json.dumps(server.display(), sort_keys=True)}  ({server.source})"
         for name, server in sorted(mcp.items())
     ]
+    lines += [
+        f"tools.{name}  {json.dumps(tool.display(), sort_keys=True)}  ({tool.source})"
+        for name, tool in sorted(settings.tools.items())
+    ]
     app_ctx.stdout.file.write("\n".join(lines) + "\n")
 
 
 @app.command("path")
 def path(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """Print where the config file, the state (ledger, sessions, batch journal) and caches live."""
+    """Print where the config file, the state (ledger, sessions, batch journal, uploads) and caches live."""
     paths = app_context(ctx).settings.paths
     entries = {
         "config_file": str(paths.config_file),
@@ -70,6 +78,7 @@ def path(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         "ledger": str(paths.ledger_file),
         "sessions": str(paths.sessions_file),
         "batch_journal": str(paths.batch_journal_file),
+        "uploads": str(paths.uploads_file),
     }
     app_ctx = app_context(ctx)
     out = app_ctx.stdout.file

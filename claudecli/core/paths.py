@@ -32,6 +32,11 @@ class Paths:
         return self.data_dir / "batches.db"
 
     @property
+    def uploads_file(self) -> Path:
+        """The Files API memory: which local content is already uploaded (see ``files.store``)."""
+        return self.data_dir / "files.db"
+
+    @property
     def history_dir(self) -> Path:
         return self.data_dir / "history"
 

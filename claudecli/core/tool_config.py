@@ -42,6 +42,21 @@ class ConfiguredTool:
     approval: str = "ask"
     source: str = ""  # "config.toml [tools.NAME]", for messages
 
+    def display(self) -> dict[str, Any]:
+        """For ``config show``: what the tool runs and how it is approved (secrets are scrubbed at the output edge)."""
+        schema = (
+            str(self.input_schema_file)
+            if self.input_schema_file
+            else ("inline" if self.input_schema else None)
+        )
+        return {
+            "description": self.description,
+            "command": list(self.command),
+            "input_schema": schema,
+            "timeout": self.timeout,
+            "approval": self.approval,
+        }
+
 
 def parse_tools(table: Any, config_file: Path) -> dict[str, ConfiguredTool]:
     """Every ``[tools.NAME]`` in ``table``; a ConfigError names the first problem with file and table."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from claudecli.core.errors import NotFoundError, StoreError
 from claudecli.files import api
 from claudecli.files.progress import upload_progress
-from claudecli.files.store import FileScope, UploadStore, scope_of, store_path
+from claudecli.files.store import FileScope, UploadStore, scope_of
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -32,7 +32,7 @@ def upload_one(app_ctx: AppContext, local: LocalFile) -> FileInfo:
 
 
 def open_store(app_ctx: AppContext) -> UploadStore:
-    return UploadStore(store_path(app_ctx.settings.paths.data_dir), notify=app_ctx.store_incident)
+    return UploadStore(app_ctx.settings.paths.uploads_file, notify=app_ctx.store_incident)
 
 
 def store_call(app_ctx: AppContext, action: Callable[[], T]) -> T | None:
@@ -43,7 +43,7 @@ def store_call(app_ctx: AppContext, action: Callable[[], T]) -> T | None:
         message = exc.one_line() if isinstance(exc, StoreError) else str(exc)
         app_ctx.store_incident(
             f"the uploaded-files store could not be used ({message}); uploading without it",
-            f"fix {store_path(app_ctx.settings.paths.data_dir)} (or move it aside): "
+            f"fix {app_ctx.settings.paths.uploads_file} (or move it aside): "
             "until then every --upload uploads again",
         )
         return None

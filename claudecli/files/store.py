@@ -16,7 +16,6 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudecli.core.db import MigratedStore, Migration, write_transaction
@@ -65,10 +64,6 @@ def scope_of(settings: Settings) -> FileScope:
     workspace = hashlib.sha256(b"claudecli files scope\0" + secret.encode("utf-8")).hexdigest()[:16]
     base_url = redact_url((settings.base_url or DEFAULT_BASE_URL).rstrip("/"))
     return FileScope(base_url, workspace, settings.profile or "")
-
-
-def store_path(data_dir: Path) -> Path:
-    return data_dir / "files.db"
 
 
 class UploadStore(MigratedStore):
