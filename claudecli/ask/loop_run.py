@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from claudecli.call.outcome import CallOutcome
 from claudecli.call.server_tools import CODE_EXECUTION_NOTE, SERVER_RESULT_TYPES, uses_code_execution
 from claudecli.call.tool_loop import CUT_OFF_NOTE, LoopEvents, LoopFailed, LoopOutcome, Step, run_tool_loop
 from claudecli.core.context import OutputMode
@@ -132,7 +131,7 @@ def _summary(app_ctx: AppContext, spec: CallSpec, loop: LoopOutcome) -> None:
     stderr = app_ctx.stderr
     if not loop.steps:
         return
-    total = loop_total(loop)
+    total = loop.total()
     if not app_ctx.quiet:
         steps = len(loop.steps)
         extra = (
@@ -149,33 +148,12 @@ def _summary(app_ctx: AppContext, spec: CallSpec, loop: LoopOutcome) -> None:
         stderr.print(Text.assemble(("note: ", "yellow"), CODE_EXECUTION_NOTE))
 
 
-def loop_total(loop: LoopOutcome) -> CallOutcome:
-    """The whole loop as one outcome: the final step's answer, every step's usage, cost and time."""
-    final = loop.final
-    latency = sum(outcome.latency_ms or 0 for outcome in loop.outcomes)
-    return CallOutcome(
-        model=final.model,
-        usage=loop.usage,
-        cost_usd=loop.cost_usd,
-        latency_ms=latency,
-        ttft_ms=loop.steps[0].outcome.ttft_ms,
-        stop_reason=final.stop_reason,
-        request_id=final.request_id,
-        status=final.status,
-        text=final.text,
-        thinking=final.thinking,
-        content=final.content,
-        max_tokens=final.max_tokens,
-        fallback_from=final.fallback_from,
-    )
-
-
 def loop_document(
     loop: LoopOutcome, document: Callable[..., dict[str, Any]], *, error: str | None = None
 ) -> dict[str, Any]:
     """``ask --json`` for a tool loop: the usual document for the whole answer (usage and cost are totals),
     plus ``loop_id``, ``tool_calls`` and ``steps``."""
-    base = document(loop_total(loop), error=error)
+    base = document(loop.total(), error=error)
     base["loop_id"] = loop.loop_id
     base["tool_calls"] = loop.tool_calls
     base["steps"] = [_step_document(number, step) for number, step in enumerate(loop.steps, 1)]

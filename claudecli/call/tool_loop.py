@@ -101,6 +101,27 @@ class LoopOutcome:
     def tool_calls(self) -> int:
         return sum(len(step.calls) for step in self.steps)
 
+    def total(self) -> CallOutcome:
+        """The whole loop as one call: the final step's answer and ending, every call's usage, cost and time."""
+        final, outcomes = self.final, self.outcomes
+        list_costs = [outcome.list_cost_usd for outcome in outcomes]
+        return CallOutcome(
+            model=final.model,
+            usage=self.usage,
+            cost_usd=self.cost_usd,
+            list_cost_usd=None if None in list_costs else sum((c for c in list_costs if c), Decimal(0)),
+            latency_ms=sum(outcome.latency_ms or 0 for outcome in outcomes),
+            ttft_ms=self.steps[0].outcome.ttft_ms,
+            stop_reason=final.stop_reason,
+            request_id=final.request_id,
+            status=final.status,
+            text=final.text,
+            thinking=final.thinking,
+            content=final.content,
+            max_tokens=final.max_tokens,
+            fallback_from=final.fallback_from,
+        )
+
 
 @dataclass
 class LoopEvents:

@@ -11,13 +11,11 @@
 from __future__ import annotations
 
 import copy
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from claudecli.call.outcome import CallOutcome
 from claudecli.chat.conversation import Exchange
 from claudecli.chat.replay import has_tool_blocks
-from claudecli.core.usage import TokenUsage
 
 if TYPE_CHECKING:
     from claudecli.call.tool_loop import LoopFailed, LoopOutcome
@@ -26,35 +24,6 @@ if TYPE_CHECKING:
 def loop_outcomes(loop: LoopOutcome) -> list[CallOutcome]:
     """Each step's call (the one that answered, not an overloaded one it fell back from)."""
     return [step.outcome for step in loop.steps]
-
-
-def _sum(values: list[Decimal | None]) -> Decimal | None:
-    return None if any(value is None for value in values) else sum((v for v in values if v), Decimal(0))
-
-
-def loop_total(loop: LoopOutcome) -> CallOutcome:
-    """The whole loop as one outcome: the final step's answer and ending, every step's usage, cost and time."""
-    outcomes = loop_outcomes(loop)
-    final = outcomes[-1]
-    usage = TokenUsage()
-    for outcome in outcomes:
-        usage = usage + outcome.usage
-    return CallOutcome(
-        model=final.model,
-        usage=usage,
-        cost_usd=_sum([outcome.cost_usd for outcome in outcomes]),
-        list_cost_usd=_sum([outcome.list_cost_usd for outcome in outcomes]),
-        latency_ms=sum(outcome.latency_ms or 0 for outcome in outcomes),
-        ttft_ms=outcomes[0].ttft_ms,
-        stop_reason=final.stop_reason,
-        request_id=final.request_id,
-        status=final.status,
-        text=final.text,
-        thinking=final.thinking,
-        content=final.content,
-        max_tokens=final.max_tokens,
-        fallback_from=final.fallback_from,
-    )
 
 
 def last_context_tokens(loop: LoopOutcome) -> int | None:
@@ -79,7 +48,7 @@ def _with_partial_text(messages: list[dict[str, Any]], text: str) -> list[dict[s
 
 def loop_exchange(prompt_text: str, content: Any, loop: LoopOutcome, failure: LoopFailed | None) -> Exchange:
     """The exchange a (finished or cut-off) loop of at least one call makes; see the module doc."""
-    total = loop_total(loop)
+    total = loop.total()
     messages = copy.deepcopy(loop.messages)
     if failure is not None and total.status != "ok":  # the last step's stream was cut: its text only
         messages = _with_partial_text(messages, total.text)

@@ -22,7 +22,7 @@ from claudecli.call.tool_loop import LoopFailed, LoopOutcome, run_tool_loop
 from claudecli.chat.conversation import Exchange, message_problems
 from claudecli.chat.interrupts import StreamGuard, one_interrupt
 from claudecli.chat.limits import ContextCheck
-from claudecli.chat.loop_record import last_context_tokens, loop_exchange, loop_outcomes, loop_total
+from claudecli.chat.loop_record import last_context_tokens, loop_exchange, loop_outcomes
 from claudecli.chat.turn_view import TurnView
 from claudecli.core.errors import BudgetExceeded, ClaudeCliError, Interrupted, Terminated, TerminatedError
 from claudecli.core.tokens import estimate_input_tokens
@@ -202,7 +202,7 @@ def _summary(chat: ChatState, loop: LoopOutcome) -> None:
     if not loop.steps:
         return
     stderr, quiet = chat.app_ctx.stderr, chat.app_ctx.quiet
-    total = loop_total(loop)
+    total = loop.total()
     if len(loop.steps) == 1 and not loop.tool_calls:
         print_summary(stderr, total, quiet=quiet, session_total=chat.totals.cost_usd)
         return
