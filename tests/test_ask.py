@@ -173,6 +173,14 @@ def test_attachments_are_encoded(cli_env, run_cli, fake_api, tmp_path: Path):
     assert content[4] == {"type": "text", "text": "what is this"}
 
 
+def test_an_error_message_shows_escapes_instead_of_obeying_them(cli_env, run_cli, tmp_path: Path):
+    """Error text can quote what is untrusted (a file name, a server's message): it reaches stderr escaped."""
+    result = run_cli("ask", "-a", str(tmp_path / "x\x1b]0;pwned\x07\x1b[2J.png"), "x")
+    assert result.exit_code == 2 and "not found" in result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "\\x1b]0;pwned\\x07" in result.stderr
+
+
 def test_bad_attachments_fail_before_sending(cli_env, run_cli, fake_api, tmp_path: Path):
     missing = run_cli("ask", "-a", str(tmp_path / "nope.png"), "x")
     assert missing.exit_code == 2 and "not found" in missing.stderr

@@ -105,3 +105,21 @@ def test_the_dotenv_policy_names_no_mcp_setting():
 
     assert not [name for name in DOTENV_POLICY if "mcp" in name]
     assert policy_for("mcp") is Policy.TRUSTED_ONLY
+
+
+def test_only_values_that_may_be_credentials_are_masked_everywhere(base_env, write_config):
+    """Masking every env or header value turned ``production`` into ``********`` in piped answers too."""
+    write_config(
+        '[mcp.x]\ncommand = "srv"\nargs = ["--token", "tok-in-args-0123", "--api-key=key-in-args-0123", "--port", "8"]\n'
+        '[mcp.x.env]\nNODE_ENV = "production"\nGITHUB_TOKEN = "short"\nOPAQUE = "a1b2c3d4e5f6g7h8i9"\n'
+        '[mcp.y]\nurl = "https://h.example/mcp?api_key=query-secret-1"\n'
+        '[mcp.y.headers]\nAccept = "application/json"\nAuthorization = "Bearer abc"\n'
+    )
+    settings = load_settings()
+    secrets = settings.secrets()
+    assert "production" not in secrets and "application/json" not in secrets
+    assert {"short", "a1b2c3d4e5f6g7h8i9", "Bearer abc"} <= set(secrets)
+    shown = {name: server.display() for name, server in settings.mcp.items()}
+    assert "tok-in-args-0123" not in str(shown) and "key-in-args-0123" not in str(shown)
+    assert shown["x"]["args"][-2:] == ["--port", "8"]
+    assert "query-secret-1" not in shown["y"]["url"]

@@ -145,3 +145,18 @@ def test_a_long_value_keeps_its_start_and_end(start, end):
     assert body.endswith(alone(end + "E")[len('"v": "') :][-60:])
     assert view.hidden_chars > 0 and f"⟨{view.hidden_chars:,} characters hidden⟩" in body
     assert len(view.rows) <= 16
+
+
+def test_the_schema_s_properties_come_first_whatever_order_the_model_chose():
+    """Five junk keys in front of ``command`` must not push the command into "more arguments not shown"."""
+    junk = {f"note{i}": "x" * 400 for i in range(5)}
+    arguments = {**junk, "command": "rm -rf ~/important"}
+    schema = {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]}
+    view = arguments_view(arguments, width=79, max_rows=16, schema=schema)
+    assert view.rows[0].lstrip().startswith('"command": "rm -rf ~/important"')
+    assert "rm -rf ~/important" not in shown(arguments)  # without the schema the model's order hid it
+
+
+def test_emoji_presentation_and_flags_count_two_cells():
+    assert cell_width("\u263a\ufe0f") == 2
+    assert cell_width("\U0001f1eb\U0001f1f7") == 4

@@ -235,7 +235,7 @@ def output(console: Console) -> str:
 
 def whole_render(doc: str, *, height: int = HEIGHT, live: bool = True, record: bool = False) -> Console:
     console = make_console(height=height, live=live, record=record)
-    console.print(Markdown(doc))
+    console.print(Markdown(doc, hyperlinks=False))
     return console
 
 
@@ -334,7 +334,7 @@ def test_non_terminal_console_gets_no_ansi() -> None:
     console = Console(file=io.StringIO(), width=WIDTH, force_terminal=False)
     stream(random_chunks(DOC, 7), console=console)
     expected = Console(file=io.StringIO(), width=WIDTH, force_terminal=False)
-    expected.print(Markdown(DOC))
+    expected.print(Markdown(DOC, hyperlinks=False))
     assert "\x1b" not in output(console)
     assert output(console) == output(expected)
 
@@ -574,3 +574,12 @@ def test_make_sink() -> None:
     markdown_sink = make_sink(make_console(), markdown=True)
     assert isinstance(markdown_sink, VisibleSink)  # a terminal never gets the answer's control characters
     assert isinstance(markdown_sink, AnswerSink) and isinstance(plain_sink, AnswerSink)
+
+
+def test_a_link_shows_its_target_instead_of_hiding_it_behind_an_osc_8_link():
+    """A model's ``[docs.python.org](https://evil.example/x)`` must not become a terminal hyperlink whose target
+    the reader cannot see: the target is printed, no OSC 8 sequence is written."""
+    console, _ = stream(random_chunks("see [docs.python.org](https://evil.example/x) now\n", seed=3))
+    shown = output(console)
+    assert "\x1b]8" not in shown
+    assert "https://evil.example/x" in shown

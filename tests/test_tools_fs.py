@@ -270,3 +270,9 @@ def test_names_with_newlines_and_controls_are_escaped_not_split(tree):
     assert lines[-1] == "[names with control characters are shown escaped, like \\n]"
     found, _ = fs_run(tree, "search_text", pattern="beta", glob="a*fake*")
     assert found == "a\\nfake.txt  99 bytes:1: beta"
+
+
+def test_a_backslash_in_a_name_is_doubled_so_it_cannot_pass_for_an_escape(tree):
+    (tree / "c\\nd").write_text("x\n")  # a name spelled with a backslash and an n, no newline
+    listing, _ = fs_run(tree, "list_dir", path=".")
+    assert "c\\\\nd  2 bytes" in listing.splitlines()

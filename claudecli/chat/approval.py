@@ -40,7 +40,7 @@ LONG_BODY = 8  # more argument rows than this: the tool's name is repeated above
 def question(tool: Tool, call: ToolCall, size: tuple[int, int] = (80, 24)) -> Text:
     """Who wants what, with which arguments, for a ``size`` = (columns, lines) screen (see the module doc)."""
     width, max_rows = screen_budget(*size)
-    view = arguments_view(call.input, width=width, max_rows=max_rows)
+    view = arguments_view(call.input, width=width, max_rows=max_rows, schema=tool.input_schema)
     source = f" ({one_line(tool.source, 32)})" if tool.source else ""
     name = one_line(tool.name, 64)
     header = f"Claude wants to run {name}{source}, {tool.approval.value} approval, with:"
@@ -53,6 +53,7 @@ def question(tool: Tool, call: ToolCall, size: tuple[int, int] = (80, 24)) -> Te
 def read_choice(message: str) -> str:
     """One key of y/n/a/e (Ctrl-D: n); Ctrl-C raises KeyboardInterrupt."""
     from prompt_toolkit import PromptSession
+    from prompt_toolkit.input.typeahead import clear_typeahead
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
     from prompt_toolkit.output.defaults import create_output
 
@@ -79,6 +80,7 @@ def read_choice(message: str) -> str:
         key_bindings=bindings, output=create_output(always_prefer_tty=True)
     )
     discard_typed_ahead()
+    clear_typeahead(session.input)  # keys prompt-toolkit itself read past the last prompt's Enter ("do x\ny")
     return session.prompt(message)
 
 

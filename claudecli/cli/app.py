@@ -19,6 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from claudecli import __version__
+from claudecli.core.controls import visible
 from claudecli.core.errors import ClaudeCliError, ExitCode, StoreError, Terminated
 
 PROG_NAME = "claudecli"
@@ -52,7 +53,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 def _report(ctx: typer.Context, message: str) -> None:
     stream = _stderr(ctx)
-    stream.write(f"{PROG_NAME}: error: {message}\n")
+    stream.write(f"{PROG_NAME}: error: {visible(message)}\n")  # a server's text may carry escapes
     stream.flush()
     _FAILURE.append(message)
 

@@ -21,7 +21,8 @@ are read for scalar settings only, so neither can define a server, change its co
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,11 @@ class McpServerConfig:
         return "stdio" if self.command else "http"
 
     def secrets(self) -> list[str]:
-        """Values the user put in ``env`` and ``headers``, and a URL's password: masked wherever claudecli writes."""
-        return [*self.env.values(), *self.headers.values(), *_url_password(self.url)]
+        """The ``env`` and ``headers`` values that may be credentials, and a URL's password: masked wherever
+        claudecli writes. Masking every value would turn ``production`` or ``application/json`` into
+        ``********`` in piped answers too, so a value counts when its name or its shape says secret."""
+        pairs = [*self.env.items(), *self.headers.items()]
+        return [value for name, value in pairs if may_be_secret(name, value)] + _url_password(self.url)
 
     def display(self) -> dict[str, Any]:
         """For ``config show``: ``env`` and ``headers`` values masked, a URL's password hidden."""
@@ -69,9 +73,9 @@ class McpServerConfig:
 
         shown: dict[str, Any] = {"approval": self.approval}
         if self.command:
-            shown |= {"command": self.command, "args": list(self.args)}
+            shown |= {"command": self.command, "args": masked_argv(self.args)}
         if self.url:
-            shown["url"] = redact_url(self.url)
+            shown["url"] = _masked_query(redact_url(self.url))
         if self.env:
             shown["env"] = dict.fromkeys(sorted(self.env), MASKED)
         if self.headers:
@@ -183,3 +187,46 @@ def _seconds(value: Any, key: str, fail: Fail) -> float:
     if not math.isfinite(value) or value <= 0:
         raise fail(f"{key} must be a positive number of seconds")
     return float(value)
+
+
+_SECRET_NAME = re.compile(
+    r"TOKEN|KEY|SECRET|PASS|AUTH|COOKIE|CREDENTIAL|SESSION|SIGNATURE|PAT$|PAT_", re.IGNORECASE
+)
+_TOKEN_SHAPE = re.compile(r"[^\s]{16,}")
+
+
+def may_be_secret(name: str, value: str) -> bool:
+    """Whether an ``env`` or header value may be a credential: a secret-sounding name (``GITHUB_TOKEN``,
+    ``Authorization``, ``X-Api-Key``), or a long unbroken value mixing letters and digits (``ghp_…``, ``sk-…``)."""
+    if _SECRET_NAME.search(name):
+        return True
+    return (
+        bool(_TOKEN_SHAPE.fullmatch(value))
+        and any(c.isdigit() for c in value)
+        and any(c.isalpha() for c in value)
+    )
+
+
+def masked_argv(argv: Sequence[str]) -> list[str]:
+    """``argv`` for ``config show``: the value of a secret-named flag masked (``--token X``, ``--api-key=X``)."""
+    shown: list[str] = []
+    for word in argv:
+        flag, equals, _ = word.partition("=")
+        if equals and flag.startswith("-") and _SECRET_NAME.search(flag):
+            shown.append(f"{flag}={MASKED}")
+        elif shown and shown[-1].startswith("-") and "=" not in shown[-1] and _SECRET_NAME.search(shown[-1]):
+            shown.append(MASKED)
+        else:
+            shown.append(word)
+    return shown
+
+
+def _masked_query(url: str) -> str:
+    """``url`` with each query value masked (``?api_key=…`` is a common way to pass a token)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    names = [pair.partition("=")[0] for pair in parts.query.split("&")]
+    return urlunsplit(parts._replace(query="&".join(f"{name}=********" for name in names)))

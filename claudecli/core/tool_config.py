@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from claudecli.core.errors import ConfigError
+from claudecli.core.mcp_config import masked_argv
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 APPROVALS = ("auto", "ask", "explicit")
@@ -43,7 +44,7 @@ class ConfiguredTool:
     source: str = ""  # "config.toml [tools.NAME]", for messages
 
     def display(self) -> dict[str, Any]:
-        """For ``config show``: what the tool runs and how it is approved (secrets are scrubbed at the output edge)."""
+        """For ``config show``: what the tool runs (a secret-named flag's value masked) and how it is approved."""
         schema = (
             str(self.input_schema_file)
             if self.input_schema_file
@@ -51,7 +52,7 @@ class ConfiguredTool:
         )
         return {
             "description": self.description,
-            "command": list(self.command),
+            "command": masked_argv(self.command),
             "input_schema": schema,
             "timeout": self.timeout,
             "approval": self.approval,

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from claudecli.core.controls import escaped
 from claudecli.files.info import FileInfo, size_label, when_label
 from claudecli.render.table import Column, print_table
-from claudecli.render.visible import escaped
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext

@@ -62,7 +62,8 @@ def markdown_from_tokens(tokens: list[Token], *, after_blank: bool, code_theme: 
     reproduces rich's spacing exactly, including its quirks (a list or table is always
     preceded by a blank line, even at the top of the document).
     """
-    markdown = Markdown("", code_theme=code_theme)
+    # hyperlinks=False: a link prints as "text (url)"; an OSC 8 link would hide its target behind its text
+    markdown = Markdown("", code_theme=code_theme, hyperlinks=False)
     markdown.parsed = [Token(_SPACER_TYPE, "", 0), *tokens] if after_blank else list(tokens)
     return markdown
 

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.text import Text
 
 from claudecli.call.outcome import CallOutcome
+from claudecli.core.controls import visible
 from claudecli.money.pricing import format_usd as fmt
 from claudecli.render.terminal import hide_typed_echo
-from claudecli.render.visible import visible
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from claudecli.call.server_tools import search_results, server_tool_error
-from claudecli.render.visible import visible
+from claudecli.core.controls import visible
 from claudecli.tools.box import ToolEvent
 
 ARGS_WIDTH = 80

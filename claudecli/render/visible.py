@@ -15,28 +15,12 @@ the next one (:class:`VisibleSink`), since it may be the first half of ``\\r\\n`
 
 from __future__ import annotations
 
-import re
 from typing import IO, TYPE_CHECKING
+
+from claudecli.core.controls import visible
 
 if TYPE_CHECKING:
     from claudecli.render.plain import AnswerSink
-
-# Every C0 control but tab and newline, DEL, every C1 control, and the bidirectional controls ("Trojan Source").
-CONTROL_CLASS = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
-_CONTROL = re.compile(CONTROL_CLASS)
-
-
-def escaped(char: str) -> str:
-    """One character as the escape that shows it: ``\\x1b``, ``\\x9b``, ``\\u202e``."""
-    code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-def visible(text: str) -> str:
-    """``text`` safe to write to a terminal (see the module doc); the identity on text without controls."""
-    if "\r\n" in text:
-        text = text.replace("\r\n", "\n")
-    return _CONTROL.sub(lambda match: escaped(match.group()), text)
 
 
 def is_tty(stream: object) -> bool:

@@ -69,10 +69,13 @@ def screen_budget(columns: int, lines: int) -> tuple[int, int]:
     return width, max(MIN_ROWS, min(MAX_ROWS, lines - 8))
 
 
-def arguments_view(arguments: object, *, width: int, max_rows: int = MAX_ROWS) -> ArgumentsView:
-    """``arguments`` (a tool call's input) as at most ``max_rows`` rows of at most ``width`` cells."""
+def arguments_view(
+    arguments: object, *, width: int, max_rows: int = MAX_ROWS, schema: object = None
+) -> ArgumentsView:
+    """``arguments`` (a tool call's input) as at most ``max_rows`` rows of at most ``width`` cells; with the
+    tool's input ``schema``, its required then declared properties come first (see :func:`ordered_items`)."""
     width, max_rows = max(MIN_WIDTH, width), max(MIN_ROWS, max_rows)
-    items = list(arguments.items()) if isinstance(arguments, dict) else [("input", arguments)]
+    items = ordered_items(arguments, schema) if isinstance(arguments, dict) else [("input", arguments)]
     if not items:
         return ArgumentsView(("  (no arguments)",))
     shown_count = min(len(items), max(1, max_rows // 3))
@@ -91,6 +94,20 @@ def arguments_view(arguments: object, *, width: int, max_rows: int = MAX_ROWS) -
     if more:
         rows.append(f"  {_NOTE_OPEN}{more:,} more argument{'s' if more != 1 else ''} not shown{_NOTE_CLOSE}")
     return ArgumentsView(tuple(rows), hidden, more)
+
+
+def ordered_items(arguments: dict[str, Any], schema: object) -> list[tuple[str, Any]]:
+    """The arguments, the schema's required properties first, then its other declared ones, then the rest.
+
+    The model chooses the order of the keys: five junk keys in front of ``command`` must not push the command
+    itself into "more arguments not shown" (a tool that ignores unknown keys would still run it).
+    """
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    declared = list(properties) if isinstance(properties, dict) else []
+    required = schema.get("required") if isinstance(schema, dict) else None
+    first = [key for key in required if isinstance(key, str)] if isinstance(required, list) else []
+    rank = {key: index for index, key in enumerate(dict.fromkeys([*first, *declared]))}
+    return sorted(arguments.items(), key=lambda item: rank.get(item[0], len(rank)))
 
 
 def footer(name: str, view: ArgumentsView, see_all: str) -> str:
@@ -311,6 +328,8 @@ def cell_width(text: str) -> int:
     for char in text:
         if " " <= char <= "~":
             cells += 1
+        elif char == "\ufe0f" or "\U0001f1e6" <= char <= "\U0001f1ff":
+            cells += 1 if char == "\ufe0f" else 2  # emoji presentation widens the character before it; flags
         elif unicodedata.category(char) in _MARKS:
             continue
         else:

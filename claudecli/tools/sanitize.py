@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from claudecli.render.visible import CONTROL_CLASS, escaped
+from claudecli.core.controls import CONTROL_CLASS, escaped
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC (ESC P|X|^|_ ... ST), then any other
 # two-character escape; then the 8-bit C1 forms of CSI and OSC.
@@ -36,8 +36,9 @@ def strip_escapes(text: str) -> str:
 
 # What a name must not carry into a one-entry-a-line answer: every C0 control (newline and tab too), DEL, every
 # C1 control, the line and paragraph separators, and the bidirectional overrides.
-_NAME_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_NAME_CONTROLS = re.compile("[\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# A backslash is doubled, so a name literally spelled ``a\\nb`` and one with a real newline stay apart.
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 
 def escape_controls(name: str) -> str:

@@ -80,7 +80,7 @@ def open_tty(path: str = TTY) -> Tty | None:
 def describe(tool: Tool, call: ToolCall, size: tuple[int, int] = (80, 24)) -> tuple[str, ArgumentsView]:
     """The question's text (who wants what, with which arguments) for a ``size`` = (columns, lines) screen."""
     width, max_rows = screen_budget(*size)
-    view = arguments_view(call.input, width=width, max_rows=max_rows)
+    view = arguments_view(call.input, width=width, max_rows=max_rows, schema=tool.input_schema)
     header = f"Claude wants to run the tool {_label(tool)} ({tool.approval.value} approval) with:"
     return "\n".join([header, *view.rows]), view
 

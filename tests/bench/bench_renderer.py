@@ -103,7 +103,7 @@ def run_baseline(chunks: list[str]) -> None:
 
 
 def run_full(text: str) -> None:
-    _console().print(Markdown(text))
+    _console().print(Markdown(text, hyperlinks=False))
 
 
 class _PacedClock:
