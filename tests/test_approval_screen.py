@@ -46,38 +46,76 @@ def assert_whole_question_on_screen(shown: str, marker: Path) -> None:
     assert QUESTION in shown, shown
 
 
+def wait_until_shown(name: str, check, timeout: float = 20) -> str:
+    """Poll the visible screen until ``check(screen)`` holds; returns that screen."""
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = visible(name)
+        if check(shown):
+            return shown
+        time.sleep(0.1)
+    raise AssertionError(f"the screen never got there:\n{shown}")
+
+
 @screen.needs_tmux
 @pytest.mark.parametrize("padding", PADDINGS.values(), ids=PADDINGS.keys())
 def test_ask_padding_cannot_push_the_command_off_screen(cli_env, fake_api, session, tmp_path, padding):
     marker = tmp_path / "ran.mark"
     command = [sys.executable, "-m", "claudecli", "ask", "--tools", "shell", padded_call(marker, padding)]
     start(session, command, width=80, height=24)
-    wait_for(session, "Run it?")
-    time.sleep(0.3)  # let the question finish drawing
-    assert_whole_question_on_screen(visible(session), marker)
+    shown = wait_until_shown(session, lambda text: QUESTION in text)  # drawn last: the question is complete
+    assert_whole_question_on_screen(shown, marker)
     tmux("send-keys", "-t", session, "n", "Enter")
     wait_for(session, "declined by the user")
     assert not marker.exists()
 
 
+def latest_question(shown: str) -> str:
+    """The last approval on the screen: from its header (this tool's name) to its question."""
+    end = shown.rindex("Run it?")
+    start = shown.rfind("Claude wants to run run_command", 0, end)
+    assert start >= 0, shown  # the header with the tool's name is on screen above the question
+    return shown[start : shown.index("\n", end) if "\n" in shown[end:] else len(shown)]
+
+
+def asked_about(shown: str, end: str) -> bool:
+    """Whether the screen's last approval question, fully drawn, is the one about the command ending ``end``."""
+    if "Run it?" not in shown:
+        return False
+    last = shown.rindex("Run it?")
+    header = shown.rfind("Claude wants to run run_command", 0, last)
+    return shown[last:].startswith(QUESTION) and header >= 0 and end in shown[header:last]
+
+
 @screen.needs_tmux
-@pytest.mark.parametrize("padding", CHAT_PADDINGS.values(), ids=CHAT_PADDINGS.keys())
-def test_chat_padding_cannot_push_the_command_off_screen(cli_env, fake_api, session, tmp_path, padding):
-    marker = tmp_path / "ran.mark"
+def test_chat_padding_cannot_push_the_command_off_screen(cli_env, fake_api, session, tmp_path):
+    """One chat is asked about three padded calls in turn (the padding, not a fresh process, is under test): each
+    question shows the tool's name, the command's start and its end, on screen at once."""
     start(session, [sys.executable, "-m", "claudecli", "chat", "--tools", "shell"], width=80, height=24)
     wait_for(session, "Ctrl-D leaves")
-    tmux("send-keys", "-t", session, "-l", padded_call(marker, padding))
-    tmux("send-keys", "-t", session, "Enter")
-    wait_for(session, "Run it?")
-    time.sleep(0.3)
-    assert_whole_question_on_screen(visible(session), marker)
-    tmux("send-keys", "-t", session, "n")
-    wait_for(session, "declined by the user")
-    assert not marker.exists()
+    for case, padding in CHAT_PADDINGS.items():
+        marker = tmp_path / f"ran-{case.replace(' ', '-')}.mark"
+        end = f"echo hello-{case.replace(' ', '-')}"
+        call = padded_call(marker, padding).replace("echo hello", end)
+        tmux("send-keys", "-t", session, "-l", call)
+        tmux("send-keys", "-t", session, "Enter")
+        shown = wait_until_shown(session, lambda text, end=end: asked_about(text, end))
+        question = latest_question(shown)
+        assert_whole_question_on_screen(question, marker)
+        assert end in question and question.count("echo hello-") == 1, shown  # this call's question alone
+        tmux("send-keys", "-t", session, "n")
+        wait_until_shown(
+            session, lambda text: "end_turn" in text.rsplit("Run it?", 1)[-1]
+        )  # back at the prompt
+        assert "declined by the user" in visible(session).rsplit("Run it?", 1)[-1]
+        assert not marker.exists()
 
 
 def test_ask_keys_typed_before_the_question_do_not_answer_it(cli_env, fake_api, tmp_path):
-    fake_api.latency = 1.5  # the question comes well after the keys below
+    fake_api.latency = (
+        0.5  # the question comes well after the keys below (typed at once; start-up takes longer)
+    )
     marker = tmp_path / "ran.mark"
     call = "[[call:run_command " + json.dumps({"command": f"touch {marker}"}) + "]]"
     child = pexpect.spawn(
@@ -91,7 +129,7 @@ def test_ask_keys_typed_before_the_question_do_not_answer_it(cli_env, fake_api, 
     child.send("y\ny\na\n")  # typed ahead, while the answer is awaited
     child.expect_exact(QUESTION)
     with pytest.raises(pexpect.TIMEOUT):
-        child.expect("declined|exit code", timeout=1.5)  # still waiting for an answer
+        child.expect("declined|exit code", timeout=1)  # still waiting: typed-ahead keys would answer at once
     assert not marker.exists()
     child.sendline("n")
     child.expect("declined by the user")

@@ -91,8 +91,7 @@ def test_a_config_tool_round_trip_resume_and_undo(cli_env, fake_api, marker):
     assert again.leave() == 0
 
 
-def test_no_at_the_prompt_the_tool_does_not_run_and_the_model_is_told(cli_env, fake_api, marker):
-    chat = Chat("--plain", "--tools", "toucher")
+def no_at_the_prompt_the_tool_does_not_run_and_the_model_is_told(chat: Chat, fake_api, marker: Path) -> None:
     shown = ask_and_answer(chat, 'touch it [[call:toucher {"n": 1}]]', "n")
     assert "✗ toucher not run: declined by the user" in shown
     assert "Tool results: error: declined by the user" in shown
@@ -105,12 +104,10 @@ def test_no_at_the_prompt_the_tool_does_not_run_and_the_model_is_told(cli_env, f
     assert not marker.exists()
     chat.turn("fine")
     assert pairs(chat_requests(fake_api)[-1])[-1] == ["tool_result", "text"]
-    assert chat.leave() == 0
 
 
-def test_a_key_typed_before_the_question_does_not_answer_it(cli_env, fake_api, marker):
+def a_key_typed_before_the_question_does_not_answer_it(chat: Chat, fake_api, marker: Path) -> None:
     fake_api.latency = 1.0
-    chat = Chat("--plain", "--tools", "toucher")
     chat.line('touch it [[call:toucher {"n": 3}]]')
     chat.child.send("y")  # typed while the model is still thinking: before the question exists
     chat.expect(QUESTION)
@@ -121,16 +118,24 @@ def test_a_key_typed_before_the_question_does_not_answer_it(cli_env, fake_api, m
     chat.expect("declined by the user")
     chat.expect(PROMPT)
     assert not marker.exists()
-    assert chat.leave() == 0
 
 
-def test_edit_runs_the_call_with_the_arguments_saved_in_the_editor(cli_env, fake_api, marker, tmp_path):
-    editor = tmp_path / "editor.py"
-    editor.write_text("import sys\nopen(sys.argv[1], 'w').write('{\"n\": 9}\\n')\n", encoding="utf-8")
-    chat = Chat("--plain", "--tools", "toucher", env={"EDITOR": f"{sys.executable} {editor}"})
+def edit_runs_the_call_with_the_arguments_saved_in_the_editor(chat: Chat, marker: Path) -> None:
     shown = ask_and_answer(chat, 'touch it [[call:toucher {"n": 1}]]', "e")
     assert "Tool results: touched 9" in shown
     assert json.loads(marker.read_text()) == {"n": 9}
+
+
+def test_no_ctrl_c_typed_ahead_keys_and_edit_at_the_approval_prompt(cli_env, fake_api, marker, tmp_path):
+    """Three answers to the approval prompt, one after another in one chat (a process start each is not needed):
+    "n" and Ctrl-C run nothing and the model is told; a key typed before the question does not answer it; "e"
+    runs the call with the arguments saved in the editor."""
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys\nopen(sys.argv[1], 'w').write('{\"n\": 9}\\n')\n", encoding="utf-8")
+    chat = Chat("--plain", "--tools", "toucher", env={"EDITOR": f"{sys.executable} {editor}"})
+    no_at_the_prompt_the_tool_does_not_run_and_the_model_is_told(chat, fake_api, marker)
+    a_key_typed_before_the_question_does_not_answer_it(chat, fake_api, marker)
+    edit_runs_the_call_with_the_arguments_saved_in_the_editor(chat, marker)
     assert chat.leave() == 0
 
 

@@ -102,6 +102,8 @@ def test_screen_budget_leaves_room_for_the_question():
 
 
 # Anything a model could send: nested JSON with text that mixes padding, controls, wide characters and marks.
+# Pure functions, so many examples are cheap; scaled from the loaded profile (tests/conftest.py): 60 in the suite.
+EXAMPLES = 4 * settings().max_examples
 TEXT = st.text(
     alphabet=st.sampled_from(
         ["a", "Z", " ", "\n", "\t", "\x1b", "\x9b", "\u202e", "é", "界", "\u0301", "⟨", '"']
@@ -115,7 +117,7 @@ JSONISH = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.dictionaries(TEXT, JSONISH, max_size=30), st.integers(0, 250), st.integers(0, 60))
 def test_any_arguments_fit_the_rows_and_width(arguments, width, max_rows):
     view = arguments_view(arguments, width=width, max_rows=max_rows)
@@ -136,7 +138,7 @@ def alone(value: str) -> str:
     return "".join(row.strip() for row in arguments_view({"v": value}, width=79, max_rows=10_000).rows)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(EDGE, EDGE)
 def test_a_long_value_keeps_its_start_and_end(start, end):
     view = arguments_view({"v": "S" + start + "x" * 5000 + end + "E"}, width=79, max_rows=16)
