@@ -14,7 +14,6 @@ name repeated right above the question when the arguments are long (``e`` shows 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -25,16 +24,15 @@ from rich.text import Text
 from claudecli.chat.editor import edit_text
 from claudecli.core.errors import UsageError
 from claudecli.tools.approval import AskPerson, PersonAnswer
-from claudecli.tools.prompt_view import arguments_view, footer, one_line, screen_budget
+from claudecli.tools.prompt_view import CHOICES, arguments_view, footer, one_line, screen_budget
 from claudecli.tools.sanitize import strip_escapes
+from claudecli.tools.terminal import discard_typed_ahead
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
     from claudecli.tools.base import Tool, ToolCall
 
-CHOICES = "[y]es / [n]o / [a]lways this tool this run / [e]dit args"
 SEE_ALL = "[e] opens all of it in your editor"
-LONG_BODY = 8  # more argument rows than this: the tool's name is repeated above the question
 
 
 def question(tool: Tool, call: ToolCall, size: tuple[int, int] = (80, 24)) -> Text:
@@ -45,7 +43,7 @@ def question(tool: Tool, call: ToolCall, size: tuple[int, int] = (80, 24)) -> Te
     name = one_line(tool.name, 64)
     header = f"Claude wants to run {name}{source}, {tool.approval.value} approval, with:"
     text = Text.assemble((header, "bold yellow"), "\n", "\n".join(view.rows))
-    if view.shortened or len(view.rows) > LONG_BODY:
+    if view.needs_footer:
         text.append("\n" + footer(name + source, view, SEE_ALL), style="bold yellow")
     return text
 
@@ -79,19 +77,10 @@ def read_choice(message: str) -> str:
     session: PromptSession[str] = PromptSession(
         key_bindings=bindings, output=create_output(always_prefer_tty=True)
     )
-    discard_typed_ahead()
+    if sys.stdin.isatty():  # keys typed while the answer streamed must not answer a question not yet seen
+        discard_typed_ahead(sys.stdin.fileno())
     clear_typeahead(session.input)  # keys prompt-toolkit itself read past the last prompt's Enter ("do x\ny")
     return session.prompt(message)
-
-
-def discard_typed_ahead() -> None:
-    """Drop keys typed before the question was shown (while the answer streamed): a ``y`` typed for something
-    else must not approve a call the person has not seen."""
-    with contextlib.suppress(OSError, ValueError, ImportError):
-        import termios
-
-        if sys.stdin.isatty():
-            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
 
 
 def edit_arguments(app_ctx: AppContext, call: ToolCall) -> dict[str, Any] | None:

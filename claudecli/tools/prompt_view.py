@@ -25,6 +25,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+CHOICES = (
+    "[y]es / [n]o / [a]lways this tool this run / [e]dit args"  # the question's answers, ask and chat alike
+)
+LONG_BODY = 8  # more argument rows than this: the tool's name is repeated above the question
 BLANK_RUN = 12
 MAX_ROWS = 16
 MIN_WIDTH = 40
@@ -60,6 +64,11 @@ class ArgumentsView:
     @property
     def shortened(self) -> bool:
         return bool(self.hidden_chars or self.hidden_arguments)
+
+    @property
+    def needs_footer(self) -> bool:
+        """Whether the tool's name must be repeated above the question (:func:`footer`)."""
+        return self.shortened or len(self.rows) > LONG_BODY
 
 
 def screen_budget(columns: int, lines: int) -> tuple[int, int]:

@@ -22,6 +22,7 @@ import sys
 from claudecli.tools.approval import AskPerson, NoPerson, PersonAnswer
 from claudecli.tools.base import Tool, ToolCall
 from claudecli.tools.prompt_view import (
+    CHOICES,
     ArgumentsView,
     arguments_view,
     footer,
@@ -31,9 +32,7 @@ from claudecli.tools.prompt_view import (
 )
 
 TTY = "/dev/tty"
-CHOICES = "[y]es / [n]o / [a]lways this tool this run / [e]dit args"
 SEE_ALL = "[e] shows it all (an empty line then comes back here)"
-LONG_BODY = 8  # more argument rows than this: the tool's name is repeated above the question
 
 
 class Tty:
@@ -125,7 +124,7 @@ def _isatty(stream: object) -> bool:
 def _ask_on(tty: Tty, tool: Tool, call: ToolCall) -> PersonAnswer:
     text, view = describe(tool, call, _screen_size(tty.fd))
     tty.write("\n" + text + "\n")
-    repeat = footer(_label(tool), view, SEE_ALL) if view.shortened or len(view.rows) > LONG_BODY else ""
+    repeat = footer(_label(tool), view, SEE_ALL) if view.needs_footer else ""
     discard_typed_ahead(tty.fd)
     while True:
         if repeat:
