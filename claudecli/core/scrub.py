@@ -154,8 +154,45 @@ class _Feed:
         pass
 
 
-class ScrubbedSink:
-    """An answer sink whose chunks are scrubbed before it renders them (an ``AnswerSink`` itself).
+class RelayingSink:
+    """An answer sink in front of another: it keeps the answer as it arrived (``text``), passes each chunk on
+    through :meth:`_relay`, and hands on what it held back (:meth:`_release`) when the answer ends.
+
+    A keep-alive (an empty chunk) goes straight through, to let the sink catch up on a throttled redraw.
+    """
+
+    def __init__(self, sink: Any) -> None:
+        self._sink = sink
+        self._raw: list[str] = []
+
+    @property
+    def text(self) -> str:
+        return "".join(self._raw)
+
+    def feed(self, text: str) -> None:
+        if not text:
+            self._sink.feed("")
+            return
+        self._raw.append(text)
+        self._relay(text)
+
+    def _relay(self, text: str) -> None:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        """Pass on what :meth:`_relay` held back (nothing by default)."""
+
+    def finish(self) -> None:
+        self._release()
+        self._sink.finish()
+
+    def abort(self, note: str | None = None) -> None:
+        self._release()
+        self._sink.abort(note)
+
+
+class ScrubbedSink(RelayingSink):
+    """An answer sink whose chunks are scrubbed before it renders them.
 
     Markdown rendering folds a long word at the terminal's width and turns ``__x__`` into bold, which would
     carry a secret past a scrubbed stream in pieces; so the Markdown sink sees masked text. ``text`` is still
@@ -163,25 +200,11 @@ class ScrubbedSink:
     """
 
     def __init__(self, sink: Any, scrubber: Scrubber) -> None:
-        self._sink = sink
-        self._raw: list[str] = []
+        super().__init__(sink)
         self._chunks = ScrubbedStream(_Feed(sink), scrubber)
 
-    @property
-    def text(self) -> str:
-        return "".join(self._raw)
-
-    def feed(self, text: str) -> None:
-        if not text:  # a keep-alive: let the sink catch up on a throttled redraw
-            self._sink.feed("")
-            return
-        self._raw.append(text)
+    def _relay(self, text: str) -> None:
         self._chunks.write(text)
 
-    def finish(self) -> None:
+    def _release(self) -> None:
         self._chunks.release()
-        self._sink.finish()
-
-    def abort(self, note: str | None = None) -> None:
-        self._chunks.release()
-        self._sink.abort(note)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import IO, TYPE_CHECKING
 
 from claudecli.core.controls import visible
+from claudecli.core.scrub import RelayingSink
 
 if TYPE_CHECKING:
     from claudecli.render.plain import AnswerSink
@@ -59,27 +60,18 @@ def records_for(stream: IO[str]) -> IO[str] | VisibleStream:
     return VisibleStream(stream) if is_tty(stream) else stream
 
 
-class VisibleSink:
-    """An answer sink that shows ``sink`` each chunk through :func:`visible` (an ``AnswerSink`` itself).
+class VisibleSink(RelayingSink):
+    """An answer sink that shows ``sink`` each chunk through :func:`visible`.
 
     A chunk ending in ``\\r`` keeps that ``\\r`` back until the next chunk tells whether it starts a ``\\r\\n``.
     ``text`` is the answer exactly as it arrived.
     """
 
     def __init__(self, sink: AnswerSink) -> None:
-        self._sink = sink
-        self._raw: list[str] = []
+        super().__init__(sink)
         self._held_cr = False
 
-    @property
-    def text(self) -> str:
-        return "".join(self._raw)
-
-    def feed(self, text: str) -> None:
-        if not text:  # a keep-alive: let the sink catch up on a throttled redraw
-            self._sink.feed("")
-            return
-        self._raw.append(text)
+    def _relay(self, text: str) -> None:
         if self._held_cr:
             text = "\r" + text
         self._held_cr = text.endswith("\r")
@@ -92,11 +84,3 @@ class VisibleSink:
         if self._held_cr:
             self._held_cr = False
             self._sink.feed(visible("\r"))
-
-    def finish(self) -> None:
-        self._release()
-        self._sink.finish()
-
-    def abort(self, note: str | None = None) -> None:
-        self._release()
-        self._sink.abort(note)
