@@ -1,6 +1,6 @@
 """Reading a ``batch run -o FILE`` back to resume it: which custom_ids already have a record.
 
-Records are appended with one ``write(2)`` each (``runner.RecordFile``), so a run killed mid-write leaves at
+Records are appended with one ``write(2)`` each (``output.RecordFile``), so a run killed mid-write leaves at
 most its *last* record incomplete. That record is cut off so appending continues on a record boundary;
 nothing else is ever removed, and a file that is not claudecli's output is refused rather than touched.
 

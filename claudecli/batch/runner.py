@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from claudecli.batch.inputs import InputOptions, line_defaults, require_valid, v
 from claudecli.batch.lock import LockBusy, file_lock
 from claudecli.batch.output import (
     LineWriter,
+    RecordFile,
     Tally,
     cannot_write,
     check_target,
@@ -198,32 +198,6 @@ def _done_ids(options: RunOptions) -> set[str]:
         return completed_ids(options.out, options.fmt)
     except OSError as exc:
         raise cannot_write(options.out, exc) from None
-
-
-class RecordFile:
-    """``-o FILE`` opened O_APPEND (0600; results hold answers); each record goes out in one ``write(2)``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-
-    def write(self, text: str, /) -> int:
-        data = memoryview(text.encode("utf-8"))
-        try:
-            while data:  # a regular file takes it all at once; the loop only guards a short write
-                data = data[os.write(self.fd, data) :]
-        except OSError as exc:
-            raise cannot_write(self.path, exc) from None
-        return len(text)
-
-    def flush(self) -> None:
-        """Nothing is buffered."""
-
-    def empty(self) -> bool:
-        return os.fstat(self.fd).st_size == 0
-
-    def close(self) -> None:
-        os.close(self.fd)
 
 
 @contextlib.contextmanager
