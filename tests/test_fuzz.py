@@ -26,7 +26,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from claudecli.core.errors import ExitCode
-from claudecli.core.settings import SCALARS
+from claudecli.core.setting_values import SCALARS
 from tests.conftest import TEST_KEY, Result, assert_secret_free, run_in_process
 
 EXAMPLES = settings().max_examples  # the loaded profile's (tests/conftest.py)

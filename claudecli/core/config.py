@@ -27,14 +27,8 @@ from claudecli.core.mcp_config import parse_mcp_servers
 from claudecli.core.names import check_name
 from claudecli.core.paths import Paths, resolve_paths
 from claudecli.core.roles import Role, parse_roles
-from claudecli.core.settings import (
-    SCALARS,
-    SECRET_KEYS,
-    Settings,
-    price_multipliers,
-    table_value,
-    token_counts,
-)
+from claudecli.core.setting_values import SCALARS, price_multipliers, table_value, token_counts
+from claudecli.core.settings import SECRET_KEYS, Settings
 from claudecli.core.tool_config import parse_tools
 
 TABLES = ("aliases", "prices", "cache_min_tokens", "price_multipliers")
