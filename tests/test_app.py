@@ -10,7 +10,8 @@ from claudecli.cli.completions import SHELLS, script
 from tests.conftest import PROJECT_ROOT, subprocess_env
 
 SDK_AND_FRIENDS = ("anthropic", "httpx2", "genai_prices", "prompt_toolkit")
-# Typer itself imports pydantic to coerce option values once a subcommand is parsed; plain --help must not.
+# Typer 0.29 coerces every option value through pydantic (0.15-0.25 s on a slow machine); pyproject keeps typer
+# below 0.29, so neither --help nor a local command may load it.
 HEAVY = (*SDK_AND_FRIENDS, "pydantic")
 
 
@@ -40,6 +41,18 @@ def test_subcommand_help_does_not_import_the_sdk(base_env):
         )
         loaded = _modules_after(code)
         assert not [name for name in loaded if name.split(".")[0] in SDK_AND_FRIENDS], command
+
+
+def test_a_local_command_does_not_import_the_sdk_or_pydantic(base_env):
+    """Parsing a subcommand's options (here the root's --profile and config path's) stays cheap."""
+    code = (
+        "from claudecli.cli.app import app\n"
+        "try:\n    app(['--profile', 'default', 'config', 'path'], prog_name='claudecli')\n"
+        "except SystemExit:\n    pass"
+    )
+    loaded = _modules_after(code)
+    assert "claudecli.cli.app" in loaded
+    assert not [name for name in loaded if name.split(".")[0] in HEAVY]
 
 
 def test_version(run_cli):
