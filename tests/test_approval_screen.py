@@ -15,6 +15,7 @@ import pytest
 from tests import screen
 from tests.conftest import subprocess_env
 from tests.screen import start, tmux, wait_for
+from tests.zygote import ForkedSpawn
 
 pytestmark = [pytest.mark.pty]
 session = screen.session  # the fixture: a tmux session name, killed after the test
@@ -118,9 +119,8 @@ def test_ask_keys_typed_before_the_question_do_not_answer_it(cli_env, fake_api, 
     )
     marker = tmp_path / "ran.mark"
     call = "[[call:run_command " + json.dumps({"command": f"touch {marker}"}) + "]]"
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "claudecli", "ask", "--tools", "shell", call],
+    child = ForkedSpawn(
+        ["ask", "--tools", "shell", call],
         env=subprocess_env(),
         dimensions=(24, 80),
         encoding="utf-8",

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import pexpect
 import pytest
 
 from tests.conftest import subprocess_env
 from tests.fakeapi import Fault
+from tests.zygote import ForkedSpawn
 
 pytestmark = pytest.mark.pty
 
 
-def spawn(*args: str, env: dict[str, str | None] | None = None) -> pexpect.spawn:
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "claudecli", *args],
+def spawn(*args: str, env: dict[str, str | None] | None = None) -> ForkedSpawn:
+    return ForkedSpawn(
+        args,
         env=subprocess_env(env),
         dimensions=(40, 100),
         encoding="utf-8",
@@ -25,7 +24,7 @@ def spawn(*args: str, env: dict[str, str | None] | None = None) -> pexpect.spawn
     )
 
 
-def finish(child: pexpect.spawn) -> str:
+def finish(child: ForkedSpawn) -> str:
     child.expect(pexpect.EOF)
     child.close()
     return child.before or ""

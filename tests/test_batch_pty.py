@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pexpect
 import pytest
 
 from tests.conftest import subprocess_env
+from tests.zygote import ForkedSpawn
 
 pytestmark = pytest.mark.pty
 
 
-def spawn(*args: str) -> pexpect.spawn:
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "claudecli", *args],
+def spawn(*args: str) -> ForkedSpawn:
+    return ForkedSpawn(
+        [*args],
         env=subprocess_env(),
         dimensions=(40, 120),
         encoding="utf-8",

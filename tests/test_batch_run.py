@@ -6,7 +6,6 @@ import csv
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from claudecli.batch.lock import file_lock
 from claudecli.batch.output import CSV_HEADER
 from tests.conftest import assert_no_traceback, subprocess_env
 from tests.fakeapi import Fault
+from tests.zygote import ForkedPopen
 
 MESSAGES = "/v1/messages"
 
@@ -86,9 +86,6 @@ def test_resumes_after_an_interruption(cli_env, run_cli, fake_api, tmp_path):
     questions = prompts(tmp_path / "q.txt", 40)
     out = tmp_path / "out.jsonl"
     argv = [
-        sys.executable,
-        "-m",
-        "claudecli",
         "batch",
         "run",
         "--text",
@@ -98,7 +95,7 @@ def test_resumes_after_an_interruption(cli_env, run_cli, fake_api, tmp_path):
         "-o",
         str(out),
     ]
-    child = subprocess.Popen(argv, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = ForkedPopen(argv, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 6):
         time.sleep(0.02)
@@ -163,8 +160,8 @@ def test_an_output_path_that_is_a_directory_is_a_usage_error(cli_env, run_cli, f
 def test_every_line_written_is_booked_even_after_a_kill(cli_env, fake_api, tmp_path, ledger_rows, sig, code):
     fake_api.latency = 0.05
     out = tmp_path / "out.jsonl"
-    argv = [sys.executable, "-m", "claudecli", "batch", "run", "--text", str(prompts(tmp_path / "q.txt", 40))]
-    child = subprocess.Popen([*argv, "-c", "2", "-o", str(out)], env=subprocess_env(), stderr=subprocess.PIPE)
+    argv = ["batch", "run", "--text", str(prompts(tmp_path / "q.txt", 40))]
+    child = ForkedPopen([*argv, "-c", "2", "-o", str(out)], env=subprocess_env(), stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 4):
         time.sleep(0.01)

@@ -7,7 +7,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from tests.conftest import assert_no_traceback, assert_secret_free, subprocess_e
 from tests.fakeapi import Fault
 from tests.fakeapi.batches import create_batch
 from tests.fakeapi.wire import invalid
+from tests.zygote import ForkedPopen
 
 BATCHES = "/v1/messages/batches"
 
@@ -120,8 +120,8 @@ def test_killed_between_create_and_journal_the_rerun_recovers_the_id(
     # The fake creates the batch, then holds its answer; the client is killed -9 in that window.
     fake_api.enqueue(Fault.stall_after(60), path=BATCHES)
     jobs = write_jsonl(tmp_path / "jobs.jsonl", *({"prompt": f"p{i}"} for i in range(5)))
-    client = subprocess.Popen(
-        [sys.executable, "-m", "claudecli", "batch", "submit", str(jobs)],
+    client = ForkedPopen(
+        ["batch", "submit", str(jobs)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -245,15 +245,14 @@ def test_budgets_refuse_a_batch_at_batch_prices(cli_env, run_cli, fake_api, tmp_
 
 def test_overlapping_runs_do_not_race(cli_env, fake_api, tmp_path):
     import subprocess
-    import sys
 
     from tests.conftest import subprocess_env
 
     fake_api.latency = 0.3  # the first run holds the lock while its create call is slow
     jobs = write_jsonl(tmp_path / "jobs.jsonl", {"prompt": "a"}, {"prompt": "b"})
-    argv = [sys.executable, "-m", "claudecli", "batch", "submit", str(jobs)]
+    argv = ["batch", "submit", str(jobs)]
     runs = [
-        subprocess.Popen(argv, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        ForkedPopen(argv, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(3)
     ]
     outputs = [run.communicate(timeout=60) for run in runs]

@@ -19,6 +19,7 @@ import pexpect
 import pytest
 
 from tests.conftest import subprocess_env
+from tests.zygote import ForkedSpawn
 
 pytestmark = pytest.mark.pty
 
@@ -31,9 +32,8 @@ class Chat:
     """One `claudecli chat` process in a 40x100 pseudo-terminal."""
 
     def __init__(self, *args: str, env: dict[str, str | None] | None = None) -> None:
-        self.child = pexpect.spawn(
-            sys.executable,
-            ["-m", "claudecli", "chat", *args],
+        self.child = ForkedSpawn(
+            ["chat", *args],
             env=subprocess_env({"PROMPT_TOOLKIT_NO_CPR": "1", **(env or {})}),
             dimensions=(40, 100),
             encoding="utf-8",

@@ -7,12 +7,12 @@ pty) none of it arrives raw; piped, stdout is the answer byte for byte; ``--json
 from __future__ import annotations
 
 import json
-import sys
 
 import pexpect
 import pytest
 
 from tests.conftest import subprocess_env
+from tests.zygote import ForkedSpawn
 
 pytestmark = pytest.mark.pty
 
@@ -42,9 +42,8 @@ RAW = ["\x1b]", "\x07", "\x1b[2J", "\x1b[H", "abc\rXYZ", "\u202e", "\u2066", "\u
 
 
 def spawn(*args: str, env: dict[str, str | None] | None = None) -> str:
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "claudecli", *args],
+    child = ForkedSpawn(
+        [*args],
         env=subprocess_env(env),
         dimensions=(40, 100),
         encoding="utf-8",
@@ -93,9 +92,8 @@ def test_json_keeps_the_raw_answer(cli_env, run_cli):
 def test_a_resumed_chat_shows_the_stored_turn_escaped(cli_env, run_cli):
     stored = run_cli("ask", "-q", "--session", "evil", PROMPT)
     assert stored.exit_code == 0, stored.stderr
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "claudecli", "chat", "--session", "evil"],
+    child = ForkedSpawn(
+        ["chat", "--session", "evil"],
         env=subprocess_env({"PROMPT_TOOLKIT_NO_CPR": "1"}),
         dimensions=(40, 100),
         encoding="utf-8",

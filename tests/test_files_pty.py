@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pexpect
 import pytest
 
 from tests.conftest import subprocess_env
+from tests.zygote import ForkedSpawn
 
 pytestmark = pytest.mark.pty
 BIG = 2 * 1024 * 1024
@@ -19,9 +19,8 @@ def test_a_large_upload_shows_a_bar_on_a_terminal(cli_env, fake_api, tmp_path: P
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(BIG))
     fake_api.latency = 0.6  # the answer waits: the bar is drawn at least once
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "claudecli", "files", "upload", str(big)],
+    child = ForkedSpawn(
+        ["files", "upload", str(big)],
         env=subprocess_env(),
         dimensions=(40, 100),
         encoding="utf-8",

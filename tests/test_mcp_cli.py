@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import assert_no_traceback
+from tests.zygote import ForkedPopen
 
 SERVERS = Path(__file__).parent / "mcp_servers"
 
@@ -138,8 +139,8 @@ def test_ctrl_c_during_an_mcp_call_stops_cleanly_and_the_server_is_gone(cli_env,
         f"[mcp.toy]\ncommand = {sys.executable!r}\nargs = [{str(SERVERS / 'toy.py')!r}]\napproval = 'auto'\n"
         f"env = {{ TOY_PID_FILE = {str(pid_file)!r} }}\nstartup_timeout = 20\n"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "claudecli", "ask", "--mcp", "toy", '[[call:toy__slow {"seconds": 60}]]'],
+    process = ForkedPopen(
+        ["ask", "--mcp", "toy", '[[call:toy__slow {"seconds": 60}]]'],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -9,7 +9,6 @@ their directory must exist: a missing one is an error, not a new 0755 directory.
 from __future__ import annotations
 
 import sqlite3
-import sys
 from pathlib import Path
 
 import pexpect
@@ -20,6 +19,7 @@ from claudecli.core.names import is_safe_name
 from tests.conftest import subprocess_env
 from tests.test_chat_turns import make_chat as chat_fixture
 from tests.test_chat_turns import say
+from tests.zygote import ForkedSpawn
 
 make_chat = chat_fixture
 
@@ -63,9 +63,8 @@ def test_chat_under_an_escaping_profile_writes_no_history_outside_the_data_dir(
     cli_env, write_config, tmp_path
 ):
     write_config(f'[profiles."{ESCAPING}"]\nmodel = "haiku"\n')
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "claudecli", "--profile", ESCAPING, "chat"],
+    child = ForkedSpawn(
+        ["--profile", ESCAPING, "chat"],
         env=subprocess_env({"PROMPT_TOOLKIT_NO_CPR": "1"}),
         dimensions=(40, 100),
         encoding="utf-8",

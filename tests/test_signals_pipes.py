@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 
 from tests.conftest import assert_no_traceback, subprocess_env
+from tests.zygote import ForkedPopen
 
 
 def spawn_ask(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "claudecli", "ask", *args],
+    return ForkedPopen(
+        ["ask", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -7,7 +7,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from decimal import Decimal
 
@@ -16,6 +15,7 @@ import pytest
 
 from tests.conftest import assert_no_traceback, subprocess_env
 from tests.test_chat_pty import Chat
+from tests.zygote import ForkedPopen
 
 
 def _wait_for_tokens(fake_api, timeout: float = 20) -> None:
@@ -30,8 +30,8 @@ def _wait_for_tokens(fake_api, timeout: float = 20) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ask_json_prints_its_document_when_stopped_mid_stream(cli_env, fake_api, ledger_rows, sig):
     fake_api.token_delay = 0.02
-    child = subprocess.Popen(
-        [sys.executable, "-m", "claudecli", "ask", "--json", "[[words:2000]]"],
+    child = ForkedPopen(
+        ["ask", "--json", "[[words:2000]]"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -12,7 +12,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,13 +20,14 @@ import pytest
 from claudecli.core.process import this_process
 from tests.conftest import subprocess_env
 from tests.test_batch_run import MESSAGES, prompts
+from tests.zygote import ForkedPopen
 
 REPORT = ("cost", "report", "--since", "1d", "--json")
 
 
 def _spawn(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "claudecli", *args],
+    return ForkedPopen(
+        list(args),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -154,11 +154,8 @@ def test_batch_run_killed_with_sigkill_leaves_a_row_for_every_request_sent(
     cli_env, run_cli, fake_api, tmp_path, ledger_rows
 ):
     fake_api.latency = 0.2
-    child = subprocess.Popen(
+    child = ForkedPopen(
         [
-            sys.executable,
-            "-m",
-            "claudecli",
             "batch",
             "run",
             "--text",

@@ -1,0 +1,436 @@
+"""A pre-loaded parent that forks `python -m claudecli` processes for the tests (a "zygote").
+
+Every CLI process would otherwise spend ~1-2.5 s importing the SDK before it does what the test is about, and
+hundreds of tests start one. The zygote imports claudecli, the SDK and their dependencies once per xdist worker,
+then forks a child for each run. The child is a real, separate process: the test gets its real pid, sends it
+real signals, reads its real pipes or pseudo-terminal (a new session with the pty as its controlling terminal,
+as pexpect sets up), and its exit status is the real wait status. The child runs ``claudecli.__main__`` exactly as
+``python -m claudecli`` does and leaves through the interpreter's normal shutdown.
+
+What a forked child cannot show, and what therefore still starts a fresh interpreter: anything about start-up
+itself (which modules load, the warm-up's timing, the GC pause) and the contents of /proc/PID/environ (which
+keeps the zygote's original environment). Those tests use ``sys.executable -m claudecli`` directly.
+
+Protocol, over a Unix socket, one connection per child: the client sends one JSON request with the child's
+stdin/stdout/stderr as SCM_RIGHTS descriptors; the zygote replies ``{"pid": N}`` and, when the child has exited,
+``{"status": WAITSTATUS}``, then closes the connection.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import fcntl
+import json
+import os
+import pty
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pexpect.fdpexpect
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PRELOAD = (
+    "anthropic",
+    "genai_prices",
+    "prompt_toolkit",
+    "claudecli.cli.app",
+    "claudecli.cli.registry",
+)
+
+
+# --- the zygote process -------------------------------------------------------------------------------------------
+
+
+def _receive(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    fds = array.array("i")
+    message, ancillary, _flags, _address = connection.recvmsg(1 << 20, socket.CMSG_SPACE(3 * fds.itemsize))
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+    return json.loads(message), list(fds)
+
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from claudecli.cli import registry
+
+    for command in registry.COMMANDS.values():
+        importlib.import_module(command.module)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # children share these pages copy-on-write; collection never walks them
+
+
+class _Child:
+    def __init__(self, request: dict[str, Any], fds: list[int]) -> None:
+        self.request = request
+        self.fds = fds
+
+
+def _die_with_parent() -> None:
+    """The zygote ends with the test process that started it, even one killed with SIGKILL (Linux)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def serve(path: str) -> _Child:
+    """Accept requests until one is forked: returns in the child (the zygote itself loops until killed)."""
+    _die_with_parent()
+    _preload()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, None)
+    waiting: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, connection)
+    print("ready", flush=True)
+    while True:
+        for key, _events in selector.select():
+            if key.fileobj is listener:
+                connection, _ = listener.accept()
+                request, fds = _receive(connection)
+                pid = os.fork()
+                if pid == 0:
+                    for pidfd in waiting:
+                        os.close(pidfd)
+                    for _pid, other in waiting.values():
+                        other.close()
+                    selector.close()
+                    listener.close()
+                    connection.close()
+                    return _Child(request, fds)
+                for fd in fds:
+                    os.close(fd)
+                pidfd = os.pidfd_open(pid)
+                waiting[pidfd] = (pid, connection)
+                selector.register(pidfd, selectors.EVENT_READ, None)
+                connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            else:
+                pidfd = key.fd
+                selector.unregister(pidfd)
+                pid, connection = waiting.pop(pidfd)
+                os.close(pidfd)
+                _, status = os.waitpid(pid, 0)
+                with contextlib.suppress(OSError):  # the test may have gone away
+                    connection.sendall(json.dumps({"status": status}).encode() + b"\n")
+                connection.close()
+
+
+def _std_stream(fd: int, mode: str) -> Any:
+    """The stream Python would have made for FD at start-up (line-buffered on a terminal; stderr always)."""
+    encoding = os.environ.get("PYTHONIOENCODING", "").split(":")[0] or sys.getfilesystemencoding()
+    errors = "backslashreplace" if fd == 2 else "strict"
+    binary = open(fd, mode + "b", buffering=0 if fd == 2 else -1, closefd=False)  # noqa: SIM115
+    import io
+
+    return io.TextIOWrapper(
+        binary,
+        encoding=encoding,
+        errors=errors,
+        line_buffering=fd == 2 or os.isatty(fd),
+        write_through=fd == 2,
+    )
+
+
+def run_child(child: _Child) -> None:
+    """Become ``python -m claudecli ARGS`` in the requested session, directory, environment and streams."""
+    request, fds = child.request, child.fds
+    for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(number, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if request["session"]:
+        os.setsid()
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    for fd in set(fds):
+        if fd > 2:
+            os.close(fd)
+    if request["session"] and os.isatty(0):
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.stdin = _std_stream(0, "r")
+    sys.stdout = _std_stream(1, "w")
+    sys.stderr = _std_stream(2, "w")
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    import claudecli.__main__ as entry
+
+    sys.argv = [entry.__file__, *request["args"]]
+    sys.path[0] = request["cwd"]
+    import runpy
+
+    runpy.run_module("claudecli", run_name="__main__", alter_sys=True)
+
+
+# --- the test side ------------------------------------------------------------------------------------------------
+
+
+class Zygote:
+    """One zygote process for this test process (started on first use, stopped at exit)."""
+
+    _instance: Zygote | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.directory = tempfile.mkdtemp(prefix="zygote-")
+        self.path = os.path.join(self.directory, "socket")
+        # No test's settings: nothing a module might read at import time may come from the first test to fork.
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(("ANTHROPIC_", "CLAUDECLI_"))
+            and name not in {"NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM"}
+        }
+        env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.zygote", self.path],
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=str(PROJECT_ROOT),
+            start_new_session=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if line.strip() != b"ready":
+            raise RuntimeError(f"the test zygote did not start: {line!r}")
+
+    @classmethod
+    def get(cls) -> Zygote:
+        with cls._lock:
+            if cls._instance is None or cls._instance.process.poll() is not None:
+                cls._instance = Zygote()
+                import atexit
+
+                atexit.register(cls._instance.stop)
+            return cls._instance
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+    def fork(
+        self, args: Sequence[str], env: dict[str, str], cwd: str, fds: Sequence[int], session: bool
+    ) -> tuple[int, socket.socket]:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(self.path)
+        request = {"args": list(args), "env": env, "cwd": cwd, "session": session}
+        connection.sendmsg(
+            [json.dumps(request).encode()],
+            [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())],
+        )
+        reader = connection.makefile("rb")
+        reply = json.loads(reader.readline())
+        return int(reply["pid"]), connection
+
+
+class _Status:
+    """The zygote's report of one child's exit, read from its connection."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self.buffer = b""
+        self.status: int | None = None
+
+    def poll(self, timeout: float | None) -> int | None:
+        """The raw wait status, or None if the child is still running after TIMEOUT seconds (None: forever)."""
+        while self.status is None:
+            if b"\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\n", 1)
+                message = json.loads(line)
+                if "status" in message:
+                    self.status = int(message["status"])
+                    self.connection.close()
+                continue
+            self.connection.settimeout(timeout)
+            try:
+                data = self.connection.recv(4096)
+            except (TimeoutError, BlockingIOError):
+                return None
+            if not data:
+                raise RuntimeError("the test zygote went away before reporting a child's exit")
+            self.buffer += data
+        return self.status
+
+
+class ForkedPopen(subprocess.Popen):  # type: ignore[type-arg]
+    """``subprocess.Popen([python, -m, claudecli, *ARGS], ...)``, forked from the zygote.
+
+    Pipes, ``communicate``, ``send_signal``, ``kill`` and ``returncode`` behave as Popen's; only the creation of
+    the process and the wait for it differ.
+    """
+
+    def __init__(self, args: Sequence[str], **kwargs: Any) -> None:
+        self._claudecli_args = list(args)
+        self._start_new_session = bool(kwargs.pop("start_new_session", False))
+        super().__init__([sys.executable, "-m", "claudecli", *args], **kwargs)
+
+    def _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env, *rest):  # type: ignore[no-untyped-def]
+        (_startupinfo, _creationflags, _shell, p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite) = (
+            rest[:9]
+        )
+        inherited = [
+            p2cread if p2cread != -1 else 0,
+            c2pwrite if c2pwrite != -1 else 1,
+            errwrite if errwrite != -1 else 2,
+        ]
+        environment = dict(os.environ if env is None else env)
+        self.pid, connection = Zygote.get().fork(
+            self._claudecli_args,
+            {str(k): str(v) for k, v in environment.items()},
+            str(cwd or os.getcwd()),
+            inherited,
+            self._start_new_session,
+        )
+        self._exit = _Status(connection)
+        # As Popen does: close the child's ends of the pipes made here, never a descriptor the caller passed.
+        for child_end, parent_end in ((p2cread, p2cwrite), (c2pwrite, c2pread), (errwrite, errread)):
+            if child_end != -1 and parent_end != -1:
+                os.close(child_end)
+        if hasattr(self, "_devnull"):
+            os.close(self._devnull)
+            del self._devnull
+
+    def _internal_poll(self, _deadstate=None, **_ignored):  # type: ignore[no-untyped-def, override]
+        if self.returncode is None:
+            status = self._exit.poll(0)
+            if status is not None:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def _wait(self, timeout):  # type: ignore[no-untyped-def, override]
+        if self.returncode is None:
+            status = self._exit.poll(timeout)
+            if status is None:
+                raise subprocess.TimeoutExpired(self.args, timeout)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
+def run_forked(args: Sequence[str], *, input: bytes | None = None, timeout: float = 60, **kwargs: Any):  # type: ignore[no-untyped-def]
+    """``subprocess.run`` for claudecli ARGS through the zygote (capture_output, check and text work alike)."""
+    capture = kwargs.pop("capture_output", False)
+    check = kwargs.pop("check", False)
+    if capture:
+        kwargs["stdout"] = kwargs["stderr"] = subprocess.PIPE
+    if input is not None or kwargs.get("stdin") is None:
+        kwargs.setdefault("stdin", subprocess.PIPE if input is not None else subprocess.DEVNULL)
+    with ForkedPopen(args, **kwargs) as process:
+        try:
+            stdout, stderr = process.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+    done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    if check:
+        done.check_returncode()
+    return done
+
+
+class ForkedSpawn(pexpect.fdpexpect.fdspawn):
+    """``pexpect.spawn(python, [-m, claudecli, *ARGS], ...)``, forked from the zygote onto a new pty.
+
+    The child is a session leader with the pty as its controlling terminal, so Ctrl-C typed into it is the
+    terminal's SIGINT to its foreground group, as with pexpect.spawn.
+    """
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        env: dict[str, str],
+        dimensions: tuple[int, int] = (24, 80),
+        timeout: float = 30,
+        encoding: str | None = None,
+        cwd: str | None = None,
+    ) -> None:
+        master, slave = pty.openpty()
+        rows, columns = dimensions
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        try:
+            self.pid, connection = Zygote.get().fork(
+                list(args), env, cwd or os.getcwd(), [slave, slave, slave], True
+            )
+        finally:
+            os.close(slave)
+        self._exit = _Status(connection)
+        super().__init__(master, timeout=timeout, encoding=encoding)
+        self.own_fd = True
+        self.exitstatus: int | None = None
+        self.signalstatus: int | None = None
+        self.status: int | None = None
+
+    def _control(self, index: int, fallback: bytes) -> None:
+        try:
+            char = termios.tcgetattr(self.child_fd)[6][index]
+        except termios.error:
+            char = fallback
+        os.write(self.child_fd, char if isinstance(char, bytes) else bytes([char]))
+
+    def sendintr(self) -> None:
+        self._control(termios.VINTR, b"\x03")
+
+    def sendeof(self) -> None:
+        self._control(termios.VEOF, b"\x04")
+
+    def _record(self, status: int | None) -> bool:
+        if status is None:
+            return False
+        self.status = status
+        if os.WIFSIGNALED(status):
+            self.signalstatus, self.exitstatus = os.WTERMSIG(status), None
+        else:
+            self.exitstatus, self.signalstatus = os.WEXITSTATUS(status), None
+        return True
+
+    def isalive(self) -> bool:
+        return self.status is None and not self._record(self._exit.poll(0))
+
+    def wait(self) -> int | None:
+        if self.status is None:
+            self._record(self._exit.poll(None))
+        return self.exitstatus
+
+    def kill(self, sig: int) -> None:
+        if self.isalive():
+            os.kill(self.pid, sig)
+
+    def terminate(self, force: bool = False) -> bool:
+        for sig in (signal.SIGHUP, signal.SIGINT, *((signal.SIGKILL,) if force else ())):
+            if not self.isalive():
+                return True
+            os.kill(self.pid, sig)
+            self._record(self._exit.poll(0.2))
+        return not self.isalive()
+
+    def close(self, force: bool = True) -> None:
+        """Close the pty; like pexpect.spawn.close, end the child if it is still running, then reap it."""
+        if self.child_fd != -1:
+            super().close()
+        if self.status is None and self._record(self._exit.poll(0.1)) is False:
+            self.terminate(force=force)
+        self.wait()
+
+
+if __name__ == "__main__":
+    forked = serve(sys.argv[1])
+    run_child(forked)
