@@ -271,7 +271,7 @@ class _Status:
         return self.status
 
 
-class ForkedPopen(subprocess.Popen):  # type: ignore[type-arg]
+class ForkedPopen(subprocess.Popen):
     """``subprocess.Popen([python, -m, claudecli, *ARGS], ...)``, forked from the zygote.
 
     Pipes, ``communicate``, ``send_signal``, ``kill`` and ``returncode`` behave as Popen's; only the creation of
@@ -283,7 +283,7 @@ class ForkedPopen(subprocess.Popen):  # type: ignore[type-arg]
         self._start_new_session = bool(kwargs.pop("start_new_session", False))
         super().__init__([sys.executable, "-m", "claudecli", *args], **kwargs)
 
-    def _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env, *rest):  # type: ignore[no-untyped-def]
+    def _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env, *rest):
         (_startupinfo, _creationflags, _shell, p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite) = (
             rest[:9]
         )
@@ -309,14 +309,14 @@ class ForkedPopen(subprocess.Popen):  # type: ignore[type-arg]
             os.close(self._devnull)
             del self._devnull
 
-    def _internal_poll(self, _deadstate=None, **_ignored):  # type: ignore[no-untyped-def, override]
+    def _internal_poll(self, _deadstate=None, **_ignored):
         if self.returncode is None:
             status = self._exit.poll(0)
             if status is not None:
                 self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
 
-    def _wait(self, timeout):  # type: ignore[no-untyped-def, override]
+    def _wait(self, timeout):
         if self.returncode is None:
             status = self._exit.poll(timeout)
             if status is None:
@@ -325,7 +325,7 @@ class ForkedPopen(subprocess.Popen):  # type: ignore[type-arg]
         return self.returncode
 
 
-def run_forked(args: Sequence[str], *, input: bytes | None = None, timeout: float = 60, **kwargs: Any):  # type: ignore[no-untyped-def]
+def run_forked(args: Sequence[str], *, input: bytes | None = None, timeout: float = 60, **kwargs: Any):
     """``subprocess.run`` for claudecli ARGS through the zygote (capture_output, check and text work alike)."""
     capture = kwargs.pop("capture_output", False)
     check = kwargs.pop("check", False)
