@@ -5,13 +5,16 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import subprocess_env
+from tests.zygote import Zygote
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
@@ -33,6 +36,14 @@ def start(name: str, command: str | list[str], *, width: int = 100, height: int 
     LINES are left out: the program must find the screen's size itself, as it does in a terminal."""
     env = subprocess_env({"COLUMNS": None, "LINES": None})
     exports = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items() if key.isidentifier())
+    cli = [sys.executable, "-m", "claudecli"]
+    if isinstance(command, list) and command[: len(cli)] == cli:
+        # claudecli itself: forked from this worker's pre-loaded zygote onto the pane's terminal (tests/zygote.py)
+        stub = [sys.executable, str(Path(__file__).with_name("zygote_stub.py")), Zygote.get().path]
+        line = shlex.join([*stub, *command[len(cli) :]])
+        pane = f"exec env -i {exports} {line}"  # exec: the stub is the pane's session leader
+        tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), "/bin/sh", "-c", pane)
+        return
     line = command if isinstance(command, str) else shlex.join(command)
     # The pane's shell is tmux's default-shell ($SHELL, or /bin/sh when unset, as in CI): a non-interactive dash dies
     # of the Ctrl-C a test sends, closing the pane. A no-op trap keeps it alive (a child gets the default action
