@@ -2,7 +2,7 @@
 
 Each cell must end with its documented exit code, exactly one ``claudecli: error:`` line, no traceback, and for
 ``--json`` exactly one JSON document on stdout. A chat turn must report one error line and let the chat go on.
-Retries and waits are kept tiny (``CLAUDECLI_MAX_RETRIES=1``, a 0.05 s retry-after cap, a 0.5 s timeout for the
+Retries and waits are kept tiny (``CLAUDECLI_MAX_RETRIES=1``, a 0.05 s retry-after cap, a 0.2 s timeout for the
 hang) so the whole matrix stays fast.
 """
 
@@ -52,7 +52,7 @@ FAULTS = {
     "500": FaultCase(Fault.status(500, "api_error", "Internal server error"), ExitCode.SERVER),
     "dropped mid-stream": FaultCase(Fault.drop_after(2), ExitCode.CONNECTION),
     "event:error mid-stream": FaultCase(Fault.sse_error_after(2, "api_error", "boom"), ExitCode.SERVER),
-    "hang": FaultCase(Fault.hang(3), ExitCode.CONNECTION, (("CLAUDECLI_TIMEOUT", "0.5"),)),
+    "hang": FaultCase(Fault.hang(3), ExitCode.CONNECTION, (("CLAUDECLI_TIMEOUT", "0.2"),)),
 }
 
 

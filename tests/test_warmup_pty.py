@@ -21,6 +21,7 @@ import pytest
 from claudecli.catalog.cache import CachedModels, write_cache
 from tests.conftest import subprocess_env
 from tests.test_chat_pty import ANSI, PROMPT, chat_requests, text_of
+from tests.zygote import ForkedSpawn
 
 pytestmark = pytest.mark.pty
 
@@ -35,6 +36,8 @@ def run(self):
             with open(os.environ["WARMUP_DONE"], "a") as marker:
                 marker.write("done\\n")
 threading.Thread.run = run
+"""
+FRESH = """
 sys.argv = ["claudecli", *sys.argv[1:]]
 from claudecli.cli.startup import main
 main()
@@ -52,18 +55,21 @@ UNREACHABLE = (
 class WarmChat:
     """`claudecli chat --plain` (under the probe) in a 40x100 pseudo-terminal."""
 
-    def __init__(self, tmp_path: Path, env: dict[str, str | None] | None = None) -> None:
+    def __init__(
+        self, tmp_path: Path, env: dict[str, str | None] | None = None, *, cold: bool = False
+    ) -> None:
+        """``cold``: a fresh interpreter, whose warm-up still has the SDK to import (the tests about waiting for
+        it); otherwise forked from the pre-loaded zygote (tests/zygote.py), where the warm-up still builds the
+        client, reads the catalogue and opens the ledger, and fails as it would."""
         self.marker = tmp_path / f"warmup-done-{time.monotonic_ns()}"
-        self.child = pexpect.spawn(
-            sys.executable,
-            ["-c", PROBE, "chat", "--plain"],
-            env=subprocess_env(
-                {"PROMPT_TOOLKIT_NO_CPR": "1", "WARMUP_DONE": str(self.marker), **(env or {})}
-            ),
-            dimensions=(40, 100),
-            encoding="utf-8",
-            timeout=30,
-        )
+        env = subprocess_env({"PROMPT_TOOLKIT_NO_CPR": "1", "WARMUP_DONE": str(self.marker), **(env or {})})
+        shape = {"dimensions": (40, 100), "encoding": "utf-8", "timeout": 30}
+        if cold:
+            self.child = pexpect.spawn(
+                sys.executable, ["-c", PROBE + FRESH, "chat", "--plain"], env=env, **shape
+            )
+        else:
+            self.child = ForkedSpawn(["chat", "--plain"], env=env, prelude=PROBE, **shape)
         self.child.expect(PROMPT)
         self.greeting = ANSI.sub("", self.child.before or "")
 
@@ -106,7 +112,7 @@ def test_the_warm_up_runs_silently_at_the_prompt_and_the_first_turn_answers(
 
 def test_enter_before_the_warm_up_is_done_waits_for_it(cli_env, run_cli, fake_api, ledger_rows, tmp_path):
     run_cli("models")
-    chat = WarmChat(tmp_path)
+    chat = WarmChat(tmp_path, cold=True)
     assert "w1 w2" in chat.send("at once [[words:2]]", "end_turn")  # the warm-up has only just started
     assert chat.leave() == 0
     assert len(chat_requests(fake_api)) == 1 and len(ledger_rows()) == 1
@@ -117,7 +123,7 @@ def test_ctrl_c_while_the_turn_waits_for_the_warm_up_sends_nothing(
     cli_env, run_cli, fake_api, ledger_rows, tmp_path
 ):
     run_cli("models")  # the SDK is then first imported by the warm-up, after the prompt
-    chat = WarmChat(tmp_path)
+    chat = WarmChat(tmp_path, cold=True)
     chat.child.send("a question worth keeping\r")
     chat.child.expect("claude-sonnet-5-5…")  # the call's spinner shows while the warm-up finishes
     assert not chat.marker.exists()  # still warming up: the turn is waiting for it

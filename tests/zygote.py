@@ -171,6 +171,8 @@ def run_child(child: _Child) -> None:
     sys.stdout = _std_stream(1, "w")
     sys.stderr = _std_stream(2, "w")
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    if request.get("prelude"):  # a test's probe, run as the first lines of the program would be
+        exec(compile(request["prelude"], "<prelude>", "exec"), {"__name__": "__prelude__"})
     import claudecli.__main__ as entry
 
     sys.argv = [entry.__file__, *request["args"]]
@@ -228,11 +230,17 @@ class Zygote:
         self.process.wait()
 
     def fork(
-        self, args: Sequence[str], env: dict[str, str], cwd: str, fds: Sequence[int], session: bool
+        self,
+        args: Sequence[str],
+        env: dict[str, str],
+        cwd: str,
+        fds: Sequence[int],
+        session: bool,
+        prelude: str = "",
     ) -> tuple[int, socket.socket]:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         connection.connect(self.path)
-        request = {"args": list(args), "env": env, "cwd": cwd, "session": session}
+        request = {"args": list(args), "env": env, "cwd": cwd, "session": session, "prelude": prelude}
         connection.sendmsg(
             [json.dumps(request).encode()],
             [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())],
@@ -362,13 +370,14 @@ class ForkedSpawn(pexpect.fdpexpect.fdspawn):
         timeout: float = 30,
         encoding: str | None = None,
         cwd: str | None = None,
+        prelude: str = "",
     ) -> None:
         master, slave = pty.openpty()
         rows, columns = dimensions
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         try:
             self.pid, connection = Zygote.get().fork(
-                list(args), env, cwd or os.getcwd(), [slave, slave, slave], True
+                list(args), env, cwd or os.getcwd(), [slave, slave, slave], True, prelude
             )
         finally:
             os.close(slave)
