@@ -181,7 +181,7 @@ def test_an_ambiguous_create_failure_is_not_resent_in_the_same_run(api_ctx, fake
 
     journal_file = api_ctx.settings.paths.batch_journal_file
     with Journal(journal_file) as journal:
-        (part,) = journal.parts_in_state(CREATING)
+        (part,) = [part for part in journal.recent(None) if part.state == CREATING]
     set_started(journal_file, part.id, datetime.now(UTC) - timedelta(hours=1))
     result = submit(api_ctx, options)  # the window has closed with nothing in it: sent now, once
     assert result.batch_ids == list(fake_api.batches) and fake_api.batch_creates == 1

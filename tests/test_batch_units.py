@@ -14,7 +14,7 @@ import pytest
 
 from claudecli.batch.ids import LineError, UniqueIds, checked_id, generated_id
 from claudecli.batch.inputs import InputOptions, line_defaults, validate_into
-from claudecli.batch.journal import CREATING, NEW, SUBMITTED, Journal
+from claudecli.batch.journal import NEW, SUBMITTED, Journal
 from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import (
     CsvWriter,
@@ -328,7 +328,7 @@ def test_journal_part_states(tmp_path):
         first, second = journal.parts_of(sub.id)
         assert (first.state, second.label) == (NEW, "nightly-part2")
         journal.mark_creating(first.id)
-        assert journal.parts_in_state(CREATING)[0].create_started_at
+        assert journal.parts_of(sub.id)[0].create_started_at
         journal.mark_submitted(first.id, "msgbatch_1", None)
         assert journal.part_by_batch_id("msgbatch_1").state == SUBMITTED
         assert [p.batch_id for p in journal.uncollected()] == ["msgbatch_1"]

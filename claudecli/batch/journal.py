@@ -26,28 +26,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.journal_schema import JOURNAL_MIGRATIONS
 from claudecli.batch.scope import SCOPE_SQL, Scope, scope_of
 from claudecli.core.db import MigratedStore, Notify, write_transaction
+from claudecli.core.db_files import now_ts
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
 
 NEW, CREATING, SUBMITTED, DELETED, GONE = "new", "creating", "submitted", "deleted", "gone"
 UNVERIFIED, OURS, NOT_OURS = "unverified", "ours", "not_ours"  # verdicts on a lost create's candidates
-
-
-def now_iso() -> str:
-    moment = datetime.now(UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -204,7 +195,7 @@ class Journal(MigratedStore):
 
         ``nonce``: the tag of its custom_ids; ``custom_ids``: the user's id of each tagged request, in order.
         """
-        created = now_iso()
+        created = now_ts()
         with write_transaction(self._db()) as conn:
             cursor = conn.execute(
                 "INSERT INTO submissions (key, name, input_path, input_sha256, options_json, request_count, "
@@ -266,10 +257,6 @@ class Journal(MigratedStore):
         )
         return [] if row is None else self.parts_of(row[0])
 
-    def parts_in_state(self, state: str) -> list[Part]:
-        rows = self._db().execute(f"{_PART_SELECT} WHERE p.state = ? ORDER BY p.id", (state,))
-        return [_part(row) for row in rows]
-
     def uncollected(self) -> list[Part]:
         """Submitted parts of this scope whose results ``batch collect`` has not downloaded yet, oldest first."""
         where, params = self._scoped("p.state = ? AND p.collected_at IS NULL", (SUBMITTED,))
@@ -304,12 +291,12 @@ class Journal(MigratedStore):
         with write_transaction(self._db()) as conn:
             conn.execute(
                 f"UPDATE parts SET {columns}, updated_at = ? WHERE id = ?",
-                (*values.values(), now_iso(), part_id),
+                (*values.values(), now_ts(), part_id),
             )
 
     def mark_creating(self, part_id: int) -> str:
         """Record (and commit) that a create call is about to be made; return the time written."""
-        started = now_iso()
+        started = now_ts()
         self._update(part_id, state=CREATING, create_started_at=started)
         return started
 
@@ -334,7 +321,7 @@ class Journal(MigratedStore):
 
     def add_candidates(self, part_id: int, batch_ids: list[str]) -> None:
         """Record batches that could be the part's lost create (a verdict already reached stays)."""
-        found = now_iso()
+        found = now_ts()
         with write_transaction(self._db()) as conn:
             conn.executemany(
                 "INSERT OR IGNORE INTO candidates (part_id, batch_id, found_at) VALUES (?, ?, ?)",
@@ -353,12 +340,12 @@ class Journal(MigratedStore):
         with write_transaction(self._db()) as conn:
             conn.execute(
                 "UPDATE candidates SET verdict = ?, decided_at = ? WHERE part_id = ? AND batch_id = ?",
-                (NOT_OURS, now_iso(), part_id, batch_id),
+                (NOT_OURS, now_ts(), part_id, batch_id),
             )
 
     def adopt_candidate(self, part_id: int, batch_id: str, remote_created_at: str | None) -> None:
         """Proven: the batch is the part's own; its other candidates are not (one create, one batch)."""
-        decided = now_iso()
+        decided = now_ts()
         with write_transaction(self._db()) as conn:
             conn.execute(
                 "UPDATE candidates SET verdict = CASE batch_id WHEN ? THEN ? ELSE ? END, decided_at = ? "
@@ -377,7 +364,7 @@ class Journal(MigratedStore):
             conn.execute(
                 "UPDATE parts SET processing_status = ?, counts_json = ?, ended_at = ?, updated_at = ? "
                 "WHERE batch_id = ?",
-                (processing_status, json.dumps(counts), ended_at, now_iso(), batch_id),
+                (processing_status, json.dumps(counts), ended_at, now_ts(), batch_id),
             )
 
     def _update_batch(self, batch_id: str, **values: Any) -> None:
@@ -386,10 +373,10 @@ class Journal(MigratedStore):
             self._update(part.id, **values)
 
     def mark_booked(self, batch_id: str) -> None:
-        self._update_batch(batch_id, booked_at=now_iso())
+        self._update_batch(batch_id, booked_at=now_ts())
 
     def mark_collected(self, batch_id: str, results_path: str) -> None:
-        self._update_batch(batch_id, collected_at=now_iso(), results_path=results_path)
+        self._update_batch(batch_id, collected_at=now_ts(), results_path=results_path)
 
     def mark_state(self, batch_id: str, state: str) -> None:
         self._update_batch(batch_id, state=state)

@@ -29,8 +29,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from claudecli.batch import remote
-from claudecli.batch.journal import CREATING, Journal, Part, parse_iso
+from claudecli.batch.journal import CREATING, Journal, Part
 from claudecli.batch.tags import PartTag, results_carry, tag_of
+from claudecli.core.db_files import parse_ts
 from claudecli.core.errors import ClaudeCliError, ConnectionFailed, NotFoundError, UsageError
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def _timeout(app_ctx: AppContext) -> timedelta:
 def _window_matches(app_ctx: AppContext, journal: Journal, part: Part) -> list[str]:
     """Unjournaled remote batches the part's create call could have made (by time and request count)."""
     assert part.create_started_at is not None
-    started = parse_iso(part.create_started_at)
+    started = parse_ts(part.create_started_at)
     latest = started + _timeout(app_ctx) + CLOCK_SLACK
     known = journal.known_batch_ids()
     return [
@@ -112,7 +113,7 @@ def reconcile_part(app_ctx: AppContext, journal: Journal, part: Part) -> Reconci
                 waiting.append(batch_id)
         if waiting:
             return Reconciled(waiting=waiting)
-    settles_at = parse_iso(part.create_started_at) + _timeout(app_ctx) + SETTLE
+    settles_at = parse_ts(part.create_started_at) + _timeout(app_ctx) + SETTLE
     if datetime.now(UTC) < settles_at:
         return Reconciled(settles_at=settles_at)
     journal.reset_part(part.id)

@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from claudecli.chat.conversation import Exchange
+from claudecli.core.db_files import format_ts, parse_ts
 from claudecli.core.usage import TokenUsage
-from claudecli.ledger.sql import format_ts, parse_ts
 
 _NANOS = Decimal(1_000_000_000)
 

@@ -44,9 +44,9 @@ from claudecli.chat.session_rows import (
     to_nanos,
 )
 from claudecli.core.db import MigratedStore, Migration, Notify, write_transaction
+from claudecli.core.db_files import format_ts
 from claudecli.core.errors import UsageError
 from claudecli.core.usage import TokenUsage
-from claudecli.ledger.sql import format_ts
 
 MIGRATIONS = [
     Migration(

@@ -11,7 +11,7 @@
 * ``client``  the one place an SDK client is built, and where SDK failures become claudecli errors.
 * ``errors``  the exit-code enum and the project's exceptions.
 * ``paths`` / ``fsutil`` / ``db``  where files live, atomic writes, the SQLite layer every store shares
-  (``db_files``: creating, telling damage, moving aside; ``side_spool``: rows a store could not take).
+  (``db_files``: creating, telling damage, moving aside, the stored form of timestamps; ``side_spool``: rows a store could not take).
 * ``process``  which process sends a call, and whether it has provably ended.
 * ``usage`` / ``tokens``  token usage as the API reports it, and the local token estimate.
 """

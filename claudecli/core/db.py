@@ -34,12 +34,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from claudecli.core import side_spool
-from claudecli.core.db_files import create_private_database, identity, is_damage, move_aside, rehearse_write
+from claudecli.core.db_files import (
+    create_private_database,
+    identity,
+    is_damage,
+    move_aside,
+    now_ts,
+    rehearse_write,
+)
 from claudecli.core.errors import StoreError
 from claudecli.core.fsutil import ensure_private_dir
 
@@ -197,14 +203,10 @@ def apply_migrations(conn: sqlite3.Connection, migrations: Sequence[Migration]) 
                     conn.execute(statement)
             conn.execute(
                 f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (?, ?)",
-                (migration.name, _utc_now_iso()),
+                (migration.name, now_ts()),
             )
             applied_now.append(migration.name)
     return applied_now
-
-
-def _utc_now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,4 +1,5 @@
-"""The files of a SQLite store: creating one that is never empty, telling damage, moving a damaged one aside.
+"""The files of a SQLite store: creating one that is never empty, telling damage, moving a damaged one aside;
+and the one stored form of a timestamp (every store writes ``2026-11-22T04:32:01.123Z``).
 
 Used by :mod:`claudecli.core.db` (see :class:`~claudecli.core.db.MigratedStore` for when and why).
 """
@@ -97,3 +98,20 @@ def rehearse_write(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
         conn.execute("COMMIT")
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+
+
+def format_ts(moment: datetime) -> str:
+    """The stored form of a timestamp: ``2026-11-22T04:32:01.123Z`` (UTC, milliseconds, truncated)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"ledger timestamps must be timezone-aware, got naive {moment!r}")
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def now_ts() -> str:
+    """Now, in the stored form."""
+    return format_ts(datetime.now(UTC))

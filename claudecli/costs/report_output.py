@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from claudecli.core.usage import TokenUsage
 from claudecli.costs.report_data import Report, ReportRow
 from claudecli.money.pricing import format_usd
-from claudecli.render.emit import emit
+from claudecli.render.emit import emit, iso_or_none
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
@@ -28,10 +27,6 @@ def _usd(value: Decimal | None) -> str:
 
 def _key(key: str | None) -> str:
     return "(none)" if key is None else key
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def _plain_decimal(value: Decimal | None) -> str:
@@ -168,8 +163,8 @@ def report_document(report: Report) -> dict[str, Any]:
     return {
         "source": report.source,
         "by": report.by,
-        "since": _iso(report.since),
-        "until": _iso(report.until),
+        "since": iso_or_none(report.since),
+        "until": iso_or_none(report.until),
         "groups": [{"key": row.key, **_row_document(row)} for row in report.rows],
         "total": _row_document(report.total),
         "unsettled": _unsettled_document(report),

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from claudecli.core.tokens import remember_file
+from claudecli.render.emit import iso_or_none
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,10 @@ class FileInfo:
             "filename": self.filename,
             "mime_type": self.mime_type,
             "size_bytes": self.size_bytes,
-            "created_at": _iso(self.created_at),
+            "created_at": iso_or_none(self.created_at),
             "downloadable": self.downloadable,
-            "expires_at": _iso(self.expires_at),
+            "expires_at": iso_or_none(self.expires_at),
         }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def size_label(size: int) -> str:

@@ -8,9 +8,11 @@ instead of accumulating float error.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal, get_args
+
+from claudecli.core.db_files import format_ts
 
 GroupBy = Literal["model", "day", "command", "tag", "profile", "speed", "tier", "geo", "loop"]
 GROUPINGS: tuple[GroupBy, ...] = get_args(GroupBy)
@@ -48,18 +50,6 @@ CALLS_KEYS: dict[str, str] = {
 }
 
 _NANO = Decimal("1e-9")
-
-
-def format_ts(moment: datetime) -> str:
-    """The stored form of a timestamp: ``2026-11-22T04:32:01.123Z`` (UTC, milliseconds, truncated)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"ledger timestamps must be timezone-aware, got naive {moment!r}")
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
-
-
-def parse_ts(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def nanos(column: str) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from claudecli.core.db import MigratedStore, Notify, write_transaction
+from claudecli.core.db_files import format_ts, parse_ts
 from claudecli.core.errors import StoreError
 from claudecli.core.process import this_process
 from claudecli.core.usage import CallMode, TokenUsage
@@ -36,9 +37,7 @@ from claudecli.ledger.sql import (
     LOOP_COLUMNS,
     TOKEN_COLUMNS,
     GroupBy,
-    format_ts,
     nanos,
-    parse_ts,
     ts_range,
     usd,
 )

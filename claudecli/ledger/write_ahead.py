@@ -15,9 +15,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from claudecli.core.db import write_transaction
+from claudecli.core.db_files import format_ts, parse_ts
 from claudecli.core.process import ProcessMark, provably_gone, this_process
 from claudecli.ledger.migrations import UNSETTLED_SQL
-from claudecli.ledger.sql import format_ts, nanos, parse_ts, ts_range, usd
+from claudecli.ledger.sql import nanos, ts_range, usd
 
 IN_FLIGHT = "in_flight"
 UNKNOWN = "unknown"

@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
 
 SCHEMA_VERSION = 2
+
+
+def iso_or_none(moment: datetime | None) -> str | None:
+    """A timestamp as a document shows it: ISO 8601, ``Z`` for UTC; None stays null."""
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def dumps(document: Mapping[str, Any]) -> str:
