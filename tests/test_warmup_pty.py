@@ -103,7 +103,7 @@ def test_the_warm_up_runs_silently_at_the_prompt_and_the_first_turn_answers(
     cli_env, run_cli, fake_api, ledger_rows, tmp_path
 ):
     run_cli("models")  # a cached models list, as for anyone but a first-time user: no SDK before the prompt
-    chat = WarmChat(tmp_path)
+    chat = WarmChat(tmp_path, cold=True)  # the real import runs at the prompt
     assert chat.idle_until_warm() == ""
     assert "w1 w2 w3" in chat.send("hello [[words:3]]", "end_turn")
     assert chat.leave() == 0

@@ -25,6 +25,7 @@ import json
 import os
 import pty
 import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import termios
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -105,7 +107,11 @@ def serve(path: str) -> _Child:
         for key, _events in selector.select():
             if key.fileobj is listener:
                 connection, _ = listener.accept()
-                request, fds = _receive(connection)
+                try:
+                    request, fds = _receive(connection)
+                except (OSError, ValueError):  # a client that went away before asking: serve the others
+                    connection.close()
+                    continue
                 pid = os.fork()
                 if pid == 0:
                     for pidfd in waiting:
@@ -121,7 +127,8 @@ def serve(path: str) -> _Child:
                 pidfd = os.pidfd_open(pid)
                 waiting[pidfd] = (pid, connection)
                 selector.register(pidfd, selectors.EVENT_READ, None)
-                connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                with contextlib.suppress(OSError):  # the test may have gone away; the child is still reaped
+                    connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
             else:
                 pidfd = key.fd
                 selector.unregister(pidfd)
@@ -133,20 +140,25 @@ def serve(path: str) -> _Child:
                 connection.close()
 
 
-def _std_stream(fd: int, mode: str) -> Any:
-    """The stream Python would have made for FD at start-up (line-buffered on a terminal; stderr always)."""
-    encoding = os.environ.get("PYTHONIOENCODING", "").split(":")[0] or sys.getfilesystemencoding()
-    errors = "backslashreplace" if fd == 2 else "strict"
-    binary = open(fd, mode + "b", buffering=0 if fd == 2 else -1, closefd=False)  # noqa: SIM115
+def _std_stream(fd: int, mode: str, like: Any) -> Any:
+    """The stream CPython's create_stdio makes for FD: encoding and errors as the zygote's own (same locale,
+    same PYTHONIOENCODING), newline "\\n", buffered unless PYTHONUNBUFFERED, line-buffered on a tty or for stderr."""
     import io
 
-    return io.TextIOWrapper(
+    buffered = not os.environ.get("PYTHONUNBUFFERED")
+    raw_only = not buffered and fd != 0  # CPython keeps stdin's buffer even under PYTHONUNBUFFERED
+    binary = open(fd, mode + "b", buffering=0 if raw_only else -1, closefd=False)  # noqa: SIM115
+    stream = io.TextIOWrapper(
         binary,
-        encoding=encoding,
-        errors=errors,
-        line_buffering=fd == 2 or os.isatty(fd),
-        write_through=fd == 2,
+        encoding=like.encoding,
+        errors=like.errors,
+        newline="\n",
+        line_buffering=buffered and (fd == 2 or os.isatty(fd)),
+        write_through=not buffered,
     )
+    stream.mode = mode
+    (binary if raw_only else binary.raw).name = f"<{('stdin', 'stdout', 'stderr')[fd]}>"
+    return stream
 
 
 def run_child(child: _Child) -> None:
@@ -157,6 +169,8 @@ def run_child(child: _Child) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if request["session"]:
         os.setsid()
+    _die_with_parent()  # a child still running when its zygote is stopped ends with it, not as an orphan
+    os.umask(request["umask"])
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
     for fd in set(fds):
@@ -167,19 +181,18 @@ def run_child(child: _Child) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    sys.stdin = _std_stream(0, "r")
-    sys.stdout = _std_stream(1, "w")
-    sys.stderr = _std_stream(2, "w")
+    time.tzset()
+    sys.stdin = _std_stream(0, "r", sys.__stdin__)
+    sys.stdout = _std_stream(1, "w", sys.__stdout__)
+    sys.stderr = _std_stream(2, "w", sys.__stderr__)
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
     if request.get("prelude"):  # a test's probe, run as the first lines of the program would be
         exec(compile(request["prelude"], "<prelude>", "exec"), {"__name__": "__prelude__"})
-    import claudecli.__main__ as entry
-
-    sys.argv = [entry.__file__, *request["args"]]
+    sys.argv = ["-m", *request["args"]]
     sys.path[0] = request["cwd"]
     import runpy
 
-    runpy.run_module("claudecli", run_name="__main__", alter_sys=True)
+    runpy._run_module_as_main("claudecli")  # what `python -m` calls
 
 
 # --- the test side ------------------------------------------------------------------------------------------------
@@ -202,6 +215,7 @@ class Zygote:
             and name not in {"NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM"}
         }
         env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        self.env = env
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.zygote", self.path],
             stdout=subprocess.PIPE,
@@ -228,6 +242,22 @@ class Zygote:
     def stop(self) -> None:
         self.process.kill()
         self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _refuse_start_up_differences(self, env: dict[str, str]) -> None:
+        """What the interpreter or a pre-imported module reads only at start-up cannot differ from the zygote's."""
+        fixed = [
+            name
+            for name in {*env, *self.env}
+            if (name.startswith(("PYTHON", "LC_")) and name != "PYTHONPATH")
+            or name in {"LANG", "ANTHROPIC_LOG"}
+        ]
+        differing = sorted(name for name in fixed if env.get(name) != self.env.get(name))
+        if differing:
+            raise ValueError(
+                f"{', '.join(differing)} differ from the zygote's start-up environment: "
+                "run this test's process as a fresh interpreter"
+            )
 
     def fork(
         self,
@@ -238,15 +268,30 @@ class Zygote:
         session: bool,
         prelude: str = "",
     ) -> tuple[int, socket.socket]:
+        self._refuse_start_up_differences(env)
+        umask = os.umask(0o022)
+        os.umask(umask)
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         connection.connect(self.path)
-        request = {"args": list(args), "env": env, "cwd": cwd, "session": session, "prelude": prelude}
+        request = {
+            "args": list(args),
+            "env": env,
+            "cwd": cwd,
+            "session": session,
+            "prelude": prelude,
+            "umask": umask,
+        }
         connection.sendmsg(
             [json.dumps(request).encode()],
             [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())],
         )
-        reader = connection.makefile("rb")
-        reply = json.loads(reader.readline())
+        line = b""
+        while not line.endswith(b"\n"):  # byte by byte: the exit report may follow at once and is _Status's
+            chunk = connection.recv(1)
+            if not chunk:
+                raise RuntimeError("the test zygote went away")
+            line += chunk
+        reply = json.loads(line)
         return int(reply["pid"]), connection
 
 

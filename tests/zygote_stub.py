@@ -26,7 +26,9 @@ def main() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     connection.connect(path)
-    request = {"args": args, "env": dict(os.environ), "cwd": os.getcwd(), "session": True}
+    umask = os.umask(0o022)
+    os.umask(umask)
+    request = {"args": args, "env": dict(os.environ), "cwd": os.getcwd(), "session": True, "umask": umask}
     connection.sendmsg(
         [json.dumps(request).encode()],
         [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2]).tobytes())],
