@@ -11,7 +11,6 @@ import contextlib
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Annotated, Any, NoReturn
 
@@ -33,6 +32,8 @@ def _stderr(ctx: typer.Context) -> Any:
 
 def _print_traceback(ctx: typer.Context, exc: BaseException) -> None:
     """--debug: the traceback (an SDK error's message quotes the response body, an echoed key too)."""
+    import traceback  # lazy: 9 ms on every start for what only --debug after a bug prints
+
     stream = _stderr(ctx)
     stream.write("".join(traceback.format_exception(exc)))
     stream.flush()
@@ -293,11 +294,11 @@ def root(
     app_ctx = AppContext.create(settings, plain=plain, quiet=quiet, debug=debug)
     ctx.obj = app_ctx
     ctx.call_on_close(app_ctx.close)
-    from claudecli.core.config_warnings import unseen_warnings
-
     # Once per version of config.toml, except where you look at the config on purpose.
     file_warnings = settings.file_warnings
-    if ctx.invoked_subcommand != "config":
+    if file_warnings and ctx.invoked_subcommand != "config":
+        from claudecli.core.config_warnings import unseen_warnings  # lazy: hashing the file costs every run
+
         file_warnings = unseen_warnings(settings.paths, file_warnings)
     for warning in [*file_warnings, *settings.warnings]:
         app_ctx.warn(warning)

@@ -7,7 +7,6 @@ completions and local commands must not pay.
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import sys
 import threading
 import time
@@ -39,6 +38,8 @@ def _capped_seconds(value: str, cap: float) -> str | None:
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils  # lazy: 12 ms that `models` and every local command importing this module would pay
+
         parsed = email.utils.parsedate_to_datetime(value) if value else None
         if parsed is None:
             return None
