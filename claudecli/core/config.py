@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -46,10 +45,15 @@ ECOSYSTEM_ENV = {
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file; a syntax error becomes one line naming file, line and column."""
     try:
-        text = read_capped(path, TEXT_FILE_LIMIT).decode("utf-8")
-        return tomllib.loads(text)
+        data = read_capped(path, TEXT_FILE_LIMIT)
     except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    import tomllib  # lazy: 5 ms that a run without this file (most profiles, most .env-less dirs) never needs
+
+    try:
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         # Python 3.11's message is "Reason (at line L, column C)"; newer versions also set lineno/colno.
         found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
@@ -64,8 +68,6 @@ def read_toml(path: Path) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 class _Layers:

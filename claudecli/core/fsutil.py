@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -20,6 +19,8 @@ def atomic_open(
 
     ``private`` makes the file 0600 (anything that may hold a key or a prompt).
     """
+    import tempfile  # lazy: 3 ms (random, bisect) that a command writing nothing, such as `models`, skips
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
