@@ -168,3 +168,161 @@ def test_ctrl_c_during_an_mcp_call_stops_cleanly_and_the_server_is_gone(cli_env,
     assert not alive(server)
     if alive(server):  # never leave it running
         os.kill(server, signal.SIGKILL)
+
+
+def _toys(write_config, servers: dict[str, dict[str, str]]) -> None:
+    """Several toy servers, each with its own environment (its TOY_NAME is its name)."""
+    text = ""
+    for name, env in servers.items():
+        table = ", ".join(f"{key} = {value!r}" for key, value in {"TOY_NAME": name, **env}.items())
+        text += (
+            f"[mcp.{name}]\ncommand = {sys.executable!r}\nargs = [{str(SERVERS / 'toy.py')!r}]\n"
+            f"approval = 'auto'\nenv = {{ {table} }}\nstartup_timeout = 20\n\n"
+        )
+    write_config(text)
+
+
+def _gone(pid: int) -> bool:
+    import time
+
+    from tests.tools_support import alive
+
+    deadline = time.monotonic() + 5
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(pid):  # never leave it running
+        import os
+        import signal
+
+        os.kill(pid, signal.SIGKILL)
+        return False
+    return True
+
+
+def test_servers_named_together_start_together(cli_env, run_cli, fake_api, write_config, tmp_path):
+    # a serves only once b has launched: started one after another, a would wait for b forever (until its
+    # startup_timeout), so a successful run proves b was started while a was still starting.
+    events = tmp_path / "events"
+    _toys(
+        write_config,
+        {"a": {"TOY_EVENTS": str(events), "TOY_START_AFTER": "b launched"}, "b": {"TOY_EVENTS": str(events)}},
+    )
+    result = run_cli(
+        "ask", "--mcp", "a", "--mcp", "b", '[[call:a__echo {"text": "1"}]] [[call:b__echo {"text": "2"}]]'
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Tool results: echo: 1 | echo: 2\n"
+    lines = events.read_text().splitlines()
+    assert lines.index("b launched") < lines.index("a serving")
+
+
+def test_names_follow_the_order_given_not_the_order_servers_became_ready(
+    cli_env, run_cli, fake_api, write_config, tmp_path
+):
+    # a's extra tool b__echo and a__b's echo both want the API name a__b__echo; a is named first but is ready
+    # last (it waits for a__b to serve), and still gets the name, as when servers started one by one.
+    events = tmp_path / "events"
+    _toys(
+        write_config,
+        {
+            "a": {"TOY_EVENTS": str(events), "TOY_START_AFTER": "a__b serving", "TOY_EXTRA_TOOL": "b__echo"},
+            "a__b": {"TOY_EVENTS": str(events)},
+        },
+    )
+    prompt = '[[call:a__b__echo {"text": "1"}]] [[call:a__b__echo_2 {"text": "2"}]]'
+    result = run_cli("ask", "--mcp", "a", "--mcp", "a__b", prompt)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Tool results: a: 1 | echo: 2\n"
+    assert (
+        "MCP server a__b: tools another a__b__echo and 'echo' have the same name for the API; "
+        "'echo' is called a__b__echo_2"
+    ) in result.stderr
+    lines = events.read_text().splitlines()
+    assert lines.index("a__b serving") < lines.index("a serving")
+    names = [tool["name"] for tool in messages_sent(fake_api)[0]["tools"]]
+    assert names.index("a__b__echo") < names.index("a__b__echo_2")  # a's tools first, as named
+
+
+def test_when_a_later_server_fails_to_start_all_stop_and_it_is_named(
+    cli_env, run_cli, fake_api, write_config, tmp_path
+):
+    pid_file = tmp_path / "a.pid"
+    _toys(write_config, {"a": {"TOY_PID_FILE": str(pid_file)}, "b": {"TOY_FAIL_AT_START": "b: no token"}})
+    result = run_cli("ask", "--mcp", "a", "--mcp", "b", "hi")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert_no_traceback(result.stderr)
+    (line,) = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert "MCP server b exited before it finished starting (it said: b: no token)" in line
+    assert _gone(int(pid_file.read_text()))
+    assert messages_sent(fake_api) == []
+
+
+def test_the_first_failure_in_the_order_given_is_the_one_reported(
+    cli_env, run_cli, fake_api, write_config, tmp_path
+):
+    # b fails at once; a fails only once b has launched (so b's failure may well be seen first); a is named
+    # first, so a's failure is the one told, as when servers started one by one (where a, waiting for b, would
+    # time out instead). c, still starting (it waits for a line that never comes), is stopped.
+    events = tmp_path / "events"
+    pid_file = tmp_path / "c.pid"
+    _toys(
+        write_config,
+        {
+            "a": {
+                "TOY_EVENTS": str(events),
+                "TOY_START_AFTER": "b launched",
+                "TOY_FAIL_AT_START": "a: broken",
+            },
+            "b": {"TOY_EVENTS": str(events), "TOY_FAIL_AT_START": "b: broken"},
+            "c": {"TOY_EVENTS": str(events), "TOY_START_AFTER": "never", "TOY_PID_FILE": str(pid_file)},
+        },
+    )
+    result = run_cli("ask", "--mcp", "a,b,c", "hi")
+    assert result.exit_code == 2
+    assert_no_traceback(result.stderr)
+    (line,) = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert "MCP server a exited before it finished starting (it said: a: broken)" in line
+    if pid_file.exists() and pid_file.read_text():  # c may have been stopped before it wrote its pid
+        assert _gone(int(pid_file.read_text()))
+
+
+def test_ctrl_c_while_servers_start_stops_them_all(cli_env, write_config, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import subprocess_env
+
+    events = tmp_path / "events"
+    pids = {name: tmp_path / f"{name}.pid" for name in ("a", "b")}
+    _toys(
+        write_config,
+        {
+            name: {"TOY_EVENTS": str(events), "TOY_START_AFTER": "never", "TOY_PID_FILE": str(pid)}
+            for name, pid in pids.items()
+        },
+    )
+    process = ForkedPopen(
+        ["ask", "--mcp", "a", "--mcp", "b", "hi"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env(),
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # both launched: each wrote its pid before saying so
+            if events.exists() and {"a launched", "b launched"} <= set(events.read_text().splitlines()):
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert_no_traceback(err)
+    assert out == ""
+    assert all(_gone(int(pid.read_text())) for pid in pids.values())

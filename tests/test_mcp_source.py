@@ -273,3 +273,21 @@ def test_headers_over_plain_http_to_another_machine_are_warned_about():
     assert warnings == [
         "MCP server far: http://192.0.2.1:9/mcp is plain http to another machine: its headers travel unencrypted"
     ]
+
+
+def test_start_servers_stops_those_still_starting_and_loses_no_error(caplog, tmp_path):
+    import gc
+
+    from claudecli.tools.mcp_source import start_servers
+
+    events = tmp_path / "events"
+    late = toy("late", env={"TOY_EVENTS": str(events), "TOY_START_AFTER": "never"})
+    started: list = []
+    with pytest.raises(McpStartError) as caught:
+        start_servers([raw("exit"), late], Warnings(), started)
+    assert caught.value.one_line().startswith("MCP server raw exited before it finished starting")
+    assert [source.name for source in started] == ["raw", "late"]  # the caller can close both
+    for source in started:
+        source.close()
+    gc.collect()
+    assert "never retrieved" not in caplog.text  # a cancelled start's error is not reported as lost

@@ -79,6 +79,7 @@ class Connection:
             return await asyncio.shield(ready)
         except BaseException:
             self._stop.set()
+            ready.add_done_callback(_retrieved)  # nobody waits for it now: its error is not a lost one
             raise
 
     async def _serve(self, ready: asyncio.Future[list[mcp_types.Tool]]) -> None:
@@ -178,6 +179,11 @@ class Connection:
             return ""
         printable = "".join(char if char.isprintable() else "?" for char in lines[-1])
         return printable[:STDERR_TAIL]
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 async def list_tools(session: ClientSession) -> list[mcp_types.Tool]:

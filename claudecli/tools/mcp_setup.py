@@ -31,8 +31,9 @@ def require_mcp() -> None:
 
 
 def add_mcp_sources(app_ctx: AppContext, options: ToolOptions, sources: list[ToolSource]) -> None:
-    """Start every server ``--mcp`` names, appending each to ``sources`` as it starts (so the caller can close
-    the earlier ones when a later one fails). Its tools' names avoid those of the sources already there."""
+    """Start every server ``--mcp`` names, together, appending each to ``sources`` as it starts (so the caller
+    can close them all, whatever happens). Their tools' names avoid those of the sources already there and are
+    given in the order the servers were named."""
     names = list(dict.fromkeys(options.mcp))
     if not names:
         return
@@ -45,11 +46,10 @@ def add_mcp_sources(app_ctx: AppContext, options: ToolOptions, sources: list[Too
             hint="define servers as [mcp.NAME] in config.toml",
         )
     require_mcp()
-    from claudecli.tools.mcp_source import McpServerSource
+    from claudecli.tools.mcp_source import start_servers
 
     taken = {tool.name for source in sources for tool in source.tools()}
-    for name in names:
-        sources.append(McpServerSource(configured[name], app_ctx.warn, taken=taken))
+    start_servers([configured[name] for name in names], app_ctx.warn, sources, taken)
 
 
 def changed_reason(server: str) -> str:

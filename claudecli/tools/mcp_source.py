@@ -3,6 +3,7 @@
 Each server is one connection on the process's background event loop (``mcp_loop``): a task that starts the
 server (stdio) or opens the session (streamable HTTP), runs the ``initialize`` handshake, lists the tools and then
 keeps the session open until ``close``. ``tools()`` and ``run()`` are synchronous, as the tool loop wants.
+``start_servers`` starts several at once on that loop, with the outcome starting them one by one would have.
 
 Rules (see the README's "MCP servers"):
 
@@ -21,6 +22,7 @@ Rules (see the README's "MCP servers"):
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 from collections.abc import Callable
@@ -31,7 +33,7 @@ from mcp import MCPError
 
 from claudecli.core.errors import UsageError
 from claudecli.core.mcp_config import McpServerConfig
-from claudecli.tools.base import Approval, Tool, ToolCall, ToolResult
+from claudecli.tools.base import Approval, Tool, ToolCall, ToolResult, ToolSource
 from claudecli.tools.mcp_content import result_text, unique_names
 from claudecli.tools.mcp_loop import BackgroundLoop, Cancelled, DeadlineExceeded, background_loop
 from claudecli.tools.mcp_session import CLOSE_SECONDS, SDK_LOG, STDERR_TAIL, Connection
@@ -50,9 +52,12 @@ class McpServerSource:
         warn: Callable[[str], None],
         loop: BackgroundLoop | None = None,
         taken: set[str] | None = None,
+        *,
+        start: bool = True,
     ) -> None:
         """Start (or reach) the server, initialize, list its tools. ``taken``: API names already in use
-        (by sources enabled before this one); this server's names are added to it."""
+        (by sources enabled before this one); this server's names are added to it. ``start=False`` only
+        prepares it, for ``start_servers``, which starts several at once."""
         self.config = config
         self.name = config.name
         self._warn = warn
@@ -64,8 +69,12 @@ class McpServerSource:
         self._tools: list[Tool] = []
         self._originals: dict[str, str] = {}  # API name -> the server's own tool name
         self._dead: str | None = None
+        self._listed: list[mcp_types.Tool] | None = None  # what it listed, once started by start_servers
+        self._failure: Exception | None = None  # or why it did not start
+        if not start:
+            return
         try:
-            listed = self._loop.run(self._connection.open(), timeout=config.startup_timeout + CLOSE_SECONDS)
+            listed = self._loop.run(self._connection.open(), timeout=self._start_seconds())
         except BaseException as exc:
             message = self._start_failure(exc)
             self.close()
@@ -102,6 +111,18 @@ class McpServerSource:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._loop.run(self._connection.close(), timeout=CLOSE_SECONDS + 1)
+
+    def _start_seconds(self) -> float:
+        """How long its start may take at most: ``startup_timeout`` is enforced inside ``Connection.open``,
+        this deadline only bounds a transport that will not even open."""
+        return self.config.startup_timeout + CLOSE_SECONDS
+
+    async def _open(self) -> None:
+        """Start it on the loop (for ``start_servers``), keeping its tools or the reason it failed."""
+        try:
+            self._listed = await asyncio.wait_for(self._connection.open(), self._start_seconds())
+        except Exception as exc:
+            self._failure = exc
 
     def _warn_plaintext(self) -> None:
         from claudecli.core.dotenv_policy import is_plaintext_remote, redact_url
@@ -185,6 +206,66 @@ class McpServerSource:
     def _exit_detail(self) -> str:
         tail = self._connection.stderr_tail()
         return f" (it said: {tail})" if tail else ""
+
+
+def start_servers(
+    configs: list[McpServerConfig],
+    warn: Callable[[str], None],
+    started: list[ToolSource],
+    taken: set[str] | None = None,
+    loop: BackgroundLoop | None = None,
+) -> None:
+    """Start the servers of ``configs`` together on the background loop, then name their tools in that order.
+
+    Each is appended to ``started`` before it starts, so the caller can close every one whatever happens. The
+    outcome is the one starting them one by one would have: names and warnings in the order given, and when
+    some fail to start, the error of the first of them in that order (once those before it have started),
+    after every server is closed. Ctrl-C stops them all and is raised again.
+    """
+    loop = loop or background_loop()
+    sources = [McpServerSource(config, warn, loop, start=False) for config in configs]
+    started.extend(sources)
+    try:
+        loop.run(_open_in_order(sources), timeout=max(source._start_seconds() for source in sources) + 1)
+    except DeadlineExceeded:  # a safety net: each server's own deadline comes first
+        for source in sources:
+            if source._listed is None and source._failure is None:
+                source._failure = DeadlineExceeded()
+    except BaseException:
+        _close_together(loop, sources)
+        raise
+    failed = next((source for source in sources if source._failure is not None), None)
+    if failed is not None:
+        assert failed._failure is not None
+        message = failed._start_failure(failed._failure)  # before closing: it quotes the server's stderr
+        _close_together(loop, sources)
+        raise McpStartError(message)
+    for source in sources:
+        source._tools = source._make_tools(source._listed or [], taken)
+
+
+async def _open_in_order(sources: list[McpServerSource]) -> None:
+    """Start every server at once, then wait for each in turn up to the first that failed: those after it
+    are stopped (whether they would have started changes nothing), those before it could still fail first."""
+    tasks = [asyncio.create_task(source._open()) for source in sources]
+    try:
+        for source, task in zip(sources, tasks, strict=True):
+            await task
+            if source._failure is not None:
+                return
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def _close_together(loop: BackgroundLoop, sources: list[McpServerSource]) -> None:
+    """Close the sessions at once, so stopping N servers takes as long as stopping the slowest."""
+
+    async def close_all() -> None:
+        await asyncio.gather(*(source._connection.close() for source in sources), return_exceptions=True)
+
+    with contextlib.suppress(Exception):
+        loop.run(close_all(), timeout=CLOSE_SECONDS + 1)
 
 
 def _object_schema(schema: dict[str, Any]) -> dict[str, Any]:

@@ -5,12 +5,20 @@ Tools: ``echo``, ``add`` (structured output), ``fail`` (an is_error result), ``c
 ``picture`` (an image), ``get.data/v2`` (a name the API does not allow, claiming readOnlyHint), and
 ``get_data_v2`` (which ends up with the same API name), ``authorization`` (a request header, over HTTP).
 ``python toy.py http PORT`` serves streamable HTTP on 127.0.0.1:PORT/mcp instead of stdio.
+
+For tests that start several servers, all optional (environment variables):
+``TOY_EVENTS`` a file the server appends ``TOY_NAME launched`` to as it starts and ``TOY_NAME serving`` to just
+before it serves; ``TOY_START_AFTER`` a line it waits for in that file before serving (a causal start delay:
+``b launched`` makes it wait until server b has started); ``TOY_FAIL_AT_START`` a message it says on stderr
+before exiting instead of serving; ``TOY_EXTRA_TOOL`` the name of one more tool (it echoes, saying which server
+it is).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
@@ -78,11 +86,44 @@ def authorization(ctx: Context) -> str:
     return (ctx.headers or {}).get("authorization", "<none>")
 
 
+NAME = os.environ.get("TOY_NAME", "toy")
+EVENTS = os.environ.get("TOY_EVENTS")
+
+if os.environ.get("TOY_EXTRA_TOOL"):
+
+    @server.tool(name=os.environ["TOY_EXTRA_TOOL"], description=f"The extra tool of server {NAME}")
+    def extra(text: str) -> str:
+        return f"{NAME}: {text}"
+
+
+def record(event: str) -> None:
+    if EVENTS:
+        with open(EVENTS, "a") as events:  # one short append: lines from several servers do not mix
+            events.write(f"{NAME} {event}\n")
+
+
+def wait_for(line: str) -> None:
+    deadline = time.monotonic() + 60  # never forever: a test that failed must not leave it behind
+    while time.monotonic() < deadline:
+        if EVENTS and os.path.exists(EVENTS):
+            with open(EVENTS) as events:
+                if line in events.read().splitlines():
+                    return
+        time.sleep(0.02)
+
+
 if __name__ == "__main__":
     print("toy server: started", file=sys.stderr, flush=True)
     if os.environ.get("TOY_PID_FILE"):  # so a test can check the server is gone afterwards
         with open(os.environ["TOY_PID_FILE"], "w") as pid_file:
             pid_file.write(str(os.getpid()))
+    record("launched")
+    if os.environ.get("TOY_START_AFTER"):
+        wait_for(os.environ["TOY_START_AFTER"])
+    if os.environ.get("TOY_FAIL_AT_START"):
+        print(os.environ["TOY_FAIL_AT_START"], file=sys.stderr, flush=True)
+        sys.exit(1)
+    record("serving")
     if sys.argv[1:2] == ["http"]:
         server.run("streamable-http", port=int(sys.argv[2]))
     else:
