@@ -276,3 +276,29 @@ def test_a_backslash_in_a_name_is_doubled_so_it_cannot_pass_for_an_escape(tree):
     (tree / "c\\nd").write_text("x\n")  # a name spelled with a backslash and an n, no newline
     listing, _ = fs_run(tree, "list_dir", path=".")
     assert "c\\\\nd  2 bytes" in listing.splitlines()
+
+
+def test_a_name_listed_escaped_can_be_read_under_that_spelling(tree):
+    (tree / "a\nb.txt").write_text("newline name\n")
+    (tree / "c\\nd").write_text("backslash name\n")  # a backslash and an n: its listed spelling is c\\nd
+    (tree / "e\x1b[31m").write_text("escape name\n")
+    listing, _ = fs_run(tree, "list_dir", path=".")
+    for shown, content in (("a\\nb.txt", "newline"), ("c\\\\nd", "backslash"), ("e\\x1b[31m", "escape")):
+        assert shown in listing
+        text, is_error = fs_run(tree, "read_file", path=shown)
+        assert not is_error and content in text, (shown, text)
+    literal, _ = fs_run(tree, "read_file", path="c\\nd")  # the literal name still wins when it exists
+    assert "backslash name" in literal
+
+
+def test_an_escaped_spelling_cannot_leave_the_root(tree):
+    (tree.parent / "outside\n.txt").write_text("secret\n")
+    text, is_error = fs_run(tree, "read_file", path="../outside\\n.txt")
+    assert is_error and "secret" not in text
+
+
+@given(st.text(max_size=30))
+def test_escaping_a_name_and_unescaping_it_gives_the_name_back(name):
+    from claudecli.tools.sanitize import escape_controls, unescape_name
+
+    assert unescape_name(escape_controls(name)) == name

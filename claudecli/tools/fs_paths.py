@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from claudecli.tools.sanitize import escape_controls
+from claudecli.tools.sanitize import escape_controls, unescape_name
 
 # Names (matched case-insensitively against every component of a path) that may hold credentials or keys.
 # Anything starting with "." (dotfiles and dot-directories: .env, .git, .ssh, .aws, .netrc ...) is hidden too.
@@ -67,6 +67,11 @@ class Confinement:
         text = given.strip() or "."
         candidate = Path(text)  # "~" is a name like any other: nothing outside the root is reachable
         joined = candidate if candidate.is_absolute() else self.root / candidate
+        if "\\" in text and not os.path.lexists(joined):  # a name as list_dir showed it, escaped
+            listed = Path(unescape_name(text))
+            unescaped = listed if listed.is_absolute() else self.root / listed
+            if os.path.lexists(unescaped):
+                joined = unescaped
         try:
             real = joined.resolve(strict=False)
         except (OSError, RuntimeError, ValueError):  # a symlink loop, a name too long

@@ -52,6 +52,17 @@ def _escape_one(found: re.Match[str]) -> str:
     return _SHORT_ESCAPES.get(char) or escaped(char)
 
 
+_NAME_ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|[nrt\\])")
+_SHORT_UNESCAPES = {escape: char for char, escape in _SHORT_ESCAPES.items()}
+
+
+def unescape_name(shown: str) -> str:
+    """The name :func:`escape_controls` showed as ``shown`` (so the model can open what a listing named)."""
+    return _NAME_ESCAPE.sub(
+        lambda found: _SHORT_UNESCAPES.get(found.group()) or chr(int(found.group()[2:], 16)), shown
+    )
+
+
 def cap_text(text: str, limit: int, what: str = "output") -> str:
     """``text`` cut to ``limit`` characters, with a note saying so (the model should know it saw a part)."""
     if len(text) <= limit:
