@@ -100,3 +100,15 @@ def test_roles_shows_a_role_s_mcp_servers(cli_env, run_cli, write_config):
     table = run_cli("roles", "--plain")
     assert table.exit_code == 0, table
     assert "toy,other" in table.stdout
+
+
+def test_chat_takes_a_role_s_mcp_servers_and_tools(cli_env, fake_api, write_config):
+    from tests.test_chat_pty import Chat, chat_requests
+
+    _config(write_config, '[roles.dev]\nmcp = ["toy"]\ntools = ["fs"]\n', servers=("toy",))
+    chat = Chat("-r", "dev")
+    chat.turn('[[call:toy__echo {"text": "in chat"}]]')
+    assert chat.leave() == 0
+    names = [tool["name"] for tool in chat_requests(fake_api)[0]["tools"]]
+    assert "toy__echo" in names
+    assert "read_file" in names  # the role's tools too, as in ask and batch run

@@ -119,7 +119,7 @@ def chat(
         resume_latest=resume_latest,
         upload=upload,
         tools=tool_options(
-            tools=tools,
+            tools=tools or (list(chosen.tools) if chosen is not None else None),
             root=root,
             fs_allow_hidden=fs_allow_hidden,
             functions=functions,
