@@ -23,6 +23,7 @@ from claudecli.cli.common import (
     app_context,
     apply_platform_flags,
     apply_role,
+    role_mcp_servers,
 )
 from claudecli.cli.tool_flags import (
     AllowedDomainOption,
@@ -381,7 +382,7 @@ def run(
         allowed_domain=allowed_domain,
         web_fetch=web_fetch,
         code_execution=code_execution,
-        mcp=mcp,
+        mcp=role_mcp_servers(app_ctx, chosen, mcp),
     )
     options = RunOptions(
         input=_input_options(

@@ -23,6 +23,7 @@ from claudecli.cli.common import (
     app_context,
     apply_platform_flags,
     apply_role,
+    role_mcp_servers,
 )
 from claudecli.cli.tool_flags import (
     AllowedDomainOption,
@@ -118,7 +119,7 @@ def chat(
         resume_latest=resume_latest,
         upload=upload,
         tools=tool_options(
-            tools=tools,
+            tools=tools or (list(chosen.tools) if chosen is not None else None),
             root=root,
             fs_allow_hidden=fs_allow_hidden,
             functions=functions,
@@ -130,7 +131,7 @@ def chat(
             allowed_domain=allowed_domain,
             web_fetch=web_fetch,
             code_execution=code_execution,
-            mcp=mcp,
+            mcp=role_mcp_servers(app_ctx, chosen, mcp),
         ),
     )
     raise typer.Exit(run(app_ctx, options))

@@ -49,6 +49,18 @@ def apply_role(app_ctx: AppContext, name: str | None) -> Role | None:
     return role
 
 
+def role_mcp_servers(app_ctx: AppContext, role: Role | None, flags: list[str] | None) -> list[str] | None:
+    """The MCP servers to enable: the role's, then those ``--mcp`` adds (the tool set removes repeats). Unlike
+    the role's other settings, the flags add to its list rather than replace it. A server the role names that
+    config does not define is a usage error naming the role, as an unknown ``--mcp NAME`` is."""
+    if role is None or not role.mcp:
+        return flags
+    from claudecli.tools.mcp_setup import check_known
+
+    check_known(role.mcp, app_ctx.settings.mcp, f"role {role.name}: mcp")
+    return [*role.mcp, *(flags or [])]
+
+
 _PLATFORM = "Platform"
 BetaOption = Annotated[
     list[str] | None,

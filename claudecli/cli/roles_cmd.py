@@ -7,7 +7,8 @@ import typer
 from claudecli.cli.common import JsonFlag, PlainFlag, app_context
 
 HELP = """List the roles: [roles.NAME] tables in config.toml (or a profile's) bundling a system prompt, model,
-thinking, effort, max_tokens and tools. Use one with -r/--role NAME in ask, chat and batch run; flags still win.
+thinking, effort, max_tokens, tools and MCP servers. Use one with -r/--role NAME in ask, chat and batch run; flags
+still win (--mcp adds to the role's servers).
 
 Examples:  claudecli roles   ·   claudecli ask -r reviewer "look at this" < diff.txt
 """
@@ -36,6 +37,7 @@ def roles(ctx: typer.Context, as_json: JsonFlag = False, plain: PlainFlag = Fals
         Column("role", truncate_to=16),
         Column("model", drop_order=2),
         Column("tools", drop_order=3, truncate_to=10),
+        Column("mcp", drop_order=3, truncate_to=10),
         Column("description", drop_order=1, truncate_to=12),
         Column("defined in", truncate_to=20),
     ]

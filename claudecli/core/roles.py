@@ -1,8 +1,9 @@
-"""Roles: named bundles of a system prompt, model, thinking, effort, max_tokens and tools (``-r/--role NAME``).
+"""Roles: named bundles of a system prompt, model, thinking, effort, max_tokens, tools and MCP servers (``-r NAME``).
 
 A role is defined as ``[roles.NAME]`` in ``config.toml`` or, for one profile, ``[profiles.P.roles.NAME]`` (the
-profile's wins). Only your own config file defines roles: a ``.env`` holds no tables, and a role may name tools,
-which only your config may enable. A role supplies defaults; the command line still wins over it.
+profile's wins). Only your own config file defines roles: a ``.env`` holds no tables, and a role may name tools
+and MCP servers, which only your config may enable. A role supplies defaults; the command line still wins over it,
+except for MCP servers, where ``--mcp`` adds to the role's list (see ``role_mcp_servers`` in cli/common.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from claudecli.core.errors import ConfigError, NotFoundError, UsageError
 from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped, unreadable
 from claudecli.core.names import check_name
 
-ROLE_KEYS = ("description", "system", "model", "thinking", "effort", "max_tokens", "tools")
+ROLE_KEYS = ("description", "system", "model", "thinking", "effort", "max_tokens", "tools", "mcp")
 _EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
 
@@ -31,6 +32,7 @@ class Role:
     effort: str | None = None
     max_tokens: int | None = None
     tools: tuple[str, ...] = ()
+    mcp: tuple[str, ...] = ()  # [mcp.NAME] servers, enabled as --mcp NAME would
     base_dir: Path = field(default=Path("."), compare=False)
 
     def system_text(self) -> str | None:
@@ -60,6 +62,7 @@ class Role:
             "effort": self.effort,
             "max_tokens": self.max_tokens,
             "tools": list(self.tools),
+            "mcp": list(self.mcp),
             "system": shown,
             "source": self.source,
         }
@@ -109,6 +112,9 @@ def _role(name: str, body: Mapping[str, Any], label: str, base_dir: Path) -> Rol
     tools = body.get("tools", [])
     if not isinstance(tools, list) or not all(isinstance(tool, str) for tool in tools):
         raise ConfigError(f"{label}: tools must be a list of tool names")
+    mcp = body.get("mcp", [])
+    if not isinstance(mcp, list) or not all(isinstance(server, str) for server in mcp):
+        raise ConfigError(f"{label}: mcp must be a list of MCP server names")
     return Role(
         name=name,
         source=label,
@@ -119,6 +125,7 @@ def _role(name: str, body: Mapping[str, Any], label: str, base_dir: Path) -> Rol
         effort=effort,
         max_tokens=max_tokens,
         tools=tuple(tools),
+        mcp=tuple(dict.fromkeys(mcp)),
         base_dir=base_dir,
     )
 
@@ -132,12 +139,13 @@ def find_role(roles: Mapping[str, Role], name: str) -> Role:
 
 
 def role_rows(roles: Mapping[str, Role]) -> list[list[str]]:
-    """One table row per role: name, model, tools, description, where it is defined."""
+    """One table row per role: name, model, tools, MCP servers, description, where it is defined."""
     return [
         [
             role.name,
             role.model or "-",
             ",".join(role.tools) or "-",
+            ",".join(role.mcp) or "-",
             role.description or "",
             role.source,
         ]

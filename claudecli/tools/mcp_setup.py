@@ -7,6 +7,7 @@ imported only once a named server is about to start.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from claudecli.core.errors import UsageError
@@ -30,6 +31,18 @@ def require_mcp() -> None:
         ) from None
 
 
+def check_known(names: Iterable[str], configured: Mapping[str, object], label: str) -> None:
+    """A usage error (exit 2, one line) for the first of ``names`` config does not define: ``LABEL NAME: no such
+    MCP server (known: ...)``; ``label`` is ``--mcp`` for the flag, ``role R: mcp`` for a role's list."""
+    unknown = [name for name in names if name not in configured]
+    if unknown:
+        known = f"known: {', '.join(sorted(configured))}" if configured else "none is configured"
+        raise UsageError(
+            f"{label} {unknown[0]}: no such MCP server ({known})",
+            hint="define servers as [mcp.NAME] in config.toml",
+        )
+
+
 def add_mcp_sources(app_ctx: AppContext, options: ToolOptions, sources: list[ToolSource]) -> None:
     """Start every server ``--mcp`` names, together, appending each to ``sources`` as it starts (so the caller
     can close them all, whatever happens). Their tools' names avoid those of the sources already there and are
@@ -38,13 +51,7 @@ def add_mcp_sources(app_ctx: AppContext, options: ToolOptions, sources: list[Too
     if not names:
         return
     configured = app_ctx.settings.mcp
-    unknown = [name for name in names if name not in configured]
-    if unknown:
-        known = f"known: {', '.join(sorted(configured))}" if configured else "none is configured"
-        raise UsageError(
-            f"--mcp {unknown[0]}: no such MCP server ({known})",
-            hint="define servers as [mcp.NAME] in config.toml",
-        )
+    check_known(names, configured, "--mcp")
     require_mcp()
     from claudecli.tools.mcp_source import start_servers
 
