@@ -24,6 +24,7 @@ from claudecli.cli.common import (
     apply_platform_flags,
     apply_role,
     role_mcp_servers,
+    role_tools,
 )
 from claudecli.cli.tool_flags import (
     AllowedDomainOption,
@@ -154,7 +155,7 @@ def ask(
         force=force,
         session=SessionChoice(name=session, latest=continue_latest, wait=not no_wait),
         tools=tool_options(
-            tools=tools or (list(chosen.tools) if chosen is not None else None),
+            tools=role_tools(chosen, tools),
             root=root,
             fs_allow_hidden=fs_allow_hidden,
             functions=functions,

@@ -24,6 +24,7 @@ from claudecli.cli.common import (
     apply_platform_flags,
     apply_role,
     role_mcp_servers,
+    role_tools,
 )
 from claudecli.cli.tool_flags import (
     AllowedDomainOption,
@@ -370,7 +371,7 @@ def run(
     app_ctx.set_output(quiet=quiet)
     app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
     run_tools = tool_options(
-        tools=tools or (list(chosen.tools) if chosen is not None else None),
+        tools=role_tools(chosen, tools),
         root=root,
         fs_allow_hidden=fs_allow_hidden,
         functions=functions,

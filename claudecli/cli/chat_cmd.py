@@ -24,6 +24,7 @@ from claudecli.cli.common import (
     apply_platform_flags,
     apply_role,
     role_mcp_servers,
+    role_tools,
 )
 from claudecli.cli.tool_flags import (
     AllowedDomainOption,
@@ -119,7 +120,7 @@ def chat(
         resume_latest=resume_latest,
         upload=upload,
         tools=tool_options(
-            tools=tools or (list(chosen.tools) if chosen is not None else None),
+            tools=role_tools(chosen, tools),
             root=root,
             fs_allow_hidden=fs_allow_hidden,
             functions=functions,

@@ -49,6 +49,11 @@ def apply_role(app_ctx: AppContext, name: str | None) -> Role | None:
     return role
 
 
+def role_tools(role: Role | None, flags: list[str] | None) -> list[str] | None:
+    """The local tool sets to enable: ``--tools`` when given, else the role's (like its other settings)."""
+    return flags or (list(role.tools) if role is not None else None)
+
+
 def role_mcp_servers(app_ctx: AppContext, role: Role | None, flags: list[str] | None) -> list[str] | None:
     """The MCP servers to enable: the role's, then those ``--mcp`` adds (the tool set removes repeats). Unlike
     the role's other settings, the flags add to its list rather than replace it. A server the role names that

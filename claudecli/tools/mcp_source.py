@@ -69,19 +69,10 @@ class McpServerSource:
         self._tools: list[Tool] = []
         self._originals: dict[str, str] = {}  # API name -> the server's own tool name
         self._dead: str | None = None
-        self._listed: list[mcp_types.Tool] | None = None  # what it listed, once started by start_servers
+        self._listed: list[mcp_types.Tool] | None = None  # what it listed, once started
         self._failure: Exception | None = None  # or why it did not start
-        if not start:
-            return
-        try:
-            listed = self._loop.run(self._connection.open(), timeout=self._start_seconds())
-        except BaseException as exc:
-            message = self._start_failure(exc)
-            self.close()
-            if isinstance(exc, Exception):
-                raise McpStartError(message) from None
-            raise
-        self._tools = self._make_tools(listed, taken)
+        if start:
+            _start_together(self._loop, [self], taken)
 
     # -- ToolSource ---------------------------------------------------------------------------------------
 
@@ -118,7 +109,7 @@ class McpServerSource:
         return self.config.startup_timeout + CLOSE_SECONDS
 
     async def _open(self) -> None:
-        """Start it on the loop (for ``start_servers``), keeping its tools or the reason it failed."""
+        """Start it on the loop (for ``_start_together``), keeping its tools or the reason it failed."""
         try:
             self._listed = await asyncio.wait_for(self._connection.open(), self._start_seconds())
         except Exception as exc:
@@ -225,6 +216,11 @@ def start_servers(
     loop = loop or background_loop()
     sources = [McpServerSource(config, warn, loop, start=False) for config in configs]
     started.extend(sources)
+    _start_together(loop, sources, taken)
+
+
+def _start_together(loop: BackgroundLoop, sources: list[McpServerSource], taken: set[str] | None) -> None:
+    """Start prepared ``sources`` at once and name their tools in order (see :func:`start_servers`)."""
     try:
         loop.run(_open_in_order(sources), timeout=max(source._start_seconds() for source in sources) + 1)
     except DeadlineExceeded:  # a safety net: each server's own deadline comes first
