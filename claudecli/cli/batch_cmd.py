@@ -7,10 +7,23 @@ options object and calls one function of ``claudecli.batch.flows`` or ``claudecl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
+from claudecli.cli.batch_input_flags import (
+    AllowOutsideOpt,
+    FileArg,
+    MaxTokensOpt,
+    ModelOpt,
+    SchemaOpt,
+    SkipInvalidFlag,
+    SystemOpt,
+    TemplateOpt,
+    TextFlag,
+    ThinkingOpt,
+    input_options,
+)
 from claudecli.cli.common import (
     BetaOption,
     FallbackOption,
@@ -43,11 +56,6 @@ from claudecli.cli.tool_flags import (
     tool_options,
 )
 
-if TYPE_CHECKING:
-    from claudecli.batch.inputs import InputOptions
-    from claudecli.core.context import AppContext
-    from claudecli.tools.options import ToolOptions
-
 app = typer.Typer(
     no_args_is_help=True,
     help=(
@@ -56,72 +64,9 @@ app = typer.Typer(
     ),
 )
 
-FileArg = Annotated[
-    Path, typer.Argument(help="JSONL input: one request per line (or plain lines with --text).")
-]
-TextFlag = Annotated[bool, typer.Option("--text", help="Each line is a plain-text prompt.")]
-ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model for lines that name none.")]
-SystemOpt = Annotated[
-    str | None, typer.Option("--system", "-s", help="System prompt (text or @path) for lines without one.")
-]
-MaxTokensOpt = Annotated[
-    int | None, typer.Option("--max-tokens", min=1, help="max_tokens for lines that set none.")
-]
-SchemaOpt = Annotated[
-    str | None,
-    typer.Option("--schema", help='Structured output: JSON Schema file, inline JSON or "a, b int".'),
-]
-ThinkingOpt = Annotated[str | None, typer.Option("--thinking", help="adaptive, off or a budget in tokens.")]
-TemplateOpt = Annotated[
-    str | None, typer.Option("--template", help='Wrap each prompt, e.g. "Summarise: {line}".')
-]
-SkipInvalidFlag = Annotated[
-    bool, typer.Option("--skip-invalid", help="Send the valid lines and report the invalid ones.")
-]
-AllowOutsideOpt = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--allow-outside",
-        metavar="DIR",
-        help="Attachments may also come from DIR (repeatable); else only from FILE's directory.",
-    ),
-]
 FormatOpt = Annotated[str, typer.Option("--format", help="Output lines: jsonl, text or csv.")]
 IntervalOpt = Annotated[float, typer.Option("--poll-interval", help="Seconds between status checks.")]
 TargetArg = Annotated[str, typer.Argument(help="A batch id (msgbatch_…) or a submission --name.")]
-
-
-def _input_options(
-    app_ctx: AppContext,
-    file: Path,
-    text: bool,
-    model: str | None,
-    system: str | None,
-    max_tokens: int | None,
-    schema: str | None,
-    thinking: str | None,
-    template: str | None,
-    skip_invalid: bool,
-    allow_outside: list[Path] | None,
-    tools: ToolOptions | None = None,
-    server_tools_only: bool = False,
-) -> InputOptions:
-    from claudecli.batch.inputs import InputOptions
-    from claudecli.tools.options import ToolOptions
-
-    app_ctx.settings = app_ctx.settings.with_flags(model=model, max_tokens=max_tokens)
-    return InputOptions(
-        path=file,
-        text=text,
-        system=system,
-        schema=schema,
-        thinking=thinking,
-        template=template,
-        skip_invalid=skip_invalid,
-        allow_outside=tuple(allow_outside or ()),
-        tools=tools or ToolOptions(),
-        server_tools_only=server_tools_only,
-    )
 
 
 def _out(value: str | None) -> Path | None:
@@ -205,7 +150,7 @@ def submit(
             hint="use `batch run` for local tools; batch submit takes server tools only (--web-search, ...)",
         )
     options = SubmitOptions(
-        input=_input_options(
+        input=input_options(
             app_ctx,
             file,
             text,
@@ -386,7 +331,7 @@ def run(
         mcp=role_mcp_servers(app_ctx, chosen, mcp),
     )
     options = RunOptions(
-        input=_input_options(
+        input=input_options(
             app_ctx,
             file,
             text,
