@@ -1,4 +1,4 @@
-"""Roles: `[roles.NAME]` in config.toml, `-r/--role` in ask, chat and batch run, `claudecli roles` (issue 14, part 3).
+"""Roles: `[roles.NAME]` in config.toml, `-r/--role` in ask, chat, batch run and batch submit, `claudecli roles` (issue 14, part 3).
 
 Against the fake API (real SDK, real HTTP): what a role sets reaches the request, and the command line still wins.
 """
@@ -130,6 +130,29 @@ def test_batch_run_takes_a_role(cli_env, run_cli, fake_api, roles_config, tmp_pa
     body = sent(fake_api)
     assert body["model"] == "claude-opus-5-5" and body["system"] == "You review code carefully."
     assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+
+
+def test_batch_submit_takes_a_role(cli_env, run_cli, fake_api, roles_config, tmp_path):
+    jobs = tmp_path / "jobs.txt"
+    jobs.write_text("[[words:2]]\n")
+    result = run_cli("batch", "submit", "--text", str(jobs), "-r", "reviewer", "--max-tokens", "3000")
+    assert result.exit_code == 0, result
+    (batch,) = fake_api.batches.values()
+    params = batch.requests[0]["params"]
+    assert params["model"] == "claude-opus-5-5" and params["system"] == "You review code carefully."
+    assert params["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert params["max_tokens"] == 3000  # the flag wins over the role's 2000
+
+
+def test_batch_submit_refuses_a_role_with_local_tools(cli_env, run_cli, fake_api, write_config, tmp_path):
+    write_config('[roles.dev]\ntools = ["fs"]\n')
+    jobs = tmp_path / "jobs.txt"
+    jobs.write_text("hello\n")
+    result = run_cli("batch", "submit", "--text", str(jobs), "-r", "dev", "--json")
+    assert result.exit_code == 2 and not fake_api.batches
+    document = json.loads(result.stdout)
+    assert "role dev" in document["error"] and "fs" in document["error"]
+    assert_no_traceback(result.stderr)
 
 
 def test_chat_takes_a_role(cli_env, fake_api, roles_config):

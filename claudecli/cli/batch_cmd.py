@@ -7,7 +7,7 @@ options object and calls one function of ``claudecli.batch.flows`` or ``claudecl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -56,6 +56,9 @@ from claudecli.cli.tool_flags import (
     tool_options,
 )
 
+if TYPE_CHECKING:
+    from claudecli.core.roles import Role
+
 app = typer.Typer(
     no_args_is_help=True,
     help=(
@@ -69,6 +72,19 @@ IntervalOpt = Annotated[float, typer.Option("--poll-interval", help="Seconds bet
 TargetArg = Annotated[str, typer.Argument(help="A batch id (msgbatch_…) or a submission --name.")]
 
 
+def refuse_local_tools_of(role: Role | None) -> None:
+    """A batch runs on Anthropic's side, where a role's local tools and MCP servers cannot: refuse rather than
+    submit requests the role meant to have tools (``batch run`` runs them)."""
+    if role is not None and (role.tools or role.mcp):
+        from claudecli.core.errors import UsageError
+
+        raise UsageError(
+            f"batch submit: role {role.name} uses local tools ({', '.join([*role.tools, *role.mcp])}), "
+            "which a batch cannot run",
+            hint="use `batch run -r ...` for local tools, or a role without tools and mcp",
+        )
+
+
 def _out(value: str | None) -> Path | None:
     return None if value is None or value == "-" else Path(value).expanduser()
 
@@ -79,6 +95,7 @@ def submit(
     file: FileArg,
     text: TextFlag = False,
     model: ModelOpt = None,
+    role: RoleOption = None,
     system: SystemOpt = None,
     max_tokens: MaxTokensOpt = None,
     schema: SchemaOpt = None,
@@ -132,8 +149,11 @@ def submit(
     from claudecli.core.errors import UsageError
 
     app_ctx = app_context(ctx)
-    apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     app_ctx.set_output(json=as_json, quiet=quiet)
+    chosen = apply_role(app_ctx, role)
+    refuse_local_tools_of(chosen)
+    thinking = thinking if thinking is not None or chosen is None else chosen.thinking
+    apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     server_tools = tool_options(
         tools=tools,
         functions=functions,
