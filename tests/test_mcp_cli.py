@@ -96,9 +96,12 @@ def test_without_the_mcp_package_mcp_exits_2_with_the_install_command(
     result = run_cli_subprocess("ask", "--mcp", "toy", "hi", env={"PYTHONPATH": str(shadow.parent)})
     assert result.exit_code == 2
     assert_no_traceback(result.stderr)
-    assert "--mcp needs the optional mcp package" in result.stderr
+    assert "MCP server toy needs the optional mcp package" in result.stderr
     assert "pipx inject claudecli mcp" in result.stderr
     assert "pip install 'claudecli[mcp]'" in result.stderr
+    write_config(f"[roles.dev]\nmcp = ['toy']\n[mcp.toy]\ncommand = {sys.executable!r}\n")
+    result = run_cli_subprocess("ask", "-r", "dev", "hi", env={"PYTHONPATH": str(shadow.parent)})
+    assert result.exit_code == 2 and "MCP server toy needs the optional mcp package" in result.stderr
 
 
 def test_batch_run_lines_call_mcp_tools(cli_env, run_cli, fake_api, write_config, tmp_path):

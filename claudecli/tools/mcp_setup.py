@@ -21,13 +21,16 @@ if TYPE_CHECKING:
 INSTALL_HINT = "install it with `pipx inject claudecli mcp` (pipx) or `pip install 'claudecli[mcp]'`"
 
 
-def require_mcp() -> None:
-    """The optional ``mcp`` package, or a usage error (exit 2) with the exact install command."""
+def require_mcp(names: list[str]) -> None:
+    """The optional ``mcp`` package, or a usage error (exit 2) with the exact install command. It names the
+    servers rather than a flag: they may come from ``--mcp`` or from a role's ``mcp`` list."""
     try:
         import mcp  # noqa: F401
     except ImportError:
+        servers = f"MCP servers {', '.join(names)} need" if len(names) > 1 else f"MCP server {names[0]} needs"
         raise UsageError(
-            "--mcp needs the optional mcp package, which is not installed", hint=INSTALL_HINT
+            f"{servers} the optional mcp package, which is not installed",
+            hint=INSTALL_HINT,
         ) from None
 
 
@@ -52,7 +55,7 @@ def add_mcp_sources(app_ctx: AppContext, options: ToolOptions, sources: list[Too
         return
     configured = app_ctx.settings.mcp
     check_known(names, configured, "--mcp")
-    require_mcp()
+    require_mcp(names)
     from claudecli.tools.mcp_source import start_servers
 
     taken = {tool.name for source in sources for tool in source.tools()}
