@@ -1,6 +1,6 @@
 """Attaching uploaded files: ``-a file:ID``, a bare ``file_…``, ``-a PATH --upload`` (uploaded once, remembered
 by content hash per API, workspace and profile, re-uploaded when the API lost it), chat's ``/attach`` and batch
-lines, and ``batch submit --upload-attachments``. Real CLI, real SDK over real HTTP, real SQLite."""
+lines, and ``batch submit/run --upload-attachments``. Real CLI, real SDK over real HTTP, real SQLite."""
 
 from __future__ import annotations
 
@@ -164,6 +164,21 @@ def test_batch_lines_take_ids_and_upload_attachments_once(cli_env, run_cli, fake
     by_id = run_cli("batch", "submit", str(_jobs(tmp_path, f"file:{ids.pop()}", 2)), "--name", "byid")
     assert by_id.exit_code == 0, by_id
     assert fake_api.files.uploads == 1
+
+
+def test_batch_run_uploads_attachments_once_and_a_rerun_reuses_them(
+    cli_env, run_cli, fake_api, pdf, tmp_path
+):
+    jobs = _jobs(tmp_path, "report.pdf", 3)
+    result = run_cli("batch", "run", str(jobs), "--upload-attachments", "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 0, result
+    sent = fake_api.requests_to("/v1/messages", method="POST")
+    sources = [r.body["messages"][0]["content"][0]["source"] for r in sent]
+    assert len(sources) == 3 and fake_api.files.uploads == 1  # three lines, one upload
+    assert all(s["type"] == "file" and s["file_id"] == sources[0]["file_id"] for s in sources)
+    again = run_cli("batch", "run", str(jobs), "--upload-attachments", "-o", str(tmp_path / "again.jsonl"))
+    assert again.exit_code == 0, again
+    assert fake_api.files.uploads == 1  # the same content keeps its id
 
 
 def test_batch_dry_run_uploads_nothing_and_bad_ids_are_line_errors(cli_env, run_cli, fake_api, pdf, tmp_path):

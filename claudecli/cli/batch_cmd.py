@@ -22,6 +22,7 @@ from claudecli.cli.batch_input_flags import (
     TemplateOpt,
     TextFlag,
     ThinkingOpt,
+    UploadAttachmentsFlag,
     input_options,
 )
 from claudecli.cli.common import (
@@ -126,13 +127,7 @@ def submit(
     speed: SpeedOption = None,
     service_tier: ServiceTierOption = None,
     inference_geo: InferenceGeoOption = None,
-    upload_attachments: Annotated[
-        bool,
-        typer.Option(
-            "--upload-attachments",
-            help="Upload each local attachment once (Files API) and reference it by id: a smaller batch body.",
-        ),
-    ] = False,
+    upload_attachments: UploadAttachmentsFlag = False,
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
     tools: ToolsOption = None,
@@ -184,6 +179,7 @@ def submit(
             allow_outside,
             server_tools,
             server_tools_only=True,
+            upload_attachments=upload_attachments,
         ),
         name=name,
         dry_run=dry_run,
@@ -192,7 +188,6 @@ def submit(
         split_bytes=split_bytes,
         as_json=as_json,
     )
-    options.input.upload_attachments = upload_attachments
     wait_options = None
     if wait:
         wait_options = flows.WaitOptions(
@@ -297,6 +292,7 @@ def run(
     template: TemplateOpt = None,
     skip_invalid: SkipInvalidFlag = False,
     allow_outside: AllowOutsideOpt = None,
+    upload_attachments: UploadAttachmentsFlag = False,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="Append results here; a rerun skips done ids.")
     ] = None,
@@ -364,6 +360,7 @@ def run(
             skip_invalid,
             allow_outside,
             run_tools,
+            upload_attachments=upload_attachments,
         ),
         out=_out(output),
         fmt=flows.check_format(fmt),

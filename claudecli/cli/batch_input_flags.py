@@ -44,6 +44,14 @@ AllowOutsideOpt = Annotated[
     ),
 ]
 
+UploadAttachmentsFlag = Annotated[
+    bool,
+    typer.Option(
+        "--upload-attachments",
+        help="Upload each local attachment once (Files API) and reference it by id: smaller requests.",
+    ),
+]
+
 
 def input_options(
     app_ctx: AppContext,
@@ -59,6 +67,7 @@ def input_options(
     allow_outside: list[Path] | None,
     tools: ToolOptions | None = None,
     server_tools_only: bool = False,
+    upload_attachments: bool = False,
 ) -> InputOptions:
     from claudecli.batch.inputs import InputOptions
     from claudecli.tools.options import ToolOptions
@@ -75,4 +84,5 @@ def input_options(
         allow_outside=tuple(allow_outside or ()),
         tools=tools or ToolOptions(),
         server_tools_only=server_tools_only,
+        upload_attachments=upload_attachments,
     )
