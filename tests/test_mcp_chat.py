@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from pathlib import Path
 
 from claudecli.chat.repl import handle_line
 from claudecli.chat.turn import run_turn
 from claudecli.tools.approval import PersonAnswer
 from claudecli.tools.options import ToolOptions
+from tests.mcp_servers import toy_args
 from tests.test_chat_tools import Person, err, sent
 from tests.test_chat_tools import make_chat as shared_make_chat
 
-TOY = Path(__file__).parent / "mcp_servers" / "toy.py"
 make_chat = shared_make_chat  # the fixture, shared with the chat tool tests
 
 
 def _config(write_config) -> None:
     write_config(
-        f"[mcp.toy]\ncommand = {sys.executable!r}\nargs = [{str(TOY)!r}]\nstartup_timeout = 20\n"
+        f"[mcp.toy]\ncommand = {sys.executable!r}\nargs = {json.dumps(toy_args())}\nstartup_timeout = 20\n"
         "tools.deny = ['get*']\n\n"
         '[mcp.remote]\nurl = "https://mcp.example.com/mcp"\n'
     )

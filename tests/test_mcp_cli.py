@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from tests.conftest import assert_no_traceback
+from tests.mcp_servers import SERVERS, toy_args
 from tests.zygote import ForkedPopen
-
-SERVERS = Path(__file__).parent / "mcp_servers"
 
 
 def _toy(write_config, approval: str = "auto", name: str = "toy", script: str = "toy.py", *args: str) -> None:
-    argv = [str(SERVERS / script), *args]
+    argv = toy_args(*args) if script == "toy.py" else [str(SERVERS / script), *args]
     write_config(
         f"[mcp.{name}]\ncommand = {sys.executable!r}\nargs = {json.dumps(argv)}\napproval = {approval!r}\n"
         "startup_timeout = 20\n"
@@ -139,7 +137,7 @@ def test_ctrl_c_during_an_mcp_call_stops_cleanly_and_the_server_is_gone(cli_env,
 
     pid_file = tmp_path / "toy.pid"
     write_config(
-        f"[mcp.toy]\ncommand = {sys.executable!r}\nargs = [{str(SERVERS / 'toy.py')!r}]\napproval = 'auto'\n"
+        f"[mcp.toy]\ncommand = {sys.executable!r}\nargs = {json.dumps(toy_args())}\napproval = 'auto'\n"
         f"env = {{ TOY_PID_FILE = {str(pid_file)!r} }}\nstartup_timeout = 20\n"
     )
     process = ForkedPopen(
@@ -179,7 +177,7 @@ def _toys(write_config, servers: dict[str, dict[str, str]]) -> None:
     for name, env in servers.items():
         table = ", ".join(f"{key} = {value!r}" for key, value in {"TOY_NAME": name, **env}.items())
         text += (
-            f"[mcp.{name}]\ncommand = {sys.executable!r}\nargs = [{str(SERVERS / 'toy.py')!r}]\n"
+            f"[mcp.{name}]\ncommand = {sys.executable!r}\nargs = {json.dumps(toy_args())}\n"
             f"approval = 'auto'\nenv = {{ {table} }}\nstartup_timeout = 20\n\n"
         )
     write_config(text)

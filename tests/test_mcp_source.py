@@ -11,17 +11,18 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from claudecli.core.mcp_config import McpServerConfig
 from claudecli.tools.base import Approval, ToolCall
 from claudecli.tools.mcp_source import McpServerSource, McpStartError
+from tests.mcp_servers import RAW as RAW_PATH
+from tests.mcp_servers import TOY as TOY_PATH
+from tests.mcp_servers import toy_args
 
-SERVERS = Path(__file__).parent / "mcp_servers"
-TOY = str(SERVERS / "toy.py")
-RAW = str(SERVERS / "raw.py")
+TOY = str(TOY_PATH)
+RAW = str(RAW_PATH)
 API_NAME = __import__("re").compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
@@ -31,7 +32,7 @@ class Warnings(list[str]):
 
 
 def toy(name: str = "toy", **config: object) -> McpServerConfig:
-    return McpServerConfig(name=name, command=sys.executable, args=(TOY,), **config)  # type: ignore[arg-type]
+    return McpServerConfig(name=name, command=sys.executable, args=tuple(toy_args()), **config)  # type: ignore[arg-type]
 
 
 def raw(mode: str, **config: object) -> McpServerConfig:

@@ -4,9 +4,9 @@ re-approval after a changed tool list, names that avoid the local tools', secret
 from __future__ import annotations
 
 import io
+import json
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -14,15 +14,15 @@ from claudecli.core.errors import UsageError
 from claudecli.tools.approval import PersonAnswer
 from claudecli.tools.base import ToolCall
 from claudecli.tools.options import ToolOptions
+from tests.mcp_servers import toy_args
 from tests.tools_support import call, run, toolbox
 
-TOY = Path(__file__).parent / "mcp_servers" / "toy.py"
 TOKEN = "mcp-env-token-0123456789"
 
 
 def _config(write_config, approval: str = "ask", extra: str = "") -> None:
     write_config(
-        f"[mcp.toy]\ncommand = {sys.executable!r}\nargs = [{str(TOY)!r}]\napproval = {approval!r}\n"
+        f"[mcp.toy]\ncommand = {sys.executable!r}\nargs = {json.dumps(toy_args())}\napproval = {approval!r}\n"
         f'env = {{ TOY_TOKEN = "{TOKEN}" }}\n{extra}'
     )
 

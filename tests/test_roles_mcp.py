@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import assert_no_traceback
+from tests.mcp_servers import toy_args
 
-SERVERS = Path(__file__).parent / "mcp_servers"
 MESSAGES = "/v1/messages"
 
 
@@ -20,7 +20,7 @@ def _config(write_config, roles: str, servers: tuple[str, ...] = ("toy", "other"
     text = ""
     for name in servers:
         text += (
-            f"[mcp.{name}]\ncommand = {sys.executable!r}\nargs = [{str(SERVERS / 'toy.py')!r}]\n"
+            f"[mcp.{name}]\ncommand = {sys.executable!r}\nargs = {json.dumps(toy_args())}\n"
             f"approval = 'auto'\nenv = {{ TOY_NAME = {name!r} }}\nstartup_timeout = 20\n\n"
         )
     path: Path = write_config(text + roles)

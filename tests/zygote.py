@@ -37,18 +37,28 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pexpect.fdpexpect
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PRELOAD = (
-    "anthropic",
-    "genai_prices",
-    "prompt_toolkit",
-    "claudecli.cli.app",
-    "claudecli.cli.registry",
-)
+PRELOAD = {
+    "claudecli": (
+        "anthropic",
+        "genai_prices",
+        "prompt_toolkit",
+        "claudecli.cli.app",
+        "claudecli.cli.registry",
+    ),
+    # The toy MCP server's imports (tests/mcp_servers/toy.py): it is forked by tests/mcp_servers/forked.py.
+    "toy": (
+        "anyio",
+        "mcp.server.mcpserver",
+        "mcp.server.mcpserver.exceptions",
+        "mcp.types",
+        "mcp.server.stdio",
+    ),
+}
 
 
 # --- the zygote process -------------------------------------------------------------------------------------------
@@ -63,15 +73,16 @@ def _receive(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
     return json.loads(message), list(fds)
 
 
-def _preload() -> None:
+def _preload(kind: str) -> None:
     import importlib
 
-    for name in PRELOAD:
+    for name in PRELOAD[kind]:
         importlib.import_module(name)
-    from claudecli.cli import registry
+    if kind == "claudecli":
+        from claudecli.cli import registry
 
-    for command in registry.COMMANDS.values():
-        importlib.import_module(command.module)
+        for command in registry.COMMANDS.values():
+            importlib.import_module(command.module)
     import gc
 
     gc.collect()
@@ -92,10 +103,10 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def serve(path: str) -> _Child:
+def serve(path: str, kind: str) -> _Child:
     """Accept requests until one is forked: returns in the child (the zygote itself loops until killed)."""
     _die_with_parent()
-    _preload()
+    _preload(kind)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
@@ -171,11 +182,13 @@ def run_child(child: _Child) -> None:
         os.setsid()
     _die_with_parent()  # a child still running when its zygote is stopped ends with it, not as an orphan
     os.umask(request["umask"])
-    for target, fd in enumerate(fds):
+    for target, fd in enumerate(fds[:3]):
         os.dup2(fd, target)
-    for fd in set(fds):
+    for fd in set(fds[:3]):
         if fd > 2:
             os.close(fd)
+    if len(fds) > 3:
+        _end_with_launcher(fds[3])
     if request["session"] and os.isatty(0):
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     os.chdir(request["cwd"])
@@ -188,23 +201,41 @@ def run_child(child: _Child) -> None:
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
     if request.get("prelude"):  # a test's probe, run as the first lines of the program would be
         exec(compile(request["prelude"], "<prelude>", "exec"), {"__name__": "__prelude__"})
-    sys.argv = ["-m", *request["args"]]
-    sys.path[0] = request["cwd"]
     import runpy
 
+    if request.get("script"):  # `python SCRIPT ARGS`
+        sys.argv = [request["script"], *request["args"]]
+        sys.path[0] = os.path.dirname(request["script"])
+        runpy.run_path(request["script"], run_name="__main__")
+        return
+    sys.argv = ["-m", *request["args"]]
+    sys.path[0] = request["cwd"]
     runpy._run_module_as_main("claudecli")  # what `python -m` calls
+
+
+def _end_with_launcher(lifeline: int) -> None:
+    """A script's child ends when the process that asked for it does, even one killed with SIGKILL: LIFELINE is
+    the read end of a pipe only that process holds open."""
+
+    def watch() -> None:
+        while os.read(lifeline, 1):
+            pass
+        os._exit(128 + signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True, name="lifeline").start()
 
 
 # --- the test side ------------------------------------------------------------------------------------------------
 
 
 class Zygote:
-    """One zygote process for this test process (started on first use, stopped at exit)."""
+    """One zygote process of each kind for this test process (started on first use, stopped at exit): ``claudecli``
+    forks the CLI, ``toy`` the toy MCP server."""
 
-    _instance: Zygote | None = None
+    _instances: ClassVar[dict[str, Zygote]] = {}
     _lock = threading.Lock()
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str = "claudecli") -> None:
         self.directory = tempfile.mkdtemp(prefix="zygote-")
         self.path = os.path.join(self.directory, "socket")
         # No test's settings: nothing a module might read at import time may come from the first test to fork.
@@ -217,7 +248,7 @@ class Zygote:
         env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         self.env = env
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.zygote", self.path],
+            [sys.executable, "-m", "tests.zygote", self.path, kind],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             env=env,
@@ -230,14 +261,15 @@ class Zygote:
             raise RuntimeError(f"the test zygote did not start: {line!r}")
 
     @classmethod
-    def get(cls) -> Zygote:
+    def get(cls, kind: str = "claudecli") -> Zygote:
         with cls._lock:
-            if cls._instance is None or cls._instance.process.poll() is not None:
-                cls._instance = Zygote()
+            zygote = cls._instances.get(kind)
+            if zygote is None or zygote.process.poll() is not None:
+                zygote = cls._instances[kind] = Zygote(kind)
                 import atexit
 
-                atexit.register(cls._instance.stop)
-            return cls._instance
+                atexit.register(zygote.stop)
+            return zygote
 
     def stop(self) -> None:
         self.process.kill()
@@ -486,5 +518,5 @@ class ForkedSpawn(pexpect.fdpexpect.fdspawn):
 
 
 if __name__ == "__main__":
-    forked = serve(sys.argv[1])
+    forked = serve(sys.argv[1], sys.argv[2])
     run_child(forked)

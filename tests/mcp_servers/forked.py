@@ -1,0 +1,68 @@
+"""``python forked.py SOCKET SCRIPT ARGS...``: run ``python SCRIPT ARGS`` as a child of the toy zygote.
+
+The toy MCP server spends ~1.5 s importing the ``mcp`` package before it serves, and the suite starts dozens of
+them. A test's config names this launcher instead: claudecli starts it as it would start any server (its own
+session, pipes for stdin, stdout and stderr, the server environment claudecli chose), and the launcher hands
+those three descriptors, its environment and its directory to the zygote (tests/zygote.py, kind ``toy``), which
+forks a pre-loaded child to run SCRIPT. The child is the real server: it reads the real stdin, writes the real
+stdout and stderr, and reports its own pid.
+
+The launcher then stands in for the child towards claudecli: it closes its copies of the pipes (so EOF still
+means the server is gone), passes on SIGTERM, SIGINT and SIGHUP, and exits as the child did (its code, or the same
+signal). If the launcher is killed outright (SIGKILL after the grace period), the child's lifeline pipe closes
+and the child ends too. Standard library only: it must start in a few milliseconds.
+"""
+
+import array
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+
+
+def main() -> None:
+    path, script, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    lifeline_read, _lifeline_write = os.pipe()  # the write end stays open for as long as this process lives
+    umask = os.umask(0o022)
+    os.umask(umask)
+    request = {
+        "args": args,
+        "script": script,
+        "env": dict(os.environ),
+        "cwd": os.getcwd(),
+        "session": False,
+        "umask": umask,
+    }
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.connect(path)
+    connection.sendmsg(
+        [json.dumps(request).encode()],
+        [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2, lifeline_read]).tobytes())],
+    )
+    os.close(lifeline_read)
+    for fd in (0, 1):
+        os.close(fd)
+    reader = connection.makefile("rb")
+    child = int(json.loads(reader.readline())["pid"])
+
+    def pass_on(number: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, number)
+
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, pass_on)
+    for line in reader:
+        message = json.loads(line)
+        if "status" in message:
+            code = os.waitstatus_to_exitcode(message["status"])
+            if code < 0:
+                signal.signal(-code, signal.SIG_DFL)
+                os.kill(os.getpid(), -code)
+            sys.exit(code)
+    sys.exit(1)  # the zygote went away without a report
+
+
+if __name__ == "__main__":
+    main()
