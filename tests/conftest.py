@@ -38,7 +38,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Compile claudecli and the test helpers once, before any worker starts a CLI process.
+    """Compile claudecli and the test helpers once, before any worker starts a CLI process; with xdist, start
+    the zygotes (tests/zygote.py) the workers share, without waiting for them.
 
     Hundreds of tests start ``python -m claudecli``; where PYTHONDONTWRITEBYTECODE is set (or the checkout is
     read-only to the interpreter) each of them would compile every module again: 0.1-0.3 s per process.
@@ -50,6 +51,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     for package in ("claudecli", "tests"):
         compileall.compile_dir(PROJECT_ROOT / package, quiet=1)
+    if getattr(
+        session.config.option, "numprocesses", None
+    ):  # xdist workers will start: one zygote each for all
+        from tests.zygote import Zygote
+
+        for kind in ("claudecli", "toy"):
+            Zygote.share(kind)
 
 
 @dataclass

@@ -228,6 +228,23 @@ def _end_with_launcher(lifeline: int) -> None:
 # --- the test side ------------------------------------------------------------------------------------------------
 
 
+def _shared_variable(kind: str) -> str:
+    return f"ZYGOTE_SOCKET_{kind.upper()}"
+
+
+def _zygote_env() -> dict[str, str]:
+    """The zygote's environment: no test's settings (nothing a module might read at import time may come from
+    the first test to fork), and the project importable."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("ANTHROPIC_", "CLAUDECLI_", "ZYGOTE_", "PYTEST_"))
+        and name not in {"NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM"}
+    }
+    env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
 class Zygote:
     """One zygote process of each kind for this test process (started on first use, stopped at exit): ``claudecli``
     forks the CLI, ``toy`` the toy MCP server."""
@@ -235,46 +252,76 @@ class Zygote:
     _instances: ClassVar[dict[str, Zygote]] = {}
     _lock = threading.Lock()
 
-    def __init__(self, kind: str = "claudecli") -> None:
+    def __init__(self, kind: str = "claudecli", *, wait: bool = True) -> None:
         self.directory = tempfile.mkdtemp(prefix="zygote-")
         self.path = os.path.join(self.directory, "socket")
-        # No test's settings: nothing a module might read at import time may come from the first test to fork.
-        env = {
-            name: value
-            for name, value in os.environ.items()
-            if not name.startswith(("ANTHROPIC_", "CLAUDECLI_"))
-            and name not in {"NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM"}
-        }
-        env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        self.env = env
-        self.process = subprocess.Popen(
+        self.env = _zygote_env()
+        self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
             [sys.executable, "-m", "tests.zygote", self.path, kind],
-            stdout=subprocess.PIPE,
+            stdout=subprocess.PIPE if wait else subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
-            env=env,
+            env=self.env,
             cwd=str(PROJECT_ROOT),
             start_new_session=True,
         )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if line.strip() != b"ready":
-            raise RuntimeError(f"the test zygote did not start: {line!r}")
+        if wait:
+            assert self.process.stdout is not None
+            line = self.process.stdout.readline()
+            if line.strip() != b"ready":
+                raise RuntimeError(f"the test zygote did not start: {line!r}")
+
+    @classmethod
+    def share(cls, kind: str) -> None:
+        """Start a zygote of KIND for every xdist worker of this session, without waiting for it (called by the
+        controller before the workers start): one pre-load instead of one per worker. Its socket's path goes
+        to the workers in an environment variable, which base_env's CLAUDECLI_*/ANTHROPIC_* filter leaves alone
+        and which no claudecli process reads."""
+        zygote = cls._instances[kind] = Zygote(kind, wait=False)
+        os.environ[_shared_variable(kind)] = zygote.path
+        import atexit
+
+        atexit.register(zygote.stop)
+
+    @classmethod
+    def _attach(cls, kind: str) -> Zygote | None:
+        """The session's shared zygote of KIND (see ``share``), once it listens; None if there is none."""
+        path = os.environ.get(_shared_variable(kind))
+        if not path:
+            return None
+        zygote = cls.__new__(cls)
+        zygote.directory, zygote.path, zygote.env, zygote.process = "", path, _zygote_env(), None
+        deadline = time.monotonic() + 120  # the controller started it as the session began: it is pre-loading
+        while True:
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                probe.connect(path)
+                return zygote  # the zygote sees a client that asks nothing, and goes on
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the shared test zygote did not start") from None
+                time.sleep(0.05)
+            finally:
+                probe.close()
 
     @classmethod
     def get(cls, kind: str = "claudecli") -> Zygote:
         with cls._lock:
             zygote = cls._instances.get(kind)
-            if zygote is None or zygote.process.poll() is not None:
-                zygote = cls._instances[kind] = Zygote(kind)
+            if zygote is None:
+                zygote = cls._attach(kind)
+            if zygote is None or (zygote.process is not None and zygote.process.poll() is not None):
+                zygote = Zygote(kind)
                 import atexit
 
                 atexit.register(zygote.stop)
+            cls._instances[kind] = zygote
             return zygote
 
     def stop(self) -> None:
-        self.process.kill()
-        self.process.wait()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if self.process is not None:  # an attached zygote is the controller's to stop
+            self.process.kill()
+            self.process.wait()
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def _refuse_start_up_differences(self, env: dict[str, str]) -> None:
         """What the interpreter or a pre-imported module reads only at start-up cannot differ from the zygote's."""
