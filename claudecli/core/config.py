@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claudecli.core.dotenv_policy import (
     DotenvFile,
@@ -22,13 +22,15 @@ from claudecli.core.dotenv_policy import (
 )
 from claudecli.core.errors import ConfigError
 from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped
-from claudecli.core.mcp_config import parse_mcp_servers
 from claudecli.core.names import check_name
 from claudecli.core.paths import Paths, resolve_paths
-from claudecli.core.roles import Role, parse_roles
 from claudecli.core.setting_values import SCALARS, price_multipliers, table_value, token_counts
 from claudecli.core.settings import SECRET_KEYS, Settings
-from claudecli.core.tool_config import parse_tools
+
+if TYPE_CHECKING:
+    from claudecli.core.mcp_config import McpServerConfig
+    from claudecli.core.roles import Role
+    from claudecli.core.tool_config import ConfiguredTool
 
 TABLES = ("aliases", "prices", "cache_min_tokens", "price_multipliers")
 FILE_ONLY_KEYS = frozenset({"profiles", "default_profile", "roles", "tools", "mcp"})
@@ -186,15 +188,39 @@ def _apply_profile(layers: _Layers, file_data: Mapping[str, Any], chosen: Any, c
 
 def _roles(file_data: Mapping[str, Any], chosen: str | None, config_file: Path) -> dict[str, Role]:
     """``[roles.NAME]``, then the chosen profile's ``[profiles.P.roles.NAME]`` over them."""
+    profile = file_data.get("profiles", {}).get(chosen, {}) if chosen else {}
+    if "roles" not in file_data and "roles" not in profile:
+        return {}
+    # Here, not at the top: the parsers of the optional tables (roles, tools, mcp) load only for a config that has them.
+    from claudecli.core.roles import parse_roles
+
     roles = parse_roles(file_data.get("roles", {}), str(config_file), config_file.parent)
     if chosen:
-        profile = file_data.get("profiles", {}).get(chosen, {})
         where = f"{config_file} [profiles.{chosen}]"
         roles |= {
             name: replace(role, source=role.source.replace("[roles.", f"[profiles.{chosen}.roles."))
             for name, role in parse_roles(profile.get("roles", {}), where, config_file.parent).items()
         }
     return roles
+
+
+def _tools(file_data: Mapping[str, Any], config_file: Path) -> dict[str, ConfiguredTool]:
+    """``[tools.NAME]``: from config.toml alone, never the environment or a .env (see tool_config)."""
+    if "tools" not in file_data:
+        return {}
+    from claudecli.core.tool_config import parse_tools  # only for a config that has tools (start-up time)
+
+    return parse_tools(file_data["tools"], config_file)
+
+
+def _mcp_servers(file_data: Mapping[str, Any], config_file: Path) -> dict[str, McpServerConfig]:
+    """``[mcp.NAME]``: from config.toml alone, never the environment or a .env (see mcp_config)."""
+    if "mcp" not in file_data:
+        return {}
+    # Only for a config that has servers (start-up time).
+    from claudecli.core.mcp_config import parse_mcp_servers
+
+    return parse_mcp_servers(file_data["mcp"], config_file)
 
 
 def load_settings(
@@ -225,8 +251,6 @@ def load_settings(
         _dotenv_layer(dotenv, layers)
     _env_layer(env, layers, "env")
     _check_prices(layers)
-    # Tools come from config.toml alone: the environment and a .env never define one (see tool_config).
-    tools = parse_tools(file_data["tools"], paths.config_file) if "tools" in file_data else {}
     settings = Settings(
         paths=paths,
         profile=chosen,
@@ -235,9 +259,8 @@ def load_settings(
         file_warnings=layers.file_warnings,
         dotenv=dotenv,
         roles=_roles(file_data, chosen, paths.config_file),
-        tools=tools,
-        # MCP servers come from config.toml alone: the environment and a .env never define one (mcp_config).
-        mcp=parse_mcp_servers(file_data["mcp"], paths.config_file) if "mcp" in file_data else {},
+        tools=_tools(file_data, paths.config_file),
+        mcp=_mcp_servers(file_data, paths.config_file),
         **layers.values,
     )
     settings.warnings.extend(

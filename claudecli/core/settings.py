@@ -11,15 +11,17 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claudecli.core.dotenv_policy import DotenvFile, check_destination
 from claudecli.core.errors import AuthError, ConfigError
-from claudecli.core.mcp_config import McpServerConfig
 from claudecli.core.paths import Paths
-from claudecli.core.roles import Role
 from claudecli.core.setting_values import SCALARS
-from claudecli.core.tool_config import ConfiguredTool
+
+if TYPE_CHECKING:
+    from claudecli.core.mcp_config import McpServerConfig
+    from claudecli.core.roles import Role
+    from claudecli.core.tool_config import ConfiguredTool
 
 SECRET_KEYS = frozenset({"api_key", "auth_token", "admin_key"})
 CREDENTIAL_ORDER = ("api_key", "auth_token", "api_key_command")
