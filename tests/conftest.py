@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -51,13 +52,47 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     for package in ("claudecli", "tests"):
         compileall.compile_dir(PROJECT_ROOT / package, quiet=1)
-    if getattr(
-        session.config.option, "numprocesses", None
-    ):  # xdist workers will start: one zygote each for all
+    _rewrite_test_modules_ahead(session.config)
+    if getattr(session.config.option, "numprocesses", None):  # xdist workers: one zygote of each kind for all
         from tests.zygote import Zygote
 
         for kind in ("claudecli", "toy"):
             Zygote.share(kind)
+
+
+def _rewrite_test_modules_ahead(config: pytest.Config) -> None:
+    """Write pytest's assert-rewritten bytecode of every test module once, before the workers collect.
+
+    pytest caches each test module with its asserts rewritten, but not where PYTHONDONTWRITEBYTECODE is set (as in
+    this sandbox and its CI): then every xdist worker rewrote all ~90 modules again, ~6 s of CPU each. pytest
+    reads such a cache even when it may not write one, so writing it here once saves that in every worker.
+    This leans on pytest internals: if they are not as expected, nothing is written and the workers rewrite.
+    """
+    if config.getoption("assertmode", "rewrite") != "rewrite":
+        return
+    try:
+        from _pytest.assertion import rewrite
+
+        missing = []
+        for source in sorted((PROJECT_ROOT / "tests").rglob("*.py")):
+            if source.name.startswith("test_") or source.name == "conftest.py":
+                pyc = rewrite.get_cache_dir(source) / (source.name[:-3] + rewrite.PYC_TAIL)
+                if rewrite._read_pyc(source, pyc) is None:
+                    missing.append((source, pyc))
+        if not missing:
+            return
+        helper = os.fork()  # two cores: a child writes every other module
+        try:
+            for source, pyc in missing[(helper != 0) :: 2]:
+                source_hash, code = rewrite._rewrite_test(source, config)
+                pyc.parent.mkdir(exist_ok=True)
+                rewrite._write_pyc(SimpleNamespace(trace=lambda _message: None), code, source_hash, pyc)
+        finally:
+            if helper == 0:
+                os._exit(0)  # the child never goes on to run pytest, whatever happened
+            os.waitpid(helper, 0)
+    except (ImportError, AttributeError, TypeError, OSError):
+        return
 
 
 @dataclass
