@@ -179,6 +179,24 @@ def run_in_subprocess(
     )
 
 
+def run_forked_cli(
+    *args: str,
+    input: str | bytes | None = None,
+    env: dict[str, str | None] | None = None,
+    timeout: float = 60,
+) -> Result:
+    """As :func:`run_in_subprocess`, but the process is forked from the zygote (tests/zygote.py)."""
+    from tests.zygote import run_forked
+
+    data = input.encode("utf-8") if isinstance(input, str) else input
+    done = run_forked(
+        args, input=data, capture_output=True, env=subprocess_env(env), timeout=timeout, cwd=os.getcwd()
+    )
+    return Result(
+        done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+    )
+
+
 class _Pipe(io.TextIOWrapper):
     """A text stream over bytes that, like a pipe, is not a terminal and has a binary buffer."""
 
@@ -238,6 +256,12 @@ def run_in_process(
 def run_cli(base_env: dict[str, str]):
     """Run claudecli with ARGS in this process (see :func:`run_in_process`)."""
     return run_in_process
+
+
+@pytest.fixture
+def run_cli_forked(base_env: dict[str, str]):
+    """Run ``python -m claudecli ARGS`` as a real process forked from the zygote (see :func:`run_forked_cli`)."""
+    return run_forked_cli
 
 
 @pytest.fixture

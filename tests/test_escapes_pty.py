@@ -76,8 +76,8 @@ def test_an_answer_on_a_terminal_shows_its_escapes(cli_env, args, env):
         assert "\x1b" not in output  # plain on a terminal: no escape at all
 
 
-def test_a_piped_answer_is_byte_exact(cli_env, run_cli_subprocess):
-    result = run_cli_subprocess("ask", "-q", PROMPT)
+def test_a_piped_answer_is_byte_exact(cli_env, run_cli_forked):
+    result = run_cli_forked("ask", "-q", PROMPT)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == PROMPT + "\n"  # the answer, and the line end plain output always gives it
 

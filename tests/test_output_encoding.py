@@ -15,9 +15,9 @@ ASCII_ONLY = {"PYTHONIOENCODING": "ascii"}
 
 
 def test_an_answer_stdout_cannot_encode_is_written_escaped_with_one_warning(
-    cli_env, run_cli_subprocess, ledger_rows
+    cli_env, run_cli_forked, ledger_rows
 ):
-    result = run_cli_subprocess("ask", PROMPT, env=ASCII_ONLY)
+    result = run_cli_forked("ask", PROMPT, env=ASCII_ONLY)
     assert result.exit_code == 0, result
     assert_no_traceback(result.stderr)
     assert result.stdout == "[[echo]] caf\\xe9 \\u2615 na\\xefve\n"
@@ -26,8 +26,8 @@ def test_an_answer_stdout_cannot_encode_is_written_escaped_with_one_warning(
     assert [row["status"] for row in ledger_rows()] == ["ok"]
 
 
-def test_json_is_ascii_safe_under_an_ascii_stdout(cli_env, run_cli_subprocess):
-    result = run_cli_subprocess("ask", "--json", PROMPT, env=ASCII_ONLY)
+def test_json_is_ascii_safe_under_an_ascii_stdout(cli_env, run_cli_forked):
+    result = run_cli_forked("ask", "--json", PROMPT, env=ASCII_ONLY)
     assert result.exit_code == 0, result
     assert result.stdout.isascii()
     assert json.loads(result.stdout)["text"] == PROMPT

@@ -151,18 +151,34 @@ def serve(path: str, kind: str) -> _Child:
                 connection.close()
 
 
+def _codec(fd: int, like: Any, io_encoding: str) -> tuple[str, str]:
+    """Encoding and errors as CPython picks them: the zygote's own (same locale), unless the child's
+    PYTHONIOENCODING=[ENCODING][:ERRORS] says otherwise (an ENCODING alone means strict; stderr keeps
+    backslashreplace whatever it says)."""
+    if not io_encoding:
+        return like.encoding, like.errors
+    import codecs
+
+    name, _, errors = io_encoding.partition(":")
+    encoding = codecs.lookup(name).name if name else like.encoding
+    if fd == 2:
+        return encoding, like.errors
+    return encoding, errors or ("strict" if name else like.errors)
+
+
 def _std_stream(fd: int, mode: str, like: Any) -> Any:
-    """The stream CPython's create_stdio makes for FD: encoding and errors as the zygote's own (same locale,
-    same PYTHONIOENCODING), newline "\\n", buffered unless PYTHONUNBUFFERED, line-buffered on a tty or for stderr."""
+    """The stream CPython's create_stdio makes for FD: encoding and errors (see _codec), newline "\\n",
+    buffered unless PYTHONUNBUFFERED, line-buffered on a tty or for stderr."""
     import io
 
     buffered = not os.environ.get("PYTHONUNBUFFERED")
     raw_only = not buffered and fd != 0  # CPython keeps stdin's buffer even under PYTHONUNBUFFERED
     binary = open(fd, mode + "b", buffering=0 if raw_only else -1, closefd=False)  # noqa: SIM115
+    encoding, errors = _codec(fd, like, os.environ.get("PYTHONIOENCODING", ""))
     stream = io.TextIOWrapper(
         binary,
-        encoding=like.encoding,
-        errors=like.errors,
+        encoding=encoding,
+        errors=errors,
         newline="\n",
         line_buffering=buffered and (fd == 2 or os.isatty(fd)),
         write_through=not buffered,
@@ -324,11 +340,12 @@ class Zygote:
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def _refuse_start_up_differences(self, env: dict[str, str]) -> None:
-        """What the interpreter or a pre-imported module reads only at start-up cannot differ from the zygote's."""
+        """What the interpreter or a pre-imported module reads only at start-up cannot differ from the zygote's
+        (PYTHONIOENCODING may: the child builds its streams with it, see _codec)."""
         fixed = [
             name
             for name in {*env, *self.env}
-            if (name.startswith(("PYTHON", "LC_")) and name != "PYTHONPATH")
+            if (name.startswith(("PYTHON", "LC_")) and name not in {"PYTHONPATH", "PYTHONIOENCODING"})
             or name in {"LANG", "ANTHROPIC_LOG"}
         ]
         differing = sorted(name for name in fixed if env.get(name) != self.env.get(name))
