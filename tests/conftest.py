@@ -84,7 +84,10 @@ def _rewrite_test_modules_ahead(config: pytest.Config) -> None:
         helper = os.fork()  # two cores: a child writes every other module
         try:
             for source, pyc in missing[(helper != 0) :: 2]:
-                source_hash, code = rewrite._rewrite_test(source, config)
+                try:
+                    source_hash, code = rewrite._rewrite_test(source, config)
+                except Exception:  # a module that does not parse: its own collection will report it
+                    continue
                 pyc.parent.mkdir(exist_ok=True)
                 rewrite._write_pyc(SimpleNamespace(trace=lambda _message: None), code, source_hash, pyc)
         finally:

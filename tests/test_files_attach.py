@@ -181,6 +181,32 @@ def test_batch_run_uploads_attachments_once_and_a_rerun_reuses_them(
     assert fake_api.files.uploads == 1  # the same content keeps its id
 
 
+@pytest.mark.parametrize("command", ["submit", "run"])
+def test_batch_uploads_nothing_before_every_line_is_valid_and_the_budget_allows_it(
+    command, cli_env, run_cli, fake_api, pdf, tmp_path
+):
+    jobs = _jobs(tmp_path, "report.pdf", 2)
+    with jobs.open("a") as lines:
+        lines.write('{"prompt": "no such attachment", "attach": "missing.pdf"}\n')
+    invalid = run_cli("batch", command, str(jobs), "--upload-attachments")
+    assert invalid.exit_code == 2 and "missing.pdf" in invalid.stderr
+    budget = {"CLAUDECLI_MAX_COST_PER_CALL": "0.000001"}
+    refused = run_cli(
+        "batch", command, str(_jobs(tmp_path, "report.pdf", 2)), "--upload-attachments", env=budget
+    )
+    assert refused.exit_code == 9, refused
+    assert fake_api.files.uploads == 0  # neither an invalid line nor a budget let a file go up first
+    assert not fake_api.requests_to("/v1/messages") and not fake_api.batches
+
+
+def test_batch_run_with_nothing_left_to_run_uploads_nothing(cli_env, run_cli, fake_api, pdf, tmp_path):
+    jobs, out = _jobs(tmp_path, "report.pdf", 2), tmp_path / "out.jsonl"
+    assert run_cli("batch", "run", str(jobs), "-o", str(out)).exit_code == 0  # inline: no upload
+    again = run_cli("batch", "run", str(jobs), "-o", str(out), "--upload-attachments")
+    assert again.exit_code == 0 and "nothing to do" in again.stderr
+    assert fake_api.files.uploads == 0
+
+
 def test_batch_dry_run_uploads_nothing_and_bad_ids_are_line_errors(cli_env, run_cli, fake_api, pdf, tmp_path):
     dry = run_cli("batch", "submit", str(_jobs(tmp_path, "report.pdf")), "--upload-attachments", "--dry-run")
     assert dry.exit_code == 0 and "--dry-run uploads nothing" in dry.stderr and fake_api.files.uploads == 0

@@ -1,8 +1,10 @@
 """A pre-loaded parent that forks `python -m claudecli` processes for the tests (a "zygote").
 
 Every CLI process would otherwise spend ~1-2.5 s importing the SDK before it does what the test is about, and
-hundreds of tests start one. The zygote imports claudecli, the SDK and their dependencies once per xdist worker,
-then forks a child for each run. The child is a real, separate process: the test gets its real pid, sends it
+hundreds of tests start one. The zygote imports claudecli, the SDK and their dependencies once (under xdist the
+controller starts one that every worker shares; alone, a test process starts its own on first use), then forks
+a child for each run. A second kind, ``toy``, pre-loads the ``mcp`` package and forks the toy MCP server
+(tests/mcp_servers/forked.py). The child is a real, separate process: the test gets its real pid, sends it
 real signals, reads its real pipes or pseudo-terminal (a new session with the pty as its controlling terminal,
 as pexpect sets up), and its exit status is the real wait status. The child runs ``claudecli.__main__`` exactly as
 ``python -m claudecli`` does and leaves through the interpreter's normal shutdown.
@@ -11,9 +13,11 @@ What a forked child cannot show, and what therefore still starts a fresh interpr
 itself (which modules load, the warm-up's timing, the GC pause) and the contents of /proc/PID/environ (which
 keeps the zygote's original environment). Those tests use ``sys.executable -m claudecli`` directly.
 
-Protocol, over a Unix socket, one connection per child: the client sends one JSON request with the child's
-stdin/stdout/stderr as SCM_RIGHTS descriptors; the zygote replies ``{"pid": N}`` and, when the child has exited,
-``{"status": WAITSTATUS}``, then closes the connection.
+Protocol, over a Unix socket, one connection per child: the client sends one JSON request (``args``, ``env``,
+``cwd``, ``umask``, ``session``, optionally ``prelude``, or ``script`` to run ``python SCRIPT ARGS`` instead of
+``-m claudecli``) with the child's stdin/stdout/stderr as SCM_RIGHTS descriptors; the zygote replies
+``{"pid": N}`` and, when the child has exited, ``{"status": WAITSTATUS}``, then closes the connection. A client
+that closes its connection first (it crashed, or was killed) gets its child killed: no child outlives its client.
 """
 
 from __future__ import annotations
@@ -65,12 +69,21 @@ PRELOAD = {
 
 
 def _receive(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    """One request and its three descriptors (stdin, stdout, stderr); ValueError for anything else, with every
+    descriptor that came closed (a stray write end would keep a pipe from ever reaching EOF)."""
     fds = array.array("i")
-    message, ancillary, _flags, _address = connection.recvmsg(1 << 20, socket.CMSG_SPACE(3 * fds.itemsize))
+    message, ancillary, flags, _address = connection.recvmsg(1 << 20, socket.CMSG_SPACE(4 * fds.itemsize))
     for level, kind, data in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
-    return json.loads(message), list(fds)
+    try:
+        if flags & (socket.MSG_CTRUNC | socket.MSG_TRUNC) or len(fds) != 3:
+            raise ValueError(f"a request must come whole with 3 descriptors, not {len(fds)}")
+        return json.loads(message), list(fds)
+    except ValueError:
+        for fd in fds:
+            os.close(fd)
+        raise
 
 
 def _preload(kind: str) -> None:
@@ -103,6 +116,27 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
+def _end_orphan(
+    selector: selectors.BaseSelector,
+    key: selectors.SelectorKey,
+    waiting: dict[int, tuple[int, socket.socket]],
+) -> None:
+    """A client that closed its connection before its child ended (a test process that crashed or was killed, a
+    launcher killed outright) leaves no child behind: the child is killed, then reaped as any other."""
+    connection = key.fileobj
+    assert isinstance(connection, socket.socket)
+    try:
+        if connection.recv(64):
+            return  # not a close (clients send nothing more, but a stray byte is no reason to kill)
+    except OSError:
+        pass  # reset: closed as well
+    with contextlib.suppress(KeyError):
+        selector.unregister(connection)
+    if any(pid == key.data for pid, _connection in waiting.values()):  # not reaped yet: the pid is still its
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(key.data, signal.SIGKILL)
+
+
 def serve(path: str, kind: str) -> _Child:
     """Accept requests until one is forked: returns in the child (the zygote itself loops until killed)."""
     _die_with_parent()
@@ -116,7 +150,9 @@ def serve(path: str, kind: str) -> _Child:
     print("ready", flush=True)
     while True:
         for key, _events in selector.select():
-            if key.fileobj is listener:
+            if isinstance(key.data, int):  # a client's connection: readable only when it closes
+                _end_orphan(selector, key, waiting)
+            elif key.fileobj is listener:
                 connection, _ = listener.accept()
                 try:
                     request, fds = _receive(connection)
@@ -138,6 +174,7 @@ def serve(path: str, kind: str) -> _Child:
                 pidfd = os.pidfd_open(pid)
                 waiting[pidfd] = (pid, connection)
                 selector.register(pidfd, selectors.EVENT_READ, None)
+                selector.register(connection, selectors.EVENT_READ, pid)  # a client sends nothing more: EOF
                 with contextlib.suppress(OSError):  # the test may have gone away; the child is still reaped
                     connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
             else:
@@ -145,6 +182,8 @@ def serve(path: str, kind: str) -> _Child:
                 selector.unregister(pidfd)
                 pid, connection = waiting.pop(pidfd)
                 os.close(pidfd)
+                with contextlib.suppress(KeyError):
+                    selector.unregister(connection)
                 _, status = os.waitpid(pid, 0)
                 with contextlib.suppress(OSError):  # the test may have gone away
                     connection.sendall(json.dumps({"status": status}).encode() + b"\n")
@@ -189,7 +228,8 @@ def _std_stream(fd: int, mode: str, like: Any) -> Any:
 
 
 def run_child(child: _Child) -> None:
-    """Become ``python -m claudecli ARGS`` in the requested session, directory, environment and streams."""
+    """Become ``python -m claudecli ARGS`` (or ``python SCRIPT ARGS``) in the requested session, directory,
+    environment and streams."""
     request, fds = child.request, child.fds
     for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(number, signal.SIG_DFL)
@@ -198,13 +238,11 @@ def run_child(child: _Child) -> None:
         os.setsid()
     _die_with_parent()  # a child still running when its zygote is stopped ends with it, not as an orphan
     os.umask(request["umask"])
-    for target, fd in enumerate(fds[:3]):
+    for target, fd in enumerate(fds):
         os.dup2(fd, target)
-    for fd in set(fds[:3]):
+    for fd in set(fds):
         if fd > 2:
             os.close(fd)
-    if len(fds) > 3:
-        _end_with_launcher(fds[3])
     if request["session"] and os.isatty(0):
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     os.chdir(request["cwd"])
@@ -229,18 +267,6 @@ def run_child(child: _Child) -> None:
     runpy._run_module_as_main("claudecli")  # what `python -m` calls
 
 
-def _end_with_launcher(lifeline: int) -> None:
-    """A script's child ends when the process that asked for it does, even one killed with SIGKILL: LIFELINE is
-    the read end of a pipe only that process holds open."""
-
-    def watch() -> None:
-        while os.read(lifeline, 1):
-            pass
-        os._exit(128 + signal.SIGKILL)
-
-    threading.Thread(target=watch, daemon=True, name="lifeline").start()
-
-
 # --- the test side ------------------------------------------------------------------------------------------------
 
 
@@ -250,12 +276,13 @@ def _shared_variable(kind: str) -> str:
 
 def _zygote_env() -> dict[str, str]:
     """The zygote's environment: no test's settings (nothing a module might read at import time may come from
-    the first test to fork), and the project importable."""
+    the first test to fork), CPython's own stream codecs (a child applies its PYTHONIOENCODING, see _codec),
+    and the project importable."""
     env = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith(("ANTHROPIC_", "CLAUDECLI_", "ZYGOTE_", "PYTEST_"))
-        and name not in {"NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM"}
+        and name not in {"NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM", "PYTHONIOENCODING"}
     }
     env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
@@ -267,6 +294,8 @@ class Zygote:
 
     _instances: ClassVar[dict[str, Zygote]] = {}
     _lock = threading.Lock()
+
+    shared_pid = 0  # of a zygote the controller shares (see share), else 0
 
     def __init__(self, kind: str = "claudecli", *, wait: bool = True) -> None:
         self.directory = tempfile.mkdtemp(prefix="zygote-")
@@ -289,43 +318,56 @@ class Zygote:
     @classmethod
     def share(cls, kind: str) -> None:
         """Start a zygote of KIND for every xdist worker of this session, without waiting for it (called by the
-        controller before the workers start): one pre-load instead of one per worker. Its socket's path goes
-        to the workers in an environment variable, which base_env's CLAUDECLI_*/ANTHROPIC_* filter leaves alone
+        controller before the workers start): one pre-load instead of one per worker. Its pid and socket go to
+        the workers in an environment variable, which base_env's CLAUDECLI_*/ANTHROPIC_* filter leaves alone
         and which no claudecli process reads."""
         zygote = cls._instances[kind] = Zygote(kind, wait=False)
-        os.environ[_shared_variable(kind)] = zygote.path
+        assert zygote.process is not None
+        os.environ[_shared_variable(kind)] = f"{zygote.process.pid}:{zygote.path}"
         import atexit
 
         atexit.register(zygote.stop)
 
     @classmethod
-    def _attach(cls, kind: str) -> Zygote | None:
-        """The session's shared zygote of KIND (see ``share``), once it listens; None if there is none."""
-        path = os.environ.get(_shared_variable(kind))
+    def _shared(cls, kind: str) -> Zygote | None:
+        """A handle on the controller's zygote of KIND (see ``share``) once it listens; None if there is none or it
+        died (the worker then starts its own, as without xdist)."""
+        pid_text, _, path = os.environ.get(_shared_variable(kind), "").partition(":")
         if not path:
             return None
-        zygote = cls.__new__(cls)
+        zygote = cls.__new__(cls)  # no process of ours: the controller stops it
         zygote.directory, zygote.path, zygote.env, zygote.process = "", path, _zygote_env(), None
+        zygote.shared_pid = int(pid_text)
         deadline = time.monotonic() + 120  # the controller started it as the session began: it is pre-loading
-        while True:
+        while zygote.alive and time.monotonic() < deadline:
             probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 probe.connect(path)
                 return zygote  # the zygote sees a client that asks nothing, and goes on
             except (FileNotFoundError, ConnectionRefusedError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the shared test zygote did not start") from None
                 time.sleep(0.05)
             finally:
                 probe.close()
+        os.environ.pop(_shared_variable(kind))  # do not wait for it again
+        return None
+
+    @property
+    def alive(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        try:
+            with open(f"/proc/{self.shared_pid}/stat") as stat:
+                return stat.read().rpartition(")")[2].split()[0] != "Z"  # a zombie: it died, unreaped
+        except FileNotFoundError:
+            return False
 
     @classmethod
     def get(cls, kind: str = "claudecli") -> Zygote:
         with cls._lock:
             zygote = cls._instances.get(kind)
+            if zygote is None or not zygote.alive:
+                zygote = cls._shared(kind)
             if zygote is None:
-                zygote = cls._attach(kind)
-            if zygote is None or (zygote.process is not None and zygote.process.poll() is not None):
                 zygote = Zygote(kind)
                 import atexit
 

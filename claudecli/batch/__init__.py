@@ -14,8 +14,9 @@ Modules, in the order a submission flows through them:
   whose id was never journaled.
 * ``output`` / ``results`` / ``booking`` / ``collect`` — stream results to disk, book them in the ledger once.
 * ``manage`` / ``watch`` — list, status, results, cancel, delete; polling with a progress bar on a terminal.
-* ``runner`` / ``runner_calls`` / ``retry`` / ``resume`` — ``batch run``: the same input, executed now,
-  concurrently; resumed from what its output file already holds. ``tool_lines``: with tool flags, each line
+* ``run_plan`` / ``runner`` / ``runner_calls`` / ``retry`` / ``resume`` — ``batch run``: the same input, checked
+  (valid, not yet answered, within budget) before anything is sent, then executed now, concurrently; resumed from
+  what its output file already holds. ``tool_lines``: with tool flags, each line
   one tool loop, in order.
 * ``flows`` — what each subcommand prints and returns (``claudecli.cli.batch_cmd`` only wires options).
 """

@@ -18,7 +18,7 @@ from claudecli.core.errors import ExitCode, UsageError
 from claudecli.render.emit import emit
 
 if TYPE_CHECKING:
-    from claudecli.batch.runner import RunOptions
+    from claudecli.batch.run_plan import RunOptions
     from claudecli.batch.submit import SubmitOptions
     from claudecli.core.context import AppContext
 

@@ -22,16 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from claudecli.batch.estimate import Estimate
-from claudecli.batch.inputs import InputOptions, line_defaults, require_valid, validate_into
+from claudecli.batch.inputs import line_defaults
 from claudecli.batch.lock import LockBusy, file_lock
 from claudecli.batch.output import (
     LineWriter,
@@ -41,8 +37,8 @@ from claudecli.batch.output import (
     check_target,
     make_writer,
 )
-from claudecli.batch.resume import completed_ids
 from claudecli.batch.retry import RateGate, is_rate_limit, is_retryable, retry_delay
+from claudecli.batch.run_plan import RunOptions, plan_run
 from claudecli.batch.runner_calls import (
     AheadBooker,
     Outcome,
@@ -52,7 +48,6 @@ from claudecli.batch.runner_calls import (
     interrupted_record,
     message_outcome,
 )
-from claudecli.batch.spool import API_MAX_BYTES, Spool
 from claudecli.batch.tool_lines import check_max_steps, run_tool_lines
 from claudecli.batch.watch import make_progress, progress_wanted
 from claudecli.call.fallback import resolve_fallback
@@ -60,24 +55,12 @@ from claudecli.call.request import request_betas
 from claudecli.core import gc_pause
 from claudecli.core.client import translate
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
-from claudecli.money.budget import check_spend
 from claudecli.render.visible import records_for
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
 
 WINDOW_FACTOR = 16
-_ID_PREFIX = re.compile(rb'^\{"custom_id":"([A-Za-z0-9_-]{1,64})"')
-
-
-@dataclass
-class RunOptions:
-    input: InputOptions
-    out: Path | None = None
-    fmt: str = "jsonl"
-    concurrency: int = 8
-    retries: int = 8
-    force: bool = False  # run even if a budget would refuse it
 
 
 @dataclass
@@ -122,24 +105,15 @@ def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
 
 
 def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
-    done = _done_ids(options)
     defaults = line_defaults(app_ctx, options.input)
     fallback = resolve_fallback(app_ctx)
-    spool = Spool(app_ctx.settings.paths.data_dir / "spool", max_requests=1 << 62, max_bytes=API_MAX_BYTES)
+    plan = plan_run(app_ctx, options, defaults)
+    spool, remaining = plan.spool, plan.remaining
     try:
-        validated = validate_into(app_ctx, options.input, defaults, spool)
-        require_valid(app_ctx, options.input, validated)
-        report = RunReport(total=spool.count)
-        remaining = sum(1 for line in spool.lines() if _custom_id(line) not in done)
-        report.skipped_done = spool.count - remaining
+        report = RunReport(total=spool.count, skipped_done=spool.count - remaining)
         if remaining == 0:
-            app_ctx.note(f"nothing to do: all {spool.count} requests already have results in {options.out}")
             return report
-        _check_budget(app_ctx, options, validated.estimate, remaining / spool.count)
-        items = (
-            (index, json.loads(line))
-            for index, line in enumerate(line for line in spool.lines() if _custom_id(line) not in done)
-        )
+        items = enumerate(json.loads(line) for line in plan.to_send())
         interrupt: KeyboardInterrupt | None = None
         with _output(app_ctx, options) as (handle, header):
             try:
@@ -169,35 +143,6 @@ def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
         return report
     finally:
         spool.remove()
-
-
-def _custom_id(line: bytes) -> str:
-    match = _ID_PREFIX.match(line)
-    return match.group(1).decode() if match else ""
-
-
-def _check_budget(app_ctx: AppContext, options: RunOptions, estimate: Estimate, share: float) -> None:
-    """The worst case at standard prices, scaled to the share of requests still to run (a resumed run)."""
-
-    worst = estimate.worst_case(app_ctx.prices, batch=False)
-    for model in worst.unknown:
-        app_ctx.warn(f"no price known for {model}; the estimate leaves its requests out")
-    check_spend(
-        app_ctx,
-        worst.total * Decimal(str(round(share, 6))),
-        force=options.force,
-        what="this run",
-        largest_call_usd=worst.largest_call,
-    )
-
-
-def _done_ids(options: RunOptions) -> set[str]:
-    if options.out is None:
-        return set()
-    try:
-        return completed_ids(options.out, options.fmt)
-    except OSError as exc:
-        raise cannot_write(options.out, exc) from None
 
 
 @contextlib.contextmanager

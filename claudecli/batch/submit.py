@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -162,8 +162,13 @@ def _submit_locked(
             )
     # A rerun spools with the journaled nonce (None: journaled before tagging, sent as written).
     nonce = existing.nonce if existing is not None else new_nonce()
+    uploading = options.input.upload_attachments
+    if uploading:  # no file goes up before every line is valid and the budget allows the batch
+        inline = replace(options, input=replace(options.input, upload_attachments=False))
+        with _validated(app_ctx, inline, defaults, nonce) as validated:
+            _check_budget(app_ctx, options, validated)
     with _validated(app_ctx, options, defaults, nonce) as validated:
-        result = _estimate(app_ctx, options, validated, dry_run=False)
+        result = _estimate(app_ctx, options, validated, dry_run=False, budget=not uploading)
         if existing is None:
             existing = journal.add_submission(
                 key=key,
@@ -186,6 +191,20 @@ def _submit_locked(
                 create_part(app_ctx, journal, part, validated.spool.body(index))
         result.batch_ids = [part.batch_id for part in journal.parts_of(existing.id) if part.batch_id]
     return result
+
+
+def _check_budget(app_ctx: AppContext, options: SubmitOptions, validated: Validated) -> None:
+    """The worst case at batch prices against every budget; a file source counts as its bytes inline would."""
+    worst = validated.estimate.worst_case(app_ctx.prices, batch=True)
+    for model in worst.unknown:
+        app_ctx.warn(f"no price known for {model}; the estimate leaves its requests out")
+    check_spend(
+        app_ctx,
+        worst.total,
+        force=options.force,
+        what="this batch",
+        largest_call_usd=worst.largest_call,
+    )
 
 
 def _matching_parts(journal: Journal, submission: Submission, validated: Validated) -> list[Part]:
@@ -217,9 +236,9 @@ def _validated(
 
 
 def _estimate(
-    app_ctx: AppContext, options: SubmitOptions, validated: Validated, *, dry_run: bool
+    app_ctx: AppContext, options: SubmitOptions, validated: Validated, *, dry_run: bool, budget: bool = True
 ) -> SubmitResult:
-
+    """Say what is about to be sent and its worst case; check it against the budgets (unless done already)."""
     worst = validated.estimate.worst_case(app_ctx.prices, batch=True)
     parts = len(validated.spool.parts)
     app_ctx.note(
@@ -229,15 +248,8 @@ def _estimate(
         + f" · {size_label(sum(part.body_bytes for part in validated.spool.parts))} to send"
         + f" · worst case {format_usd(worst.total)} at batch prices"
     )
-    for model in worst.unknown:
-        app_ctx.warn(f"no price known for {model}; the estimate leaves its requests out")
-    check_spend(
-        app_ctx,
-        worst.total,
-        force=options.force,
-        what="this batch",
-        largest_call_usd=worst.largest_call,
-    )
+    if budget:
+        _check_budget(app_ctx, options, validated)
     return SubmitResult(
         requests=validated.spool.count,
         skipped=validated.problem_count,

@@ -73,17 +73,20 @@ IntervalOpt = Annotated[float, typer.Option("--poll-interval", help="Seconds bet
 TargetArg = Annotated[str, typer.Argument(help="A batch id (msgbatch_…) or a submission --name.")]
 
 
-def refuse_local_tools_of(role: Role | None) -> None:
+def _refuse_a_role_with_local_tools(role: Role | None) -> None:
     """A batch runs on Anthropic's side, where a role's local tools and MCP servers cannot: refuse rather than
     submit requests the role meant to have tools (``batch run`` runs them)."""
-    if role is not None and (role.tools or role.mcp):
-        from claudecli.core.errors import UsageError
+    if role is None or not (role.tools or role.mcp):
+        return
+    from claudecli.core.errors import UsageError
 
-        raise UsageError(
-            f"batch submit: role {role.name} uses local tools ({', '.join([*role.tools, *role.mcp])}), "
-            "which a batch cannot run",
-            hint="use `batch run -r ...` for local tools, or a role without tools and mcp",
-        )
+    named = "; ".join(
+        f"{kind}: {', '.join(names)}" for kind, names in (("tools", role.tools), ("mcp", role.mcp)) if names
+    )
+    raise UsageError(
+        f"batch submit: role {role.name} uses tools that run here ({named}), which a batch cannot run",
+        hint="use `batch run -r ...` for local tools and MCP servers, or a role without tools and mcp",
+    )
 
 
 def _out(value: str | None) -> Path | None:
@@ -146,7 +149,7 @@ def submit(
     app_ctx = app_context(ctx)
     app_ctx.set_output(json=as_json, quiet=quiet)
     chosen = apply_role(app_ctx, role)
-    refuse_local_tools_of(chosen)
+    _refuse_a_role_with_local_tools(chosen)
     thinking = thinking if thinking is not None or chosen is None else chosen.thinking
     apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     server_tools = tool_options(
@@ -323,7 +326,7 @@ def run(
     mcp: McpOption = None,
 ) -> None:
     from claudecli.batch import flows
-    from claudecli.batch.runner import RunOptions
+    from claudecli.batch.run_plan import RunOptions
 
     app_ctx = app_context(ctx)
     chosen = apply_role(app_ctx, role)

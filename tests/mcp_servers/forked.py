@@ -7,10 +7,11 @@ those three descriptors, its environment and its directory to the zygote (tests/
 forks a pre-loaded child to run SCRIPT. The child is the real server: it reads the real stdin, writes the real
 stdout and stderr, and reports its own pid.
 
-The launcher then stands in for the child towards claudecli: it closes its copies of the pipes (so EOF still
-means the server is gone), passes on SIGTERM, SIGINT and SIGHUP, and exits as the child did (its code, or the same
-signal). If the launcher is killed outright (SIGKILL after the grace period), the child's lifeline pipe closes
-and the child ends too. Standard library only: it must start in a few milliseconds.
+The launcher then stands in for the child towards claudecli: it closes its copies of stdin and stdout (so EOF
+still means the server is gone; it keeps stderr only to report a failure of its own), passes on SIGTERM, SIGINT
+and SIGHUP, and exits as the child did (its code, or the same signal). If the launcher is killed outright
+(SIGKILL after the grace period), its connection to the zygote closes and the zygote kills the child.
+Standard library only: it must start in a few milliseconds.
 """
 
 import array
@@ -24,7 +25,6 @@ import sys
 
 def main() -> None:
     path, script, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-    lifeline_read, _lifeline_write = os.pipe()  # the write end stays open for as long as this process lives
     umask = os.umask(0o022)
     os.umask(umask)
     request = {
@@ -39,29 +39,33 @@ def main() -> None:
     connection.connect(path)
     connection.sendmsg(
         [json.dumps(request).encode()],
-        [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2, lifeline_read]).tobytes())],
+        [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2]).tobytes())],
     )
-    os.close(lifeline_read)
     for fd in (0, 1):
         os.close(fd)
     reader = connection.makefile("rb")
-    child = int(json.loads(reader.readline())["pid"])
+    child = os.pidfd_open(int(json.loads(reader.readline())["pid"]))  # never a reused pid: signals go to it
 
     def pass_on(number: int, _frame: object) -> None:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(child, number)
+            signal.pidfd_send_signal(child, number)
 
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(number, pass_on)
     for line in reader:
         message = json.loads(line)
         if "status" in message:
-            code = os.waitstatus_to_exitcode(message["status"])
-            if code < 0:
-                signal.signal(-code, signal.SIG_DFL)
-                os.kill(os.getpid(), -code)
-            sys.exit(code)
+            exit_as(os.waitstatus_to_exitcode(message["status"]))
     sys.exit(1)  # the zygote went away without a report
+
+
+def exit_as(code: int) -> None:
+    """Exit with CODE, or, for a child ended by a signal (negative CODE), end by that signal too."""
+    if code < 0:
+        with contextlib.suppress(OSError):  # SIGKILL and SIGSTOP keep their default action anyway
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,109 @@
+"""What a ``batch run`` is asked (``RunOptions``) and is about to do, settled before anything is sent.
+
+The input's valid requests (spooled), those an earlier run already answered in the ``-o`` file, and the budget
+check on the rest. With ``--upload-attachments`` the plan is made twice: first with the attachments inline (as
+``batch submit --dry-run`` sizes them), so that no file goes up before every line is valid, something is left
+to run and the budget allows it; then for real, uploading each distinct file once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from claudecli.batch.inputs import InputOptions, LineDefaults, Validated, require_valid, validate_into
+from claudecli.batch.output import cannot_write
+from claudecli.batch.resume import completed_ids
+from claudecli.batch.spool import API_MAX_BYTES, Spool
+from claudecli.money.budget import check_spend
+
+if TYPE_CHECKING:
+    from claudecli.batch.estimate import Estimate
+    from claudecli.core.context import AppContext
+
+_ID_PREFIX = re.compile(rb'^\{"custom_id":"([A-Za-z0-9_-]{1,64})"')
+
+
+@dataclass
+class RunOptions:
+    input: InputOptions
+    out: Path | None = None
+    fmt: str = "jsonl"
+    concurrency: int = 8
+    retries: int = 8
+    force: bool = False  # run even if a budget would refuse it
+
+
+@dataclass
+class RunPlan:
+    spool: Spool  # every valid request, in input order (the caller removes it)
+    validated: Validated
+    done: set[str]  # custom_ids the -o file already has
+    remaining: int  # requests still to send
+
+    def to_send(self) -> Iterator[bytes]:
+        return (line for line in self.spool.lines() if custom_id(line) not in self.done)
+
+
+def plan_run(app_ctx: AppContext, options: RunOptions, defaults: LineDefaults) -> RunPlan:
+    """The plan (``remaining`` 0: nothing to do, said on stderr). The caller removes its spool."""
+    done = _done_ids(options)
+    if options.input.upload_attachments:
+        inline = dataclasses.replace(options.input, upload_attachments=False)
+        first = _plan(app_ctx, dataclasses.replace(options, input=inline), defaults, done, budget=True)
+        if first.remaining == 0:
+            return first
+        first.spool.remove()
+    return _plan(app_ctx, options, defaults, done, budget=not options.input.upload_attachments)
+
+
+def _plan(
+    app_ctx: AppContext, options: RunOptions, defaults: LineDefaults, done: set[str], *, budget: bool
+) -> RunPlan:
+    spool = Spool(app_ctx.settings.paths.data_dir / "spool", max_requests=1 << 62, max_bytes=API_MAX_BYTES)
+    try:
+        validated = validate_into(app_ctx, options.input, defaults, spool)
+        require_valid(app_ctx, options.input, validated)
+        remaining = sum(1 for line in spool.lines() if custom_id(line) not in done)
+        if remaining == 0:
+            app_ctx.note(f"nothing to do: all {spool.count} requests already have results in {options.out}")
+        elif budget:
+            _check_budget(app_ctx, options, validated.estimate, remaining / spool.count)
+    except BaseException:
+        spool.remove()
+        raise
+    return RunPlan(spool, validated, done, remaining)
+
+
+def custom_id(line: bytes) -> str:
+    match = _ID_PREFIX.match(line)
+    return match.group(1).decode() if match else ""
+
+
+def _check_budget(app_ctx: AppContext, options: RunOptions, estimate: Estimate, share: float) -> None:
+    """The worst case at standard prices, scaled to the share of requests still to run (a resumed run)."""
+
+    worst = estimate.worst_case(app_ctx.prices, batch=False)
+    for model in worst.unknown:
+        app_ctx.warn(f"no price known for {model}; the estimate leaves its requests out")
+    check_spend(
+        app_ctx,
+        worst.total * Decimal(str(round(share, 6))),
+        force=options.force,
+        what="this run",
+        largest_call_usd=worst.largest_call,
+    )
+
+
+def _done_ids(options: RunOptions) -> set[str]:
+    if options.out is None:
+        return set()
+    try:
+        return completed_ids(options.out, options.fmt)
+    except OSError as exc:
+        raise cannot_write(options.out, exc) from None
