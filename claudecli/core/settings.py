@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -151,14 +152,21 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Every secret value known (keys, the key command's output, a base URL's password), for scrubbing."""
-        found = [str(getattr(self, name)) for name in sorted(SECRET_KEYS) if getattr(self, name)]
+        found = list(self._configured_secrets)
         if self._key_cache.key:
             found.append(self._key_cache.key)
+        return found
+
+    @functools.cached_property
+    def _configured_secrets(self) -> tuple[str, ...]:
+        """The secrets written in the settings themselves: fixed for these (frozen) settings, so worked out once
+        rather than on every scrub (``batch run`` scrubs a dozen texts per request)."""
+        found = [str(getattr(self, name)) for name in sorted(SECRET_KEYS) if getattr(self, name)]
         if self.base_url:
             found += url_credentials(self.base_url)
         for server in self.mcp.values():  # an MCP server's token must not be echoed back either
             found += server.secrets()
-        return found
+        return tuple(found)
 
 
 def url_credentials(url: str) -> list[str]:
