@@ -132,6 +132,19 @@ def test_ctrl_c_while_the_models_list_loads_gives_the_prompt_back(make_chat, fak
     assert fake_api.requests_to("/v1/messages", "POST") == []
 
 
+def test_a_ctrl_c_while_a_client_is_built_waits_until_it_is_whole():
+    # Cut half-way, the SDK's constructor leaves an HTTP client whose finaliser later prints a traceback
+    # ("Exception ignored in ... SyncHttpxClientWrapper.__del__"): the Ctrl-C is delivered once it returns.
+    from claudecli.core.client import _ctrl_c_after
+
+    steps = []
+    with pytest.raises(KeyboardInterrupt), _ctrl_c_after():
+        signal.raise_signal(signal.SIGINT)
+        steps.append("the constructor goes on")
+    assert steps == ["the constructor goes on"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_error_lines_are_scrubbed_of_secrets(make_chat, fake_api):
     chat = make_chat()
     fake_api.enqueue(Fault.status(400, "invalid_request_error", f"gateway rejected key {TEST_KEY}"))

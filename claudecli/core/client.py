@@ -126,21 +126,48 @@ def _initialising(module: Any) -> bool:
 def build_client(settings: Settings) -> anthropic.Anthropic:
     """A synchronous client configured from settings (key, base URL, retries, timeout, retry-after cap)."""
     credential = settings.credential()
-    with translate_errors():
+    with translate_errors(), _ctrl_c_after():
         return sdk().Anthropic(**_client_kwargs(settings, credential))
 
 
 def build_async_client(settings: Settings) -> anthropic.AsyncAnthropic:
     credential = settings.credential()
-    with translate_errors():
+    with translate_errors(), _ctrl_c_after():
         return sdk().AsyncAnthropic(**_client_kwargs(settings, credential))
 
 
 def build_admin_client(settings: Settings) -> anthropic.Anthropic:
     """A client authenticated with the organisation admin key (ANTHROPIC_ADMIN_KEY / ``admin_key``)."""
     admin_key = settings.admin_credential()
-    with translate_errors():
+    with translate_errors(), _ctrl_c_after():
         return sdk().Anthropic(**_client_kwargs(settings, ("api_key", admin_key)))
+
+
+@contextlib.contextmanager
+def _ctrl_c_after() -> Iterator[None]:
+    """Hold a Ctrl-C back until the SDK's constructor has returned (a few milliseconds), then deliver it.
+
+    Cut half-way, the constructor leaves an HTTP client without its state, whose finaliser later prints
+    "Exception ignored in ... SyncHttpxClientWrapper.__del__" and a traceback on stderr. Only the main thread
+    receives Ctrl-C (and may set a handler); a handler not set from Python is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    import signal
+
+    held: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:
+        yield
+        return
+    signal.signal(signal.SIGINT, lambda number, _frame: held.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)  # now, to whatever handler was there before
 
 
 def _rehearsal_reply() -> bytes:
