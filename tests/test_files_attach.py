@@ -199,6 +199,21 @@ def test_batch_uploads_nothing_before_every_line_is_valid_and_the_budget_allows_
     assert not fake_api.requests_to("/v1/messages") and not fake_api.batches
 
 
+@pytest.mark.parametrize("command", ["submit", "run"])
+def test_batch_upload_checks_attachments_by_upload_rules_and_reports_once(
+    command, cli_env, run_cli, fake_api, tmp_path
+):
+    big = tmp_path / "big.png"  # over the 5 MiB inline image limit, well under the Files API's
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(6 * 1024 * 1024))
+    jobs = _jobs(tmp_path, "big.png", 2)
+    with jobs.open("a") as lines:
+        lines.write('{"prompt": "no such attachment", "attach": "missing.pdf"}\n')
+    result = run_cli("batch", command, str(jobs), "--upload-attachments", "--skip-invalid")
+    assert result.exit_code == 0, result
+    assert fake_api.files.uploads == 1
+    assert result.stderr.count("missing.pdf") == 1 and result.stderr.count("skipping 1 invalid") == 1
+
+
 def test_batch_run_with_nothing_left_to_run_uploads_nothing(cli_env, run_cli, fake_api, pdf, tmp_path):
     jobs, out = _jobs(tmp_path, "report.pdf", 2), tmp_path / "out.jsonl"
     assert run_cli("batch", "run", str(jobs), "-o", str(out)).exit_code == 0  # inline: no upload

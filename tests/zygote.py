@@ -123,6 +123,8 @@ def _end_orphan(
 ) -> None:
     """A client that closed its connection before its child ended (a test process that crashed or was killed, a
     launcher killed outright) leaves no child behind: the child is killed, then reaped as any other."""
+    if selector.get_map().get(key.fd) is not key:
+        return  # its child's exit, handled earlier in the same round, closed it already
     connection = key.fileobj
     assert isinstance(connection, socket.socket)
     try:
@@ -492,6 +494,7 @@ class ForkedPopen(subprocess.Popen):
             self._start_new_session,
         )
         self._exit = _Status(connection)
+        self._child_created = True  # as Popen: __del__ keeps a still-running child in subprocess._active
         # As Popen does: close the child's ends of the pipes made here, never a descriptor the caller passed.
         for child_end, parent_end in ((p2cread, p2cwrite), (c2pwrite, c2pread), (errwrite, errread)):
             if child_end != -1 and parent_end != -1:

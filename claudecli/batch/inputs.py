@@ -63,6 +63,9 @@ class InputOptions:
     )  # the tool flags (server tools go into every line)
     server_tools_only: bool = False  # batch submit: a line defining a local (client) tool is refused
     upload_attachments: bool = False  # upload local attachments once, reference them by file id
+    hold_uploads: bool = (
+        False  # with upload_attachments: check and estimate them as uploads, upload nothing yet
+    )
 
 
 @dataclass
@@ -220,6 +223,7 @@ def validate_into(
         options.path.resolve().parent,
         allowed_roots(options.allow_outside),
         upload=options.upload_attachments,
+        hold_uploads=options.hold_uploads,
     )
     ids = UniqueIds()
     with _open(options.path) as handle:
@@ -303,15 +307,22 @@ def report_problems(app_ctx: AppContext, path: Path, validated: Validated) -> No
         app_ctx.stderr.print(f"… and {rest} more invalid line{'s' if rest != 1 else ''}", markup=False)
 
 
-def require_valid(app_ctx: AppContext, options: InputOptions, validated: Validated) -> None:
-    """Report problems; refuse unless ``--skip-invalid`` (then warn); refuse an input with no request."""
+def require_valid(
+    app_ctx: AppContext, options: InputOptions, validated: Validated, *, reported: bool = False
+) -> None:
+    """Report problems; refuse unless ``--skip-invalid`` (then warn); refuse an input with no request.
+
+    ``reported``: a first look at the same lines has said all this already (``--upload-attachments``).
+    """
     if validated.problem_count:
-        report_problems(app_ctx, options.path, validated)
+        if not reported:
+            report_problems(app_ctx, options.path, validated)
         if not options.skip_invalid:
             raise UsageError(
                 f"{options.path}: {validated.problem_count} invalid line(s); nothing was sent",
                 hint="fix them, or pass --skip-invalid to send the valid lines only",
             )
-        app_ctx.warn(f"skipping {validated.problem_count} invalid line(s)")
+        if not reported:
+            app_ctx.warn(f"skipping {validated.problem_count} invalid line(s)")
     if validated.spool.count == 0:
         raise UsageError(f"{options.path}: no requests to send")

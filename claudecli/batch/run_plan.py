@@ -1,9 +1,9 @@
 """What a ``batch run`` is asked (``RunOptions``) and is about to do, settled before anything is sent.
 
 The input's valid requests (spooled), those an earlier run already answered in the ``-o`` file, and the budget
-check on the rest. With ``--upload-attachments`` the plan is made twice: first with the attachments inline (as
-``batch submit --dry-run`` sizes them), so that no file goes up before every line is valid, something is left
-to run and the budget allows it; then for real, uploading each distinct file once.
+check on the rest. With ``--upload-attachments`` the plan is made twice: first with each local attachment checked
+and estimated as its upload will be, but held back (``hold_uploads``), so that no file goes up before every line
+is valid, something is left to run and the budget allows it; then for real, uploading each distinct file once.
 """
 
 from __future__ import annotations
@@ -53,26 +53,28 @@ class RunPlan:
 def plan_run(app_ctx: AppContext, options: RunOptions, defaults: LineDefaults) -> RunPlan:
     """The plan (``remaining`` 0: nothing to do, said on stderr). The caller removes its spool."""
     done = _done_ids(options)
-    if options.input.upload_attachments:
-        inline = dataclasses.replace(options.input, upload_attachments=False)
-        first = _plan(app_ctx, dataclasses.replace(options, input=inline), defaults, done, budget=True)
+    uploading = options.input.upload_attachments
+    if uploading:
+        held = dataclasses.replace(options.input, hold_uploads=True)
+        first = _plan(app_ctx, dataclasses.replace(options, input=held), defaults, done, first_look=True)
         if first.remaining == 0:
             return first
         first.spool.remove()
-    return _plan(app_ctx, options, defaults, done, budget=not options.input.upload_attachments)
+    return _plan(app_ctx, options, defaults, done, first_look=not uploading)
 
 
 def _plan(
-    app_ctx: AppContext, options: RunOptions, defaults: LineDefaults, done: set[str], *, budget: bool
+    app_ctx: AppContext, options: RunOptions, defaults: LineDefaults, done: set[str], *, first_look: bool
 ) -> RunPlan:
+    """Validate and spool; on the ``first_look`` only, report the invalid lines and check the budget."""
     spool = Spool(app_ctx.settings.paths.data_dir / "spool", max_requests=1 << 62, max_bytes=API_MAX_BYTES)
     try:
         validated = validate_into(app_ctx, options.input, defaults, spool)
-        require_valid(app_ctx, options.input, validated)
+        require_valid(app_ctx, options.input, validated, reported=not first_look)
         remaining = sum(1 for line in spool.lines() if custom_id(line) not in done)
         if remaining == 0:
             app_ctx.note(f"nothing to do: all {spool.count} requests already have results in {options.out}")
-        elif budget:
+        elif first_look:
             _check_budget(app_ctx, options, validated.estimate, remaining / spool.count)
     except BaseException:
         spool.remove()

@@ -59,6 +59,7 @@ class Resolvers:
     base_dir: Path  # the input file's directory, resolved
     allowed: tuple[Path, ...] = ()  # --allow-outside directories, resolved
     upload: bool = False  # --upload-attachments: local attachments go up once and are referenced by id
+    hold_uploads: bool = False  # with upload: checked and estimated as uploads, but nothing goes up yet
     models: dict[str, str | LineError] = field(default_factory=dict)
     attachments: dict[str, dict[str, Any] | LineError] = field(default_factory=dict)
     max_output: dict[str, int | None] = field(default_factory=dict)  # model id -> its most output tokens
@@ -116,7 +117,7 @@ class Resolvers:
                 return attachment_block(f"file:{file_id}", FileRefs(self.app_ctx))
             if not spec.startswith(("http://", "https://")):
                 spec = str(confined(spec, self.base_dir, self.allowed))
-            return attachment_block(spec, FileRefs(self.app_ctx, upload=self.upload))
+            return attachment_block(spec, FileRefs(self.app_ctx, upload=self.upload, hold=self.hold_uploads))
         except LineError as exc:
             return exc
         except ClaudeCliError as exc:

@@ -121,8 +121,8 @@ def submit(app_ctx: AppContext, options: SubmitOptions) -> SubmitResult:
     key = submission_key(input_sha, journal_options)
     if options.dry_run:
         if options.input.upload_attachments:
-            app_ctx.note("--dry-run uploads nothing: the size shown has the attachments inline")
-            options.input.upload_attachments = False
+            app_ctx.note("--dry-run uploads nothing: the size shown is with the attachments uploaded")
+            options.input.hold_uploads = True
         with _validated(app_ctx, options, defaults, new_nonce()) as validated:  # tagged: true sizes
             return _estimate(app_ctx, options, validated, dry_run=True)
     # An overlapping run waits here, then finds this submission journaled and exits without sending.
@@ -163,11 +163,11 @@ def _submit_locked(
     # A rerun spools with the journaled nonce (None: journaled before tagging, sent as written).
     nonce = existing.nonce if existing is not None else new_nonce()
     uploading = options.input.upload_attachments
-    if uploading:  # no file goes up before every line is valid and the budget allows the batch
-        inline = replace(options, input=replace(options.input, upload_attachments=False))
-        with _validated(app_ctx, inline, defaults, nonce) as validated:
+    if uploading:  # no file goes up before every line is valid and the budget allows the batch (hold_uploads)
+        held = replace(options, input=replace(options.input, hold_uploads=True))
+        with _validated(app_ctx, held, defaults, nonce) as validated:
             _check_budget(app_ctx, options, validated)
-    with _validated(app_ctx, options, defaults, nonce) as validated:
+    with _validated(app_ctx, options, defaults, nonce, reported=uploading) as validated:
         result = _estimate(app_ctx, options, validated, dry_run=False, budget=not uploading)
         if existing is None:
             existing = journal.add_submission(
@@ -220,7 +220,12 @@ def _matching_parts(journal: Journal, submission: Submission, validated: Validat
 
 @contextlib.contextmanager
 def _validated(
-    app_ctx: AppContext, options: SubmitOptions, defaults: LineDefaults, nonce: str | None
+    app_ctx: AppContext,
+    options: SubmitOptions,
+    defaults: LineDefaults,
+    nonce: str | None,
+    *,
+    reported: bool = False,
 ) -> Iterator[Validated]:
     spool = Spool(
         app_ctx.settings.paths.data_dir / "spool",
@@ -229,7 +234,7 @@ def _validated(
     )
     try:
         validated = validate_into(app_ctx, options.input, defaults, spool, nonce=nonce)
-        require_valid(app_ctx, options.input, validated)
+        require_valid(app_ctx, options.input, validated, reported=reported)
         yield validated
     finally:
         spool.remove()

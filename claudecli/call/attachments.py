@@ -8,6 +8,7 @@ text), or with ``--upload`` uploaded through the Files API once and referenced b
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,9 @@ class FileRefs:
 
     app_ctx: AppContext
     upload: bool = False
+    hold: bool = (
+        False  # with upload: check each local file as its upload would, upload nothing (see _held_block)
+    )
 
 
 def file_block(info: FileInfo, title: str | None = None) -> dict[str, Any]:
@@ -145,9 +149,25 @@ def _uploaded_block(path: Path, files: FileRefs) -> dict[str, Any]:
             f"{path}: {local.mime_type} cannot be attached (images, PDFs and plain text can)",
             hint="claudecli files upload PATH uploads it anyway, for a tool to use",
         )
+    if files.hold:
+        return _held_block(local.mime_type, local.size, path.name)
     with open_store(files.app_ctx) as store:
         info = uploaded(files.app_ctx, store, local)
     return file_block(info, title=path.name)
+
+
+_held = itertools.count(1)
+
+
+def _held_block(mime_type: str, size: int, filename: str) -> dict[str, Any]:
+    """A file block for a file not uploaded yet, under a placeholder id that estimates as the file will: a
+    batch with ``--upload-attachments`` is checked (lines, budget) this way before anything goes up."""
+    from claudecli.core.tokens import remember_file
+    from claudecli.files.info import FileInfo
+
+    held_id = f"file_not_uploaded_yet_{next(_held)}"
+    remember_file(held_id, mime_type, size)
+    return file_block(FileInfo(held_id, filename, mime_type, size, None, False), title=filename)
 
 
 def attachment_block(spec: str, files: FileRefs | None = None) -> dict[str, Any]:

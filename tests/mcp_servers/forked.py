@@ -44,11 +44,15 @@ def main() -> None:
     for fd in (0, 1):
         os.close(fd)
     reader = connection.makefile("rb")
-    child = os.pidfd_open(int(json.loads(reader.readline())["pid"]))  # never a reused pid: signals go to it
+    try:  # by pidfd, so that a signal never reaches a reused pid
+        child: int | None = os.pidfd_open(int(json.loads(reader.readline())["pid"]))
+    except ProcessLookupError:  # it ended (and was reaped) already: its status follows
+        child = None
 
     def pass_on(number: int, _frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            signal.pidfd_send_signal(child, number)
+        if child is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(child, number)
 
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(number, pass_on)
