@@ -3,6 +3,7 @@ and a ledger row with the error status."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -157,3 +158,16 @@ def test_debug_shows_the_traceback_of_an_unexpected_error_only(cli_env, run_cli,
     result = run_cli("--debug", "ask", "hi")
     assert result.exit_code == 1
     assert "Traceback" in result.stderr and "RuntimeError: a bug" in result.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("socksio") is not None, reason="socksio is installed here")
+@pytest.mark.parametrize("variable", ["ALL_PROXY", "https_proxy"])
+def test_a_socks_proxy_without_socksio_is_one_line_and_no_finaliser_noise(variable, cli_env, run_cli_forked):
+    # The SDK's HTTP client fails half-built; collected later, its __del__ used to print a traceback too.
+    for args in (("ask", "--no-stdin", "hi"), ("ask", "--json", "--no-stdin", "hi")):
+        result = run_cli_forked(*args, env={variable: "socks5://127.0.0.1:1"})
+        assert result.exit_code == 8, result
+        assert_no_traceback(result.stderr)
+        assert "Exception ignored" not in result.stderr
+        assert f"SOCKS proxy in {variable}" in (result.stdout + result.stderr)
+        assert "pipx inject claudecli socksio" in (result.stdout + result.stderr)

@@ -308,6 +308,9 @@ def main() -> None:
     # Typer coerces option values through pydantic, which scans every installed distribution's entry points
     # for pydantic plugins on first use (~10 ms per run); claudecli uses none. Users may still opt back in.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from claudecli.core.client import quiet_half_built_clients  # no SDK import: a function of ours
+
+    sys.unraisablehook = quiet_half_built_clients(sys.unraisablehook)
     # kill, a closed terminal, a cron timeout: unwind like Ctrl-C so the call in flight is booked.
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):

@@ -7,11 +7,12 @@ completions and local commands must not pay.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from claudecli import __version__
 from claudecli.core import gc_pause, warmup
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     import anthropic
 
 USER_AGENT_HEADER = {"x-claudecli-version": __version__}
+_Client = TypeVar("_Client")
 
 
 def _capped_seconds(value: str, cap: float) -> str | None:
@@ -126,21 +128,59 @@ def _initialising(module: Any) -> bool:
 def build_client(settings: Settings) -> anthropic.Anthropic:
     """A synchronous client configured from settings (key, base URL, retries, timeout, retry-after cap)."""
     credential = settings.credential()
-    with translate_errors(), _ctrl_c_after():
-        return sdk().Anthropic(**_client_kwargs(settings, credential))
+    return _constructed(lambda: sdk().Anthropic(**_client_kwargs(settings, credential)))
 
 
 def build_async_client(settings: Settings) -> anthropic.AsyncAnthropic:
     credential = settings.credential()
-    with translate_errors(), _ctrl_c_after():
-        return sdk().AsyncAnthropic(**_client_kwargs(settings, credential))
+    return _constructed(lambda: sdk().AsyncAnthropic(**_client_kwargs(settings, credential)))
 
 
 def build_admin_client(settings: Settings) -> anthropic.Anthropic:
     """A client authenticated with the organisation admin key (ANTHROPIC_ADMIN_KEY / ``admin_key``)."""
     admin_key = settings.admin_credential()
+    return _constructed(lambda: sdk().Anthropic(**_client_kwargs(settings, ("api_key", admin_key))))
+
+
+def _constructed(construct: Callable[[], _Client]) -> _Client:
+    """Run an SDK client's constructor: whole (see _ctrl_c_after), and failing as one line.
+
+    The one failure seen in the wild is a SOCKS proxy in the environment (``ALL_PROXY=socks5://…``), which the
+    HTTP library can only use with the optional ``socksio`` package installed.
+    """
     with translate_errors(), _ctrl_c_after():
-        return sdk().Anthropic(**_client_kwargs(settings, ("api_key", admin_key)))
+        try:
+            return construct()
+        except ImportError as exc:
+            if "socks" not in str(exc).lower():
+                raise
+            raise ConnectionFailed(
+                f"cannot connect to the API through the SOCKS proxy in {_socks_variable()}: "
+                "the socksio package is not installed",
+                hint="pipx inject claudecli socksio (or pip install socksio), or unset that variable",
+            ) from None
+
+
+def _socks_variable() -> str:
+    names = ("ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY")
+    for name in (*names, *(name.lower() for name in names)):
+        if os.environ.get(name, "").lower().startswith("socks"):
+            return name
+    return "the environment"
+
+
+def quiet_half_built_clients(previous: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``sys.unraisablehook`` without one known noise: the SDK's HTTP client wrapper, collected after its
+    constructor failed half-way, trips over its own missing state in ``__del__`` ("Exception ignored in ...
+    HttpxClientWrapper.__del__" and a traceback on stderr). Anything else goes to ``previous``."""
+
+    def hook(unraisable: Any) -> None:
+        where = getattr(unraisable.object, "__qualname__", "")
+        if isinstance(unraisable.exc_value, AttributeError) and where.endswith("HttpxClientWrapper.__del__"):
+            return
+        previous(unraisable)
+
+    return hook
 
 
 @contextlib.contextmanager
