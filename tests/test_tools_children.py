@@ -18,7 +18,7 @@ from claudecli.core.errors import UsageError
 from claudecli.tools.child import child_environment
 from claudecli.tools.options import ToolOptions
 from tests.conftest import TEST_KEY
-from tests.tools_support import alive, call, run, toolbox
+from tests.tools_support import call, ends_soon, run, toolbox
 
 PY = json.dumps(sys.executable)
 
@@ -90,10 +90,7 @@ def test_a_timeout_stops_the_whole_process_group(base_env, tools_config):
     assert result.is_error and "timed out after 0.5 s" in result.content
     assert time.monotonic() - started < 5
     background = int((tools_config / "bg.pid").read_text())
-    deadline = time.monotonic() + 3
-    while alive(background) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(background)
+    assert ends_soon(background)
 
 
 def test_results_are_stripped_of_escapes_and_scrubbed(base_env, tools_config, monkeypatch):
@@ -278,7 +275,7 @@ def test_cancel_stops_a_running_tool_and_its_group(base_env, tmp_path):
     assert time.monotonic() - started < 5
     assert first.is_error and "interrupted" in first.content
     assert second.is_error and "interrupted" in second.content  # not started once cancelled
-    assert not alive(int(pidfile.read_text()))
+    assert ends_soon(int(pidfile.read_text()))
 
 
 CTRL_C = """
@@ -317,7 +314,7 @@ def test_ctrl_c_while_a_tool_runs_kills_its_group_and_raises(base_env, tmp_path)
     child.sendintr()
     child.expect("INTERRUPTED cancel=True")
     child.expect(pexpect.EOF)
-    assert not alive(int(pidfile.read_text()))
+    assert ends_soon(int(pidfile.read_text()))
 
 
 def test_the_worker_does_not_import_modules_from_the_current_directory(base_env, tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,17 @@ def toolbox(options: ToolOptions, ask_person: Any = None, stderr: io.StringIO | 
 def run(box: Toolbox, *calls: ToolCall, events: list[ToolEvent] | None = None) -> list[ToolResult]:
     sink = events if events is not None else []
     return box.execute(list(calls), threading.Event(), sink.append)
+
+
+def ends_soon(pid: int, within: float = 5.0) -> bool:
+    """Whether ``pid`` is gone within ``within`` seconds: a SIGKILL is sent at once but takes effect when the
+    kernel next runs the process, which on a loaded machine is not the same instant."""
+    deadline = time.monotonic() + within
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def alive(pid: int) -> bool:
