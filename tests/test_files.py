@@ -191,3 +191,52 @@ def test_names_from_the_api_cannot_drive_the_terminal(cli_env, run_cli, fake_api
         assert result.exit_code == 0, result
         assert "\x1b" not in result.stdout and "\u202e" not in result.stdout and "\x07" not in result.stdout
         assert "a\\x1b[2J\\u202eb.txt" in result.stdout
+
+
+@pytest.mark.parametrize("change", ["a symlink out swapped in", "rewritten in place"])
+def test_a_file_changed_after_its_check_is_not_uploaded(change, cli_env, fake_api, tmp_path):
+    # Between the check and the upload (a batch validates every line first; the API is asked whether an
+    # earlier upload is still there), the path may come to name other content: refused, nothing sent.
+    import io
+
+    from claudecli.core.config import load_settings
+    from claudecli.core.context import AppContext
+    from claudecli.core.errors import UsageError
+    from claudecli.files.local import check_local
+    from claudecli.files.reuse import open_store, uploaded
+
+    inside = tmp_path / "jobs" / "s.txt"
+    inside.parent.mkdir()
+    inside.write_text("ALPHA\n")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("a secret outside the directory\n")
+    local = check_local(str(inside))
+    if change == "a symlink out swapped in":
+        inside.unlink()
+        inside.symlink_to(secret)
+    else:
+        os.utime(inside, ns=(0, 1))  # same size, other bytes, another mtime
+        inside.write_text("BRAVO\n")
+    app_ctx = AppContext.create(
+        load_settings(), stdout=io.StringIO(), stderr=io.StringIO(), stdin=io.StringIO(""), environ={}
+    )
+    with open_store(app_ctx) as store, pytest.raises(UsageError, match="changed while claudecli was reading"):
+        uploaded(app_ctx, store, local)
+    assert fake_api.files.uploads == 0
+    app_ctx.close()
+
+
+def test_a_fifo_nobody_writes_to_never_hangs_a_command(cli_env, run_cli, fake_api, tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    upload = run_cli("files", "upload", str(fifo), timeout=20)
+    assert upload.exit_code == 2 and "not a regular file" in upload.stderr
+    attach = run_cli("ask", "-a", str(fifo), "--no-stdin", "hi", timeout=20)
+    assert attach.exit_code == 0, attach  # read at once, as empty, as an empty file would be (-a <(cmd) too)
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(json.dumps({"prompt": "q", "attach": "fifo"}) + "\n")
+    batch = run_cli("batch", "submit", str(jobs), "--dry-run", timeout=20)
+    assert batch.exit_code == 0, batch
+    uploading = run_cli("batch", "submit", str(jobs), "--upload-attachments", timeout=20)
+    assert uploading.exit_code == 2 and ":1: " in uploading.stderr and "not a regular file" in uploading.stderr
+    assert fake_api.files.uploads == 0

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from claudecli.core.errors import NotFoundError, UsageError
-from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_stream_capped, unreadable
+from claudecli.core.fsutil import TEXT_FILE_LIMIT, open_to_read, read_stream_capped, unreadable
 from claudecli.core.media import block_type_for, sniff_media_type
 from claudecli.files.ids import file_ref
 
@@ -60,7 +60,7 @@ def _read(path: Path) -> tuple[str | None, bytes]:
     The size from ``stat`` gives the friendly message for regular files; the capped read is what stops
     ``/dev/zero`` or a FIFO, whose size says 0.
     """
-    with path.open("rb") as handle:
+    with open_to_read(path) as handle:
         size = os.fstat(handle.fileno()).st_size
         head = handle.read(16)
         media_type = sniff_media_type(head)

@@ -80,11 +80,28 @@ def read_stream_capped(stream: BinaryIO, limit: int, what: str, *, head: bytes =
 def read_capped(path: Path, limit: int, what: str | None = None) -> bytes:
     """The bytes of a file the user named, at most ``limit`` of them (see ``read_stream_capped``).
 
-    Errors opening the file (not found, a directory, no permission) are raised as the ``OSError`` they are,
-    for the caller to word.
+    Errors opening or reading the file (not found, a directory, no permission) are raised as the ``OSError``
+    they are, for the caller to word.
     """
-    with path.open("rb") as handle:
+    with open_to_read(path) as handle:
         return read_stream_capped(handle, limit, what or str(path))
+
+
+def open_to_read(path: Path) -> BinaryIO:
+    """``path`` opened for reading without waiting for a writer.
+
+    A plain ``open`` of a FIFO nobody writes to waits forever (a cron job, a batch line naming one). Opened
+    this way, such a FIFO reads as empty at once, and one being written to (``-a <(cmd)``) reads as usual.
+    """
+    import fcntl
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)  # reads wait for data
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def unreadable(label: str, exc: OSError) -> UsageError:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from claudecli.core.client import translate_errors
-from claudecli.core.errors import BadRequestError, ClaudeCliError, NotFoundError
+from claudecli.core.errors import BadRequestError, ClaudeCliError, NotFoundError, UsageError
 from claudecli.files.info import FileInfo
 from claudecli.files.progress import CountingReader
 
@@ -57,10 +57,18 @@ def _reworded(exc: ClaudeCliError, file_id: str) -> NotFoundError:
 
 
 def upload(app_ctx: AppContext, local: LocalFile, on_read: Callable[[int], None]) -> FileInfo:
-    """Upload ``local`` (its bytes streamed from disk, never held in memory whole)."""
-    with local.path.open("rb") as handle, file_errors():
-        reader = cast("BinaryIO", CountingReader(handle, on_read))  # a RawIOBase is binary IO
-        meta = app_ctx.client.files.upload(file=(local.name, reader, local.mime_type))
+    """Upload ``local`` (its bytes streamed from disk, never held in memory whole). A file that changed while
+    it was being sent (see ``LocalFile.opened``) is refused, and what was sent of it deleted from the API."""
+    meta = None
+    try:
+        with local.opened() as handle, file_errors():
+            reader = cast("BinaryIO", CountingReader(handle, on_read))  # a RawIOBase is binary IO
+            meta = app_ctx.client.files.upload(file=(local.name, reader, local.mime_type))
+    except UsageError:
+        if meta is not None:
+            with contextlib.suppress(ClaudeCliError):
+                delete(app_ctx, str(meta.id))
+        raise
     return FileInfo.from_sdk(meta)
 
 

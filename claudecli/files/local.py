@@ -7,15 +7,18 @@ Everything is checked for every path before the first byte is sent (``files uplo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mimetypes
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from claudecli.core.errors import UsageError
-from claudecli.core.fsutil import size_text, unreadable
+from claudecli.core.fsutil import open_to_read, size_text, unreadable
 from claudecli.core.media import sniff_media_type
 
 MAX_UPLOAD_BYTES = 500_000_000  # the Files API's per-file limit
@@ -27,6 +30,7 @@ class LocalFile:
     path: Path
     size: int
     mime_type: str
+    stamp: tuple[int, ...] = ()  # device, inode, size and mtime (ns) of the file as it was checked
 
     @property
     def name(self) -> str:
@@ -34,10 +38,35 @@ class LocalFile:
 
     def sha256(self) -> str:
         digest = hashlib.sha256()
-        with self.path.open("rb") as handle:
+        with self.opened() as handle:
             while block := handle.read(1 << 20):
                 digest.update(block)
         return digest.hexdigest()
+
+    @contextlib.contextmanager
+    def opened(self) -> Iterator[BinaryIO]:
+        """The checked file, opened again to read: refused (exit 2) unless it is the very file that was checked
+        and unchanged, when opened and again when done. Between the check, the hash and the upload, another
+        file swapped in at its path (a symlink out of the directory a batch may read) or a rewrite would
+        otherwise be uploaded, or remembered under the wrong content."""
+        try:
+            handle = open_to_read(self.path)
+        except OSError as exc:
+            raise unreadable(f"upload {self.path}", exc) from None
+        with handle:
+            self._unchanged(handle)
+            yield handle
+            self._unchanged(handle)
+
+    def _unchanged(self, handle: BinaryIO) -> None:
+        if self.stamp and _stamp(os.fstat(handle.fileno())) != self.stamp:
+            raise UsageError(
+                f"{self.path}: the file changed while claudecli was reading it; nothing of it was sent"
+            )
+
+
+def _stamp(info: os.stat_result) -> tuple[int, ...]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -64,8 +93,10 @@ def check_local(spec: str, *, label: str = "upload") -> LocalFile:
     """The checked file at ``spec`` (``~`` expanded)."""
     path = Path(spec).expanduser()
     try:
-        with path.open("rb") as handle:
+        with open_to_read(path) as handle:  # a FIFO is refused below, not waited on
             info = os.fstat(handle.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(spec)
             if not stat.S_ISREG(info.st_mode):
                 raise UsageError(f"{label} {spec}: not a regular file")
             head = handle.read(_TEXT_SNIFF_BYTES)
@@ -76,4 +107,4 @@ def check_local(spec: str, *, label: str = "upload") -> LocalFile:
             f"{label} {spec}: the file is {size_text(info.st_size)}; the Files API takes at most "
             f"{size_text(MAX_UPLOAD_BYTES)}"
         )
-    return LocalFile(path, info.st_size, _mime_type(path, head))
+    return LocalFile(path, info.st_size, _mime_type(path, head), _stamp(info))
