@@ -238,5 +238,7 @@ def test_a_fifo_nobody_writes_to_never_hangs_a_command(cli_env, run_cli, fake_ap
     batch = run_cli("batch", "submit", str(jobs), "--dry-run", timeout=20)
     assert batch.exit_code == 0, batch
     uploading = run_cli("batch", "submit", str(jobs), "--upload-attachments", timeout=20)
-    assert uploading.exit_code == 2 and ":1: " in uploading.stderr and "not a regular file" in uploading.stderr
+    assert (
+        uploading.exit_code == 2 and ":1: " in uploading.stderr and "not a regular file" in uploading.stderr
+    )
     assert fake_api.files.uploads == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -212,6 +213,56 @@ def test_batch_upload_checks_attachments_by_upload_rules_and_reports_once(
     assert result.exit_code == 0, result
     assert fake_api.files.uploads == 1
     assert result.stderr.count("missing.pdf") == 1 and result.stderr.count("skipping 1 invalid") == 1
+
+
+@pytest.mark.parametrize("command", ["submit", "run"])
+def test_an_input_rewritten_between_the_check_and_the_uploads_is_refused(
+    command, cli_env, run_cli, fake_api, pdf, tmp_path
+):
+    # The budget was checked on the first look's lines: a line changed after it is never sent (nor uploaded).
+    from tests.fakeapi import files as fake_files
+
+    file_id = uploaded_id(run_cli, pdf)
+    (tmp_path / "two.txt").write_text("two\n")
+    jobs = tmp_path / "jobs.jsonl"
+    first = {"id": "one", "prompt": "q", "attach": f"file:{file_id}"}
+    jobs.write_text(
+        json.dumps(first) + "\n" + json.dumps({"id": "two", "prompt": "q", "attach": "two.txt"}) + "\n"
+    )
+    costly = {"id": "two", "prompt": "q", "attach": "two.txt", "model": "opus", "max_tokens": 64000}
+    looked_up = []
+
+    def rewrite_after_the_first_look(fake, request, match):
+        if not looked_up:  # during the first look, which goes on reading the file it opened: replace it
+            replacement = jobs.with_name("replacement.jsonl")
+            replacement.write_text(json.dumps(first) + "\n" + json.dumps(costly) + "\n")
+            os.replace(replacement, jobs)
+        looked_up.append(match["file_id"])
+        return fake_files.metadata(fake, request, match)
+
+    fake_api.add_route("GET", r"/v1/files/(?P<file_id>[^/]+)", rewrite_after_the_first_look)
+    result = run_cli(
+        "batch", command, str(jobs), "--upload-attachments", env={"CLAUDECLI_MAX_COST_PER_CALL": "0.5"}
+    )
+    assert result.exit_code == 2, result
+    assert "jobs.jsonl:2: the file changed while it was being read" in result.stderr
+    assert fake_api.files.uploads == 1  # the pdf, uploaded before the run; nothing of the changed line
+    assert not fake_api.requests_to("/v1/messages", method="POST") and not fake_api.batches
+
+
+def test_batch_upload_skips_the_attachments_of_invalid_lines(cli_env, run_cli, fake_api, tmp_path):
+    for name in ("fx.txt", "fy.txt", "fz.txt"):
+        (tmp_path / name).write_text(f"{name}\n")
+    jobs = tmp_path / "jobs.jsonl"
+    lines = [
+        {"id": "a", "prompt": "q", "attach": "fx.txt"},
+        {"id": "a", "prompt": "a repeated id", "attach": "fy.txt"},
+        {"id": "c", "prompt": "an unknown model", "model": "nosuchmodel", "attach": "fz.txt"},
+    ]
+    jobs.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = run_cli("batch", "submit", str(jobs), "--upload-attachments", "--skip-invalid")
+    assert result.exit_code == 0, result
+    assert fake_api.files.uploads == 1  # fx.txt only: lines found invalid are not looked at again
 
 
 def test_batch_run_with_nothing_left_to_run_uploads_nothing(cli_env, run_cli, fake_api, pdf, tmp_path):

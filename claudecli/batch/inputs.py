@@ -84,6 +84,8 @@ class Validated:
     problem_count: int = 0
     nonce: str | None = None  # custom_ids are sent tagged with it (see ``tags``)
     custom_ids: list[str] = field(default_factory=list)  # when tagged: the user's id of each spooled request
+    line_hashes: list[int] = field(default_factory=list)  # of each line read, in order (see validate_into)
+    invalid: dict[int, str] = field(default_factory=dict)  # every invalid line's number and reason
 
     def send_as(self, custom_id: str) -> str:
         """The custom_id the next spooled request is sent with."""
@@ -91,8 +93,21 @@ class Validated:
 
     def problem(self, line: int, reason: str) -> None:
         self.problem_count += 1
+        self.invalid[line] = reason
         if len(self.problems) < SHOWN_PROBLEMS:
             self.problems.append(Problem(line, reason))
+
+    def require_same_line(self, path: Path, line_no: int, raw: bytes | None) -> None:
+        """Refuse (exit 2) a line other than the one this look read (None: the file ended before it)."""
+        index = line_no - 1
+        read = self.line_hashes[index] if index < len(self.line_hashes) else None
+        changed = read is not None if raw is None else read != hash(raw)
+        if changed:
+            raise UsageError(
+                f"{path}:{line_no}: the file changed while it was being read, after its lines were checked; "
+                "nothing more was sent",
+                hint="run it again once nothing writes to it",
+            )
 
 
 def line_defaults(app_ctx: AppContext, options: InputOptions) -> LineDefaults:
@@ -212,10 +227,13 @@ def validate_into(
     spool: Spool,
     *,
     nonce: str | None = None,
+    first_look: Validated | None = None,
 ) -> Validated:
     """Validate every line of ``options.path``; append the valid requests to ``spool``.
 
-    With a ``nonce`` (``batch submit``), requests are spooled with tagged custom_ids (see ``tags``).
+    With a ``nonce`` (``batch submit``), requests are spooled with tagged custom_ids (see ``tags``). After a
+    ``first_look`` (``--upload-attachments``: the lines checked with their uploads held back), each line must be
+    the one it read, and a line it found invalid is not looked at again (nothing of it is uploaded).
     """
     result = Validated(spool, nonce=nonce)
     resolvers = Resolvers(
@@ -231,6 +249,12 @@ def validate_into(
             if line_no == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
             raw = raw.rstrip(b"\r\n")
+            result.line_hashes.append(hash(raw))  # a hash of bytes is stable within this process
+            if first_look is not None:
+                first_look.require_same_line(options.path, line_no, raw)
+                if line_no in first_look.invalid:
+                    result.problem(line_no, first_look.invalid[line_no])
+                    continue
             if not raw.strip():
                 continue
             try:
@@ -242,6 +266,8 @@ def validate_into(
                     raise
                 result.problem(line_no, exc.one_line())
     spool.finish()
+    if first_look is not None:
+        first_look.require_same_line(options.path, len(result.line_hashes) + 1, None)  # not cut short
     return result
 
 

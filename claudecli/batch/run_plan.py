@@ -53,28 +53,33 @@ class RunPlan:
 def plan_run(app_ctx: AppContext, options: RunOptions, defaults: LineDefaults) -> RunPlan:
     """The plan (``remaining`` 0: nothing to do, said on stderr). The caller removes its spool."""
     done = _done_ids(options)
-    uploading = options.input.upload_attachments
-    if uploading:
-        held = dataclasses.replace(options.input, hold_uploads=True)
-        first = _plan(app_ctx, dataclasses.replace(options, input=held), defaults, done, first_look=True)
-        if first.remaining == 0:
-            return first
-        first.spool.remove()
-    return _plan(app_ctx, options, defaults, done, first_look=not uploading)
+    if not options.input.upload_attachments:
+        return _plan(app_ctx, options, defaults, done)
+    held = dataclasses.replace(options.input, hold_uploads=True)
+    first = _plan(app_ctx, dataclasses.replace(options, input=held), defaults, done)
+    if first.remaining == 0:
+        return first
+    first.spool.remove()
+    return _plan(app_ctx, options, defaults, done, first_look=first.validated)
 
 
 def _plan(
-    app_ctx: AppContext, options: RunOptions, defaults: LineDefaults, done: set[str], *, first_look: bool
+    app_ctx: AppContext,
+    options: RunOptions,
+    defaults: LineDefaults,
+    done: set[str],
+    *,
+    first_look: Validated | None = None,
 ) -> RunPlan:
-    """Validate and spool; on the ``first_look`` only, report the invalid lines and check the budget."""
+    """Validate and spool; report the invalid lines and check the budget, unless a ``first_look`` did."""
     spool = Spool(app_ctx.settings.paths.data_dir / "spool", max_requests=1 << 62, max_bytes=API_MAX_BYTES)
     try:
-        validated = validate_into(app_ctx, options.input, defaults, spool)
-        require_valid(app_ctx, options.input, validated, reported=not first_look)
+        validated = validate_into(app_ctx, options.input, defaults, spool, first_look=first_look)
+        require_valid(app_ctx, options.input, validated, reported=first_look is not None)
         remaining = sum(1 for line in spool.lines() if custom_id(line) not in done)
         if remaining == 0:
             app_ctx.note(f"nothing to do: all {spool.count} requests already have results in {options.out}")
-        elif first_look:
+        elif first_look is None:
             _check_budget(app_ctx, options, validated.estimate, remaining / spool.count)
     except BaseException:
         spool.remove()

@@ -162,13 +162,13 @@ def _submit_locked(
             )
     # A rerun spools with the journaled nonce (None: journaled before tagging, sent as written).
     nonce = existing.nonce if existing is not None else new_nonce()
-    uploading = options.input.upload_attachments
-    if uploading:  # no file goes up before every line is valid and the budget allows the batch (hold_uploads)
+    first_look = None
+    if options.input.upload_attachments:  # nothing goes up before the lines are valid and within budget
         held = replace(options, input=replace(options.input, hold_uploads=True))
-        with _validated(app_ctx, held, defaults, nonce) as validated:
-            _check_budget(app_ctx, options, validated)
-    with _validated(app_ctx, options, defaults, nonce, reported=uploading) as validated:
-        result = _estimate(app_ctx, options, validated, dry_run=False, budget=not uploading)
+        with _validated(app_ctx, held, defaults, nonce) as first_look:
+            _check_budget(app_ctx, options, first_look)
+    with _validated(app_ctx, options, defaults, nonce, first_look=first_look) as validated:
+        result = _estimate(app_ctx, options, validated, dry_run=False, budget=first_look is None)
         if existing is None:
             existing = journal.add_submission(
                 key=key,
@@ -225,7 +225,7 @@ def _validated(
     defaults: LineDefaults,
     nonce: str | None,
     *,
-    reported: bool = False,
+    first_look: Validated | None = None,
 ) -> Iterator[Validated]:
     spool = Spool(
         app_ctx.settings.paths.data_dir / "spool",
@@ -233,8 +233,8 @@ def _validated(
         max_bytes=options.split_bytes,
     )
     try:
-        validated = validate_into(app_ctx, options.input, defaults, spool, nonce=nonce)
-        require_valid(app_ctx, options.input, validated, reported=reported)
+        validated = validate_into(app_ctx, options.input, defaults, spool, nonce=nonce, first_look=first_look)
+        require_valid(app_ctx, options.input, validated, reported=first_look is not None)
         yield validated
     finally:
         spool.remove()
