@@ -171,3 +171,11 @@ def test_a_socks_proxy_without_socksio_is_one_line_and_no_finaliser_noise(variab
         assert "Exception ignored" not in result.stderr
         assert f"SOCKS proxy in {variable}" in (result.stdout + result.stderr)
         assert "pipx inject claudecli socksio" in (result.stdout + result.stderr)
+
+
+def test_a_proxy_of_an_unsupported_scheme_is_one_line_without_its_url(cli_env, run_cli_forked):
+    result = run_cli_forked(
+        "ask", "--no-stdin", "hi", env={"HTTPS_PROXY": "socks4://user:pr0xy-pass@127.0.0.1:1"}
+    )
+    check_one_line_error(result, 8, "the proxy in HTTPS_PROXY", "scheme is not supported")
+    assert "pr0xy-pass" not in result.stderr + result.stdout

@@ -155,16 +155,26 @@ def _constructed(construct: Callable[[], _Client]) -> _Client:
             if "socks" not in str(exc).lower():
                 raise
             raise ConnectionFailed(
-                f"cannot connect to the API through the SOCKS proxy in {_socks_variable()}: "
+                f"cannot connect to the API through the SOCKS proxy in {_proxy_variable(('socks',))}: "
                 "the socksio package is not installed",
                 hint="pipx inject claudecli socksio (or pip install socksio), or unset that variable",
             ) from None
+        except ValueError as exc:
+            if "proxy" not in str(exc).lower():
+                raise
+            variable = _proxy_variable(("",), unless=("http://", "https://", "socks5://", "socks5h://"))
+            raise ConnectionFailed(  # not the URL itself: it may hold the proxy's password
+                f"cannot connect to the API through the proxy in {variable}: its URL's scheme is not supported",
+                hint="a proxy URL starts with http://, https://, socks5:// or socks5h://",
+            ) from None
 
 
-def _socks_variable() -> str:
+def _proxy_variable(starts: tuple[str, ...], unless: tuple[str, ...] = ()) -> str:
+    """The proxy variable whose value starts with one of ``starts`` and none of ``unless`` (for messages)."""
     names = ("ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY")
     for name in (*names, *(name.lower() for name in names)):
-        if os.environ.get(name, "").lower().startswith("socks"):
+        value = os.environ.get(name, "").lower()
+        if value and value.startswith(starts) and not value.startswith(unless):
             return name
     return "the environment"
 
