@@ -160,3 +160,13 @@ def test_chat_takes_a_role(cli_env, fake_api, roles_config):
     chat.turn("[[words:2]]")
     assert chat.leave() == 0
     assert chat_requests(fake_api)[-1]["system"] == "Answer in one line."
+
+
+def test_a_role_whose_thinking_outgrows_its_max_tokens_is_told_without_naming_flags(
+    cli_env, run_cli, fake_api, write_config, tmp_path
+):
+    write_config("[roles.deep]\nthinking = 2048\nmax_tokens = 1500\n")
+    result = run_cli("ask", "-r", "deep", "--no-stdin", "hi")
+    assert result.exit_code == 2, result
+    assert "thinking: the budget (2048) must be below max_tokens (1500)" in result.stderr
+    assert "--thinking:" not in result.stderr and not fake_api.requests_to(MESSAGES)

@@ -66,7 +66,10 @@ def thinking_param(spec: str | None, max_tokens: int) -> dict[str, Any] | None:
     if budget < 1024:
         raise UsageError(f"--thinking: a budget must be at least 1024 tokens (got {budget})")
     if budget >= max_tokens:
-        raise UsageError(f"--thinking: the budget ({budget}) must be below --max-tokens ({max_tokens})")
+        raise UsageError(  # not "--thinking"/"--max-tokens": either may come from a role, a batch line or config
+            f"thinking: the budget ({budget}) must be below max_tokens ({max_tokens})",
+            hint="raise max_tokens (--max-tokens, or the role's or line's) or lower the thinking budget",
+        )
     return {"type": "enabled", "budget_tokens": budget}
 
 
