@@ -100,6 +100,11 @@ def test_without_the_mcp_package_mcp_exits_2_with_the_install_command(
     write_config(f"[roles.dev]\nmcp = ['toy']\n[mcp.toy]\ncommand = {sys.executable!r}\n")
     result = run_cli_subprocess("ask", "-r", "dev", "hi", env={"PYTHONPATH": str(shadow.parent)})
     assert result.exit_code == 2 and "MCP server toy needs the optional mcp package" in result.stderr
+    (shadow / "__init__.py").write_text("")  # installed, but not the version claudecli uses: no mcp.types
+    result = run_cli_subprocess("ask", "--mcp", "toy", "hi", env={"PYTHONPATH": str(shadow.parent)})
+    assert result.exit_code == 2, result
+    assert_no_traceback(result.stderr)
+    assert "is installed but cannot be loaded (mcp.types is missing)" in result.stderr
 
 
 def test_batch_run_lines_call_mcp_tools(cli_env, run_cli, fake_api, write_config, tmp_path):

@@ -22,15 +22,20 @@ INSTALL_HINT = "install it with `pipx inject claudecli mcp` (pipx) or `pip insta
 
 
 def require_mcp(names: list[str]) -> None:
-    """The optional ``mcp`` package, or a usage error (exit 2) with the exact install command. It names the
-    servers rather than a flag: they may come from ``--mcp`` or from a role's ``mcp`` list."""
+    """The optional ``mcp`` package, loaded, or a usage error (exit 2) with the exact install command. It names
+    the servers rather than a flag: they may come from ``--mcp`` or from a role's ``mcp`` list."""
     try:
-        import mcp  # noqa: F401
-    except ImportError:
+        import claudecli.tools.mcp_source  # noqa: F401  (every part of mcp that claudecli uses)
+    except ImportError as exc:
         servers = f"MCP servers {', '.join(names)} need" if len(names) > 1 else f"MCP server {names[0]} needs"
-        raise UsageError(
-            f"{servers} the optional mcp package, which is not installed",
-            hint=INSTALL_HINT,
+        if exc.name == "mcp":
+            raise UsageError(
+                f"{servers} the optional mcp package, which is not installed", hint=INSTALL_HINT
+            ) from None
+        raise UsageError(  # installed, but broken or of another version: ModuleNotFoundError names what is missing
+            f"{servers} the optional mcp package, which is installed but cannot be loaded "
+            f"({exc.name or 'an import failed'} is missing)",
+            hint=INSTALL_HINT.replace("install it", "reinstall it") + " (claudecli needs mcp 2 or later)",
         ) from None
 
 
