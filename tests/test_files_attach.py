@@ -265,6 +265,21 @@ def test_batch_upload_skips_the_attachments_of_invalid_lines(cli_env, run_cli, f
     assert fake_api.files.uploads == 1  # fx.txt only: lines found invalid are not looked at again
 
 
+def test_one_file_named_several_ways_in_a_batch_is_checked_and_uploaded_once(
+    cli_env, run_cli, fake_api, pdf, tmp_path
+):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.pdf").symlink_to(pdf)
+    spellings = ["report.pdf", "./report.pdf", "sub/../report.pdf", "link.pdf"]
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("".join(json.dumps({"prompt": "q", "attach": name}) + "\n" for name in spellings))
+    result = run_cli("batch", "submit", str(jobs), "--upload-attachments")
+    assert result.exit_code == 0, result
+    lookups = [r for r in fake_api.requests if r.method == "GET" and r.path.startswith("/v1/files/")]
+    assert fake_api.files.uploads == 1 and not lookups
+    assert "already uploaded" not in result.stderr
+
+
 def test_batch_run_with_nothing_left_to_run_uploads_nothing(cli_env, run_cli, fake_api, pdf, tmp_path):
     jobs, out = _jobs(tmp_path, "report.pdf", 2), tmp_path / "out.jsonl"
     assert run_cli("batch", "run", str(jobs), "-o", str(out)).exit_code == 0  # inline: no upload

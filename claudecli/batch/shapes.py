@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,15 @@ class Resolvers:
             raise found
         return found
 
+    def _once(self, key: str, load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The block for ``key`` (a file id, or a resolved path: one file however a line spells it), loaded once."""
+        found = self.attachments.get(key)
+        if found is None:
+            found = self.attachments[key] = load()
+        if isinstance(found, LineError):
+            raise found
+        return found
+
     def _load_attachment(self, spec: str) -> dict[str, Any] | LineError:
         """Relative paths are relative to the input file's directory (cron runs in $HOME), and confined
         to it (see ``attach_paths``). A file id (``file:ID``, or a bare ``file_…`` naming no file there) is
@@ -114,10 +124,13 @@ class Resolvers:
         try:
             file_id = file_ref(spec, self.base_dir)
             if file_id is not None:
-                return attachment_block(f"file:{file_id}", FileRefs(self.app_ctx))
-            if not spec.startswith(("http://", "https://")):
-                spec = str(confined(spec, self.base_dir, self.allowed))
-            return attachment_block(spec, FileRefs(self.app_ctx, upload=self.upload, hold=self.hold_uploads))
+                key = f"file:{file_id}"
+                return self._once(key, lambda: attachment_block(key, FileRefs(self.app_ctx)))
+            if spec.startswith(("http://", "https://")):
+                return attachment_block(spec)
+            path = str(confined(spec, self.base_dir, self.allowed))
+            files = FileRefs(self.app_ctx, upload=self.upload, hold=self.hold_uploads)
+            return self._once(path, lambda: attachment_block(path, files))
         except LineError as exc:
             return exc
         except ClaudeCliError as exc:
