@@ -193,7 +193,9 @@ def test_names_from_the_api_cannot_drive_the_terminal(cli_env, run_cli, fake_api
         assert "a\\x1b[2J\\u202eb.txt" in result.stdout
 
 
-@pytest.mark.parametrize("change", ["a symlink out swapped in", "rewritten in place"])
+@pytest.mark.parametrize(
+    "change", ["a symlink out swapped in", "rewritten in place", "rewritten, mtime put back"]
+)
 def test_a_file_changed_after_its_check_is_not_uploaded(change, cli_env, fake_api, tmp_path):
     # Between the check and the upload (a batch validates every line first; the API is asked whether an
     # earlier upload is still there), the path may come to name other content: refused, nothing sent.
@@ -214,9 +216,13 @@ def test_a_file_changed_after_its_check_is_not_uploaded(change, cli_env, fake_ap
     if change == "a symlink out swapped in":
         inside.unlink()
         inside.symlink_to(secret)
-    else:
+    elif change == "rewritten in place":
         os.utime(inside, ns=(0, 1))  # same size, other bytes, another mtime
         inside.write_text("BRAVO\n")
+    else:
+        checked = inside.stat()
+        inside.write_text("BRAVO\n")
+        os.utime(inside, ns=(checked.st_atime_ns, checked.st_mtime_ns))  # the change time still moves
     app_ctx = AppContext.create(
         load_settings(), stdout=io.StringIO(), stderr=io.StringIO(), stdin=io.StringIO(""), environ={}
     )
@@ -235,6 +241,8 @@ def test_a_fifo_nobody_writes_to_never_hangs_a_command(cli_env, run_cli, fake_ap
     assert attach.exit_code == 0, attach  # read at once, as empty, as an empty file would be (-a <(cmd) too)
     jobs = tmp_path / "jobs.jsonl"
     jobs.write_text(json.dumps({"prompt": "q", "attach": "fifo"}) + "\n")
+    as_input = run_cli("batch", "submit", str(fifo), "--dry-run", timeout=20)
+    assert as_input.exit_code == 2 and "no requests" in as_input.stderr, as_input
     batch = run_cli("batch", "submit", str(jobs), "--dry-run", timeout=20)
     assert batch.exit_code == 0, batch
     uploading = run_cli("batch", "submit", str(jobs), "--upload-attachments", timeout=20)

@@ -33,7 +33,7 @@ from claudecli.call.request import platform_params, thinking_param
 from claudecli.call.schema import load_schema
 from claudecli.call.server_tools import server_tool_definitions
 from claudecli.core.errors import ClaudeCliError, UsageError
-from claudecli.core.fsutil import size_text, unreadable
+from claudecli.core.fsutil import open_to_read, size_text, unreadable
 from claudecli.core.tokens import estimate_input_tokens
 from claudecli.tools.options import ToolOptions
 
@@ -166,7 +166,7 @@ def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]
 
 def _open(path: Path) -> Any:
     try:
-        return path.open("rb")
+        return open_to_read(path)  # a FIFO nobody writes to reads as empty: no cron job waits on it forever
     except OSError as exc:
         raise unreadable(str(path), exc) from None
 

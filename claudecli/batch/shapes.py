@@ -71,7 +71,7 @@ class Resolvers:
         if found is None:
             found = self.models[name] = self._resolve_model(name)
         if isinstance(found, LineError):
-            raise found
+            raise found.with_traceback(None)  # each raise would add its frames: every line's data kept
         return found
 
     def _resolve_model(self, name: str) -> str | LineError:
@@ -105,7 +105,7 @@ class Resolvers:
         if found is None:
             found = self.attachments[spec] = self._load_attachment(spec)
         if isinstance(found, LineError):
-            raise found
+            raise found.with_traceback(None)  # each raise would add its frames: every line's data kept
         return found
 
     def _once(self, key: str, load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -114,7 +114,7 @@ class Resolvers:
         if found is None:
             found = self.attachments[key] = load()
         if isinstance(found, LineError):
-            raise found
+            raise found.with_traceback(None)  # each raise would add its frames: every line's data kept
         return found
 
     def _load_attachment(self, spec: str) -> dict[str, Any] | LineError:

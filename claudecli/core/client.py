@@ -128,18 +128,21 @@ def _initialising(module: Any) -> bool:
 def build_client(settings: Settings) -> anthropic.Anthropic:
     """A synchronous client configured from settings (key, base URL, retries, timeout, retry-after cap)."""
     credential = settings.credential()
-    return _constructed(lambda: sdk().Anthropic(**_client_kwargs(settings, credential)))
+    module = sdk()  # the import (and a wait for the warm-up's) stays interruptible
+    return _constructed(lambda: module.Anthropic(**_client_kwargs(settings, credential)))
 
 
 def build_async_client(settings: Settings) -> anthropic.AsyncAnthropic:
     credential = settings.credential()
-    return _constructed(lambda: sdk().AsyncAnthropic(**_client_kwargs(settings, credential)))
+    module = sdk()
+    return _constructed(lambda: module.AsyncAnthropic(**_client_kwargs(settings, credential)))
 
 
 def build_admin_client(settings: Settings) -> anthropic.Anthropic:
     """A client authenticated with the organisation admin key (ANTHROPIC_ADMIN_KEY / ``admin_key``)."""
     admin_key = settings.admin_credential()
-    return _constructed(lambda: sdk().Anthropic(**_client_kwargs(settings, ("api_key", admin_key))))
+    module = sdk()
+    return _constructed(lambda: module.Anthropic(**_client_kwargs(settings, ("api_key", admin_key))))
 
 
 def _constructed(construct: Callable[[], _Client]) -> _Client:

@@ -38,13 +38,16 @@ def upload_files(app_ctx: AppContext, specs: list[str]) -> None:
     with open_store(app_ctx) as store:
         for index, local in enumerate(locals_):
             try:
+                digest = (
+                    local.sha256()
+                )  # before: a change during the upload is then caught by the upload itself
                 info = upload_one(app_ctx, local)
             except ClaudeCliError:
                 if index:
                     app_ctx.note(f"uploaded {index} of {len(locals_)} before the failure")
                     _show_uploaded(app_ctx, infos, uploaded, partial=True)
                 raise
-            remember(app_ctx, store, scope, local.sha256(), info)
+            remember(app_ctx, store, scope, digest, info)
             infos.append(info)
             uploaded.append({**info.document(), "path": str(local.path)})
     _show_uploaded(app_ctx, infos, uploaded, partial=False)

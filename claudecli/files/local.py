@@ -30,7 +30,7 @@ class LocalFile:
     path: Path
     size: int
     mime_type: str
-    stamp: tuple[int, ...] = ()  # device, inode, size and mtime (ns) of the file as it was checked
+    stamp: tuple[int, ...] = ()  # device, inode, size, mtime and ctime (ns) of the file as it was checked
 
     @property
     def name(self) -> str:
@@ -66,7 +66,13 @@ class LocalFile:
 
 
 def _stamp(info: os.stat_result) -> tuple[int, ...]:
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    return (
+        info.st_dev,
+        info.st_ino,
+        info.st_size,
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+    )  # ctime: no utime hides a write
 
 
 def _looks_like_text(head: bytes) -> bool:
