@@ -280,6 +280,25 @@ def test_one_file_named_several_ways_in_a_batch_is_checked_and_uploaded_once(
     assert "already uploaded" not in result.stderr
 
 
+def test_an_upload_the_api_refuses_is_reported_on_its_line(cli_env, run_cli, fake_api, tmp_path):
+    from tests.fakeapi import Fault
+
+    for name in ("fx.txt", "fy.txt"):
+        (tmp_path / name).write_text(f"{name}\n")
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(
+        "".join(json.dumps({"prompt": "q", "attach": name}) + "\n" for name in ("fx.txt", "fy.txt"))
+    )
+    fake_api.enqueue(
+        Fault.status(400, "invalid_request_error", "this file cannot be stored"), path="/v1/files"
+    )
+    result = run_cli("batch", "run", str(jobs), "--upload-attachments", "--skip-invalid")
+    assert result.exit_code == 0, result  # the first look found both lines valid; the upload pass did not
+    assert "jobs.jsonl:1: " in result.stderr and "cannot be stored" in result.stderr
+    assert result.stderr.count("skipping 1 invalid line(s)") == 1
+    assert len(fake_api.requests_to("/v1/messages", method="POST")) == 1
+
+
 def test_batch_run_with_nothing_left_to_run_uploads_nothing(cli_env, run_cli, fake_api, pdf, tmp_path):
     jobs, out = _jobs(tmp_path, "report.pdf", 2), tmp_path / "out.jsonl"
     assert run_cli("batch", "run", str(jobs), "-o", str(out)).exit_code == 0  # inline: no upload

@@ -8,6 +8,7 @@ flat in the size of the input: lines stream from the file to the spool.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
@@ -74,6 +75,13 @@ class Problem:
     reason: str
 
 
+_DIGEST_SIZE = 16  # 1.6 MB for 100,000 lines; a keyed-hash-free digest nobody can aim a changed line at
+
+
+def _line_digest(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=_DIGEST_SIZE).digest()
+
+
 @dataclass
 class Validated:
     """The outcome of validating a file: the spooled requests, what they may cost, and what was wrong."""
@@ -84,8 +92,10 @@ class Validated:
     problem_count: int = 0
     nonce: str | None = None  # custom_ids are sent tagged with it (see ``tags``)
     custom_ids: list[str] = field(default_factory=list)  # when tagged: the user's id of each spooled request
-    line_hashes: list[int] = field(default_factory=list)  # of each line read, in order (see validate_into)
-    invalid: dict[int, str] = field(default_factory=dict)  # every invalid line's number and reason
+    # With ``remember`` (a first look, see validate_into): a digest of each line read, and every invalid line.
+    remember: bool = False
+    line_digests: bytearray = field(default_factory=bytearray)
+    invalid: dict[int, str] = field(default_factory=dict)
 
     def send_as(self, custom_id: str) -> str:
         """The custom_id the next spooled request is sent with."""
@@ -93,15 +103,20 @@ class Validated:
 
     def problem(self, line: int, reason: str) -> None:
         self.problem_count += 1
-        self.invalid[line] = reason
+        if self.remember:
+            self.invalid[line] = reason
         if len(self.problems) < SHOWN_PROBLEMS:
             self.problems.append(Problem(line, reason))
 
+    def read_line(self, raw: bytes) -> None:
+        if self.remember:
+            self.line_digests += _line_digest(raw)
+
     def require_same_line(self, path: Path, line_no: int, raw: bytes | None) -> None:
         """Refuse (exit 2) a line other than the one this look read (None: the file ended before it)."""
-        index = line_no - 1
-        read = self.line_hashes[index] if index < len(self.line_hashes) else None
-        changed = read is not None if raw is None else read != hash(raw)
+        start = (line_no - 1) * _DIGEST_SIZE
+        read = bytes(self.line_digests[start : start + _DIGEST_SIZE]) or None
+        changed = read is not None if raw is None else read != _line_digest(raw)
         if changed:
             raise UsageError(
                 f"{path}:{line_no}: the file changed while it was being read, after its lines were checked; "
@@ -227,15 +242,17 @@ def validate_into(
     spool: Spool,
     *,
     nonce: str | None = None,
+    remember: bool = False,
     first_look: Validated | None = None,
 ) -> Validated:
     """Validate every line of ``options.path``; append the valid requests to ``spool``.
 
     With a ``nonce`` (``batch submit``), requests are spooled with tagged custom_ids (see ``tags``). After a
     ``first_look`` (``--upload-attachments``: the lines checked with their uploads held back), each line must be
-    the one it read, and a line it found invalid is not looked at again (nothing of it is uploaded).
+    the one it read, and a line it found invalid is not looked at again (nothing of it is uploaded); the first
+    look is made with ``remember``.
     """
-    result = Validated(spool, nonce=nonce)
+    result = Validated(spool, nonce=nonce, remember=remember)
     resolvers = Resolvers(
         app_ctx,
         options.path.resolve().parent,
@@ -244,12 +261,14 @@ def validate_into(
         hold_uploads=options.hold_uploads,
     )
     ids = UniqueIds()
+    lines = 0
     with _open(options.path) as handle:
         for line_no, raw in _capped_lines(handle, options.path):
             if line_no == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
             raw = raw.rstrip(b"\r\n")
-            result.line_hashes.append(hash(raw))  # a hash of bytes is stable within this process
+            result.read_line(raw)
+            lines = line_no
             if first_look is not None:
                 first_look.require_same_line(options.path, line_no, raw)
                 if line_no in first_look.invalid:
@@ -267,7 +286,7 @@ def validate_into(
                 result.problem(line_no, exc.one_line())
     spool.finish()
     if first_look is not None:
-        first_look.require_same_line(options.path, len(result.line_hashes) + 1, None)  # not cut short
+        first_look.require_same_line(options.path, lines + 1, None)  # not cut short
     return result
 
 
@@ -334,21 +353,27 @@ def report_problems(app_ctx: AppContext, path: Path, validated: Validated) -> No
 
 
 def require_valid(
-    app_ctx: AppContext, options: InputOptions, validated: Validated, *, reported: bool = False
+    app_ctx: AppContext, options: InputOptions, validated: Validated, *, first_look: Validated | None = None
 ) -> None:
     """Report problems; refuse unless ``--skip-invalid`` (then warn); refuse an input with no request.
 
-    ``reported``: a first look at the same lines has said all this already (``--upload-attachments``).
+    After a ``first_look`` (``--upload-attachments``), only what it has not said already: problems on lines it
+    found valid (an upload the API refused, a file that changed since it was checked).
     """
+    known = first_look.invalid if first_look is not None else {}
+    new = validated.problem_count - len(known)
     if validated.problem_count:
-        if not reported:
-            report_problems(app_ctx, options.path, validated)
+        if new:
+            fresh = [problem for problem in validated.problems if problem.line not in known]
+            report_problems(
+                app_ctx, options.path, dataclasses.replace(validated, problems=fresh, problem_count=new)
+            )
         if not options.skip_invalid:
             raise UsageError(
                 f"{options.path}: {validated.problem_count} invalid line(s); nothing was sent",
                 hint="fix them, or pass --skip-invalid to send the valid lines only",
             )
-        if not reported:
-            app_ctx.warn(f"skipping {validated.problem_count} invalid line(s)")
+        if new:
+            app_ctx.warn(f"skipping {new} invalid line(s)")
     if validated.spool.count == 0:
         raise UsageError(f"{options.path}: no requests to send")

@@ -56,7 +56,7 @@ def plan_run(app_ctx: AppContext, options: RunOptions, defaults: LineDefaults) -
     if not options.input.upload_attachments:
         return _plan(app_ctx, options, defaults, done)
     held = dataclasses.replace(options.input, hold_uploads=True)
-    first = _plan(app_ctx, dataclasses.replace(options, input=held), defaults, done)
+    first = _plan(app_ctx, dataclasses.replace(options, input=held), defaults, done, remember=True)
     if first.remaining == 0:
         return first
     first.spool.remove()
@@ -69,13 +69,16 @@ def _plan(
     defaults: LineDefaults,
     done: set[str],
     *,
+    remember: bool = False,
     first_look: Validated | None = None,
 ) -> RunPlan:
     """Validate and spool; report the invalid lines and check the budget, unless a ``first_look`` did."""
     spool = Spool(app_ctx.settings.paths.data_dir / "spool", max_requests=1 << 62, max_bytes=API_MAX_BYTES)
     try:
-        validated = validate_into(app_ctx, options.input, defaults, spool, first_look=first_look)
-        require_valid(app_ctx, options.input, validated, reported=first_look is not None)
+        validated = validate_into(
+            app_ctx, options.input, defaults, spool, remember=remember, first_look=first_look
+        )
+        require_valid(app_ctx, options.input, validated, first_look=first_look)
         remaining = sum(1 for line in spool.lines() if custom_id(line) not in done)
         if remaining == 0:
             app_ctx.note(f"nothing to do: all {spool.count} requests already have results in {options.out}")

@@ -165,7 +165,7 @@ def _submit_locked(
     first_look = None
     if options.input.upload_attachments:  # nothing goes up before the lines are valid and within budget
         held = replace(options, input=replace(options.input, hold_uploads=True))
-        with _validated(app_ctx, held, defaults, nonce) as first_look:
+        with _validated(app_ctx, held, defaults, nonce, remember=True) as first_look:
             _check_budget(app_ctx, options, first_look)
     with _validated(app_ctx, options, defaults, nonce, first_look=first_look) as validated:
         result = _estimate(app_ctx, options, validated, dry_run=False, budget=first_look is None)
@@ -225,6 +225,7 @@ def _validated(
     defaults: LineDefaults,
     nonce: str | None,
     *,
+    remember: bool = False,
     first_look: Validated | None = None,
 ) -> Iterator[Validated]:
     spool = Spool(
@@ -233,8 +234,10 @@ def _validated(
         max_bytes=options.split_bytes,
     )
     try:
-        validated = validate_into(app_ctx, options.input, defaults, spool, nonce=nonce, first_look=first_look)
-        require_valid(app_ctx, options.input, validated, reported=first_look is not None)
+        validated = validate_into(
+            app_ctx, options.input, defaults, spool, nonce=nonce, remember=remember, first_look=first_look
+        )
+        require_valid(app_ctx, options.input, validated, first_look=first_look)
         yield validated
     finally:
         spool.remove()
