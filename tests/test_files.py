@@ -250,3 +250,19 @@ def test_a_fifo_nobody_writes_to_never_hangs_a_command(cli_env, run_cli, fake_ap
         uploading.exit_code == 2 and ":1: " in uploading.stderr and "not a regular file" in uploading.stderr
     )
     assert fake_api.files.uploads == 0
+
+
+def test_a_file_must_be_opened_at_the_very_path_that_was_checked(tmp_path):
+    # A batch line's path is resolved and confined, then opened: a component swapped for a symlink in between
+    # would open a file elsewhere. What was opened is compared with the resolved path.
+    from claudecli.core.errors import UsageError
+    from claudecli.core.fsutil import open_to_read, require_opened_at
+
+    real = tmp_path / "real.txt"
+    real.write_text("x")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    with open_to_read(real) as handle:
+        require_opened_at(handle, real)
+    with open_to_read(link) as handle, pytest.raises(UsageError, match="changed while claudecli was reading"):
+        require_opened_at(handle, link)

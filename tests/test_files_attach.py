@@ -250,6 +250,34 @@ def test_an_input_rewritten_between_the_check_and_the_uploads_is_refused(
     assert not fake_api.requests_to("/v1/messages", method="POST") and not fake_api.batches
 
 
+def test_a_file_changed_between_the_first_look_and_its_upload_is_not_uploaded(
+    cli_env, run_cli, fake_api, pdf, tmp_path
+):
+    from tests.fakeapi import files as fake_files
+
+    file_id = uploaded_id(run_cli, pdf)
+    two = tmp_path / "two.txt"
+    two.write_text("two\n")
+    jobs = tmp_path / "jobs.jsonl"
+    lines = [{"prompt": "q", "attach": f"file:{file_id}"}, {"prompt": "q", "attach": "two.txt"}]
+    jobs.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    looked_up = []
+
+    def grow_after_the_first_look(fake, request, match):
+        looked_up.append(match["file_id"])
+        if (
+            len(looked_up) == 2
+        ):  # the upload pass looks line 1's file up: the first look checked two.txt as it was
+            two.write_text("two, and much longer now\n" * 1000)
+        return fake_files.metadata(fake, request, match)
+
+    fake_api.add_route("GET", r"/v1/files/(?P<file_id>[^/]+)", grow_after_the_first_look)
+    result = run_cli("batch", "run", str(jobs), "--upload-attachments")
+    assert result.exit_code == 2, result
+    assert "jobs.jsonl:2: " in result.stderr and "changed after its line was checked" in result.stderr
+    assert fake_api.files.uploads == 1 and not fake_api.requests_to("/v1/messages", method="POST")
+
+
 def test_batch_upload_skips_the_attachments_of_invalid_lines(cli_env, run_cli, fake_api, tmp_path):
     for name in ("fx.txt", "fy.txt", "fz.txt"):
         (tmp_path / name).write_text(f"{name}\n")

@@ -96,6 +96,7 @@ class Validated:
     remember: bool = False
     line_digests: bytearray = field(default_factory=bytearray)
     invalid: dict[int, str] = field(default_factory=dict)
+    file_stamps: dict[str, tuple[int, ...]] = field(default_factory=dict)  # each local attachment as it was
 
     def send_as(self, custom_id: str) -> str:
         """The custom_id the next spooled request is sent with."""
@@ -259,6 +260,8 @@ def validate_into(
         allowed_roots(options.allow_outside),
         upload=options.upload_attachments,
         hold_uploads=options.hold_uploads,
+        seen=result.file_stamps if remember else None,
+        expected=first_look.file_stamps if first_look is not None else None,
     )
     ids = UniqueIds()
     lines = 0

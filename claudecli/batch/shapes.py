@@ -61,6 +61,8 @@ class Resolvers:
     allowed: tuple[Path, ...] = ()  # --allow-outside directories, resolved
     upload: bool = False  # --upload-attachments: local attachments go up once and are referenced by id
     hold_uploads: bool = False  # with upload: checked and estimated as uploads, but nothing goes up yet
+    seen: dict[str, tuple[int, ...]] | None = None  # a first look records each file's stamp here
+    expected: dict[str, tuple[int, ...]] | None = None  # the upload pass requires the first look's stamps
     models: dict[str, str | LineError] = field(default_factory=dict)
     attachments: dict[str, dict[str, Any] | LineError] = field(default_factory=dict)
     max_output: dict[str, int | None] = field(default_factory=dict)  # model id -> its most output tokens
@@ -129,7 +131,14 @@ class Resolvers:
             if spec.startswith(("http://", "https://")):
                 return attachment_block(spec)
             path = str(confined(spec, self.base_dir, self.allowed))
-            files = FileRefs(self.app_ctx, upload=self.upload, hold=self.hold_uploads)
+            files = FileRefs(
+                self.app_ctx,
+                upload=self.upload,
+                hold=self.hold_uploads,
+                exact=True,  # confined() resolved it: the file opened must be at that very path
+                seen=self.seen,
+                expected=self.expected,
+            )
             return self._once(path, lambda: attachment_block(path, files))
         except LineError as exc:
             return exc

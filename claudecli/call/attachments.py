@@ -16,13 +16,20 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from claudecli.core.errors import NotFoundError, UsageError
-from claudecli.core.fsutil import TEXT_FILE_LIMIT, open_to_read, read_stream_capped, unreadable
+from claudecli.core.fsutil import (
+    TEXT_FILE_LIMIT,
+    open_to_read,
+    read_stream_capped,
+    require_opened_at,
+    unreadable,
+)
 from claudecli.core.media import block_type_for, sniff_media_type
 from claudecli.files.ids import file_ref
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
     from claudecli.files.info import FileInfo
+    from claudecli.files.local import LocalFile
 
 IMAGE_LIMIT = 5 * 1024 * 1024  # the API's per-image limit
 PDF_LIMIT = 32 * 1024 * 1024  # the API's request limit bounds a PDF
@@ -54,13 +61,15 @@ def _check_size(path: Path, size: int, limit: int, kind: str) -> None:
 _KINDS = {"application/pdf": (PDF_LIMIT, "the PDF"), None: (TEXT_LIMIT, "the text file")}
 
 
-def _read(path: Path) -> tuple[str | None, bytes]:
+def _read(path: Path, exact: bool = False) -> tuple[str | None, bytes]:
     """The sniffed media type and the bytes, read no further than that type's limit allows.
 
     The size from ``stat`` gives the friendly message for regular files; the capped read is what stops
     ``/dev/zero`` or a FIFO, whose size says 0.
     """
     with open_to_read(path) as handle:
+        if exact:
+            require_opened_at(handle, path)
         size = os.fstat(handle.fileno()).st_size
         head = handle.read(16)
         media_type = sniff_media_type(head)
@@ -70,9 +79,9 @@ def _read(path: Path) -> tuple[str | None, bytes]:
     return media_type, data
 
 
-def _file_block(path: Path) -> dict[str, Any]:
+def _file_block(path: Path, exact: bool = False) -> dict[str, Any]:
     try:
-        media_type, data = _read(path)
+        media_type, data = _read(path, exact)
     except OSError as exc:
         raise unreadable(f"attachment {path}", exc) from None
     if media_type == "application/pdf":
@@ -110,9 +119,12 @@ class FileRefs:
 
     app_ctx: AppContext
     upload: bool = False
-    hold: bool = (
-        False  # with upload: check each local file as its upload would, upload nothing (see _held_block)
-    )
+    hold: bool = False  # with upload: check each file as its upload would, upload nothing (_held_block)
+    # A batch's paths are resolved and confined before they are opened: the file opened must be at that path
+    # (``exact``). A first look records each file's stamp (``seen``); the upload pass requires it (``expected``).
+    exact: bool = False
+    seen: dict[str, tuple[int, ...]] | None = None
+    expected: dict[str, tuple[int, ...]] | None = None
 
 
 def file_block(info: FileInfo, title: str | None = None) -> dict[str, Any]:
@@ -143,7 +155,8 @@ def _uploaded_block(path: Path, files: FileRefs) -> dict[str, Any]:
     from claudecli.files.local import check_local
     from claudecli.files.reuse import open_store, uploaded
 
-    local = check_local(str(path), label="attachment")
+    local = check_local(str(path), label="attachment", exact=files.exact)
+    _same_as_first_look(local, files)
     if block_type_for(local.mime_type) is None:
         raise UsageError(
             f"{path}: {local.mime_type} cannot be attached (images, PDFs and plain text can)",
@@ -180,7 +193,17 @@ def attachment_block(spec: str, files: FileRefs | None = None) -> dict[str, Any]
     path = Path(spec).expanduser()
     if files is not None and files.upload:
         return _uploaded_block(path, files)
-    return _file_block(path)
+    return _file_block(path, files is not None and files.exact)
+
+
+def _same_as_first_look(local: LocalFile, files: FileRefs) -> None:
+    """A first look records the file as it found it; the upload pass refuses one that has changed since (the
+    budget and the line were checked on what the first look saw)."""
+    key = str(local.path)
+    if files.seen is not None:
+        files.seen[key] = local.stamp
+    if files.expected is not None and files.expected.get(key) != local.stamp:
+        raise UsageError(f"{local.path}: the file changed after its line was checked; nothing of it was sent")
 
 
 def attachment_blocks(specs: list[str], files: FileRefs | None = None) -> list[dict[str, Any]]:

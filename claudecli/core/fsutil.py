@@ -104,6 +104,17 @@ def open_to_read(path: Path) -> BinaryIO:
         raise
 
 
+def require_opened_at(handle: BinaryIO, path: Path) -> None:
+    """Refuse a file that, once open, is not at ``path`` itself: a directory or the file swapped for a symlink
+    between the check of a resolved, confined path and its open. Where /proc is missing, nothing is checked."""
+    try:
+        opened = os.readlink(f"/proc/self/fd/{handle.fileno()}")
+    except OSError:
+        return
+    if opened != str(path):
+        raise UsageError(f"{path}: the file changed while claudecli was reading it; nothing of it was sent")
+
+
 def unreadable(label: str, exc: OSError) -> UsageError:
     """The one wording for a file a user named that cannot be read: ``LABEL: file not found`` and so on."""
     if isinstance(exc, FileNotFoundError):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from claudecli.core.errors import UsageError
-from claudecli.core.fsutil import open_to_read, size_text, unreadable
+from claudecli.core.fsutil import open_to_read, require_opened_at, size_text, unreadable
 from claudecli.core.media import sniff_media_type
 
 MAX_UPLOAD_BYTES = 500_000_000  # the Files API's per-file limit
@@ -95,11 +95,14 @@ def _mime_type(path: Path, head: bytes) -> str:
     return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
-def check_local(spec: str, *, label: str = "upload") -> LocalFile:
-    """The checked file at ``spec`` (``~`` expanded)."""
+def check_local(spec: str, *, label: str = "upload", exact: bool = False) -> LocalFile:
+    """The checked file at ``spec`` (``~`` expanded); with ``exact``, it must be at ``spec`` itself once open
+    (a resolved path, see ``fsutil.require_opened_at``)."""
     path = Path(spec).expanduser()
     try:
         with open_to_read(path) as handle:  # a FIFO is refused below, not waited on
+            if exact:
+                require_opened_at(handle, path)
             info = os.fstat(handle.fileno())
             if stat.S_ISDIR(info.st_mode):
                 raise IsADirectoryError(spec)
