@@ -135,10 +135,10 @@ def test_ctrl_c_while_the_models_list_loads_gives_the_prompt_back(make_chat, fak
 def test_a_ctrl_c_while_a_client_is_built_waits_until_it_is_whole():
     # Cut half-way, the SDK's constructor leaves an HTTP client whose finaliser later prints a traceback
     # ("Exception ignored in ... SyncHttpxClientWrapper.__del__"): the Ctrl-C is delivered once it returns.
-    from claudecli.core.client import _ctrl_c_after
+    from claudecli.core.interrupt import HeldCtrlC
 
     steps = []
-    with pytest.raises(KeyboardInterrupt), _ctrl_c_after():
+    with pytest.raises(KeyboardInterrupt), HeldCtrlC():
         signal.raise_signal(signal.SIGINT)
         steps.append("the constructor goes on")
     assert steps == ["the constructor goes on"]

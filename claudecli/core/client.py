@@ -27,6 +27,7 @@ from claudecli.core.errors import (
     RateLimitedError,
     ServerError,
 )
+from claudecli.core.interrupt import HeldCtrlC
 
 if TYPE_CHECKING:
     import anthropic
@@ -151,7 +152,9 @@ def _constructed(construct: Callable[[], _Client]) -> _Client:
     The one failure seen in the wild is a SOCKS proxy in the environment (``ALL_PROXY=socks5://…``), which the
     HTTP library can only use with the optional ``socksio`` package installed.
     """
-    with translate_errors(), _ctrl_c_after():
+    # Cut half-way, the constructor leaves an HTTP client without its state, whose finaliser later prints
+    # "Exception ignored in ... __del__" and a traceback: a Ctrl-C waits the few milliseconds it takes.
+    with translate_errors(), HeldCtrlC():
         try:
             return construct()
         except ImportError as exc:
@@ -194,33 +197,6 @@ def quiet_half_built_clients(previous: Callable[[Any], None]) -> Callable[[Any],
         previous(unraisable)
 
     return hook
-
-
-@contextlib.contextmanager
-def _ctrl_c_after() -> Iterator[None]:
-    """Hold a Ctrl-C back until the SDK's constructor has returned (a few milliseconds), then deliver it.
-
-    Cut half-way, the constructor leaves an HTTP client without its state, whose finaliser later prints
-    "Exception ignored in ... SyncHttpxClientWrapper.__del__" and a traceback on stderr. Only the main thread
-    receives Ctrl-C (and may set a handler); a handler not set from Python is left alone.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    import signal
-
-    held: list[int] = []
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is None:
-        yield
-        return
-    signal.signal(signal.SIGINT, lambda number, _frame: held.append(number))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if held:
-            signal.raise_signal(signal.SIGINT)  # now, to whatever handler was there before
 
 
 def _rehearsal_reply() -> bytes:

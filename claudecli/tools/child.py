@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from claudecli.core.interrupt import HeldCtrlC
+
 # Credentials by name: the ecosystem's and claudecli's own spellings, and the SDK's header variable (which may
 # carry an Authorization header).
 SECRET_VARIABLES = frozenset(
@@ -163,6 +165,9 @@ def run_child(
 
     A KeyboardInterrupt while waiting stops the child's group and is raised again (the loop stops).
     """
+    # A Ctrl-C while the child starts, before the watch below, would leave its group running: it is held
+    # until the watch begins, then delivered there, where the group is stopped for it.
+    ctrl_c = HeldCtrlC().hold()
     try:
         proc = subprocess.Popen(
             argv,
@@ -174,15 +179,18 @@ def run_child(
             start_new_session=True,
         )
     except FileNotFoundError:
+        ctrl_c.release()
         return ChildRun(None, b"", b"", 0, start_error=f"program not found: {argv[0]}")
     except OSError as exc:
+        ctrl_c.release()
         return ChildRun(None, b"", b"", 0, start_error=f"cannot run {argv[0]}: {exc.strerror}")
+    timed_out = cancelled = False
     out = _Reader(proc.stdout, output_limit)
     err = _Reader(proc.stderr, STDERR_TAIL, tail=True)
-    out.start()
-    err.start()
-    timed_out = cancelled = False
     try:
+        ctrl_c.release()
+        out.start()
+        err.start()
         _feed(proc, stdin)
         deadline = time.monotonic() + timeout
         while proc.poll() is None:
