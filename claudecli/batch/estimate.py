@@ -13,8 +13,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from claudecli.core.usage import TokenUsage
+from claudecli.money.budget import check_spend
 
 if TYPE_CHECKING:
+    from claudecli.core.context import AppContext
     from claudecli.money.price_book import PriceBook
     from claudecli.money.pricing import ModelPrices
 
@@ -83,6 +85,19 @@ class Estimate:
             worst.total += flat.cost(load.usage())
             worst.largest_call = max(worst.largest_call, flat.cost(load.largest_usage(flat)))
         return worst
+
+
+def check_budget(
+    app_ctx: AppContext, estimate: Estimate, *, batch: bool, force: bool, share: float = 1.0
+) -> None:
+    """The worst case, at batch or standard prices, against every budget: scaled to the ``share`` of requests
+    still to run (a resumed ``batch run``); models with no known price are named and left out."""
+    worst = estimate.worst_case(app_ctx.prices, batch=batch)
+    for model in worst.unknown:
+        app_ctx.warn(f"no price known for {model}; the estimate leaves its requests out")
+    total = worst.total if share == 1.0 else worst.total * Decimal(str(round(share, 6)))
+    what = "this batch" if batch else "this run"
+    check_spend(app_ctx, total, force=force, what=what, largest_call_usd=worst.largest_call)
 
 
 @dataclass

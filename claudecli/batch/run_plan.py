@@ -12,18 +12,16 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from claudecli.batch.estimate import check_budget
 from claudecli.batch.inputs import InputOptions, LineDefaults, Validated, require_valid, validate_into
 from claudecli.batch.output import cannot_write
 from claudecli.batch.resume import completed_ids
 from claudecli.batch.spool import API_MAX_BYTES, Spool
-from claudecli.money.budget import check_spend
 
 if TYPE_CHECKING:
-    from claudecli.batch.estimate import Estimate
     from claudecli.core.context import AppContext
 
 _ID_PREFIX = re.compile(rb'^\{"custom_id":"([A-Za-z0-9_-]{1,64})"')
@@ -83,7 +81,9 @@ def _plan(
         if remaining == 0:
             app_ctx.note(f"nothing to do: all {spool.count} requests already have results in {options.out}")
         elif first_look is None:
-            _check_budget(app_ctx, options, validated.estimate, remaining / spool.count)
+            check_budget(
+                app_ctx, validated.estimate, batch=False, force=options.force, share=remaining / spool.count
+            )
     except BaseException:
         spool.remove()
         raise
@@ -93,21 +93,6 @@ def _plan(
 def custom_id(line: bytes) -> str:
     match = _ID_PREFIX.match(line)
     return match.group(1).decode() if match else ""
-
-
-def _check_budget(app_ctx: AppContext, options: RunOptions, estimate: Estimate, share: float) -> None:
-    """The worst case at standard prices, scaled to the share of requests still to run (a resumed run)."""
-
-    worst = estimate.worst_case(app_ctx.prices, batch=False)
-    for model in worst.unknown:
-        app_ctx.warn(f"no price known for {model}; the estimate leaves its requests out")
-    check_spend(
-        app_ctx,
-        worst.total * Decimal(str(round(share, 6))),
-        force=options.force,
-        what="this run",
-        largest_call_usd=worst.largest_call,
-    )
 
 
 def _done_ids(options: RunOptions) -> set[str]:

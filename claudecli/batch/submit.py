@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.create import create_part
+from claudecli.batch.estimate import check_budget
 from claudecli.batch.inputs import (
     InputOptions,
     Validated,
@@ -42,7 +43,6 @@ from claudecli.batch.tags import new_nonce
 from claudecli.core import names
 from claudecli.core.errors import UsageError
 from claudecli.files.info import size_label
-from claudecli.money.budget import check_spend
 from claudecli.money.pricing import format_usd
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def _submit_locked(
     if options.input.upload_attachments:  # nothing goes up before the lines are valid and within budget
         held = replace(options, input=replace(options.input, hold_uploads=True))
         with _validated(app_ctx, held, defaults, nonce, remember=True) as first_look:
-            _check_budget(app_ctx, options, first_look)
+            check_budget(app_ctx, first_look.estimate, batch=True, force=options.force)
     with _validated(app_ctx, options, defaults, nonce, first_look=first_look) as validated:
         result = _estimate(app_ctx, options, validated, dry_run=False, budget=first_look is None)
         if existing is None:
@@ -191,20 +191,6 @@ def _submit_locked(
                 create_part(app_ctx, journal, part, validated.spool.body(index))
         result.batch_ids = [part.batch_id for part in journal.parts_of(existing.id) if part.batch_id]
     return result
-
-
-def _check_budget(app_ctx: AppContext, options: SubmitOptions, validated: Validated) -> None:
-    """The worst case at batch prices against every budget; a file source counts as its bytes inline would."""
-    worst = validated.estimate.worst_case(app_ctx.prices, batch=True)
-    for model in worst.unknown:
-        app_ctx.warn(f"no price known for {model}; the estimate leaves its requests out")
-    check_spend(
-        app_ctx,
-        worst.total,
-        force=options.force,
-        what="this batch",
-        largest_call_usd=worst.largest_call,
-    )
 
 
 def _matching_parts(journal: Journal, submission: Submission, validated: Validated) -> list[Part]:
@@ -257,7 +243,7 @@ def _estimate(
         + f" · worst case {format_usd(worst.total)} at batch prices"
     )
     if budget:
-        _check_budget(app_ctx, options, validated)
+        check_budget(app_ctx, validated.estimate, batch=True, force=options.force)
     return SubmitResult(
         requests=validated.spool.count,
         skipped=validated.problem_count,
