@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from claudecli.batch.attach_paths import confined
 from claudecli.batch.ids import LineError, checked_id
@@ -32,6 +32,7 @@ TEMPLATE_SLOT = "{line}"
 # Failures that belong to one line (its input is wrong); any other (no key, no network, an API outage while
 # looking up or uploading a file) ends the command with its own exit code instead of failing every line.
 LINE_FAULTS = frozenset({ExitCode.USAGE, ExitCode.NOT_FOUND, ExitCode.BAD_REQUEST})
+T = TypeVar("T")
 
 
 @dataclass
@@ -69,12 +70,7 @@ class Resolvers:
     listed: ListedModels | None = None
 
     def model(self, name: str) -> str:
-        found = self.models.get(name)
-        if found is None:
-            found = self.models[name] = self._resolve_model(name)
-        if isinstance(found, LineError):
-            raise found.with_traceback(None)  # each raise would add its frames: every line's data kept
-        return found
+        return _once(self.models, name, lambda: self._resolve_model(name))
 
     def _resolve_model(self, name: str) -> str | LineError:
         """The model id, checked against the API's list (see ``catalog.listed``): unknown is a line error."""
@@ -103,21 +99,7 @@ class Resolvers:
             )
 
     def attachment(self, spec: str) -> dict[str, Any]:
-        found = self.attachments.get(spec)
-        if found is None:
-            found = self.attachments[spec] = self._load_attachment(spec)
-        if isinstance(found, LineError):
-            raise found.with_traceback(None)  # each raise would add its frames: every line's data kept
-        return found
-
-    def _once(self, key: str, load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """The block for ``key`` (a file id, or a resolved path: one file however a line spells it), loaded once."""
-        found = self.attachments.get(key)
-        if found is None:
-            found = self.attachments[key] = load()
-        if isinstance(found, LineError):
-            raise found.with_traceback(None)  # each raise would add its frames: every line's data kept
-        return found
+        return _once(self.attachments, spec, lambda: self._load_attachment(spec))
 
     def _load_attachment(self, spec: str) -> dict[str, Any] | LineError:
         """Relative paths are relative to the input file's directory (cron runs in $HOME), and confined
@@ -126,8 +108,8 @@ class Resolvers:
         try:
             file_id = file_ref(spec, self.base_dir)
             if file_id is not None:
-                key = f"file:{file_id}"
-                return self._once(key, lambda: attachment_block(key, FileRefs(self.app_ctx)))
+                key = f"file:{file_id}"  # however the line spells it
+                return _once(self.attachments, key, lambda: attachment_block(key, FileRefs(self.app_ctx)))
             if spec.startswith(("http://", "https://")):
                 return attachment_block(spec)
             path = str(confined(spec, self.base_dir, self.allowed))
@@ -139,13 +121,24 @@ class Resolvers:
                 seen=self.seen,
                 expected=self.expected,
             )
-            return self._once(path, lambda: attachment_block(path, files))
+            return _once(self.attachments, path, lambda: attachment_block(path, files))  # one file, one load
         except LineError as exc:
             return exc
         except ClaudeCliError as exc:
             if exc.exit_code not in LINE_FAULTS:
                 raise
             return LineError(exc.one_line())
+
+
+def _once(cache: dict[str, T | LineError], key: str, load: Callable[[], T | LineError]) -> T:
+    """``cache[key]``, loaded on first use. A line error found once is raised again for every line that meets
+    it, without the traceback of the earlier raises (which would keep every such line's data alive)."""
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = load()
+    if isinstance(found, LineError):
+        raise found.with_traceback(None)
+    return found
 
 
 def apply_template(template: str | None, text: str) -> str:
