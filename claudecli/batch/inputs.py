@@ -64,9 +64,7 @@ class InputOptions:
     )  # the tool flags (server tools go into every line)
     server_tools_only: bool = False  # batch submit: a line defining a local (client) tool is refused
     upload_attachments: bool = False  # upload local attachments once, reference them by file id
-    hold_uploads: bool = (
-        False  # with upload_attachments: check and estimate them as uploads, upload nothing yet
-    )
+    hold_uploads: bool = False  # with upload_attachments: checked and estimated as uploads, none made yet
 
 
 @dataclass

@@ -147,7 +147,7 @@ def build_admin_client(settings: Settings) -> anthropic.Anthropic:
 
 
 def _constructed(construct: Callable[[], _Client]) -> _Client:
-    """Run an SDK client's constructor: whole (see _ctrl_c_after), and failing as one line.
+    """Run an SDK client's constructor: whole (a Ctrl-C waits for it), and failing as one line.
 
     The one failure seen in the wild is a SOCKS proxy in the environment (``ALL_PROXY=socks5://…``), which the
     HTTP library can only use with the optional ``socksio`` package installed.

@@ -191,8 +191,7 @@ def _roles(file_data: Mapping[str, Any], chosen: str | None, config_file: Path) 
     profile = file_data.get("profiles", {}).get(chosen, {}) if chosen else {}
     if "roles" not in file_data and "roles" not in profile:
         return {}
-    # Here, not at the top: the parsers of the optional tables (roles, tools, mcp) load only for a config that has them.
-    from claudecli.core.roles import parse_roles
+    from claudecli.core.roles import parse_roles  # lazy, as each table's parser: start-up time
 
     roles = parse_roles(file_data.get("roles", {}), str(config_file), config_file.parent)
     if chosen:
@@ -208,7 +207,7 @@ def _tools(file_data: Mapping[str, Any], config_file: Path) -> dict[str, Configu
     """``[tools.NAME]``: from config.toml alone, never the environment or a .env (see tool_config)."""
     if "tools" not in file_data:
         return {}
-    from claudecli.core.tool_config import parse_tools  # only for a config that has tools (start-up time)
+    from claudecli.core.tool_config import parse_tools  # lazy, as each table's parser: start-up time
 
     return parse_tools(file_data["tools"], config_file)
 
@@ -217,8 +216,7 @@ def _mcp_servers(file_data: Mapping[str, Any], config_file: Path) -> dict[str, M
     """``[mcp.NAME]``: from config.toml alone, never the environment or a .env (see mcp_config)."""
     if "mcp" not in file_data:
         return {}
-    # Only for a config that has servers (start-up time).
-    from claudecli.core.mcp_config import parse_mcp_servers
+    from claudecli.core.mcp_config import parse_mcp_servers  # lazy, as each table's parser: start-up time
 
     return parse_mcp_servers(file_data["mcp"], config_file)
 
