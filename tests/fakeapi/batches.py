@@ -162,19 +162,19 @@ def create_batch(fake: FakeAnthropic, req: RecordedRequest, match: re.Match[str]
         fake.batches[batch.id] = batch
         if fake.batch_mode == "instant":
             end_batch(fake, batch)
-        return Response.json(batch.to_json(fake.base_url))
+        return Response.json(batch.to_json(fake.link_base))
 
 
 def list_batches(fake: FakeAnthropic, req: RecordedRequest, match: re.Match[str]) -> Response:
     with fake.lock:
         batches = sorted(fake.batches.values(), key=lambda b: b.seq, reverse=True)
-        items = [_settle(fake, b).to_json(fake.base_url) for b in batches]
+        items = [_settle(fake, b).to_json(fake.link_base) for b in batches]
     return Response.json(paginate(items, req.query))
 
 
 def get_batch(fake: FakeAnthropic, req: RecordedRequest, match: re.Match[str]) -> Response:
     with fake.lock:
-        return Response.json(_lookup(fake, match["batch_id"]).to_json(fake.base_url))
+        return Response.json(_lookup(fake, match["batch_id"]).to_json(fake.link_base))
 
 
 def cancel_batch(fake: FakeAnthropic, req: RecordedRequest, match: re.Match[str]) -> Response:
@@ -187,7 +187,7 @@ def cancel_batch(fake: FakeAnthropic, req: RecordedRequest, match: re.Match[str]
         if batch.processing_status == "in_progress":
             batch.processing_status = "canceling"
             batch.cancel_initiated_at = utcnow()
-        return Response.json(batch.to_json(fake.base_url))
+        return Response.json(batch.to_json(fake.link_base))
 
 
 def delete_batch(fake: FakeAnthropic, req: RecordedRequest, match: re.Match[str]) -> Response:

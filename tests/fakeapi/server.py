@@ -102,6 +102,7 @@ class FakeAnthropic:
         self._faults: defaultdict[str, deque[Fault]] = defaultdict(deque)
         self._host, self._port = host, port
         self._server: ThreadingHTTPServer | None = None
+        self._url: str | None = None  # see link_base
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._connections: set[Any] = set()
@@ -113,6 +114,7 @@ class FakeAnthropic:
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
+        self._url = f"http://{self._host}:{server.server_port}"
         self._stopping.clear()
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-anthropic", daemon=True
@@ -146,6 +148,14 @@ class FakeAnthropic:
         if self._server is None:
             raise RuntimeError("FakeAnthropic is not started")
         return f"http://{self._host}:{self._server.server_port}"
+
+    @property
+    def link_base(self) -> str:
+        """The base of the URLs answers carry (a batch's ``results_url``): still known while a request that
+        came in just before ``stop`` is answered, where ``base_url`` says the fake is stopped."""
+        if self._url is None:
+            raise RuntimeError("FakeAnthropic was never started")
+        return self._url
 
     # -- test controls ---------------------------------------------------------------------------
 
