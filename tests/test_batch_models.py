@@ -90,3 +90,46 @@ def test_a_dated_snapshot_id_is_the_listed_model(cli_env, run_cli, fake_api, tmp
     result = run_cli("batch", "submit", "--dry-run", str(jobs_with(tmp_path, "claude-haiku-5-5-20260820")))
     assert result.exit_code == 0, result
     assert "not in the models list" not in result.stderr
+
+
+def test_an_unknown_model_fetches_the_list_once(cli_env, run_cli, fake_api, tmp_path):
+    """No cache: the list fetched to resolve the name is the API's own, so the miss needs no second fetch."""
+    jobs = jobs_with(tmp_path, "claude-nonexistent-9")
+    for command in (
+        ["submit"],
+        ["run"],
+        ["run", "--fallback", "claude-sonnet-5-5"],
+    ):  # the fallback resolves first
+        (Path(cli_env["CLAUDECLI_HOME"]) / "cache" / "models.json").unlink(missing_ok=True)
+        before = len(fake_api.requests_to(MODELS, method="GET"))
+        result = run_cli("batch", *command, str(jobs))
+        assert result.exit_code == 2, result
+        assert f"{jobs}:2: model 'claude-nonexistent-9': claude-nonexistent-9 is not in the models list" in (
+            result.stderr
+        )
+        assert len(fake_api.requests_to(MODELS, method="GET")) == before + 1, command
+
+
+def test_a_fresh_cache_is_fetched_again_only_for_a_miss_and_only_once(cli_env, run_cli, fake_api, tmp_path):
+    assert run_cli("models").exit_code == 0  # caches the list
+    fetches = len(fake_api.requests_to(MODELS, method="GET"))
+    known = write_jsonl(tmp_path / "known.jsonl", {"prompt": "hi", "model": "claude-haiku-5-5"})
+    assert run_cli("batch", "submit", "--dry-run", str(known)).exit_code == 0
+    assert len(fake_api.requests_to(MODELS, method="GET")) == fetches  # the fresh cache answers
+    odd = write_jsonl(
+        tmp_path / "odd.jsonl",
+        {"prompt": "hi", "model": "claude-nonexistent-9"},
+        {"prompt": "hi", "model": "claude-nonexistent-8"},
+    )
+    result = run_cli("batch", "submit", "--dry-run", str(odd))
+    assert result.exit_code == 2 and result.stderr.count("is not in the models list") == 2, result
+    assert len(fake_api.requests_to(MODELS, method="GET")) == fetches + 1
+
+
+def test_a_failed_fetch_is_not_tried_again_for_the_miss(cli_env, run_cli, fake_api, tmp_path):
+    for _ in range(6):
+        fake_api.enqueue(Fault.status(500, "api_error", "models are down"), path=MODELS)
+    result = run_cli("batch", "run", str(jobs_with(tmp_path, "claude-gateway-special")))
+    assert result.exit_code == 0, result
+    assert "cannot check model claude-gateway-special" in result.stderr
+    assert len(fake_api.requests_to(MODELS, method="GET")) == 1

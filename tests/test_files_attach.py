@@ -360,3 +360,47 @@ def test_batch_uploads_keep_the_estimate_and_fail_whole_on_a_network_failure(
     )  # fmt: skip
     assert offline.exit_code == 8, offline
     assert offline.stderr.count("\n") == 1 and "cannot connect" in offline.stderr
+
+
+def _attach_lines(path: Path, names: list[str]) -> Path:
+    path.write_text(
+        "".join(json.dumps({"id": name[0], "prompt": "q", "attach": name}) + "\n" for name in names)
+    )
+    return path
+
+
+def test_a_resumed_run_leaves_the_attachments_of_answered_lines_alone(cli_env, run_cli, fake_api, tmp_path):
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_text(f"{name}\n")
+    jobs, out = tmp_path / "jobs.jsonl", tmp_path / "out.jsonl"
+    first = run_cli(
+        "batch", "run", str(_attach_lines(jobs, ["a.txt", "b.txt"])), "-o", str(out), "--upload-attachments"
+    )
+    assert first.exit_code == 0, first
+    assert fake_api.files.uploads == 2
+    (tmp_path / "a.txt").unlink()  # an answered line's attachment may be gone by now: it is not needed
+    before = len(fake_api.requests)
+    resumed = run_cli(
+        "batch", "run", str(_attach_lines(jobs, ["a.txt", "b.txt", "c.txt"])), "-o", str(out), "--upload-attachments"
+    )  # fmt: skip
+    assert resumed.exit_code == 0, resumed
+    since = fake_api.requests[before:]
+    lookups = [r for r in since if r.method == "GET" and r.path.startswith("/v1/files")]
+    assert lookups == [] and fake_api.files.uploads == 3  # c.txt only
+    assert "already uploaded" not in resumed.stderr
+    assert [r.path for r in since if r.method == "POST"] == ["/v1/files", "/v1/messages"]
+    assert [json.loads(line)["custom_id"] for line in out.read_text().splitlines()] == ["a", "b", "c"]
+
+
+def test_a_resumed_inline_run_does_not_read_the_attachments_of_answered_lines(
+    cli_env, run_cli, fake_api, tmp_path
+):
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(f"{name}\n")
+    jobs, out = _attach_lines(tmp_path / "jobs.jsonl", ["a.txt", "b.txt"]), tmp_path / "out.jsonl"
+    assert run_cli("batch", "run", str(jobs), "-o", str(out)).exit_code == 0
+    (tmp_path / "a.txt").unlink()
+    (tmp_path / "b.txt").unlink()
+    finished = run_cli("batch", "run", str(jobs), "-o", str(out))
+    assert finished.exit_code == 0, finished
+    assert "nothing to do: all 2 requests already have results" in finished.stderr

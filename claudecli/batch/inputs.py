@@ -24,6 +24,7 @@ from claudecli.batch.shapes import (
     TEMPLATE_SLOT,
     LineDefaults,
     Resolvers,
+    declared_id,
     json_request,
     text_request,
 )
@@ -95,6 +96,7 @@ class Validated:
     line_digests: bytearray = field(default_factory=bytearray)
     invalid: dict[int, str] = field(default_factory=dict)
     file_stamps: dict[str, tuple[int, ...]] = field(default_factory=dict)  # each local attachment as it was
+    answered: int = 0  # lines skipped unbuilt: the ``answered`` ids given to validate_into
 
     def send_as(self, custom_id: str) -> str:
         """The custom_id the next spooled request is sent with."""
@@ -243,13 +245,15 @@ def validate_into(
     nonce: str | None = None,
     remember: bool = False,
     first_look: Validated | None = None,
+    answered: frozenset[str] = frozenset(),
 ) -> Validated:
     """Validate every line of ``options.path``; append the valid requests to ``spool``.
 
     With a ``nonce`` (``batch submit``), requests are spooled with tagged custom_ids (see ``tags``). After a
     ``first_look`` (``--upload-attachments``: the lines checked with their uploads held back), each line must be
     the one it read, and a line it found invalid is not looked at again (nothing of it is uploaded); the first
-    look is made with ``remember``.
+    look is made with ``remember``. A line whose custom_id is in ``answered`` (``batch run`` resumed: the ``-o``
+    file has its result) is read no further than its id: its model, attachments and uploads are left alone.
     """
     result = Validated(spool, nonce=nonce, remember=remember)
     resolvers = Resolvers(
@@ -278,7 +282,7 @@ def validate_into(
             if not raw.strip():
                 continue
             try:
-                _take_line(raw, line_no, options.text, defaults, resolvers, ids, result)
+                _take_line(raw, line_no, options.text, defaults, resolvers, ids, result, answered)
             except LineError as exc:
                 result.problem(line_no, str(exc))
             except ClaudeCliError as exc:
@@ -299,6 +303,7 @@ def _take_line(
     resolvers: Resolvers,
     ids: UniqueIds,
     result: Validated,
+    answered: frozenset[str],
 ) -> None:
     try:
         text = raw.decode("utf-8")
@@ -306,17 +311,16 @@ def _take_line(
         raise LineError(
             f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
         ) from None
+    obj = None if text_mode else _parsed(text)
+    if answered:
+        known_id = (None if text_mode else declared_id(obj)) or generated_id(line_no)
+        if known_id in answered:
+            ids.claim(known_id, line_no)
+            result.answered += 1
+            return
     if text_mode:
         custom_id, params = text_request(text, defaults, resolvers)
     else:
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise LineError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
-        except RecursionError:
-            raise LineError("invalid JSON: nested too deeply") from None
-        except ValueError as exc:  # e.g. an integer literal longer than Python converts
-            raise LineError(f"invalid JSON: {exc}") from None
         custom_id, params = json_request(obj, defaults, resolvers)
     custom_id = custom_id or generated_id(line_no)
     ids.claim(custom_id, line_no)
@@ -331,6 +335,17 @@ def _take_line(
     result.spool.add(line)
     if result.nonce is not None:
         result.custom_ids.append(custom_id)
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LineError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise LineError("invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal longer than Python converts
+        raise LineError(f"invalid JSON: {exc}") from None
 
 
 def _canonical_line(custom_id: str, params: dict[str, Any]) -> bytes:
@@ -376,5 +391,5 @@ def require_valid(
             )
         if new:
             app_ctx.warn(f"skipping {new} invalid line(s)")
-    if validated.spool.count == 0:
+    if validated.spool.count == 0 and not validated.answered:
         raise UsageError(f"{options.path}: no requests to send")

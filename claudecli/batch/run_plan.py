@@ -1,7 +1,7 @@
 """What a ``batch run`` is asked (``RunOptions``) and is about to do, settled before anything is sent.
 
-The input's valid requests (spooled), those an earlier run already answered in the ``-o`` file, and the budget
-check on the rest. With ``--upload-attachments`` the plan is made twice: first with each local attachment checked
+The input's valid requests still to run (spooled; a line the ``-o`` file already answers is skipped unbuilt, its
+attachments neither read, looked up nor uploaded), and the budget check on them. With ``--upload-attachments`` the plan is made twice: first with each local attachment checked
 and estimated as its upload will be, but held back (``hold_uploads``), so that no file goes up before every line
 is valid, something is left to run and the budget allows it; then for real, uploading each distinct file once.
 """
@@ -9,8 +9,6 @@ is valid, something is left to run and the budget allows it; then for real, uplo
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,8 +21,6 @@ from claudecli.batch.spool import API_MAX_BYTES, Spool
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
-
-_ID_PREFIX = re.compile(rb'^\{"custom_id":"([A-Za-z0-9_-]{1,64})"')
 
 
 @dataclass
@@ -39,13 +35,12 @@ class RunOptions:
 
 @dataclass
 class RunPlan:
-    spool: Spool  # every valid request, in input order (the caller removes it)
-    validated: Validated
-    done: set[str]  # custom_ids the -o file already has
-    remaining: int  # requests still to send
+    spool: Spool  # every valid request still to send, in input order (the caller removes it)
+    validated: Validated  # ``validated.answered``: the lines skipped, the -o file has their results
 
-    def to_send(self) -> Iterator[bytes]:
-        return (line for line in self.spool.lines() if custom_id(line) not in self.done)
+    @property
+    def remaining(self) -> int:
+        return self.spool.count
 
 
 def plan_run(app_ctx: AppContext, options: RunOptions, defaults: LineDefaults) -> RunPlan:
@@ -65,7 +60,7 @@ def _plan(
     app_ctx: AppContext,
     options: RunOptions,
     defaults: LineDefaults,
-    done: set[str],
+    done: frozenset[str],
     *,
     remember: bool = False,
     first_look: Validated | None = None,
@@ -74,31 +69,25 @@ def _plan(
     spool = Spool(app_ctx.settings.paths.data_dir / "spool", max_requests=1 << 62, max_bytes=API_MAX_BYTES)
     try:
         validated = validate_into(
-            app_ctx, options.input, defaults, spool, remember=remember, first_look=first_look
+            app_ctx, options.input, defaults, spool, remember=remember, first_look=first_look, answered=done
         )
         require_valid(app_ctx, options.input, validated, first_look=first_look)
-        remaining = sum(1 for line in spool.lines() if custom_id(line) not in done)
-        if remaining == 0:
-            app_ctx.note(f"nothing to do: all {spool.count} requests already have results in {options.out}")
-        elif first_look is None:
-            check_budget(
-                app_ctx, validated.estimate, batch=False, force=options.force, share=remaining / spool.count
+        if spool.count == 0:
+            app_ctx.note(
+                f"nothing to do: all {validated.answered} requests already have results in {options.out}"
             )
+        elif first_look is None:
+            check_budget(app_ctx, validated.estimate, batch=False, force=options.force)
     except BaseException:
         spool.remove()
         raise
-    return RunPlan(spool, validated, done, remaining)
+    return RunPlan(spool, validated)
 
 
-def custom_id(line: bytes) -> str:
-    match = _ID_PREFIX.match(line)
-    return match.group(1).decode() if match else ""
-
-
-def _done_ids(options: RunOptions) -> set[str]:
+def _done_ids(options: RunOptions) -> frozenset[str]:
     if options.out is None:
-        return set()
+        return frozenset()
     try:
-        return completed_ids(options.out, options.fmt)
+        return frozenset(completed_ids(options.out, options.fmt))
     except OSError as exc:
         raise cannot_write(options.out, exc) from None

@@ -110,10 +110,11 @@ def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
     plan = plan_run(app_ctx, options, defaults)
     spool, remaining = plan.spool, plan.remaining
     try:
-        report = RunReport(total=spool.count, skipped_done=spool.count - remaining)
+        answered = plan.validated.answered
+        report = RunReport(total=spool.count + answered, skipped_done=answered)
         if remaining == 0:
             return report
-        items = enumerate(json.loads(line) for line in plan.to_send())
+        items = enumerate(json.loads(line) for line in spool.lines())
         interrupt: KeyboardInterrupt | None = None
         with _output(app_ctx, options) as (handle, header):
             try:

@@ -282,6 +282,15 @@ def _fill_api_defaults(params: dict[str, Any], defaults: LineDefaults) -> None:
             params["thinking"] = thinking
 
 
+def declared_id(obj: Any) -> str | None:
+    """The custom_id a parsed JSON line names (``custom_id`` beside ``params``, or the short form's ``id``),
+    read before anything else of it: ``batch run`` skips a line its ``-o`` file already answers unbuilt."""
+    if not isinstance(obj, dict):
+        return None
+    name = "custom_id" if "params" in obj else "id"
+    return checked_id(obj[name], name) if obj.get(name) is not None else None
+
+
 def json_request(obj: Any, defaults: LineDefaults, resolve: Resolvers) -> tuple[str | None, dict[str, Any]]:
     """Pick the shape of a parsed JSON line: ``params`` means the API's shape, ``prompt`` the short form."""
     if not isinstance(obj, dict):

@@ -4,8 +4,10 @@ A batch is submitted whole and fails late, so an unknown model is refused up fro
 evidence: the models list fetched from the same base URL (a gateway lists its own models). The rules:
 
 - found in the list in use (a cache younger than 24 hours, or a fresh fetch): known, with its facts;
-- not found in a cached list: the list is fetched again (a model may be newer than the cache), once per run;
-- not found in a list fetched in this run: unknown, refused;
+- not found in a fresh cached list: the list is fetched again (a model may be newer than the cache), once per
+  run, and not when a fetch just failed (``catalog.cache.FAILURE_MEMORY``);
+- not found in a list fetched in this run (now, or read back from the cache this run wrote: resolving the name
+  may have fetched it): unknown, refused, with no second fetch;
 - no list could be fetched, or the API lists nothing at all: it cannot be told, so the caller warns and the API
   judges the request.
 
@@ -54,9 +56,9 @@ class ListedModels:
 
         catalog = self._catalog()
         found = find_listed(catalog, model_id)
-        if found is None and catalog.source != "api" and not self._refetched:
+        if found is None and self._cached_earlier(catalog) and not self._refetched:
             self._refetched = True  # a model newer than the cached list: ask the API once
-            catalog = load_catalog(self.app_ctx, refresh=True, quick=True)
+            catalog = load_catalog(self.app_ctx, refresh=True, quick=True, retry_failed=False)
             if catalog.source == "api":
                 self.fetched = catalog
             else:
@@ -64,22 +66,33 @@ class ListedModels:
             found = find_listed(catalog, model_id)
         if found is not None:
             return found
-        if catalog.source == "api" and catalog.models:
+        if self._from_this_run(catalog) and catalog.models:
             raise NotFoundError(
                 f"{model_id} is not in the models list of {self._where()}", hint="see `claudecli models`"
             )
-        if self.unavailable is None:
-            self.unavailable = "the API lists no models"
+        if self.unavailable is None:  # a fetch that just failed says why; else the API's list is empty
+            self.unavailable = catalog.note or "the API lists no models"
         return None
 
     def _catalog(self) -> Catalog:
 
         if self.fetched is None:
             catalog = load_catalog(self.app_ctx, quick=True)
-            if catalog.source == "api":
+            if self._from_this_run(catalog):
                 self.fetched = catalog
             return catalog
         return self.fetched
+
+    def _from_this_run(self, catalog: Catalog) -> bool:
+        """Fetched by this process: just now, or earlier (``AppContext.models_fetched_at``) and read back from
+        the cache it wrote. Fetching again for a model it lacks would get the same list."""
+        fetched_at = self.app_ctx.models_fetched_at
+        return catalog.source == "api" or (catalog.source == "cache" and catalog.fetched_at == fetched_at)
+
+    def _cached_earlier(self, catalog: Catalog) -> bool:
+        """A fresh cache written by an earlier process: a model newer than it is worth one fetch. Not a list
+        in use because a fetch just failed (``note``): that failure is remembered, not retried at once."""
+        return catalog.source == "cache" and catalog.note is None and not self._from_this_run(catalog)
 
     def _where(self) -> str:
 

@@ -179,6 +179,7 @@ def load_catalog(
                 return Catalog(_facts(again.models), "cache", again.fetched_at)
         fetched, problem = _fetch(app_ctx, quick=quick, retry_failed=retry)
     if fetched is not None:
+        app_ctx.models_fetched_at = fetched.fetched_at
         return Catalog(_facts(fetched.models), "api", fetched.fetched_at)
     if cached is not None:
         note = (
@@ -195,6 +196,7 @@ def fetch_catalog(app_ctx: AppContext) -> Catalog:
 
     fetched = fetch_and_cache(app_ctx)
     forget_failure(app_ctx.settings.paths.models_cache_file, app_ctx.settings.base_url)
+    app_ctx.models_fetched_at = fetched.fetched_at
     return Catalog(_facts(fetched.models), "api", fetched.fetched_at)
 
 

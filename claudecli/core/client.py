@@ -7,7 +7,6 @@ completions and local commands must not pay.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import threading
 import time
@@ -28,6 +27,7 @@ from claudecli.core.errors import (
     ServerError,
 )
 from claudecli.core.interrupt import HeldCtrlC
+from claudecli.core.proxy_env import check_proxy_environment, proxy_variable
 
 if TYPE_CHECKING:
     import anthropic
@@ -149,9 +149,11 @@ def build_admin_client(settings: Settings) -> anthropic.Anthropic:
 def _constructed(construct: Callable[[], _Client]) -> _Client:
     """Run an SDK client's constructor: whole (a Ctrl-C waits for it), and failing as one line.
 
-    The one failure seen in the wild is a SOCKS proxy in the environment (``ALL_PROXY=socks5://…``), which the
-    HTTP library can only use with the optional ``socksio`` package installed.
+    The failures seen in the wild come from the proxy variables: a SOCKS proxy (``ALL_PROXY=socks5://…``),
+    which the HTTP library can only use with the optional ``socksio`` package installed, an unsupported scheme,
+    and a malformed URL (checked first, see ``proxy_env``).
     """
+    check_proxy_environment()
     # Cut half-way, the constructor leaves an HTTP client without its state, whose finaliser later prints
     # "Exception ignored in ... __del__" and a traceback: a Ctrl-C waits the few milliseconds it takes.
     with translate_errors(), HeldCtrlC():
@@ -161,28 +163,18 @@ def _constructed(construct: Callable[[], _Client]) -> _Client:
             if "socks" not in str(exc).lower():
                 raise
             raise ConnectionFailed(
-                f"cannot connect to the API through the SOCKS proxy in {_proxy_variable(('socks',))}: "
+                f"cannot connect to the API through the SOCKS proxy in {proxy_variable(('socks',))}: "
                 "the socksio package is not installed",
                 hint="pipx inject claudecli socksio (or pip install socksio), or unset that variable",
             ) from None
         except ValueError as exc:
             if "proxy" not in str(exc).lower():
                 raise
-            variable = _proxy_variable(("",), unless=("http://", "https://", "socks5://", "socks5h://"))
+            variable = proxy_variable(("",), unless=("http://", "https://", "socks5://", "socks5h://"))
             raise ConnectionFailed(  # not the URL itself: it may hold the proxy's password
                 f"cannot connect to the API through the proxy in {variable}: its URL's scheme is not supported",
                 hint="a proxy URL starts with http://, https://, socks5:// or socks5h://",
             ) from None
-
-
-def _proxy_variable(starts: tuple[str, ...], unless: tuple[str, ...] = ()) -> str:
-    """The proxy variable whose value starts with one of ``starts`` and none of ``unless`` (for messages)."""
-    names = ("ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY")
-    for name in (*names, *(name.lower() for name in names)):
-        value = os.environ.get(name, "").lower()
-        if value and value.startswith(starts) and not value.startswith(unless):
-            return name
-    return "the environment"
 
 
 def quiet_half_built_clients(previous: Callable[[Any], None]) -> Callable[[Any], None]:

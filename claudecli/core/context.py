@@ -13,6 +13,7 @@ import enum
 import os
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from rich.console import Console
@@ -73,6 +74,7 @@ class AppContext:
     _prices: Lazy[Any] = field(init=False, repr=False)
     _ledger: Lazy[Any] = field(init=False, repr=False)
     _warmup: Warmup | None = field(default=None, init=False, repr=False)
+    models_fetched_at: datetime | None = field(default=None, init=False, repr=False)  # see catalog.listed
 
     def __post_init__(self) -> None:
         self._client = Lazy(self._build_client)
