@@ -31,13 +31,14 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 class Chat:
     """One `claudecli chat` process in a 40x100 pseudo-terminal."""
 
-    def __init__(self, *args: str, env: dict[str, str | None] | None = None) -> None:
+    def __init__(self, *args: str, env: dict[str, str | None] | None = None, prelude: str = "") -> None:
         self.child = ForkedSpawn(
             ["chat", *args],
             env=subprocess_env({"PROMPT_TOOLKIT_NO_CPR": "1", **(env or {})}),
             dimensions=(40, 100),
             encoding="utf-8",
             timeout=20,
+            prelude=prelude,
         )
         self.transcript = ""
         self.expect(PROMPT)
@@ -313,4 +314,35 @@ def test_sigterm_ends_the_chat_at_the_prompt(cli_env, fake_api, ledger_rows):
     chat.child.expect(pexpect.EOF)
     chat.child.close()
     assert chat.child.exitstatus == 143
+    assert [row["status"] for row in ledger_rows()] == ["ok"]
+
+
+# A probe run before the program (see tests/zygote.py): SIGUSR1 drops an object whose weakref callback raises
+# SIGTERM, so the SIGTERM handler runs inside that callback, where Python prints and drops any exception ("Exception
+# ignored in ..."), as in a __del__. At the prompt that is where a SIGTERM can land: prompt-toolkit's drawing drops a
+# Document every few microseconds, and its cache's weakref callback runs.
+SIGTERM_IN_A_WEAKREF_CALLBACK = """
+import signal, weakref
+class _Dropped:
+    pass
+def _sigterm_here(_reference):
+    signal.raise_signal(signal.SIGTERM)
+def _drop_one(_signum, _frame):
+    dropped = _Dropped()
+    reference = weakref.ref(dropped, _sigterm_here)
+    del dropped
+signal.signal(signal.SIGUSR1, _drop_one)
+"""
+
+
+def test_sigterm_at_the_prompt_is_not_lost_where_python_ignores_exceptions(cli_env, fake_api, ledger_rows):
+    """A SIGTERM handled inside a finalizer or weakref callback once vanished: the chat stayed at the prompt."""
+    chat = Chat("--plain", "--session", "killed", prelude=SIGTERM_IN_A_WEAKREF_CALLBACK)
+    chat.turn("first [[words:3]]")
+    chat.child.kill(signal.SIGUSR1)
+    chat.child.expect(pexpect.EOF, timeout=5)
+    chat.transcript += chat.child.before or ""
+    chat.child.close()
+    assert chat.child.exitstatus == 143
+    assert "Exception ignored" not in chat.transcript and "Traceback" not in chat.transcript, chat.transcript
     assert [row["status"] for row in ledger_rows()] == ["ok"]

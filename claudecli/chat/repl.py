@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -244,11 +244,67 @@ class _SigintLatch:
             get_app().exit(exception=KeyboardInterrupt())
 
 
+class _TerminationLatch:
+    """SIGTERM/SIGHUP handler while a prompt is up: the prompt's own event loop ends it with ``Terminated``.
+
+    Elsewhere the handler raises ``Terminated`` in whatever Python code runs next, and at the prompt that is too
+    often code whose exceptions Python drops: prompt-toolkit's drawing lets a ``Document`` go every few
+    microseconds, and its cache's weakref callback runs; an exception raised there (or in a ``__del__``, a
+    collector callback) is printed as "ignored", and the SIGTERM was gone: the chat stayed at its prompt. Here
+    the signal only raises a flag and asks the loop to end the prompt; :meth:`installed` raises the flag as
+    ``Terminated`` once the prompt has returned (in case the loop had stopped meanwhile).
+    """
+
+    SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+    def __init__(self, session: PromptSession[str]) -> None:
+        self.app = session.app
+        self.hit = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.hit = True
+        loop = self.app.loop  # set only while the prompt runs
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # closed meanwhile: installed() raises the flag
+                loop.call_soon_threadsafe(self.replay)
+
+    def replay(self) -> bool:
+        """In the prompt's loop: end the prompt with ``Terminated`` if the flag is up (True if it is)."""
+        future = self.app.future
+        if self.hit and future is not None and not future.done():
+            self.app.exit(exception=Terminated())
+        return self.hit
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """Stand in for the Python handlers of SIGTERM/SIGHUP (a signal left to the system stays so)."""
+        previous = {number: signal.getsignal(number) for number in self.SIGNALS}
+        for number, handler in previous.items():
+            if callable(handler):
+                signal.signal(number, self)
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                if callable(handler):
+                    signal.signal(number, handler)
+            if self.hit:
+                raise Terminated
+
+
 def read_line(session: PromptSession[str], default: str, latch: _SigintLatch) -> str:
-    """One prompt (called with the latch installed); a Ctrl-C latched before it counts as one at the prompt."""
+    """One prompt (called with the latch installed); a Ctrl-C latched before it counts as one at the prompt.
+    SIGTERM and SIGHUP end the prompt through a :class:`_TerminationLatch`."""
     if latch.take():
         raise KeyboardInterrupt
-    return session.prompt(PROMPT, default=default, pre_run=latch.replay)
+    termination = _TerminationLatch(session)
+
+    def pre_run() -> None:
+        if not termination.replay():
+            latch.replay()
+
+    with termination.installed():
+        return session.prompt(PROMPT, default=default, pre_run=pre_run)
 
 
 def run(chat: ChatState) -> int:
