@@ -346,3 +346,18 @@ def test_sigterm_at_the_prompt_is_not_lost_where_python_ignores_exceptions(cli_e
     assert chat.child.exitstatus == 143
     assert "Exception ignored" not in chat.transcript and "Traceback" not in chat.transcript, chat.transcript
     assert [row["status"] for row in ledger_rows()] == ["ok"]
+
+
+def test_a_sigterm_dropped_during_a_turn_still_ends_the_chat_at_the_next_prompt(cli_env, fake_api, ledger_rows):
+    """The same dropped SIGTERM mid-answer: the answer goes on (Python threw the exception away), but the chat
+    does not wait at the prompt after it."""
+    fake_api.token_delay = 0.05
+    chat = Chat("--plain", "--session", "killed", prelude=SIGTERM_IN_A_WEAKREF_CALLBACK)
+    chat.line("first [[words:40]]")
+    chat.expect("w3 ")
+    chat.child.kill(signal.SIGUSR1)
+    chat.child.expect(pexpect.EOF, timeout=10)
+    chat.transcript += chat.child.before or ""
+    chat.child.close()
+    assert chat.child.exitstatus == 143, chat.transcript
+    assert len(ledger_rows()) == 1

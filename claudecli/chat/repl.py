@@ -25,6 +25,7 @@ from claudecli.chat.turn import error_line, run_turn, unexpected_error
 from claudecli.chat.warm import start_warmup
 from claudecli.core.errors import ClaudeCliError, Terminated
 from claudecli.core.fsutil import ensure_private_dir
+from claudecli.core.interrupt import termination_requested
 from claudecli.render.summary import format_usd
 
 if TYPE_CHECKING:  # prompt-toolkit is imported only when the REPL starts (never by --help or --list)
@@ -294,7 +295,10 @@ class _TerminationLatch:
 
 def read_line(session: PromptSession[str], default: str, latch: _SigintLatch) -> str:
     """One prompt (called with the latch installed); a Ctrl-C latched before it counts as one at the prompt.
-    SIGTERM and SIGHUP end the prompt through a :class:`_TerminationLatch`."""
+    SIGTERM and SIGHUP end the prompt through a :class:`_TerminationLatch`; one whose exception was dropped
+    during the turn before (``core.interrupt.request_termination``) ends the chat here instead."""
+    if termination_requested():
+        raise Terminated
     if latch.take():
         raise KeyboardInterrupt
     termination = _TerminationLatch(session)

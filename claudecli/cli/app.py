@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 from claudecli import __version__
 from claudecli.core.controls import visible
 from claudecli.core.errors import ClaudeCliError, ExitCode, StoreError, Terminated
+from claudecli.core.interrupt import request_termination
 
 PROG_NAME = "claudecli"
 
@@ -49,6 +50,7 @@ def _silence_stdout() -> None:
 
 
 def _terminate(signum: int, frame: object) -> None:
+    request_termination()  # in case the exception lands where Python drops it (see core.interrupt)
     raise Terminated()
 
 

@@ -1,4 +1,5 @@
-"""Holding Ctrl-C back over a few steps that must not be cut half-way, then delivering it.
+"""Holding Ctrl-C back over a few steps that must not be cut half-way, then delivering it; and remembering a
+SIGTERM/SIGHUP that asked the process to end.
 
 Only the main thread receives Ctrl-C and may set a handler; elsewhere, and under a handler not set from
 Python, nothing is held.
@@ -47,3 +48,20 @@ class HeldCtrlC:
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.release()
+
+
+_termination = threading.Event()
+
+
+def request_termination() -> None:
+    """Remember that SIGTERM or SIGHUP asked the process to end (the handler calls this, then raises).
+
+    The exception a handler raises lands in whatever Python code runs next, and where that is a weakref callback,
+    a ``__del__`` or a collector callback, Python prints it as "ignored" and drops it. A loop that waits for the
+    user (chat's prompt) asks ``termination_requested`` before it waits again, so the request is never lost.
+    """
+    _termination.set()
+
+
+def termination_requested() -> bool:
+    return _termination.is_set()
