@@ -348,7 +348,9 @@ def test_sigterm_at_the_prompt_is_not_lost_where_python_ignores_exceptions(cli_e
     assert [row["status"] for row in ledger_rows()] == ["ok"]
 
 
-def test_a_sigterm_dropped_during_a_turn_still_ends_the_chat_at_the_next_prompt(cli_env, fake_api, ledger_rows):
+def test_a_sigterm_dropped_during_a_turn_still_ends_the_chat_at_the_next_prompt(
+    cli_env, fake_api, ledger_rows
+):
     """The same dropped SIGTERM mid-answer: the answer goes on (Python threw the exception away), but the chat
     does not wait at the prompt after it."""
     fake_api.token_delay = 0.05
