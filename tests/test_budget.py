@@ -140,6 +140,7 @@ def test_cost_budget_shows_spend_against_each_budget(base_env, run_cli, home, wr
         "budget": "monthly_budget", "period": "this month",
         "since": month_start(now()).isoformat().replace("+00:00", "Z"),
         "limit_usd": 40.0, "spent_usd": 10.0, "left_usd": 30.0, "used_percent": 25.0,
+        "ledger_set_aside_at": None,
     }  # fmt: skip
     assert budgets["max_cost_per_call"]["limit_usd"] == 0.5
     table = run_cli("cost", "budget").stdout

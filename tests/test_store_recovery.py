@@ -246,3 +246,40 @@ def test_a_row_spooled_before_the_tool_loop_columns_is_still_imported(
     rows = ledger_rows()
     assert len(rows) == 2 and not spool.exists()
     assert (rows[1]["loop_id"], rows[1]["step"], rows[1]["web_fetch_requests"]) == (None, None, 0)
+
+
+def test_spend_in_a_ledger_set_aside_is_said_to_be_missing_from_reports_and_budgets(
+    cli_env, run_cli, fake_api, home
+):
+    """A damaged ledger moved aside takes its calls with it: until its period ends, a report or a budget that
+    would have counted them says so (stderr, and a field of the --json document) instead of a silent $0."""
+    assert run_cli("ask", "hi [[words:3]]").exit_code == 0
+    ledger = _data(home) / "usage.db"
+    ledger.write_bytes(GARBAGE)
+    first = run_cli("cost", "report", "--json")
+    assert first.exit_code == 11, first
+    (aside,) = _asides(ledger)
+    for report in (first, run_cli("cost", "report", "--json")):
+        document = json.loads(report.stdout)
+        assert document["total"]["calls"] == 0
+        assert [entry["path"] for entry in document["ledgers_set_aside"]] == [str(aside)]
+        assert "not in the usage ledger" in report.stderr and str(aside) in report.stderr
+    budgets = json.loads(run_cli("cost", "budget", "--json").stdout)["budgets"]
+    assert [line["ledger_set_aside_at"] is not None for line in budgets] == [True, True, False]
+    asked = run_cli("ask", "[[words:2]]", env={"CLAUDECLI_DAILY_BUDGET": "5"})
+    assert asked.exit_code == 0 and "daily budget: calls made before" in asked.stderr, asked
+    assert run_cli("ask", "[[words:2]]").stderr.count("warning") == 0  # no budget, nothing to say
+
+
+def test_a_ledger_set_aside_before_the_period_is_not_mentioned(cli_env, run_cli, fake_api, home):
+    assert run_cli("ask", "hi [[words:3]]").exit_code == 0
+    old = _data(home) / "usage.db.corrupt-20200101T000000Z"
+    old.write_bytes(GARBAGE)
+    report = run_cli("cost", "report", "--json")
+    assert report.exit_code == 0 and json.loads(report.stdout)["ledgers_set_aside"] == []
+    assert "not in the usage ledger" not in report.stderr
+    asked = run_cli("ask", "[[words:2]]", env={"CLAUDECLI_DAILY_BUDGET": "5"})
+    assert "not in the usage ledger" not in asked.stderr
+    assert json.loads(run_cli("cost", "report", "--json", "--since", "2019-01-01").stdout)[
+        "ledgers_set_aside"
+    ]

@@ -54,6 +54,9 @@ def identity(path: Path) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
+_ASIDE_STAMP = "%Y%m%dT%H%M%SZ"  # the UTC moment in the name of a copy set aside
+
+
 def move_aside(path: Path, expected: tuple[int, int] | None) -> Path | None:
     """Rename the damaged database ``path`` (and its -wal/-shm) to ``<name>.corrupt-<UTC time>``; never delete.
 
@@ -67,7 +70,7 @@ def move_aside(path: Path, expected: tuple[int, int] | None) -> Path | None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if expected is None or identity(path) != expected:
             return None
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime(_ASIDE_STAMP)
         aside, number = path.with_name(f"{path.name}.corrupt-{stamp}"), 1
         while os.path.lexists(aside):
             number += 1
@@ -79,6 +82,28 @@ def move_aside(path: Path, expected: tuple[int, int] | None) -> Path | None:
         return aside
     finally:
         os.close(lock)
+
+
+def set_aside_copies(path: Path, after: datetime) -> list[tuple[datetime, Path]]:
+    """The copies of ``path`` that :func:`move_aside` made after ``after`` (a UTC time), oldest first, each with
+    the moment it was set aside (read from its name: the file's own times are those of its last write)."""
+    found: list[tuple[datetime, Path]] = []
+    prefix = f"{path.name}.corrupt-"
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    for name in names:
+        stamp = name[len(prefix) :].split("-", 1)[0] if name.startswith(prefix) else ""
+        if name.endswith(("-wal", "-shm")) or len(stamp) != 16:
+            continue
+        try:
+            moment = datetime.strptime(stamp, _ASIDE_STAMP).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        if moment > after:
+            found.append((moment, path.with_name(name)))
+    return sorted(found)
 
 
 def rehearse_write(conn: sqlite3.Connection, busy_timeout_s: float) -> None:

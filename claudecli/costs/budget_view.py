@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from claudecli.core.context import OutputMode
-from claudecli.money.budget import Budget, budgets
+from claudecli.money.budget import Budget, budgets, warn_set_aside
 from claudecli.money.pricing import format_usd
-from claudecli.render.emit import emit
+from claudecli.render.emit import emit, iso_or_none
 from claudecli.render.table import Column, print_table
 
 if TYPE_CHECKING:
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 class BudgetLine:
     budget: Budget
     spent: Decimal | None  # None for the per-call cap: it has no period to spend in
+    set_aside_at: datetime | None = (
+        None  # the last damaged ledger set aside in the period: spend before is lost
+    )
 
     @property
     def left(self) -> Decimal | None:
@@ -39,9 +43,16 @@ def budget_lines(app_ctx: AppContext) -> list[BudgetLine]:
     """Every budget setting with what was spent in its period (spend shows even with no budget set)."""
     ledger = app_ctx.ledger
     return [
-        BudgetLine(budget, None if budget.since is None else ledger.spent_since(budget.since))
+        BudgetLine(budget, None, None)
+        if budget.since is None
+        else BudgetLine(budget, ledger.spent_since(budget.since), _last_set_aside(app_ctx, budget.since))
         for budget in budgets(app_ctx.settings)
     ]
+
+
+def _last_set_aside(app_ctx: AppContext, since: datetime) -> datetime | None:
+    copies = app_ctx.ledger.set_aside_since(since)
+    return copies[-1][0] if copies else None
 
 
 def _document(line: BudgetLine) -> dict[str, Any]:
@@ -57,12 +68,14 @@ def _document(line: BudgetLine) -> dict[str, Any]:
         "spent_usd": num(line.spent),
         "left_usd": num(line.left),
         "used_percent": None if line.used_percent is None else round(line.used_percent, 2),
+        "ledger_set_aside_at": iso_or_none(line.set_aside_at),
     }
 
 
 def show_budget(app_ctx: AppContext) -> None:
 
     lines = budget_lines(app_ctx)
+    warn_set_aside(app_ctx, [line.budget for line in lines])
     if app_ctx.mode is OutputMode.JSON:
         emit(app_ctx, {"budgets": [_document(line) for line in lines]})
         return

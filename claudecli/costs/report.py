@@ -15,6 +15,7 @@ from claudecli.core.errors import UsageError
 from claudecli.costs.org import org_report
 from claudecli.costs.report_data import ZERO, Report, ReportRow, check_grouping
 from claudecli.costs.report_output import print_report, write_csv, write_json
+from claudecli.money.budget import missing_before
 from claudecli.money.periods import month_start, now_utc, parse_range
 
 if TYPE_CHECKING:
@@ -29,8 +30,19 @@ def ledger_report(app_ctx: AppContext, since: datetime, until: datetime | None, 
     for part in app_ctx.ledger.group_totals(since, until, by):  # type: ignore[arg-type]
         rows.setdefault(part.key, ReportRow(key=part.key)).add(_row(part))
     unsettled = app_ctx.ledger.unsettled(since, until)
+    set_aside = [
+        (moment, path)
+        for moment, path in app_ctx.ledger.set_aside_since(since)
+        if until is None or moment < until
+    ]
     return Report(
-        source="ledger", by=by, since=since, until=until, rows=list(rows.values()), unsettled=unsettled
+        source="ledger",
+        by=by,
+        since=since,
+        until=until,
+        rows=list(rows.values()),
+        unsettled=unsettled,
+        set_aside=set_aside,
     )
 
 
@@ -68,6 +80,8 @@ def run_report(app_ctx: AppContext, options: ReportOptions) -> Report:
         report = org_report(app_ctx, since, until, options.by)
     else:
         report = ledger_report(app_ctx, since, until, options.by)
+    for moment, path in report.set_aside:
+        app_ctx.warn(f"{missing_before(moment, path)}; this report leaves them out")
     if options.as_json:
         write_json(app_ctx, report)
     elif options.as_csv:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudecli.core.errors import UsageError
@@ -55,6 +56,8 @@ class Report:
     rows: list[ReportRow]
     refreshed_at: datetime | None = None  # org: when Anthropic last refreshed the data
     unsettled: list[Unsettled] = field(default_factory=list)  # ledger: calls in flight or of unknown outcome
+    # ledger: damaged copies set aside within the range; the calls before each moment there are not counted
+    set_aside: list[tuple[datetime, Path]] = field(default_factory=list)
 
     def unsettled_totals(self, status: str) -> tuple[int, Decimal, int]:
         """(calls, their summed worst case, how many of them have no known worst case) with ``status``."""

@@ -168,6 +168,9 @@ def report_document(report: Report) -> dict[str, Any]:
         "groups": [{"key": row.key, **_row_document(row)} for row in report.rows],
         "total": _row_document(report.total),
         "unsettled": _unsettled_document(report),
+        "ledgers_set_aside": [
+            {"path": str(path), "set_aside_at": iso_or_none(moment)} for moment, path in report.set_aside
+        ],
     }
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from claudecli.core.db import MigratedStore, Notify, write_transaction
-from claudecli.core.db_files import format_ts, parse_ts
+from claudecli.core.db_files import format_ts, parse_ts, set_aside_copies
 from claudecli.core.errors import StoreError
 from claudecli.core.process import this_process
 from claudecli.core.usage import CallMode, TokenUsage
@@ -318,6 +318,11 @@ class Ledger(MigratedStore):
                 yield _stored_call(row)
         finally:
             cursor.close()
+
+    def set_aside_since(self, since: datetime) -> list[tuple[datetime, Path]]:
+        """Damaged copies of this ledger set aside after ``since`` (``core.db_files.move_aside``): the calls
+        they hold are not counted from ``since`` up to the moment each was set aside."""
+        return set_aside_copies(self.path, since)
 
     def spent_since(self, since: datetime) -> Decimal:
         """Sum of known ``cost_usd`` of calls at or after ``since`` (budgets). Answered from the ts index.

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claudecli.core.errors import BudgetExceeded
@@ -89,6 +90,7 @@ def check_spend(
     configured = [budget for budget in budgets(app_ctx.settings) if budget.limit is not None]
     caps = [budget for budget in configured if budget.since is None]
     periods = [budget for budget in configured if budget.since is not None]
+    warn_set_aside(app_ctx, periods)
     problems = [
         *(_over_cap(cap, worst_case_usd, what, largest_call_usd) for cap in caps),
         *(_over_period(app_ctx, budget, worst_case_usd, what) for budget in periods),
@@ -131,6 +133,27 @@ def _over_period(app_ctx: AppContext, budget: Budget, worst_case_usd: Decimal, w
             f"(up to {format_usd(worst_case_usd)}) that could reach {share:.0f} %"
         )
     return ""
+
+
+def missing_before(moment: datetime, path: Path) -> str:
+    """The words for a damaged ledger set aside at ``moment``: the calls it holds are missing."""
+    return (
+        f"calls made before {moment:%Y-%m-%d %H:%M} UTC are not in the usage ledger: it was damaged then and "
+        f"set aside as {path}"
+    )
+
+
+def warn_set_aside(app_ctx: AppContext, periods: list[Budget]) -> None:
+    """A budget counts only what the ledger holds: after a damaged ledger was set aside within its period, the
+    spend before that moment is not counted, and the user is told - at each check, since the budget is not what
+    it says until the period ends (or the copy is recovered and removed)."""
+    starts = [budget.since for budget in periods if budget.since is not None]
+    if not starts:
+        return
+    for moment, path in app_ctx.ledger.set_aside_since(min(starts)):
+        labels = [budget.label for budget in periods if budget.since is not None and moment > budget.since]
+        which = f"{' and '.join(labels)} budget{'s' if len(labels) > 1 else ''}"
+        app_ctx.warn(f"{which}: {missing_before(moment, path)}; only later calls count")
 
 
 def worst_case_usd(app_ctx: AppContext, params: Mapping[str, Any], *, batch: bool = False) -> Decimal | None:
