@@ -259,21 +259,21 @@ class _TerminationLatch:
     SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
     def __init__(self, session: PromptSession[str]) -> None:
-        self.app = session.app
+        self.session = session
         self.hit = False
 
     def __call__(self, signum: int, frame: object) -> None:
         self.hit = True
-        loop = self.app.loop  # set only while the prompt runs
+        loop = self.session.app.loop  # set only while the prompt runs
         if loop is not None:
             with contextlib.suppress(RuntimeError):  # closed meanwhile: installed() raises the flag
                 loop.call_soon_threadsafe(self.replay)
 
     def replay(self) -> bool:
         """In the prompt's loop: end the prompt with ``Terminated`` if the flag is up (True if it is)."""
-        future = self.app.future
-        if self.hit and future is not None and not future.done():
-            self.app.exit(exception=Terminated())
+        app = self.session.app
+        if self.hit and app.future is not None and not app.future.done():
+            app.exit(exception=Terminated())
         return self.hit
 
     @contextlib.contextmanager
