@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import TEST_KEY, assert_no_traceback, assert_secret_free
 
 
@@ -208,3 +210,20 @@ def test_credentials_in_base_url_are_never_shown(run_cli, write_config, home):
     shown = run_cli("config", "show")
     assert "s3cret-token" not in shown.stdout
     assert "********@gateway.example.com" in shown.stdout
+
+
+@pytest.mark.parametrize("name", ["haiku\x00opus", "haiku\nopus", "haiku opus", "", "\x1b[31mhaiku"])
+def test_a_model_name_with_spaces_or_control_characters_is_refused_before_any_call(
+    name, cli_env, run_cli, write_config, fake_api
+):
+    """From config or a flag: a NUL or a newline would otherwise reach the API as it is."""
+    path = write_config(f"model = {json.dumps(name)}\n")
+    refused = [(run_cli("ask", "hi"), str(path))]
+    write_config("")
+    if "\x00" not in name:  # a NUL cannot be passed in an argument vector
+        refused.append((run_cli("ask", "-m", name, "hi"), "--model"))
+    for result, where in refused:
+        assert result.exit_code == 2, result
+        assert where in result.stderr and "without spaces or control characters" in result.stderr
+        assert "\x1b" not in result.stderr
+    assert fake_api.requests_to("/v1/messages") == []
