@@ -82,19 +82,25 @@ def test_three_bad_lines_are_all_reported_and_nothing_is_sent(cli_env, run_cli, 
         {"prompt": "fine too"},
         {"id": "has spaces", "prompt": "x"},
         {"prompt": "x", "attach": ["nowhere.pdf"]},
+        {"id": "both", "prompt": "x", "params": None},
     )
     result = run_cli("batch", "submit", str(jobs))
     assert result.exit_code == 2, result
     assert_no_traceback(result.stderr)
-    for line_no, fragment in ((2, "invalid JSON"), (4, "has spaces"), (5, ": file not found")):
+    for line_no, fragment in (
+        (2, "invalid JSON"),
+        (4, "has spaces"),
+        (5, ": file not found"),
+        (6, 'both "params" and "prompt"'),
+    ):
         assert f"{jobs}:{line_no}: " in result.stderr and fragment in result.stderr
-    assert "claudecli: error:" in result.stderr and "3 invalid line(s); nothing was sent" in result.stderr
+    assert "claudecli: error:" in result.stderr and "4 invalid line(s); nothing was sent" in result.stderr
     assert result.stdout == ""
     assert fake_api.batch_creates == 0 and creates(fake_api) == []
 
     skipped = run_cli("batch", "submit", "--skip-invalid", str(jobs))
     assert skipped.exit_code == 0, skipped
-    assert "skipping 3 invalid line(s)" in skipped.stderr
+    assert "skipping 4 invalid line(s)" in skipped.stderr
     (batch_id,) = skipped.stdout.splitlines()
     assert result_ids(run_cli, batch_id) == ["line-000001", "line-000003"]
 

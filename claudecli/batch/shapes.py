@@ -295,6 +295,10 @@ def json_request(obj: Any, defaults: LineDefaults, resolve: Resolvers) -> tuple[
     """Pick the shape of a parsed JSON line: ``params`` means the API's shape, ``prompt`` the short form."""
     if not isinstance(obj, dict):
         raise LineError(f"expected a JSON object, got {type(obj).__name__}")
+    if "params" in obj and "prompt" in obj:
+        raise LineError(
+            'both "params" and "prompt": a line is {"custom_id", "params"} or {"prompt", …}, not both'
+        )
     if "params" in obj:
         return api_request(obj, defaults, resolve)
     if "prompt" in obj:
