@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import assert_no_traceback, subprocess_env
 
 
@@ -29,6 +31,13 @@ def test_a_pipe_on_stdin_is_refused_with_a_pointer_to_ask(cli_env, run_cli, fake
 def test_json_goes_only_with_list(cli_env, run_cli):
     result = run_cli("chat", "--json")
     assert result.exit_code == 2 and "--json goes with --list" in result.stderr
+
+
+@pytest.mark.parametrize("chosen", [("--session", "x"), ("--continue",), ("-a", "notes.txt")])
+def test_list_refuses_what_would_choose_a_session_instead_of_ignoring_it(cli_env, run_cli, chosen):
+    result = run_cli("chat", "--list", "--json", *chosen)
+    assert result.exit_code == 2 and "--list shows every session" in result.stderr
+    assert json.loads(result.stdout)["status"] == "error"
 
 
 def test_list_with_no_sessions(cli_env, run_cli, home):

@@ -103,6 +103,8 @@ def chat(
     apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
     if as_json and not list_sessions:
         raise UsageError("--json goes with --list (the chat itself is interactive)")
+    if list_sessions and (session is not None or resume_latest or attach):
+        raise UsageError("--list shows every session: it takes no --session, --continue or --attach")
     app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)
     app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
     if list_sessions:
