@@ -20,9 +20,9 @@ from claudecli.batch.collect import record
 from claudecli.batch.journal import CREATING, DELETED, GONE, SUBMITTED, Journal, Part, open_journal
 from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import OUTCOMES, check_target
-from claudecli.batch.overwrite import Overwrite, check_before
+from claudecli.batch.overwrite import Overwrite
 from claudecli.batch.reconcile import settle_lost_creates
-from claudecli.batch.results import Saved, journaled_inputs, needs_booking, save
+from claudecli.batch.results import Saved, needs_booking, save
 from claudecli.batch.scope import describe
 from claudecli.batch.watch import wait_until_ended
 from claudecli.core.errors import BadRequestError, NotFoundError, UsageError
@@ -181,10 +181,6 @@ def results(app_ctx: AppContext, options: ResultsOptions) -> Saved:
         check_target(options.out)
     with open_journal(app_ctx) as journal:
         ids = resolve(journal, options.target)
-        if options.out is not None:  # before anything is asked of the API
-            check_before(
-                options.out, options.fmt, options.overwrite.with_inputs(*journaled_inputs(journal, ids))
-            )
         batches = [remote.retrieve(app_ctx.client, bid) for bid in ids]
         unfinished = [batch for batch in batches if not batch.ended]
         if unfinished:
