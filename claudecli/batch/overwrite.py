@@ -62,7 +62,7 @@ def refuse_input(path: Path, inputs: tuple[Path, ...], option: str = "-o") -> No
     if any(same_file(path, source) for source in inputs):
         raise UsageError(
             f"{path}: is the input of this batch; results are never written over it",
-            hint=f"give {option} another file",
+            hint=f"give {option} another {'directory' if option == '--out-dir' else 'file'}",
         )
 
 
