@@ -25,6 +25,7 @@ from claudecli.batch import remote
 from claudecli.batch.journal import GONE, Journal, Part, open_journal
 from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import SUFFIXES, cannot_write
+from claudecli.batch.overwrite import Overwrite, same_file
 from claudecli.batch.reconcile import settle_lost_creates
 from claudecli.batch.results import Saved, save
 from claudecli.batch.watch import wait_until_ended
@@ -50,8 +51,9 @@ def record(journal: Journal, batch: RemoteBatch) -> None:
     journal.record_remote(batch.id, batch.processing_status, batch.counts, ended)
 
 
-def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> CollectReport:
+def collect(app_ctx: AppContext, out_dir: Path, fmt: str, *, force: bool = False) -> CollectReport:
     report = CollectReport()
+    rule = Overwrite(force=force, option="--out-dir")
     try:
         with batch_lock(app_ctx.settings.paths.data_dir, wait=0), open_journal(app_ctx) as journal:
             for part in journal.awaiting_proof():
@@ -61,7 +63,7 @@ def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> CollectReport:
                     _failed(app_ctx, part, exc, report)
             for part in journal.uncollected():
                 try:
-                    _collect_part(app_ctx, journal, part, out_dir, fmt, report)
+                    _collect_part(app_ctx, journal, part, (out_dir, fmt, rule), report)
                 except ClaudeCliError as exc:
                     _failed(app_ctx, part, exc, report)
                 except OSError as exc:  # creating DIR: report it with the batch, carry on
@@ -80,9 +82,14 @@ def _failed(app_ctx: AppContext, part: Part, error: ClaudeCliError, report: Coll
 
 
 def _collect_part(
-    app_ctx: AppContext, journal: Journal, part: Part, out_dir: Path, fmt: str, report: CollectReport
+    app_ctx: AppContext,
+    journal: Journal,
+    part: Part,
+    where: tuple[Path, str, Overwrite],
+    report: CollectReport,
 ) -> None:
     assert part.batch_id is not None
+    out_dir, fmt, rule = where
     try:
         batch = remote.retrieve(app_ctx.client, part.batch_id)
     except NotFoundError:
@@ -101,14 +108,15 @@ def _collect_part(
         report.processing += 1
         return
     target = _target(journal, part, out_dir, fmt)
-    saved = save(app_ctx, [batch], out=target, fmt=fmt, journal=journal)
+    saved = save(app_ctx, [batch], out=target, fmt=fmt, journal=journal, rule=rule)
     journal.mark_collected(part.batch_id, str(target))
     report.written.append(target)
     app_ctx.note(f"{target}: {saved.tally.summary('batch')}")
 
 
 def _target(journal: Journal, part: Part, out_dir: Path, fmt: str) -> Path:
-    """``DIR/<label>.jsonl``; if another batch already went to that file, the batch id joins the name.
+    """``DIR/<label>.jsonl``; if another batch already went to that file, or it is the batch's own input
+    (``collect --out-dir .`` beside ``small.jsonl``), the batch id joins the name.
 
     The name (journaled by an older claudecli, perhaps) and the batch id (the API's word) become a file name,
     so both must pass the name rule. DIR itself is created (0700) when missing, but never its parents.
@@ -121,13 +129,19 @@ def _target(journal: Journal, part: Part, out_dir: Path, fmt: str) -> Path:
     out_dir.mkdir(mode=0o700, exist_ok=True)
     out_dir = out_dir.resolve()
     target = out_dir / f"{part.label}{SUFFIXES[fmt]}"
-    if journal.results_path_taken(str(target), part.batch_id):
+    if journal.results_path_taken(str(target), part.batch_id) or same_file(target, Path(part.input_path)):
         target = out_dir / f"{part.label}.{part.batch_id}{SUFFIXES[fmt]}"
     return target
 
 
 def wait_and_save(
-    app_ctx: AppContext, batch_ids: list[str], *, out: Path | None, fmt: str, interval: float
+    app_ctx: AppContext,
+    batch_ids: list[str],
+    *,
+    out: Path | None,
+    fmt: str,
+    interval: float,
+    rule: Overwrite,
 ) -> Saved:
     """``submit --wait``: poll until every batch ended, then download (and book) their results."""
     with open_journal(app_ctx) as journal:
@@ -138,7 +152,7 @@ def wait_and_save(
         batch_lock(app_ctx.settings.paths.data_dir, wait=None),  # a running collect finishes first
         open_journal(app_ctx) as journal,
     ):
-        saved = save(app_ctx, batches, out=out, fmt=fmt, journal=journal)
+        saved = save(app_ctx, batches, out=out, fmt=fmt, journal=journal, rule=rule)
         if out is not None:
             for batch in batches:
                 journal.mark_collected(batch.id, str(out.resolve()))

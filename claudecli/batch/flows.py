@@ -12,6 +12,7 @@ from claudecli.batch.collect import wait_and_save
 from claudecli.batch.manage import ResultsOptions
 from claudecli.batch.manage import results as results_core
 from claudecli.batch.output import FORMATS, check_target
+from claudecli.batch.overwrite import Overwrite, check_before
 from claudecli.batch.runner import run as run_core
 from claudecli.batch.submit import submit as submit_core
 from claudecli.core.errors import ExitCode, UsageError
@@ -48,8 +49,10 @@ def submit(app_ctx: AppContext, options: SubmitOptions, wait: WaitOptions | None
     With ``--wait`` and no ``-o``, stdout carries the results, so the ids go to stderr instead.
     """
 
-    if wait is not None and wait.out is not None:
-        check_target(wait.out)  # before anything is sent
+    rule = Overwrite(force=options.force, inputs=(options.input.path,))
+    if wait is not None and wait.out is not None:  # before anything is sent
+        check_target(wait.out)
+        check_before(wait.out, wait.fmt, rule)
     result = submit_core(app_ctx, options)
     ids_on_stdout = wait is None or wait.out is not None or result.dry_run
     if options.as_json and ids_on_stdout:
@@ -61,15 +64,17 @@ def submit(app_ctx: AppContext, options: SubmitOptions, wait: WaitOptions | None
     app_ctx.stdout.file.flush()
     if wait is None or result.dry_run:
         return ExitCode.OK
-    saved = wait_and_save(app_ctx, result.batch_ids, out=wait.out, fmt=wait.fmt, interval=wait.interval)
+    saved = wait_and_save(
+        app_ctx, result.batch_ids, out=wait.out, fmt=wait.fmt, interval=wait.interval, rule=rule
+    )
     app_ctx.note(saved.tally.summary("batch"))
     return ExitCode.OK
 
 
-def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> int:
+def collect(app_ctx: AppContext, out_dir: Path, fmt: str, *, force: bool = False) -> int:
     """Paths written go to stdout, one a line. Exit 0 unless a download failed (then that error's code)."""
 
-    report = collect_core(app_ctx, out_dir, fmt)
+    report = collect_core(app_ctx, out_dir, fmt, force=force)
     if report.busy:
         app_ctx.note("another claudecli batch command holds the batch lock; nothing to do this time")
         return ExitCode.OK
@@ -83,9 +88,9 @@ def collect(app_ctx: AppContext, out_dir: Path, fmt: str) -> int:
     return ExitCode.OK
 
 
-def results(app_ctx: AppContext, target: str, out: Path | None, fmt: str) -> int:
+def results(app_ctx: AppContext, target: str, out: Path | None, fmt: str, *, force: bool = False) -> int:
 
-    saved = results_core(app_ctx, ResultsOptions(target, out, fmt))
+    saved = results_core(app_ctx, ResultsOptions(target, out, fmt, Overwrite(force=force)))
     if out is not None:
         app_ctx.note(f"wrote {out}")
     app_ctx.note(saved.tally.summary("batch"))

@@ -11,7 +11,7 @@ results) goes to stdout; notes and summaries to stderr.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from claudecli.batch.collect import record
 from claudecli.batch.journal import CREATING, DELETED, GONE, SUBMITTED, Journal, Part, open_journal
 from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import OUTCOMES, check_target
+from claudecli.batch.overwrite import Overwrite
 from claudecli.batch.reconcile import settle_lost_creates
 from claudecli.batch.results import Saved, needs_booking, save
 from claudecli.batch.scope import describe
@@ -171,6 +172,7 @@ class ResultsOptions:
     target: str
     out: Path | None
     fmt: str
+    overwrite: Overwrite = field(default_factory=Overwrite)
 
 
 def results(app_ctx: AppContext, options: ResultsOptions) -> Saved:
@@ -189,8 +191,14 @@ def results(app_ctx: AppContext, options: ResultsOptions) -> Saved:
             )
         if needs_booking(journal, ids):
             with batch_lock(app_ctx.settings.paths.data_dir, wait=None):
-                return save(app_ctx, batches, out=options.out, fmt=options.fmt, journal=journal)
-        return save(app_ctx, batches, out=options.out, fmt=options.fmt, journal=journal)
+                return _save(app_ctx, batches, options, journal)
+        return _save(app_ctx, batches, options, journal)
+
+
+def _save(
+    app_ctx: AppContext, batches: list[RemoteBatch], options: ResultsOptions, journal: Journal
+) -> Saved:
+    return save(app_ctx, batches, out=options.out, fmt=options.fmt, journal=journal, rule=options.overwrite)
 
 
 # -- list ---------------------------------------------------------------------------------------------------

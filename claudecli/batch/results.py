@@ -23,6 +23,7 @@ from claudecli.batch.output import (
     from_api,
     make_writer,
 )
+from claudecli.batch.overwrite import Overwrite, check_after, check_before
 from claudecli.batch.tags import UserIds, tag_of
 from claudecli.core.errors import ServerError
 from claudecli.core.fsutil import atomic_open
@@ -82,16 +83,26 @@ def save(
     out: Path | None,
     fmt: str,
     journal: Journal,
+    rule: Overwrite,
 ) -> Saved:
-    """Results of ``batches`` (all ended) to ``out`` (atomically) or stdout, booking journaled ones once."""
+    """Results of ``batches`` (all ended) to ``out`` (atomically) or stdout, booking journaled ones once.
+
+    An existing ``out`` is replaced only as ``rule`` and the journaled inputs of ``batches`` allow (see
+    ``overwrite``): what can be told before the download is checked first, the rest before the rename.
+    """
     saved = Saved(Tally())
     if out is None:
         _save_to(app_ctx, batches, records_for(app_ctx.stdout.file), fmt, journal, saved)
         app_ctx.stdout.file.flush()
         return saved
     check_target(out)
+    target = out
+    rule = rule.with_inputs(*journaled_inputs(journal, [batch.id for batch in batches]))
+    check_before(target, fmt, rule)
     try:
-        with atomic_open(out, "w", private=True) as handle:
+        with atomic_open(
+            target, "w", private=True, before_replace=lambda written: check_after(target, written, fmt, rule)
+        ) as handle:
             _save_to(app_ctx, batches, app_ctx.scrubbed(handle), fmt, journal, saved)
     except OSError as exc:
         raise cannot_write(out, exc) from None
@@ -110,6 +121,12 @@ def _save_to(
         saved.booked += download(app_ctx, batch, writer, saved.tally, book=book, ids=ids)
         if book:
             journal.mark_booked(batch.id)
+
+
+def journaled_inputs(journal: Journal, batch_ids: list[str]) -> list[str]:
+    """The input files these batches were submitted from, as journaled (results never go over them)."""
+    parts = (journal.part_by_batch_id(batch_id) for batch_id in batch_ids)
+    return [part.input_path for part in parts if part is not None]
 
 
 def needs_booking(journal: Journal, batch_ids: list[str]) -> bool:

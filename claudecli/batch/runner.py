@@ -37,6 +37,7 @@ from claudecli.batch.output import (
     check_target,
     make_writer,
 )
+from claudecli.batch.overwrite import refuse_input
 from claudecli.batch.retry import RateGate, is_rate_limit, is_retryable, retry_delay
 from claudecli.batch.run_plan import RunOptions, plan_run
 from claudecli.batch.runner_calls import (
@@ -94,6 +95,7 @@ def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
         return _run(app_ctx, options)
     out = options.out
     check_target(out)
+    refuse_input(out, (options.input.path,))  # the input may itself read as records with custom_ids
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(file_lock(out.with_name(out.name + ".lock"), wait=0))

@@ -71,6 +71,12 @@ app = typer.Typer(
 FormatOpt = Annotated[str, typer.Option("--format", help="Output lines: jsonl, text or csv.")]
 IntervalOpt = Annotated[float, typer.Option("--poll-interval", help="Seconds between status checks.")]
 TargetArg = Annotated[str, typer.Argument(help="A batch id (msgbatch_…) or a submission --name.")]
+ClobberFlag = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Overwrite an existing file that is not this batch's results (never the input)."
+    ),
+]
 
 
 def _refuse_a_role_with_local_tools(role: Role | None) -> None:
@@ -110,7 +116,11 @@ def submit(
     name: Annotated[str | None, typer.Option("--name", help="A name to address the batch by.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and estimate only.")] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Submit even if already submitted, or over a budget.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Submit even if already submitted, or over a budget; with --wait -o, overwrite any file but the input.",
+        ),
     ] = False,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until the batch ends, then fetch results.")
@@ -240,13 +250,14 @@ def results(
         str | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
     ] = None,
     fmt: FormatOpt = "jsonl",
+    force: ClobberFlag = False,
     quiet: QuietFlag = False,
 ) -> None:
     from claudecli.batch import flows
 
     app_ctx = app_context(ctx)
     app_ctx.set_output(quiet=quiet)
-    raise typer.Exit(flows.results(app_ctx, target, _out(output), flows.check_format(fmt)))
+    raise typer.Exit(flows.results(app_ctx, target, _out(output), flows.check_format(fmt), force=force))
 
 
 @app.command(help="Cancel a batch that is still processing.")
@@ -272,13 +283,14 @@ def collect(
     ctx: typer.Context,
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Directory for <name-or-id>.jsonl files.")],
     fmt: FormatOpt = "jsonl",
+    force: ClobberFlag = False,
     quiet: QuietFlag = False,
 ) -> None:
     from claudecli.batch import flows
 
     app_ctx = app_context(ctx)
     app_ctx.set_output(quiet=quiet)
-    raise typer.Exit(flows.collect(app_ctx, out_dir.expanduser(), flows.check_format(fmt)))
+    raise typer.Exit(flows.collect(app_ctx, out_dir.expanduser(), flows.check_format(fmt), force=force))
 
 
 @app.command(help="Run FILE now with concurrent requests (standard prices); resumable with -o.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -13,11 +13,17 @@ from claudecli.core.errors import UsageError
 
 @contextlib.contextmanager
 def atomic_open(
-    path: Path, mode: str = "w", *, private: bool = False, encoding: str | None = "utf-8"
+    path: Path,
+    mode: str = "w",
+    *,
+    private: bool = False,
+    encoding: str | None = "utf-8",
+    before_replace: Callable[[Path], None] | None = None,
 ) -> Iterator[IO]:
     """Open a temp file next to ``path``; on success fsync and rename it over ``path``; on error remove it.
 
-    ``private`` makes the file 0600 (anything that may hold a key or a prompt).
+    ``private`` makes the file 0600 (anything that may hold a key or a prompt). ``before_replace`` is called
+    with the complete temp file just before the rename; what it raises leaves ``path`` as it was.
     """
     import tempfile  # lazy: 3 ms (random, bisect) that a command writing nothing, such as `models`, skips
 
@@ -29,6 +35,8 @@ def atomic_open(
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        if before_replace is not None:
+            before_replace(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -1,0 +1,162 @@
+"""When a batch command may write its results over a file that is already there.
+
+The rule for ``batch results -o``, ``batch submit --wait -o`` and ``batch collect --out-dir`` (``batch run -o``
+appends to its file and has its own rule, see ``resume``; its input is guarded here too):
+
+* never over the command's own input: the file submitted or run, or the journaled input of the batch whose
+  results these are. Same file means same inode, so a hard link or a symlink to it counts; ``--force`` does not
+  change this.
+* never over something that is not a regular file (``/dev/null``, a FIFO): a rename would replace the device
+  node or the link itself, not write into it. Leave out ``-o`` to write to stdout.
+* a regular file that is not a claudecli results file *of this batch* is refused unless ``--force`` is given,
+  as ``gh release download`` refuses without ``--clobber`` and ``files download`` without ``--force``. A
+  results file is recognised by its content, as the format being written: jsonl, every line an object with a
+  string ``custom_id`` and one of the outcomes; csv, claudecli's header, then rows of its columns; text, a
+  record header (``==> id <==``) first. That is checked before anything is downloaded. *Of this batch*: its
+  custom_ids (text: its record header lines) all appear in the results just downloaded, checked once they are
+  complete in their temp file, before it is renamed over the old file (so re-running ``results -o`` for the
+  same batch, or a resubmission of the same input, overwrites it without ``--force``).
+* an empty file holds nothing to lose and is overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from claudecli.batch.output import CSV_HEADER, OUTCOMES
+from claudecli.core.errors import UsageError
+
+TEXT_HEADER = re.compile(r"==> .* <==\n")
+
+
+@dataclass(frozen=True)
+class Overwrite:
+    """What a command may write over: ``force`` (its ``--force``), never its ``inputs``."""
+
+    force: bool = False
+    inputs: tuple[Path, ...] = ()
+    option: str = "-o"
+
+    def with_inputs(self, *paths: str | Path | None) -> Overwrite:
+        more = tuple(Path(path) for path in paths if path is not None)
+        return Overwrite(self.force, self.inputs + more, self.option)
+
+
+def same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except (OSError, ValueError):
+        return False
+
+
+def refuse_input(path: Path, inputs: tuple[Path, ...], option: str = "-o") -> None:
+    """Whatever the flags, results never go over the input (see the module docstring)."""
+    if any(same_file(path, source) for source in inputs):
+        raise UsageError(
+            f"{path}: is the input of this batch; results are never written over it",
+            hint=f"give {option} another {'directory' if option == '--out-dir' else 'file'}",
+        )
+
+
+def check_before(path: Path, fmt: str, rule: Overwrite) -> None:
+    """Before anything is downloaded: the input, anything but a regular file, and (without --force) a file
+    that is not claudecli results in ``fmt``."""
+    _existing_keys(path, fmt, rule)
+
+
+def check_after(path: Path, written: Path, fmt: str, rule: Overwrite) -> None:
+    """With the new results complete in ``written``: refuse to replace another batch's results at ``path``
+    (checked again in full: the file may have changed while the results were downloading)."""
+    kept = _existing_keys(path, fmt, rule)
+    if kept and not kept <= (record_keys(written, fmt) or set()):
+        raise UsageError(
+            f"{path}: holds results that are not this batch's; it is left as it is and nothing was "
+            "written (--force overwrites it)"
+        )
+
+
+def _existing_keys(path: Path, fmt: str, rule: Overwrite) -> set[str] | None:
+    """The keys of the results file at ``path``; None when there is none, or with --force."""
+    refuse_input(path, rule.inputs, rule.option)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot look at it: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise UsageError(
+            f"{path}: is not a regular file; results are written to a new or regular file",
+            hint="leave out -o to write them to stdout" if rule.option == "-o" else None,
+        )
+    if rule.force:
+        return None
+    keys = record_keys(path, fmt)
+    if keys is None:
+        raise UsageError(
+            f"{path}: exists and is not a claudecli {fmt} results file; "
+            "it is left as it is (--force overwrites it)"
+        )
+    return keys
+
+
+def record_keys(path: Path, fmt: str) -> set[str] | None:
+    """The custom_ids of a claudecli results file in ``fmt`` (text: its record header lines); None when the
+    file is something else."""
+    try:
+        with path.open("r", encoding="utf-8", newline="") as handle:
+            if fmt == "csv":
+                return _csv_keys(handle)
+            if fmt == "text":
+                return _text_keys(handle)
+            return _jsonl_keys(handle)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+
+
+def _jsonl_keys(lines: Iterator[str]) -> set[str] | None:
+    keys: set[str] = set()
+    for line in lines:
+        doc = None
+        if line.endswith("\n"):
+            with contextlib.suppress(ValueError, RecursionError):
+                doc = json.loads(line)
+        if not (
+            isinstance(doc, dict) and isinstance(doc.get("custom_id"), str) and doc.get("status") in OUTCOMES
+        ):
+            return None
+        keys.add(doc["custom_id"])
+    return keys
+
+
+def _csv_keys(lines: Iterator[str]) -> set[str] | None:
+    rows = csv.reader(lines, strict=True)
+    header = next(rows, None)
+    if header is None:
+        return set()
+    if tuple(header) != CSV_HEADER:
+        return None
+    keys: set[str] = set()
+    for row in rows:
+        if len(row) != len(CSV_HEADER) or row[1] not in OUTCOMES:
+            return None
+        keys.add(row[0])
+    return keys
+
+
+def _text_keys(lines: Iterator[str]) -> set[str] | None:
+    keys: set[str] = set()
+    for number, line in enumerate(lines):
+        if TEXT_HEADER.fullmatch(line):
+            keys.add(line)
+        elif number == 0:
+            return None
+    return keys

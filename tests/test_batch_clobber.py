@@ -1,0 +1,192 @@
+"""Batch commands never write results over their input, nor over a file that is not this batch's results
+without --force (`results -o`, `submit --wait -o`, `collect --out-dir`, and `run -o` for its input)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import assert_no_traceback
+
+PRECIOUS = "precious data\n"
+
+
+def write_jsonl(path: Path, *lines: dict) -> Path:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def submit(run_cli, path: Path, *args: str) -> str:
+    result = run_cli("batch", "submit", str(path), *args)
+    assert result.exit_code == 0, result
+    (batch_id,) = result.stdout.split()
+    return batch_id
+
+
+def results_downloads(fake_api, batch_id: str) -> int:
+    return len(fake_api.requests_to(f"/v1/messages/batches/{batch_id}/results"))
+
+
+def one_error_line(result, path: Path) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    line = lines[0]
+    assert line.startswith("claudecli: error: ") and str(path) in line, line
+    assert_no_traceback(result.stderr)
+    return line
+
+
+def test_results_refuse_a_foreign_file_before_downloading(cli_env, run_cli, fake_api, tmp_path):
+    work = tmp_path / "files"
+    work.mkdir()
+    batch_id = submit(run_cli, write_jsonl(work / "jobs.jsonl", {"prompt": "[[words:2]]"}), "--name", "n")
+    precious = work / "precious.txt"
+    precious.write_text(PRECIOUS)
+
+    refused = run_cli("batch", "results", "n", "-o", str(precious))
+    assert refused.exit_code == 2, refused
+    assert "--force" in one_error_line(refused, precious) and refused.stdout == ""
+    assert precious.read_text() == PRECIOUS
+    assert results_downloads(fake_api, batch_id) == 0  # refused before anything was downloaded
+    assert sorted(os.listdir(work)) == ["jobs.jsonl", "precious.txt"]
+
+    forced = run_cli("batch", "results", "n", "-o", str(precious), "--force")
+    assert forced.exit_code == 0, forced
+    assert json.loads(precious.read_text())["custom_id"] == "line-000001"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "text"])
+def test_results_rewrite_the_same_batchs_file_without_force(cli_env, run_cli, fake_api, tmp_path, fmt):
+    jobs = write_jsonl(
+        tmp_path / "jobs.jsonl",
+        {"id": "a", "prompt": "[[words:2]]"},
+        {"id": "b", "prompt": "[[batch_error]]"},
+        {"id": "c", "prompt": "==> z <==\n[[words:1]]"},
+    )
+    batch_id = submit(run_cli, jobs)
+    out = tmp_path / f"out.{fmt}"
+    for _ in range(2):
+        result = run_cli("batch", "results", batch_id, "-o", str(out), "--format", fmt)
+        assert result.exit_code == 0, result
+    assert results_downloads(fake_api, batch_id) == 2
+
+
+def test_results_refuse_another_batchs_results(cli_env, run_cli, fake_api, tmp_path):
+    first = submit(run_cli, write_jsonl(tmp_path / "a.jsonl", {"id": "a1", "prompt": "[[words:2]]"}))
+    second = submit(run_cli, write_jsonl(tmp_path / "b.jsonl", {"id": "b1", "prompt": "[[words:3]]"}))
+    out = tmp_path / "out" / "results.jsonl"
+    out.parent.mkdir()
+    assert run_cli("batch", "results", first, "-o", str(out)).exit_code == 0
+    kept = out.read_text()
+
+    refused = run_cli("batch", "results", second, "-o", str(out))
+    assert refused.exit_code == 2, refused
+    assert "--force" in one_error_line(refused, out)
+    assert out.read_text() == kept
+    assert os.listdir(out.parent) == ["results.jsonl"]  # no temp file left
+
+    assert run_cli("batch", "results", second, "-o", str(out), "--force").exit_code == 0
+    assert json.loads(out.read_text())["custom_id"] == "b1"
+
+
+def test_results_never_go_over_the_batchs_input(cli_env, run_cli, fake_api, tmp_path):
+    jobs = write_jsonl(tmp_path / "small.jsonl", {"prompt": "[[words:2]]"})
+    kept = jobs.read_text()
+    batch_id = submit(run_cli, jobs, "--name", "small")
+    (tmp_path / "link.jsonl").symlink_to(jobs)
+    for out, args in ((jobs, ()), (jobs, ("--force",)), (tmp_path / "link.jsonl", ("--force",))):
+        refused = run_cli("batch", "results", "small", "-o", str(out), *args)
+        assert refused.exit_code == 2, refused
+        assert "input" in one_error_line(refused, out)
+    assert jobs.read_text() == kept and (tmp_path / "link.jsonl").is_symlink()
+    assert results_downloads(fake_api, batch_id) == 0
+
+
+def test_results_never_replace_something_that_is_not_a_regular_file(cli_env, run_cli, fake_api, tmp_path):
+    batch_id = submit(run_cli, write_jsonl(tmp_path / "jobs.jsonl", {"prompt": "[[words:2]]"}))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for args in ((), ("--force",)):
+        refused = run_cli("batch", "results", batch_id, "-o", str(fifo), *args)
+        assert refused.exit_code == 2, refused
+        one_error_line(refused, fifo)
+        assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_submit_wait_never_replaces_its_own_input(cli_env, run_cli, fake_api, tmp_path):
+    jobs = write_jsonl(tmp_path / "small.jsonl", {"prompt": "[[words:2]]"})
+    kept = jobs.read_text()
+    args = ("batch", "submit", "--force", "--wait", "--poll-interval", "0.05", "-o", str(jobs), str(jobs))
+    refused = run_cli(*args)
+    assert refused.exit_code == 2, refused
+    assert "input" in one_error_line(refused, jobs)
+    assert jobs.read_text() == kept and fake_api.batch_creates == 0
+
+    as_json = run_cli(*args, "--json")
+    assert as_json.exit_code == 2, as_json
+    document = json.loads(as_json.stdout)  # one error document, nothing else
+    assert str(jobs) in json.dumps(document) and fake_api.batch_creates == 0
+
+
+def test_submit_wait_refuses_a_foreign_file_before_submitting(cli_env, run_cli, fake_api, tmp_path):
+    jobs = write_jsonl(tmp_path / "jobs.jsonl", {"prompt": "[[words:2]]"})
+    precious = tmp_path / "precious.jsonl"
+    precious.write_text(PRECIOUS)
+    wait = ("batch", "submit", "--wait", "--poll-interval", "0.05", "-o", str(precious), str(jobs))
+    refused = run_cli(*wait)
+    assert refused.exit_code == 2, refused
+    assert "--force" in one_error_line(refused, precious)
+    assert precious.read_text() == PRECIOUS and fake_api.batch_creates == 0
+
+    forced = run_cli(*wait, "--force")
+    assert forced.exit_code == 0, forced
+    assert json.loads(precious.read_text())["status"] == "succeeded"
+    again = run_cli(*wait, "--force")  # a resubmission of the same input rewrites its own results
+    assert again.exit_code == 0, again
+
+
+def test_collect_refuses_a_foreign_file_and_collects_the_rest(cli_env, run_cli, fake_api, tmp_path):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    submit(run_cli, write_jsonl(tmp_path / "a.jsonl", {"prompt": "[[words:2]]"}), "--name", "daily")
+    other = submit(run_cli, write_jsonl(tmp_path / "b.jsonl", {"prompt": "[[words:3]]"}))
+    precious = out_dir / "daily.jsonl"
+    precious.write_text(PRECIOUS)
+
+    refused = run_cli("batch", "collect", "--out-dir", str(out_dir))
+    assert refused.exit_code == 2, refused
+    (error,) = [line for line in refused.stderr.splitlines() if "error:" in line]  # one, for its batch
+    assert str(precious) in error and "--force" in error
+    assert refused.stdout == f"{out_dir / (other + '.jsonl')}\n"
+    assert precious.read_text() == PRECIOUS
+
+    again = run_cli("batch", "collect", "--out-dir", str(out_dir))  # still refused: it was not collected
+    assert again.exit_code == 2 and precious.read_text() == PRECIOUS
+    forced = run_cli("batch", "collect", "--out-dir", str(out_dir), "--force")
+    assert forced.exit_code == 0, forced
+    assert forced.stdout == f"{precious}\n" and json.loads(precious.read_text())["status"] == "succeeded"
+
+
+def test_collect_beside_the_input_writes_next_to_it(cli_env, run_cli, fake_api, tmp_path):
+    jobs = write_jsonl(tmp_path / "small.jsonl", {"prompt": "[[words:2]]"})
+    kept = jobs.read_text()
+    batch_id = submit(run_cli, jobs, "--name", "small")
+    for args in ((), ("--force",)):
+        result = run_cli("batch", "collect", "--out-dir", str(tmp_path), *args)
+        assert result.exit_code == 0, result
+        assert jobs.read_text() == kept
+    assert (tmp_path / f"small.{batch_id}.jsonl").exists()
+
+
+def test_run_never_appends_to_its_own_input(cli_env, run_cli, fake_api, tmp_path):
+    params = {"max_tokens": 10, "messages": [{"role": "user", "content": "[[words:2]]"}]}
+    jobs = write_jsonl(tmp_path / "jobs.jsonl", {"custom_id": "a", "params": params})
+    kept = jobs.read_text()
+    refused = run_cli("batch", "run", str(jobs), "-o", str(jobs))
+    assert refused.exit_code == 2, refused
+    assert "input" in one_error_line(refused, jobs)
+    assert jobs.read_text() == kept
