@@ -12,11 +12,20 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from claudecli.call.server_tools import CODE_EXECUTION_NOTE, SERVER_RESULT_TYPES, uses_code_execution
-from claudecli.call.tool_loop import CUT_OFF_NOTE, LoopEvents, LoopFailed, LoopOutcome, Step, run_tool_loop
+from claudecli.call.tool_loop import (
+    CUT_OFF_NOTE,
+    LoopEvents,
+    LoopFailed,
+    LoopOutcome,
+    Step,
+    loop_status,
+    run_tool_loop,
+)
 from claudecli.core.context import OutputMode
-from claudecli.core.errors import ExitCode, Interrupted
+from claudecli.core.errors import ExitCode, Interrupted, TerminatedError
 from claudecli.render.emit import emit
 from claudecli.render.summary import print_summary, summary_text
+from claudecli.render.terminal import typed_echo_shown
 from claudecli.render.tool_trace import print_lines, result_bytes, server_tool_lines, short, tool_event_line
 
 if TYPE_CHECKING:
@@ -89,7 +98,14 @@ def run_loop(
     try:
         loop = run_tool_loop(app_ctx, spec, toolbox, max_steps=max_steps, events=events)
     except LoopFailed as failure:
+        echoed = typed_echo_shown(app_ctx.stderr.file)  # before the spinner (which hides the echo) is gone
         stop_waiting()
+        if (
+            echoed
+            and isinstance(failure.error, Interrupted)
+            and not isinstance(failure.error, TerminatedError)
+        ):
+            app_ctx.stderr.print()  # the terminal echoed ^C where the cursor was: the rest starts on a new line
         if keep is not None:
             keep(failure.partial, failure)
         _finish(app_ctx, spec, failure.partial, sink, document, error=failure)
@@ -122,8 +138,7 @@ def _finish(
         note = "[interrupted]" if isinstance(error.error, Interrupted) else "[answer incomplete]"
         sink.abort(note if app_ctx.markdown and cut is not None and cut.text else None)
     if app_ctx.mode is OutputMode.JSON:
-        line = None if error is None else error.error.one_line()
-        emit(app_ctx, loop_document(loop, document, error=line))
+        emit(app_ctx, loop_document(loop, document, failure=error))
     _summary(app_ctx, spec, loop)
 
 
@@ -149,11 +164,13 @@ def _summary(app_ctx: AppContext, spec: CallSpec, loop: LoopOutcome) -> None:
 
 
 def loop_document(
-    loop: LoopOutcome, document: Callable[..., dict[str, Any]], *, error: str | None = None
+    loop: LoopOutcome, document: Callable[..., dict[str, Any]], *, failure: LoopFailed | None = None
 ) -> dict[str, Any]:
-    """``ask --json`` for a tool loop: the usual document for the whole answer (usage and cost are totals),
-    plus ``loop_id``, ``tool_calls`` and ``steps``."""
-    base = document(loop.total(), error=error)
+    """``ask --json`` for a tool loop: the usual document for the whole answer (usage, cost and time are
+    totals; ``status`` and ``error`` as a plain call's, see :func:`loop_status`), plus ``loop_id``,
+    ``tool_calls``, ``steps`` and, when it stopped early, ``stopped``."""
+    base = document(loop.total(), error=None if failure is None else failure.error.one_line())
+    base["status"] = loop_status(loop, failure)
     base["loop_id"] = loop.loop_id
     base["tool_calls"] = loop.tool_calls
     base["steps"] = [_step_document(number, step) for number, step in enumerate(loop.steps, 1)]

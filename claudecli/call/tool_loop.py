@@ -16,8 +16,12 @@ Used by ask, chat and batch run alike. Rules:
 * Steps after the first are budget-checked like any call (the caller checks the first, as for a plain call).
 * When the last allowed step still asks for tools, they are NOT run (no step is left to send their results in;
   a side effect no one sees is only a risk): they get "not run" error results and the loop raises
-  ``LoopFailed(MaxStepsReached)``. An API error or Ctrl-C raises ``LoopFailed`` with the error. The partial loop is always kept, its messages validly paired (a
-  turn whose tools were interrupted gets "interrupted" error results).
+  ``LoopFailed(MaxStepsReached)``. An API error or Ctrl-C raises ``LoopFailed`` with the error. The partial loop
+  is always kept, its messages validly paired (a turn whose tools were interrupted gets "interrupted" error
+  results, each with the time its tool really ran); an interrupt (Ctrl-C, SIGTERM, SIGHUP) sets
+  ``stopped = "interrupted"``.
+* The loop's time (``LoopOutcome.total().latency_ms``) is the whole answer's: from the first step's request to the
+  loop's end, tool runs and approval questions included; ``ttft_ms`` is the first step's first token.
 
 Asynchronous tool sources (MCP clients) plug in behind ``Toolbox``: ``execute`` is synchronous to the loop.
 """
@@ -25,6 +29,7 @@ Asynchronous tool sources (MCP clients) plug in behind ``Toolbox``: ``execute`` 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -38,7 +43,7 @@ from claudecli.core.errors import ClaudeCliError, Interrupted, MaxStepsReached, 
 from claudecli.core.usage import TokenUsage
 from claudecli.money.budget import check_budget
 from claudecli.tools.base import ToolCall, ToolResult
-from claudecli.tools.box import Toolbox, ToolEvents
+from claudecli.tools.box import Toolbox, ToolEvent, ToolEvents
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -64,7 +69,16 @@ class LoopOutcome:
     loop_id: str
     steps: list[Step] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
-    stopped: str | None = None  # None: the model finished; "max_steps": the circuit breaker
+    stopped: str | None = None  # None: the model finished; "max_steps", "max_tokens" or "interrupted"
+    started_at: float | None = field(default=None, repr=False)  # monotonic: the first step's call began
+    ended_at: float | None = field(default=None, repr=False)  # monotonic: the loop ended, however it did
+
+    @property
+    def elapsed_ms(self) -> int | None:
+        """The whole answer's time, tools included; None before a step was made."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return int((self.ended_at - self.started_at) * 1000)
 
     @property
     def final(self) -> CallOutcome:
@@ -110,7 +124,9 @@ class LoopOutcome:
             usage=self.usage,
             cost_usd=self.cost_usd,
             list_cost_usd=None if None in list_costs else sum((c for c in list_costs if c), Decimal(0)),
-            latency_ms=sum(outcome.latency_ms or 0 for outcome in outcomes),
+            latency_ms=self.elapsed_ms
+            if self.elapsed_ms is not None
+            else sum(o.latency_ms or 0 for o in outcomes),
             ttft_ms=self.steps[0].outcome.ttft_ms,
             stop_reason=final.stop_reason,
             request_id=final.request_id,
@@ -173,8 +189,25 @@ def run_tool_loop(
     except KeyboardInterrupt as exc:
         if not loop.steps:  # nothing was made: an interrupt like any other
             raise
-        stop = TerminatedError() if isinstance(exc, Terminated) else Interrupted("interrupted")
-        raise LoopFailed(stop, loop) from None
+        raise LoopFailed(_interrupted(loop, exc), loop) from None
+    finally:
+        loop.ended_at = time.monotonic()
+
+
+def loop_status(loop: LoopOutcome, failure: LoopFailed | None) -> str:
+    """The whole answer's status, in a plain call's words: "ok"; "interrupted" (Ctrl-C, SIGTERM, SIGHUP); or the
+    error type that ended it: the failed step's (an API error), else the loop's own ("max_steps", a budget
+    refusal's "error"). A loop that stopped with every call complete is not "ok" unless it finished."""
+    status = loop.final.status if loop.steps else "ok"
+    if status == "ok" and failure is not None:
+        status = failure.error.error_type or "error"
+    return status
+
+
+def _interrupted(loop: LoopOutcome, exc: BaseException) -> Interrupted:
+    """The error an interrupt ends the loop with (130 for Ctrl-C, 143 for SIGTERM/SIGHUP); marks the loop."""
+    loop.stopped = "interrupted"
+    return TerminatedError() if isinstance(exc, Terminated) else Interrupted("interrupted")
 
 
 def _run_steps(
@@ -247,10 +280,14 @@ def _call(app_ctx: AppContext, spec: CallSpec, loop: LoopOutcome, events: LoopEv
     """One step's call; its assistant turn joins the transcript (merged into a paused one it continues)."""
     if events.on_step is not None:
         events.on_step(len(loop.steps) + 1)
+    if loop.started_at is None:
+        loop.started_at = time.monotonic()
     try:
         outcome = stream_message(app_ctx, spec, on_text=events.on_text, on_thinking=events.on_thinking)
     except CallFailed as failure:
         loop.steps.append(Step(failure.outcome))
+        if failure.interrupted:
+            loop.stopped = "interrupted"
         raise LoopFailed(failure.error, loop) from failure
     step = Step(outcome, calls=_tool_calls(outcome))
     loop.steps.append(step)
@@ -306,18 +343,45 @@ def _run_tools(
     loop: LoopOutcome, step: Step, toolbox: Toolbox | None, cancel: threading.Event, events: LoopEvents
 ) -> None:
     """Run a turn's calls and send all their results in one user message; Ctrl-C stops the loop cleanly."""
+    timer = _ToolTimer(events.on_tool)
     try:
         if toolbox is None:
             results = [ToolResult(c.id, f"no tool named {c.name!r} here", is_error=True) for c in step.calls]
         else:
-            results = toolbox.execute(step.calls, cancel, events.on_tool)
+            results = toolbox.execute(step.calls, cancel, timer.on_tool)
     except (
         KeyboardInterrupt
     ) as exc:  # Ctrl-C (or SIGTERM/SIGHUP) while a tool ran: its process group is killed
         cancel.set()
-        step.results = [ToolResult(c.id, INTERRUPTED_RESULT, is_error=True) for c in step.calls]
+        step.results = [
+            ToolResult(c.id, INTERRUPTED_RESULT, is_error=True, duration_ms=timer.ran_ms(c.id))
+            for c in step.calls
+        ]
         loop.messages.append({"role": "user", "content": [r.block() for r in step.results]})
-        stop = TerminatedError() if isinstance(exc, Terminated) else Interrupted("interrupted")
-        raise LoopFailed(stop, loop) from None
+        raise LoopFailed(_interrupted(loop, exc), loop) from None
     step.results = results
     loop.messages.append({"role": "user", "content": [result.block() for result in results]})
+
+
+class _ToolTimer:
+    """Watches a turn's tool events (passing them on) to know how long each call ran when the turn is cut short:
+    a finished call's own time, a running one's until now, 0 for one that never started."""
+
+    def __init__(self, on_tool: ToolEvents | None) -> None:
+        self._on_tool = on_tool
+        self._started: dict[str, float] = {}
+        self._took: dict[str, int] = {}
+
+    def on_tool(self, event: ToolEvent) -> None:
+        if event.kind == "start":
+            self._started[event.call.id] = time.monotonic()
+        elif event.kind == "done" and event.result is not None:
+            self._took[event.call.id] = event.result.duration_ms
+        if self._on_tool is not None:
+            self._on_tool(event)
+
+    def ran_ms(self, call_id: str) -> int:
+        if call_id in self._took:
+            return self._took[call_id]
+        started = self._started.get(call_id)
+        return 0 if started is None else int((time.monotonic() - started) * 1000)

@@ -14,6 +14,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from claudecli.call.outcome import CallOutcome
+from claudecli.call.tool_loop import loop_status
 from claudecli.chat.conversation import Exchange
 from claudecli.chat.replay import has_tool_blocks
 
@@ -52,9 +53,7 @@ def loop_exchange(prompt_text: str, content: Any, loop: LoopOutcome, failure: Lo
     messages = copy.deepcopy(loop.messages)
     if failure is not None and total.status != "ok":  # the last step's stream was cut: its text only
         messages = _with_partial_text(messages, total.text)
-    status = total.status
-    if status == "ok" and failure is not None:  # every call ended, but the loop did not (the step limit)
-        status = failure.error.error_type or "error"
+    status = loop_status(loop, failure)  # "max_steps" when every call ended but the loop did not
     return Exchange(
         prompt_text=prompt_text,
         user_content=content,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import sys
 from collections.abc import Callable
+from typing import IO
 
 
 def hide_typed_echo() -> Callable[[], None]:
@@ -40,3 +42,18 @@ def hide_typed_echo() -> Callable[[], None]:
 
     atexit.register(restore)
     return restore
+
+
+def typed_echo_shown(file: IO[str]) -> bool:
+    """Whether ``file`` is a terminal that echoes typed control keys: a Ctrl-C there has left ``^C`` where the
+    cursor was, so what follows should start on a new line (as the end of a cut-short answer does)."""
+    try:
+        import termios
+
+        fd = file.fileno()
+        if not os.isatty(fd):
+            return False
+        flags = termios.tcgetattr(fd)[3]
+    except (ImportError, AttributeError, OSError, ValueError):
+        return False
+    return bool(flags & termios.ECHO) and bool(flags & termios.ECHOCTL)
