@@ -348,3 +348,48 @@ def test_an_untrusted_dotenv_cannot_choose_a_fallback_model(run_cli):
     settings, stderr = show(run_cli)
     assert settings["fallback_model"]["value"] is None
     assert str(dotenv) in stderr and "CLAUDECLI_FALLBACK_MODEL" in stderr
+
+
+# -- CLAUDECLI_PROFILE -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["nope", "../../x"])
+def test_an_untrusted_dotenv_naming_no_profile_of_yours_is_ignored_with_a_warning(
+    name, cli_env, run_cli, fake_api, write_config
+):
+    config = write_config('default_profile = "home"\n[profiles.home]\nmodel = "haiku"\n')
+    dotenv = write_dotenv(f"CLAUDECLI_MODEL=opus\nCLAUDECLI_PROFILE={name}\n")
+    result = run_cli("ask", PROMPT)
+    assert result.exit_code == 0, result
+    assert f"ignoring CLAUDECLI_PROFILE from {dotenv}:2: profile {name!r}" in result.stderr
+    assert (
+        f"is not defined in {config}" if name == "nope" else "cannot be used as a file name"
+    ) in result.stderr
+    assert_no_traceback(result.stderr)
+    document = json.loads(run_cli("config", "show", "--json").stdout)
+    assert document["profile"] == "home"  # your default profile, as if the line were not there
+    assert document["settings"]["model"]["value"] == "opus"  # the rest of the file still applies
+
+
+def test_an_untrusted_dotenv_may_still_choose_one_of_your_profiles(cli_env, run_cli, write_config):
+    write_config('[profiles.work]\nmodel = "haiku"\n')
+    write_dotenv("CLAUDECLI_PROFILE=work\n")
+    settings, stderr = show(run_cli)
+    assert settings["model"]["value"] == "haiku"
+    assert "ignoring" not in stderr
+
+
+def test_a_profile_you_name_yourself_that_is_not_defined_is_still_refused(cli_env, run_cli, write_config):
+    config = write_config("[profiles.work]\n")
+    for how in (
+        {"env": {"CLAUDECLI_PROFILE": "nope"}, "args": ()},
+        {"env": None, "args": ("--profile", "nope")},
+    ):
+        result = run_cli(*how["args"], "ask", PROMPT, env=how["env"])
+        assert result.exit_code == 2, result
+        assert f"profile 'nope' is not defined in {config}" in result.stderr
+    write_dotenv("CLAUDECLI_PROFILE=nope\n")
+    assert run_cli("config", "trust-env").exit_code == 0  # a trusted .env is your own file: fix it
+    result = run_cli("ask", PROMPT)
+    assert result.exit_code == 2, result
+    assert f"profile 'nope' is not defined in {config}" in result.stderr

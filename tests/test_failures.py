@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import importlib.util
 import json
+import socket
 
 import hypothesis.internal.conjecture.optimiser  # noqa: F401 (see below)
 import pytest
@@ -257,3 +258,39 @@ def test_any_proxy_string_gives_a_documented_exit_and_never_echoes_it(
     assert PROXY_SECRET not in result.stdout + result.stderr
     if result.exit_code == 8:
         check_one_line_error(result, 8, variable)
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+def test_a_dead_proxy_is_named_as_the_reason_without_its_url(variable, cli_env, run_cli, fake_api):
+    port = closed_port()
+    env = {variable: f"http://user:pr0xy-pass@127.0.0.1:{port}", "CLAUDECLI_MAX_RETRIES": "0"}
+    for args in (("ask", "--no-stdin", "hi"), ("ask", "--json", "--no-stdin", "hi")):
+        result = run_cli(*args, env=env)
+        check_one_line_error(
+            result, 8, f"cannot connect to the API through the proxy in {variable}: connection refused"
+        )
+        shown = result.stdout + result.stderr
+        assert "pr0xy-pass" not in shown and f":{port}" not in shown and "ConnectError" not in shown
+    assert fake_api.requests == []
+
+
+def test_a_proxy_no_proxy_bypasses_is_not_blamed(cli_env, run_cli, fake_api):
+    """NO_PROXY=127.0.0.1 takes the API's host off the dead proxy: the call goes through directly."""
+    dead = f"http://127.0.0.1:{closed_port()}"
+    result = run_cli("ask", "--no-stdin", "hi", env={"HTTP_PROXY": dead, "NO_PROXY": "127.0.0.1"})
+    assert result.exit_code == 0, result
+    api_down = run_cli(
+        "ask",
+        "--no-stdin",
+        "hi",
+        env={"ANTHROPIC_BASE_URL": dead, "HTTPS_PROXY": dead, "CLAUDECLI_MAX_RETRIES": "0"},
+    )  # HTTPS_PROXY does not apply to an http:// API: the API itself is what cannot be reached
+    check_one_line_error(api_down, 8, "cannot connect to the API: ConnectError")
+    assert "proxy" not in api_down.stderr

@@ -17,7 +17,7 @@ import threading
 from claudecli.tools.base import Approval, Tool, ToolCall
 from claudecli.tools.terminal import terminal_ask_person
 
-ask = terminal_ask_person()
+ask = terminal_ask_person(str)
 tool = Tool("deploy", "d", {"type": "object"}, approval=Approval.EXPLICIT, source="config")
 answer = ask(tool, ToolCall("t1", "deploy", {"target": "prod\\x1b]0;pwned\\x07\\x1b[2J", "n": 1}))
 print("ANSWER", answer.choice, answer.input)
@@ -64,7 +64,7 @@ def test_ctrl_d_at_the_question_is_no():
 
 
 def test_without_a_controlling_terminal_nobody_is_asked():
-    probe = "from claudecli.tools.terminal import terminal_ask_person; print(terminal_ask_person())"
+    probe = "from claudecli.tools.terminal import terminal_ask_person; print(terminal_ask_person(str))"
     done = subprocess.run(
         [sys.executable, "-c", probe],
         capture_output=True,
@@ -78,7 +78,9 @@ def test_without_a_controlling_terminal_nobody_is_asked():
 
 
 def test_with_every_stream_redirected_nobody_is_asked_even_with_a_terminal():
-    probe = "from claudecli.tools.terminal import terminal_ask_person; print('ASKER', terminal_ask_person())"
+    probe = (
+        "from claudecli.tools.terminal import terminal_ask_person; print('ASKER', terminal_ask_person(str))"
+    )
     child = pexpect.spawn(
         "sh",
         ["-c", f'echo | {sys.executable} -c "$PROBE" 2>/dev/null'],

@@ -27,7 +27,7 @@ def toolbox_for(app_ctx: AppContext, options: ToolOptions, *, interactive: bool 
     """
     if not options.local:
         return None
-    ask_person = terminal_ask_person() if interactive else None
+    ask_person = terminal_ask_person(app_ctx.scrub) if interactive else None
     return build_toolbox(app_ctx, options, ask_person)
 
 

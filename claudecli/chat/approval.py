@@ -10,6 +10,8 @@ The tool's name and arguments are shown through :mod:`claudecli.tools.prompt_vie
 escapes and control characters shown escaped, so the model's arguments cannot redraw the question; padding
 collapsed; long values cut to their start and end with a note; the whole bounded to the screen, with the tool's
 name repeated right above the question when the arguments are long (``e`` shows them whole, in the editor).
+Every known secret is masked in the question, in the editor and in the edited line, through the program's scrub
+(:mod:`claudecli.tools.masked_args`, as in ``ask``); what the tool receives is unchanged.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from rich.text import Text
 from claudecli.chat.editor import edit_text
 from claudecli.core.errors import UsageError
 from claudecli.tools.approval import AskPerson, PersonAnswer
+from claudecli.tools.masked_args import Scrub, masked_arguments, unmasked_edit
 from claudecli.tools.prompt_view import CHOICES, arguments_view, footer, one_line, screen_budget
 from claudecli.tools.sanitize import strip_escapes
 from claudecli.tools.terminal import discard_typed_ahead
@@ -35,10 +38,12 @@ if TYPE_CHECKING:
 SEE_ALL = "[e] opens all of it in your editor"
 
 
-def question(tool: Tool, call: ToolCall, size: tuple[int, int] = (80, 24)) -> Text:
-    """Who wants what, with which arguments, for a ``size`` = (columns, lines) screen (see the module doc)."""
+def question(tool: Tool, call: ToolCall, scrub: Scrub, size: tuple[int, int] = (80, 24)) -> Text:
+    """Who wants what, with which arguments (secrets masked by ``scrub``), for a ``size`` = (columns, lines)
+    screen (see the module doc)."""
     width, max_rows = screen_budget(*size)
-    view = arguments_view(call.input, width=width, max_rows=max_rows, schema=tool.input_schema)
+    shown = masked_arguments(call.input, scrub)
+    view = arguments_view(shown, width=width, max_rows=max_rows, schema=tool.input_schema)
     source = f" ({one_line(tool.source, 32)})" if tool.source else ""
     name = one_line(tool.name, 64)
     header = f"Claude wants to run {name}{source}, {tool.approval.value} approval, with:"
@@ -84,9 +89,11 @@ def read_choice(message: str) -> str:
 
 
 def edit_arguments(app_ctx: AppContext, call: ToolCall) -> dict[str, Any] | None:
-    """The arguments as edited in $EDITOR; None (and a line saying why) to go back to the question."""
+    """The arguments as edited in $EDITOR (shown there with secrets masked; a value left as shown keeps its real
+    value); None (and a line saying why) to go back to the question."""
+    shown = masked_arguments(call.input, app_ctx.scrub)
     try:
-        text = edit_text(json.dumps(call.input, indent=2, ensure_ascii=False) + "\n")
+        text = edit_text(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
     except UsageError as exc:
         app_ctx.warn(exc.one_line())
         return None
@@ -101,7 +108,12 @@ def edit_arguments(app_ctx: AppContext, call: ToolCall) -> dict[str, Any] | None
     if not isinstance(value, dict):
         app_ctx.warn("the arguments must be a JSON object {...}; back to the question")
         return None
-    return value
+    restored: dict[str, Any] = unmasked_edit(value, call.input, app_ctx.scrub)
+    return restored
+
+
+def _masked_json(arguments: dict[str, Any], scrub: Scrub) -> str:
+    return json.dumps(masked_arguments(arguments, scrub), ensure_ascii=False)
 
 
 def chat_ask_person(app_ctx: AppContext, before: Callable[[], None] | None = None) -> AskPerson:
@@ -111,7 +123,8 @@ def chat_ask_person(app_ctx: AppContext, before: Callable[[], None] | None = Non
         if before is not None:
             before()
         size = app_ctx.stderr.size
-        app_ctx.stderr.print(question(tool, call, (size.width, size.height)), soft_wrap=True, highlight=False)
+        shown = question(tool, call, app_ctx.scrub, (size.width, size.height))
+        app_ctx.stderr.print(shown, soft_wrap=True, highlight=False)
         while True:
             choice = read_choice(f"Run it? {CHOICES}: ")
             if choice in ("y", "n", "a"):
@@ -119,7 +132,7 @@ def chat_ask_person(app_ctx: AppContext, before: Callable[[], None] | None = Non
             edited = edit_arguments(app_ctx, call)
             if edited is not None:
                 app_ctx.stderr.print(
-                    Text("  with " + strip_escapes(json.dumps(edited, ensure_ascii=False)), style="dim"),
+                    Text("  with " + strip_escapes(_masked_json(edited, app_ctx.scrub)), style="dim"),
                     soft_wrap=True,
                     highlight=False,
                 )

@@ -27,7 +27,7 @@ from claudecli.core.errors import (
     ServerError,
 )
 from claudecli.core.interrupt import HeldCtrlC
-from claudecli.core.proxy_env import check_proxy_environment, proxy_variable
+from claudecli.core.proxy_env import check_proxy_environment, proxy_failure, proxy_variable
 
 if TYPE_CHECKING:
     import anthropic
@@ -332,6 +332,9 @@ def translate(exc: BaseException) -> ClaudeCliError | None:
         )
     if isinstance(exc, anthropic.APIConnectionError):
         cause = exc.__cause__
+        through_proxy = proxy_failure(getattr(getattr(exc, "request", None), "url", ""), cause)
+        if through_proxy is not None:
+            return through_proxy
         detail = f": {type(cause).__name__}" if cause is not None else ""
         return ConnectionFailed(f"cannot connect to the API{detail}")
     if isinstance(exc, anthropic.CredentialsError):

@@ -22,7 +22,7 @@ from claudecli.core.dotenv_policy import (
 )
 from claudecli.core.errors import ConfigError
 from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped
-from claudecli.core.names import check_name
+from claudecli.core.names import RULE_TEXT, check_name, is_safe_name
 from claudecli.core.paths import Paths, resolve_paths
 from claudecli.core.setting_values import SCALARS, price_multipliers, table_value, token_counts
 from claudecli.core.settings import SECRET_KEYS, Settings
@@ -164,6 +164,29 @@ def _check_prices(layers: _Layers) -> None:
         raise ConfigError(f"{source}: {problems[0]}")
 
 
+def _dotenv_profile(
+    dotenv: DotenvFile | None, file_data: Mapping[str, Any], config_file: Path, warnings: list[str]
+) -> str | None:
+    """The ``.env``'s ``CLAUDECLI_PROFILE``; from an untrusted one, only if it names one of your profiles.
+
+    A stranger's ``.env`` naming a profile you do not have (or a name that is not one, ``../../x``) is a broken
+    line: ignored with a warning naming it, so it cannot stop claudecli in that directory. A trusted ``.env`` is
+    your own file and is refused like the environment and ``--profile`` (:func:`_apply_profile`).
+    """
+    chosen = dotenv.values.get("CLAUDECLI_PROFILE") if dotenv else None
+    if not dotenv or not chosen or dotenv.trusted:
+        return chosen
+    profiles = file_data.get("profiles")
+    if not is_safe_name(chosen):
+        why = f"profile {chosen!r} cannot be used as a file name: {RULE_TEXT}"
+    elif not isinstance(profiles, Mapping) or chosen not in profiles:
+        why = f"profile {chosen!r} is not defined in {config_file}"
+    else:
+        return chosen
+    warnings.append(f"ignoring CLAUDECLI_PROFILE from {dotenv.where('CLAUDECLI_PROFILE')}: {why}")
+    return None
+
+
 def _apply_profile(layers: _Layers, file_data: Mapping[str, Any], chosen: Any, config_file: Path) -> None:
     """Apply ``[profiles.NAME]``; a profile that is not a name, or not a table, is a config error."""
     if not isinstance(chosen, str):
@@ -238,7 +261,7 @@ def load_settings(
     chosen = (
         profile
         or env.get("CLAUDECLI_PROFILE")
-        or (dotenv.values.get("CLAUDECLI_PROFILE") if dotenv else None)
+        or _dotenv_profile(dotenv, file_data, paths.config_file, layers.warnings)
         or file_data.get("default_profile")
         or None
     )

@@ -7,11 +7,16 @@ port that is not a number when the client is built ("connection lost … (Invali
 at the first request. Checked up front, each is one line naming the variable, never its value: a proxy URL may
 hold the proxy's password. The check is the same whatever host NO_PROXY names, since httpx2 itself refuses most
 malformed values at start-up whether or not they would be used.
+
+When a connection fails and a proxy applied to the API's URL (by httpx2's own rules: the scheme's variable,
+``ALL_PROXY``, ``NO_PROXY``), :func:`proxy_failure` says so, naming the variable and why in fixed words
+("connection refused"), never the proxy's URL.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 
 from claudecli.core.errors import ConnectionFailed
 
@@ -80,3 +85,56 @@ def proxy_variable(starts: tuple[str, ...], unless: tuple[str, ...] = ()) -> str
         if value and value.startswith(starts) and not value.startswith(unless):
             return name
     return "the environment"
+
+
+def proxy_failure(url: object, cause: BaseException | None) -> ConnectionFailed | None:
+    """The error for a connection to ``url`` that failed with ``cause``, when a proxy was in the way; else None."""
+    variable = proxy_in_use(url)
+    if variable is None:
+        return None
+    return ConnectionFailed(
+        f"cannot connect to the API through the proxy in {variable}: {failure_reason(cause)}",
+        hint=f"check that the proxy is running and reachable, or unset {variable}",
+    )
+
+
+def proxy_in_use(url: object) -> str | None:
+    """The variable whose proxy httpx2 would send a request for ``url`` through, or None when none applies."""
+    from urllib.request import getproxies
+
+    import httpx2
+
+    try:  # httpx2's own rules, as its client mounts them (most specific pattern first)
+        from httpx2._utils import URLPattern, get_environment_proxies
+
+        target = httpx2.URL(str(url))
+        mounts = sorted(
+            ((URLPattern(key), proxy) for key, proxy in get_environment_proxies().items()), key=lambda m: m[0]
+        )
+    except (ImportError, ValueError, TypeError, httpx2.InvalidURL):
+        return None
+    for pattern, proxy in mounts:
+        if pattern.matches(target):
+            if proxy is None:  # a NO_PROXY entry
+                return None
+            scheme = pattern.scheme or "all"
+            return _variable_of(scheme, str(getproxies().get(scheme, "")))
+    return None
+
+
+def failure_reason(cause: BaseException | None) -> str:
+    """Why a connection failed, in words of our own (an exception's text may quote the proxy's URL)."""
+    seen: set[int] = set()
+    error = cause
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, socket.gaierror):
+            return "its host name cannot be resolved"
+        if isinstance(error, OSError) and isinstance(error.errno, int) and error.errno > 0:
+            return os.strerror(error.errno).lower()
+        error = error.__cause__ or error.__context__
+    text = str(cause).lower() if cause is not None else ""
+    for words in ("connection refused", "timed out", "network is unreachable", "connection reset"):
+        if words in text:
+            return words
+    return type(cause).__name__ if cause is not None else "the connection failed"

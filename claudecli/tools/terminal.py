@@ -8,7 +8,9 @@ returns None and the approval rules decline what needs a person.
 The tool's name and arguments are shown through :mod:`claudecli.tools.prompt_view`: escapes and control
 characters shown escaped (a model's arguments cannot redraw the question), padding collapsed, long values cut to
 their start and end, the whole bounded to the screen; when the arguments are long the tool's name is repeated
-right above "Run it?", with what was not shown (``e`` shows everything). Keys typed before the question appeared
+right above "Run it?", with what was not shown (``e`` shows everything). Every known secret is masked there
+and in everything else written to the terminal, through the program's scrub (:mod:`claudecli.tools.masked_args`;
+what the tool receives is unchanged). Keys typed before the question appeared
 (during the answer's stream) are discarded, so a ``y`` typed ahead cannot approve a call nobody has seen.
 """
 
@@ -21,6 +23,7 @@ import sys
 
 from claudecli.tools.approval import AskPerson, NoPerson, PersonAnswer
 from claudecli.tools.base import Tool, ToolCall
+from claudecli.tools.masked_args import Scrub, masked_arguments, unmasked_edit
 from claudecli.tools.prompt_view import (
     CHOICES,
     ArgumentsView,
@@ -36,14 +39,16 @@ SEE_ALL = "[e] shows it all (an empty line then comes back here)"
 
 
 class Tty:
-    """The controlling terminal: text written, lines read (a tty cannot be opened "r+" as one buffered file)."""
+    """The controlling terminal: text written (through ``scrub``), lines read (a tty cannot be opened "r+" as one
+    buffered file)."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, scrub: Scrub = str) -> None:
         self.fd = fd
+        self.scrub = scrub
         self._reader = open(fd, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
 
     def write(self, text: str) -> None:
-        data = text.encode("utf-8", errors="replace")
+        data = self.scrub(text).encode("utf-8", errors="replace")
         while data:
             data = data[os.write(self.fd, data) :]
 
@@ -64,8 +69,9 @@ class Tty:
         self.close()
 
 
-def open_tty(path: str = TTY) -> Tty | None:
-    """The controlling terminal for reading and writing, or None when there is none."""
+def open_tty(path: str = TTY, scrub: Scrub = str) -> Tty | None:
+    """The controlling terminal for reading and writing (what is written passes ``scrub``), or None when there is
+    none."""
     try:
         fd = os.open(path, os.O_RDWR | getattr(os, "O_NOCTTY", 0))
     except OSError:
@@ -73,13 +79,17 @@ def open_tty(path: str = TTY) -> Tty | None:
     if not os.isatty(fd):
         os.close(fd)
         return None
-    return Tty(fd)
+    return Tty(fd, scrub)
 
 
-def describe(tool: Tool, call: ToolCall, size: tuple[int, int] = (80, 24)) -> tuple[str, ArgumentsView]:
-    """The question's text (who wants what, with which arguments) for a ``size`` = (columns, lines) screen."""
+def describe(
+    tool: Tool, call: ToolCall, scrub: Scrub, size: tuple[int, int] = (80, 24)
+) -> tuple[str, ArgumentsView]:
+    """The question's text (who wants what, with which arguments, secrets masked by ``scrub``) for a ``size`` =
+    (columns, lines) screen."""
     width, max_rows = screen_budget(*size)
-    view = arguments_view(call.input, width=width, max_rows=max_rows, schema=tool.input_schema)
+    shown = masked_arguments(call.input, scrub)
+    view = arguments_view(shown, width=width, max_rows=max_rows, schema=tool.input_schema)
     header = f"Claude wants to run the tool {_label(tool)} ({tool.approval.value} approval) with:"
     return "\n".join([header, *view.rows]), view
 
@@ -89,8 +99,12 @@ def _label(tool: Tool) -> str:
     return one_line(tool.name, 64) + source
 
 
-def terminal_ask_person(path: str = TTY, streams: tuple[object, ...] | None = None) -> AskPerson | None:
+def terminal_ask_person(
+    scrub: Scrub, path: str = TTY, streams: tuple[object, ...] | None = None
+) -> AskPerson | None:
     """An ``AskPerson`` on the controlling terminal, or None when nobody is there (then nobody is asked).
+
+    ``scrub`` is the program's one secret scrub (``AppContext.scrub``): everything the question writes passes it.
 
     A person is there when ``/dev/tty`` opens and stdin or stderr (``streams``) is a terminal: ``git diff |
     claudecli ask`` (stderr on the terminal) asks; a run with every stream redirected (``< in 2> log``, a test
@@ -104,7 +118,7 @@ def terminal_ask_person(path: str = TTY, streams: tuple[object, ...] | None = No
     probe.close()
 
     def ask(tool: Tool, call: ToolCall) -> PersonAnswer:
-        tty = open_tty(path)
+        tty = open_tty(path, scrub)
         if tty is None:
             raise NoPerson("the terminal is gone")
         with tty:
@@ -122,7 +136,7 @@ def _isatty(stream: object) -> bool:
 
 
 def _ask_on(tty: Tty, tool: Tool, call: ToolCall) -> PersonAnswer:
-    text, view = describe(tool, call, _screen_size(tty.fd))
+    text, view = describe(tool, call, tty.scrub, _screen_size(tty.fd))
     tty.write("\n" + text + "\n")
     repeat = footer(_label(tool), view, SEE_ALL) if view.needs_footer else ""
     discard_typed_ahead(tty.fd)
@@ -141,7 +155,7 @@ def _ask_on(tty: Tty, tool: Tool, call: ToolCall) -> PersonAnswer:
         if choice == "e":
             edited = _edit(tty, call)
             if edited is not None:
-                return PersonAnswer("e", edited)
+                return PersonAnswer("e", unmasked_edit(edited, call.input, tty.scrub))
 
 
 def discard_typed_ahead(fd: int) -> None:
@@ -163,7 +177,7 @@ def _screen_size(fd: int) -> tuple[int, int]:
 
 def _edit(tty: Tty, call: ToolCall) -> dict[str, object] | None:
     """New arguments as one line of JSON (an object); an empty line goes back to the question."""
-    tty.write("Current arguments: " + visible_json(call.input) + "\n")
+    tty.write("Current arguments: " + visible_json(masked_arguments(call.input, tty.scrub)) + "\n")
     while True:
         tty.write("New arguments as JSON on one line (empty: back): ")
         tty.flush()
