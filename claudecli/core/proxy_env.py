@@ -99,27 +99,34 @@ def proxy_failure(url: object, cause: BaseException | None) -> ConnectionFailed 
 
 
 def proxy_in_use(url: object) -> str | None:
-    """The variable whose proxy httpx2 would send a request for ``url`` through, or None when none applies."""
+    """The variable whose proxy a request for ``url`` goes through, or None when none applies: the URL's scheme's
+    variable, else ALL_PROXY, unless NO_PROXY names its host (the standard library's reading of these, which
+    httpx2 follows; used only to word a failure, never to route a request)."""
+    from urllib.parse import urlsplit
     from urllib.request import getproxies
 
-    import httpx2
-
-    try:  # httpx2's own rules, as its client mounts them (most specific pattern first)
-        from httpx2._utils import URLPattern, get_environment_proxies
-
-        target = httpx2.URL(str(url))
-        mounts = sorted(
-            ((URLPattern(key), proxy) for key, proxy in get_environment_proxies().items()), key=lambda m: m[0]
-        )
-    except (ImportError, ValueError, TypeError, httpx2.InvalidURL):
+    try:
+        parts = urlsplit(str(url))
+        host = parts.hostname
+    except ValueError:
         return None
-    for pattern, proxy in mounts:
-        if pattern.matches(target):
-            if proxy is None:  # a NO_PROXY entry
-                return None
-            scheme = pattern.scheme or "all"
-            return _variable_of(scheme, str(getproxies().get(scheme, "")))
+    proxies = getproxies()
+    if not host or _bypassed(host, proxies.get("no", "")):
+        return None
+    for scheme in (parts.scheme, "all"):
+        if proxies.get(scheme):
+            return _variable_of(scheme, str(proxies[scheme]))
     return None
+
+
+def _bypassed(host: str, no_proxy: str) -> bool:
+    """NO_PROXY's reading: ``*``, or an entry that is the host or a domain it is in (``example.com``,
+    ``.example.com``; an entry's port, if any, is not compared)."""
+    for entry in (part.strip().lower() for part in no_proxy.split(",")):
+        name = entry.split("://", 1)[-1].rsplit(":", 1)[0].lstrip(".") if entry != "*" else entry
+        if entry == "*" or (name and (host.lower() == name or host.lower().endswith("." + name))):
+            return True
+    return False
 
 
 def failure_reason(cause: BaseException | None) -> str:
