@@ -16,7 +16,6 @@ When a connection fails and a proxy applied to the API's URL (by httpx2's own ru
 from __future__ import annotations
 
 import os
-import socket
 
 from claudecli.core.errors import ConnectionFailed
 
@@ -131,6 +130,8 @@ def _bypassed(host: str, no_proxy: str) -> bool:
 
 def failure_reason(cause: BaseException | None) -> str:
     """Why a connection failed, in words of our own (an exception's text may quote the proxy's URL)."""
+    import socket  # lazy: every command that may build a client imports this module; few fail
+
     seen: set[int] = set()
     error = cause
     while error is not None and id(error) not in seen:
