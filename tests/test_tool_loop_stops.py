@@ -126,3 +126,31 @@ def test_the_summary_after_ctrl_c_starts_on_its_own_line(cli_env, fake_api, writ
     assert "^C" in output, output  # the terminal echoed it ...
     assert re.search(r"\^C[^\r\n]", output) is None, output  # ... and nothing follows it on its line
     assert re.search(r"\n[^\n]*claude-[^\n]*1 tool call", output), output
+
+
+@pytest.mark.pty
+def test_chat_s_summary_after_ctrl_c_during_a_tool_starts_on_its_own_line(
+    cli_env, fake_api, write_config, tmp_path
+):
+    marker = tmp_path / "started"
+    write_config(sleeper_tool(marker, 30))
+    child = ForkedSpawn(
+        ["chat", "--plain", "--tools", "sleeper"],
+        env=subprocess_env({"PROMPT_TOOLKIT_NO_CPR": "1"}),
+        dimensions=(40, 200),
+        encoding="utf-8",
+        timeout=20,
+    )
+    child.expect("›")
+    child.send(CALL + "\r")
+    child.expect("sleeper")
+    wait_for(marker)
+    child.sendintr()
+    child.expect("steps so far are kept")
+    output = child.before or ""
+    child.expect("›")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "^C" in output, output
+    assert re.search(r"\^C[^\r\n]", output) is None, output
