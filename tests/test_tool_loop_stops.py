@@ -154,3 +154,27 @@ def test_chat_s_summary_after_ctrl_c_during_a_tool_starts_on_its_own_line(
     child.close()
     assert "^C" in output, output
     assert re.search(r"\^C[^\r\n]", output) is None, output
+
+
+def test_a_call_that_had_finished_keeps_its_result_when_a_later_one_is_interrupted(
+    cli_env, fake_api, write_config, tmp_path
+):
+    """Two calls in one turn: the first finished, the second was running when Ctrl-C came. The kept transcript
+    (what a resumed conversation sends the model) has the first's real result, not 'interrupted'."""
+    marker = tmp_path / "started"
+    quick = f'[tools.quick]\ndescription = "Say hi"\ncommand = [{PY}, "-c", "print(\'hi from quick\')"]\napproval = "auto"\n'
+    write_config(quick + sleeper_tool(marker, 30))
+    child = ForkedPopen(
+        ["ask", "--json", "--tools", "quick,sleeper", "[[call:quick {}]] [[call:sleeper {}]]"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env(),
+    )
+    wait_for(marker)
+    child.send_signal(signal.SIGINT)
+    stdout, stderr = child.communicate(timeout=30)
+    assert child.returncode == 130, stderr
+    calls = {call["name"]: call for call in json.loads(stdout)["steps"][0]["tool_calls"]}
+    assert not calls["quick"]["is_error"] and calls["quick"]["result_bytes"] > 0
+    assert calls["sleeper"]["is_error"]

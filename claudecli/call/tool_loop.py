@@ -354,9 +354,10 @@ def _run_tools(
     ) as exc:  # Ctrl-C (or SIGTERM/SIGHUP) while a tool ran: its process group is killed
         cancel.set()
         step.results = [
-            ToolResult(c.id, INTERRUPTED_RESULT, is_error=True, duration_ms=timer.ran_ms(c.id))
+            timer.finished.get(c.id)
+            or ToolResult(c.id, INTERRUPTED_RESULT, is_error=True, duration_ms=timer.ran_ms(c.id))
             for c in step.calls
-        ]
+        ]  # a call that had finished keeps its real result: the model (and a resumed chat) sees what it did
         loop.messages.append({"role": "user", "content": [r.block() for r in step.results]})
         raise LoopFailed(_interrupted(loop, exc), loop) from None
     step.results = results
@@ -365,18 +366,20 @@ def _run_tools(
 
 class _ToolTimer:
     """Watches a turn's tool events (passing them on) to know how long each call ran when the turn is cut short:
-    a finished call's own time, a running one's until now, 0 for one that never started."""
+    a finished call's own time (and its result), a running one's until now, 0 for one that never started."""
 
     def __init__(self, on_tool: ToolEvents | None) -> None:
         self._on_tool = on_tool
         self._started: dict[str, float] = {}
         self._took: dict[str, int] = {}
+        self.finished: dict[str, ToolResult] = {}
 
     def on_tool(self, event: ToolEvent) -> None:
         if event.kind == "start":
             self._started[event.call.id] = time.monotonic()
         elif event.kind == "done" and event.result is not None:
             self._took[event.call.id] = event.result.duration_ms
+            self.finished[event.call.id] = event.result
         if self._on_tool is not None:
             self._on_tool(event)
 
