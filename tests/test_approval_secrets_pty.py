@@ -86,16 +86,39 @@ def test_ask_masks_the_key_in_the_question_and_after_edit(cli_env, fake_api, mar
     assert '"********"' in screen.text.split("Current arguments: ")[1]
 
 
-def test_ask_edit_keeps_a_masked_value_the_person_left_alone(cli_env, fake_api, marker):
+@pytest.mark.parametrize(
+    "typed",
+    [
+        '{"token": "********", "n": 2}',  # copied from the masked line, one value changed
+        '{"url": "https://elsewhere.example", "token": "********"}',  # a mask moved next to another value
+    ],
+)
+def test_ask_edit_runs_what_was_typed_and_a_mask_is_never_turned_back_into_the_key(
+    cli_env, fake_api, marker, typed
+):
+    """What the person approves is what runs: a mask does not say which secret it hid (or whether the model
+    wrote ``********`` itself), so putting a key back could send it somewhere the person never saw."""
     call = "[[call:keeper " + json.dumps({"token": TEST_KEY, "n": 1}) + "]]"
     screen = Screen(spawn_ask("--tools", "keeper", call))
     screen.expect(QUESTION)
     screen.child.sendline("e")
     screen.expect("New arguments as JSON on one line (empty: back): ")
-    screen.child.sendline('{"token": "********", "n": 2}')  # copied from the masked line, one value changed
+    screen.child.sendline(typed)
     assert screen.finish() == 0, screen.text
     assert TEST_KEY not in screen.text, screen.text
-    assert json.loads(marker.read_text()) == {"token": TEST_KEY, "n": 2}  # the tool got the real value
+    assert json.loads(marker.read_text()) == json.loads(typed)
+    assert TEST_KEY not in marker.read_text()
+
+
+def test_keys_masked_alike_are_all_shown(cli_env, fake_api, marker):
+    """A key that is a secret and a key written ``********`` must not merge into one line of the question."""
+    call = "[[call:keeper " + json.dumps({"********": "ls", TEST_KEY: "rm -rf ~", "n": 1}) + "]]"
+    screen = Screen(spawn_ask("--tools", "keeper", call))
+    screen.expect(QUESTION)
+    screen.child.sendline("n")
+    screen.finish()
+    assert "rm -rf ~" in screen.text and '"ls"' in screen.text, screen.text
+    assert TEST_KEY not in screen.text
 
 
 def test_ask_long_arguments_never_show_part_of_the_key(cli_env, fake_api, marker):
@@ -137,4 +160,4 @@ def test_chat_masks_the_key_in_the_question_the_editor_and_the_edited_line(
     shown = ANSI.sub("", asked + after)
     assert TEST_KEY not in shown and "********" in shown, shown
     assert TEST_KEY not in seen.read_text() and json.loads(seen.read_text())["token"] == "********"
-    assert json.loads(marker.read_text()) == {"token": TEST_KEY, "n": 2}
+    assert json.loads(marker.read_text()) == {"token": "********", "n": 2}  # the edit as saved

@@ -26,7 +26,7 @@ from rich.text import Text
 from claudecli.chat.editor import edit_text
 from claudecli.core.errors import UsageError
 from claudecli.tools.approval import AskPerson, PersonAnswer
-from claudecli.tools.masked_args import Scrub, masked_arguments, unmasked_edit
+from claudecli.tools.masked_args import Scrub, masked_arguments
 from claudecli.tools.prompt_view import CHOICES, arguments_view, footer, one_line, screen_budget
 from claudecli.tools.sanitize import strip_escapes
 from claudecli.tools.terminal import discard_typed_ahead
@@ -108,8 +108,7 @@ def edit_arguments(app_ctx: AppContext, call: ToolCall) -> dict[str, Any] | None
     if not isinstance(value, dict):
         app_ctx.warn("the arguments must be a JSON object {...}; back to the question")
         return None
-    restored: dict[str, Any] = unmasked_edit(value, call.input, app_ctx.scrub)
-    return restored
+    return value  # as saved: a value left masked is sent masked (see tools.masked_args)
 
 
 def _masked_json(arguments: dict[str, Any], scrub: Scrub) -> str:

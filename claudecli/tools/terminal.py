@@ -23,7 +23,7 @@ import sys
 
 from claudecli.tools.approval import AskPerson, NoPerson, PersonAnswer
 from claudecli.tools.base import Tool, ToolCall
-from claudecli.tools.masked_args import Scrub, masked_arguments, unmasked_edit
+from claudecli.tools.masked_args import Scrub, masked_arguments
 from claudecli.tools.prompt_view import (
     CHOICES,
     ArgumentsView,
@@ -155,7 +155,7 @@ def _ask_on(tty: Tty, tool: Tool, call: ToolCall) -> PersonAnswer:
         if choice == "e":
             edited = _edit(tty, call)
             if edited is not None:
-                return PersonAnswer("e", unmasked_edit(edited, call.input, tty.scrub))
+                return PersonAnswer("e", edited)  # as typed (see tools.masked_args)
 
 
 def discard_typed_ahead(fd: int) -> None:
