@@ -377,6 +377,10 @@ def test_an_untrusted_dotenv_may_still_choose_one_of_your_profiles(cli_env, run_
     settings, stderr = show(run_cli)
     assert settings["model"]["value"] == "haiku"
     assert "ignoring" not in stderr
+    # said, since a profile may turn on what the .env could not set itself (fast mode, betas, ...)
+    assert "using profile 'work' as" in stderr and ".env:1" in stderr and "untrusted" in stderr
+    assert run_cli("config", "trust-env").exit_code == 0
+    assert "using profile" not in show(run_cli)[1]
 
 
 def test_a_profile_you_name_yourself_that_is_not_defined_is_still_refused(cli_env, run_cli, write_config):

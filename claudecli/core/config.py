@@ -167,7 +167,8 @@ def _check_prices(layers: _Layers) -> None:
 def _dotenv_profile(
     dotenv: DotenvFile | None, file_data: Mapping[str, Any], config_file: Path, warnings: list[str]
 ) -> str | None:
-    """The ``.env``'s ``CLAUDECLI_PROFILE``; from an untrusted one, only if it names one of your profiles.
+    """The ``.env``'s ``CLAUDECLI_PROFILE``; from an untrusted one, only if it names one of your profiles, and
+    then with a warning (a profile may set what that ``.env`` may not).
 
     A stranger's ``.env`` naming a profile you do not have (or a name that is not one, ``../../x``) is a broken
     line: ignored with a warning naming it, so it cannot stop claudecli in that directory. A trusted ``.env`` is
@@ -181,7 +182,11 @@ def _dotenv_profile(
         why = f"profile {chosen!r} cannot be used as a file name: {RULE_TEXT}"
     elif not isinstance(profiles, Mapping) or chosen not in profiles:
         why = f"profile {chosen!r} is not defined in {config_file}"
-    else:
+    else:  # yours, but it may turn on what this .env could not set itself (speed, betas...): said every run
+        warnings.append(
+            f"using profile {chosen!r} as {dotenv.where('CLAUDECLI_PROFILE')} asks (an untrusted .env; "
+            "`claudecli config trust-env` if it is yours)"
+        )
         return chosen
     warnings.append(f"ignoring CLAUDECLI_PROFILE from {dotenv.where('CLAUDECLI_PROFILE')}: {why}")
     return None
