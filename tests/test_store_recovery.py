@@ -269,6 +269,11 @@ def test_spend_in_a_ledger_set_aside_is_said_to_be_missing_from_reports_and_budg
     asked = run_cli("ask", "[[words:2]]", env={"CLAUDECLI_DAILY_BUDGET": "5"})
     assert asked.exit_code == 0 and "daily budget: calls made before" in asked.stderr, asked
     assert run_cli("ask", "[[words:2]]").stderr.count("warning") == 0  # no budget, nothing to say
+    lines = home / "lines.txt"
+    lines.write_text("[[call:list_dir {}]]\n[[call:list_dir {}]]\n", encoding="utf-8")
+    ran = run_cli("batch", "run", "--text", "-T", "fs", str(lines), env={"CLAUDECLI_DAILY_BUDGET": "5"})
+    assert ran.exit_code == 0, ran
+    assert ran.stderr.count("not in the usage ledger") == 1, ran.stderr  # once a command, not once a check
 
 
 def test_a_ledger_set_aside_before_the_period_is_not_mentioned(cli_env, run_cli, fake_api, home):

@@ -75,6 +75,7 @@ class AppContext:
     _ledger: Lazy[Any] = field(init=False, repr=False)
     _warmup: Warmup | None = field(default=None, init=False, repr=False)
     models_fetched_at: datetime | None = field(default=None, init=False, repr=False)  # see catalog.listed
+    _warned: set[str] = field(default_factory=set, init=False, repr=False)  # see warn_once
 
     def __post_init__(self) -> None:
         self._client = Lazy(self._build_client)
@@ -239,6 +240,13 @@ class AppContext:
     def warn(self, message: str) -> None:
         """A warning on stderr; shown even with --quiet, which hides only routine summaries."""
         self.stderr.print(Text.assemble(("warning: ", "yellow"), visible(self.scrub(message))))
+
+    def warn_once(self, message: str) -> None:
+        """:meth:`warn`, unless this very message was already shown by this command (a check that runs at
+        every step of a tool loop, or every line of a batch, says its piece once)."""
+        if message not in self._warned:
+            self._warned.add(message)
+            self.warn(message)
 
     def error(self, message: str) -> None:
         """One failure on stderr, for a command that carries on past it (each is reported once, here)."""

@@ -153,7 +153,7 @@ def warn_set_aside(app_ctx: AppContext, periods: list[Budget]) -> None:
     for moment, path in app_ctx.ledger.set_aside_since(min(starts)):
         labels = [budget.label for budget in periods if budget.since is not None and moment > budget.since]
         which = f"{' and '.join(labels)} budget{'s' if len(labels) > 1 else ''}"
-        app_ctx.warn(f"{which}: {missing_before(moment, path)}; only later calls count")
+        app_ctx.warn_once(f"{which}: {missing_before(moment, path)}; only later calls count")
 
 
 def worst_case_usd(app_ctx: AppContext, params: Mapping[str, Any], *, batch: bool = False) -> Decimal | None:
