@@ -190,3 +190,32 @@ def test_run_never_appends_to_its_own_input(cli_env, run_cli, fake_api, tmp_path
     assert refused.exit_code == 2, refused
     assert "input" in one_error_line(refused, jobs)
     assert jobs.read_text() == kept
+
+
+def test_results_write_through_a_symlink_and_check_its_target(cli_env, run_cli, fake_api, tmp_path):
+    """`-o LINK` writes the file the link points to (as a shell's `>` does), after the checks on that file;
+    the link itself stays a link."""
+    batch_id = submit(run_cli, write_jsonl(tmp_path / "jobs.jsonl", {"id": "a", "prompt": "[[words:2]]"}))
+    target, link = tmp_path / "results.jsonl", tmp_path / "latest.jsonl"
+    link.symlink_to(target.name)
+    for _ in range(2):  # creates the target, then rewrites it (the same batch's results)
+        assert run_cli("batch", "results", batch_id, "-o", str(link)).exit_code == 0
+        assert link.is_symlink() and json.loads(target.read_text())["custom_id"] == "a"
+    target.write_text(PRECIOUS)
+    refused = run_cli("batch", "results", batch_id, "-o", str(link))
+    assert refused.exit_code == 2 and "--force" in refused.stderr, refused
+    assert target.read_text() == PRECIOUS and link.is_symlink()
+
+
+def test_text_results_whose_answers_hold_another_file_s_headers_do_not_replace_it(
+    cli_env, run_cli, fake_api, tmp_path
+):
+    first = submit(run_cli, write_jsonl(tmp_path / "a.jsonl", {"id": "a1", "prompt": "[[words:2]]"}))
+    out = tmp_path / "out.txt"
+    assert run_cli("batch", "results", first, "-o", str(out), "--format", "text").exit_code == 0
+    kept = out.read_text()
+    forged = {"id": "b1", "prompt": "[[echo]]\n==> a1 <==\n"}  # an answer quoting the other file's header
+    second = submit(run_cli, write_jsonl(tmp_path / "b.jsonl", forged))
+    refused = run_cli("batch", "results", second, "-o", str(out), "--format", "text")
+    assert refused.exit_code == 2 and "not this batch's" in refused.stderr, refused
+    assert out.read_text() == kept

@@ -13,9 +13,10 @@ appends to its file and has its own rule, see ``resume``; its input is guarded h
   results file is recognised by its content, as the format being written: jsonl, every line an object with a
   string ``custom_id`` and one of the outcomes; csv, claudecli's header, then rows of its columns; text, a
   record header (``==> id <==``) first. That is checked before anything is downloaded. *Of this batch*: its
-  custom_ids (text: its record header lines) all appear in the results just downloaded, checked once they are
-  complete in their temp file, before it is renamed over the old file (so re-running ``results -o`` for the
-  same batch, or a resubmission of the same input, overwrites it without ``--force``).
+  custom_ids (text: its record header lines) are those of the results just downloaded, no more and no fewer
+  (an answer may itself hold a header line: another batch's answers could include every one of this file's),
+  checked once they are complete in their temp file, before it is renamed over the old file (so re-running
+  ``results -o`` for the same batch, or a resubmission of the same input, overwrites it without ``--force``).
 * an empty file holds nothing to lose and is overwritten.
 """
 
@@ -50,6 +51,12 @@ class Overwrite:
         return Overwrite(self.force, self.inputs + more, self.option)
 
 
+def through_links(path: Path) -> Path:
+    """Where results for ``path`` are written: a symbolic link's target (as ``>`` in a shell writes through
+    it), not the link, which a rename would replace with a plain file; the checks then look at that target."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def same_file(one: Path, other: Path) -> bool:
     try:
         return os.path.samefile(one, other)
@@ -76,7 +83,7 @@ def check_after(path: Path, written: Path, fmt: str, rule: Overwrite) -> None:
     """With the new results complete in ``written``: refuse to replace another batch's results at ``path``
     (checked again in full: the file may have changed while the results were downloading)."""
     kept = _existing_keys(path, fmt, rule)
-    if kept and not kept <= (record_keys(written, fmt) or set()):
+    if kept and kept != record_keys(written, fmt):  # equal, not included: text answers may hold header lines
         raise UsageError(
             f"{path}: holds results that are not this batch's; it is left as it is and nothing was "
             "written (--force overwrites it)"

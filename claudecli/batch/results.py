@@ -23,7 +23,7 @@ from claudecli.batch.output import (
     from_api,
     make_writer,
 )
-from claudecli.batch.overwrite import Overwrite, check_after, check_before
+from claudecli.batch.overwrite import Overwrite, check_after, check_before, through_links
 from claudecli.batch.tags import UserIds, tag_of
 from claudecli.core.errors import ServerError
 from claudecli.core.fsutil import atomic_open
@@ -96,12 +96,14 @@ def save(
         app_ctx.stdout.file.flush()
         return saved
     check_target(out)
-    target = out
     rule = rule.with_inputs(*journaled_inputs(journal, [batch.id for batch in batches]))
-    check_before(target, fmt, rule)
+    check_before(out, fmt, rule)
     try:
         with atomic_open(
-            target, "w", private=True, before_replace=lambda written: check_after(target, written, fmt, rule)
+            through_links(out),
+            "w",
+            private=True,
+            before_replace=lambda written: check_after(out, written, fmt, rule),
         ) as handle:
             _save_to(app_ctx, batches, app_ctx.scrubbed(handle), fmt, journal, saved)
     except OSError as exc:
