@@ -133,3 +133,14 @@ def test_a_failed_fetch_is_not_tried_again_for_the_miss(cli_env, run_cli, fake_a
     assert result.exit_code == 0, result
     assert "cannot check model claude-gateway-special" in result.stderr
     assert len(fake_api.requests_to(MODELS, method="GET")) == 1
+
+
+def test_a_batch_line_s_model_with_control_characters_is_refused_at_its_line(
+    cli_env, run_cli, fake_api, tmp_path
+):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(json.dumps({"prompt": "hi", "model": "haiku\nopus"}) + "\n", encoding="utf-8")
+    result = run_cli("batch", "submit", str(jobs))
+    assert result.exit_code == 2, result
+    assert f"{jobs}:1: " in result.stderr and "without spaces or control characters" in result.stderr
+    assert fake_api.batch_creates == 0

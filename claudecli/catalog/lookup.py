@@ -26,6 +26,7 @@ from claudecli.catalog.cache import forget_failure, read_cache, recent_failure, 
 from claudecli.catalog.cache import refresh as fetch_and_cache
 from claudecli.core.dotenv_policy import DestinationRefused
 from claudecli.core.errors import ClaudeCliError, NotFoundError, UsageError
+from claudecli.core.setting_values import model_name
 
 if TYPE_CHECKING:
     from claudecli.catalog.cache import CachedModels
@@ -260,8 +261,14 @@ def lookup(
 def resolve_model(app_ctx: AppContext, name: str, *, offline: bool = False) -> str:
     """An id or alias to a model id: user aliases first, then the built-in family names; lifecycle checked.
 
-    ``offline``: use the cache or the built-in list, never the network.
+    ``offline``: use the cache or the built-in list, never the network. A name with spaces or control
+    characters (a batch line's, chat's ``/model``) is refused as the ``model`` setting is.
     """
+    try:
+        if name.strip():  # an empty one is refused by lookup, in its words
+            model_name(name.strip())
+    except ValueError as exc:
+        raise UsageError(f"model: {exc}") from None
     model_id, catalog = lookup(app_ctx, name, offline=offline)
     facts = (catalog or load_catalog(app_ctx, quick=True, offline=offline)).find(model_id)
     if facts is None:

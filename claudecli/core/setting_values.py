@@ -78,7 +78,7 @@ def _text(value: Any) -> str:
     return value
 
 
-def _model_name(value: Any) -> str:
+def model_name(value: Any) -> str:
     """A model id or alias: printable, no spaces (a NUL or a newline would reach the API's path or body as is)."""
     text = _text(value)
     if not text or any(not char.isprintable() or char.isspace() for char in text):
@@ -203,7 +203,7 @@ SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "api_key_command": (_command, None),
     "admin_key": (_text, None),
     "base_url": (_base_url, None),
-    "model": (_model_name, "sonnet"),
+    "model": (model_name, "sonnet"),
     "max_tokens": (_positive_int, 8192),
     "system": (_text, None),
     "max_retries": (_non_negative_int, 2),
@@ -216,7 +216,7 @@ SCALARS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "max_cost_per_call": (_non_negative_float, None),
     "daily_budget": (_non_negative_float, None),
     "monthly_budget": (_non_negative_float, None),
-    "fallback_model": (_model_name, None),  # asked once when `model` is overloaded (529) after retries
+    "fallback_model": (model_name, None),  # asked once when `model` is overloaded (529) after retries
     "betas": (_beta_names, ()),  # anthropic-beta headers; the calls then go through the SDK's beta resource
     "speed": (_choice("standard", "fast"), None),
     "service_tier": (_choice("auto", "standard_only"), None),
