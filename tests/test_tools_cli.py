@@ -132,6 +132,27 @@ def test_a_tool_child_gets_no_secret(cli_env, run_cli, fake_api, tmp_path, write
     assert TEST_KEY not in environment and "ANTHROPIC_API_KEY" not in environment
 
 
+def test_a_proxy_variable_holding_a_password_is_not_passed_to_a_tool(
+    cli_env, run_cli, fake_api, write_config
+):
+    """The proxy's password is a secret like the others: a tool's child does not get the variable holding it
+    (a tool printing its environment would hand it to the model); a proxy without one is passed on."""
+    password = "Pr0xyPassw0rd-42"
+    code = "import os; print('proxy=' + str(os.environ.get('HTTPS_PROXY')))"
+    write_config(
+        f'[tools.envprint]\ndescription = "d"\ncommand = [{PY}, "-c", {json.dumps(code)}]\napproval = "auto"\n'
+    )
+    call = ("ask", "--json", "--tools", "envprint", "[[call:envprint {}]]")
+    # HTTPS_PROXY only: the fake is reached over http://, so the proxy itself is never used
+    with_password = run_cli(*call, env={"HTTPS_PROXY": f"http://user:{password}@proxy.example:3128"})
+    assert with_password.exit_code == 0, with_password.stderr
+    assert "proxy=None" in with_password.stdout
+    sent = json.dumps([request.body for request in fake_api.requests_to("/v1/messages")])
+    assert password not in with_password.stdout + with_password.stderr + sent
+    without = run_cli(*call, env={"HTTPS_PROXY": "http://proxy.example:3128"})
+    assert "proxy=http://proxy.example:3128" in without.stdout, without.stdout
+
+
 def test_batch_run_runs_a_config_tool_per_line(cli_env, run_cli, fake_api, note_tool, tmp_path):
     jobs = tmp_path / "jobs.txt"
     jobs.write_text('[[call:note {"line": 1}]]\n[[call:note {"line": 2}]]\n')

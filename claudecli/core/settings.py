@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -166,7 +168,7 @@ class Settings:
             found += url_credentials(self.base_url)
         for server in self.mcp.values():  # an MCP server's token must not be echoed back either
             found += server.secrets()
-        return tuple(found)
+        return tuple(found + proxy_credentials(os.environ))
 
 
 def url_credentials(url: str) -> list[str]:
@@ -182,6 +184,20 @@ def url_credentials(url: str) -> list[str]:
     user, _, password = netloc.rsplit("@", 1)[0].partition(":")
     secret = password or user
     return [secret, unquote(secret)] if secret else []
+
+
+_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
+
+
+def proxy_credentials(environ: Mapping[str, str]) -> list[str]:
+    """The passwords in the proxy variables (any case; a value without a scheme read as ``http://``). Tools'
+    children inherit these variables, so a tool that prints its environment must not show them either."""
+    found: list[str] = []
+    for name, value in environ.items():
+        if name.lower() in _PROXY_VARIABLES and value:
+            with contextlib.suppress(ValueError):  # a malformed URL is refused elsewhere (core.proxy_env)
+                found += url_credentials(value if "://" in value else f"http://{value}")
+    return found
 
 
 SETTING_NAMES: tuple[str, ...] = (*SCALARS, "aliases", "prices", "cache_min_tokens", "price_multipliers")
