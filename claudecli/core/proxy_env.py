@@ -77,12 +77,14 @@ def _variable_of(scheme: str, value: str) -> str:
 
 
 def proxy_variable(starts: tuple[str, ...], unless: tuple[str, ...] = ()) -> str:
-    """The proxy variable whose value starts with one of ``starts`` and none of ``unless`` (for messages)."""
-    names = ("ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY")
-    for name in (*names, *(name.lower() for name in names)):
-        value = os.environ.get(name, "").lower()
-        if value and value.startswith(starts) and not value.startswith(unless):
-            return name
+    """The proxy variable in use whose value starts with one of ``starts`` and none of ``unless`` (for
+    messages), read as :func:`check_proxy_environment` reads them."""
+    from urllib.request import getproxies
+
+    for scheme, value in getproxies().items():
+        text = str(value).lower()
+        if scheme in _SCHEMES and text.startswith(starts) and not text.startswith(unless):
+            return _variable_of(scheme, str(value))
     return "the environment"
 
 
