@@ -294,3 +294,20 @@ def test_a_proxy_no_proxy_bypasses_is_not_blamed(cli_env, run_cli, fake_api):
     )  # HTTPS_PROXY does not apply to an http:// API: the API itself is what cannot be reached
     check_one_line_error(api_down, 8, "cannot connect to the API: ConnectError")
     assert "proxy" not in api_down.stderr
+
+
+def test_a_proxy_that_never_answers_is_named_in_the_timeout(cli_env, run_cli, fake_api):
+    """A proxy that takes the connection and says nothing: the timeout names it (never its URL)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        env = {
+            "HTTP_PROXY": f"http://user:pr0xy-pass@127.0.0.1:{port}",
+            "CLAUDECLI_MAX_RETRIES": "0",
+            "CLAUDECLI_TIMEOUT": "0.5",
+        }
+        result = run_cli("ask", "--no-stdin", "hi", env=env)
+    check_one_line_error(result, 8, "request timed out (through the proxy in HTTP_PROXY)")
+    assert "pr0xy-pass" not in result.stdout + result.stderr and f":{port}" not in result.stderr
+    assert fake_api.requests == []

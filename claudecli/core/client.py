@@ -27,7 +27,7 @@ from claudecli.core.errors import (
     ServerError,
 )
 from claudecli.core.interrupt import HeldCtrlC
-from claudecli.core.proxy_env import check_proxy_environment, proxy_failure, proxy_variable
+from claudecli.core.proxy_env import check_proxy_environment, proxy_failure, proxy_in_use, proxy_variable
 
 if TYPE_CHECKING:
     import anthropic
@@ -327,8 +327,11 @@ def translate(exc: BaseException) -> ClaudeCliError | None:
     if isinstance(exc, anthropic.APIStatusError):
         return _describe_status(exc)
     if isinstance(exc, anthropic.APITimeoutError):
+        proxy = proxy_in_use(getattr(getattr(exc, "request", None), "url", ""))
         return ConnectionFailed(
-            "request timed out", hint="raise `timeout` in config or try again", error_type="timeout_error"
+            "request timed out" + (f" (through the proxy in {proxy})" if proxy else ""),
+            hint="raise `timeout` in config or try again",
+            error_type="timeout_error",
         )
     if isinstance(exc, anthropic.APIConnectionError):
         cause = exc.__cause__
