@@ -151,6 +151,9 @@ def test_a_proxy_variable_holding_a_password_is_not_passed_to_a_tool(
     assert password not in with_password.stdout + with_password.stderr + sent
     without = run_cli(*call, env={"HTTPS_PROXY": "http://proxy.example:3128"})
     assert "proxy=http://proxy.example:3128" in without.stdout, without.stdout
+    for value in ("http://user:pw12345@proxy.example:3128", "user:pa[ss@proxy.example"):  # short; malformed
+        short = run_cli(*call, env={"HTTPS_PROXY": value, "NO_PROXY": "*"})
+        assert "proxy=None" in short.stdout, (value, short.stdout)
 
 
 def test_batch_run_runs_a_config_tool_per_line(cli_env, run_cli, fake_api, note_tool, tmp_path):
