@@ -227,3 +227,10 @@ def test_a_model_name_with_spaces_or_control_characters_is_refused_before_any_ca
         assert where in result.stderr and "without spaces or control characters" in result.stderr
         assert "\x1b" not in result.stderr
     assert fake_api.requests_to("/v1/messages") == []
+
+
+def test_an_alias_target_with_control_characters_is_refused(cli_env, run_cli, write_config, fake_api):
+    write_config('[aliases]\nbad = "claude sonnet\\nevil"\n')
+    result = run_cli("ask", "-m", "bad", "hi")
+    assert result.exit_code == 2 and "without spaces or control characters" in result.stderr, result
+    assert fake_api.requests_to("/v1/messages") == []

@@ -249,6 +249,10 @@ def lookup(
     name = follow_user_aliases(app_ctx, name.strip())
     if not name:
         raise UsageError("the model name is empty")
+    try:  # as the model setting is: a batch line's, chat's /model, and an [aliases] target alike
+        model_name(name)
+    except ValueError as exc:
+        raise UsageError(f"model: {exc}") from None
     if name in FAMILIES:
         catalog = catalog or load_catalog(app_ctx, quick=True, offline=offline)
         newest = catalog.newest_active(name)
@@ -261,14 +265,8 @@ def lookup(
 def resolve_model(app_ctx: AppContext, name: str, *, offline: bool = False) -> str:
     """An id or alias to a model id: user aliases first, then the built-in family names; lifecycle checked.
 
-    ``offline``: use the cache or the built-in list, never the network. A name with spaces or control
-    characters (a batch line's, chat's ``/model``) is refused as the ``model`` setting is.
+    ``offline``: use the cache or the built-in list, never the network.
     """
-    try:
-        if name.strip():  # an empty one is refused by lookup, in its words
-            model_name(name.strip())
-    except ValueError as exc:
-        raise UsageError(f"model: {exc}") from None
     model_id, catalog = lookup(app_ctx, name, offline=offline)
     facts = (catalog or load_catalog(app_ctx, quick=True, offline=offline)).find(model_id)
     if facts is None:
