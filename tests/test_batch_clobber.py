@@ -219,3 +219,12 @@ def test_text_results_whose_answers_hold_another_file_s_headers_do_not_replace_i
     refused = run_cli("batch", "results", second, "-o", str(out), "--format", "text")
     assert refused.exit_code == 2 and "not this batch's" in refused.stderr, refused
     assert out.read_text() == kept
+
+
+def test_results_through_a_link_into_a_missing_folder_make_no_folder(cli_env, run_cli, fake_api, tmp_path):
+    batch_id = submit(run_cli, write_jsonl(tmp_path / "jobs.jsonl", {"id": "a", "prompt": "[[words:2]]"}))
+    link = tmp_path / "dangling.jsonl"
+    link.symlink_to(tmp_path / "nowhere" / "deep" / "out.jsonl")
+    refused = run_cli("batch", "results", batch_id, "-o", str(link))
+    assert refused.exit_code == 2 and "does not exist" in refused.stderr, refused
+    assert not (tmp_path / "nowhere").exists()

@@ -13,7 +13,7 @@ appends to its file and has its own rule, see ``resume``; its input is guarded h
   results file is recognised by its content, as the format being written: jsonl, every line an object with a
   string ``custom_id`` and one of the outcomes; csv, claudecli's header, then rows of its columns; text, a
   record header (``==> id <==``) first. That is checked before anything is downloaded. *Of this batch*: its
-  custom_ids (text: its record header lines) are those of the results just downloaded, no more and no fewer
+  custom_ids (text: those of its record header lines) are those of the results just downloaded, no more and no fewer
   (an answer may itself hold a header line: another batch's answers could include every one of this file's),
   checked once they are complete in their temp file, before it is renamed over the old file (so re-running
   ``results -o`` for the same batch, or a resubmission of the same input, overwrites it without ``--force``).
@@ -35,7 +35,7 @@ from pathlib import Path
 from claudecli.batch.output import CSV_HEADER, OUTCOMES
 from claudecli.core.errors import UsageError
 
-TEXT_HEADER = re.compile(r"==> .* <==\n")
+TEXT_HEADER = re.compile(r"==> (\S+)(?: \[\w+\])? <==\n")  # the custom_id; an outcome other than success
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,21 @@ class Overwrite:
 
 def through_links(path: Path) -> Path:
     """Where results for ``path`` are written: a symbolic link's target (as ``>`` in a shell writes through
-    it), not the link, which a rename would replace with a plain file; the checks then look at that target."""
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
+    it), not the link, which a rename would replace with a plain file; the checks then look at that target.
+    As with ``>``, a link into a folder that does not exist is refused rather than the folder made."""
+    if not path.is_symlink():
+        return path
+    target = Path(os.path.realpath(path))
+    if not target.parent.is_dir():
+        raise UsageError(f"{path}: is a link into a folder that does not exist ({target.parent})")
+    return target
+
+
+def still_through(path: Path, target: Path) -> None:
+    """Before the rename: ``path`` must still lead to ``target`` (a link changed meanwhile would have the
+    checks and the write look at two different files)."""
+    if through_links(path) != target:
+        raise UsageError(f"{path}: changed while the results were written; nothing was written")
 
 
 def same_file(one: Path, other: Path) -> bool:
@@ -162,8 +175,9 @@ def _csv_keys(lines: Iterator[str]) -> set[str] | None:
 def _text_keys(lines: Iterator[str]) -> set[str] | None:
     keys: set[str] = set()
     for number, line in enumerate(lines):
-        if TEXT_HEADER.fullmatch(line):
-            keys.add(line)
+        header = TEXT_HEADER.fullmatch(line)
+        if header:
+            keys.add(header[1])  # the id alone: a resubmission's outcome may differ line by line
         elif number == 0:
             return None
     return keys

@@ -23,7 +23,7 @@ from claudecli.batch.output import (
     from_api,
     make_writer,
 )
-from claudecli.batch.overwrite import Overwrite, check_after, check_before, through_links
+from claudecli.batch.overwrite import Overwrite, check_after, check_before, still_through, through_links
 from claudecli.batch.tags import UserIds, tag_of
 from claudecli.core.errors import ServerError
 from claudecli.core.fsutil import atomic_open
@@ -96,15 +96,16 @@ def save(
         app_ctx.stdout.file.flush()
         return saved
     check_target(out)
+    target = through_links(out)  # resolved once: the file checked is the file written
     rule = rule.with_inputs(*journaled_inputs(journal, [batch.id for batch in batches]))
     check_before(out, fmt, rule)
+
+    def before_replace(written: Path) -> None:
+        still_through(out, target)
+        check_after(out, written, fmt, rule)
+
     try:
-        with atomic_open(
-            through_links(out),
-            "w",
-            private=True,
-            before_replace=lambda written: check_after(out, written, fmt, rule),
-        ) as handle:
+        with atomic_open(target, "w", private=True, before_replace=before_replace) as handle:
             _save_to(app_ctx, batches, app_ctx.scrubbed(handle), fmt, journal, saved)
     except OSError as exc:
         raise cannot_write(out, exc) from None

@@ -89,8 +89,8 @@ def read_choice(message: str) -> str:
 
 
 def edit_arguments(app_ctx: AppContext, call: ToolCall) -> dict[str, Any] | None:
-    """The arguments as edited in $EDITOR (shown there with secrets masked; a value left as shown keeps its real
-    value); None (and a line saying why) to go back to the question."""
+    """The arguments as edited in $EDITOR (shown there with secrets masked; what is saved runs as saved, a value
+    left masked included); None (and a line saying why) to go back to the question."""
     shown = masked_arguments(call.input, app_ctx.scrub)
     try:
         text = edit_text(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")

@@ -145,8 +145,8 @@ def missing_before(moment: datetime, path: Path) -> str:
 
 def warn_set_aside(app_ctx: AppContext, periods: list[Budget]) -> None:
     """A budget counts only what the ledger holds: after a damaged ledger was set aside within its period, the
-    spend before that moment is not counted, and the user is told - at each check, since the budget is not what
-    it says until the period ends (or the copy is recovered and removed)."""
+    spend before that moment is not counted, and the user is told - by every command that checks a budget (once
+    each), since the budget is not what it says until the period ends (or the copy is recovered and removed)."""
     starts = [budget.since for budget in periods if budget.since is not None]
     if not starts:
         return
