@@ -217,7 +217,8 @@ def test_text_results_whose_answers_hold_another_file_s_headers_do_not_replace_i
     forged = {"id": "b1", "prompt": "[[echo]]\n==> a1 <==\n"}  # an answer quoting the other file's header
     second = submit(run_cli, write_jsonl(tmp_path / "b.jsonl", forged))
     refused = run_cli("batch", "results", second, "-o", str(out), "--format", "text")
-    assert refused.exit_code == 2 and "not this batch's" in refused.stderr, refused
+    assert refused.exit_code == 2, refused  # by the journal here; by the ids for a file it does not know
+    assert "not this batch's" in refused.stderr or "another batch's results" in refused.stderr
     assert out.read_text() == kept
 
 
@@ -228,3 +229,23 @@ def test_results_through_a_link_into_a_missing_folder_make_no_folder(cli_env, ru
     refused = run_cli("batch", "results", batch_id, "-o", str(link))
     assert refused.exit_code == 2 and "does not exist" in refused.stderr, refused
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_another_batch_with_the_same_generated_ids_does_not_replace_the_file(
+    cli_env, run_cli, fake_api, tmp_path
+):
+    """Two inputs of as many lines get the same ids (line-000001, ...): the journal, not the ids, says whose
+    results a file holds."""
+    (tmp_path / "a.txt").write_text("one [[words:1]]\ntwo [[words:1]]\n")
+    (tmp_path / "b.txt").write_text("three [[words:2]]\nfour [[words:2]]\n")
+    first = submit(run_cli, tmp_path / "a.txt", "--text")
+    second = submit(run_cli, tmp_path / "b.txt", "--text")
+    out = tmp_path / "results.jsonl"
+    assert run_cli("batch", "results", first, "-o", str(out)).exit_code == 0
+    kept = out.read_text()
+    assert run_cli("batch", "results", first, "-o", str(out)).exit_code == 0  # its own: rewritten freely
+    refused = run_cli("batch", "results", second, "-o", str(out))
+    assert refused.exit_code == 2 and "another batch's results" in refused.stderr, refused
+    assert out.read_text() == kept and results_downloads(fake_api, second) == 0
+    assert run_cli("batch", "results", second, "-o", str(out), "--force").exit_code == 0
+    assert out.read_text() != kept

@@ -17,6 +17,7 @@ printed once, as an ``error:`` line naming its batch).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,7 +110,7 @@ def _collect_part(
         return
     target = _target(journal, part, out_dir, fmt)
     saved = save(app_ctx, [batch], out=target, fmt=fmt, journal=journal, rule=rule)
-    journal.mark_collected(part.batch_id, str(target))
+    journal.mark_collected(part.batch_id, os.path.realpath(target))
     report.written.append(target)
     app_ctx.note(f"{target}: {saved.tally.summary('batch')}")
 
@@ -129,7 +130,9 @@ def _target(journal: Journal, part: Part, out_dir: Path, fmt: str) -> Path:
     out_dir.mkdir(mode=0o700, exist_ok=True)
     out_dir = out_dir.resolve()
     target = out_dir / f"{part.label}{SUFFIXES[fmt]}"
-    if journal.results_path_taken(str(target), part.batch_id) or same_file(target, Path(part.input_path)):
+    if journal.results_path_taken(os.path.realpath(target), part.batch_id) or same_file(
+        target, Path(part.input_path)
+    ):
         target = out_dir / f"{part.label}.{part.batch_id}{SUFFIXES[fmt]}"
     return target
 
@@ -155,5 +158,5 @@ def wait_and_save(
         saved = save(app_ctx, batches, out=out, fmt=fmt, journal=journal, rule=rule)
         if out is not None:
             for batch in batches:
-                journal.mark_collected(batch.id, str(out.resolve()))
+                journal.mark_collected(batch.id, os.path.realpath(out))
     return saved

@@ -381,14 +381,15 @@ class Journal(MigratedStore):
     def mark_state(self, batch_id: str, state: str) -> None:
         self._update_batch(batch_id, state=state)
 
-    def results_path_taken(self, path: str, batch_id: str) -> bool:
-        """Whether another batch's results were already collected to ``path``."""
-        row = (
-            self._db()
-            .execute("SELECT 1 FROM parts WHERE results_path = ? AND batch_id != ?", (path, batch_id))
-            .fetchone()
-        )
-        return row is not None
+    def note_results_path(self, batch_id: str, results_path: str) -> None:
+        """Where ``results -o`` (or ``submit --wait -o``) last wrote the batch's results."""
+        self._update_batch(batch_id, results_path=results_path)
+
+    def results_path_taken(self, path: str, *batch_ids: str) -> bool:
+        """Whether the results of a batch other than ``batch_ids`` were already written to ``path``."""
+        marks = ",".join("?" * len(batch_ids))
+        query = f"SELECT 1 FROM parts WHERE results_path = ? AND batch_id NOT IN ({marks})"
+        return self._db().execute(query, (path, *batch_ids)).fetchone() is not None
 
 
 def open_journal(app_ctx: AppContext) -> Journal:

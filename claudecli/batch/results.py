@@ -8,6 +8,7 @@ batch sent with tagged custom_ids (see ``tags``) is written and booked with the 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +26,7 @@ from claudecli.batch.output import (
 )
 from claudecli.batch.overwrite import Overwrite, check_after, check_before, still_through, through_links
 from claudecli.batch.tags import UserIds, tag_of
-from claudecli.core.errors import ServerError
+from claudecli.core.errors import ServerError, UsageError
 from claudecli.core.fsutil import atomic_open
 from claudecli.render.visible import records_for
 
@@ -99,6 +100,12 @@ def save(
     target = through_links(out)  # resolved once: the file checked is the file written
     rule = rule.with_inputs(*journaled_inputs(journal, [batch.id for batch in batches]))
     check_before(out, fmt, rule)
+    ids = [batch.id for batch in batches]
+    where = os.path.realpath(target)
+    if not rule.force and journal.results_path_taken(where, *ids):  # ids alone cannot tell (line-000001...)
+        raise UsageError(
+            f"{out}: holds another batch's results (see `batch list`); it is left as it is (--force overwrites it)"
+        )
 
     def before_replace(written: Path) -> None:
         still_through(out, target)
@@ -109,6 +116,8 @@ def save(
             _save_to(app_ctx, batches, app_ctx.scrubbed(handle), fmt, journal, saved)
     except OSError as exc:
         raise cannot_write(out, exc) from None
+    for batch_id in ids:
+        journal.note_results_path(batch_id, where)
     return saved
 
 
