@@ -365,26 +365,23 @@ def _run_tools(
 
 
 class _ToolTimer:
-    """Watches a turn's tool events (passing them on) to know how long each call ran when the turn is cut short:
-    a finished call's own time (and its result), a running one's until now, 0 for one that never started."""
+    """Watches a turn's tool events (passing them on) for when the turn is cut short: each finished call's
+    result (its own time included), and when each call that has not finished started."""
 
     def __init__(self, on_tool: ToolEvents | None) -> None:
         self._on_tool = on_tool
         self._started: dict[str, float] = {}
-        self._took: dict[str, int] = {}
         self.finished: dict[str, ToolResult] = {}
 
     def on_tool(self, event: ToolEvent) -> None:
         if event.kind == "start":
             self._started[event.call.id] = time.monotonic()
         elif event.kind == "done" and event.result is not None:
-            self._took[event.call.id] = event.result.duration_ms
             self.finished[event.call.id] = event.result
         if self._on_tool is not None:
             self._on_tool(event)
 
     def ran_ms(self, call_id: str) -> int:
-        if call_id in self._took:
-            return self._took[call_id]
+        """How long an unfinished call has run: until now, or 0 if it never started."""
         started = self._started.get(call_id)
         return 0 if started is None else int((time.monotonic() - started) * 1000)
