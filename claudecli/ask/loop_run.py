@@ -22,10 +22,10 @@ from claudecli.call.tool_loop import (
     run_tool_loop,
 )
 from claudecli.core.context import OutputMode
-from claudecli.core.errors import ExitCode, Interrupted, TerminatedError
+from claudecli.core.errors import ExitCode, Interrupted
 from claudecli.render.emit import emit
 from claudecli.render.summary import print_summary, summary_text
-from claudecli.render.terminal import typed_echo_shown
+from claudecli.render.terminal import ctrl_c_echoed
 from claudecli.render.tool_trace import print_lines, result_bytes, server_tool_lines, short, tool_event_line
 
 if TYPE_CHECKING:
@@ -98,14 +98,10 @@ def run_loop(
     try:
         loop = run_tool_loop(app_ctx, spec, toolbox, max_steps=max_steps, events=events)
     except LoopFailed as failure:
-        echoed = typed_echo_shown(app_ctx.stderr.file)  # before the spinner (which hides the echo) is gone
+        echoed = ctrl_c_echoed(app_ctx.stderr.file, failure.error)
         stop_waiting()
-        if (
-            echoed
-            and isinstance(failure.error, Interrupted)
-            and not isinstance(failure.error, TerminatedError)
-        ):
-            app_ctx.stderr.print()  # the terminal echoed ^C where the cursor was: the rest starts on a new line
+        if echoed:
+            app_ctx.stderr.print()
         if keep is not None:
             keep(failure.partial, failure)
         _finish(app_ctx, spec, failure.partial, sink, document, error=failure)

@@ -28,7 +28,7 @@ from claudecli.core.errors import BudgetExceeded, ClaudeCliError, Interrupted, T
 from claudecli.core.tokens import estimate_input_tokens
 from claudecli.money.budget import check_budget
 from claudecli.render.summary import print_summary, summary_text
-from claudecli.render.terminal import typed_echo_shown
+from claudecli.render.terminal import ctrl_c_echoed
 
 if TYPE_CHECKING:
     from claudecli.chat.state import Attachment, ChatState
@@ -189,18 +189,10 @@ def _run_loop(chat: ChatState, spec: CallSpec, view: TurnView) -> tuple[LoopOutc
         )
         return loop, None
     except LoopFailed as failure:
-        echoed = typed_echo_shown(
-            chat.app_ctx.stderr.file
-        )  # before the spinner (which hides the echo) is gone
+        echoed = ctrl_c_echoed(chat.app_ctx.stderr.file, failure.error) and not view.fed  # text ends its line
         view.stop_waiting()
-        error = failure.error
-        if (
-            echoed
-            and not view.fed
-            and isinstance(error, Interrupted)
-            and not isinstance(error, TerminatedError)
-        ):
-            chat.app_ctx.stderr.print()  # the terminal echoed ^C where the cursor was: the rest on a new line
+        if echoed:
+            chat.app_ctx.stderr.print()
         return failure.partial, failure
     finally:
         view.stop_waiting()

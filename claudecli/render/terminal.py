@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from typing import IO
 
+from claudecli.core.errors import Interrupted, TerminatedError
+
 
 def hide_typed_echo() -> Callable[[], None]:
     """Stop the tty echoing keys while a live area is drawn; return a function that restores the echo.
@@ -57,3 +59,11 @@ def typed_echo_shown(file: IO[str]) -> bool:
     except (ImportError, AttributeError, OSError, ValueError):
         return False
     return bool(flags & termios.ECHO) and bool(flags & termios.ECHOCTL)
+
+
+def ctrl_c_echoed(file: IO[str], error: BaseException) -> bool:
+    """Whether ``error`` is a Ctrl-C that this terminal echoed as ``^C`` where the cursor was, so what follows
+    should start on a new line (SIGTERM and SIGHUP echo nothing). Ask before a spinner stops: it hides the echo."""
+    return (
+        isinstance(error, Interrupted) and not isinstance(error, TerminatedError) and typed_echo_shown(file)
+    )
