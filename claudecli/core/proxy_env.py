@@ -20,7 +20,13 @@ import os
 from claudecli.core.errors import ConnectionFailed
 
 _SCHEMES = ("http", "https", "all")  # the proxies httpx2 mounts (get_environment_proxies)
+PROXY_VARIABLES = frozenset(f"{scheme}_proxy" for scheme in _SCHEMES)  # lowercase; read in any case
 _PORT = "its port is not a number from 1 to 65535"
+
+
+def as_url(value: str) -> str:
+    """A proxy variable's value as the URL it is read as: without ``://``, an ``http://`` one."""
+    return value if "://" in value else f"http://{value}"
 
 
 def check_proxy_environment() -> None:
@@ -47,7 +53,7 @@ def _problem(value: str) -> str | None:
 
     import httpx2
 
-    text = value if "://" in value else f"http://{value}"
+    text = as_url(value)
     try:
         parts = urlsplit(text)
         port = parts.port

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from claudecli.core.dotenv_policy import DotenvFile, check_destination
 from claudecli.core.errors import AuthError, ConfigError
 from claudecli.core.paths import Paths
+from claudecli.core.proxy_env import PROXY_VARIABLES, as_url
 from claudecli.core.setting_values import SCALARS
 
 if TYPE_CHECKING:
@@ -186,17 +187,14 @@ def url_credentials(url: str) -> list[str]:
     return [secret, unquote(secret)] if secret else []
 
 
-_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
-
-
 def proxy_credentials(environ: Mapping[str, str]) -> list[str]:
     """The passwords in the proxy variables (any case; a value without a scheme read as ``http://``). Tools'
     children inherit these variables, so a tool that prints its environment must not show them either."""
     found: list[str] = []
     for name, value in environ.items():
-        if name.lower() in _PROXY_VARIABLES and value:
+        if name.lower() in PROXY_VARIABLES and value:
             with contextlib.suppress(ValueError):  # a malformed URL is refused elsewhere (core.proxy_env)
-                found += url_credentials(value if "://" in value else f"http://{value}")
+                found += url_credentials(as_url(value))
     return found
 
 
