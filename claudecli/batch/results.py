@@ -98,9 +98,9 @@ def save(
         return saved
     check_target(out)
     target = through_links(out)  # resolved once: the file checked is the file written
-    rule = rule.with_inputs(*journaled_inputs(journal, [batch.id for batch in batches]))
-    check_before(out, fmt, rule)
     ids = [batch.id for batch in batches]
+    rule = rule.with_inputs(*journaled_inputs(journal, ids))
+    check_before(out, fmt, rule)
     where = os.path.realpath(target)
     if not rule.force and journal.results_path_taken(where, *ids):  # ids alone cannot tell (line-000001...)
         raise UsageError(

@@ -21,9 +21,8 @@ if TYPE_CHECKING:
 class BudgetLine:
     budget: Budget
     spent: Decimal | None  # None for the per-call cap: it has no period to spend in
-    set_aside_at: datetime | None = (
-        None  # the last damaged ledger set aside in the period: spend before is lost
-    )
+    # the last damaged ledger set aside in the period: the spend before that moment is not counted
+    set_aside_at: datetime | None = None
 
     @property
     def left(self) -> Decimal | None:
