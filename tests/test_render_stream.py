@@ -583,3 +583,33 @@ def test_a_link_shows_its_target_instead_of_hiding_it_behind_an_osc_8_link():
     shown = output(console)
     assert "\x1b]8" not in shown
     assert "https://evil.example/x" in shown
+
+
+def test_echo_holds_nest_in_any_order_and_the_echo_returns_with_the_last(monkeypatch):
+    """The chat hands the hidden echo from the warm-up's spinner to the turn and on to the call's spinner: a key
+    typed at any moment in between must not be echoed into a live area (it wrapped the spinner's row)."""
+    termios = pytest.importorskip("termios")
+    import os
+    import sys
+
+    from claudecli.render.terminal import hide_typed_echo
+
+    master, slave = os.openpty()
+    with open(slave, closefd=True) as tty:
+        monkeypatch.setattr(sys, "stdin", tty)
+
+        def echoing() -> bool:
+            return bool(termios.tcgetattr(slave)[3] & termios.ECHO)
+
+        assert echoing()
+        turn = hide_typed_echo()
+        warmup_spinner = hide_typed_echo()
+        warmup_spinner()
+        assert not echoing()  # between the two spinners
+        call_spinner = hide_typed_echo()
+        turn()
+        turn()  # given back twice: counts once
+        assert not echoing()
+        call_spinner()
+        assert echoing()
+    os.close(master)

@@ -11,6 +11,7 @@ REPL can put it back on the input line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from claudecli.core.errors import BudgetExceeded, ClaudeCliError, Interrupted, T
 from claudecli.core.tokens import estimate_input_tokens
 from claudecli.money.budget import check_budget
 from claudecli.render.summary import print_summary, summary_text
-from claudecli.render.terminal import ctrl_c_echoed
+from claudecli.render.terminal import ctrl_c_echoed, hide_typed_echo
 
 if TYPE_CHECKING:
     from claudecli.chat.state import Attachment, ChatState
@@ -74,6 +75,20 @@ def run_turn(
     or paid.
     """
     attachments = list(attachments or [])
+    echo_hold = hide_typed_echo()  # until the turn's own display takes over: no gap between two spinners
+    try:
+        return _turn(chat, prompt_text, attachments, replacing, echo_hold)
+    finally:
+        echo_hold()
+
+
+def _turn(
+    chat: ChatState,
+    prompt_text: str,
+    attachments: list[Attachment],
+    replacing: Exchange | None,
+    echo_hold: Callable[[], None],
+) -> TurnResult:
     refused = TurnResult(restore_prompt=prompt_text, restore_attachments=attachments)
     try:
         _join_warmup(chat)
@@ -93,7 +108,7 @@ def run_turn(
         return refused
     content, spec = prepared
     with one_interrupt() as guard:
-        return _send(chat, spec, prompt_text, content, attachments, replacing, guard)
+        return _send(chat, spec, prompt_text, content, attachments, replacing, guard, echo_hold)
 
 
 def _join_warmup(chat: ChatState) -> None:
@@ -146,8 +161,9 @@ def _send(
     attachments: list[Attachment],
     replacing: Exchange | None,
     guard: StreamGuard,
+    echo_hold: Callable[[], None],
 ) -> TurnResult:
-    view = TurnView(chat, spec.params["model"])
+    view = TurnView(chat, spec.params["model"], echo_hold)
     chat.display_hold = view.hold
     try:
         loop, failure = _run_loop(chat, spec, view)

@@ -9,6 +9,7 @@ what the model said on the way ("Let me look at the file.").
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
 
 
 class TurnView:
-    def __init__(self, chat: ChatState, model: str) -> None:
+    def __init__(self, chat: ChatState, model: str, echo_hold: Callable[[], None] = lambda: None) -> None:
+        """``echo_hold`` gives back the turn's hold on the typed echo (render.terminal): the view keeps it until
+        something else is printed or asked (``hold``), so no typed key is echoed between two of its live areas."""
         self.chat = chat
         self.app_ctx = chat.app_ctx
         self.model = model
@@ -32,6 +35,7 @@ class TurnView:
         self.fed = False  # text went into the current sink since it was started
         self.waiting: Waiting | None = None
         self._wait(f"{model}…")
+        self._echo_hold = echo_hold
 
     def events(self) -> LoopEvents:
         return LoopEvents(
@@ -64,6 +68,7 @@ class TurnView:
 
     def hold(self) -> None:
         """Stop the spinner and finish the text so far: something else is about to be printed (or asked)."""
+        self._echo_hold()
         self.stop_waiting()
         if self.fed:
             self.sink.finish()
@@ -83,6 +88,7 @@ class TurnView:
     def close(self, *, failed: bool, interrupted: bool) -> None:
         """Finish the rendering; a failed step's text is marked. A Ctrl-C during a long final render only cuts
         the display short."""
+        self._echo_hold()
         self.stop_waiting()
         app_ctx = self.app_ctx
         if not failed:

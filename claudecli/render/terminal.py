@@ -7,13 +7,55 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 from claudecli.core.errors import Interrupted, TerminatedError
 
 
+class _EchoHolds:
+    """Who currently needs the echo off. Holds nest in any order (the warm-up's spinner, the turn, the call's
+    spinner, the live answer): the echo goes off with the first and comes back with the last, so a hand-over
+    from one to the next never leaves a moment in which a typed key is echoed into a live area."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.saved: tuple[int, list[Any]] | None = None
+
+    def acquire(self) -> None:
+        if self.count == 0:
+            import termios
+
+            fd = sys.stdin.fileno()
+            saved = termios.tcgetattr(fd)
+            quiet = list(saved)
+            quiet[3] = quiet[3] & ~(termios.ECHO | termios.ECHOCTL | termios.ECHONL)
+            termios.tcsetattr(fd, termios.TCSANOW, quiet)
+            self.saved = (fd, saved)
+            atexit.register(self.restore)
+        self.count += 1
+
+    def release(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self.restore()
+
+    def restore(self) -> None:
+        atexit.unregister(self.restore)
+        saved, self.saved = self.saved, None
+        if saved is None:
+            return
+        with contextlib.suppress(ImportError, OSError, ValueError):
+            import termios
+
+            termios.tcsetattr(saved[0], termios.TCSANOW, saved[1])
+
+
+_holds = _EchoHolds()
+
+
 def hide_typed_echo() -> Callable[[], None]:
-    """Stop the tty echoing keys while a live area is drawn; return a function that restores the echo.
+    """Stop the tty echoing keys while a live area is drawn; return a function that gives this hold back (the
+    echo returns when every hold is given back; giving one back twice counts once).
 
     rich redraws a live area (the streamed answer's unfinished rows, the waiting spinner) by moving the cursor up
     as many rows as it drew. A key typed meanwhile is echoed by the kernel at the cursor, under or beside the
@@ -25,25 +67,24 @@ def hide_typed_echo() -> Callable[[], None]:
     an unexpected end never leaves the user's shell without it.
     """
     try:
-        import termios
-
         if not sys.stdin.isatty():
-            return lambda: None
-        fd = sys.stdin.fileno()
-        saved = termios.tcgetattr(fd)
-        quiet = list(saved)
-        quiet[3] = quiet[3] & ~(termios.ECHO | termios.ECHOCTL | termios.ECHONL)
-        termios.tcsetattr(fd, termios.TCSANOW, quiet)
+            return _nothing
+        _holds.acquire()
     except (ImportError, AttributeError, OSError, ValueError):
-        return lambda: None
+        return _nothing
+    given_back = False
 
-    def restore() -> None:
-        atexit.unregister(restore)
-        with contextlib.suppress(OSError, ValueError):
-            termios.tcsetattr(fd, termios.TCSANOW, saved)
+    def give_back() -> None:
+        nonlocal given_back
+        if not given_back:
+            given_back = True
+            _holds.release()
 
-    atexit.register(restore)
-    return restore
+    return give_back
+
+
+def _nothing() -> None:
+    pass
 
 
 def typed_echo_shown(file: IO[str]) -> bool:
