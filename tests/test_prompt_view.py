@@ -79,6 +79,17 @@ def test_the_footer_names_the_tool_and_what_was_not_shown():
     assert footer("run_command", arguments_view({"n": 1}, width=79), "x") == "↑ run_command"
 
 
+def test_long_keys_that_differ_only_in_the_middle_count_as_shortened():
+    """Both keys are cut to the same start…end: the person is told the input was shortened, and by how much."""
+    left, right = "path_" + "a" * 30 + "_SAFE_" + "b" * 30, "path_" + "a" * 30 + "_EVIL_" + "b" * 30
+    view = arguments_view({left: "x", right: "y"}, width=79, max_rows=16)
+    keys = [row.split('": ')[0].removeprefix('  "') for row in view.rows]
+    assert keys[0] == keys[1] and "…" in keys[0]  # alike on screen ...
+    assert view.shortened and view.hidden_chars == 2 * (len(left) - (len(keys[0]) - 1))  # ... so counted
+    assert "shortened above" in footer("write_file", view, "[e] shows it all")
+    assert not arguments_view({"short": "x"}, width=79).shortened
+
+
 def test_one_line_and_visible_json():
     assert one_line("a" * 100 + "END", 20).endswith("END") and cell_width(one_line("a" * 100, 20)) <= 20
     assert one_line("tool\x1b[2J", 30) == "tool\\u001b[2J"

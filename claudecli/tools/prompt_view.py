@@ -135,15 +135,21 @@ def footer(name: str, view: ArgumentsView, see_all: str) -> str:
 
 def one_line(text: str, cells: int) -> str:
     """``text`` escaped and shortened to one row of at most ``cells`` cells (start…end)."""
+    return _one_line_cut(text, cells)[0]
+
+
+def _one_line_cut(text: str, cells: int) -> tuple[str, int]:
+    """:func:`one_line`, and how many characters of ``text`` the "…" stands for."""
     cells = max(8, cells)
     tokens, done = _fill(_forward(text, quoted=False), [cells], 1)
     if done:
-        return _join(tokens[0]) if tokens else ""
+        return (_join(tokens[0]) if tokens else ""), 0
     half = (cells - cell_width("…")) // 2
     head, _ = _fill(_forward(text, quoted=False), [half], 1)
     end = head[0][-1].end if head and head[0] else 0
     tail = _fill_backward(_backward(text, quoted=False, stop=end), cells - cell_width("…") - half, 1)
-    return _join(head[0] if head else []) + "…" + _join(tail[0] if tail else [])
+    start = tail[0][0].start if tail and tail[0] else len(text)
+    return _join(head[0] if head else []) + "…" + _join(tail[0] if tail else []), max(0, start - end)
 
 
 def visible_json(value: Any) -> str:
@@ -158,7 +164,10 @@ class _Value:
     def __init__(self, key: object, value: object, width: int) -> None:
         self.quoted = isinstance(value, str)
         self.text = value if isinstance(value, str) else _dumps(value)
-        self.prefix = f'  "{one_line(str(key), KEY_CELLS)}": '
+        shown_key, self.key_hidden = _one_line_cut(
+            str(key), KEY_CELLS
+        )  # two long keys may look alike: counted
+        self.prefix = f'  "{shown_key}": '
         self.widths = [max(1, width - cell_width(self.prefix)), width - len(INDENT)]
 
     def _row_widths(self) -> Iterator[int]:
@@ -174,7 +183,7 @@ class _Value:
         """At most ``share`` rows (at least 3 when it does not fit) and the source characters they hide."""
         rows, done = _fill(self._tokens(), self._row_widths(), share)
         if done:
-            return self._lay_out(rows), 0
+            return self._lay_out(rows), self.key_hidden
         head_rows = share - 1 - (share - 1) // 2
         head, _ = _fill(self._tokens(), self._row_widths(), head_rows)
         head_end = max((token.end for row in head for token in row), default=0)
@@ -184,7 +193,7 @@ class _Value:
         tail_start = min((token.start for row in tail for token in row), default=len(self.text))
         hidden = max(0, tail_start - head_end)
         note = [Token(f"{_NOTE_OPEN}{hidden:,} characters hidden{_NOTE_CLOSE}", 0, 0, 0)]
-        return self._lay_out([*head, note, *tail]), hidden
+        return self._lay_out([*head, note, *tail]), hidden + self.key_hidden
 
     def _tokens(self) -> Iterator[Token]:
         return _forward(self.text, self.quoted)
