@@ -95,12 +95,17 @@ def test_claudecli_as_a_library_never_touches_the_collector(base_env):
 
 
 MCP_PROBE = (
-    "import atexit\natexit.register(lambda: print('mcp loaded:', 'mcp' in sys.modules, file=sys.stderr))\n"
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('mcp loaded:', 'mcp' in sys.modules, file=sys.stderr))\n"
 )
 
 
 @pytest.mark.parametrize("args", [("--help",), ("ask", "--help"), ("models",), ("ask", "--no-stdin", "hi")])
 def test_the_mcp_package_is_loaded_only_for_mcp(cli_env, args):
-    # The optional MCP SDK is big: a command that enables no MCP server must not pay for it.
-    output = _gc_state_seen_by(MCP_PROBE, *args)
+    # The optional MCP SDK is big: a command that enables no MCP server must not pay for it. Forked from the
+    # zygote, which has loaded the SDK but never mcp (tests/zygote.py), so each run skips the SDK's import.
+    from tests.zygote import run_forked
+
+    done = run_forked(args, capture_output=True, env=subprocess_env(), timeout=60, prelude=MCP_PROBE)
+    output = (done.stdout + done.stderr).decode("utf-8", "replace")
     assert "mcp loaded: False" in output, output

@@ -10,7 +10,8 @@ as pexpect sets up), and its exit status is the real wait status. The child runs
 ``python -m claudecli`` does and leaves through the interpreter's normal shutdown.
 
 What a forked child cannot show, and what therefore still starts a fresh interpreter: anything about start-up
-itself (which modules load, the warm-up's timing, the GC pause) and the contents of /proc/PID/environ (which
+itself (which modules load, but for those the zygote never loads, such as ``mcp``; the warm-up's timing, the GC
+pause) and the contents of /proc/PID/environ (which
 keeps the zygote's original environment). Those tests use ``sys.executable -m claudecli`` directly.
 
 Protocol, over a Unix socket, one connection per child: the client sends one JSON request (``args``, ``env``,
@@ -474,6 +475,7 @@ class ForkedPopen(subprocess.Popen):
     def __init__(self, args: Sequence[str], **kwargs: Any) -> None:
         self._claudecli_args = list(args)
         self._start_new_session = bool(kwargs.pop("start_new_session", False))
+        self._prelude = str(kwargs.pop("prelude", ""))
         super().__init__([sys.executable, "-m", "claudecli", *args], **kwargs)
 
     def _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env, *rest):
@@ -492,6 +494,7 @@ class ForkedPopen(subprocess.Popen):
             str(cwd or os.getcwd()),
             inherited,
             self._start_new_session,
+            self._prelude,
         )
         self._exit = _Status(connection)
         self._child_created = True  # as Popen: __del__ keeps a still-running child in subprocess._active
