@@ -613,3 +613,35 @@ def test_echo_holds_nest_in_any_order_and_the_echo_returns_with_the_last(monkeyp
         call_spinner()
         assert echoing()
     os.close(master)
+
+
+def test_echo_holds_taken_and_given_back_from_several_threads_leave_the_echo_on(monkeypatch):
+    """Tool events (which take and give back holds) come from the tool threads: a give-back racing a take saved
+    the echo-off settings as the ones to restore, and the echo stayed off after the chat."""
+    termios = pytest.importorskip("termios")
+    import os
+    import sys
+    import threading
+
+    from claudecli.render.terminal import hide_typed_echo
+
+    master, slave = os.openpty()
+    switch = sys.getswitchinterval()
+    with open(slave, closefd=True) as tty:
+        monkeypatch.setattr(sys, "stdin", tty)
+
+        def hold_and_give_back() -> None:
+            for _ in range(2000):
+                hide_typed_echo()()
+
+        sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race shows every run
+        try:
+            threads = [threading.Thread(target=hold_and_give_back) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            sys.setswitchinterval(switch)
+        assert termios.tcgetattr(slave)[3] & termios.ECHO
+    os.close(master)

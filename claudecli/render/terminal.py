@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -20,34 +21,40 @@ class _EchoHolds:
     def __init__(self) -> None:
         self.count = 0
         self.saved: tuple[int, list[Any]] | None = None
+        # Tool events (and so holds) come from the tool threads too: a release racing an acquire could save
+        # the echo-off settings as the ones to restore, and leave the echo off for good.
+        self.lock = threading.RLock()
 
     def acquire(self) -> None:
-        if self.count == 0:
-            import termios
+        with self.lock:
+            if self.count == 0:
+                import termios
 
-            fd = sys.stdin.fileno()
-            saved = termios.tcgetattr(fd)
-            quiet = list(saved)
-            quiet[3] = quiet[3] & ~(termios.ECHO | termios.ECHOCTL | termios.ECHONL)
-            termios.tcsetattr(fd, termios.TCSANOW, quiet)
-            self.saved = (fd, saved)
-            atexit.register(self.restore)
-        self.count += 1
+                fd = sys.stdin.fileno()
+                saved = termios.tcgetattr(fd)
+                quiet = list(saved)
+                quiet[3] = quiet[3] & ~(termios.ECHO | termios.ECHOCTL | termios.ECHONL)
+                termios.tcsetattr(fd, termios.TCSANOW, quiet)
+                self.saved = (fd, saved)
+                atexit.register(self.restore)
+            self.count += 1
 
     def release(self) -> None:
-        self.count -= 1
-        if self.count == 0:
-            self.restore()
+        with self.lock:
+            self.count -= 1
+            if self.count == 0:
+                self.restore()
 
     def restore(self) -> None:
-        atexit.unregister(self.restore)
-        saved, self.saved = self.saved, None
-        if saved is None:
-            return
-        with contextlib.suppress(ImportError, OSError, ValueError):
-            import termios
+        with self.lock:
+            atexit.unregister(self.restore)
+            saved, self.saved = self.saved, None
+            if saved is None:
+                return
+            with contextlib.suppress(ImportError, OSError, ValueError):
+                import termios
 
-            termios.tcsetattr(saved[0], termios.TCSANOW, saved[1])
+                termios.tcsetattr(saved[0], termios.TCSANOW, saved[1])
 
 
 _holds = _EchoHolds()
@@ -76,15 +83,36 @@ def hide_typed_echo() -> Callable[[], None]:
 
     def give_back() -> None:
         nonlocal given_back
-        if not given_back:
-            given_back = True
-            _holds.release()
+        with _holds.lock:
+            if not given_back:
+                given_back = True
+                _holds.release()
 
     return give_back
 
 
 def _nothing() -> None:
     pass
+
+
+class EchoHold:
+    """One party's hold on the hidden echo that it can give back and take again (a chat turn: it gives it back
+    while the person is asked something, and takes it again when the tool they allowed starts). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._give_back: Callable[[], None] | None = None
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        with self._lock:
+            if self._give_back is None:
+                self._give_back = hide_typed_echo()
+
+    def give_back(self) -> None:
+        with self._lock:
+            give_back, self._give_back = self._give_back, None
+        if give_back is not None:
+            give_back()
 
 
 def typed_echo_shown(file: IO[str]) -> bool:
