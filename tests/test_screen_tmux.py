@@ -54,3 +54,18 @@ def test_keys_typed_at_the_waiting_spinner_leave_no_stale_row(cli_env, fake_api,
     tmux("send-keys", "-t", session, "-l", typed)
     shown = wait_for(session, f"› {typed}")
     assert [row for row in shown.splitlines() if "keys typed" in row] == [f"› {typed}"], shown
+
+
+def test_keys_typed_while_a_tool_runs_are_not_echoed_above_the_next_prompt(cli_env, fake_api, session):
+    """Between the tool's line and the next step's spinner nothing hid the echo: the keys were echoed where the
+    tool's result line then went (and again at the prompt, which is where they belong)."""
+    command = [sys.executable, "-m", "claudecli", "chat", "-T", "shell", "--approve", "run_command"]
+    start(session, command)
+    wait_for(session, "Ctrl-D leaves")
+    tmux("send-keys", "-t", session, "-l", '[[call:run_command {"command":"sleep 1"}]]')
+    tmux("send-keys", "-t", session, "Enter")
+    wait_for(session, "→ run_command")
+    typed = "keys typed while the tool runs"
+    tmux("send-keys", "-t", session, "-l", typed)
+    shown = wait_for(session, f"› {typed}")
+    assert [row for row in shown.splitlines() if "keys typed" in row] == [f"› {typed}"], shown

@@ -11,7 +11,6 @@ REPL can put it back on the input line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +28,7 @@ from claudecli.core.errors import BudgetExceeded, ClaudeCliError, Interrupted, T
 from claudecli.core.tokens import estimate_input_tokens
 from claudecli.money.budget import check_budget
 from claudecli.render.summary import print_summary, summary_text
-from claudecli.render.terminal import ctrl_c_echoed, hide_typed_echo
+from claudecli.render.terminal import EchoHold, ctrl_c_echoed
 
 if TYPE_CHECKING:
     from claudecli.chat.state import Attachment, ChatState
@@ -75,11 +74,12 @@ def run_turn(
     or paid.
     """
     attachments = list(attachments or [])
-    echo_hold = hide_typed_echo()  # until the turn's own display takes over: no gap between two spinners
+    echo = EchoHold()  # hidden from Enter to the summary (no gap between two live areas), but when asking
+    echo.take()
     try:
-        return _turn(chat, prompt_text, attachments, replacing, echo_hold)
+        return _turn(chat, prompt_text, attachments, replacing, echo)
     finally:
-        echo_hold()
+        echo.give_back()
 
 
 def _turn(
@@ -87,7 +87,7 @@ def _turn(
     prompt_text: str,
     attachments: list[Attachment],
     replacing: Exchange | None,
-    echo_hold: Callable[[], None],
+    echo: EchoHold,
 ) -> TurnResult:
     refused = TurnResult(restore_prompt=prompt_text, restore_attachments=attachments)
     try:
@@ -108,7 +108,7 @@ def _turn(
         return refused
     content, spec = prepared
     with one_interrupt() as guard:
-        return _send(chat, spec, prompt_text, content, attachments, replacing, guard, echo_hold)
+        return _send(chat, spec, prompt_text, content, attachments, replacing, guard, echo)
 
 
 def _join_warmup(chat: ChatState) -> None:
@@ -161,10 +161,10 @@ def _send(
     attachments: list[Attachment],
     replacing: Exchange | None,
     guard: StreamGuard,
-    echo_hold: Callable[[], None],
+    echo: EchoHold,
 ) -> TurnResult:
-    view = TurnView(chat, spec.params["model"], echo_hold)
-    chat.display_hold = view.hold
+    view = TurnView(chat, spec.params["model"], echo)
+    chat.display_hold = view.before_asking
     try:
         loop, failure = _run_loop(chat, spec, view)
     finally:

@@ -9,7 +9,6 @@ what the model said on the way ("Let me look at the file.").
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -18,6 +17,7 @@ from claudecli.call.tool_loop import LoopEvents
 from claudecli.chat.tool_display import event_line, print_lines, server_lines
 from claudecli.render.stream import AnswerSink, make_sink
 from claudecli.render.summary import Waiting
+from claudecli.render.terminal import EchoHold
 
 if TYPE_CHECKING:
     from claudecli.chat.state import ChatState
@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 
 
 class TurnView:
-    def __init__(self, chat: ChatState, model: str, echo_hold: Callable[[], None] = lambda: None) -> None:
-        """``echo_hold`` gives back the turn's hold on the typed echo (render.terminal): the view keeps it until
-        something else is printed or asked (``hold``), so no typed key is echoed between two of its live areas."""
+    def __init__(self, chat: ChatState, model: str, echo: EchoHold | None = None) -> None:
+        """``echo`` is the turn's hold on the typed echo (render.terminal): the view gives it back only while
+        the person is asked something, and takes it again with whatever it shows next (the tool that was
+        allowed starts, a line, the next step's spinner), so no typed key is echoed into the transcript."""
         self.chat = chat
         self.app_ctx = chat.app_ctx
         self.model = model
@@ -35,7 +36,7 @@ class TurnView:
         self.fed = False  # text went into the current sink since it was started
         self.waiting: Waiting | None = None
         self._wait(f"{model}…")
-        self._echo_hold = echo_hold
+        self._echo = echo or EchoHold()
 
     def events(self) -> LoopEvents:
         return LoopEvents(
@@ -67,13 +68,18 @@ class TurnView:
     # -- the screen ----------------------------------------------------------------------------------
 
     def hold(self) -> None:
-        """Stop the spinner and finish the text so far: something else is about to be printed (or asked)."""
-        self._echo_hold()
+        """Stop the spinner and finish the text so far: something else is about to be printed."""
+        self._echo.take()
         self.stop_waiting()
         if self.fed:
             self.sink.finish()
             self.sink = make_sink(self.app_ctx.stdout, markdown=self.app_ctx.markdown)
             self.fed = False
+
+    def before_asking(self) -> None:
+        """Clear the way for a question (approval, the editor): the person must see what they type."""
+        self.hold()
+        self._echo.give_back()
 
     def stop_waiting(self) -> None:
         if self.waiting is not None:
@@ -87,8 +93,7 @@ class TurnView:
 
     def close(self, *, failed: bool, interrupted: bool) -> None:
         """Finish the rendering; a failed step's text is marked. A Ctrl-C during a long final render only cuts
-        the display short."""
-        self._echo_hold()
+        the display short. The echo stays hidden: the turn gives it back after its summary."""
         self.stop_waiting()
         app_ctx = self.app_ctx
         if not failed:
