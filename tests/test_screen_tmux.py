@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shlex
 import sys
+import time
 
 import pytest
 
@@ -69,3 +71,19 @@ def test_keys_typed_while_a_tool_runs_are_not_echoed_above_the_next_prompt(cli_e
     tmux("send-keys", "-t", session, "-l", typed)
     shown = wait_for(session, f"› {typed}")
     assert [row for row in shown.splitlines() if "keys typed" in row] == [f"› {typed}"], shown
+
+
+def test_ctrl_c_at_the_spinner_while_the_sdk_still_loads_leaves_no_spinner_row(
+    cli_env, fake_api, run_cli, session
+):
+    # A fresh interpreter (a command line, not the zygote): its SDK import is still under way when the spinner
+    # shows, so the Ctrl-C lands before the call starts. The spinner used to stay on screen under the error.
+    run_cli("models")  # cached: nothing needs the SDK before the spinner shows
+    fake_api.latency = 3  # should the import be over first, the spinner still turns long enough to be seen
+    start(session, shlex.join([sys.executable, "-m", "claudecli", "ask", "[[words:20]]"]), width=80)
+    wait_for(session, "asking ")
+    tmux("send-keys", "-t", session, "C-c")
+    wait_for(session, "interrupted")
+    time.sleep(1)  # the process is gone by now; a spinner left running would have redrawn its row
+    shown = screen.screen(session)
+    assert "asking" not in shown[shown.index("interrupted") :], shown

@@ -114,11 +114,26 @@ def run(app_ctx: AppContext, options: AskOptions) -> int:
 
 def _run(app_ctx: AppContext, options: AskOptions, chat: ChatState | None, toolbox: Toolbox | None) -> int:
     spec = prepare(app_ctx, options, toolbox, chat)
-    structured = options.schema is not None
-    sink = _make_sink(app_ctx, structured=structured)
-    json_mode = app_ctx.mode is OutputMode.JSON
-    spinner_wanted = not json_mode and not app_ctx.quiet and app_ctx.stderr.is_terminal
+    sink = _make_sink(app_ctx, structured=options.schema is not None)
+    spinner_wanted = app_ctx.mode is not OutputMode.JSON and not app_ctx.quiet and app_ctx.stderr.is_terminal
     waiting = Waiting(app_ctx, f"asking {spec.params['model']}…", spinner_wanted)
+    try:
+        return _answer(app_ctx, options, chat, toolbox, spec, sink, waiting)
+    finally:
+        waiting.stop()  # also when Ctrl-C lands before the call starts (while the SDK still loads)
+
+
+def _answer(
+    app_ctx: AppContext,
+    options: AskOptions,
+    chat: ChatState | None,
+    toolbox: Toolbox | None,
+    spec: CallSpec,
+    sink: AnswerSink | CollectSink,
+    waiting: Waiting,
+) -> int:
+    structured = options.schema is not None
+    json_mode = app_ctx.mode is OutputMode.JSON
     printed_thinking = [False]
     show_thinking = _thinking_printer(app_ctx, waiting, options.show_thinking)
 
