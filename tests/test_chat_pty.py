@@ -249,7 +249,9 @@ def test_slash_commands_in_a_terminal(cli_env, fake_api, ledger_rows, tmp_path: 
     assert chat_requests(fake_api)[-1]["system"].startswith("You compress conversations")
     chat.command(f"/export {export}", "wrote")
     assert "## Summary of earlier turns" in export.read_text(encoding="utf-8")
-    chat.command("/copy", "sent the last answer .* with OSC 52; your terminal may ignore it")
+    chat.command(
+        "/copy", r"sent the last answer[\s\S]*?OSC\s+52;\s+your\s+terminal\s+may\s+ignore\s+it"
+    )  # wrapped
     assert "\x1b]52;c;" + base64.b64encode(b"written in the editor [[echo]]").decode() in chat.transcript
 
     chat.command("/clear", "new conversation; the previous one is saved: /resume french-lesson")

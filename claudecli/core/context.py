@@ -41,20 +41,28 @@ class OutputMode(enum.Enum):
 def _colour_allowed(stream: TextIO, environ: dict[str, str] | os._Environ[str]) -> bool:
     if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
         return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+    return _is_terminal(stream)
 
 
-def make_console(stream: IO[str] | ScrubbedStream, *, styled: bool) -> Console:
-    """A console that writes no escape code at all unless ``styled``."""
+def make_console(stream: IO[str] | ScrubbedStream, *, styled: bool, wrap_words: bool = False) -> Console:
+    """A console that writes no escape code at all unless ``styled``. An unstyled one leaves long lines whole
+    (a pipe, a file) unless ``wrap_words``: messages for a person at a terminal without colour (NO_COLOR)."""
     return Console(
         file=cast("IO[str]", stream),  # a ScrubbedStream stands in for the stream it wraps
         color_system="auto" if styled else None,
         force_terminal=styled or None,
         highlight=False,
-        soft_wrap=not styled,
+        soft_wrap=not (styled or wrap_words),
         emoji=False,
     )
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except (OSError, ValueError):
+        return False
 
 
 @dataclass
@@ -105,7 +113,9 @@ class AppContext:
             settings=settings,
             stdout=make_console(ScrubbedStream(safe_out, scrubber), styled=rich_out),
             stderr=make_console(
-                ScrubbedStream(EncodingGuard(err), scrubber), styled=_colour_allowed(err, env) and not plain
+                ScrubbedStream(EncodingGuard(err), scrubber),
+                styled=_colour_allowed(err, env) and not plain,
+                wrap_words=_is_terminal(err),
             ),
             mode=OutputMode.RICH if rich_out else OutputMode.PLAIN,
             quiet=quiet,
@@ -125,7 +135,7 @@ class AppContext:
         if self.mode is not OutputMode.RICH and self.stdout.color_system is not None:
             self.stdout = make_console(self.stdout.file, styled=False)
         if plain and self.stderr.color_system is not None:  # --plain means no colour anywhere
-            self.stderr = make_console(self.stderr.file, styled=False)
+            self.stderr = make_console(self.stderr.file, styled=False, wrap_words=self.stderr.is_terminal)
         self.quiet = self.quiet or quiet
 
     @property
