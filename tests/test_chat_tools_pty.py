@@ -70,6 +70,7 @@ def test_a_config_tool_round_trip_resume_and_undo(cli_env, fake_api, marker):
     chat = Chat("--plain", "--tools", "toucher", "--session", "tooling")
     shown = ask_and_answer(chat, 'touch it [[call:toucher {"n": 7}]]', "y")
     assert "Claude wants to run toucher (config), ask approval, with:" in shown and '"n": 7' in shown
+    assert "[e]dit args: y" in shown  # the answer stays on the question's line
     assert "Tool results: touched 7" in shown and "2 steps · 1 tool call" in shown
     assert '→ toucher {"n":7}' in shown and "← toucher: touched 7" in shown
     assert json.loads(marker.read_text()) == {"n": 7}

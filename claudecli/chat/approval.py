@@ -66,13 +66,17 @@ def read_choice(message: str) -> str:
     def _ignore(event: KeyPressEvent) -> None:
         return None
 
+    def choose(event: KeyPressEvent, choice: str) -> None:
+        event.current_buffer.text = choice  # left after the question in the scrollback: what was answered
+        event.app.exit(result=choice)
+
     for key in "ynae":
         for typed in (key, key.upper()):
-            bindings.add(typed)(lambda event, choice=key: event.app.exit(result=choice))
+            bindings.add(typed)(lambda event, choice=key: choose(event, choice))
 
     @bindings.add("c-d")
     def _no(event: KeyPressEvent) -> None:
-        event.app.exit(result="n")
+        choose(event, "n")
 
     @bindings.add("c-c")
     @bindings.add("<sigint>")
