@@ -30,3 +30,21 @@ def test_download_never_replaces_a_fifo_even_with_force(cli_env, run_cli, fake_a
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert fake_api.requests_to(f"/v1/files/{made.id}/content") == []  # refused before downloading
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_a_local_name_the_api_refuses_is_uploaded_made_safe(cli_env, run_cli, fake_api, tmp_path):
+    """`report: Q3?.txt` is a fine name on Linux; the Files API refuses `< > : " | ? * \\` and controls."""
+    odd = tmp_path / 'report: Q3?<"x">|*\\.txt'
+    odd.write_text("quarterly\n", encoding="utf-8")
+    controls = tmp_path / "new\nline\x1b[31m.txt"
+    controls.write_text("x\n", encoding="utf-8")
+    result = run_cli("files", "upload", str(odd), str(controls), "--json")
+    assert result.exit_code == 0, result
+    names = [item["filename"] for item in json.loads(result.stdout)["items"]]
+    assert names == ["report_ Q3___x_____.txt", "new_line_[31m.txt"]
+    asked = run_cli("ask", "--upload", "-a", str(tmp_path / "again?.txt"), "hi")
+    assert asked.exit_code == 2  # missing: still refused locally
+    (tmp_path / "again?.txt").write_text("once more\n", encoding="utf-8")
+    asked = run_cli("ask", "--upload", "-a", str(tmp_path / "again?.txt"), "hi")
+    assert asked.exit_code == 0, asked
+    assert any(f.filename == "again_.txt" for f in fake_api.files.files.values())

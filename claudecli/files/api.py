@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, BinaryIO, cast
 from claudecli.core.client import translate_errors
 from claudecli.core.errors import BadRequestError, ClaudeCliError, NotFoundError, UsageError
 from claudecli.files.info import FileInfo
+from claudecli.files.names import upload_name
 from claudecli.files.progress import CountingReader
 
 if TYPE_CHECKING:
@@ -58,12 +59,13 @@ def _reworded(exc: ClaudeCliError, file_id: str) -> NotFoundError:
 
 def upload(app_ctx: AppContext, local: LocalFile, on_read: Callable[[int], None]) -> FileInfo:
     """Upload ``local`` (its bytes streamed from disk, never held in memory whole). A file that changed while
-    it was being sent (see ``LocalFile.opened``) is refused, and what was sent of it deleted from the API."""
+    it was being sent (see ``LocalFile.opened``) is refused, and what was sent of it deleted from the API. Its
+    name is the local one with what the API refuses in a name replaced (``names.upload_name``)."""
     meta = None
     try:
         with local.opened() as handle, file_errors():
             reader = cast("BinaryIO", CountingReader(handle, on_read))  # a RawIOBase is binary IO
-            meta = app_ctx.client.files.upload(file=(local.name, reader, local.mime_type))
+            meta = app_ctx.client.files.upload(file=(upload_name(local.name), reader, local.mime_type))
     except UsageError:
         if meta is not None:
             with contextlib.suppress(ClaudeCliError):
