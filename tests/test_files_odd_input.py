@@ -48,3 +48,13 @@ def test_a_local_name_the_api_refuses_is_uploaded_made_safe(cli_env, run_cli, fa
     asked = run_cli("ask", "--upload", "-a", str(tmp_path / "again?.txt"), "hi")
     assert asked.exit_code == 0, asked
     assert any(f.filename == "again_.txt" for f in fake_api.files.files.values())
+
+
+def test_an_oversized_upload_says_both_sizes_in_one_unit(cli_env, run_cli, fake_api, tmp_path):
+    """499 MiB is 523 MB: "the file is 499 MiB; at most 500 MB" read as if it fitted."""
+    big = tmp_path / "big.bin"
+    with big.open("wb") as handle:
+        handle.truncate(499 * 1024 * 1024)  # sparse: no disk used
+    line = last_error(run_cli("files", "upload", str(big)), 2)
+    assert "523,239,424 bytes" in line and "500,000,000 bytes" in line and "MiB" not in line
+    assert fake_api.requests_to("/v1/files") == []
