@@ -58,3 +58,14 @@ def test_an_oversized_upload_says_both_sizes_in_one_unit(cli_env, run_cli, fake_
     line = last_error(run_cli("files", "upload", str(big)), 2)
     assert "523,239,424 bytes" in line and "500,000,000 bytes" in line and "MiB" not in line
     assert fake_api.requests_to("/v1/files") == []
+
+
+def test_a_batch_lines_control_characters_are_shown_escaped(cli_env, run_cli, fake_api, tmp_path):
+    """A batch file is untrusted: its invalid lines are quoted on stderr, where ESC must not reach a terminal."""
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(json.dumps({"prompt": "x", "attach": ["\x1b]0;pwned\x07\x1b[31mred"]}) + "\n", "utf-8")
+    result = run_cli("batch", "run", str(jobs), "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 2, result
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "\\x1b]0;pwned\\x07\\x1b[31mred" in result.stderr
+    assert fake_api.requests_to("/v1/messages") == []
