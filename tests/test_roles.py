@@ -170,3 +170,13 @@ def test_a_role_whose_thinking_outgrows_its_max_tokens_is_told_without_naming_fl
     assert result.exit_code == 2, result
     assert "thinking: the budget (2048) must be below max_tokens (1500)" in result.stderr
     assert "--thinking:" not in result.stderr and not fake_api.requests_to(MESSAGES)
+
+
+def test_the_roles_table_shows_control_characters_escaped(cli_env, run_cli, write_config):
+    """A description's OSC sequence (a title, or one whose BEL is lost) must not reach the terminal raw: on a
+    terminal an unterminated one swallowed the rest of the output."""
+    write_config('[roles.odd]\ndescription = "set \\u001b]0;pwned\\u0007 title \\u202e"\n')
+    result = run_cli("roles", env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
+    assert "\\x1b]0;pwned\\x07" in result.stdout
