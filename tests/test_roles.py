@@ -180,3 +180,12 @@ def test_the_roles_table_shows_control_characters_escaped(cli_env, run_cli, writ
     assert result.exit_code == 0, result
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
     assert "\\x1b]0;pwned\\x07" in result.stdout
+
+
+def test_a_role_naming_an_unknown_tool_names_the_role(cli_env, run_cli, fake_api, write_config):
+    write_config('[roles.dev]\ntools = ["fs", "nosuch"]\n')
+    result = run_cli("ask", "-r", "dev", "--json", "hi")
+    assert result.exit_code == 2, result
+    error = json.loads(result.stdout)["error"]
+    assert error.startswith("role dev: tools nosuch: no such tool or toolset") and "--tools" not in error
+    assert fake_api.requests_to(MESSAGES) == []
