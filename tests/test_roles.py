@@ -87,6 +87,9 @@ def test_an_unknown_role_names_the_known_ones_and_sends_nothing(cli_env, run_cli
         ('[roles.x]\neffort = "huge"\n', "effort must be one of"),
         ('[roles.x]\ntools = "fs"\n', "tools must be a list"),
         ('roles = "x"\n', "roles must be a table"),
+        ('[roles.x]\nthinking = "weird"\n', "[roles.x]: thinking must be adaptive, off or a budget"),
+        ("[roles.x]\nthinking = 500\n", "[roles.x]: thinking must be adaptive, off or a budget"),
+        ('[roles.x]\nmodel = ""\n', "[roles.x]: model must not be empty"),
     ],
 )
 def test_a_malformed_role_is_one_line_naming_it(cli_env, run_cli, write_config, table, words):
