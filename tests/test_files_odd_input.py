@@ -69,3 +69,14 @@ def test_a_batch_lines_control_characters_are_shown_escaped(cli_env, run_cli, fa
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "\\x1b]0;pwned\\x07\\x1b[31mred" in result.stderr
     assert fake_api.requests_to("/v1/messages") == []
+
+
+def test_the_uploads_memory_never_holds_the_key(cli_env, run_cli, fake_api, home, tmp_path):
+    """A file named after the key (a pasted key in a note's name) puts it in the API's filename, which files.db
+    kept as it was; every other store masks secrets."""
+    named = tmp_path / f"note-{TEST_KEY}.txt"
+    named.write_text("hello\n", encoding="utf-8")
+    assert run_cli("files", "upload", str(named)).exit_code == 0
+    assert run_cli("ask", "--upload", "-a", str(named), "hi").exit_code == 0
+    stores = [path for path in (home / "data").rglob("files.db*") if path.is_file()]
+    assert stores and not any(TEST_KEY.encode() in path.read_bytes() for path in stores)
