@@ -80,3 +80,12 @@ def test_the_uploads_memory_never_holds_the_key(cli_env, run_cli, fake_api, home
     assert run_cli("ask", "--upload", "-a", str(named), "hi").exit_code == 0
     stores = [path for path in (home / "data").rglob("files.db*") if path.is_file()]
     assert stores and not any(TEST_KEY.encode() in path.read_bytes() for path in stores)
+
+
+def test_a_masked_secret_does_not_break_the_tables_columns(cli_env, run_cli, fake_api, tmp_path):
+    """Columns were measured before stdout masked the key, so the rows after a masked name were misaligned."""
+    fake_api.files.add(TEST_KEY, f"k-{TEST_KEY}.txt", "text/plain", b"x")
+    fake_api.files.add(TEST_KEY, "plain.txt", "text/plain", b"x")
+    lines = run_cli("files", "list").stdout.splitlines()
+    assert TEST_KEY not in "\n".join(lines) and "k-********.txt" in lines[2]
+    assert len({line.index("text/plain" if i else "TYPE") for i, line in enumerate(lines)}) == 1

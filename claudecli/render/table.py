@@ -187,7 +187,10 @@ def print_table(
     title: str | None = None,
     footer: Sequence[str] | None = None,
 ) -> None:
-    """Print ``rows`` (already formatted strings) under ``columns`` on stdout; ``footer`` is a totals row."""
+    """Print ``rows`` (already formatted strings) under ``columns`` on stdout; ``footer`` is a totals row. Cells
+    are masked before the columns are measured: stdout would mask a secret anyway, after the padding."""
+    rows = [[app_ctx.scrub(cell) for cell in row] for row in rows]
+    footer = [app_ctx.scrub(cell) for cell in footer] if footer else footer
     styled = app_ctx.markdown
     if title and styled:
         from rich.text import Text
