@@ -10,7 +10,10 @@ import json
 import os
 import stat
 
+import pytest
+
 from tests.conftest import TEST_KEY, assert_no_traceback
+from tests.fakeapi import Fault
 
 
 def last_error(result, code: int) -> str:
@@ -89,3 +92,33 @@ def test_a_masked_secret_does_not_break_the_tables_columns(cli_env, run_cli, fak
     lines = run_cli("files", "list").stdout.splitlines()
     assert TEST_KEY not in "\n".join(lines) and "k-********.txt" in lines[2]
     assert len({line.index("text/plain" if i else "TYPE") for i, line in enumerate(lines)}) == 1
+
+
+ODD_BODIES = [
+    pytest.param(b"<html>gateway says hi</html>", "text/html", id="html"),
+    pytest.param(b'{"data": [{"id": "file_x"}], "has_more": false}', "application/json", id="fields-missing"),
+    pytest.param(
+        json.dumps({"data": [{"id": "file_x", "type": "file", "filename": None, "mime_type": 7,
+                              "size_bytes": "big", "created_at": "yesterday", "downloadable": "no"}],
+                    "has_more": False}).encode(),
+        "application/json",
+        id="wrong-types",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("raw", "content_type"), ODD_BODIES)
+def test_an_unreadable_files_answer_is_a_server_error_not_a_bug(
+    cli_env, run_cli, fake_api, raw, content_type
+):
+    """A gateway answering 200 with HTML, or JSON of the wrong shape, was an 'unexpected AttributeError' (exit 1)."""
+    made = fake_api.files.add(TEST_KEY, "a.txt", "text/plain", b"x")
+    for path, argv in (
+        ("/v1/files", ("files", "list", "--json")),
+        (f"/v1/files/{made.id}", ("files", "show", made.id, "--json")),
+        (f"/v1/files/{made.id}", ("ask", "-a", f"file:{made.id}", "--json", "hi")),
+    ):
+        fake_api.enqueue(Fault.body(raw, content_type=content_type), path)
+        result = run_cli(*argv, env={"CLAUDECLI_MAX_RETRIES": "0"})
+        assert "claudecli cannot read" in last_error(result, 7), argv
+        assert json.loads(result.stdout)["exit_code"] == 7
