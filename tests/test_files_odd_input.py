@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
 import pytest
 
 from tests.conftest import TEST_KEY, assert_no_traceback
 from tests.fakeapi import Fault
+from tests.test_chat_pty import ANSI, Chat
 
 
 def last_error(result, code: int) -> str:
@@ -122,3 +124,19 @@ def test_an_unreadable_files_answer_is_a_server_error_not_a_bug(
         result = run_cli(*argv, env={"CLAUDECLI_MAX_RETRIES": "0"})
         assert "claudecli cannot read" in last_error(result, 7), argv
         assert json.loads(result.stdout)["exit_code"] == 7
+
+
+def test_chat_shows_an_attachments_control_characters_escaped(cli_env, fake_api, tmp_path):
+    """`chat -a` and `/attach` repeat the names given; a name's ESC recoloured the terminal, an RLO reversed it."""
+    odd = tmp_path / "a\x1b[35mevil.md"
+    odd.write_text("notes\n", encoding="utf-8")
+    reversed_ = tmp_path / "b\u202etxt.md"  # typed at the prompt, where ESC would be a key, not a character
+    reversed_.write_text("more\n", encoding="utf-8")
+    chat = Chat("-a", str(odd))
+    chat.command(f"/attach {reversed_}", "your next message carries")
+    assert chat.leave() == 0
+    assert "\x1b[35mevil" not in chat.transcript  # given in argv only, so never echoed as typed input
+    flat = ANSI.sub("", chat.transcript).replace("\r", "").replace("\n", "")  # long lines wrap at 100
+    said = re.findall(r"message carries: (.*?\.md(?:, .*?\.md)?)", flat)
+    assert len(said) == 2 and not any("\u202e" in names for names in said), said
+    assert "a\\x1b[35mevil.md" in said[0] and "b\\u202etxt.md" in said[1]
