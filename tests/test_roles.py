@@ -87,6 +87,9 @@ def test_an_unknown_role_names_the_known_ones_and_sends_nothing(cli_env, run_cli
         ('[roles.x]\neffort = "huge"\n', "effort must be one of"),
         ('[roles.x]\ntools = "fs"\n', "tools must be a list"),
         ('roles = "x"\n', "roles must be a table"),
+        ('[roles.x]\nthinking = "weird"\n', "[roles.x]: thinking must be adaptive, off or a budget"),
+        ("[roles.x]\nthinking = 500\n", "[roles.x]: thinking must be adaptive, off or a budget"),
+        ('[roles.x]\nmodel = ""\n', "[roles.x]: model must not be empty"),
     ],
 )
 def test_a_malformed_role_is_one_line_naming_it(cli_env, run_cli, write_config, table, words):
@@ -170,3 +173,22 @@ def test_a_role_whose_thinking_outgrows_its_max_tokens_is_told_without_naming_fl
     assert result.exit_code == 2, result
     assert "thinking: the budget (2048) must be below max_tokens (1500)" in result.stderr
     assert "--thinking:" not in result.stderr and not fake_api.requests_to(MESSAGES)
+
+
+def test_the_roles_table_shows_control_characters_escaped(cli_env, run_cli, write_config):
+    """A description's OSC sequence (a title, or one whose BEL is lost) must not reach the terminal raw: on a
+    terminal an unterminated one swallowed the rest of the output."""
+    write_config('[roles.odd]\ndescription = "set \\u001b]0;pwned\\u0007 title \\u202e"\n')
+    result = run_cli("roles", env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
+    assert "\\x1b]0;pwned\\x07" in result.stdout
+
+
+def test_a_role_naming_an_unknown_tool_names_the_role(cli_env, run_cli, fake_api, write_config):
+    write_config('[roles.dev]\ntools = ["fs", "nosuch"]\n')
+    result = run_cli("ask", "-r", "dev", "--json", "hi")
+    assert result.exit_code == 2, result
+    error = json.loads(result.stdout)["error"]
+    assert error.startswith("role dev: tools nosuch: no such tool or toolset") and "--tools" not in error
+    assert fake_api.requests_to(MESSAGES) == []

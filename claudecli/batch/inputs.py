@@ -34,6 +34,7 @@ from claudecli.call.prompt_input import read_text_option
 from claudecli.call.request import platform_params, thinking_param
 from claudecli.call.schema import load_schema
 from claudecli.call.server_tools import server_tool_definitions
+from claudecli.core.controls import visible
 from claudecli.core.errors import ClaudeCliError, UsageError
 from claudecli.core.fsutil import open_to_read, size_text, unreadable
 from claudecli.core.tokens import estimate_input_tokens
@@ -360,9 +361,11 @@ def _canonical_line(custom_id: str, params: dict[str, Any]) -> bytes:
 
 
 def report_problems(app_ctx: AppContext, path: Path, validated: Validated) -> None:
-    """``FILE:LINE: reason`` for the first problems on stderr, then how many more there were."""
+    """``FILE:LINE: reason`` for the first problems on stderr, then how many more there were. A reason quotes
+    the untrusted line (an attachment's path), so its control characters are shown escaped."""
     for problem in validated.problems:
-        app_ctx.stderr.print(f"{path}:{problem.line}: {problem.reason}", markup=False, highlight=False)
+        shown = visible(f"{path}:{problem.line}: {problem.reason}")
+        app_ctx.stderr.print(shown, markup=False, highlight=False)
     rest = validated.problem_count - len(validated.problems)
     if rest > 0:
         app_ctx.stderr.print(f"… and {rest} more invalid line{'s' if rest != 1 else ''}", markup=False)

@@ -32,6 +32,7 @@ from claudecli.chat.display import (
 from claudecli.chat.session_store import SessionStore
 from claudecli.chat.state import Attachment, ChatState, check_thinking
 from claudecli.chat.tooling import open_tools
+from claudecli.core.controls import visible
 from claudecli.core.errors import UsageError
 from claudecli.render.emit import emit, items_document
 from claudecli.render.table import print_table
@@ -154,7 +155,7 @@ def _greet(chat: ChatState, resumed: bool) -> None:
         names = ", ".join(name for name, _source, _approval in chat.tools.rows())
         chat.app_ctx.stderr.print(Text(f"tools: {names} (/tools shows how each is approved)", style="dim"))
     if chat.attachments:
-        names = ", ".join(attachment.label for attachment in chat.attachments)
+        names = ", ".join(visible(attachment.label) for attachment in chat.attachments)  # a name's ESC or RLO
         chat.app_ctx.stderr.print(Text(f"your first message carries: {names}", style="dim"))
 
 

@@ -24,6 +24,7 @@ from claudecli.chat.export import export
 from claudecli.chat.state import Attachment, ChatState, check_thinking
 from claudecli.chat.tooling import ENABLE_HINT
 from claudecli.chat.turn import run_turn
+from claudecli.core.controls import visible
 from claudecli.core.errors import NotFoundError, UsageError
 from claudecli.render.table import Column, dropped_note, write_table
 
@@ -110,7 +111,7 @@ def _attach(chat: ChatState, arg: str) -> None:
     if not chat.attachments:
         _say(chat, "no attachments pending (/attach PATH adds one to your next message)")
         return
-    names = ", ".join(attachment.label for attachment in chat.attachments)
+    names = ", ".join(visible(attachment.label) for attachment in chat.attachments)  # as typed: untrusted
     _say(chat, f"your next message carries: {names}")
 
 

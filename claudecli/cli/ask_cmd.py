@@ -155,7 +155,7 @@ def ask(
         force=force,
         session=SessionChoice(name=session, latest=continue_latest, wait=not no_wait),
         tools=tool_options(
-            tools=role_tools(chosen, tools),
+            tools=role_tools(app_ctx, chosen, tools),
             root=root,
             fs_allow_hidden=fs_allow_hidden,
             functions=functions,

@@ -347,7 +347,7 @@ def run(
     app_ctx.set_output(quiet=quiet)
     app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
     run_tools = tool_options(
-        tools=role_tools(chosen, tools),
+        tools=role_tools(app_ctx, chosen, tools),
         root=root,
         fs_allow_hidden=fs_allow_hidden,
         functions=functions,

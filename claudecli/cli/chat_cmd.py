@@ -122,7 +122,7 @@ def chat(
         resume_latest=resume_latest,
         upload=upload,
         tools=tool_options(
-            tools=role_tools(chosen, tools),
+            tools=role_tools(app_ctx, chosen, tools),
             root=root,
             fs_allow_hidden=fs_allow_hidden,
             functions=functions,

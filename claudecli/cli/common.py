@@ -49,9 +49,16 @@ def apply_role(app_ctx: AppContext, name: str | None) -> Role | None:
     return role
 
 
-def role_tools(role: Role | None, flags: list[str] | None) -> list[str] | None:
-    """The local tool sets to enable: ``--tools`` when given, else the role's (like its other settings)."""
-    return flags or (list(role.tools) if role is not None else None)
+def role_tools(app_ctx: AppContext, role: Role | None, flags: list[str] | None) -> list[str] | None:
+    """The local tool sets to enable: ``--tools`` when given, else the role's (like its other settings). A tool
+    the role names that is neither built in nor configured is a usage error naming the role, not ``--tools``."""
+    if flags or role is None:
+        return flags or None
+    if role.tools:
+        from claudecli.core.tool_config import check_known_toolsets
+
+        check_known_toolsets(list(role.tools), app_ctx.settings.tools, f"role {role.name}: tools")
+    return list(role.tools)
 
 
 def role_mcp_servers(app_ctx: AppContext, role: Role | None, flags: list[str] | None) -> list[str] | None:

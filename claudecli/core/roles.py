@@ -17,6 +17,7 @@ from claudecli.core.errors import ConfigError, NotFoundError, UsageError
 from claudecli.core.fsutil import TEXT_FILE_LIMIT, read_capped, unreadable
 from claudecli.core.names import check_name
 
+MIN_THINKING_BUDGET = 1024  # the API's smallest budget_tokens
 ROLE_KEYS = ("description", "system", "model", "thinking", "effort", "max_tokens", "tools", "mcp")
 _EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
@@ -85,6 +86,30 @@ def parse_roles(table: Any, where: str, base_dir: Path) -> dict[str, Role]:
     return roles
 
 
+def _thinking(value: Any, label: str) -> str | None:
+    """``adaptive``, ``off`` or a budget (a number, or its digits), checked here so a bad one is a config error
+    naming the role rather than a ``--thinking`` error the person did not type."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if value is None or value in ("adaptive", "off"):
+        return value
+    if (
+        not isinstance(value, str)
+        or not (value.isascii() and value.isdigit())
+        or int(value) < MIN_THINKING_BUDGET
+    ):
+        raise ConfigError(
+            f"{label}: thinking must be adaptive, off or a budget of at least {MIN_THINKING_BUDGET} tokens"
+        )
+    return value
+
+
+def _model(value: str | None, label: str) -> str | None:
+    if value is not None and not value.strip():
+        raise ConfigError(f"{label}: model must not be empty (leave it out for the usual model)")
+    return value
+
+
 def _role(name: str, body: Mapping[str, Any], label: str, base_dir: Path) -> Role:
     unknown = sorted(set(body) - set(ROLE_KEYS))
     if unknown:
@@ -96,11 +121,7 @@ def _role(name: str, body: Mapping[str, Any], label: str, base_dir: Path) -> Rol
             raise ConfigError(f"{label}: {key} must be a string")
         return value
 
-    thinking = body.get("thinking")
-    if isinstance(thinking, int) and not isinstance(thinking, bool):
-        thinking = str(thinking)
-    elif thinking is not None and not isinstance(thinking, str):
-        raise ConfigError(f"{label}: thinking must be adaptive, off or a budget in tokens")
+    thinking = _thinking(body.get("thinking"), label)
     effort = text("effort")
     if effort is not None and effort not in _EFFORTS:
         raise ConfigError(f"{label}: effort must be one of {', '.join(_EFFORTS)}")
@@ -120,7 +141,7 @@ def _role(name: str, body: Mapping[str, Any], label: str, base_dir: Path) -> Rol
         source=label,
         description=text("description"),
         system=text("system"),
-        model=text("model"),
+        model=_model(text("model"), label),
         thinking=thinking,
         effort=effort,
         max_tokens=max_tokens,

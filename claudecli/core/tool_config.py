@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claudecli.core.errors import ConfigError
+from claudecli.core.errors import ConfigError, UsageError
 from claudecli.core.mcp_config import masked_argv
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -28,6 +28,19 @@ APPROVALS = ("auto", "ask", "explicit")
 BUILTIN_TOOLSETS = ("fs", "shell")
 DEFAULT_TIMEOUT = 30.0
 _KEYS = frozenset({"description", "command", "input_schema", "timeout", "approval"})
+
+
+def check_known_toolsets(names: list[str], configured: Mapping[str, object], label: str) -> None:
+    """A usage error (exit 2, one line) for the first of ``names`` that is neither built in nor a
+    ``[tools.NAME]``: ``LABEL NAME: no such tool or toolset (known: ...)``; ``label`` is ``--tools`` for the
+    flag, ``role R: tools`` for a role's list (the person did not type ``--tools``)."""
+    unknown = [name for name in names if name not in BUILTIN_TOOLSETS and name not in configured]
+    if unknown:
+        known = ", ".join([*BUILTIN_TOOLSETS, *sorted(configured)])
+        raise UsageError(
+            f"{label} {unknown[0]}: no such tool or toolset (known: {known})",
+            hint="define command tools as [tools.NAME] in config.toml",
+        )
 
 
 @dataclass(frozen=True)

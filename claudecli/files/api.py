@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from claudecli.core.client import translate_errors
-from claudecli.core.errors import BadRequestError, ClaudeCliError, NotFoundError, UsageError
-from claudecli.files.info import FileInfo
+from claudecli.core.errors import BadRequestError, ClaudeCliError, NotFoundError, ServerError, UsageError
+from claudecli.files.info import FileInfo, MalformedFile
+from claudecli.files.names import upload_name
 from claudecli.files.progress import CountingReader
 
 if TYPE_CHECKING:
@@ -39,6 +40,17 @@ def file_errors(file_id: str | None = None) -> Iterator[None]:
         raise
 
 
+@contextlib.contextmanager
+def readable_answer() -> Iterator[None]:
+    """A Files API answer claudecli cannot read (a gateway's HTML page with a 200, JSON of another shape, which
+    the SDK passes on unvalidated) is a server error (exit 7) saying so, not an unexpected failure (exit 1)."""
+    try:
+        yield
+    except (MalformedFile, AttributeError, TypeError) as exc:
+        reason = str(exc) if isinstance(exc, MalformedFile) else "not what the Files API sends"
+        raise ServerError(f"the API sent an answer claudecli cannot read ({reason})") from exc
+
+
 def not_downloadable(file_id: str, request_id: str | None = None) -> BadRequestError:
     return BadRequestError(
         f"{file_id} cannot be downloaded: the API lets you download only files a tool created "
@@ -58,24 +70,26 @@ def _reworded(exc: ClaudeCliError, file_id: str) -> NotFoundError:
 
 def upload(app_ctx: AppContext, local: LocalFile, on_read: Callable[[int], None]) -> FileInfo:
     """Upload ``local`` (its bytes streamed from disk, never held in memory whole). A file that changed while
-    it was being sent (see ``LocalFile.opened``) is refused, and what was sent of it deleted from the API."""
+    it was being sent (see ``LocalFile.opened``) is refused, and what was sent of it deleted from the API. Its
+    name is the local one with what the API refuses in a name replaced (``names.upload_name``)."""
     meta = None
     try:
         with local.opened() as handle, file_errors():
             reader = cast("BinaryIO", CountingReader(handle, on_read))  # a RawIOBase is binary IO
-            meta = app_ctx.client.files.upload(file=(local.name, reader, local.mime_type))
+            meta = app_ctx.client.files.upload(file=(upload_name(local.name), reader, local.mime_type))
     except UsageError:
         if meta is not None:
-            with contextlib.suppress(ClaudeCliError):
+            with contextlib.suppress(ClaudeCliError, AttributeError):
                 delete(app_ctx, str(meta.id))
         raise
-    return FileInfo.from_sdk(meta)
+    with readable_answer():
+        return FileInfo.from_sdk(meta)
 
 
 def list_files(app_ctx: AppContext, limit: int | None) -> list[FileInfo]:
     """The workspace's files, newest first (all of them, or the first ``limit``)."""
     found: list[FileInfo] = []
-    with file_errors():
+    with file_errors(), readable_answer():  # the SDK reads each page as the loop reaches it
         page_size = min(limit, LIST_PAGE) if limit else LIST_PAGE
         for meta in app_ctx.client.files.list(limit=page_size):
             found.append(FileInfo.from_sdk(meta))
@@ -86,7 +100,9 @@ def list_files(app_ctx: AppContext, limit: int | None) -> list[FileInfo]:
 
 def metadata(app_ctx: AppContext, file_id: str) -> FileInfo:
     with file_errors(file_id):
-        return FileInfo.from_sdk(app_ctx.client.files.retrieve_metadata(file_id))
+        meta = app_ctx.client.files.retrieve_metadata(file_id)
+    with readable_answer():
+        return FileInfo.from_sdk(meta)
 
 
 def download(app_ctx: AppContext, file_id: str, sink: BinaryIO) -> int:

@@ -2,7 +2,9 @@
 
 Without ``--force`` an existing file is never replaced, even one created while the download ran: the finished
 file is hard-linked to its name, which fails if the name exists (where a file system has no hard links, the
-check is made just before an ordinary rename). With ``--force`` it is renamed over the old one. A failed or
+check is made just before an ordinary rename). With ``--force`` it is renamed over the old one, but never over
+something that is not a regular file or a symbolic link (``/dev/null``, a FIFO, a socket): a rename would replace
+the node itself (run as root, ``-o /dev/null --force`` would leave a plain file in its place). A failed or
 interrupted download leaves nothing behind. The file gets the usual permissions (0666 less the umask).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +28,19 @@ def _exists(dest: Path) -> UsageError:
     )
 
 
+def _refuse_special(dest: Path) -> None:
+    """A device, FIFO or socket at ``dest`` is refused, ``--force`` or not (see the module doc)."""
+    try:
+        mode = os.lstat(dest).st_mode
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise UsageError(
+            f"{dest} is not a regular file (a device, FIFO or socket); not replacing it",
+            hint="pass -o FILE or -o DIR",
+        )
+
+
 def _umask_mode() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -33,6 +49,7 @@ def _umask_mode() -> int:
 
 def _place(tmp: str, dest: Path, force: bool) -> None:
     if force:
+        _refuse_special(dest)  # again: one may have appeared while the download ran
         os.replace(tmp, dest)
         return
     try:
@@ -52,6 +69,7 @@ def write_download(dest: Path, force: bool, fetch: Callable[[BinaryIO], int]) ->
     require_parent(dest, "-o")
     if dest.is_dir():
         raise UsageError(f"{dest} is a directory")
+    _refuse_special(dest)
     if not force and os.path.lexists(dest):
         raise _exists(dest)  # before downloading anything; checked again when it is put in place
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name[:64]}.", suffix=".part", dir=dest.parent)

@@ -10,6 +10,38 @@ from claudecli.core.tokens import remember_file
 from claudecli.render.emit import iso_or_none
 
 
+class MalformedFile(ValueError):
+    """An answer that should be a file's metadata but is not (what is wrong with it is the message)."""
+
+
+def _text(meta: Any, name: str) -> str:
+    value = getattr(meta, name)
+    if not isinstance(value, str):
+        raise MalformedFile(f"{name} is not text")
+    return value
+
+
+def _count(meta: Any, name: str) -> int:
+    value = getattr(meta, name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MalformedFile(f"{name} is not a size")
+    return value
+
+
+def _flag(meta: Any, name: str) -> bool:
+    value = getattr(meta, name)
+    if not isinstance(value, bool):
+        raise MalformedFile(f"{name} is not true or false")
+    return value
+
+
+def _moment(meta: Any, name: str) -> datetime | None:
+    value = getattr(meta, name, None)
+    if value is not None and not isinstance(value, datetime):
+        raise MalformedFile(f"{name} is not a date")
+    return value
+
+
 @dataclass(frozen=True)
 class FileInfo:
     id: str
@@ -22,16 +54,22 @@ class FileInfo:
 
     @classmethod
     def from_sdk(cls, meta: Any) -> FileInfo:
-        remember_file(str(meta.id), str(meta.mime_type), int(meta.size_bytes))  # for token estimates
-        return cls(
-            id=str(meta.id),
-            filename=str(meta.filename),
-            mime_type=str(meta.mime_type),
-            size_bytes=int(meta.size_bytes),
-            created_at=meta.created_at,
-            downloadable=bool(meta.downloadable),
-            expires_at=meta.expires_at,
-        )
+        """The metadata the SDK parsed, checked field by field: a gateway's HTML page or JSON of another shape
+        comes through the SDK unvalidated, and is refused here (:class:`MalformedFile`), not shown half-read."""
+        try:
+            info = cls(
+                id=_text(meta, "id"),
+                filename=_text(meta, "filename"),
+                mime_type=_text(meta, "mime_type"),
+                size_bytes=_count(meta, "size_bytes"),
+                created_at=_moment(meta, "created_at"),
+                downloadable=_flag(meta, "downloadable"),
+                expires_at=_moment(meta, "expires_at"),
+            )
+        except AttributeError:
+            raise MalformedFile("not a file's metadata") from None
+        remember_file(info.id, info.mime_type, info.size_bytes)  # for token estimates
+        return info
 
     @property
     def expired(self) -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from claudecli.core.errors import UsageError
-from claudecli.core.fsutil import open_to_read, require_opened_at, size_text, unreadable
+from claudecli.core.fsutil import open_to_read, require_opened_at, unreadable
 from claudecli.core.media import sniff_media_type
 
 MAX_UPLOAD_BYTES = 500_000_000  # the Files API's per-file limit
@@ -111,9 +111,9 @@ def check_local(spec: str, *, label: str = "upload", exact: bool = False) -> Loc
             head = handle.read(_TEXT_SNIFF_BYTES)
     except OSError as exc:
         raise unreadable(f"{label} {spec}", exc) from None
-    if info.st_size > MAX_UPLOAD_BYTES:
+    if info.st_size > MAX_UPLOAD_BYTES:  # in bytes: "499 MiB; at most 500 MB" read as if it fitted
         raise UsageError(
-            f"{label} {spec}: the file is {size_text(info.st_size)}; the Files API takes at most "
-            f"{size_text(MAX_UPLOAD_BYTES)}"
+            f"{label} {spec}: the file is {info.st_size:,} bytes; the Files API takes at most "
+            f"{MAX_UPLOAD_BYTES // 1_000_000} MB ({MAX_UPLOAD_BYTES:,} bytes)"
         )
     return LocalFile(path, info.st_size, _mime_type(path, head), _stamp(info))

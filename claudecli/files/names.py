@@ -1,10 +1,16 @@
-"""The local name a downloaded file gets: its API filename, made safe, unless ``-o`` names one.
+"""The names a file gets on each side: the local name of a download, and the API name of an upload.
+
+A download's name is its API filename, made safe, unless ``-o`` names one.
 
 A filename comes from the API, and the API took it from whoever uploaded the file (or from a tool the model
 ran): it is untrusted. So only its last path component is kept (``/`` and ``\\`` both count), control and
 format characters (including bidirectional overrides that disguise an extension) are dropped, characters
 Windows refuses become ``_``, leading dots and spaces are removed (no hidden files, no ``..``), and the name
 is cut to 255 bytes of UTF-8 keeping its extension. What is left, if nothing, is the file id.
+
+An upload's name is the local file's name with each character the Files API refuses in a filename (``< > :
+" | ? * \\`` and control characters) replaced by ``_``: ``report: Q3?.pdf`` is a fine name on Linux, and the
+API would otherwise refuse the whole upload with a 400 that does not say which file.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import unicodedata
 
 MAX_NAME_BYTES = 255
 _RESERVED = re.compile(r'[<>:"|?*]')
+_REFUSED_ON_UPLOAD = re.compile(r'[<>:"|?*\\\x00-\x1f\x7f-\x9f]')
+UPLOAD_FALLBACK = "upload"
 
 
 def _printable(text: str) -> str:
@@ -39,3 +47,8 @@ def safe_name(filename: str, fallback: str) -> str:
     cleaned = cleaned.lstrip(". ").rstrip(". ")
     cleaned = _cut(cleaned)
     return cleaned or fallback
+
+
+def upload_name(local_name: str) -> str:
+    """The name the Files API is given for a local file (see the module doc)."""
+    return _cut(_REFUSED_ON_UPLOAD.sub("_", unicodedata.normalize("NFC", local_name))) or UPLOAD_FALLBACK

@@ -8,6 +8,7 @@ and the memory updated. A file uploaded twice by two processes at once is harmle
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -50,8 +51,10 @@ def store_call(app_ctx: AppContext, action: Callable[[], T]) -> T | None:
 
 
 def remember(app_ctx: AppContext, store: UploadStore, scope: FileScope, digest: str, info: FileInfo) -> None:
-    """Record that content ``digest`` is ``info.id`` in ``scope`` (a store in trouble is reported, not fatal)."""
-    store_call(app_ctx, lambda: store.remember(scope, digest, info))
+    """Record that content ``digest`` is ``info.id`` in ``scope`` (a store in trouble is reported, not fatal).
+    The name is kept masked: a local file's name, and so the API's, may hold a secret."""
+    masked = dataclasses.replace(info, filename=app_ctx.scrub(info.filename))
+    store_call(app_ctx, lambda: store.remember(scope, digest, masked))
 
 
 def forget(app_ctx: AppContext, store: UploadStore, file_id: str) -> None:

@@ -10,7 +10,9 @@
   column, one row per line and never wrapped whatever ``COLUMNS`` says, so ``grep``/``awk``/``cut`` work.
   The title then goes to stderr as a note: stdout holds only the header line and the rows.
 
-Cells are literal text (tags, session names, model ids): never read as rich markup.
+Cells are literal text (tags, session names, model ids): never read as rich markup, and their control
+characters are shown escaped (``core.controls.visible``), piped or not: a role's description or a batch's name
+could otherwise retitle the terminal, or, with an escape sequence left open, swallow the rest of the output.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
+
+from claudecli.core.controls import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -153,6 +157,8 @@ def write_table(
     footer: Sequence[str] | None = None,
 ) -> Layout:
     """Write the table on ``console``: fitted to it when it is a terminal, whole otherwise."""
+    rows = [[visible(cell) for cell in row] for row in rows]
+    footer = [visible(cell) for cell in footer] if footer else footer
     body = [*rows, *([footer] if footer else [])]
     layout = fit_layout(columns, body, console.width if _on_terminal(console, styled) else None)
     lines = table_lines(columns, rows, layout, footer)
@@ -181,7 +187,10 @@ def print_table(
     title: str | None = None,
     footer: Sequence[str] | None = None,
 ) -> None:
-    """Print ``rows`` (already formatted strings) under ``columns`` on stdout; ``footer`` is a totals row."""
+    """Print ``rows`` (already formatted strings) under ``columns`` on stdout; ``footer`` is a totals row. Cells
+    are masked before the columns are measured: stdout would mask a secret anyway, after the padding."""
+    rows = [[app_ctx.scrub(cell) for cell in row] for row in rows]
+    footer = [app_ctx.scrub(cell) for cell in footer] if footer else footer
     styled = app_ctx.markdown
     if title and styled:
         from rich.text import Text

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudecli.core.errors import UsageError
-from claudecli.core.tool_config import BUILTIN_TOOLSETS, TOOL_NAME
+from claudecli.core.tool_config import TOOL_NAME, check_known_toolsets
 from claudecli.tools.approval import AskPerson, make_approver
 from claudecli.tools.base import ToolSource
 from claudecli.tools.box import Toolbox
@@ -77,13 +77,7 @@ def _sources(
 
     configured = app_ctx.settings.tools
     names = list(dict.fromkeys(options.toolsets))
-    unknown = [name for name in names if name not in BUILTIN_TOOLSETS and name not in configured]
-    if unknown:
-        known = ", ".join([*BUILTIN_TOOLSETS, *sorted(configured)])
-        raise UsageError(
-            f"--tools {unknown[0]}: no such tool or toolset (known: {known})",
-            hint="define command tools as [tools.NAME] in config.toml",
-        )
+    check_known_toolsets(names, configured, "--tools")
     root = _root(options.root) if {"fs", "shell"} & set(names) else Path.cwd()
     if "fs" in names:
         sources.append(FsTools(root, allow_hidden=options.fs_allow_hidden))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["status", "drop_after", "sse_error_after", "hang", "stall_after"]
+FaultKind = Literal["status", "drop_after", "sse_error_after", "hang", "stall_after", "body"]
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class Fault:
     - `sse_error_after`: streaming: after `n` deltas send `event: error` and end the stream cleanly;
       non-streaming: answer with the matching HTTP error (e.g. 529 for overloaded_error).
     - `hang`: wait `seconds` before handling the request normally (client timeouts fire first).
+    - `body`: answer with `code` and this raw body (`content_type`) instead of handling the request, as a
+      broken gateway or proxy would: HTML with a 200, JSON of the wrong shape.
     - `stall_after`: handle the request (a batch is created, say), then wait `seconds` before answering: the
       window in which a test kills the client, as a crash between the call and its bookkeeping would.
 
@@ -38,6 +40,8 @@ class Fault:
     seconds: float = 0.0
     echo_credential: bool = False
     model: str | None = None
+    raw: bytes = b""
+    content_type: str = "application/json"
 
     def applies_to(self, body: object) -> bool:
         return self.model is None or (isinstance(body, dict) and body.get("model") == self.model)
@@ -78,3 +82,7 @@ class Fault:
     @classmethod
     def stall_after(cls, seconds: float) -> Fault:
         return cls("stall_after", seconds=seconds)
+
+    @classmethod
+    def body(cls, raw: bytes, code: int = 200, content_type: str = "application/json") -> Fault:
+        return cls("body", code=code, raw=raw, content_type=content_type)

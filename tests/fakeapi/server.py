@@ -244,6 +244,9 @@ class FakeAnthropic:
             err = ApiError(fault.error_type, message, status=fault.code, headers=fault.headers)
             writer.send(Response.error(err, request_id))
             return
+        if fault is not None and fault.kind == "body":
+            writer.send(Response(status=fault.code, body=fault.raw, content_type=fault.content_type))
+            return
         response = self._dispatch(request, parse_error, request_id)
         if fault is not None and fault.kind == "stall_after":
             self.wait(fault.seconds)
