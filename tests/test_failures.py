@@ -296,6 +296,15 @@ def test_a_proxy_no_proxy_bypasses_is_not_blamed(cli_env, run_cli, fake_api):
     assert "proxy" not in api_down.stderr
 
 
+def test_a_connection_dropped_before_the_answer_is_not_called_a_failure_to_connect(cli_env, run_cli, fake_api):
+    """The API took the request and closed the connection without answering: it was reached, so "cannot
+    connect" would send the person looking at their network settings."""
+    fake_api.enqueue(Fault.drop_after(0), path="/v1/files")
+    result = run_cli("files", "list", env={"CLAUDECLI_MAX_RETRIES": "0"})
+    check_one_line_error(result, 8, "the connection to the API was lost before its answer")
+    assert "cannot connect" not in result.stderr
+
+
 def test_a_proxy_that_never_answers_is_named_in_the_timeout(cli_env, run_cli, fake_api):
     """A proxy that takes the connection and says nothing: the timeout names it (never its URL)."""
     with socket.socket() as silent:

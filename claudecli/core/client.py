@@ -338,8 +338,12 @@ def translate(exc: BaseException) -> ClaudeCliError | None:
         through_proxy = proxy_failure(getattr(getattr(exc, "request", None), "url", ""), cause)
         if through_proxy is not None:
             return through_proxy
-        detail = f": {type(cause).__name__}" if cause is not None else ""
-        return ConnectionFailed(f"cannot connect to the API{detail}")
+        if cause is None:
+            return ConnectionFailed("cannot connect to the API")
+        name = type(cause).__name__
+        if name.startswith("Connect"):  # refused, unresolved, TLS: the API was never reached
+            return ConnectionFailed(f"cannot connect to the API: {name}")
+        return ConnectionFailed(f"the connection to the API was lost before its answer ({name})")
     if isinstance(exc, anthropic.CredentialsError):
         return AuthError(f"credentials: {exc}")
     if isinstance(exc, anthropic.AnthropicError):
