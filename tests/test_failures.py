@@ -296,7 +296,9 @@ def test_a_proxy_no_proxy_bypasses_is_not_blamed(cli_env, run_cli, fake_api):
     assert "proxy" not in api_down.stderr
 
 
-def test_a_connection_dropped_before_the_answer_is_not_called_a_failure_to_connect(cli_env, run_cli, fake_api):
+def test_a_connection_dropped_before_the_answer_is_not_called_a_failure_to_connect(
+    cli_env, run_cli, fake_api
+):
     """The API took the request and closed the connection without answering: it was reached, so "cannot
     connect" would send the person looking at their network settings."""
     fake_api.enqueue(Fault.drop_after(0), path="/v1/files")

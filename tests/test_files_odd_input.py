@@ -140,3 +140,10 @@ def test_chat_shows_an_attachments_control_characters_escaped(cli_env, fake_api,
     said = re.findall(r"message carries: (.*?\.md(?:, .*?\.md)?)", flat)
     assert len(said) == 2 and not any("\u202e" in names for names in said), said
     assert "a\\x1b[35mevil.md" in said[0] and "b\\u202etxt.md" in said[1]
+
+
+def test_an_attachment_url_of_another_scheme_says_what_can_be_attached(cli_env, run_cli, fake_api):
+    """``-a ftp://host/file`` was read as a path and reported as "ftp:/host/file: file not found"."""
+    error = last_error(run_cli("ask", "-a", "ftp://host/report.pdf", "--no-stdin", "hi"), 2)
+    assert "attachment ftp://host/report.pdf:" in error and "http" in error and "file not found" not in error
+    assert fake_api.requests_to("/v1/messages", method="POST") == []

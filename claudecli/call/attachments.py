@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import itertools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,7 @@ def _check_size(path: Path, size: int, limit: int, kind: str) -> None:
         )
 
 
+_OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")  # ftp://, s3://, file://: not attachable as such
 _KINDS = {"application/pdf": (PDF_LIMIT, "the PDF"), None: (TEXT_LIMIT, "the text file")}
 
 
@@ -191,6 +193,10 @@ def attachment_block(spec: str, files: FileRefs | None = None) -> dict[str, Any]
     if file_id is not None:
         return _id_block(file_id, files)
     path = Path(spec).expanduser()
+    if _OTHER_SCHEME.match(spec) and not path.exists():  # a path would show it as "ftp:/host/file"
+        raise UsageError(
+            f"attachment {spec}: only http:// and https:// URLs, file ids (file_…) and local files can be attached"
+        )
     if files is not None and files.upload:
         return _uploaded_block(path, files)
     return _file_block(path, files is not None and files.exact)
