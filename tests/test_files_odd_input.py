@@ -37,6 +37,26 @@ def test_download_never_replaces_a_fifo_even_with_force(cli_env, run_cli, fake_a
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
+def test_download_never_replaces_a_link_to_a_fifo_with_force(cli_env, run_cli, fake_api, tmp_path):
+    """`-o /dev/stdout --force` as root: /dev/stdout is a symbolic link to a terminal or pipe, and a rename over
+    it would leave a plain file where the link was. A link to a FIFO stands in for it here."""
+    made = fake_api.files.add_generated(TEST_KEY, "out.txt", b"content", "text/plain")
+    fifo, link = tmp_path / "pipe", tmp_path / "stdout"
+    os.mkfifo(fifo)
+    link.symlink_to(fifo)
+    result = run_cli("files", "download", made.id, "-o", str(link), "--force")
+    assert "not a regular file" in last_error(result, 2)
+    assert link.is_symlink() and stat.S_ISFIFO(os.stat(link).st_mode)
+    assert fake_api.requests_to(f"/v1/files/{made.id}/content") == []
+    regular = tmp_path / "old.txt"
+    regular.write_text("old\n", encoding="utf-8")
+    to_file = tmp_path / "to-file"
+    to_file.symlink_to(regular)
+    assert run_cli("files", "download", made.id, "-o", str(to_file), "--force").exit_code == 0
+    assert to_file.read_bytes() == b"content" and not to_file.is_symlink()  # the link replaced, as before
+    assert regular.read_text(encoding="utf-8") == "old\n"
+
+
 def test_a_local_name_the_api_refuses_is_uploaded_made_safe(cli_env, run_cli, fake_api, tmp_path):
     """`report: Q3?.txt` is a fine name on Linux; the Files API refuses `< > : " | ? * \\` and controls."""
     odd = tmp_path / 'report: Q3?<"x">|*\\.txt'

@@ -3,9 +3,10 @@
 Without ``--force`` an existing file is never replaced, even one created while the download ran: the finished
 file is hard-linked to its name, which fails if the name exists (where a file system has no hard links, the
 check is made just before an ordinary rename). With ``--force`` it is renamed over the old one, but never over
-something that is not a regular file or a symbolic link (``/dev/null``, a FIFO, a socket): a rename would replace
-the node itself (run as root, ``-o /dev/null --force`` would leave a plain file in its place). A failed or
-interrupted download leaves nothing behind. The file gets the usual permissions (0666 less the umask).
+something that is not a regular file (``/dev/null``, a FIFO, a socket, or a symbolic link to one such as
+``/dev/stdout``): a rename would replace the node itself (run as root, ``-o /dev/null --force`` would leave a
+plain file in its place). A failed or interrupted download leaves nothing behind. The file gets the usual
+permissions (0666 less the umask).
 """
 
 from __future__ import annotations
@@ -29,11 +30,17 @@ def _exists(dest: Path) -> UsageError:
 
 
 def _refuse_special(dest: Path) -> None:
-    """A device, FIFO or socket at ``dest`` is refused, ``--force`` or not (see the module doc)."""
+    """A device, FIFO or socket at ``dest`` is refused, ``--force`` or not (see the module doc), and so is a
+    symbolic link to one (``/dev/stdout``): the rename would replace the link. A link to a regular file, or a
+    dangling one, is replaced as before."""
     try:
         mode = os.lstat(dest).st_mode
-    except FileNotFoundError:
+        if stat.S_ISLNK(mode):
+            mode = os.stat(dest).st_mode
+    except (FileNotFoundError, NotADirectoryError):
         return
+    except OSError:  # a link loop, a target out of reach: what it points at cannot be told
+        mode = stat.S_IFLNK
     if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
         raise UsageError(
             f"{dest} is not a regular file (a device, FIFO or socket); not replacing it",
