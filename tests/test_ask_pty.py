@@ -102,3 +102,20 @@ def test_answer_incomplete_mark_when_part_of_the_answer_arrived(cli_env, fake_ap
     output = finish(child)
     assert child.exitstatus == 8, output
     assert "w3" in output and "[answer incomplete]" in output
+
+
+@pytest.mark.parametrize("colour", [{"NO_COLOR": "1"}, {}])
+def test_thinking_flows_as_it_streams_without_line_breaks_of_its_own(cli_env, colour):
+    """Each thinking chunk was wrapped on its own as if it began a line: a chunk wider than the screen got a line
+    break in the middle (a long key in it so folded went by the masking in two halves), and the lines came out
+    ragged. The terminal wraps the text, as it does the answer's."""
+    child = ForkedSpawn(
+        ("ask", "-q", "--thinking", "adaptive", "--show-thinking", "hi"),
+        env=subprocess_env({**colour, "COLUMNS": "4"}),
+        dimensions=(40, 4),  # narrower than "think": a chunk that does not fit
+        encoding="utf-8",
+        timeout=20,
+    )
+    output = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", finish(child))
+    assert child.exitstatus == 0, output
+    assert "Let me think about this." in output, repr(output)

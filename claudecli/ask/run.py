@@ -95,7 +95,11 @@ def _thinking_printer(app_ctx: AppContext, waiting: Waiting, enabled: bool) -> A
 
     def show(chunk: str) -> None:
         waiting.stop()
-        app_ctx.stderr.print(Text(for_stream(chunk, app_ctx.stderr.file), style="dim"), end="")
+        # soft_wrap: the terminal wraps the flow; rich would wrap each chunk as if it began a line (and fold a
+        # long key in it across two lines, past the masking, which matches it whole)
+        app_ctx.stderr.print(
+            Text(for_stream(chunk, app_ctx.stderr.file), style="dim"), end="", soft_wrap=True
+        )
 
     return show
 
