@@ -167,3 +167,11 @@ def test_an_attachment_url_of_another_scheme_says_what_can_be_attached(cli_env, 
     error = last_error(run_cli("ask", "-a", "ftp://host/report.pdf", "--no-stdin", "hi"), 2)
     assert "attachment ftp://host/report.pdf:" in error and "http" in error and "file not found" not in error
     assert fake_api.requests_to("/v1/messages", method="POST") == []
+
+
+def test_an_attachment_url_with_its_scheme_in_capitals_is_a_url(cli_env, run_cli, fake_api):
+    """A scheme is case-insensitive: ``HTTPS://host/a.pdf`` was told only https:// URLs can be attached."""
+    result = run_cli("ask", "-a", "HTTPS://example.com/a.pdf", "--no-stdin", "hi")
+    assert result.exit_code == 0, result
+    blocks = fake_api.requests_to("/v1/messages", method="POST")[-1].body["messages"][-1]["content"]
+    assert {"type": "url", "url": "HTTPS://example.com/a.pdf"} in [block.get("source") for block in blocks]

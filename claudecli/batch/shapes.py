@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from claudecli.batch.attach_paths import confined
 from claudecli.batch.ids import LineError, checked_id
-from claudecli.call.attachments import FileRefs, attachment_block
+from claudecli.call.attachments import FileRefs, attachment_block, is_url
 from claudecli.call.request import RequestOptions, build_params, system_param, thinking_param, user_content
 from claudecli.catalog.listed import ListedModels
 from claudecli.catalog.lookup import resolve_model
@@ -110,7 +110,7 @@ class Resolvers:
             if file_id is not None:
                 key = f"file:{file_id}"  # however the line spells it
                 return _once(self.attachments, key, lambda: attachment_block(key, FileRefs(self.app_ctx)))
-            if spec.startswith(("http://", "https://")):
+            if is_url(spec):
                 return attachment_block(spec)
             path = str(confined(spec, self.base_dir, self.allowed))
             files = FileRefs(

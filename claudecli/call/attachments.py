@@ -185,9 +185,14 @@ def _held_block(mime_type: str, size: int, filename: str) -> dict[str, Any]:
     return file_block(FileInfo(held_id, filename, mime_type, size, None, False), title=filename)
 
 
+def is_url(spec: str) -> bool:
+    """Whether ``spec`` is an http(s) URL; a scheme is case-insensitive (``HTTPS://host/a.pdf``)."""
+    return spec[:8].lower().startswith(("http://", "https://"))
+
+
 def attachment_block(spec: str, files: FileRefs | None = None) -> dict[str, Any]:
     """One content block for a URL, a file id or a path (uploaded when ``files.upload``)."""
-    if spec.startswith(("http://", "https://")):
+    if is_url(spec):
         return _url_block(spec)
     file_id = file_ref(spec)
     if file_id is not None:
