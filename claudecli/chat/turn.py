@@ -75,11 +75,11 @@ def run_turn(
     """
     attachments = list(attachments or [])
     echo = EchoHold()  # hidden from Enter to the summary (no gap between two live areas), but when asking
-    echo.take()
     try:
+        echo.take()  # inside the try: a Ctrl-C landing just after it still gives it back
         return _turn(chat, prompt_text, attachments, replacing, echo)
     finally:
-        echo.give_back()
+        echo.close()
 
 
 def _turn(

@@ -102,11 +102,18 @@ class EchoHold:
     def __init__(self) -> None:
         self._give_back: Callable[[], None] | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
     def take(self) -> None:
         with self._lock:
-            if self._give_back is None:
+            if self._give_back is None and not self._closed:
                 self._give_back = hide_typed_echo()
+
+    def close(self) -> None:
+        """Give it back for good: a late taker (a tool thread outliving its turn) can no longer take it."""
+        with self._lock:
+            self._closed = True
+        self.give_back()
 
     def give_back(self) -> None:
         with self._lock:
