@@ -144,7 +144,7 @@ def _greet(chat: ChatState, resumed: bool) -> None:
     if resumed:
         show_resumed(chat)
     elif not chat.app_ctx.quiet:
-        named = f" · new session '{chat.meta.name}'" if chat.name_fixed else ""
+        named = f" · new session '{chat.label}'" if chat.name_fixed else ""
         chat.app_ctx.stderr.print(
             Text(
                 f"claudecli chat · {chat.meta.model}{named} · /help lists commands · Ctrl-D leaves",

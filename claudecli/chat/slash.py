@@ -143,7 +143,7 @@ def _clear(chat: ChatState, _arg: str) -> None:
 
 def _save(chat: ChatState, arg: str) -> None:
     chat.rename(arg)
-    _say(chat, f"saved as '{chat.meta.name}' (claudecli chat --session {chat.meta.name} resumes it)")
+    _say(chat, f"saved as '{chat.label}' (claudecli chat --session {chat.label} resumes it)")
 
 
 def _resume(chat: ChatState, arg: str) -> None:

@@ -6,6 +6,7 @@ opening and closing the REPL leaves no empty sessions behind. Every change after
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from claudecli.chat.conversation import (
 from claudecli.chat.limits import context_window
 from claudecli.chat.session_store import SessionMeta, SessionStore, SessionTotals, slug
 from claudecli.chat.tooling import ChatTools
+from claudecli.core.controls import CONTROL_CLASS, visible
 from claudecli.core.errors import UsageError
 from claudecli.core.tokens import estimate_input_tokens
 
@@ -39,6 +41,27 @@ SUMMARY_HEADING = "Summary of the earlier part of this conversation (older turns
 class Attachment:
     label: str  # the path or URL as the user gave it
     block: dict[str, Any]
+
+
+MAX_SESSION_NAME = 100
+_NAME_CONTROL = re.compile(CONTROL_CLASS + "|[\n\t]")
+
+
+def check_session_name(app_ctx: AppContext, name: str) -> str:
+    """A name the user chose (``/save``, ``--session``) is printed on the terminal, in the toolbar and in
+    ``--list``, and typed back after ``--session``: it may hold no control character (an escape sequence
+    would reach the terminal raw), no secret (it would be shown in clear in the toolbar) and at most 100
+    characters. It is refused, never rewritten, so the name the user typed is the name they get."""
+    if _NAME_CONTROL.search(name):
+        raise UsageError("a session name cannot contain control characters", hint="choose another name")
+    if app_ctx.scrub(name) != name:
+        raise UsageError("a session name cannot contain a secret", hint="choose another name")
+    if len(name) > MAX_SESSION_NAME:
+        raise UsageError(
+            f"a session name is at most {MAX_SESSION_NAME} characters ({len(name)} given)",
+            hint="choose a shorter name",
+        )
+    return name
 
 
 def new_session_id() -> str:
@@ -107,6 +130,8 @@ class ChatState:
         thinking: str | None,
         name: str | None = None,
     ) -> ChatState:
+        if name is not None:
+            check_session_name(app_ctx, name)
         meta = SessionMeta(
             id=new_session_id(),
             name=name or NEW_CHAT_LABEL,
@@ -130,7 +155,8 @@ class ChatState:
 
     @property
     def label(self) -> str:
-        return self.meta.name if (self.persisted or self.name_fixed) else NEW_CHAT_LABEL
+        # visible(): a name stored before names were checked may hold an escape sequence
+        return visible(self.meta.name) if (self.persisted or self.name_fixed) else NEW_CHAT_LABEL
 
     def system_text(self) -> str | None:
         """The system prompt sent: the user's, plus the /compact summary when there is one."""
@@ -184,7 +210,9 @@ class ChatState:
         if exchange.kind == "chat" and not exchange.in_context:
             exchange.state = DROPPED
             replacing = None  # a retry that produced nothing keeps the old answer
-        shown = self._name_shown(slug(exchange.prompt_text))
+        shown = self._name_shown(
+            slug(self.app_ctx.scrub(exchange.prompt_text))
+        )  # a key's tail, lower-cased, escapes a later scrub
         self.store.record(self.meta, exchange, replaces=replacing.seq if replacing else None)
         self._written(shown)
         self.totals.add(exchange)
@@ -210,7 +238,7 @@ class ChatState:
         for exchange in folded:
             exchange.state = COMPACTED
             self.conversation.exchanges.remove(exchange)
-        shown = self._name_shown(slug(folded[0].prompt_text))
+        shown = self._name_shown(slug(self.app_ctx.scrub(folded[0].prompt_text)))
         self.store.compact(self.meta, [exchange.seq for exchange in folded], call)
         self._written(shown)
         self.totals.add(call)
@@ -240,6 +268,7 @@ class ChatState:
         name = name.strip()
         if not name:
             raise UsageError("/save needs a name")
+        check_session_name(self.app_ctx, name)
         previous = self.meta.name
         self.meta.name = name
         try:
