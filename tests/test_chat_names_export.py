@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from claudecli.chat.repl import _evaluate
 from claudecli.core.errors import ClaudeCliError
 from tests import test_chat_turns
 from tests.conftest import TEST_KEY
@@ -58,3 +59,20 @@ def test_export_force_never_replaces_what_is_not_a_regular_file(make_chat, fake_
     with pytest.raises(ClaudeCliError, match="not a regular file"):
         say(chat, f"/export {fifo} --force")
     assert fifo.exists() and not fifo.is_file()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/resume \x1b]0;title\x07zz",
+        "/attach \x1b[31mq.png",
+        "/system @\x1b[31mq",
+        "/thinking \x1b[31m",
+        "/export ./no\x1b[31m/x.md",
+        "/frob\x1b]0;title\x07",
+    ],
+)
+def test_an_escape_typed_in_a_command_is_shown_not_sent_to_the_terminal(make_chat, fake_api, line):
+    chat = make_chat()
+    _evaluate(chat, line)  # the REPL's own boundary: it prints the error line
+    assert "\x1b" not in err(chat) and "\\x1b" in err(chat)

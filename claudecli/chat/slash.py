@@ -51,7 +51,7 @@ class Command:
 
 
 def _say(chat: ChatState, message: str, style: str = "") -> None:
-    chat.app_ctx.stderr.print(Text(message, style=style))
+    chat.app_ctx.stderr.print(Text(visible(message), style=style))  # it may quote what the user typed
 
 
 def _help(chat: ChatState, _arg: str) -> None:

@@ -24,6 +24,7 @@ from claudecli.chat.interrupts import StreamGuard, one_interrupt
 from claudecli.chat.limits import ContextCheck
 from claudecli.chat.loop_record import last_context_tokens, loop_exchange, loop_outcomes
 from claudecli.chat.turn_view import TurnView
+from claudecli.core.controls import visible
 from claudecli.core.errors import BudgetExceeded, ClaudeCliError, Interrupted, Terminated, TerminatedError
 from claudecli.core.tokens import estimate_input_tokens
 from claudecli.money.budget import check_budget
@@ -49,8 +50,8 @@ class TurnResult:
 
 def error_line(chat: ChatState, message: str) -> None:
     """One red line on stderr: plain text (never rich markup), scrubbed of secrets (API and gateway errors
-    may echo what they received)."""
-    line = chat.app_ctx.scrub(" ".join(message.split()))
+    may echo what they received), its controls shown as ``\\x1b`` (it may quote what the user typed)."""
+    line = visible(chat.app_ctx.scrub(" ".join(message.split())))
     chat.app_ctx.stderr.print(Text.assemble(("error: ", "bold red"), line))
 
 
