@@ -77,15 +77,12 @@ def export(chat: ChatState, argument: str) -> Path:
     path = export_path(raw)
     if path.is_dir():
         raise UsageError(f"/export: {path} is a directory")
-    if (
-        path.is_symlink() and not path.exists()
-    ):  # dangling: exists() follows it, but replacing it is replacing
+    # A dangling link: exists() follows it and says no, but writing there replaces the link.
+    if path.is_symlink() and not path.exists():
         raise UsageError(
             f"/export: {path} already exists (a symbolic link)", hint=f"/export {raw} --force replaces it"
         )
-    if (
-        path.exists() and not path.is_file()
-    ):  # a FIFO or a device: atomic replacement would remove the node itself
+    if path.exists() and not path.is_file():  # a FIFO or a device: replacing it would remove the node itself
         raise UsageError(f"/export: {path} is not a regular file")
     if path.exists() and not force:
         raise UsageError(f"/export: {path} already exists", hint=f"/export {raw} --force overwrites it")

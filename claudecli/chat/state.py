@@ -210,9 +210,8 @@ class ChatState:
         if exchange.kind == "chat" and not exchange.in_context:
             exchange.state = DROPPED
             replacing = None  # a retry that produced nothing keeps the old answer
-        shown = self._name_shown(
-            slug(self.app_ctx.scrub(exchange.prompt_text))
-        )  # a key's tail, lower-cased, escapes a later scrub
+        # masked before slug() lower-cases it: a key's lower-cased tail would escape every later scrub
+        shown = self._name_shown(slug(self.app_ctx.scrub(exchange.prompt_text)))
         self.store.record(self.meta, exchange, replaces=replacing.seq if replacing else None)
         self._written(shown)
         self.totals.add(exchange)
