@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from claudecli.core.config import Settings
-from claudecli.core.controls import visible
+from claudecli.core.controls import is_tty, visible
 from claudecli.core.safe_output import EncodingGuard
 from claudecli.core.scrub import ScrubbedStream, Scrubber
 from claudecli.core.warmup import Lazy, Step, Warmup
@@ -41,7 +41,7 @@ class OutputMode(enum.Enum):
 def _colour_allowed(stream: TextIO, environ: dict[str, str] | os._Environ[str]) -> bool:
     if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
         return False
-    return _is_terminal(stream)
+    return is_tty(stream)
 
 
 def make_console(stream: IO[str] | ScrubbedStream, *, styled: bool, wrap_words: bool = False) -> Console:
@@ -55,14 +55,6 @@ def make_console(stream: IO[str] | ScrubbedStream, *, styled: bool, wrap_words: 
         soft_wrap=not (styled or wrap_words),
         emoji=False,
     )
-
-
-def _is_terminal(stream: object) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except (OSError, ValueError):
-        return False
 
 
 @dataclass
@@ -115,7 +107,7 @@ class AppContext:
             stderr=make_console(
                 ScrubbedStream(EncodingGuard(err), scrubber),
                 styled=_colour_allowed(err, env) and not plain,
-                wrap_words=_is_terminal(err),
+                wrap_words=is_tty(err),
             ),
             mode=OutputMode.RICH if rich_out else OutputMode.PLAIN,
             quiet=quiet,

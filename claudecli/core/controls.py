@@ -3,7 +3,8 @@
 The rule (see ``render.visible`` for why): ``\\n`` and ``\\t`` stay; ``\\r\\n`` is a line end; every other C0
 control, DEL and every C1 control is written as ``\\xNN`` (ESC as ``\\x1b``), a bidirectional embedding,
 override or isolate as ``\\uNNNN``. It lives in core because error messages use it too: a server's error text or
-an MCP server's tool name is as untrusted as an answer.
+an MCP server's tool name is as untrusted as an answer. :func:`is_tty` says whether a stream is a terminal,
+where that rule applies.
 """
 
 from __future__ import annotations
@@ -26,3 +27,13 @@ def visible(text: str) -> str:
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
     return _CONTROL.sub(lambda match: escaped(match.group()), text)
+
+
+def is_tty(stream: object) -> bool:
+    """Whether ``stream`` is a terminal, asked of the stream itself (``FORCE_COLOR`` must not make a pipe one);
+    a closed or broken stream is not one."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except (OSError, ValueError):
+        return False

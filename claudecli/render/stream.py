@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from claudecli.core.controls import is_tty
 from claudecli.render.plain import AnswerSink, PlainSink
-from claudecli.render.visible import VisibleSink, is_tty
+from claudecli.render.visible import VisibleSink
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -17,20 +17,11 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING
 
-from claudecli.core.controls import visible
+from claudecli.core.controls import is_tty, visible
 from claudecli.core.scrub import RelayingSink
 
 if TYPE_CHECKING:
     from claudecli.render.plain import AnswerSink
-
-
-def is_tty(stream: object) -> bool:
-    """Whether ``stream`` is a terminal (asked of the stream itself: ``FORCE_COLOR`` must not make a pipe one)."""
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except ValueError:  # a closed stream
-        return False
 
 
 def for_stream(text: str, stream: object) -> str:

@@ -21,6 +21,7 @@ import json
 import os
 import sys
 
+from claudecli.core.controls import is_tty
 from claudecli.tools.approval import AskPerson, NoPerson, PersonAnswer
 from claudecli.tools.base import Tool, ToolCall
 from claudecli.tools.masked_args import Scrub, masked_arguments
@@ -110,7 +111,7 @@ def terminal_ask_person(
     claudecli ask`` (stderr on the terminal) asks; a run with every stream redirected (``< in 2> log``, a test
     harness, a service started from a shell) does not, even if the process still has a controlling terminal.
     """
-    if not any(_isatty(stream) for stream in (streams if streams is not None else (sys.stdin, sys.stderr))):
+    if not any(is_tty(stream) for stream in (streams if streams is not None else (sys.stdin, sys.stderr))):
         return None
     probe = open_tty(path)
     if probe is None:
@@ -125,14 +126,6 @@ def terminal_ask_person(
             return _ask_on(tty, tool, call)
 
     return ask
-
-
-def _isatty(stream: object) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except (OSError, ValueError):  # a closed stream
-        return False
 
 
 def _ask_on(tty: Tty, tool: Tool, call: ToolCall) -> PersonAnswer:
