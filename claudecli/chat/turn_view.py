@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class TurnView:
-    def __init__(self, chat: ChatState, model: str, echo: EchoHold | None = None) -> None:
+    def __init__(self, chat: ChatState, model: str, echo: EchoHold) -> None:
         """``echo`` is the turn's hold on the typed echo (render.terminal): the view gives it back only while
         the person is asked something, and takes it again with whatever it shows next (the tool that was
         allowed starts, a line, the next step's spinner), so no typed key is echoed into the transcript."""
@@ -36,7 +36,7 @@ class TurnView:
         self.fed = False  # text went into the current sink since it was started
         self.waiting: Waiting | None = None
         self._wait(f"{model}…")
-        self._echo = echo or EchoHold()
+        self._echo = echo
 
     def events(self) -> LoopEvents:
         return LoopEvents(
