@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from claudecli.chat.conversation import Exchange
 from claudecli.core.errors import UsageError
-from claudecli.core.fsutil import atomic_write_text, require_parent
+from claudecli.core.fsutil import atomic_write_text, require_parent, special_file
 from claudecli.core.names import RULE_TEXT, is_safe_name
 from claudecli.render.summary import format_usd
 
@@ -82,7 +82,7 @@ def export(chat: ChatState, argument: str) -> Path:
         raise UsageError(
             f"/export: {path} already exists (a symbolic link)", hint=f"/export {raw} --force replaces it"
         )
-    if path.exists() and not path.is_file():  # a FIFO or a device: replacing it would remove the node itself
+    if special_file(path):
         raise UsageError(f"/export: {path} is not a regular file")
     if path.exists() and not force:
         raise UsageError(f"/export: {path} already exists", hint=f"/export {raw} --force overwrites it")

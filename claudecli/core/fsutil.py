@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -47,6 +48,17 @@ def atomic_open(
 def atomic_write_text(path: Path, text: str, *, private: bool = False) -> None:
     with atomic_open(path, "w", private=private) as handle:
         handle.write(text)
+
+
+def special_file(path: Path) -> bool:
+    """Whether ``path`` is, or links to, a device, FIFO or socket. A rename over it would replace the node itself
+    (run as root, ``/dev/null`` or the link ``/dev/stdout``): a writer that replaces files refuses it. A missing
+    path, a dangling or looping link, a regular file or a directory is not one."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def require_parent(path: Path, what: str) -> None:

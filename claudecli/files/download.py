@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from claudecli.core.errors import UsageError
-from claudecli.core.fsutil import require_parent
+from claudecli.core.fsutil import require_parent, special_file
 
 
 def _exists(dest: Path) -> UsageError:
@@ -33,15 +32,7 @@ def _refuse_special(dest: Path) -> None:
     """A device, FIFO or socket at ``dest`` is refused, ``--force`` or not (see the module doc), and so is a
     symbolic link to one (``/dev/stdout``): the rename would replace the link. A link to a regular file, or a
     dangling one, is replaced as before."""
-    try:
-        mode = os.lstat(dest).st_mode
-        if stat.S_ISLNK(mode):
-            mode = os.stat(dest).st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    except OSError:  # a link loop, a target out of reach: what it points at cannot be told
-        mode = stat.S_IFLNK
-    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+    if special_file(dest):
         raise UsageError(
             f"{dest} is not a regular file (a device, FIFO or socket); not replacing it",
             hint="pass -o FILE or -o DIR",

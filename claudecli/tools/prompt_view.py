@@ -164,9 +164,8 @@ class _Value:
     def __init__(self, key: object, value: object, width: int) -> None:
         self.quoted = isinstance(value, str)
         self.text = value if isinstance(value, str) else _dumps(value)
-        shown_key, self.key_hidden = _one_line_cut(
-            str(key), KEY_CELLS
-        )  # two long keys may look alike: counted
+        # a long key is cut to start…end, so two may look alike: what the cut hides counts as shortened
+        shown_key, self.key_hidden = _one_line_cut(str(key), KEY_CELLS)
         self.prefix = f'  "{shown_key}": '
         self.widths = [max(1, width - cell_width(self.prefix)), width - len(INDENT)]
 
