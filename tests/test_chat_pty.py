@@ -200,6 +200,13 @@ def test_bracketed_paste_is_one_message_and_markdown_is_rendered(cli_env, fake_a
 
     rendered = chat.turn("[[markdown]]")
     assert "Fake API report" in rendered and "# Fake" not in rendered  # the heading is rendered, not raw
+
+    # Keys prompt-toolkit parses as a mouse report (mouse reporting is never on) are dropped: its own handler
+    # raised KeyError on this one and stopped at "Press ENTER to continue".
+    chat.child.send("\x1b[M~~~")
+    chat.turn("after a stray report")
+    assert text_of(chat_requests(fake_api)[-1]["messages"][-1]["content"]) == "after a stray report"
+    assert "Traceback" not in chat.transcript and "Press ENTER" not in chat.transcript
     assert chat.leave() == 0
 
 

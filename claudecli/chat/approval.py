@@ -25,6 +25,7 @@ from rich.text import Text
 
 from claudecli.chat.editor import edit_text
 from claudecli.core.errors import UsageError
+from claudecli.render.terminal import ignore_mouse_reports
 from claudecli.tools.approval import AskPerson, PersonAnswer
 from claudecli.tools.masked_args import Scrub, masked_arguments
 from claudecli.tools.prompt_view import CHOICES, arguments_view, footer, one_line, screen_budget
@@ -83,6 +84,7 @@ def read_choice(message: str) -> str:
     def _stop(event: KeyPressEvent) -> None:
         event.app.exit(exception=KeyboardInterrupt())
 
+    ignore_mouse_reports(bindings)
     session: PromptSession[str] = PromptSession(
         key_bindings=bindings, output=create_output(always_prefer_tty=True)
     )

@@ -27,6 +27,7 @@ from claudecli.core.errors import ClaudeCliError, Terminated
 from claudecli.core.fsutil import ensure_private_dir
 from claudecli.core.interrupt import termination_requested
 from claudecli.render.summary import format_usd
+from claudecli.render.terminal import ignore_mouse_reports
 
 if TYPE_CHECKING:  # prompt-toolkit is imported only when the REPL starts (never by --help or --list)
     from prompt_toolkit import PromptSession
@@ -166,6 +167,7 @@ def _key_bindings() -> KeyBindings:
         else:
             event.app.exit(exception=KeyboardInterrupt())
 
+    ignore_mouse_reports(bindings)
     return bindings
 
 

@@ -143,3 +143,14 @@ def ctrl_c_echoed(file: IO[str], error: BaseException) -> bool:
     return (
         isinstance(error, Interrupted) and not isinstance(error, TerminatedError) and typed_echo_shown(file)
     )
+
+
+def ignore_mouse_reports(bindings: Any) -> None:
+    """Drop what prompt-toolkit parses as a mouse report, on a prompt that never turns mouse reporting on.
+
+    Such a report can then only be typed keys (``Esc [ M ~~~``), and prompt-toolkit's own handler fails on
+    some of them with a traceback and "Press ENTER to continue". A binding of the application's outranks it.
+    """
+    from prompt_toolkit.keys import Keys
+
+    bindings.add(Keys.Vt100MouseEvent)(lambda event: None)
