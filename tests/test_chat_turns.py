@@ -474,6 +474,22 @@ def test_compact_keeps_the_history_when_the_summary_is_cut_off(make_chat, fake_a
     assert sent(fake_api)[-1]["system"] == "Be brief."  # no truncated summary was folded in
 
 
+def test_compact_never_makes_the_context_larger(make_chat, fake_api, ledger_rows):
+    """On a very short chat the summary can be longer than what it replaces: it was folded in anyway and the
+    context grew, under "compacted"."""
+    chat = make_chat(system="Be brief.")
+    say(chat, "hi [[echo]]")  # the fake's summary of a transcript holding this echoes the whole transcript
+    say(chat, "ok [[words:1]]")
+    say(chat, "/compact")
+    assert "no shorter than what it would replace" in err(chat) and "nothing changed" in err(chat)
+    assert "compacted" not in err(chat)
+    assert len(chat.conversation) == 2 and chat.meta.summary is None
+    assert [row["command"] for row in ledger_rows()] == ["chat", "chat", "chat-compact"]
+    assert chat.totals.calls == 3  # the summary cost money: it counts in the session
+    say(chat, "next [[words:1]]")
+    assert sent(fake_api)[-1]["system"] == "Be brief."
+
+
 def test_compact_asks_again_with_more_room_when_the_summary_is_cut_off(make_chat, fake_api):
     chat = make_chat()
     say(chat, "topic 1 [[words:3000]]")  # the fake's summary is 3,000 words: over 2,048, under 8,192

@@ -5,8 +5,10 @@ invented user or assistant turn enters the message list), and the newest exchang
 goes through ``stream_message`` like every other, so it has a ledger row (command ``chat-compact``) and its
 cost counts in the session. Older exchanges are kept in the store, marked ``compacted``. A summary cut off
 at ``max_tokens`` is never used: it is asked for once more with four times the room, and if that is cut
-off too the conversation stays as it was. Tool steps are summarised from their text form (what was called and
-what came back, results shortened): the summary request itself carries no tool blocks.
+off too the conversation stays as it was. So it does when the summary is no shorter than the text it would
+replace (a very short chat): folding it in would make the context larger. Tool steps are summarised from
+their text form (what was called and what came back, results shortened): the summary request itself carries
+no tool blocks.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from claudecli.chat.conversation import Exchange
 from claudecli.chat.interrupts import one_interrupt
 from claudecli.chat.turn import error_line
 from claudecli.core.errors import BudgetExceeded, Terminated
+from claudecli.core.tokens import text_tokens
 from claudecli.money.budget import check_budget
 from claudecli.render.summary import Waiting, format_usd
 
@@ -152,6 +155,14 @@ def _apply(
     if not summary:
         chat.book_failed_side_call(call)
         error_line(chat, "/compact got an empty summary; nothing changed")
+        return False
+    if text_tokens(summary) >= text_tokens(transcript):
+        chat.book_failed_side_call(call)  # it cost money: it counts
+        error_line(
+            chat,
+            f"/compact: the summary (about {text_tokens(summary):,} tokens) is no shorter than what it would "
+            f"replace (about {text_tokens(transcript):,}); nothing changed",
+        )
         return False
     chat.apply_compaction(summary, folded, call)
     after = chat.estimated_context_tokens()
