@@ -158,10 +158,12 @@ def _apply(
         return False
     if text_tokens(summary) >= text_tokens(transcript):
         chat.book_failed_side_call(call)  # it cost money: it counts
-        error_line(
-            chat,
-            f"/compact: the summary (about {text_tokens(summary):,} tokens) is no shorter than what it would "
-            f"replace (about {text_tokens(transcript):,}); nothing changed",
+        exchanges = f"{len(folded)} exchange{'s' if len(folded) != 1 else ''}"
+        chat.app_ctx.stderr.print(
+            Text(
+                f"nothing compacted: the summary came out no shorter than the {exchanges} it would replace · "
+                f"{format_usd(outcome.cost_usd)}"
+            )
         )
         return False
     chat.apply_compaction(summary, folded, call)
