@@ -64,3 +64,15 @@ def test_a_search_window_does_not_start_inside_a_key(cli_env, run_cli, tmp_path)
     assert "line shortened" in out
     assert key_pieces(out) == []
     assert_secret_free(out)
+
+
+def test_a_command_tools_stderr_tail_does_not_start_inside_a_key(cli_env, run_cli, write_config, tmp_path):
+    # The tail keeps the last 2,000 characters: they start 10 characters before the key's end.
+    stderr = "start " + TEST_KEY + " " + "B" * (2_000 - 11)
+    script = tmp_path / "fail.sh"
+    script.write_text(f"printf '%s' '{stderr}' >&2\nexit 1\n")
+    write_config(f'[tools.failing]\ndescription = "fails"\ncommand = ["sh", "{script}"]\napproval = "auto"\n')
+    result = run_cli("ask", "-q", "--no-stdin", "--tools", "failing", "[[call:failing {}]]")
+    assert result.exit_code == 0, result.stderr
+    assert "BBBB" in result.stdout  # the tail reached the model
+    assert key_pieces(result.stdout) == []
