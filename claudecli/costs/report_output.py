@@ -68,9 +68,14 @@ def _table_row(row: ReportRow, key: str) -> list[str]:
     ]
 
 
+# Groups named by the user's free text (a tag, a profile name), cut with "…" on a narrow screen before any
+# column is dropped; a model id, a day or a loop id is never cut.
+FREE_TEXT_KEYS = {"tag": 16, "profile": 16}
+
+
 def print_report(app_ctx: AppContext, report: Report) -> None:
     columns = [
-        Column(report.by),
+        Column(report.by, truncate_to=FREE_TEXT_KEYS.get(report.by)),
         Column("calls", numeric=True, drop_order=4),
         Column("input", numeric=True),
         Column("cache write", numeric=True, drop_order=2),
