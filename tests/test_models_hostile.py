@@ -44,3 +44,10 @@ def test_models_show_writes_no_control_character(cli_env, run_cli, fake_api):
         assert "\\x1b]0;PWNED\\x07" in result.stdout
         labels = [line.split("  ")[0] for line in result.stdout.splitlines()]
         assert labels.count("replacement") <= 1  # a newline in the name cannot forge a line
+
+
+def test_a_broken_list_is_no_python_warning_on_stderr(cli_env, run_cli_subprocess, fake_api):
+    serve_hostile_models(fake_api)
+    result = run_cli_subprocess("models", "--refresh")
+    assert result.exit_code == 0, result
+    assert "Warning" not in result.stderr and "pydantic" not in result.stderr, result.stderr

@@ -90,7 +90,8 @@ def fetch_models(app_ctx: AppContext, *, quick: bool = False) -> list[dict[str, 
                 max_retries=0, timeout=min(app_ctx.settings.timeout, QUICK_TIMEOUT_S)
             )
         page = client.models.list(lifecycle=ALL_LIFECYCLES, limit=PAGE_SIZE)  # type: ignore[arg-type]
-        return [_kept(model.model_dump(mode="json")) for model in page]
+        # warnings=False: a field of the wrong type is dropped by _kept, not reported as a Python warning
+        return [_kept(model.model_dump(mode="json", warnings=False)) for model in page]
 
 
 def _kept(entry: dict[str, Any]) -> dict[str, Any]:
