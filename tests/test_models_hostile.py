@@ -51,3 +51,13 @@ def test_a_broken_list_is_no_python_warning_on_stderr(cli_env, run_cli_subproces
     result = run_cli_subprocess("models", "--refresh")
     assert result.exit_code == 0, result
     assert "Warning" not in result.stderr and "pydantic" not in result.stderr, result.stderr
+
+
+def test_cost_report_csv_writes_no_control_character_of_a_listed_id(cli_env, run_cli, fake_api):
+    serve_hostile_models(fake_api)
+    asked = run_cli("ask", "-m", "sonnet", "hi")  # the alias names the evil id; the fake answers 404
+    assert "claude-sonnet-9" in asked.stderr
+    report = run_cli("cost", "report", "--by", "model", "--csv")
+    assert report.exit_code == 0, report
+    assert "\x1b" not in report.stdout and "\x07" not in report.stdout
+    assert "claude-sonnet-9\\x1b]0;PWNED\\x07" in report.stdout
