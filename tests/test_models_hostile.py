@@ -61,3 +61,16 @@ def test_cost_report_csv_writes_no_control_character_of_a_listed_id(cli_env, run
     assert report.exit_code == 0, report
     assert "\x1b" not in report.stdout and "\x07" not in report.stdout
     assert "claude-sonnet-9\\x1b]0;PWNED\\x07" in report.stdout
+
+
+def test_a_fresh_cache_with_no_usable_model_is_fetched_again(cli_env, run_cli, fake_api, home):
+    assert run_cli("models").exit_code == 0  # writes the cache
+    path = home / "cache" / "models.json"
+    for damaged in ("garbage", [], [{"id": 5}, "x"]):
+        document = json.loads(path.read_text())
+        document["models"] = damaged  # still fresh: fetched_at untouched
+        path.write_text(json.dumps(document))
+        asked = run_cli("ask", "-q", "-m", "haiku", "[[words:1]]")
+        assert asked.exit_code == 0, asked
+        listed = run_cli("models")
+        assert "claude-haiku-5-5" in listed.stdout, listed

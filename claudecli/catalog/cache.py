@@ -59,10 +59,17 @@ def read_cache(path: Path, base_url: str | None) -> CachedModels | None:
         document = json.loads(path.read_text(encoding="utf-8"))
         if document.get("version") != CACHE_VERSION or document.get("base_url") != endpoint_key(base_url):
             return None
-        models = [_kept(entry) for entry in document["models"] if isinstance(entry, dict)]
+        entries = document["models"]
+        models = (
+            [_kept(entry) for entry in entries if isinstance(entry, dict)]
+            if isinstance(entries, list)
+            else []
+        )
         models = [entry for entry in models if entry["id"]]
         fetched_at = datetime.fromisoformat(document["fetched_at"].replace("Z", "+00:00"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not models:  # a damaged file, not a list: fetch again rather than know no model for a day
         return None
     return CachedModels(models=models, fetched_at=fetched_at.astimezone(UTC), base_url=base_url)
 
