@@ -305,3 +305,20 @@ def test_absurd_relative_since_is_a_usage_error(base_env, run_cli):
     result = run_cli("cost", "report", "--since", "99999999d")
     assert result.exit_code == 2, result
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--until", "9999-12"),
+        ("--until", "9999-12-31"),
+        ("--since", "9999-12-31T23:59+00:00"),
+        ("--since", "0001-01-01T00:00+05:00"),
+    ],
+)
+def test_a_bound_past_the_calendar_is_a_usage_error(base_env, run_cli, option):
+    result = run_cli("cost", "report", "--json", *option)
+    assert result.exit_code == 2, result
+    assert json.loads(result.stdout)["exit_code"] == 2
+    assert "cannot read" in result.stderr
+    assert "Traceback" not in result.stderr

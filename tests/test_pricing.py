@@ -315,9 +315,9 @@ def test_malformed_overrides() -> None:
     problems = override_problems(bad)
     assert problems == [
         'prices."a": unknown key(s) typo',
-        "prices.\"a\".input: expected a non-negative number, got 'cheap'",
+        "prices.\"a\".input: expected a finite non-negative number up to 1,000,000, got 'cheap'",
         'prices."b": both input and output are required (USD per million tokens)',
-        'prices."c".input: expected a non-negative number, got -1',
+        'prices."c".input: expected a finite non-negative number up to 1,000,000, got -1',
     ]
     assert override_problems({"ok": {"input": 1, "output": 2}}) == []
     with pytest.raises(ValueError, match="required"):

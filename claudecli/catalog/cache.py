@@ -39,6 +39,7 @@ KEPT_FIELDS = (
     "max_input_tokens",
     "max_tokens",
 )
+_COUNTS = ("max_input_tokens", "max_tokens")
 
 
 @dataclass
@@ -58,9 +59,17 @@ def read_cache(path: Path, base_url: str | None) -> CachedModels | None:
         document = json.loads(path.read_text(encoding="utf-8"))
         if document.get("version") != CACHE_VERSION or document.get("base_url") != endpoint_key(base_url):
             return None
-        models = [entry for entry in document["models"] if isinstance(entry, dict) and entry.get("id")]
+        entries = document["models"]
+        models = (
+            [_kept(entry) for entry in entries if isinstance(entry, dict)]
+            if isinstance(entries, list)
+            else []
+        )
+        models = [entry for entry in models if entry["id"]]
         fetched_at = datetime.fromisoformat(document["fetched_at"].replace("Z", "+00:00"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not models:  # a damaged file, not a list: fetch again rather than know no model for a day
         return None
     return CachedModels(models=models, fetched_at=fetched_at.astimezone(UTC), base_url=base_url)
 
@@ -88,11 +97,21 @@ def fetch_models(app_ctx: AppContext, *, quick: bool = False) -> list[dict[str, 
                 max_retries=0, timeout=min(app_ctx.settings.timeout, QUICK_TIMEOUT_S)
             )
         page = client.models.list(lifecycle=ALL_LIFECYCLES, limit=PAGE_SIZE)  # type: ignore[arg-type]
-        return [_kept(model.model_dump(mode="json")) for model in page]
+        # warnings=False: a field of the wrong type is dropped by _kept, not reported as a Python warning
+        return [_kept(model.model_dump(mode="json", warnings=False)) for model in page]
 
 
 def _kept(entry: dict[str, Any]) -> dict[str, Any]:
-    return {name: entry.get(name) for name in KEPT_FIELDS}
+    """The fields the catalogue keeps, each of its type or None: the list comes from a server (maybe a
+    gateway) or a file, and a ``"max_tokens": "abc"`` must not crash every later ``models``."""
+    return {name: _typed(name, entry.get(name)) for name in KEPT_FIELDS}
+
+
+def _typed(name: str, value: Any) -> Any:
+    if name in _COUNTS:
+        whole = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return value if whole else None
+    return value if isinstance(value, str) else None
 
 
 def refresh(app_ctx: AppContext, *, quick: bool = False) -> CachedModels:

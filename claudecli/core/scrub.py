@@ -68,6 +68,29 @@ def unfinished_tail(text: str, forms: tuple[str, ...]) -> int:
     return longest
 
 
+def unstarted_head(text: str, forms: tuple[str, ...]) -> int:
+    """The length of the longest start of ``text`` that is the end of a form (0 when there is none)."""
+    longest = 0
+    for form in forms:
+        for size in range(min(len(form) - 1, len(text)), longest, -1):
+            if form.endswith(text[:size]):
+                longest = size
+                break
+    return longest
+
+
+def mask_cut(text: str, forms: tuple[str, ...], *, cut_start: bool = False, cut_end: bool = False) -> str:
+    """``text``, a piece cut out of a longer text, with its secrets masked, and also the part of a secret that
+    a cut edge runs through: masking after the cut would miss it, and a window that ends in a key's first half
+    and another that starts in its second half would show the whole key between them."""
+    text = mask(text, forms)
+    if cut_end and (size := unfinished_tail(text, forms)):
+        text = text[: len(text) - size] + MASK
+    if cut_start and (size := unstarted_head(text, forms)):
+        text = MASK + text[size:]
+    return text
+
+
 class Scrubber:
     """Masks the secrets ``source`` lists now (it may learn one later: ``api_key_command`` runs lazily)."""
 

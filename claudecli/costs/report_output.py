@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from claudecli.core.controls import visible
 from claudecli.core.usage import TokenUsage
 from claudecli.costs.report_data import Report, ReportRow
 from claudecli.money.pricing import format_usd
@@ -68,9 +69,14 @@ def _table_row(row: ReportRow, key: str) -> list[str]:
     ]
 
 
+# Groups named by the user's free text (a tag, a profile name), cut with "…" on a narrow screen before any
+# column is dropped; a model id, a day or a loop id is never cut.
+FREE_TEXT_KEYS = {"tag": 16, "profile": 16}
+
+
 def print_report(app_ctx: AppContext, report: Report) -> None:
     columns = [
-        Column(report.by),
+        Column(report.by, truncate_to=FREE_TEXT_KEYS.get(report.by)),
         Column("calls", numeric=True, drop_order=4),
         Column("input", numeric=True),
         Column("cache write", numeric=True, drop_order=2),
@@ -179,7 +185,10 @@ def write_json(app_ctx: AppContext, report: Report) -> None:
 
 
 def report_csv(report: Report) -> str:
-    """A header line, then one line per group (no total line: sum the rows). Money is exact decimal USD."""
+    """A header line, then one line per group (no total line: sum the rows). Money is exact decimal USD.
+
+    A group's name shows its control characters as escapes, as the table does: a model id comes from the
+    server's models list, and a CSV printed on a terminal must not retitle or clear it."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([report.by, "calls", *TOKEN_FIELDS, *CSV_MONEY, "unknown_cost_calls"])
@@ -187,7 +196,7 @@ def report_csv(report: Report) -> str:
         usage = row.usage.as_dict()
         writer.writerow(
             [
-                "" if row.key is None else row.key,
+                "" if row.key is None else visible(row.key),
                 row.calls,
                 *(usage[name] for name in TOKEN_FIELDS),
                 *(_plain_decimal(getattr(row, name)) for name in CSV_MONEY),

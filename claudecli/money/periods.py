@@ -15,6 +15,7 @@ from claudecli.core.errors import UsageError
 _RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
 def now_utc() -> datetime:
@@ -42,7 +43,16 @@ def next_month(moment: datetime) -> datetime:
 
 def parse_moment(text: str, option: str, *, now: datetime | None = None, end: bool = False) -> datetime:
     """One bound of a range. ``end``: a day or month names its end (the bound is exclusive)."""
-    now = now or now_utc()
+    try:
+        moment = _moment(text, option, now or now_utc(), end)
+    except (OverflowError, ValueError):  # past 9999 or before year 1: "--until 9999-12"
+        raise _bad(text, option) from None
+    if moment > _LATEST:  # a report rounds its bounds to whole days: leave it a day of calendar
+        raise _bad(text, option)
+    return moment
+
+
+def _moment(text: str, option: str, now: datetime, end: bool) -> datetime:
     value = text.strip().lower()
     if value in ("today", "yesterday"):
         start = day_start(now) - (timedelta(days=1) if value == "yesterday" else timedelta(0))
@@ -51,10 +61,7 @@ def parse_moment(text: str, option: str, *, now: datetime | None = None, end: bo
         return now
     relative = _RELATIVE.match(value)
     if relative:
-        try:
-            return now - int(relative[1]) * _UNITS[relative[2]]
-        except OverflowError:  # "99999999d" reaches before year 1
-            raise _bad(text, option) from None
+        return now - int(relative[1]) * _UNITS[relative[2]]  # "99999999d" overflows: refused above
     month = _MONTH.match(value)
     if month:
         try:

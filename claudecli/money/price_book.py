@@ -30,7 +30,14 @@ from typing import TYPE_CHECKING, Any
 from claudecli.core.errors import ConfigError
 from claudecli.core.fsutil import atomic_write_text
 from claudecli.core.usage import CallMode, TokenUsage
-from claudecli.money.pricing import ModelPrices, Overrides, PriceTier, list_usage, prices_for
+from claudecli.money.pricing import (
+    ModelPrices,
+    Overrides,
+    PriceTier,
+    list_usage,
+    plausible_rate,
+    prices_for,
+)
 
 if TYPE_CHECKING:
     from claudecli.core.config import Settings
@@ -199,7 +206,7 @@ def _encode(prices: ModelPrices) -> dict[str, Any]:
 def _decode(data: dict[str, Any]) -> ModelPrices:
     decimal_fields = {f.name for f in fields(ModelPrices) if f.type in ("Decimal", Decimal)}
     values: dict[str, Any] = {
-        key: Decimal(value) if key in decimal_fields else value for key, value in data.items()
+        key: _rate(value) if key in decimal_fields else value for key, value in data.items()
     }
     values["long_context"] = tuple(_decode_tier(tier) for tier in data.get("long_context", ()))
     values["derived"] = tuple(data.get("derived", ()))
@@ -207,5 +214,14 @@ def _decode(data: dict[str, Any]) -> ModelPrices:
 
 
 def _decode_tier(tier: dict[str, Any]) -> PriceTier:
-    rates = {key: Decimal(value) for key, value in tier.items() if key != "above"}
+    rates = {key: _rate(value) for key, value in tier.items() if key != "above"}
     return PriceTier(above=int(tier["above"]), **rates)
+
+
+def _rate(text: Any) -> Decimal:
+    """A rate read back from the file, or ValueError when it is not a plausible one (the entry is then resolved
+    again): a damaged file must not price calls at NaN, infinity or below zero (see ``plausible_rate``)."""
+    rate = Decimal(text) if isinstance(text, str) else Decimal("NaN")
+    if not plausible_rate(rate):
+        raise ValueError(f"not a price: {text!r}")
+    return rate

@@ -10,6 +10,7 @@ Anthropic's documented web search price ($10 per 1,000 searches) for a model gen
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -39,6 +40,8 @@ _FAST_CONTEXT = {"speed": "fast"}
 _SNAPSHOT_SUFFIX = re.compile(r"(?:[-@]\d{8}|-\d{4}-\d{2}-\d{2}|-latest)$")
 
 Overrides = Mapping[str, Mapping[str, Any]] | None  # the config's [prices."model-id"] tables
+
+MAX_RATE = 1_000_000  # USD per million tokens (or per 1,000 searches): far above any real price
 
 
 @dataclass(frozen=True)
@@ -303,6 +306,16 @@ def _config_decimal(model_id: str, table: Mapping[str, Any], key: str) -> Decima
     raw = table.get(key)
     if raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal) or raw < 0 or raw != raw:
-        raise ValueError(f'prices."{model_id}".{key}: expected a non-negative number, got {raw!r}')
+    if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal) or not plausible_rate(raw):
+        raise ValueError(
+            f'prices."{model_id}".{key}: expected a finite non-negative number up to {MAX_RATE:,}, got {raw!r}'
+        )
     return raw if isinstance(raw, Decimal) else Decimal(str(raw))
+
+
+def plausible_rate(number: int | float | Decimal) -> bool:
+    """A rate a price could be: finite, zero or more, at most ``MAX_RATE``. TOML reads ``inf`` and ``nan``, and
+    a damaged cache may say anything: such a rate would price calls at NaN or infinity (not JSON), overflow the
+    ledger's integer sums, and pass every budget check (NaN compares false with everything)."""
+    finite = number.is_finite() if isinstance(number, Decimal) else math.isfinite(number)
+    return finite and 0 <= number <= MAX_RATE

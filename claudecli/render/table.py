@@ -157,8 +157,8 @@ def write_table(
     footer: Sequence[str] | None = None,
 ) -> Layout:
     """Write the table on ``console``: fitted to it when it is a terminal, whole otherwise."""
-    rows = [[visible(cell) for cell in row] for row in rows]
-    footer = [visible(cell) for cell in footer] if footer else footer
+    rows = [[_one_line(cell) for cell in row] for row in rows]
+    footer = [_one_line(cell) for cell in footer] if footer else footer
     body = [*rows, *([footer] if footer else [])]
     layout = fit_layout(columns, body, console.width if _on_terminal(console, styled) else None)
     lines = table_lines(columns, rows, layout, footer)
@@ -177,6 +177,12 @@ def write_table(
         if index == 0:
             console.print(rule, soft_wrap=True)
     return layout
+
+
+def _one_line(cell: str) -> str:
+    """A cell as one line of the row: controls escaped, and a newline or tab too (a tag ``"a\\nb"`` must not
+    split its row in two nor pass for another row)."""
+    return visible(cell).replace("\n", "\\n").replace("\t", "\\t")
 
 
 def print_table(

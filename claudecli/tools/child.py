@@ -245,9 +245,17 @@ def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
 
 
 def stderr_tail(data: bytes, limit: int = 2_000) -> str:
-    """The last ``limit`` characters of a child's stderr, as text."""
+    """The last ``limit`` characters of a child's stderr, as text.
+
+    A tail that was cut (here, or by the reader that keeps only the last ``STDERR_TAIL`` bytes) starts at its
+    first whole word: the cut may fall inside a key the child printed, and the masking that comes later cannot
+    recognise a key's second half (a key has no blank in it)."""
     text = data.decode("utf-8", errors="replace").strip()
-    return text if len(text) <= limit else "…" + text[-limit:]
+    if len(text) <= limit and len(data) < STDERR_TAIL:
+        return text
+    tail = text[-limit:]
+    blank = re.search(r"\s", tail)
+    return "…" + (tail[blank.end() :].lstrip() if blank else "")
 
 
 def outcome_text(run: ChildRun, timeout: float) -> tuple[str, bool]:

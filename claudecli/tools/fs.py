@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from claudecli.core.scrub import mask_cut
 from claudecli.tools.base import Approval, Tool, ToolCall, ToolResult
 from claudecli.tools.fs_paths import Confinement, Refused
 from claudecli.tools.sanitize import decode, escape_controls
@@ -77,8 +78,12 @@ TOOLS = (
 class FsTools:
     """The ``fs`` tool source."""
 
-    def __init__(self, root: Path, *, allow_hidden: bool = False) -> None:
+    def __init__(
+        self, root: Path, *, allow_hidden: bool = False, secrets: Callable[[], tuple[str, ...]] = tuple
+    ) -> None:
+        """``secrets``: the scrubber's forms, for the parts a cut line shows (see ``scrub.mask_cut``)."""
         self.confinement = Confinement.at(root, allow_hidden)
+        self._secrets = secrets
         self._run: dict[str, Callable[[dict[str, Any], threading.Event], str]] = {
             "list_dir": self.list_dir,
             "read_file": self.read_file,
@@ -134,7 +139,7 @@ class FsTools:
             if b"\x00" in handle.read(BINARY_PROBE):
                 raise Refused(f"{args.get('path')}: a binary file; read_file shows text only")
             handle.seek(0)
-            return _numbered_lines(handle, start, real.stat().st_size)
+            return _numbered_lines(handle, start, real.stat().st_size, self._secrets())
 
     def search_text(self, args: dict[str, Any], cancel: threading.Event) -> str:
         pattern = args.get("pattern")
@@ -147,7 +152,12 @@ class FsTools:
             raise Refused("glob must be a string")
         files, note = self._candidates(self.confinement.resolve(args.get("path", ".")), glob)
         # A regex runs in a process that can be stopped: a catastrophic pattern must not hang claudecli.
-        found = _regex_search(pattern, ignore_case, files, cancel) if regex else search_files(files, matcher)
+        forms = self._secrets()
+        found = (
+            _regex_search(pattern, ignore_case, files, cancel, forms)
+            if regex
+            else search_files(files, matcher, forms)
+        )
         if len(found) >= SEARCH_MATCHES:
             note = f"[stopped at {SEARCH_MATCHES} matches: narrow the search]"
         if note:
@@ -201,7 +211,7 @@ def _positive(value: Any, default: int) -> int:
     return value
 
 
-def _numbered_lines(handle: Any, start: int, size: int) -> str:
+def _numbered_lines(handle: Any, start: int, size: int, forms: tuple[str, ...] = ()) -> str:
     """Lines from ``start`` on, numbered, up to ``READ_LIMIT`` bytes, with a note when there is more.
 
     Never holds more than a line's first ``READ_LIMIT + 1`` bytes: a file of one endless line (minified code, a
@@ -218,8 +228,9 @@ def _numbered_lines(handle: Any, start: int, size: int) -> str:
         if cut and kept:
             kept.append(f"[file truncated: {size:,} bytes in all; read on with start_line={number}]")
             break
-        shown = raw[:READ_LIMIT] if cut else raw
-        kept.append(f"{number:>6}\t{decode(shown).rstrip(chr(10)).rstrip(chr(13))}")
+        shown = decode(raw[:READ_LIMIT]) if cut else decode(raw)
+        shown = mask_cut(shown, forms, cut_end=True) if cut else shown
+        kept.append(f"{number:>6}\t{shown.rstrip(chr(10)).rstrip(chr(13))}")
         if cut:
             kept.append(
                 f"[line {number} truncated: showing its first {READ_LIMIT:,} bytes; the file has {size:,} bytes "
@@ -266,20 +277,26 @@ def regex_matcher(compiled: re.Pattern[str]) -> Matcher:
     return where
 
 
-def search_files(files: list[tuple[Path, str]], matcher: Matcher) -> list[str]:
+def search_files(files: list[tuple[Path, str]], matcher: Matcher, forms: tuple[str, ...] = ()) -> list[str]:
     found: list[str] = []
     for path, shown in files:
-        found += _matches(path, matcher, shown, SEARCH_MATCHES - len(found))
+        found += _matches(path, matcher, shown, SEARCH_MATCHES - len(found), forms)
         if len(found) >= SEARCH_MATCHES:
             break
     return found
 
 
 def _regex_search(
-    pattern: str, ignore_case: bool, files: list[tuple[Path, str]], cancel: threading.Event
+    pattern: str,
+    ignore_case: bool,
+    files: list[tuple[Path, str]],
+    cancel: threading.Event,
+    forms: tuple[str, ...] = (),
 ) -> list[str]:
     """``_search`` with a regular expression, run by ``claudecli.tools.fs_regex`` in a child process that is
-    stopped after ``SEARCH_SECONDS`` or on Ctrl-C (Python's ``re`` cannot be interrupted)."""
+    stopped after ``SEARCH_SECONDS`` or on Ctrl-C (Python's ``re`` cannot be interrupted). That child is
+    claudecli's own code, not a tool: it gets the secret forms on stdin (never in its environment) so that a
+    shortened line cannot show part of a key."""
     import json
     import sys
 
@@ -289,6 +306,7 @@ def _regex_search(
         "pattern": pattern,
         "ignore_case": ignore_case,
         "files": [[str(p), shown] for p, shown in files],
+        "secret_forms": list(forms),
     }
     done = run_child(
         [sys.executable, "-P", "-m", "claudecli.tools.fs_regex"],
@@ -311,7 +329,7 @@ def _regex_search(
     return [str(line) for line in found]
 
 
-def _matches(path: Path, matcher: Matcher, shown: str, room: int) -> list[str]:
+def _matches(path: Path, matcher: Matcher, shown: str, room: int, forms: tuple[str, ...] = ()) -> list[str]:
     """Matching lines of one text file (binary and oversized files are skipped). The whole line is searched
     (the file is at most ``SEARCH_FILE_LIMIT`` bytes); a long one is shown as a part around its match."""
     try:
@@ -326,17 +344,19 @@ def _matches(path: Path, matcher: Matcher, shown: str, room: int) -> list[str]:
     for number, line in enumerate(decode(data).splitlines(), start=1):
         at = matcher(line)
         if at >= 0:
-            found.append(f"{shown}:{number}: {_excerpt(line, at)}")
+            found.append(f"{shown}:{number}: {_excerpt(line, at, forms)}")
             if len(found) >= room:
                 break
     return found
 
 
-def _excerpt(line: str, at: int) -> str:
-    """``line``, or for a long one ``LINE_LIMIT`` characters around position ``at``, with a note."""
+def _excerpt(line: str, at: int, forms: tuple[str, ...] = ()) -> str:
+    """``line``, or for a long one ``LINE_LIMIT`` characters around position ``at``, with a note (a secret the
+    window's edge cuts through is masked whole: ``scrub.mask_cut``)."""
     if len(line) <= LINE_LIMIT:
         return line
     start = min(max(at - LINE_LIMIT // 4, 0), len(line) - LINE_LIMIT)
     end = start + LINE_LIMIT
-    part = ("…" if start else "") + line[start:end] + ("…" if end < len(line) else "")
+    window = mask_cut(line[start:end], forms, cut_start=start > 0, cut_end=end < len(line))
+    part = ("…" if start else "") + window + ("…" if end < len(line) else "")
     return f"{part} [line shortened: {LINE_LIMIT:,} of {len(line):,} characters shown]"

@@ -3,7 +3,8 @@
 Python's ``re`` backtracks and cannot be interrupted, so a pattern like ``(a+)+$`` could hang claudecli, Ctrl-C
 included. The parent chooses the files (confinement stays there), this process only reads those files and
 matches; the parent stops it after its time limit or on Ctrl-C. Request on stdin:
-``{"pattern", "ignore_case", "files": [[path, shown], ...]}``; the matching lines, as a JSON list, on stdout.
+``{"pattern", "ignore_case", "files": [[path, shown], ...], "secret_forms": [...]}`` (the forms mask a key that
+the edge of a shortened line cuts through); the matching lines, as a JSON list, on stdout.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ def main() -> int:
     request = json.loads(sys.stdin.buffer.read().decode("utf-8", errors="surrogatepass"))
     compiled = re.compile(request["pattern"], re.IGNORECASE if request["ignore_case"] else 0)
     files = [(Path(path), str(shown)) for path, shown in request["files"]]
-    found = search_files(files, regex_matcher(compiled))
+    forms = tuple(str(form) for form in request.get("secret_forms", ()))
+    found = search_files(files, regex_matcher(compiled), forms)
     sys.stdout.write(json.dumps(found))
     return 0
 

@@ -80,7 +80,7 @@ def _sources(
     check_known_toolsets(names, configured, "--tools")
     root = _root(options.root) if {"fs", "shell"} & set(names) else Path.cwd()
     if "fs" in names:
-        sources.append(FsTools(root, allow_hidden=options.fs_allow_hidden))
+        sources.append(FsTools(root, allow_hidden=options.fs_allow_hidden, secrets=app_ctx.scrubber.forms))
     if "shell" in names:
         sources.append(ShellTools(root, environment))
     chosen = [configured[name] for name in names if name in configured]
