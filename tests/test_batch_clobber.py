@@ -249,3 +249,26 @@ def test_another_batch_with_the_same_generated_ids_does_not_replace_the_file(
     assert out.read_text() == kept and results_downloads(fake_api, second) == 0
     assert run_cli("batch", "results", second, "-o", str(out), "--force").exit_code == 0
     assert out.read_text() != kept
+
+
+def test_results_of_the_same_ids_do_not_replace_a_file_the_journal_never_saw(
+    cli_env, run_cli, fake_api, tmp_path
+):
+    """`batch run -o` (answers paid at standard prices) writes the same generated ids as another input's batch:
+    equal ids are no proof that the file holds this batch's results, so it is kept unless the bytes are equal."""
+    (tmp_path / "a.txt").write_text("one [[words:1]]\ntwo [[words:1]]\n")
+    (tmp_path / "b.txt").write_text("three [[words:2]]\nfour [[words:2]]\n")
+    out = tmp_path / "answers.jsonl"
+    assert run_cli("batch", "run", str(tmp_path / "a.txt"), "--text", "-o", str(out)).exit_code == 0
+    kept = out.read_text()
+    other = submit(run_cli, tmp_path / "b.txt", "--text")
+    refused = run_cli("batch", "results", other, "-o", str(out))
+    assert refused.exit_code == 2 and "does not know" in one_error_line(refused, out), refused
+    assert out.read_text() == kept
+
+    redirected = tmp_path / "redirected.jsonl"  # `batch results X > FILE`: the journal never hears of FILE
+    redirected.write_text(run_cli("batch", "results", other).stdout)
+    again = run_cli("batch", "results", other, "-o", str(redirected))  # the very same bytes: nothing lost
+    assert again.exit_code == 0, again
+    assert run_cli("batch", "results", other, "-o", str(out), "--force").exit_code == 0
+    assert out.read_text() != kept

@@ -16,7 +16,9 @@ appends to its file and has its own rule, see ``resume``; its input is guarded h
   custom_ids (text: those of its record header lines) are those of the results just downloaded, no more and no fewer
   (an answer may itself hold a header line: another batch's answers could include every one of this file's),
   checked once they are complete in their temp file, before it is renamed over the old file (so re-running
-  ``results -o`` for the same batch, or a resubmission of the same input, overwrites it without ``--force``).
+  ``results -o`` for the same batch overwrites it without ``--force``). Equal ids are not enough: the journal
+  must also say this batch's results went to that file, or the file must hold exactly the new bytes (two
+  inputs of as many lines share the generated ids ``line-000001``...).
 * an empty file holds nothing to lose and is overwritten.
 """
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import filecmp
 import json
 import os
 import re
@@ -92,14 +95,24 @@ def check_before(path: Path, fmt: str, rule: Overwrite) -> None:
     _existing_keys(path, fmt, rule)
 
 
-def check_after(path: Path, written: Path, fmt: str, rule: Overwrite) -> None:
+def check_after(path: Path, written: Path, fmt: str, rule: Overwrite, *, journaled: bool) -> None:
     """With the new results complete in ``written``: refuse to replace another batch's results at ``path``
-    (checked again in full: the file may have changed while the results were downloading)."""
+    (checked again in full: the file may have changed while the results were downloading).
+
+    ``journaled``: the journal says this batch's results were written to ``path``. Without that word, equal
+    custom_ids prove nothing (``batch run -o``, a shell redirect or another tool writes the same
+    ``line-000001``...): the file is then replaced only when it already holds exactly these bytes.
+    """
     kept = _existing_keys(path, fmt, rule)
     if kept and kept != record_keys(written, fmt):  # equal, not included: text answers may hold header lines
         raise UsageError(
             f"{path}: holds results that are not this batch's; it is left as it is and nothing was "
             "written (--force overwrites it)"
+        )
+    if kept and not journaled and not filecmp.cmp(path, written, shallow=False):
+        raise UsageError(
+            f"{path}: holds results the batch journal does not know as this batch's (written by `batch run`, "
+            "a redirect or another tool?); it is left as it is and nothing was written (--force overwrites it)"
         )
 
 

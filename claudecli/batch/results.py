@@ -31,7 +31,7 @@ from claudecli.core.fsutil import atomic_open
 from claudecli.render.visible import records_for
 
 if TYPE_CHECKING:
-    from claudecli.batch.journal import Journal
+    from claudecli.batch.journal import Journal, Part
     from claudecli.batch.remote import RemoteBatch
     from claudecli.core.context import AppContext
 
@@ -107,9 +107,11 @@ def save(
             f"{out}: holds another batch's results (see `batch list`); it is left as it is (--force overwrites it)"
         )
 
+    journaled = any(part.results_path == where for part in _parts(journal, ids))
+
     def before_replace(written: Path) -> None:
         still_through(out, target)
-        check_after(out, written, fmt, rule)
+        check_after(out, written, fmt, rule, journaled=journaled)
 
     try:
         with atomic_open(target, "w", private=True, before_replace=before_replace) as handle:
@@ -135,10 +137,15 @@ def _save_to(
             journal.mark_booked(batch.id)
 
 
+def _parts(journal: Journal, batch_ids: list[str]) -> list[Part]:
+    """The journaled parts of these batches (a batch another tool submitted has none)."""
+    parts = (journal.part_by_batch_id(batch_id) for batch_id in batch_ids)
+    return [part for part in parts if part is not None]
+
+
 def journaled_inputs(journal: Journal, batch_ids: list[str]) -> list[str]:
     """The input files these batches were submitted from, as journaled (results never go over them)."""
-    parts = (journal.part_by_batch_id(batch_id) for batch_id in batch_ids)
-    return [part.input_path for part in parts if part is not None]
+    return [part.input_path for part in _parts(journal, batch_ids)]
 
 
 def needs_booking(journal: Journal, batch_ids: list[str]) -> bool:
