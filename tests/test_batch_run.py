@@ -190,3 +190,25 @@ def test_csv_resume_cuts_a_torn_multiline_row(cli_env, run_cli, fake_api, tmp_pa
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
     assert [row["custom_id"] for row in rows] == ["line-000001", "line-000002", "line-000003"]
     assert len(fake_api.requests_to(MESSAGES, method="POST")) == 2
+
+
+@pytest.mark.parametrize("tools", [(), ("--web-search",)], ids=["plain", "tool-loop"])
+@pytest.mark.parametrize(
+    ("code", "error_type", "exit_code"), [(401, "authentication_error", 3), (402, "billing_error", 10)]
+)
+def test_a_rejected_key_stops_the_run_and_writes_no_errored_lines(
+    cli_env, run_cli, fake_api, tmp_path, code, error_type, exit_code, tools
+):
+    """A 401/402 is about the key or the account, not the line: written as `errored` it would make the rerun
+    (key fixed) skip every line, and a cron job would see exit 0 for a run that answered nothing."""
+    jobs = prompts(tmp_path / "jobs.txt", 20)
+    fake_api.enqueue(Fault.status(code, error_type, "no \x1b[2J way", echo_credential=True))
+    out = tmp_path / "out.jsonl"
+    first = run_cli("batch", "run", str(jobs), "--text", "-c", "1", "-o", str(out), *tools)
+    assert first.exit_code == exit_code, first
+    assert_no_traceback(first.stderr)
+    assert "sk-ant-" not in first.stderr + out.read_text() and "\x1b" not in first.stderr
+    assert out.read_text() == "" and len(fake_api.requests_to(MESSAGES)) == 1  # stopped at once
+    second = run_cli("batch", "run", str(jobs), "--text", "-c", "1", "-o", str(out), *tools)
+    assert second.exit_code == 0, second
+    assert ids_in(out) == [f"line-{i:06d}" for i in range(1, 21)]

@@ -38,7 +38,7 @@ from claudecli.batch.output import (
     make_writer,
 )
 from claudecli.batch.overwrite import refuse_input
-from claudecli.batch.retry import RateGate, is_rate_limit, is_retryable, retry_delay
+from claudecli.batch.retry import RateGate, is_account_failure, is_rate_limit, is_retryable, retry_delay
 from claudecli.batch.run_plan import RunOptions, plan_run
 from claudecli.batch.runner_calls import (
     AheadBooker,
@@ -76,6 +76,7 @@ class RunReport:
     interrupted: bool = False
     busy: bool = False  # another run holds the output's lock; nothing was done
     max_steps_lines: int = 0  # with tools: lines stopped by --max-steps (each has an errored line)
+    stopped_by: ClaudeCliError | None = None  # a 401/402: the run sent nothing more after it
 
     def summary(self) -> str:
         rate = self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
@@ -134,6 +135,14 @@ def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
         app_ctx.note(report.summary())
         if interrupt is not None:
             raise interrupt if isinstance(interrupt, Terminated) else Interrupted()
+        if report.stopped_by is not None:
+            error = report.stopped_by
+            raise type(error)(
+                f"the run stopped: {error.message}; lines without a result were not written",
+                request_id=error.request_id,
+                hint="fix the key or the billing, then run the same command again: it sends only those lines",
+                error_type=error.error_type,
+            )
         if report.first_error is not None:
             error = report.first_error
             raise type(error)(
@@ -228,7 +237,7 @@ class Runner:
     async def worker(self, items: Iterator[tuple[int, dict[str, Any]]]) -> None:
         while True:
             await self.window.acquire()
-            item = next(items, None)
+            item = next(items, None) if self.report.stopped_by is None else None
             if item is None:
                 self.window.release()
                 return
@@ -272,7 +281,10 @@ class Runner:
                 if error is None:
                     raise
                 retry = is_retryable(exc)
-                if retry and attempt < self.options.retries:
+                if is_account_failure(exc):
+                    self.report.stopped_by = self.report.stopped_by or error
+                    retry = True  # no errored line: a rerun with the key or billing fixed sends it
+                elif retry and attempt < self.options.retries:
                     delay = retry_delay(exc, attempt, self.app_ctx.settings.retry_after_cap)
                     if is_rate_limit(exc):
                         self.gate.pause(delay)
