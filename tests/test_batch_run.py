@@ -147,6 +147,18 @@ def test_a_second_run_on_the_same_output_exits_0_without_sending(cli_env, run_cl
     assert fake_api.requests_to(MESSAGES) == [] and not out.exists()
 
 
+def test_a_run_through_a_link_to_an_output_being_written_sends_nothing(cli_env, run_cli, fake_api, tmp_path):
+    """`-o latest.jsonl` (a link) and `-o out.jsonl` (its target) are one file: one lock, or both runs would
+    send (and pay for) every line and append each answer twice."""
+    out, link = tmp_path / "out.jsonl", tmp_path / "latest.jsonl"
+    link.symlink_to(out.name)
+    with file_lock(tmp_path / "out.jsonl.lock", wait=0):  # a first run, given the target, still going
+        busy = run_cli("batch", "run", "--text", str(prompts(tmp_path / "q.txt", 3)), "-o", str(link))
+    assert busy.exit_code == 0, busy
+    assert "another batch run is writing" in busy.stderr
+    assert fake_api.requests_to(MESSAGES) == [] and not out.exists()
+
+
 def test_an_output_path_that_is_a_directory_is_a_usage_error(cli_env, run_cli, fake_api, tmp_path):
     for args in (("run", "--text", str(prompts(tmp_path / "q.txt", 1))), ("results", "msgbatch_01x")):
         result = run_cli("batch", *args, "-o", str(tmp_path))

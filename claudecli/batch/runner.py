@@ -22,9 +22,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.inputs import line_defaults
@@ -99,12 +101,19 @@ def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
     refuse_input(out, (options.input.path,))  # the input may itself read as records with custom_ids
     with contextlib.ExitStack() as stack:
         try:
-            stack.enter_context(file_lock(out.with_name(out.name + ".lock"), wait=0))
+            stack.enter_context(file_lock(_lock_path(out), wait=0))
         except LockBusy:
             return RunReport(busy=True)
         except OSError as exc:
             raise cannot_write(out, exc) from None
         return _run(app_ctx, options)
+
+
+def _lock_path(out: Path) -> Path:
+    """``FILE.lock`` beside the file the records go to: a link's target, so two runs given the file under two
+    names (a link and its target) take the same lock rather than both sending, and paying for, every line."""
+    written = Path(os.path.realpath(out))
+    return written.with_name(written.name + ".lock")
 
 
 def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
