@@ -212,3 +212,18 @@ def test_profiles_keep_their_own_batches(cli_env, run_cli, fake_api, tmp_path, h
 
     refused = run_cli("--profile", "b", "batch", "status", from_a)
     assert refused.exit_code == 4 and "use --profile a" in refused.stderr
+
+
+def test_delete_books_a_batch_never_downloaded_first(cli_env, run_cli, fake_api, tmp_path, ledger_rows):
+    """Deleted, a batch's results are gone: an ended journaled batch that was never downloaded is booked
+    before the delete, or the requests it was billed for would never reach the ledger."""
+    jobs = write_jsonl(tmp_path / "a.jsonl", {"id": "a", "prompt": "[[words:9]]"}, {"id": "b", "prompt": "x"})
+    (batch_id,) = submit(run_cli, jobs, "--name", "gone")
+    deleted = run_cli("batch", "delete", "gone")
+    assert deleted.exit_code == 0 and deleted.stdout == f"{batch_id}\n", deleted
+    assert batch_id not in fake_api.batches
+    rows = [row for row in ledger_rows() if row["batch_id"] == batch_id]
+    assert sorted(row["custom_id"] for row in rows) == ["a", "b"]
+    assert all(row["command"] == "batch" and row["cost_usd"] > 0 for row in rows)
+    assert run_cli("batch", "collect", "--out-dir", str(tmp_path / "out")).exit_code == 0
+    assert len([row for row in ledger_rows() if row["batch_id"] == batch_id]) == 2  # never twice

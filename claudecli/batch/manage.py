@@ -22,7 +22,7 @@ from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import OUTCOMES, check_target
 from claudecli.batch.overwrite import Overwrite
 from claudecli.batch.reconcile import settle_lost_creates
-from claudecli.batch.results import Saved, needs_booking, save
+from claudecli.batch.results import Saved, book_unbooked, needs_booking, save
 from claudecli.batch.scope import describe
 from claudecli.batch.watch import wait_until_ended
 from claudecli.core.errors import BadRequestError, NotFoundError, UsageError
@@ -162,9 +162,21 @@ def cancel(app_ctx: AppContext, target: str, *, as_json: bool) -> None:
 def delete(app_ctx: AppContext, target: str) -> None:
     with open_journal(app_ctx) as journal:
         for bid in resolve(journal, target):
+            if needs_booking(journal, [bid]):
+                _book_before_delete(app_ctx, journal, remote.retrieve(app_ctx.client, bid))
             remote.delete(app_ctx.client, bid)
             journal.mark_state(bid, DELETED)
             app_ctx.stdout.file.write(bid + "\n")
+
+
+def _book_before_delete(app_ctx: AppContext, journal: Journal, batch: RemoteBatch) -> None:
+    """A journaled batch never downloaded has its results booked first: after the delete they are gone, and
+    so would be the ledger rows of the requests it was billed for. (One still processing: the API refuses.)"""
+    if not batch.ended:
+        return
+    with batch_lock(app_ctx.settings.paths.data_dir, wait=None):
+        booked = book_unbooked(app_ctx, batch, journal)
+    app_ctx.note(f"{batch.id}: {booked} result(s) booked in the usage ledger before deleting it")
 
 
 @dataclass

@@ -143,6 +143,21 @@ def _parts(journal: Journal, batch_ids: list[str]) -> list[Part]:
     return [part for part in parts if part is not None]
 
 
+class _Discard:
+    """A sink that keeps nothing: results read only to be booked."""
+
+    def write(self, text: str, /) -> int:
+        return len(text)
+
+
+def book_unbooked(app_ctx: AppContext, batch: RemoteBatch, journal: Journal) -> int:
+    """Book an ended journaled batch's results if they never were (before ``batch delete`` makes them
+    unreadable: deleted unbooked, the money it cost would never reach the ledger); return the rows written."""
+    saved = Saved(Tally())
+    _save_to(app_ctx, [batch], _Discard(), "jsonl", journal, saved)
+    return saved.booked
+
+
 def journaled_inputs(journal: Journal, batch_ids: list[str]) -> list[str]:
     """The input files these batches were submitted from, as journaled (results never go over them)."""
     return [part.input_path for part in _parts(journal, batch_ids)]
