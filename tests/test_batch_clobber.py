@@ -272,3 +272,23 @@ def test_results_of_the_same_ids_do_not_replace_a_file_the_journal_never_saw(
     assert again.exit_code == 0, again
     assert run_cli("batch", "results", other, "-o", str(out), "--force").exit_code == 0
     assert out.read_text() != kept
+
+
+@pytest.mark.parametrize("force", [(), ("--force",)], ids=["plain", "force"])
+def test_collect_never_writes_through_a_link_planted_in_the_out_dir(
+    cli_env, run_cli, fake_api, tmp_path, force
+):
+    """collect names its files itself: a link found at DIR/<name>.jsonl (a shared folder, another user) would
+    have it create or replace a file anywhere its user may write, so it is refused, never followed."""
+    jobs = write_jsonl(tmp_path / "jobs.jsonl", {"id": "a", "prompt": "[[words:2]]"})
+    batch_id = submit(run_cli, jobs, "--name", "nightly")
+    out_dir, elsewhere = tmp_path / "shared", tmp_path / "elsewhere"
+    out_dir.mkdir()
+    elsewhere.mkdir()
+    (out_dir / "nightly.jsonl").symlink_to(elsewhere / "planted.sh")  # dangling: would be created
+    refused = run_cli("batch", "collect", "--out-dir", str(out_dir), *force)
+    assert refused.exit_code == 2 and "symbolic link" in refused.stderr and batch_id in refused.stderr, (
+        refused
+    )
+    assert os.listdir(elsewhere) == [] and (out_dir / "nightly.jsonl").is_symlink()
+    assert sorted(os.listdir(out_dir)) == ["nightly.jsonl"]

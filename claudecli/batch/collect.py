@@ -54,7 +54,7 @@ def record(journal: Journal, batch: RemoteBatch) -> None:
 
 def collect(app_ctx: AppContext, out_dir: Path, fmt: str, *, force: bool = False) -> CollectReport:
     report = CollectReport()
-    rule = Overwrite(force=force, option="--out-dir")
+    rule = Overwrite(force=force, option="--out-dir", follow_links=False)
     try:
         with batch_lock(app_ctx.settings.paths.data_dir, wait=0), open_journal(app_ctx) as journal:
             for part in journal.awaiting_proof():

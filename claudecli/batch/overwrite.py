@@ -32,7 +32,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from claudecli.batch.output import CSV_HEADER, OUTCOMES
@@ -43,15 +43,21 @@ TEXT_HEADER = re.compile(r"==> (\S+)(?: \[\w+\])? <==\n")  # the custom_id; an o
 
 @dataclass(frozen=True)
 class Overwrite:
-    """What a command may write over: ``force`` (its ``--force``), never its ``inputs``."""
+    """What a command may write over: ``force`` (its ``--force``), never its ``inputs``.
+
+    ``follow_links``: a symbolic link at the path is written through, as ``>`` does, for a path the user named
+    (``-o``). ``collect`` names its files itself, inside ``--out-dir``: a link found there (planted in a shared
+    folder, say) is not followed but refused as "not a regular file", so nothing is written outside DIR.
+    """
 
     force: bool = False
     inputs: tuple[Path, ...] = ()
     option: str = "-o"
+    follow_links: bool = True
 
     def with_inputs(self, *paths: str | Path | None) -> Overwrite:
         more = tuple(Path(path) for path in paths if path is not None)
-        return Overwrite(self.force, self.inputs + more, self.option)
+        return replace(self, inputs=self.inputs + more)
 
 
 def through_links(path: Path) -> Path:
@@ -120,11 +126,17 @@ def _existing_keys(path: Path, fmt: str, rule: Overwrite) -> set[str] | None:
     """The keys of the results file at ``path``; None when there is none, or with --force."""
     refuse_input(path, rule.inputs, rule.option)
     try:
-        mode = os.stat(path).st_mode
+        mode = (os.stat if rule.follow_links else os.lstat)(path).st_mode
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise UsageError(f"{path}: cannot look at it: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(mode):  # only when not following links: a file collect named inside DIR
+        raise UsageError(
+            f"{path}: is a symbolic link; {rule.option} files are written inside the folder, never through a "
+            "link found there",
+            hint="move the link away",
+        )
     if not stat.S_ISREG(mode):
         raise UsageError(
             f"{path}: is not a regular file; results are written to a new or regular file",

@@ -97,7 +97,7 @@ def save(
         app_ctx.stdout.file.flush()
         return saved
     check_target(out)
-    target = through_links(out)  # resolved once: the file checked is the file written
+    target = through_links(out) if rule.follow_links else out  # resolved once: the file checked is written
     ids = [batch.id for batch in batches]
     rule = rule.with_inputs(*journaled_inputs(journal, ids))
     check_before(out, fmt, rule)
@@ -110,7 +110,8 @@ def save(
     journaled = any(part.results_path == where for part in _parts(journal, ids))
 
     def before_replace(written: Path) -> None:
-        still_through(out, target)
+        if rule.follow_links:
+            still_through(out, target)
         check_after(out, written, fmt, rule, journaled=journaled)
 
     try:
