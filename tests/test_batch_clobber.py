@@ -292,3 +292,19 @@ def test_collect_never_writes_through_a_link_planted_in_the_out_dir(
     )
     assert os.listdir(elsewhere) == [] and (out_dir / "nightly.jsonl").is_symlink()
     assert sorted(os.listdir(out_dir)) == ["nightly.jsonl"]
+
+
+def test_run_does_not_resume_into_another_inputs_batch_results(cli_env, run_cli, fake_api, tmp_path):
+    """`batch run -o` resumes by custom_id: another input's batch results hold the same generated ids and would
+    pass for a finished run (every line skipped, exit 0, the wrong answers kept as this input's)."""
+    (tmp_path / "a.txt").write_text("one [[words:1]]\ntwo [[words:1]]\n")
+    (tmp_path / "b.txt").write_text("three [[words:2]]\nfour [[words:2]]\n")
+    out = tmp_path / "answers.jsonl"
+    other = submit(run_cli, tmp_path / "b.txt", "--text")
+    assert run_cli("batch", "results", other, "-o", str(out)).exit_code == 0
+    kept = out.read_text()
+    refused = run_cli("batch", "run", str(tmp_path / "a.txt"), "--text", "-o", str(out))
+    assert refused.exit_code == 2 and other in one_error_line(refused, out), refused
+    assert out.read_text() == kept and fake_api.requests_to("/v1/messages") == []
+    same_input = run_cli("batch", "run", str(tmp_path / "b.txt"), "--text", "-o", str(out))
+    assert same_input.exit_code == 0 and "already have results" in same_input.stderr, same_input

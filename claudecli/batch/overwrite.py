@@ -34,9 +34,13 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from claudecli.batch.output import CSV_HEADER, OUTCOMES
 from claudecli.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from claudecli.batch.journal import Journal
 
 TEXT_HEADER = re.compile(r"==> (\S+)(?: \[\w+\])? <==\n")  # the custom_id; an outcome other than success
 
@@ -93,6 +97,19 @@ def refuse_input(path: Path, inputs: tuple[Path, ...], option: str = "-o") -> No
             f"{path}: is the input of this batch; results are never written over it",
             hint=f"give {option} another {'directory' if option == '--out-dir' else 'file'}",
         )
+
+
+def refuse_batch_results(journal: Journal, out: Path, run_input: Path) -> None:
+    """``batch run -o`` resumes a file by its custom_ids; a batch's results file of another input holds the
+    same generated ids (``line-000001``...) and would pass for a finished run: every line skipped, exit 0, the
+    other input's answers left as this one's. The journal knows which files hold which batch's results."""
+    for part in journal.parts_written_to(os.path.realpath(out)):
+        if not same_file(Path(part.input_path), run_input):
+            raise UsageError(
+                f"{out}: holds the results of batch {part.batch_id} (input {part.input_path}); batch run "
+                "appends only to an earlier run's output of the same input",
+                hint="give -o a new file",
+            )
 
 
 def check_before(path: Path, fmt: str, rule: Overwrite) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.inputs import line_defaults
+from claudecli.batch.journal import open_journal
 from claudecli.batch.lock import LockBusy, file_lock
 from claudecli.batch.output import (
     LineWriter,
@@ -39,7 +40,7 @@ from claudecli.batch.output import (
     check_target,
     make_writer,
 )
-from claudecli.batch.overwrite import refuse_input
+from claudecli.batch.overwrite import refuse_batch_results, refuse_input
 from claudecli.batch.retry import RateGate, is_account_failure, is_rate_limit, is_retryable, retry_delay
 from claudecli.batch.run_plan import RunOptions, plan_run
 from claudecli.batch.runner_calls import (
@@ -99,6 +100,7 @@ def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
     out = options.out
     check_target(out)
     refuse_input(out, (options.input.path,))  # the input may itself read as records with custom_ids
+    _refuse_batch_results(app_ctx, out, options.input.path)
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(file_lock(_lock_path(out), wait=0))
@@ -107,6 +109,15 @@ def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
         except OSError as exc:
             raise cannot_write(out, exc) from None
         return _run(app_ctx, options)
+
+
+def _refuse_batch_results(app_ctx: AppContext, out: Path, run_input: Path) -> None:
+    """A non-empty ``-o`` that the batch journal (when there is one) says holds another input's batch results
+    is refused: its ids would pass for this run's (see ``overwrite.refuse_batch_results``)."""
+    if not app_ctx.settings.paths.batch_journal_file.exists() or not out.is_file() or out.stat().st_size == 0:
+        return
+    with open_journal(app_ctx) as journal:
+        refuse_batch_results(journal, out, run_input)
 
 
 def _lock_path(out: Path) -> Path:
