@@ -308,3 +308,28 @@ def test_run_does_not_resume_into_another_inputs_batch_results(cli_env, run_cli,
     assert out.read_text() == kept and fake_api.requests_to("/v1/messages") == []
     same_input = run_cli("batch", "run", str(tmp_path / "b.txt"), "--text", "-o", str(out))
     assert same_input.exit_code == 0 and "already have results" in same_input.stderr, same_input
+
+
+def test_submit_wait_refuses_results_it_could_not_replace_before_submitting(
+    cli_env, run_cli, fake_api, tmp_path
+):
+    """`submit --wait -o` over another batch's results, or results the journal never saw, would be refused once
+    the new batch has run and been paid for: the journal can tell before anything is sent."""
+    jobs = tmp_path / "nightly.txt"
+    out = tmp_path / "nightly.jsonl"
+    wait = ("batch", "submit", "--text", "--wait", "--poll-interval", "0.05", "-o", str(out), str(jobs))
+    jobs.write_text("day one [[words:1]]\n")
+    assert run_cli(*wait).exit_code == 0
+    assert run_cli(*wait).exit_code == 0  # the same submission: its own results, rewritten
+    kept, creates = out.read_text(), fake_api.batch_creates
+    jobs.write_text("day two [[words:2]]\n")
+    refused = run_cli(*wait)
+    assert refused.exit_code == 2 and "nothing was sent" in one_error_line(refused, out), refused
+    assert fake_api.batch_creates == creates and out.read_text() == kept
+
+    ran = tmp_path / "ran.jsonl"  # `batch run -o`: the same generated ids, unknown to the journal
+    assert run_cli("batch", "run", str(jobs), "--text", "-o", str(ran)).exit_code == 0
+    wait_ran = ("batch", "submit", "--text", "--wait", "--poll-interval", "0.05", "-o", str(ran), str(jobs))
+    refused = run_cli(*wait_ran)
+    assert refused.exit_code == 2 and "does not know" in one_error_line(refused, ran), refused
+    assert fake_api.batch_creates == creates

@@ -112,6 +112,24 @@ def refuse_batch_results(journal: Journal, out: Path, run_input: Path) -> None:
             )
 
 
+def refuse_results_not_ours(journal: Journal, out: Path, own: set[str]) -> None:
+    """``submit --wait -o``, before anything is sent: results of batches about to be created can replace only
+    a file that holds no results yet or, says the journal, results of this submission's own batches (``own``).
+    Anything else would be refused once the batch has run and been paid for (see ``check_after``)."""
+    target = through_links(out)
+    if not target.is_file() or target.stat().st_size == 0:
+        return
+    claimants = journal.parts_written_to(os.path.realpath(target))
+    if any(part.batch_id in own for part in claimants):
+        return
+    whose = f"batch {claimants[0].batch_id}" if claimants else "ones the batch journal does not know"
+    raise UsageError(
+        f"{out}: holds results that are not this submission's ({whose}); it is left as it is and nothing "
+        "was sent (--force overwrites it)",
+        hint="give -o another file",
+    )
+
+
 def check_before(path: Path, fmt: str, rule: Overwrite) -> None:
     """Before anything is downloaded: the input, anything but a regular file, and (without --force) a file
     that is not claudecli results in ``fmt``."""
