@@ -333,3 +333,24 @@ def test_submit_wait_refuses_results_it_could_not_replace_before_submitting(
     refused = run_cli(*wait_ran)
     assert refused.exit_code == 2 and "does not know" in one_error_line(refused, ran), refused
     assert fake_api.batch_creates == creates
+
+
+def test_collect_writes_beside_results_the_journal_does_not_know(cli_env, run_cli, fake_api, tmp_path):
+    """DIR/nightly.jsonl written by `batch run -o` holds the same generated ids as the nightly batch: collect
+    keeps it and writes the batch's results beside it, as it does beside another batch's."""
+    jobs = tmp_path / "nightly.txt"
+    jobs.write_text("one [[words:1]]\ntwo [[words:1]]\n")
+    out_dir = tmp_path / "results"
+    out_dir.mkdir()
+    ran = out_dir / "nightly.jsonl"
+    assert run_cli("batch", "run", str(jobs), "--text", "-o", str(ran)).exit_code == 0
+    kept = ran.read_text()
+    batch_id = submit(run_cli, jobs, "--text", "--name", "nightly")
+    collected = run_cli("batch", "collect", "--out-dir", str(out_dir))
+    assert collected.exit_code == 0, collected
+    beside = out_dir / f"nightly.{batch_id}.jsonl"
+    assert collected.stdout == f"{beside}\n" and ran.read_text() == kept
+    assert {json.loads(line)["custom_id"] for line in beside.read_text().splitlines()} == {
+        "line-000001",
+        "line-000002",
+    }
