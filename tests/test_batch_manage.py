@@ -16,6 +16,7 @@ from claudecli.batch.lock import batch_lock
 from claudecli.core.usage import TokenUsage
 from claudecli.money.price_book import PriceBook
 from tests.conftest import assert_no_traceback
+from tests.fakeapi import Fault
 
 
 def write_jsonl(path: Path, *lines: dict) -> Path:
@@ -227,3 +228,18 @@ def test_delete_books_a_batch_never_downloaded_first(cli_env, run_cli, fake_api,
     assert all(row["command"] == "batch" and row["cost_usd"] > 0 for row in rows)
     assert run_cli("batch", "collect", "--out-dir", str(tmp_path / "out")).exit_code == 0
     assert len([row for row in ledger_rows() if row["batch_id"] == batch_id]) == 2  # never twice
+
+
+def test_a_results_line_sent_twice_is_booked_once(cli_env, run_cli, fake_api, tmp_path, ledger_rows):
+    """One request, one ledger row: a results stream that repeats a line (a replaying proxy) books it once."""
+    jobs = write_jsonl(tmp_path / "a.jsonl", {"id": "a", "prompt": "[[words:9]]"}, {"id": "b", "prompt": "x"})
+    (batch_id,) = submit(run_cli, jobs)
+    body = fake_api.batches[batch_id].results_jsonl()
+    first = body.splitlines(keepends=True)[0]
+    fake_api.enqueue(
+        Fault.body(body + first, content_type="application/binary"), f"{BATCHES}/{batch_id}/results"
+    )
+    result = run_cli("batch", "results", batch_id)
+    assert result.exit_code == 0, result
+    rows = [row for row in ledger_rows() if row["batch_id"] == batch_id]
+    assert sorted(row["custom_id"] for row in rows) == ["a", "b"]
