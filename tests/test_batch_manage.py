@@ -243,3 +243,18 @@ def test_a_results_line_sent_twice_is_booked_once(cli_env, run_cli, fake_api, tm
     assert result.exit_code == 0, result
     rows = [row for row in ledger_rows() if row["batch_id"] == batch_id]
     assert sorted(row["custom_id"] for row in rows) == ["a", "b"]
+
+
+def test_a_wait_outlives_a_passing_api_failure(cli_env, run_cli, fake_api, tmp_path):
+    """`submit --wait` / `status --watch` poll for hours: a poll failing with a 5xx (after the client's own
+    retries) is tried again at the next interval instead of ending the wait."""
+    jobs = write_jsonl(tmp_path / "a.jsonl", {"id": "a", "prompt": "[[words:2]]"})
+    (batch_id,) = submit(run_cli, jobs, "--name", "n")
+    for _ in range(2):
+        fake_api.enqueue(Fault.status(500, "api_error", "blip"), f"{BATCHES}/{batch_id}")
+    env = {"CLAUDECLI_MAX_RETRIES": "0"}
+    watched = run_cli("batch", "status", "n", "--watch", "--poll-interval", "0.05", "--json", env=env)
+    assert watched.exit_code == 0, watched
+    assert json.loads(watched.stdout)["items"][0]["processing_status"] == "ended"
+    assert "trying again" in watched.stderr and fake_api.pending_faults() == 0
+    assert_no_traceback(watched.stderr)
