@@ -258,3 +258,17 @@ def test_a_wait_outlives_a_passing_api_failure(cli_env, run_cli, fake_api, tmp_p
     assert json.loads(watched.stdout)["items"][0]["processing_status"] == "ended"
     assert "trying again" in watched.stderr and fake_api.pending_faults() == 0
     assert_no_traceback(watched.stderr)
+
+
+def test_list_shows_the_journal_when_the_api_fails(cli_env, run_cli, fake_api, tmp_path):
+    """`batch list` is the journal's listing, refreshed from the API: an API that fails leaves it as last
+    recorded, with a warning, instead of no listing at all."""
+    fake_api.batch_mode = "manual"
+    jobs = write_jsonl(tmp_path / "a.jsonl", {"id": "a", "prompt": "x"})
+    (batch_id,) = submit(run_cli, jobs, "--name", "n")
+    fake_api.enqueue(Fault.status(500, "api_error", "down"), f"{BATCHES}/{batch_id}")
+    listed = run_cli("batch", "list", "--json", env={"CLAUDECLI_MAX_RETRIES": "0"})
+    assert listed.exit_code == 0, listed
+    (item,) = json.loads(listed.stdout)["items"]
+    assert item["batch_id"] == batch_id and item["processing_status"] in ("in_progress", None), item
+    assert "shown as last recorded" in listed.stderr and fake_api.pending_faults() == 0

@@ -25,7 +25,14 @@ from claudecli.batch.reconcile import settle_lost_creates
 from claudecli.batch.results import Saved, book_unbooked, needs_booking, save
 from claudecli.batch.scope import describe
 from claudecli.batch.watch import wait_until_ended
-from claudecli.core.errors import BadRequestError, NotFoundError, UsageError
+from claudecli.core.errors import (
+    BadRequestError,
+    ConnectionFailed,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    UsageError,
+)
 from claudecli.render.emit import emit, items_document
 from claudecli.render.table import Column, print_table
 
@@ -252,7 +259,16 @@ def part_document(part: Part) -> dict[str, Any]:
 
 def list_batches(app_ctx: AppContext, *, limit: int | None, as_json: bool) -> None:
     with open_journal(app_ctx) as journal:
-        parts = [_refresh(app_ctx, journal, part) for part in journal.recent(limit)]
+        parts = journal.recent(limit)
+        for index, part in enumerate(parts):
+            try:
+                parts[index] = _refresh(app_ctx, journal, part)
+            except (ServerError, ConnectionFailed, RateLimitedError) as exc:
+                app_ctx.warn(  # the listing is the journal's; the API's word is only fresher
+                    f"cannot read the batches' state ({exc.one_line()}); "
+                    f"{len(parts) - index} shown as last recorded"
+                )
+                break
     if as_json:
         emit(app_ctx, items_document(part_document(p) for p in parts))
         return
