@@ -249,3 +249,108 @@ def test_another_batch_with_the_same_generated_ids_does_not_replace_the_file(
     assert out.read_text() == kept and results_downloads(fake_api, second) == 0
     assert run_cli("batch", "results", second, "-o", str(out), "--force").exit_code == 0
     assert out.read_text() != kept
+
+
+def test_results_of_the_same_ids_do_not_replace_a_file_the_journal_never_saw(
+    cli_env, run_cli, fake_api, tmp_path
+):
+    """`batch run -o` (answers paid at standard prices) writes the same generated ids as another input's batch:
+    equal ids are no proof that the file holds this batch's results, so it is kept unless the bytes are equal."""
+    (tmp_path / "a.txt").write_text("one [[words:1]]\ntwo [[words:1]]\n")
+    (tmp_path / "b.txt").write_text("three [[words:2]]\nfour [[words:2]]\n")
+    out = tmp_path / "answers.jsonl"
+    assert run_cli("batch", "run", str(tmp_path / "a.txt"), "--text", "-o", str(out)).exit_code == 0
+    kept = out.read_text()
+    other = submit(run_cli, tmp_path / "b.txt", "--text")
+    refused = run_cli("batch", "results", other, "-o", str(out))
+    assert refused.exit_code == 2 and "does not know" in one_error_line(refused, out), refused
+    assert out.read_text() == kept
+
+    redirected = tmp_path / "redirected.jsonl"  # `batch results X > FILE`: the journal never hears of FILE
+    redirected.write_text(run_cli("batch", "results", other).stdout)
+    again = run_cli("batch", "results", other, "-o", str(redirected))  # the very same bytes: nothing lost
+    assert again.exit_code == 0, again
+    assert run_cli("batch", "results", other, "-o", str(out), "--force").exit_code == 0
+    assert out.read_text() != kept
+
+
+@pytest.mark.parametrize("force", [(), ("--force",)], ids=["plain", "force"])
+def test_collect_never_writes_through_a_link_planted_in_the_out_dir(
+    cli_env, run_cli, fake_api, tmp_path, force
+):
+    """collect names its files itself: a link found at DIR/<name>.jsonl (a shared folder, another user) would
+    have it create or replace a file anywhere its user may write, so it is refused, never followed."""
+    jobs = write_jsonl(tmp_path / "jobs.jsonl", {"id": "a", "prompt": "[[words:2]]"})
+    batch_id = submit(run_cli, jobs, "--name", "nightly")
+    out_dir, elsewhere = tmp_path / "shared", tmp_path / "elsewhere"
+    out_dir.mkdir()
+    elsewhere.mkdir()
+    (out_dir / "nightly.jsonl").symlink_to(elsewhere / "planted.sh")  # dangling: would be created
+    refused = run_cli("batch", "collect", "--out-dir", str(out_dir), *force)
+    assert refused.exit_code == 2 and "symbolic link" in refused.stderr and batch_id in refused.stderr, (
+        refused
+    )
+    assert os.listdir(elsewhere) == [] and (out_dir / "nightly.jsonl").is_symlink()
+    assert sorted(os.listdir(out_dir)) == ["nightly.jsonl"]
+
+
+def test_run_does_not_resume_into_another_inputs_batch_results(cli_env, run_cli, fake_api, tmp_path):
+    """`batch run -o` resumes by custom_id: another input's batch results hold the same generated ids and would
+    pass for a finished run (every line skipped, exit 0, the wrong answers kept as this input's)."""
+    (tmp_path / "a.txt").write_text("one [[words:1]]\ntwo [[words:1]]\n")
+    (tmp_path / "b.txt").write_text("three [[words:2]]\nfour [[words:2]]\n")
+    out = tmp_path / "answers.jsonl"
+    other = submit(run_cli, tmp_path / "b.txt", "--text")
+    assert run_cli("batch", "results", other, "-o", str(out)).exit_code == 0
+    kept = out.read_text()
+    refused = run_cli("batch", "run", str(tmp_path / "a.txt"), "--text", "-o", str(out))
+    assert refused.exit_code == 2 and other in one_error_line(refused, out), refused
+    assert out.read_text() == kept and fake_api.requests_to("/v1/messages") == []
+    same_input = run_cli("batch", "run", str(tmp_path / "b.txt"), "--text", "-o", str(out))
+    assert same_input.exit_code == 0 and "already have results" in same_input.stderr, same_input
+
+
+def test_submit_wait_refuses_results_it_could_not_replace_before_submitting(
+    cli_env, run_cli, fake_api, tmp_path
+):
+    """`submit --wait -o` over another batch's results, or results the journal never saw, would be refused once
+    the new batch has run and been paid for: the journal can tell before anything is sent."""
+    jobs = tmp_path / "nightly.txt"
+    out = tmp_path / "nightly.jsonl"
+    wait = ("batch", "submit", "--text", "--wait", "--poll-interval", "0.05", "-o", str(out), str(jobs))
+    jobs.write_text("day one [[words:1]]\n")
+    assert run_cli(*wait).exit_code == 0
+    assert run_cli(*wait).exit_code == 0  # the same submission: its own results, rewritten
+    kept, creates = out.read_text(), fake_api.batch_creates
+    jobs.write_text("day two [[words:2]]\n")
+    refused = run_cli(*wait)
+    assert refused.exit_code == 2 and "nothing was sent" in one_error_line(refused, out), refused
+    assert fake_api.batch_creates == creates and out.read_text() == kept
+
+    ran = tmp_path / "ran.jsonl"  # `batch run -o`: the same generated ids, unknown to the journal
+    assert run_cli("batch", "run", str(jobs), "--text", "-o", str(ran)).exit_code == 0
+    wait_ran = ("batch", "submit", "--text", "--wait", "--poll-interval", "0.05", "-o", str(ran), str(jobs))
+    refused = run_cli(*wait_ran)
+    assert refused.exit_code == 2 and "does not know" in one_error_line(refused, ran), refused
+    assert fake_api.batch_creates == creates
+
+
+def test_collect_writes_beside_results_the_journal_does_not_know(cli_env, run_cli, fake_api, tmp_path):
+    """DIR/nightly.jsonl written by `batch run -o` holds the same generated ids as the nightly batch: collect
+    keeps it and writes the batch's results beside it, as it does beside another batch's."""
+    jobs = tmp_path / "nightly.txt"
+    jobs.write_text("one [[words:1]]\ntwo [[words:1]]\n")
+    out_dir = tmp_path / "results"
+    out_dir.mkdir()
+    ran = out_dir / "nightly.jsonl"
+    assert run_cli("batch", "run", str(jobs), "--text", "-o", str(ran)).exit_code == 0
+    kept = ran.read_text()
+    batch_id = submit(run_cli, jobs, "--text", "--name", "nightly")
+    collected = run_cli("batch", "collect", "--out-dir", str(out_dir))
+    assert collected.exit_code == 0, collected
+    beside = out_dir / f"nightly.{batch_id}.jsonl"
+    assert collected.stdout == f"{beside}\n" and ran.read_text() == kept
+    assert {json.loads(line)["custom_id"] for line in beside.read_text().splitlines()} == {
+        "line-000001",
+        "line-000002",
+    }

@@ -16,6 +16,7 @@ from claudecli.batch.lock import batch_lock
 from claudecli.core.usage import TokenUsage
 from claudecli.money.price_book import PriceBook
 from tests.conftest import assert_no_traceback
+from tests.fakeapi import Fault
 
 
 def write_jsonl(path: Path, *lines: dict) -> Path:
@@ -212,3 +213,62 @@ def test_profiles_keep_their_own_batches(cli_env, run_cli, fake_api, tmp_path, h
 
     refused = run_cli("--profile", "b", "batch", "status", from_a)
     assert refused.exit_code == 4 and "use --profile a" in refused.stderr
+
+
+def test_delete_books_a_batch_never_downloaded_first(cli_env, run_cli, fake_api, tmp_path, ledger_rows):
+    """Deleted, a batch's results are gone: an ended journaled batch that was never downloaded is booked
+    before the delete, or the requests it was billed for would never reach the ledger."""
+    jobs = write_jsonl(tmp_path / "a.jsonl", {"id": "a", "prompt": "[[words:9]]"}, {"id": "b", "prompt": "x"})
+    (batch_id,) = submit(run_cli, jobs, "--name", "gone")
+    deleted = run_cli("batch", "delete", "gone")
+    assert deleted.exit_code == 0 and deleted.stdout == f"{batch_id}\n", deleted
+    assert batch_id not in fake_api.batches
+    rows = [row for row in ledger_rows() if row["batch_id"] == batch_id]
+    assert sorted(row["custom_id"] for row in rows) == ["a", "b"]
+    assert all(row["command"] == "batch" and row["cost_usd"] > 0 for row in rows)
+    assert run_cli("batch", "collect", "--out-dir", str(tmp_path / "out")).exit_code == 0
+    assert len([row for row in ledger_rows() if row["batch_id"] == batch_id]) == 2  # never twice
+
+
+def test_a_results_line_sent_twice_is_booked_once(cli_env, run_cli, fake_api, tmp_path, ledger_rows):
+    """One request, one ledger row: a results stream that repeats a line (a replaying proxy) books it once."""
+    jobs = write_jsonl(tmp_path / "a.jsonl", {"id": "a", "prompt": "[[words:9]]"}, {"id": "b", "prompt": "x"})
+    (batch_id,) = submit(run_cli, jobs)
+    body = fake_api.batches[batch_id].results_jsonl()
+    first = body.splitlines(keepends=True)[0]
+    fake_api.enqueue(
+        Fault.body(body + first, content_type="application/binary"), f"{BATCHES}/{batch_id}/results"
+    )
+    result = run_cli("batch", "results", batch_id)
+    assert result.exit_code == 0, result
+    rows = [row for row in ledger_rows() if row["batch_id"] == batch_id]
+    assert sorted(row["custom_id"] for row in rows) == ["a", "b"]
+
+
+def test_a_wait_outlives_a_passing_api_failure(cli_env, run_cli, fake_api, tmp_path):
+    """`submit --wait` / `status --watch` poll for hours: a poll failing with a 5xx (after the client's own
+    retries) is tried again at the next interval instead of ending the wait."""
+    jobs = write_jsonl(tmp_path / "a.jsonl", {"id": "a", "prompt": "[[words:2]]"})
+    (batch_id,) = submit(run_cli, jobs, "--name", "n")
+    for _ in range(2):
+        fake_api.enqueue(Fault.status(500, "api_error", "blip"), f"{BATCHES}/{batch_id}")
+    env = {"CLAUDECLI_MAX_RETRIES": "0"}
+    watched = run_cli("batch", "status", "n", "--watch", "--poll-interval", "0.05", "--json", env=env)
+    assert watched.exit_code == 0, watched
+    assert json.loads(watched.stdout)["items"][0]["processing_status"] == "ended"
+    assert "trying again" in watched.stderr and fake_api.pending_faults() == 0
+    assert_no_traceback(watched.stderr)
+
+
+def test_list_shows_the_journal_when_the_api_fails(cli_env, run_cli, fake_api, tmp_path):
+    """`batch list` is the journal's listing, refreshed from the API: an API that fails leaves it as last
+    recorded, with a warning, instead of no listing at all."""
+    fake_api.batch_mode = "manual"
+    jobs = write_jsonl(tmp_path / "a.jsonl", {"id": "a", "prompt": "x"})
+    (batch_id,) = submit(run_cli, jobs, "--name", "n")
+    fake_api.enqueue(Fault.status(500, "api_error", "down"), f"{BATCHES}/{batch_id}")
+    listed = run_cli("batch", "list", "--json", env={"CLAUDECLI_MAX_RETRIES": "0"})
+    assert listed.exit_code == 0, listed
+    (item,) = json.loads(listed.stdout)["items"]
+    assert item["batch_id"] == batch_id and item["processing_status"] in ("in_progress", None), item
+    assert "shown as last recorded" in listed.stderr and fake_api.pending_faults() == 0

@@ -147,6 +147,18 @@ def test_a_second_run_on_the_same_output_exits_0_without_sending(cli_env, run_cl
     assert fake_api.requests_to(MESSAGES) == [] and not out.exists()
 
 
+def test_a_run_through_a_link_to_an_output_being_written_sends_nothing(cli_env, run_cli, fake_api, tmp_path):
+    """`-o latest.jsonl` (a link) and `-o out.jsonl` (its target) are one file: one lock, or both runs would
+    send (and pay for) every line and append each answer twice."""
+    out, link = tmp_path / "out.jsonl", tmp_path / "latest.jsonl"
+    link.symlink_to(out.name)
+    with file_lock(tmp_path / "out.jsonl.lock", wait=0):  # a first run, given the target, still going
+        busy = run_cli("batch", "run", "--text", str(prompts(tmp_path / "q.txt", 3)), "-o", str(link))
+    assert busy.exit_code == 0, busy
+    assert "another batch run is writing" in busy.stderr
+    assert fake_api.requests_to(MESSAGES) == [] and not out.exists()
+
+
 def test_an_output_path_that_is_a_directory_is_a_usage_error(cli_env, run_cli, fake_api, tmp_path):
     for args in (("run", "--text", str(prompts(tmp_path / "q.txt", 1))), ("results", "msgbatch_01x")):
         result = run_cli("batch", *args, "-o", str(tmp_path))
@@ -190,3 +202,25 @@ def test_csv_resume_cuts_a_torn_multiline_row(cli_env, run_cli, fake_api, tmp_pa
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
     assert [row["custom_id"] for row in rows] == ["line-000001", "line-000002", "line-000003"]
     assert len(fake_api.requests_to(MESSAGES, method="POST")) == 2
+
+
+@pytest.mark.parametrize("tools", [(), ("--web-search",)], ids=["plain", "tool-loop"])
+@pytest.mark.parametrize(
+    ("code", "error_type", "exit_code"), [(401, "authentication_error", 3), (402, "billing_error", 10)]
+)
+def test_a_rejected_key_stops_the_run_and_writes_no_errored_lines(
+    cli_env, run_cli, fake_api, tmp_path, code, error_type, exit_code, tools
+):
+    """A 401/402 is about the key or the account, not the line: written as `errored` it would make the rerun
+    (key fixed) skip every line, and a cron job would see exit 0 for a run that answered nothing."""
+    jobs = prompts(tmp_path / "jobs.txt", 20)
+    fake_api.enqueue(Fault.status(code, error_type, "no \x1b[2J way", echo_credential=True))
+    out = tmp_path / "out.jsonl"
+    first = run_cli("batch", "run", str(jobs), "--text", "-c", "1", "-o", str(out), *tools)
+    assert first.exit_code == exit_code, first
+    assert_no_traceback(first.stderr)
+    assert "sk-ant-" not in first.stderr + out.read_text() and "\x1b" not in first.stderr
+    assert out.read_text() == "" and len(fake_api.requests_to(MESSAGES)) == 1  # stopped at once
+    second = run_cli("batch", "run", str(jobs), "--text", "-c", "1", "-o", str(out), *tools)
+    assert second.exit_code == 0, second
+    assert ids_in(out) == [f"line-{i:06d}" for i in range(1, 21)]

@@ -141,16 +141,19 @@ def write_ask_on_a_terminal(case: Case) -> Outputs:
 def write_batch_run_errors(case: Case) -> Outputs:
     jobs = case.tmp_path / "jobs.txt"
     jobs.write_text("first\n", encoding="utf-8")
-    case.echo_fault()
+    case.echo_fault(code=400)  # a refused line: written as an errored record
     to_stdout = case.run("batch", "run", "--text", str(jobs))
-    case.echo_fault()
+    case.echo_fault(code=400)
     out = case.outputs_dir() / "out.csv"
     to_file = case.run("batch", "run", "--text", str(jobs), "--format", "csv", "-o", str(out))
     assert to_stdout.exit_code == 0 and to_file.exit_code == 0, (to_stdout, to_file)
     assert '"status": "errored"' in to_stdout.stdout
+    case.echo_fault()  # a rejected key: the run stops, with the error on stderr
+    stopped = case.run("batch", "run", "--text", str(jobs), "-o", str(case.outputs_dir() / "stopped.jsonl"))
+    assert stopped.exit_code == 3, stopped
     return {
-        "stdout": to_stdout.stdout + to_file.stdout,
-        "stderr": to_stdout.stderr + to_file.stderr,
+        "stdout": to_stdout.stdout + to_file.stdout + stopped.stdout,
+        "stderr": to_stdout.stderr + to_file.stderr + stopped.stderr,
         "file": out.read_text(encoding="utf-8"),
     }
 

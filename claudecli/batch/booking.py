@@ -47,6 +47,7 @@ class Booker:
     def add(self, line: ResultLine, list_cost: Decimal | None) -> None:
         if line.status != "succeeded" or line.custom_id in self.skip or line.usage is None:
             return
+        self.skip.add(line.custom_id)  # a line the stream repeats (a replaying proxy) is one request, one row
         self.pending.append(
             CallRecord(
                 command=COMMAND,

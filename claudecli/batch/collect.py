@@ -26,7 +26,7 @@ from claudecli.batch import remote
 from claudecli.batch.journal import GONE, Journal, Part, open_journal
 from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import SUFFIXES, cannot_write
-from claudecli.batch.overwrite import Overwrite, same_file
+from claudecli.batch.overwrite import Overwrite, record_keys, same_file
 from claudecli.batch.reconcile import settle_lost_creates
 from claudecli.batch.results import Saved, save
 from claudecli.batch.watch import wait_until_ended
@@ -54,7 +54,7 @@ def record(journal: Journal, batch: RemoteBatch) -> None:
 
 def collect(app_ctx: AppContext, out_dir: Path, fmt: str, *, force: bool = False) -> CollectReport:
     report = CollectReport()
-    rule = Overwrite(force=force, option="--out-dir")
+    rule = Overwrite(force=force, option="--out-dir", follow_links=False)
     try:
         with batch_lock(app_ctx.settings.paths.data_dir, wait=0), open_journal(app_ctx) as journal:
             for part in journal.awaiting_proof():
@@ -116,8 +116,9 @@ def _collect_part(
 
 
 def _target(journal: Journal, part: Part, out_dir: Path, fmt: str) -> Path:
-    """``DIR/<label>.jsonl``; if another batch already went to that file, or it is the batch's own input
-    (``collect --out-dir .`` beside ``small.jsonl``), the batch id joins the name.
+    """``DIR/<label>.jsonl``; if another batch already went to that file, it holds results the journal does
+    not know, or it is the batch's own input (``collect --out-dir .`` beside ``small.jsonl``), the batch id
+    joins the name.
 
     The name (journaled by an older claudecli, perhaps) and the batch id (the API's word) become a file name,
     so both must pass the name rule. DIR itself is created (0700) when missing, but never its parents.
@@ -130,11 +131,22 @@ def _target(journal: Journal, part: Part, out_dir: Path, fmt: str) -> Path:
     out_dir.mkdir(mode=0o700, exist_ok=True)
     out_dir = out_dir.resolve()
     target = out_dir / f"{part.label}{SUFFIXES[fmt]}"
-    if journal.results_path_taken(os.path.realpath(target), part.batch_id) or same_file(
-        target, Path(part.input_path)
+    if (
+        journal.results_path_taken(os.path.realpath(target), part.batch_id)
+        or same_file(target, Path(part.input_path))
+        or _unclaimed_results(journal, target, fmt)
     ):
         target = out_dir / f"{part.label}.{part.batch_id}{SUFFIXES[fmt]}"
     return target
+
+
+def _unclaimed_results(journal: Journal, target: Path, fmt: str) -> bool:
+    """Whether ``target`` holds claudecli results the journal knows nothing of (``batch run -o``, a redirect,
+    a journal moved aside): their generated ids may be this batch's, so they are kept and the batch goes
+    beside them, as it does beside another batch's results."""
+    if target.is_symlink() or not target.is_file() or target.stat().st_size == 0:
+        return False
+    return not journal.parts_written_to(os.path.realpath(target)) and bool(record_keys(target, fmt))
 
 
 def wait_and_save(

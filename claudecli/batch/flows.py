@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +53,7 @@ def submit(app_ctx: AppContext, options: SubmitOptions, wait: WaitOptions | None
     if wait is not None and wait.out is not None:  # before anything is sent
         check_target(wait.out)
         check_before(wait.out, wait.fmt, rule)
+        options = replace(options, results_to=wait.out)  # whose results it holds: asked of the journal
     result = submit_core(app_ctx, options)
     ids_on_stdout = wait is None or wait.out is not None or result.dry_run
     if options.as_json and ids_on_stdout:

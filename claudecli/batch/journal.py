@@ -387,9 +387,11 @@ class Journal(MigratedStore):
 
     def results_path_taken(self, path: str, *batch_ids: str) -> bool:
         """Whether the results of a batch other than ``batch_ids`` were already written to ``path``."""
-        marks = ",".join("?" * len(batch_ids))
-        query = f"SELECT 1 FROM parts WHERE results_path = ? AND batch_id NOT IN ({marks})"
-        return self._db().execute(query, (path, *batch_ids)).fetchone() is not None
+        return any(part.batch_id not in batch_ids for part in self.parts_written_to(path))
+
+    def parts_written_to(self, path: str) -> list[Part]:
+        """The parts (of any profile) whose results were last written to ``path``."""
+        return [_part(row) for row in self._db().execute(_PART_SELECT + " WHERE p.results_path = ?", (path,))]
 
 
 def open_journal(app_ctx: AppContext) -> Journal:

@@ -22,10 +22,17 @@ from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import OUTCOMES, check_target
 from claudecli.batch.overwrite import Overwrite
 from claudecli.batch.reconcile import settle_lost_creates
-from claudecli.batch.results import Saved, needs_booking, save
+from claudecli.batch.results import Saved, book_unbooked, needs_booking, save
 from claudecli.batch.scope import describe
 from claudecli.batch.watch import wait_until_ended
-from claudecli.core.errors import BadRequestError, NotFoundError, UsageError
+from claudecli.core.errors import (
+    BadRequestError,
+    ConnectionFailed,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    UsageError,
+)
 from claudecli.render.emit import emit, items_document
 from claudecli.render.table import Column, print_table
 
@@ -162,9 +169,21 @@ def cancel(app_ctx: AppContext, target: str, *, as_json: bool) -> None:
 def delete(app_ctx: AppContext, target: str) -> None:
     with open_journal(app_ctx) as journal:
         for bid in resolve(journal, target):
+            if needs_booking(journal, [bid]):
+                _book_before_delete(app_ctx, journal, remote.retrieve(app_ctx.client, bid))
             remote.delete(app_ctx.client, bid)
             journal.mark_state(bid, DELETED)
             app_ctx.stdout.file.write(bid + "\n")
+
+
+def _book_before_delete(app_ctx: AppContext, journal: Journal, batch: RemoteBatch) -> None:
+    """A journaled batch never downloaded has its results booked first: after the delete they are gone, and
+    so would be the ledger rows of the requests it was billed for. (One still processing: the API refuses.)"""
+    if not batch.ended:
+        return
+    with batch_lock(app_ctx.settings.paths.data_dir, wait=None):
+        booked = book_unbooked(app_ctx, batch, journal)
+    app_ctx.note(f"{batch.id}: {booked} result(s) booked in the usage ledger before deleting it")
 
 
 @dataclass
@@ -240,7 +259,16 @@ def part_document(part: Part) -> dict[str, Any]:
 
 def list_batches(app_ctx: AppContext, *, limit: int | None, as_json: bool) -> None:
     with open_journal(app_ctx) as journal:
-        parts = [_refresh(app_ctx, journal, part) for part in journal.recent(limit)]
+        parts = journal.recent(limit)
+        for index, part in enumerate(parts):
+            try:
+                parts[index] = _refresh(app_ctx, journal, part)
+            except (ServerError, ConnectionFailed, RateLimitedError) as exc:
+                app_ctx.warn(  # the listing is the journal's; the API's word is only fresher
+                    f"cannot read the batches' state ({exc.one_line()}); "
+                    f"{len(parts) - index} shown as last recorded"
+                )
+                break
     if as_json:
         emit(app_ctx, items_document(part_document(p) for p in parts))
         return

@@ -16,7 +16,9 @@ appends to its file and has its own rule, see ``resume``; its input is guarded h
   custom_ids (text: those of its record header lines) are those of the results just downloaded, no more and no fewer
   (an answer may itself hold a header line: another batch's answers could include every one of this file's),
   checked once they are complete in their temp file, before it is renamed over the old file (so re-running
-  ``results -o`` for the same batch, or a resubmission of the same input, overwrites it without ``--force``).
+  ``results -o`` for the same batch overwrites it without ``--force``). Equal ids are not enough: the journal
+  must also say this batch's results went to that file, or the file must hold exactly the new bytes (two
+  inputs of as many lines share the generated ids ``line-000001``...).
 * an empty file holds nothing to lose and is overwritten.
 """
 
@@ -24,31 +26,42 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import filecmp
 import json
 import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from claudecli.batch.output import CSV_HEADER, OUTCOMES
 from claudecli.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from claudecli.batch.journal import Journal
 
 TEXT_HEADER = re.compile(r"==> (\S+)(?: \[\w+\])? <==\n")  # the custom_id; an outcome other than success
 
 
 @dataclass(frozen=True)
 class Overwrite:
-    """What a command may write over: ``force`` (its ``--force``), never its ``inputs``."""
+    """What a command may write over: ``force`` (its ``--force``), never its ``inputs``.
+
+    ``follow_links``: a symbolic link at the path is written through, as ``>`` does, for a path the user named
+    (``-o``). ``collect`` names its files itself, inside ``--out-dir``: a link found there (planted in a shared
+    folder, say) is not followed but refused as "not a regular file", so nothing is written outside DIR.
+    """
 
     force: bool = False
     inputs: tuple[Path, ...] = ()
     option: str = "-o"
+    follow_links: bool = True
 
     def with_inputs(self, *paths: str | Path | None) -> Overwrite:
         more = tuple(Path(path) for path in paths if path is not None)
-        return Overwrite(self.force, self.inputs + more, self.option)
+        return replace(self, inputs=self.inputs + more)
 
 
 def through_links(path: Path) -> Path:
@@ -86,20 +99,61 @@ def refuse_input(path: Path, inputs: tuple[Path, ...], option: str = "-o") -> No
         )
 
 
+def refuse_batch_results(journal: Journal, out: Path, run_input: Path) -> None:
+    """``batch run -o`` resumes a file by its custom_ids; a batch's results file of another input holds the
+    same generated ids (``line-000001``...) and would pass for a finished run: every line skipped, exit 0, the
+    other input's answers left as this one's. The journal knows which files hold which batch's results."""
+    for part in journal.parts_written_to(os.path.realpath(out)):
+        if not same_file(Path(part.input_path), run_input):
+            raise UsageError(
+                f"{out}: holds the results of batch {part.batch_id} (input {part.input_path}); batch run "
+                "appends only to an earlier run's output of the same input",
+                hint="give -o a new file",
+            )
+
+
+def refuse_results_not_ours(journal: Journal, out: Path, own: set[str]) -> None:
+    """``submit --wait -o``, before anything is sent: results of batches about to be created can replace only
+    a file that holds no results yet or, says the journal, results of this submission's own batches (``own``).
+    Anything else would be refused once the batch has run and been paid for (see ``check_after``)."""
+    target = through_links(out)
+    if not target.is_file() or target.stat().st_size == 0:
+        return
+    claimants = journal.parts_written_to(os.path.realpath(target))
+    if any(part.batch_id in own for part in claimants):
+        return
+    whose = f"batch {claimants[0].batch_id}" if claimants else "ones the batch journal does not know"
+    raise UsageError(
+        f"{out}: holds results that are not this submission's ({whose}); it is left as it is and nothing "
+        "was sent (--force overwrites it)",
+        hint="give -o another file",
+    )
+
+
 def check_before(path: Path, fmt: str, rule: Overwrite) -> None:
     """Before anything is downloaded: the input, anything but a regular file, and (without --force) a file
     that is not claudecli results in ``fmt``."""
     _existing_keys(path, fmt, rule)
 
 
-def check_after(path: Path, written: Path, fmt: str, rule: Overwrite) -> None:
+def check_after(path: Path, written: Path, fmt: str, rule: Overwrite, *, journaled: bool) -> None:
     """With the new results complete in ``written``: refuse to replace another batch's results at ``path``
-    (checked again in full: the file may have changed while the results were downloading)."""
+    (checked again in full: the file may have changed while the results were downloading).
+
+    ``journaled``: the journal says this batch's results were written to ``path``. Without that word, equal
+    custom_ids prove nothing (``batch run -o``, a shell redirect or another tool writes the same
+    ``line-000001``...): the file is then replaced only when it already holds exactly these bytes.
+    """
     kept = _existing_keys(path, fmt, rule)
     if kept and kept != record_keys(written, fmt):  # equal, not included: text answers may hold header lines
         raise UsageError(
             f"{path}: holds results that are not this batch's; it is left as it is and nothing was "
             "written (--force overwrites it)"
+        )
+    if kept and not journaled and not filecmp.cmp(path, written, shallow=False):
+        raise UsageError(
+            f"{path}: holds results the batch journal does not know as this batch's (written by `batch run`, "
+            "a redirect or another tool?); it is left as it is and nothing was written (--force overwrites it)"
         )
 
 
@@ -107,11 +161,17 @@ def _existing_keys(path: Path, fmt: str, rule: Overwrite) -> set[str] | None:
     """The keys of the results file at ``path``; None when there is none, or with --force."""
     refuse_input(path, rule.inputs, rule.option)
     try:
-        mode = os.stat(path).st_mode
+        mode = (os.stat if rule.follow_links else os.lstat)(path).st_mode
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise UsageError(f"{path}: cannot look at it: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(mode):  # only when not following links: a file collect named inside DIR
+        raise UsageError(
+            f"{path}: is a symbolic link; {rule.option} files are written inside the folder, never through a "
+            "link found there",
+            hint="move the link away",
+        )
     if not stat.S_ISREG(mode):
         raise UsageError(
             f"{path}: is not a regular file; results are written to a new or regular file",

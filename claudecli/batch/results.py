@@ -31,7 +31,7 @@ from claudecli.core.fsutil import atomic_open
 from claudecli.render.visible import records_for
 
 if TYPE_CHECKING:
-    from claudecli.batch.journal import Journal
+    from claudecli.batch.journal import Journal, Part
     from claudecli.batch.remote import RemoteBatch
     from claudecli.core.context import AppContext
 
@@ -97,7 +97,7 @@ def save(
         app_ctx.stdout.file.flush()
         return saved
     check_target(out)
-    target = through_links(out)  # resolved once: the file checked is the file written
+    target = through_links(out) if rule.follow_links else out  # resolved once: the file checked is written
     ids = [batch.id for batch in batches]
     rule = rule.with_inputs(*journaled_inputs(journal, ids))
     check_before(out, fmt, rule)
@@ -107,9 +107,12 @@ def save(
             f"{out}: holds another batch's results (see `batch list`); it is left as it is (--force overwrites it)"
         )
 
+    journaled = any(part.results_path == where for part in _parts(journal, ids))
+
     def before_replace(written: Path) -> None:
-        still_through(out, target)
-        check_after(out, written, fmt, rule)
+        if rule.follow_links:
+            still_through(out, target)
+        check_after(out, written, fmt, rule, journaled=journaled)
 
     try:
         with atomic_open(target, "w", private=True, before_replace=before_replace) as handle:
@@ -135,10 +138,30 @@ def _save_to(
             journal.mark_booked(batch.id)
 
 
+def _parts(journal: Journal, batch_ids: list[str]) -> list[Part]:
+    """The journaled parts of these batches (a batch another tool submitted has none)."""
+    parts = (journal.part_by_batch_id(batch_id) for batch_id in batch_ids)
+    return [part for part in parts if part is not None]
+
+
+class _Discard:
+    """A sink that keeps nothing: results read only to be booked."""
+
+    def write(self, text: str, /) -> int:
+        return len(text)
+
+
+def book_unbooked(app_ctx: AppContext, batch: RemoteBatch, journal: Journal) -> int:
+    """Book an ended journaled batch's results if they never were (before ``batch delete`` makes them
+    unreadable: deleted unbooked, the money it cost would never reach the ledger); return the rows written."""
+    saved = Saved(Tally())
+    _save_to(app_ctx, [batch], _Discard(), "jsonl", journal, saved)
+    return saved.booked
+
+
 def journaled_inputs(journal: Journal, batch_ids: list[str]) -> list[str]:
     """The input files these batches were submitted from, as journaled (results never go over them)."""
-    parts = (journal.part_by_batch_id(batch_id) for batch_id in batch_ids)
-    return [part.input_path for part in parts if part is not None]
+    return [part.input_path for part in _parts(journal, batch_ids)]
 
 
 def needs_booking(journal: Journal, batch_ids: list[str]) -> bool:

@@ -17,6 +17,7 @@ BASE_DELAY_S = 0.5
 MAX_DELAY_S = 8.0
 RETRY_STATUSES = frozenset({408, 409, 429})
 RATE_STATUSES = frozenset({429, 529})
+ACCOUNT_STATUSES = frozenset({401, 402})
 
 
 def status_of(exc: BaseException) -> int | None:
@@ -41,6 +42,13 @@ def is_retryable(exc: BaseException) -> bool:
         module = type(exc).__module__ or ""
         return isinstance(exc, anthropic.APIConnectionError) or module.startswith(("httpx2", "httpcore"))
     return status in RETRY_STATUSES or status >= 500
+
+
+def is_account_failure(exc: BaseException) -> bool:
+    """401 (the key is rejected) or 402 (the account cannot pay): the API's word on the account, not the line.
+    Every other line would get it too, and it stops being true once the key or the billing is fixed, so such a
+    request gets no result line (a rerun sends it) and the run stops sending."""
+    return status_of(exc) in ACCOUNT_STATUSES
 
 
 def is_rate_limit(exc: BaseException) -> bool:

@@ -22,12 +22,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.inputs import line_defaults
+from claudecli.batch.journal import open_journal
 from claudecli.batch.lock import LockBusy, file_lock
 from claudecli.batch.output import (
     LineWriter,
@@ -37,8 +40,8 @@ from claudecli.batch.output import (
     check_target,
     make_writer,
 )
-from claudecli.batch.overwrite import refuse_input
-from claudecli.batch.retry import RateGate, is_rate_limit, is_retryable, retry_delay
+from claudecli.batch.overwrite import refuse_batch_results, refuse_input
+from claudecli.batch.retry import RateGate, is_account_failure, is_rate_limit, is_retryable, retry_delay
 from claudecli.batch.run_plan import RunOptions, plan_run
 from claudecli.batch.runner_calls import (
     AheadBooker,
@@ -76,6 +79,7 @@ class RunReport:
     interrupted: bool = False
     busy: bool = False  # another run holds the output's lock; nothing was done
     max_steps_lines: int = 0  # with tools: lines stopped by --max-steps (each has an errored line)
+    stopped_by: ClaudeCliError | None = None  # a 401/402: the run sent nothing more after it
 
     def summary(self) -> str:
         rate = self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
@@ -96,14 +100,31 @@ def run(app_ctx: AppContext, options: RunOptions) -> RunReport:
     out = options.out
     check_target(out)
     refuse_input(out, (options.input.path,))  # the input may itself read as records with custom_ids
+    _refuse_batch_results(app_ctx, out, options.input.path)
     with contextlib.ExitStack() as stack:
         try:
-            stack.enter_context(file_lock(out.with_name(out.name + ".lock"), wait=0))
+            stack.enter_context(file_lock(_lock_path(out), wait=0))
         except LockBusy:
             return RunReport(busy=True)
         except OSError as exc:
             raise cannot_write(out, exc) from None
         return _run(app_ctx, options)
+
+
+def _refuse_batch_results(app_ctx: AppContext, out: Path, run_input: Path) -> None:
+    """A non-empty ``-o`` that the batch journal (when there is one) says holds another input's batch results
+    is refused: its ids would pass for this run's (see ``overwrite.refuse_batch_results``)."""
+    if not app_ctx.settings.paths.batch_journal_file.exists() or not out.is_file() or out.stat().st_size == 0:
+        return
+    with open_journal(app_ctx) as journal:
+        refuse_batch_results(journal, out, run_input)
+
+
+def _lock_path(out: Path) -> Path:
+    """``FILE.lock`` beside the file the records go to: a link's target, so two runs given the file under two
+    names (a link and its target) take the same lock rather than both sending, and paying for, every line."""
+    written = Path(os.path.realpath(out))
+    return written.with_name(written.name + ".lock")
 
 
 def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
@@ -134,6 +155,14 @@ def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
         app_ctx.note(report.summary())
         if interrupt is not None:
             raise interrupt if isinstance(interrupt, Terminated) else Interrupted()
+        if report.stopped_by is not None:
+            error = report.stopped_by
+            raise type(error)(
+                f"the run stopped: {error.message}; lines without a result were not written",
+                request_id=error.request_id,
+                hint="fix the key or the billing, then run the same command again: it sends only those lines",
+                error_type=error.error_type,
+            )
         if report.first_error is not None:
             error = report.first_error
             raise type(error)(
@@ -228,7 +257,7 @@ class Runner:
     async def worker(self, items: Iterator[tuple[int, dict[str, Any]]]) -> None:
         while True:
             await self.window.acquire()
-            item = next(items, None)
+            item = next(items, None) if self.report.stopped_by is None else None
             if item is None:
                 self.window.release()
                 return
@@ -272,7 +301,10 @@ class Runner:
                 if error is None:
                     raise
                 retry = is_retryable(exc)
-                if retry and attempt < self.options.retries:
+                if is_account_failure(exc):
+                    self.report.stopped_by = self.report.stopped_by or error
+                    retry = True  # no errored line: a rerun with the key or billing fixed sends it
+                elif retry and attempt < self.options.retries:
                     delay = retry_delay(exc, attempt, self.app_ctx.settings.retry_after_cap)
                     if is_rate_limit(exc):
                         self.gate.pause(delay)

@@ -36,6 +36,7 @@ from claudecli.batch.inputs import (
 )
 from claudecli.batch.journal import NEW, Journal, Part, Submission
 from claudecli.batch.lock import batch_lock
+from claudecli.batch.overwrite import refuse_results_not_ours
 from claudecli.batch.reconcile import reconcile
 from claudecli.batch.scope import scope_of
 from claudecli.batch.spool import API_MAX_BYTES, API_MAX_REQUESTS, Spool
@@ -46,6 +47,8 @@ from claudecli.files.info import size_label
 from claudecli.money.pricing import format_usd
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from claudecli.batch.shapes import LineDefaults
     from claudecli.core.context import AppContext
 
@@ -59,6 +62,7 @@ class SubmitOptions:
     split_requests: int = API_MAX_REQUESTS
     split_bytes: int = API_MAX_BYTES
     as_json: bool = False
+    results_to: Path | None = None  # `--wait -o FILE`: checked against the journal before anything is sent
 
 
 @dataclass
@@ -160,6 +164,9 @@ def _submit_locked(
                 skipped=existing.skipped_count,
                 already_submitted=True,
             )
+    if options.results_to is not None and not options.force:
+        own = {part.batch_id for part in journal.parts_of(existing.id)} if existing is not None else set()
+        refuse_results_not_ours(journal, options.results_to, {bid for bid in own if bid is not None})
     # A rerun spools with the journaled nonce (None: journaled before tagging, sent as written).
     nonce = existing.nonce if existing is not None else new_nonce()
     first_look = None

@@ -6,7 +6,8 @@ tools, ``--yes``), so their declines and traces read in order on stderr. Every s
 it happens (``command = "batch-run"``, with the line's custom_id, ``loop_id`` and ``step``).
 
 A line that reaches ``--max-steps`` gets an ``errored`` line of type ``max_steps`` (kept, so a rerun skips it)
-and the run exits 12; a request the API refuses (4xx) gets an ``errored`` line; any other failure leaves no
+and the run exits 12; a request the API refuses (4xx) gets an ``errored`` line, except a rejected key (401) or
+an account that cannot pay (402), which stops the run; any other failure leaves no
 line, so a rerun retries it.
 """
 
@@ -24,6 +25,7 @@ from claudecli.call.stream import CallSpec
 from claudecli.call.tool_loop import LoopEvents, LoopFailed, LoopOutcome, run_tool_loop
 from claudecli.call.tool_setup import max_steps, toolbox_for
 from claudecli.core.errors import (
+    BillingError,
     BudgetExceeded,
     ClaudeCliError,
     Interrupted,
@@ -65,8 +67,14 @@ class _Input(Protocol):
 
 # Errors the API will give again however often the line is sent: written as an errored line.
 PERMANENT_ERRORS = frozenset(
-    {"invalid_request_error", "not_found_error", "permission_error", "request_too_large", "billing_error"}
+    {"invalid_request_error", "not_found_error", "permission_error", "request_too_large"}
 )
+
+
+def is_account_error(error: ClaudeCliError) -> bool:
+    """A rejected key (401) or an account that cannot pay (402): every line would fail alike, so the run stops
+    and writes no errored line for it (the rerun, once fixed, sends it)."""
+    return isinstance(error, BillingError) or error.error_type == "authentication_error"
 
 
 def run_tool_lines(
@@ -133,7 +141,7 @@ def _run_line(
             raise Terminated() from None
         if isinstance(error, Interrupted):
             raise KeyboardInterrupt from None
-        if isinstance(error, BudgetExceeded):
+        if isinstance(error, BudgetExceeded) or is_account_error(error):
             raise error from None
         if isinstance(error, MaxStepsReached):
             report.max_steps_lines += 1

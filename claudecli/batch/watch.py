@@ -7,6 +7,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from claudecli.batch import remote
+from claudecli.core.errors import ClaudeCliError, ConnectionFailed, RateLimitedError, ServerError
+
+GIVE_UP_AFTER_S = 15 * 60  # a poll failing for this long ends the wait (the batch itself runs on)
 
 if TYPE_CHECKING:
     from claudecli.batch.remote import RemoteBatch
@@ -31,6 +34,22 @@ def make_progress(app_ctx: AppContext) -> Any:
     )
 
 
+def _still_polling(
+    app_ctx: AppContext, exc: ClaudeCliError, failing_since: float | None, interval: float
+) -> float:
+    """A poll that failed for a passing reason (5xx, the network, a rate limit) is tried again at the next
+    interval: a wait of hours (``submit --wait`` in a cron job) must not end on one blip, the batch runs on
+    regardless. Only failures lasting ``GIVE_UP_AFTER_S`` end it. Returns when this streak of failures began."""
+    now = time.monotonic()
+    if failing_since is None:
+        app_ctx.warn(f"cannot read the batch's state ({exc.one_line()}); trying again every {interval:g} s")
+        failing_since = now
+    elif now - failing_since > GIVE_UP_AFTER_S:
+        raise exc
+    time.sleep(interval)
+    return failing_since
+
+
 def wait_until_ended(
     app_ctx: AppContext,
     batch_ids: list[str],
@@ -43,9 +62,15 @@ def wait_until_ended(
     tasks: dict[str, Any] = {}
     if progress is not None:
         progress.start()
+    failing_since: float | None = None
     try:
         while True:
-            batches = [remote.retrieve(app_ctx.client, batch_id) for batch_id in batch_ids]
+            try:
+                batches = [remote.retrieve(app_ctx.client, batch_id) for batch_id in batch_ids]
+            except (ServerError, ConnectionFailed, RateLimitedError) as exc:
+                failing_since = _still_polling(app_ctx, exc, failing_since, interval)
+                continue
+            failing_since = None
             for batch in batches:
                 if on_poll is not None:
                     on_poll(batch)
