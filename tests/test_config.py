@@ -197,12 +197,12 @@ def test_bad_price_override_is_a_config_error(run_cli, write_config):
 
 
 def test_price_override_is_used_for_cost(cli_env, run_cli, write_config, ledger_rows):
-    write_config('[prices."claude-sonnet-5-5"]\ninput = 1000000\noutput = 2000000\n')
+    write_config('[prices."claude-sonnet-5-5"]\ninput = 500000\noutput = 1000000\n')  # the highest rate taken
     result = run_cli("ask", "[[words:3]]")
     assert result.exit_code == 0, result
     row = ledger_rows()[0]
-    # $1/token in, $2/token out: the cost is the token counts themselves.
-    assert row["cost_usd"] == row["input_tokens"] * 1 + row["output_tokens"] * 2
+    # $0.50/token in, $1/token out: the cost follows the token counts exactly.
+    assert row["cost_usd"] == row["input_tokens"] * 0.5 + row["output_tokens"] * 1
 
 
 def test_credentials_in_base_url_are_never_shown(run_cli, write_config, home):
