@@ -139,6 +139,27 @@ def build_async_client(settings: Settings) -> anthropic.AsyncAnthropic:
     return _constructed(lambda: module.AsyncAnthropic(**_client_kwargs(settings, credential)))
 
 
+def one_connection_each(client: anthropic.AsyncAnthropic, count: int) -> list[anthropic.AsyncAnthropic]:
+    """``count`` copies of ``client`` (same key, options and middleware), each with a connection pool of its
+    own holding one connection: for ``count`` workers that each send one request at a time (``batch run``).
+
+    The HTTP library's pool looks at every connection it holds each time a request starts or ends (expiry
+    probes of the idle ones, keep-alive accounting): one pool shared by 32 workers is 32 connections looked at
+    twice per request, the largest part of ``batch run``'s own time per request; a pool per worker, one.
+    """
+    import httpx2
+
+    module = sdk()
+    verify = httpx2.create_ssl_context()  # once: loading the CA certificates takes ~80 ms
+    limits = httpx2.Limits(max_connections=1, max_keepalive_connections=1)
+    return _constructed(
+        lambda: [
+            client.with_options(http_client=module.DefaultAsyncHttpxClient(verify=verify, limits=limits))
+            for _ in range(count)
+        ]
+    )
+
+
 def build_admin_client(settings: Settings) -> anthropic.Anthropic:
     """A client authenticated with the organisation admin key (ANTHROPIC_ADMIN_KEY / ``admin_key``)."""
     admin_key = settings.admin_credential()
