@@ -237,6 +237,19 @@ def test_wait_polls_then_writes_results(cli_env, run_cli, fake_api, tmp_path, le
     assert [row["custom_id"] for row in ledger_rows()] == ["line-000001"]
 
 
+def test_wait_with_json_but_no_output_file_is_refused_before_anything_is_sent(
+    cli_env, run_cli, fake_api, tmp_path
+):
+    """stdout would carry the results as JSONL, not the one document --json promises: that was printed after
+    the batch was submitted and paid for."""
+    jobs = write_jsonl(tmp_path / "jobs.jsonl", {"prompt": "[[words:2]]"})
+    result = run_cli("batch", "submit", "--wait", "--json", str(jobs))
+    assert result.exit_code == 2, result
+    document = json.loads(result.stdout)
+    assert document["status"] == "error" and "needs -o FILE" in document["error"]
+    assert fake_api.batch_creates == 0
+
+
 def test_budgets_refuse_a_batch_at_batch_prices(cli_env, run_cli, fake_api, tmp_path, write_config):
     write_config("daily_budget = 0.001\n")
     jobs = write_jsonl(tmp_path / "jobs.jsonl", *({"prompt": f"p{i}", "max_tokens": 4000} for i in range(3)))

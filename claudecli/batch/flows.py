@@ -46,9 +46,15 @@ class WaitOptions:
 def submit(app_ctx: AppContext, options: SubmitOptions, wait: WaitOptions | None) -> int:
     """Print the batch ids (stdout, one a line, or ``--json``); with ``--wait``, then fetch the results.
 
-    With ``--wait`` and no ``-o``, stdout carries the results, so the ids go to stderr instead.
+    With ``--wait`` and no ``-o``, stdout carries the results, so the ids go to stderr instead; ``--json`` is
+    then refused before anything is sent (stdout could not hold one document).
     """
 
+    if wait is not None and wait.out is None and options.as_json and not options.dry_run:
+        raise UsageError(
+            "--json with --wait needs -o FILE: without it stdout carries the results, not one JSON document",
+            hint="add -o FILE (results there, the document on stdout), or drop --json (results as JSONL on stdout)",
+        )
     rule = Overwrite(force=options.force, inputs=(options.input.path,))
     if wait is not None and wait.out is not None:  # before anything is sent
         check_target(wait.out)
