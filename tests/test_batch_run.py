@@ -147,6 +147,35 @@ def test_a_second_run_on_the_same_output_exits_0_without_sending(cli_env, run_cl
     assert fake_api.requests_to(MESSAGES) == [] and not out.exists()
 
 
+def test_answers_count_only_for_the_lines_they_answered(cli_env, run_cli, fake_api, tmp_path):
+    """Resuming went by custom_id alone, and a generated id is a line number: a nightly job whose input changes
+    daily (or another input run into the same -o) had every line skipped, exit 0, yesterday's answers kept."""
+    out, nightly = tmp_path / "out.jsonl", tmp_path / "nightly.txt"
+    nightly.write_text("monday one [[words:1]]\nmonday two [[words:2]]\n", encoding="utf-8")
+    assert run_cli("batch", "run", "--text", str(nightly), "-o", str(out)).exit_code == 0
+    answers = out.read_bytes()
+    again = run_cli("batch", "run", "--text", str(nightly), "-o", str(out))  # the same input: nothing to do
+    assert again.exit_code == 0 and "nothing to do" in again.stderr, again
+
+    nightly.write_text("tuesday one [[words:1]]\nmonday two [[words:2]]\n", encoding="utf-8")
+    changed = run_cli("batch", "run", "--text", str(nightly), "-o", str(out))
+    assert changed.exit_code == 2, changed
+    assert f"the answer it holds for line-000001 is to another line than {nightly}:1" in changed.stderr
+    other = prompts(tmp_path / "other.txt", 2)
+    assert run_cli("batch", "run", "--text", str(other), "-o", str(out)).exit_code == 2
+    assert len(fake_api.requests_to(MESSAGES)) == 2 and out.read_bytes() == answers  # nothing sent since
+
+    nightly.write_text("monday one [[words:1]]\nmonday two [[words:2]]\nmonday three [[words:3]]\n")
+    grown = run_cli("batch", "run", "--text", str(nightly), "-o", str(out))  # a line added: only it runs
+    assert grown.exit_code == 0, grown
+    assert len(fake_api.requests_to(MESSAGES)) == 3 and ids_in(out)[-1] == "line-000003"
+    out.unlink()
+    nightly.write_text("tuesday one [[words:1]]\n", encoding="utf-8")
+    assert (
+        run_cli("batch", "run", "--text", str(nightly), "-o", str(out)).exit_code == 0
+    )  # a new file: afresh
+
+
 def test_a_run_through_a_link_to_an_output_being_written_sends_nothing(cli_env, run_cli, fake_api, tmp_path):
     """`-o latest.jsonl` (a link) and `-o out.jsonl` (its target) are one file: one lock, or both runs would
     send (and pay for) every line and append each answer twice."""

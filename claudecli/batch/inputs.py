@@ -98,6 +98,9 @@ class Validated:
     invalid: dict[int, str] = field(default_factory=dict)
     file_stamps: dict[str, tuple[int, ...]] = field(default_factory=dict)  # each local attachment as it was
     answered: int = 0  # lines skipped unbuilt: the ``answered`` ids given to validate_into
+    lines_by_id: dict[str, tuple[int, bytes]] | None = (
+        None  # ``batch run -o``: each id's line number and digest
+    )
 
     def send_as(self, custom_id: str) -> str:
         """The custom_id the next spooled request is sent with."""
@@ -109,6 +112,10 @@ class Validated:
             self.invalid[line] = reason
         if len(self.problems) < SHOWN_PROBLEMS:
             self.problems.append(Problem(line, reason))
+
+    def note_line(self, custom_id: str, line_no: int, raw: bytes) -> None:
+        if self.lines_by_id is not None:
+            self.lines_by_id[custom_id] = (line_no, _line_digest(raw))
 
     def read_line(self, raw: bytes) -> None:
         if self.remember:
@@ -247,6 +254,7 @@ def validate_into(
     remember: bool = False,
     first_look: Validated | None = None,
     answered: frozenset[str] = frozenset(),
+    by_id: bool = False,
 ) -> Validated:
     """Validate every line of ``options.path``; append the valid requests to ``spool``.
 
@@ -255,8 +263,9 @@ def validate_into(
     the one it read, and a line it found invalid is not looked at again (nothing of it is uploaded); the first
     look is made with ``remember``. A line whose custom_id is in ``answered`` (``batch run`` resumed: the ``-o``
     file has its result) is read no further than its id: its model, attachments and uploads are left alone.
+    With ``by_id``, each line's digest is kept by its custom_id (``Validated.lines_by_id``, see ``run_plan``).
     """
-    result = Validated(spool, nonce=nonce, remember=remember)
+    result = Validated(spool, nonce=nonce, remember=remember, lines_by_id={} if by_id else None)
     resolvers = Resolvers(
         app_ctx,
         options.path.resolve().parent,
@@ -317,6 +326,7 @@ def _take_line(
         known_id = (None if text_mode else declared_id(obj)) or generated_id(line_no)
         if known_id in answered:
             ids.claim(known_id, line_no)
+            result.note_line(known_id, line_no, raw)
             result.answered += 1
             return
     if text_mode:
@@ -325,6 +335,7 @@ def _take_line(
         custom_id, params = json_request(obj, defaults, resolvers)
     custom_id = custom_id or generated_id(line_no)
     ids.claim(custom_id, line_no)
+    result.note_line(custom_id, line_no, raw)
     line = _canonical_line(result.send_as(custom_id), params)
     if not result.spool.fits(line):
         raise LineError(

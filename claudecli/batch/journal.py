@@ -393,6 +393,21 @@ class Journal(MigratedStore):
         """The parts (of any profile) whose results were last written to ``path``."""
         return [_part(row) for row in self._db().execute(_PART_SELECT + " WHERE p.results_path = ?", (path,))]
 
+    def run_lines(self, output: str) -> dict[str, bytes]:
+        """The digest of the input line each custom_id answered in a ``batch run -o`` file (its real path)."""
+        rows = self._db().execute("SELECT custom_id, line_digest FROM run_lines WHERE output = ?", (output,))
+        return {custom_id: bytes(digest) for custom_id, digest in rows}
+
+    def note_run_lines(self, output: str, digests: dict[str, bytes], *, fresh: bool) -> None:
+        """Record the lines a run of ``output`` answers; ``fresh``: the file holds no answer, forget older ones."""
+        with write_transaction(self._db()) as conn:
+            if fresh:
+                conn.execute("DELETE FROM run_lines WHERE output = ?", (output,))
+            conn.executemany(
+                "INSERT OR REPLACE INTO run_lines (output, custom_id, line_digest) VALUES (?, ?, ?)",
+                ((output, custom_id, digest) for custom_id, digest in digests.items()),
+            )
+
 
 def open_journal(app_ctx: AppContext) -> Journal:
     """The batch journal, seen from this run's scope."""

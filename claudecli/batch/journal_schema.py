@@ -85,4 +85,17 @@ JOURNAL_MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    # j005: which line of its input each answer in a ``batch run -o`` file answered (``run_plan``): an id alone
+    # (a line number when generated) would let a changed input, or another input, pass for a finished run.
+    Migration(
+        "j005_run_lines",
+        """
+        CREATE TABLE run_lines (
+            output TEXT NOT NULL,
+            custom_id TEXT NOT NULL,
+            line_digest BLOB NOT NULL,
+            PRIMARY KEY (output, custom_id)
+        ) WITHOUT ROWID;
+        """,
+    ),
 )

@@ -4,20 +4,29 @@ The input's valid requests still to run (spooled; a line the ``-o`` file already
 attachments neither read, looked up nor uploaded), and the budget check on them. With ``--upload-attachments`` the plan is made twice: first with each local attachment checked
 and estimated as its upload will be, but held back (``hold_uploads``), so that no file goes up before every line
 is valid, something is left to run and the budget allows it; then for real, uploading each distinct file once.
+
+With ``-o FILE``, an answer in FILE counts for a line only if it answered that very line: the batch journal keeps
+the digest of the line each custom_id of FILE answered (``run_lines``). An id alone would not do: a generated id
+is a line number, so a changed input, or a run of another input into the same FILE, would have its lines skipped
+and the old answers kept as this run's, exit 0 (a nightly job whose input changes daily). Such a run is refused
+before anything is sent; a line fixed after being refused as invalid has no answer yet, so it simply runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudecli.batch.estimate import check_budget
 from claudecli.batch.inputs import InputOptions, LineDefaults, Validated, require_valid, validate_into
+from claudecli.batch.journal import open_journal
 from claudecli.batch.output import cannot_write
 from claudecli.batch.resume import completed_ids
 from claudecli.batch.spool import API_MAX_BYTES, Spool
+from claudecli.core.errors import UsageError
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -69,9 +78,18 @@ def _plan(
     spool = Spool(app_ctx.settings.paths.data_dir / "spool", max_requests=1 << 62, max_bytes=API_MAX_BYTES)
     try:
         validated = validate_into(
-            app_ctx, options.input, defaults, spool, remember=remember, first_look=first_look, answered=done
+            app_ctx,
+            options.input,
+            defaults,
+            spool,
+            remember=remember,
+            first_look=first_look,
+            answered=done,
+            by_id=options.out is not None,
         )
         require_valid(app_ctx, options.input, validated, first_look=first_look)
+        if options.out is not None:
+            _same_lines_answered(app_ctx, options, validated, done)
         if spool.count == 0:
             app_ctx.note(
                 f"nothing to do: all {validated.answered} requests already have results in {options.out}"
@@ -91,3 +109,23 @@ def _done_ids(options: RunOptions) -> frozenset[str]:
         return frozenset(completed_ids(options.out, options.fmt))
     except OSError as exc:
         raise cannot_write(options.out, exc) from None
+
+
+def _same_lines_answered(
+    app_ctx: AppContext, options: RunOptions, validated: Validated, done: frozenset[str]
+) -> None:
+    """Refuse (exit 2) when an answer in ``-o`` was to another line than the input has now under its id; then
+    record the lines this run answers (see the module doc)."""
+    assert options.out is not None and validated.lines_by_id is not None
+    output = os.path.realpath(options.out)
+    with open_journal(app_ctx) as journal:
+        known = journal.run_lines(output) if done else {}
+        for custom_id, (line_no, digest) in validated.lines_by_id.items():
+            if custom_id in done and known.get(custom_id, digest) != digest:
+                raise UsageError(
+                    f"{options.out}: the answer it holds for {custom_id} is to another line than "
+                    f"{options.input.path}:{line_no} (the input changed since, or another input was run into "
+                    "it); nothing was sent",
+                    hint="give -o a new file (or remove this one to run every line afresh)",
+                )
+        journal.note_run_lines(output, {i: d for i, (_, d) in validated.lines_by_id.items()}, fresh=not done)
