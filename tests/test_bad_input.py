@@ -301,3 +301,17 @@ def test_huge_concurrency_builds_no_more_workers_than_requests(cli_env, run_cli,
     result = run_cli("batch", "run", str(jobs), "-c", str(10**12))
     assert result.exit_code == 0, result
     assert json.loads(result.stdout)["text"] == "w1"
+
+
+def test_a_file_name_cannot_forge_a_line_on_stderr(cli_env, run_cli, fake_api, tmp_path):
+    """A newline in a file name started a line of its own in FILE:LINE reports and notes: a forged error."""
+    name = tmp_path / "in\nclaudecli: error: FORGED.txt"
+    name.write_bytes(b"ok [[words:1]]\n\xff\n")
+    refused = run_cli("batch", "run", "--text", str(name))
+    usage_error(refused, "1 invalid line")
+    assert "in\\x0aclaudecli: error: FORGED.txt:2: not UTF-8 text" in refused.stderr
+    dry = run_cli("batch", "submit", "--text", str(name), "--skip-invalid", "--dry-run")
+    assert dry.exit_code == 0, dry
+    assert [
+        line for line in dry.stderr.splitlines() if "FORGED" in line and line.startswith("claudecli")
+    ] == []

@@ -34,7 +34,7 @@ from claudecli.call.prompt_input import read_text_option
 from claudecli.call.request import platform_params, thinking_param
 from claudecli.call.schema import load_schema
 from claudecli.call.server_tools import server_tool_definitions
-from claudecli.core.controls import visible
+from claudecli.core.controls import visible_line
 from claudecli.core.errors import ClaudeCliError, UsageError
 from claudecli.core.fsutil import open_to_read, size_text, unreadable
 from claudecli.core.tokens import estimate_input_tokens
@@ -375,7 +375,7 @@ def report_problems(app_ctx: AppContext, path: Path, validated: Validated) -> No
     """``FILE:LINE: reason`` for the first problems on stderr, then how many more there were. A reason quotes
     the untrusted line (an attachment's path), so its control characters are shown escaped."""
     for problem in validated.problems:
-        shown = visible(f"{path}:{problem.line}: {problem.reason}")
+        shown = visible_line(f"{path}:{problem.line}: {problem.reason}")
         app_ctx.stderr.print(shown, markup=False, highlight=False)
     rest = validated.problem_count - len(validated.problems)
     if rest > 0:

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from claudecli.core.config import Settings
-from claudecli.core.controls import is_tty, visible
+from claudecli.core.controls import is_tty, visible_line
 from claudecli.core.safe_output import EncodingGuard
 from claudecli.core.scrub import ScrubbedStream, Scrubber
 from claudecli.core.warmup import Lazy, Step, Warmup
@@ -241,7 +241,7 @@ class AppContext:
 
     def warn(self, message: str) -> None:
         """A warning on stderr; shown even with --quiet, which hides only routine summaries."""
-        self.stderr.print(Text.assemble(("warning: ", "yellow"), visible(self.scrub(message))))
+        self.stderr.print(Text.assemble(("warning: ", "yellow"), visible_line(self.scrub(message))))
 
     def warn_once(self, message: str) -> None:
         """:meth:`warn`, unless this very message was already shown by this command (a check that runs at
@@ -252,7 +252,7 @@ class AppContext:
 
     def error(self, message: str) -> None:
         """One failure on stderr, for a command that carries on past it (each is reported once, here)."""
-        self.stderr.print(Text.assemble(("error: ", "red"), visible(self.scrub(message))))
+        self.stderr.print(Text.assemble(("error: ", "red"), visible_line(self.scrub(message))))
 
     def store_incident(self, happened: str, todo: str) -> None:
         """A local store was not written as usual: say what happened now; the command ends with exit 11 and
@@ -263,7 +263,7 @@ class AppContext:
 
     def note(self, message: str) -> None:
         if not self.quiet:
-            self.stderr.print(visible(self.scrub(message)), style="dim", markup=False)
+            self.stderr.print(visible_line(self.scrub(message)), style="dim", markup=False)
 
     def close(self) -> None:
         if self._warmup is not None:

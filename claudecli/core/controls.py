@@ -29,6 +29,13 @@ def visible(text: str) -> str:
     return _CONTROL.sub(lambda match: escaped(match.group()), text)
 
 
+def visible_line(text: str) -> str:
+    """:func:`visible` for a message that is one line by design (a warning, a note, ``FILE:LINE: reason``): its
+    newlines are escaped too, so a file name holding one cannot start a line of its own, a forged
+    ``claudecli: error: …`` among them."""
+    return visible(text).replace("\n", "\\x0a")
+
+
 def is_tty(stream: object) -> bool:
     """Whether ``stream`` is a terminal, asked of the stream itself (``FORCE_COLOR`` must not make a pipe one);
     a closed or broken stream is not one."""
