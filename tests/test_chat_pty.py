@@ -13,6 +13,7 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
@@ -31,7 +32,13 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 class Chat:
     """One `claudecli chat` process in a 40x100 pseudo-terminal."""
 
-    def __init__(self, *args: str, env: dict[str, str | None] | None = None, prelude: str = "") -> None:
+    def __init__(
+        self,
+        *args: str,
+        env: dict[str, str | None] | None = None,
+        prelude: str = "",
+        before_prompt: Callable[[ForkedSpawn], None] | None = None,
+    ) -> None:
         self.child = ForkedSpawn(
             ["chat", *args],
             env=subprocess_env({"PROMPT_TOOLKIT_NO_CPR": "1", **(env or {})}),
@@ -41,6 +48,8 @@ class Chat:
             prelude=prelude,
         )
         self.transcript = ""
+        if before_prompt is not None:  # what to do while the chat loads
+            before_prompt(self.child)
         self.expect(PROMPT)
 
     def expect(self, pattern: str) -> str:
@@ -372,3 +381,30 @@ def test_a_sigterm_dropped_during_a_turn_still_ends_the_chat_at_the_next_prompt(
     chat.child.close()
     assert chat.child.exitstatus == 143, chat.transcript
     assert len(ledger_rows()) == 1
+
+
+def _loading_with_echo_hidden(fd: int) -> bool:
+    """The tty as the chat leaves it while it loads: no echo, but still canonical (prompt-toolkit's raw mode,
+    once the prompt is up, is neither)."""
+    import termios
+
+    lflag = termios.tcgetattr(fd)[3]
+    return not lflag & termios.ECHO and bool(lflag & termios.ICANON)
+
+
+def test_keys_typed_while_the_chat_loads_show_once_at_its_prompt(cli_env, fake_api):
+    """The tty echoed them where the cursor was, and the prompt showed them again: two copies on screen."""
+
+    def type_while_loading(child: ForkedSpawn) -> None:
+        deadline = time.monotonic() + 20
+        while not _loading_with_echo_hidden(child.child_fd):
+            assert time.monotonic() < deadline, "the echo was never hidden while the chat loaded"
+            time.sleep(0.0005)
+        child.send("typed early")
+
+    chat = Chat(before_prompt=type_while_loading)
+    assert "typed early" not in chat.transcript  # not echoed above the prompt
+    chat.expect("typed early")  # shown once, at the prompt
+    chat.turn("")
+    assert text_of(chat_requests(fake_api)[0]["messages"][0]["content"]) == "typed early"
+    assert chat.leave() == 0

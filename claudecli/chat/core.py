@@ -12,6 +12,7 @@ On a resumed session ``-m``, ``-s`` and ``--thinking`` replace the stored settin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -65,8 +66,9 @@ class _DisplayHold:
             self.chat.display_hold()
 
 
-def run(app_ctx: AppContext, options: ChatOptions) -> int:
-    """Open the chat and run the REPL until the user leaves; returns the exit code."""
+def run(app_ctx: AppContext, options: ChatOptions, *, until_prompt: Callable[[], None] | None = None) -> int:
+    """Open the chat and run the REPL until the user leaves; returns the exit code. ``until_prompt`` gives back
+    the echo hold taken while the chat loads (see ``cli.chat_cmd``), just before the first prompt."""
     if not app_ctx.stdin_is_tty():
         raise UsageError(
             "chat needs a terminal, but stdin is not one",
@@ -91,7 +93,7 @@ def run(app_ctx: AppContext, options: ChatOptions) -> int:
         hold.chat = chat
         _greet(chat, resumed)
 
-        return repl.run(chat)
+        return repl.run(chat, until_prompt=until_prompt)
     finally:
         tools.close()
         if store is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -313,13 +313,16 @@ def read_line(session: PromptSession[str], default: str, latch: _SigintLatch) ->
         return session.prompt(PROMPT, default=default, pre_run=pre_run)
 
 
-def run(chat: ChatState) -> int:
-    """Read and answer until /exit, Ctrl-D or two Ctrl-C on an empty line; returns the exit code (0)."""
+def run(chat: ChatState, *, until_prompt: Callable[[], None] | None = None) -> int:
+    """Read and answer until /exit, Ctrl-D or two Ctrl-C on an empty line; returns the exit code (0).
+    ``until_prompt`` is called just before the first prompt (the chat's start-up echo hold, given back)."""
     session = make_session(chat)
     default = ""
     armed = False  # the previous key was Ctrl-C on an empty line
     latch = _SigintLatch()
     previous = signal.signal(signal.SIGINT, latch)
+    if until_prompt is not None:
+        until_prompt()
     try:
         while True:
             try:
