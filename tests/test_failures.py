@@ -322,3 +322,15 @@ def test_a_proxy_that_never_answers_is_named_in_the_timeout(cli_env, run_cli, fa
     check_one_line_error(result, 8, "request timed out (through the proxy in HTTP_PROXY)")
     assert "pr0xy-pass" not in result.stdout + result.stderr and f":{port}" not in result.stderr
     assert fake_api.requests == []
+
+
+def test_a_call_the_api_refuses_costs_nothing_even_for_a_model_without_a_price(cli_env, run_cli, ledger_rows):
+    """An HTTP error status generates (and bills) nothing; for a model no price source knows, the refused call
+    was booked at an unknown cost, and `cost report` showed its totals as unknown ("+?")."""
+    refused = run_cli("ask", "-m", "claude-nope-9", "hi")
+    assert refused.exit_code == 4, refused
+    [row] = ledger_rows()
+    assert row["status"] == "not_found_error" and row["cost_usd"] == 0
+    report = run_cli("cost", "report", "--json")
+    assert report.exit_code == 0, report
+    assert json.loads(report.stdout)["total"]["unknown_cost_calls"] == 0

@@ -57,7 +57,7 @@ from claudecli.batch.watch import make_progress, progress_wanted
 from claudecli.call.fallback import resolve_fallback
 from claudecli.call.request import request_betas
 from claudecli.core import gc_pause
-from claudecli.core.client import one_connection_each, translate
+from claudecli.core.client import answered_with_error, one_connection_each, translate
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
 from claudecli.render.visible import records_for
 
@@ -327,6 +327,7 @@ class Runner:
                     started,
                     permanent=not retry,
                     api_message=getattr(exc, "api_message", None),
+                    unbilled=answered_with_error(exc),
                 )
             message = response.http_response.json()
             return message_outcome(self, custom_id, message, response.request_id, started)

@@ -100,14 +100,16 @@ def failed_outcome(
     *,
     permanent: bool,
     api_message: str | None = None,
+    unbilled: bool = False,
 ) -> Outcome:
-    """A refusal (``permanent``) is an ``errored`` line; a failure after the retries is left for a rerun."""
+    """A refusal (``permanent``) is an ``errored`` line; a failure after the retries is left for a rerun.
+    ``unbilled``: the API answered with an error status (``core.client.answered_with_error``): it costs $0."""
     record = CallRecord(
         command=COMMAND,
         model=model,
         usage=TokenUsage(),
         status=error.error_type,
-        cost_usd=runner.app_ctx.prices.cost(model, TokenUsage()),
+        cost_usd=Decimal(0) if unbilled else runner.app_ctx.prices.cost(model, TokenUsage()),
         profile=runner.app_ctx.settings.profile,
         latency_ms=_latency(started),
         request_id=error.request_id,

@@ -27,6 +27,9 @@ class CallOutcome:
     is_batch: bool = False
     fallback_from: CallOutcome | None = None  # the overloaded call this one stood in for (its own ledger row)
     mode: CallMode = field(default_factory=CallMode)  # speed, service tier and region, as served
+    unbilled: bool = (
+        False  # answered with an HTTP error status: it costs nothing (core.client.answered_with_error)
+    )
 
     @property
     def complete(self) -> bool:

@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.request import request_betas
-from claudecli.core.client import translate_errors
+from claudecli.core.client import answered_with_error, translate_errors
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, TerminatedError
 from claudecli.core.tokens import text_tokens
 from claudecli.core.usage import CallMode, TokenUsage
@@ -227,6 +228,7 @@ def _stream_once(
         _take_partial_usage(stream, meter)
         # An HTTP error comes before any stream exists: its id is on the error (the SDK read `request-id`).
         meter.outcome.request_id = meter.outcome.request_id or exc.request_id
+        meter.outcome.unbilled = answered_with_error(exc)
         outcome = _book(app_ctx, spec, meter.finish(exc.error_type), call_id)
         raise CallFailed(exc, outcome) from exc
     except BaseException:
@@ -279,6 +281,9 @@ def _take_partial_usage(stream: Any, meter: _Meter) -> None:
 
 
 def _price(app_ctx: AppContext, outcome: CallOutcome, when: datetime) -> None:
+    if outcome.unbilled:  # even for a model no source prices: nothing is not an unknown amount
+        outcome.cost_usd = outcome.list_cost_usd = Decimal(0)
+        return
     prices = app_ctx.prices
     mode = outcome.mode
     outcome.cost_usd = prices.cost(outcome.model, outcome.usage, batch=outcome.is_batch, when=when, mode=mode)

@@ -331,6 +331,18 @@ def _describe_status(exc: Any) -> ClaudeCliError:
 _UNREADABLE_TOOL_INPUT = "Unable to parse tool parameter JSON from model"
 
 
+def answered_with_error(exc: BaseException) -> bool:
+    """Whether the API answered the request with an HTTP error status (a 4xx or 5xx, the SDK's exception or the
+    claudecli error made from it): it generated nothing, so it bills nothing, whatever the model's price. Not a
+    dropped connection or a timeout (the request may have been served), nor an error event inside a stream
+    (tokens may have been generated before it)."""
+    for candidate in (exc, exc.__cause__):
+        status = getattr(candidate, "status_code", None)
+        if isinstance(status, int) and status >= 400:
+            return True
+    return False
+
+
 def translate(exc: BaseException) -> ClaudeCliError | None:
     """Map an SDK or transport exception to a claudecli error, or None if it is not one of theirs."""
     if isinstance(exc, ValueError) and str(exc).startswith(_UNREADABLE_TOOL_INPUT):
