@@ -1,6 +1,6 @@
 """``batch run``: the same input as ``batch submit``, executed now with concurrent non-streaming requests.
 
-* ``--concurrency N`` workers share one AsyncAnthropic client; a window of ``N x WINDOW_FACTOR`` requests
+* ``--concurrency N`` workers, each with its own copy of the client holding one connection; a window of ``N x WINDOW_FACTOR`` requests
   bounds how far ahead of the oldest unfinished one they may run, so results can be written **in input
   order** through a small reorder buffer without memory growing.
 * 429/529/5xx/connection failures are retried here (``retry``), with a gate that pauses every worker on a
