@@ -1,8 +1,8 @@
 """``batch run``: the same input as ``batch submit``, executed now with concurrent non-streaming requests.
 
-* ``--concurrency N`` workers, each with its own copy of the client holding one connection; a window of ``N x WINDOW_FACTOR`` requests
-  bounds how far ahead of the oldest unfinished one they may run, so results can be written **in input
-  order** through a small reorder buffer without memory growing.
+* ``--concurrency N`` workers, each with its own copy of the client holding one connection; a window of
+  ``N x WINDOW_FACTOR`` requests bounds how far ahead of the oldest unfinished one they may run, so results
+  can be written **in input order** through a small reorder buffer without memory growing.
 * 429/529/5xx/connection failures are retried here (``retry``), with a gate that pauses every worker on a
   rate limit. A request refused as invalid gets an ``errored`` line; one still failing after the retries
   gets no line, so a rerun retries it, and the run exits with that failure's code. A line still overloaded
