@@ -325,6 +325,7 @@ def test_submit_wait_refuses_results_it_could_not_replace_before_submitting(
     jobs.write_text("day two [[words:2]]\n")
     refused = run_cli(*wait)
     assert refused.exit_code == 2 and "nothing was sent" in one_error_line(refused, out), refused
+    assert "dated name" in refused.stderr and "also submits again" in refused.stderr  # what --force costs
     assert fake_api.batch_creates == creates and out.read_text() == kept
 
     ran = tmp_path / "ran.jsonl"  # `batch run -o`: the same generated ids, unknown to the journal

@@ -492,6 +492,22 @@ def test_compact_never_makes_the_context_larger(make_chat, fake_api, ledger_rows
     assert sent(fake_api)[-1]["system"] == "Be brief."
 
 
+def test_compact_counts_what_an_attachment_takes_in_context(make_chat, fake_api, tmp_path: Path):
+    """The summary is measured against what it replaces in context, not against the transcript it was made from
+    (an attachment is one "[attached: …]" line there): a chat holding a long document was never compacted."""
+    chat = make_chat(system="Be brief.")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a fact worth keeping. " * 2_000, encoding="utf-8")  # about 11,000 tokens in context
+    say(chat, f"/attach {notes}")
+    say(
+        chat, "read it [[echo]]"
+    )  # the summary echoes the transcript: longer than it, far shorter than the file
+    say(chat, "ok [[words:1]]")
+    say(chat, "/compact")
+    assert "nothing compacted" not in err(chat) and "compacted 1" in err(chat)
+    assert len(chat.conversation) == 1 and chat.meta.summary is not None
+
+
 def test_compact_asks_again_with_more_room_when_the_summary_is_cut_off(make_chat, fake_api):
     chat = make_chat()
     say(chat, "topic 1 [[words:3000]]")  # the fake's summary is 3,000 words: over 2,048, under 8,192

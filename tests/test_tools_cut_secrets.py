@@ -76,3 +76,16 @@ def test_a_command_tools_stderr_tail_does_not_start_inside_a_key(cli_env, run_cl
     assert result.exit_code == 0, result.stderr
     assert "BBBB" in result.stdout  # the tail reached the model
     assert key_pieces(result.stdout) == []
+
+
+@pytest.mark.parametrize("regex", [False, True])
+def test_search_text_is_no_oracle_for_a_key(cli_env, run_cli, tmp_path, regex):
+    """The lines are searched as the model sees them, masked: a search for the key's first characters matched
+    the raw line, so match or "no matches" told the model, one guess at a time, what the key is."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "settings.py").write_text(f"API_KEY = '{TEST_KEY}'\n")
+    guess = TEST_KEY[:-4]
+    out = ask_fs(run_cli, root, ("search_text", {"pattern": guess, "regex": regex}))
+    assert "settings.py" not in out and "no matches" in out
+    assert_secret_free(out)

@@ -1,8 +1,8 @@
 """``batch run``: the same input as ``batch submit``, executed now with concurrent non-streaming requests.
 
-* ``--concurrency N`` workers share one AsyncAnthropic client; a window of ``N x WINDOW_FACTOR`` requests
-  bounds how far ahead of the oldest unfinished one they may run, so results can be written **in input
-  order** through a small reorder buffer without memory growing.
+* ``--concurrency N`` workers, each with its own copy of the client holding one connection; a window of
+  ``N x WINDOW_FACTOR`` requests bounds how far ahead of the oldest unfinished one they may run, so results
+  can be written **in input order** through a small reorder buffer without memory growing.
 * 429/529/5xx/connection failures are retried here (``retry``), with a gate that pauses every worker on a
   rate limit. A request refused as invalid gets an ``errored`` line; one still failing after the retries
   gets no line, so a rerun retries it, and the run exits with that failure's code. A line still overloaded
@@ -220,7 +220,7 @@ class Runner:
         self.finished: dict[int, Outcome] = {}
         self.in_flight: dict[int, tuple[str, str, int | None]] = {}  # custom_id, model, write-ahead row
         self.next_write = 0
-        self.write_due = False  # a _write_ready is scheduled for this turn of the event loop
+        self.write_due = False  # a worker will write this turn's wave (_write_soon)
         self.progress: Any = None
         self.task: Any = None
 
@@ -251,10 +251,12 @@ class Runner:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             self.report.elapsed_s = time.perf_counter() - started
-            self._settle()
-            if self.progress is not None:
-                self.progress.stop()
-            await asyncio.gather(client.close(), *(each.close() for each in clients))
+            try:
+                self._settle()
+            finally:  # closed even when the last write fails (a reader that left)
+                if self.progress is not None:
+                    self.progress.stop()
+                await asyncio.gather(client.close(), *(each.close() for each in clients))
 
     async def worker(self, items: Iterator[tuple[int, dict[str, Any]]], post: Post) -> None:
         """Send the next request (and its fallback, if it needs one) until there is none; ``post`` is this
@@ -279,7 +281,7 @@ class Runner:
             del self.in_flight[index]
             self.finished[index] = outcome
             self.report.sent += 1
-            self._write_soon()
+            await self._write_soon()
 
     async def _call_booked_ahead(
         self, index: int, custom_id: str, params: dict[str, Any], post: Post
@@ -339,13 +341,20 @@ class Runner:
             return self.timeout
         return {**self.timeout, "headers": {"anthropic-beta": ",".join(betas)}}
 
-    def _write_soon(self) -> None:
+    async def _write_soon(self) -> None:
         """Write (and book) once every worker that finishes in this turn of the event loop has finished: one
         ledger commit and one flush per wave of answers instead of one per answer (as ``AheadBooker`` does
-        for the rows written ahead)."""
-        if not self.write_due:
-            self.write_due = True
-            asyncio.get_running_loop().call_soon(self._write_ready)
+        for the rows written ahead).
+
+        The first worker of a wave writes it, after one turn of the loop: a failure to write (a reader that
+        left, a full disk, a ledger error) is then that worker's and ends the run. Written from a loop
+        callback, the loop only logged it, with a traceback, while the workers went on sending and paying.
+        """
+        if self.write_due:
+            return
+        self.write_due = True
+        await asyncio.sleep(0)
+        self._write_ready()
 
     def _write_ready(self) -> None:
         """Book, then write, every finished outcome that is next in input order; release their window slots.
@@ -383,8 +392,13 @@ class Runner:
 
     def _settle(self) -> None:
         """At the end (or on an interrupt): write what is next in order, book what finished but could not be
-        written, and what was cut short."""
-        self._write_ready()
+        written, and what was cut short (even when writing fails: a reader that left)."""
+        try:
+            self._write_ready()
+        finally:
+            self._settle_unwritten()
+
+    def _settle_unwritten(self) -> None:
         self._book(list(self.finished.values()))
         self.finished.clear()
         cut_short = [

@@ -24,7 +24,7 @@ from claudecli.chat.conversation import Exchange
 from claudecli.chat.interrupts import one_interrupt
 from claudecli.chat.turn import error_line
 from claudecli.core.errors import BudgetExceeded, Terminated
-from claudecli.core.tokens import text_tokens
+from claudecli.core.tokens import content_tokens, text_tokens
 from claudecli.money.budget import check_budget
 from claudecli.render.summary import Waiting, format_usd
 
@@ -145,6 +145,18 @@ def _summarise(chat: ChatState, params: dict[str, Any], transcript: str) -> Call
         return outcome
 
 
+def _replaced_tokens(chat: ChatState, transcript: str, folded: list[Exchange]) -> int:
+    """What the summary would replace: the previous summary and the folded exchanges as they are sent (an
+    attachment whole, not its "[attached: …]" line in ``transcript``; tool results unshortened), or the
+    transcript when that is larger."""
+    tools = chat.tools.names()
+    in_context = text_tokens(chat.meta.summary or "")
+    for exchange in folded:
+        in_context += content_tokens(exchange.user_content)
+        in_context += sum(content_tokens(message["content"]) for message in exchange.reply(tools))
+    return max(in_context, text_tokens(transcript))
+
+
 def _apply(
     chat: ChatState, outcome: CallOutcome, transcript: str, folded: list[Exchange], before: int
 ) -> bool:
@@ -156,7 +168,7 @@ def _apply(
         chat.book_failed_side_call(call)
         error_line(chat, "/compact got an empty summary; nothing changed")
         return False
-    if text_tokens(summary) >= text_tokens(transcript):
+    if text_tokens(summary) >= _replaced_tokens(chat, transcript, folded):
         chat.book_failed_side_call(call)  # it cost money: it counts
         exchanges = f"{len(folded)} exchange{'s' if len(folded) != 1 else ''}"
         chat.app_ctx.stderr.print(

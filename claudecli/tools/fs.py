@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from claudecli.core.scrub import mask_cut
+from claudecli.core.scrub import mask, mask_cut
 from claudecli.tools.base import Approval, Tool, ToolCall, ToolResult
 from claudecli.tools.fs_paths import Confinement, Refused
 from claudecli.tools.sanitize import decode, escape_controls
@@ -330,8 +330,9 @@ def _regex_search(
 
 
 def _matches(path: Path, matcher: Matcher, shown: str, room: int, forms: tuple[str, ...] = ()) -> list[str]:
-    """Matching lines of one text file (binary and oversized files are skipped). The whole line is searched
-    (the file is at most ``SEARCH_FILE_LIMIT`` bytes); a long one is shown as a part around its match."""
+    """Matching lines of one text file (binary and oversized files are skipped), its secrets masked. The whole
+    line is searched (the file is at most ``SEARCH_FILE_LIMIT`` bytes); a long one is shown as a part around its
+    match."""
     try:
         if not path.is_file() or path.stat().st_size > SEARCH_FILE_LIMIT:  # a FIFO would block the read
             return []
@@ -341,7 +342,9 @@ def _matches(path: Path, matcher: Matcher, shown: str, room: int, forms: tuple[s
     if b"\x00" in data[:BINARY_PROBE]:
         return []
     found = []
-    for number, line in enumerate(decode(data).splitlines(), start=1):
+    # Searched as the model sees the lines, masked: matched raw, a pattern of a key's first characters would
+    # tell it, one guess at a time, what the key is.
+    for number, line in enumerate(mask(decode(data), forms).splitlines(), start=1):
         at = matcher(line)
         if at >= 0:
             found.append(f"{shown}:{number}: {_excerpt(line, at, forms)}")
