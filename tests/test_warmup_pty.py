@@ -110,6 +110,30 @@ def test_the_warm_up_runs_silently_at_the_prompt_and_the_first_turn_answers(
     assert len(chat_requests(fake_api)) == 1 and len(ledger_rows()) == 1
 
 
+def test_the_warm_up_opens_the_connection_the_first_turn_uses(
+    cli_env, run_cli, fake_api, ledger_rows, tmp_path
+):
+    """The first turn opened its own connection (TCP and TLS, against the real API most of a first answer's
+    extra time): the warm-up now opens it with a request that bills nothing, the model's models-list entry,
+    and an idle connection is kept longer than the 5 s it was (a message takes longer than that to type)."""
+    run_cli("models")
+    chat = WarmChat(tmp_path)
+    assert chat.idle_until_warm() == ""
+    deadline = time.monotonic() + 20  # on a thread of its own, which the warm-up does not wait for
+    while not (
+        touches := [r for r in fake_api.requests if r.method == "GET" and r.path.startswith("/v1/models/")]
+    ):
+        assert time.monotonic() < deadline, "the connection was never opened"
+        time.sleep(0.05)
+    assert [r.path for r in touches] == ["/v1/models/claude-sonnet-5-5"]
+    time.sleep(6)  # typing takes a while: kept idle longer than the HTTP library's default 5 s
+    assert "w1 w2" in chat.send("hello [[words:2]]", "end_turn")
+    [turn] = fake_api.requests_to("/v1/messages", "POST")
+    assert turn.peer_port == touches[0].peer_port  # the same connection
+    assert chat.leave() == 0
+    assert len(ledger_rows()) == 1  # only the turn is booked
+
+
 def test_enter_before_the_warm_up_is_done_waits_for_it(cli_env, run_cli, fake_api, ledger_rows, tmp_path):
     run_cli("models")
     chat = WarmChat(tmp_path, cold=True)

@@ -2,14 +2,17 @@
 
 ``ask`` starts :func:`call_steps` as soon as its settings are final, so the SDK loads while stdin, the
 attachments or ``api_key_command`` are being read; ``chat`` adds its own steps (``claudecli.chat.warm``).
-Every step is silent and safe to run twice, and none sends anything to the API.
+Every step is silent and safe to run twice; none sends a billable request (``open_connection``, chat's last
+step, sends one that bills nothing).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 from claudecli.core import gc_pause, process
@@ -17,6 +20,8 @@ from claudecli.core import gc_pause, process
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
     from claudecli.core.warmup import Step
+
+CONNECTION_WARM_TIMEOUT_S = 10.0
 
 
 def call_steps(app_ctx: AppContext) -> list[Step]:
@@ -76,9 +81,30 @@ def paused(step: Step) -> Step:
 
 
 def warm_connection_code() -> None:
-    """The codec a connection's first host-name lookup loads (``encodings.idna``, ~10 ms). Nothing is looked up:
-    resolving the API's name ahead would make an offline first turn wait for the resolver twice."""
+    """The codec a connection's first host-name lookup loads (``encodings.idna``, ~10 ms). Nothing is looked up
+    here: a step the first call waits for must not wait for the resolver (see ``open_connection``)."""
     "api.anthropic.com".encode("idna")
+
+
+def open_connection(app_ctx: AppContext, model: str) -> None:
+    """Open the HTTP connection (TCP, TLS: most of a first call's extra time against the real API) that the
+    first turn will reuse, with a request that bills nothing: the model's entry in the models list.
+
+    On a thread of its own that nothing waits for: offline, or against an API that does not answer, the first
+    turn goes ahead on a connection of its own and meets the failure itself, as it always did; whatever this
+    request gets is dropped. Skipped when the client is not built yet (an ``api_key_command`` still to run)
+    and with the SDK's request logging on (a warm-up must never show up as a request).
+    """
+    client = app_ctx.built_client
+    if client is None or _sdk_logging():
+        return
+    quiet = client.with_options(max_retries=0, timeout=CONNECTION_WARM_TIMEOUT_S)
+
+    def touch() -> None:
+        with contextlib.suppress(Exception):
+            quiet.models.retrieve(model)
+
+    threading.Thread(target=touch, name="claudecli-connection", daemon=True).start()
 
 
 def warm_booking(app_ctx: AppContext, model: str) -> None:

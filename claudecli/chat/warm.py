@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from claudecli.call.warm import call_steps, paused, warm_booking
+from claudecli.call.warm import call_steps, open_connection, paused, warm_booking
 from claudecli.chat.session_store import slug
 from claudecli.render.stream import rehearse_rendering
 
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 def chat_steps(chat: ChatState) -> list[Step]:
     """In order: the SDK and the client (the long part), the SDK's response models, the model's facts from the
-    models list (refreshed if due, which also opens the HTTP connection), the answer renderer, then pricing,
-    budgets and the ledger, and what names a new session."""
+    models list (refreshed if due), the answer renderer, then pricing, budgets and the ledger, what names a new
+    session, and last the HTTP connection the first turn will use (on a thread nothing waits for)."""
     app_ctx = chat.app_ctx
     model = chat.meta.model
     color_system = app_ctx.stdout.color_system if app_ctx.markdown else None
@@ -31,6 +31,7 @@ def chat_steps(chat: ChatState) -> list[Step]:
         paused(lambda: rehearse_rendering(color_system, f"{model}…")),
         paused(lambda: warm_booking(app_ctx, model)),
         lambda: slug("a new chat is named from its first prompt"),  # compiles the expression it uses
+        lambda: open_connection(app_ctx, model),
     ]
 
 

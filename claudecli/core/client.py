@@ -126,11 +126,28 @@ def _initialising(module: Any) -> bool:
     return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))
 
 
+# How long an idle connection is kept (the HTTP library's default is 5 s). A chat's next turn usually comes
+# later than that: each then paid a new TCP and TLS handshake, and so did a first turn typed for more than 5 s
+# after the warm-up opened its connection. One the server has closed meanwhile is seen as such and replaced.
+IDLE_CONNECTION_KEPT_S = 120.0
+
+
 def build_client(settings: Settings) -> anthropic.Anthropic:
-    """A synchronous client configured from settings (key, base URL, retries, timeout, retry-after cap)."""
+    """A synchronous client configured from settings (key, base URL, retries, timeout, retry-after cap), whose
+    idle connection is kept for the next call (``IDLE_CONNECTION_KEPT_S``)."""
     credential = settings.credential()
     module = sdk()  # the import (and a wait for the warm-up's) stays interruptible
-    return _constructed(lambda: module.Anthropic(**_client_kwargs(settings, credential)))
+
+    def construct() -> anthropic.Anthropic:
+        import httpx2
+
+        limits = httpx2.Limits(
+            max_connections=1000, max_keepalive_connections=100, keepalive_expiry=IDLE_CONNECTION_KEPT_S
+        )
+        http_client = module.DefaultHttpxClient(limits=limits)
+        return module.Anthropic(**_client_kwargs(settings, credential), http_client=http_client)
+
+    return _constructed(construct)
 
 
 def build_async_client(settings: Settings) -> anthropic.AsyncAnthropic:

@@ -148,6 +148,11 @@ class AppContext:
         return cast("anthropic.Anthropic", self._client.get())
 
     @property
+    def built_client(self) -> anthropic.Anthropic | None:
+        """The client if it is built already; never builds it (nor runs ``api_key_command``)."""
+        return cast("anthropic.Anthropic | None", self._client.value)
+
+    @property
     def async_client(self) -> anthropic.AsyncAnthropic:
         return cast("anthropic.AsyncAnthropic", self._async_client.get())
 

@@ -76,6 +76,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-case names
     body: Any  # parsed JSON, or None when empty or not JSON
     raw: bytes = b""  # the body of a multipart/form-data request (file uploads), not parsed as JSON
+    peer_port: int | None = None  # the client's port: requests that share it came on one connection
 
 
 class FakeAnthropic:
@@ -310,13 +311,14 @@ def _parse_request(handler: Handler) -> tuple[RecordedRequest, bool]:
         key = name.lower()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     raw = handler.read_body()
+    port = handler.client_address[1] if isinstance(handler.client_address, tuple) else None
     body, parse_error = None, False
     if headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        return RecordedRequest(handler.command.upper(), parts.path, query, headers, None, raw), False
+        return RecordedRequest(handler.command.upper(), parts.path, query, headers, None, raw, port), False
     if raw:
         try:
             body = json.loads(raw)
         except ValueError:
             parse_error = True
-    request = RecordedRequest(handler.command.upper(), parts.path, query, headers, body)
+    request = RecordedRequest(handler.command.upper(), parts.path, query, headers, body, peer_port=port)
     return request, parse_error
