@@ -65,6 +65,19 @@ def test_a_server_dying_mid_call_is_an_error_result_and_the_loop_goes_on(
     assert_no_traceback(result.stderr)
 
 
+def test_a_server_s_own_error_of_code_32000_is_its_error_not_its_death(
+    cli_env, run_cli, fake_api, write_config
+):
+    """-32000 is also the code the SDK uses for a closed connection: the server must not be taken for dead."""
+    _toy(write_config, "auto", "raw", "raw.py", "rpc-error")
+    result = run_cli("ask", "--mcp", "raw", "[[call:raw__ask]] [[call:raw__read_file]]")
+    assert result.exit_code == 0, result.stderr
+    assert "exited" not in result.stdout + result.stderr
+    assert "quota exceeded for ask" in result.stdout
+    assert "quota exceeded for read_file" in result.stdout  # still running for the second call
+    assert_no_traceback(result.stderr)
+
+
 def test_a_server_that_cannot_start_stops_the_command_with_one_line(cli_env, run_cli, fake_api, write_config):
     _toy(write_config, "auto", "raw", "raw.py", "exit")
     result = run_cli("ask", "--mcp", "raw", "hi")

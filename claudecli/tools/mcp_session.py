@@ -25,6 +25,7 @@ from claudecli.core.mcp_config import McpServerConfig
 
 MAX_PAGES = 50  # a server that pages its tool list forever must not hang the start
 CLOSE_SECONDS = 6.0  # the SDK gives a server 2 s to exit on closed stdin, then 2 s after SIGTERM
+PING_SECONDS = 2.0  # how long a server that answered with a -32000 error has to show it is still there
 STDERR_TAIL = 300  # characters of a server's last stderr line kept for a one-line error
 
 
@@ -143,7 +144,7 @@ class Connection:
         try:
             result = await self._session.call_tool(tool, arguments)
         except MCPError as exc:
-            if exc.code == mcp_types.CONNECTION_CLOSED:
+            if exc.code == mcp_types.CONNECTION_CLOSED and not await self._still_answers():
                 self._lost = True
             raise
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
@@ -152,6 +153,21 @@ class Connection:
         if not isinstance(result, mcp_types.CallToolResult):
             raise TypeError(f"unexpected result type {type(result).__name__}")
         return result
+
+    async def _still_answers(self) -> bool:
+        """Whether the session still answers a ping. The SDK reports a closed connection with code -32000,
+        which is also the first code of JSON-RPC's range for a server's own errors: a server answering a call
+        with its own -32000 error has not exited, and must not be taken for dead for the rest of the run."""
+        if self._session is None:
+            return False
+        try:
+            with anyio.fail_after(PING_SECONDS):
+                await self._session.send_ping()
+        except MCPError as exc:
+            return exc.code != mcp_types.CONNECTION_CLOSED  # any answer, an error too, shows it is there
+        except Exception:
+            return False
+        return True
 
     def closed_by_server(self) -> bool:
         """True once the connection is gone (the process exited, or the stream broke)."""

@@ -8,6 +8,8 @@
                  CallToolResult
 * ``bad-list``   answers ``initialize``, then lists tools in a shape that is not a ListToolsResult
 * ``noisy``      prints a banner (not JSON) on stdout first, then behaves
+* ``rpc-error``  answers every call with a JSON-RPC error of code -32000 (the first of the range for a server's
+                 own errors, the code the SDK also uses for a closed connection), and keeps serving
 * ``ask``        its tool ``ask`` sends the client a sampling request and then an elicitation request and
                  returns the client's two answers (and the capabilities it declared) as its result
 """
@@ -66,6 +68,10 @@ def ask_client(request_id: str, method: str, params: dict) -> dict:
 def on_call(request: dict) -> None:
     if MODE == "malformed":
         answer(request, {"content": "this is not a list of blocks"})
+        return
+    if MODE == "rpc-error":
+        error = {"code": -32000, "message": f"quota exceeded for {request['params']['name']}"}
+        send({"jsonrpc": "2.0", "id": request["id"], "error": error})
         return
     sampled = ask_client(
         "s1",
