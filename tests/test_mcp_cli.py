@@ -78,6 +78,22 @@ def test_a_server_s_own_error_of_code_32000_is_its_error_not_its_death(
     assert_no_traceback(result.stderr)
 
 
+def test_a_child_a_server_left_in_its_process_group_is_stopped_with_it(
+    cli_env, run_cli, fake_api, write_config, tmp_path
+):
+    """The SDK kills a server's group only when the server outlives its grace; one that exits at once on EOF
+    must not leave its children running after claudecli, as a tool's process never does."""
+    pid_file = tmp_path / "child.pid"
+    write_config(
+        f"[mcp.raw]\ncommand = {sys.executable!r}\nargs = {json.dumps([str(SERVERS / 'raw.py'), 'fork'])}\n"
+        f"approval = 'auto'\nenv = {{ RAW_CHILD_PID_FILE = {str(pid_file)!r} }}\n"
+    )
+    result = run_cli("ask", "--mcp", "raw", "[[call:raw__ask]]")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Tool results: started ")
+    assert _gone(int(pid_file.read_text()))
+
+
 def test_a_server_that_cannot_start_stops_the_command_with_one_line(cli_env, run_cli, fake_api, write_config):
     _toy(write_config, "auto", "raw", "raw.py", "exit")
     result = run_cli("ask", "--mcp", "raw", "hi")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import tempfile
 from collections.abc import Callable
 from typing import Any
@@ -117,8 +119,26 @@ class Connection:
             params = StdioServerParameters(
                 command=self.config.command, args=list(self.config.args), env=dict(self.config.env)
             )
-            return stdio_client(params, errlog=self._stderr)
+            return self._stdio(stdio_client(params, errlog=self._stderr))
         return self._http()
+
+    @contextlib.asynccontextmanager
+    async def _stdio(self, transport: contextlib.AbstractAsyncContextManager[Any]) -> Any:
+        """The SDK's stdio transport, then whatever the server left running in its process group stopped.
+
+        The SDK kills the server's group only when the server itself outlives its grace after stdin closes; a
+        server that exits at once would leave the children it started in its group running after claudecli
+        (as a tool's process never does: see ``child``). A child that left the group on purpose (a daemon)
+        is not followed."""
+        group = None
+        try:
+            async with transport as streams:
+                group = server_group(self._stderr)
+                yield streams
+        finally:
+            if group is not None:
+                with anyio.CancelScope(shield=True):
+                    await stop_group(group)
 
     @contextlib.asynccontextmanager
     async def _http(self) -> Any:
@@ -195,6 +215,48 @@ class Connection:
             return ""
         printable = "".join(char if char.isprintable() else "?" for char in lines[-1])
         return printable[:STDERR_TAIL]
+
+
+def server_group(errlog: Any) -> int | None:
+    """The process group of the server just started: the child of claudecli whose stderr is ``errlog`` (each
+    server has its own file), a session leader as the SDK starts it. None without /proc (not Linux)."""
+    try:
+        wanted = os.fstat(errlog.fileno())
+        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except (OSError, ValueError):
+        return None
+    for entry in entries:
+        try:
+            if _parent_pid(entry) != os.getpid():
+                continue
+            found = os.stat(f"/proc/{entry}/fd/2")
+            leader = os.getpgid(int(entry)) == int(entry)
+        except (OSError, ValueError, IndexError):
+            continue
+        if leader and (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino):
+            return int(entry)
+    return None
+
+
+def _parent_pid(pid: str) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+async def stop_group(group: int) -> None:
+    """SIGTERM whatever is left in process group ``group``, SIGKILL after a short grace."""
+    from claudecli.tools.child import KILL_GRACE, group_alive
+
+    if not group_alive(group):
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGTERM)
+    with anyio.move_on_after(KILL_GRACE):
+        while group_alive(group):
+            await anyio.sleep(0.02)
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGKILL)
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:
