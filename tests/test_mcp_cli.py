@@ -94,6 +94,22 @@ def test_a_child_a_server_left_in_its_process_group_is_stopped_with_it(
     assert _gone(int(pid_file.read_text()))
 
 
+def test_a_line_that_is_not_utf8_on_a_server_s_stdout_is_one_bad_line(
+    cli_env, run_cli, fake_api, write_config
+):
+    """It is dropped with a warning, as a non-JSON line is; it must not end the reading of the server's stdout
+    (every later answer lost, each call waiting out its timeout)."""
+    write_config(
+        f"[mcp.raw]\ncommand = {sys.executable!r}\nargs = {json.dumps([str(SERVERS / 'raw.py'), 'not-utf8'])}\n"
+        "approval = 'auto'\ntimeout = 3\n"
+    )
+    result = run_cli("ask", "--mcp", "raw", "[[call:raw__ask]] [[call:raw__read_file]]")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Tool results: answered anyway | answered anyway\n"
+    assert "MCP: Failed to parse JSONRPC message from server" in result.stderr
+    assert_no_traceback(result.stderr)
+
+
 def test_a_server_that_cannot_start_stops_the_command_with_one_line(cli_env, run_cli, fake_api, write_config):
     _toy(write_config, "auto", "raw", "raw.py", "exit")
     result = run_cli("ask", "--mcp", "raw", "hi")

@@ -117,7 +117,13 @@ class Connection:
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
             params = StdioServerParameters(
-                command=self.config.command, args=list(self.config.args), env=dict(self.config.env)
+                command=self.config.command,
+                args=list(self.config.args),
+                env=dict(self.config.env),
+                # A line that is not UTF-8 is one bad line (dropped with a warning, as a non-JSON one is), not
+                # the end of the server's stdout: strict decoding stopped the SDK's reader for good, silently,
+                # and every later call waited out its timeout.
+                encoding_error_handler="replace",
             )
             return self._stdio(stdio_client(params, errlog=self._stderr))
         return self._http()
