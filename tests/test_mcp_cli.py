@@ -65,6 +65,72 @@ def test_a_server_dying_mid_call_is_an_error_result_and_the_loop_goes_on(
     assert_no_traceback(result.stderr)
 
 
+def test_a_server_s_own_error_of_code_32000_is_its_error_not_its_death(
+    cli_env, run_cli, fake_api, write_config
+):
+    """-32000 is also the code the SDK uses for a closed connection: the server must not be taken for dead."""
+    _toy(write_config, "auto", "raw", "raw.py", "rpc-error")
+    result = run_cli("ask", "--mcp", "raw", "[[call:raw__ask]] [[call:raw__read_file]]")
+    assert result.exit_code == 0, result.stderr
+    assert "exited" not in result.stdout + result.stderr
+    assert "quota exceeded for ask" in result.stdout
+    assert "quota exceeded for read_file" in result.stdout  # still running for the second call
+    assert_no_traceback(result.stderr)
+
+
+def test_a_child_a_server_left_in_its_process_group_is_stopped_with_it(
+    cli_env, run_cli, fake_api, write_config, tmp_path
+):
+    """The SDK kills a server's group only when the server outlives its grace; one that exits at once on EOF
+    must not leave its children running after claudecli, as a tool's process never does."""
+    pid_file = tmp_path / "child.pid"
+    write_config(
+        f"[mcp.raw]\ncommand = {sys.executable!r}\nargs = {json.dumps([str(SERVERS / 'raw.py'), 'fork'])}\n"
+        f"approval = 'auto'\nenv = {{ RAW_CHILD_PID_FILE = {str(pid_file)!r} }}\n"
+    )
+    result = run_cli("ask", "--mcp", "raw", "[[call:raw__ask]]")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Tool results: started ")
+    assert _gone(int(pid_file.read_text()))
+
+
+def test_a_line_that_is_not_utf8_on_a_server_s_stdout_is_one_bad_line(
+    cli_env, run_cli, fake_api, write_config
+):
+    """It is dropped with a warning, as a non-JSON line is; it must not end the reading of the server's stdout
+    (every later answer lost, each call waiting out its timeout)."""
+    write_config(
+        f"[mcp.raw]\ncommand = {sys.executable!r}\nargs = {json.dumps([str(SERVERS / 'raw.py'), 'not-utf8'])}\n"
+        "approval = 'auto'\ntimeout = 3\n"
+    )
+    result = run_cli("ask", "--mcp", "raw", "[[call:raw__ask]] [[call:raw__read_file]]")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Tool results: answered anyway | answered anyway\n"
+    assert "MCP: Failed to parse JSONRPC message from server" in result.stderr
+    assert_no_traceback(result.stderr)
+
+
+def test_a_server_cannot_take_the_name_of_another_server_s_tool_and_with_it_its_approval(
+    cli_env, run_cli, fake_api, write_config
+):
+    """Server x listing 'y__echo' and server x__y listing 'echo' would both be x__y__echo for the model: the one
+    enabled first kept the name, so `--approve x__y__echo`, meant for x__y's echo, ran x's tool."""
+    text = ""
+    for name, extra in (("x", "y__echo"), ("x__y", "unused")):
+        text += (
+            f"[mcp.{name}]\ncommand = {sys.executable!r}\nargs = {json.dumps(toy_args())}\napproval = 'ask'\n"
+            f"env = {{ TOY_NAME = {name!r}, TOY_EXTRA_TOOL = {extra!r} }}\nstartup_timeout = 20\n\n"
+        )
+    write_config(text)
+    result = run_cli(
+        "ask", "--mcp", "x,x__y", "--approve", "x__y__echo", '[[call:x__y__echo {"text": "hi"}]]'
+    )
+    assert "x: hi" not in result.stdout  # server x's tool never runs under an approval meant for x__y
+    assert result.exit_code == 2
+    assert "[mcp.x__y]: a server name has no '__'" in result.stderr
+    assert_no_traceback(result.stderr)
+
+
 def test_a_server_that_cannot_start_stops_the_command_with_one_line(cli_env, run_cli, fake_api, write_config):
     _toy(write_config, "auto", "raw", "raw.py", "exit")
     result = run_cli("ask", "--mcp", "raw", "hi")
@@ -225,28 +291,21 @@ def test_servers_named_together_start_together(cli_env, run_cli, fake_api, write
 def test_names_follow_the_order_given_not_the_order_servers_became_ready(
     cli_env, run_cli, fake_api, write_config, tmp_path
 ):
-    # a's extra tool b__echo and a__b's echo both want the API name a__b__echo; a is named first but is ready
-    # last (it waits for a__b to serve), and still gets the name, as when servers started one by one.
+    # a is named first but is ready last (it waits for b to serve), and its tools still come first, as when
+    # servers started one by one (no two servers can want one API name: see the server name rule).
     events = tmp_path / "events"
     _toys(
         write_config,
-        {
-            "a": {"TOY_EVENTS": str(events), "TOY_START_AFTER": "a__b serving", "TOY_EXTRA_TOOL": "b__echo"},
-            "a__b": {"TOY_EVENTS": str(events)},
-        },
+        {"a": {"TOY_EVENTS": str(events), "TOY_START_AFTER": "b serving"}, "b": {"TOY_EVENTS": str(events)}},
     )
-    prompt = '[[call:a__b__echo {"text": "1"}]] [[call:a__b__echo_2 {"text": "2"}]]'
-    result = run_cli("ask", "--mcp", "a", "--mcp", "a__b", prompt)
+    prompt = '[[call:a__echo {"text": "1"}]] [[call:b__echo {"text": "2"}]]'
+    result = run_cli("ask", "--mcp", "a", "--mcp", "b", prompt)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "Tool results: a: 1 | echo: 2\n"
-    assert (
-        "MCP server a__b: tools another a__b__echo and 'echo' have the same name for the API; "
-        "'echo' is called a__b__echo_2"
-    ) in result.stderr
+    assert result.stdout == "Tool results: echo: 1 | echo: 2\n"
     lines = events.read_text().splitlines()
-    assert lines.index("a__b serving") < lines.index("a serving")
+    assert lines.index("b serving") < lines.index("a serving")
     names = [tool["name"] for tool in messages_sent(fake_api)[0]["tools"]]
-    assert names.index("a__b__echo") < names.index("a__b__echo_2")  # a's tools first, as named
+    assert max(names.index(name) for name in names if name.startswith("a__")) < names.index("b__echo")
 
 
 def test_when_a_later_server_fails_to_start_all_stop_and_it_is_named(

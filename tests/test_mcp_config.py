@@ -65,6 +65,8 @@ def test_env_and_header_values_are_secrets_masked_everywhere(base_env, write_con
         ('[mcp.x]\ncommand = "a"\nstartup_timeout = 0', "startup_timeout must be a positive"),
         ('[mcp.x]\ncommand = "a"\ncwd = "/"', "unknown key 'cwd'"),
         ('[mcp."a.b"]\ncommand = "a"', "a server name is 1 to 32"),
+        ('[mcp.a__b]\ncommand = "a"', "a server name has no '__'"),
+        ('[mcp.a_]\ncommand = "a"', "does not end in '_'"),
         ('mcp = "x"', "mcp must be a table"),
     ],
 )

@@ -111,6 +111,12 @@ def _parse_one(name: str, spec: Any, config_file: Path) -> McpServerConfig:
 
     if not name or len(name) > 32 or not set(name) <= _NAME_CHARS:
         raise fail("a server name is 1 to 32 letters, digits, '_' or '-' (it prefixes its tools' names)")
+    if "__" in name or name.endswith("_"):
+        # Otherwise server x's tool 'y__z' and server x__y's tool 'z' would both be x__y__z for the model: the
+        # one enabled first keeps the name, so `--approve x__y__z` could approve the other server's tool.
+        raise fail(
+            "a server name has no '__' and does not end in '_' (SERVER__ must tell one server's tools apart)"
+        )
     if not isinstance(spec, Mapping):
         raise fail("must be a table")
     unknown = sorted(set(spec) - _KEYS)

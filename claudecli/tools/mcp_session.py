@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import tempfile
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +27,7 @@ from claudecli.core.mcp_config import McpServerConfig
 
 MAX_PAGES = 50  # a server that pages its tool list forever must not hang the start
 CLOSE_SECONDS = 6.0  # the SDK gives a server 2 s to exit on closed stdin, then 2 s after SIGTERM
+PING_SECONDS = 2.0  # how long a server that answered with a -32000 error has to show it is still there
 STDERR_TAIL = 300  # characters of a server's last stderr line kept for a one-line error
 
 
@@ -114,10 +117,34 @@ class Connection:
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
             params = StdioServerParameters(
-                command=self.config.command, args=list(self.config.args), env=dict(self.config.env)
+                command=self.config.command,
+                args=list(self.config.args),
+                env=dict(self.config.env),
+                # A line that is not UTF-8 is one bad line (dropped with a warning, as a non-JSON one is), not
+                # the end of the server's stdout: strict decoding stopped the SDK's reader for good, silently,
+                # and every later call waited out its timeout.
+                encoding_error_handler="replace",
             )
-            return stdio_client(params, errlog=self._stderr)
+            return self._stdio(stdio_client(params, errlog=self._stderr))
         return self._http()
+
+    @contextlib.asynccontextmanager
+    async def _stdio(self, transport: contextlib.AbstractAsyncContextManager[Any]) -> Any:
+        """The SDK's stdio transport, then whatever the server left running in its process group stopped.
+
+        The SDK kills the server's group only when the server itself outlives its grace after stdin closes; a
+        server that exits at once would leave the children it started in its group running after claudecli
+        (as a tool's process never does: see ``child``). A child that left the group on purpose (a daemon)
+        is not followed."""
+        group = None
+        try:
+            async with transport as streams:
+                group = server_group(self._stderr)
+                yield streams
+        finally:
+            if group is not None:
+                with anyio.CancelScope(shield=True):
+                    await stop_group(group)
 
     @contextlib.asynccontextmanager
     async def _http(self) -> Any:
@@ -143,7 +170,7 @@ class Connection:
         try:
             result = await self._session.call_tool(tool, arguments)
         except MCPError as exc:
-            if exc.code == mcp_types.CONNECTION_CLOSED:
+            if exc.code == mcp_types.CONNECTION_CLOSED and not await self._still_answers():
                 self._lost = True
             raise
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
@@ -152,6 +179,21 @@ class Connection:
         if not isinstance(result, mcp_types.CallToolResult):
             raise TypeError(f"unexpected result type {type(result).__name__}")
         return result
+
+    async def _still_answers(self) -> bool:
+        """Whether the session still answers a ping. The SDK reports a closed connection with code -32000,
+        which is also the first code of JSON-RPC's range for a server's own errors: a server answering a call
+        with its own -32000 error has not exited, and must not be taken for dead for the rest of the run."""
+        if self._session is None:
+            return False
+        try:
+            with anyio.fail_after(PING_SECONDS):
+                await self._session.send_ping()
+        except MCPError as exc:
+            return exc.code != mcp_types.CONNECTION_CLOSED  # any answer, an error too, shows it is there
+        except Exception:
+            return False
+        return True
 
     def closed_by_server(self) -> bool:
         """True once the connection is gone (the process exited, or the stream broke)."""
@@ -179,6 +221,48 @@ class Connection:
             return ""
         printable = "".join(char if char.isprintable() else "?" for char in lines[-1])
         return printable[:STDERR_TAIL]
+
+
+def server_group(errlog: Any) -> int | None:
+    """The process group of the server just started: the child of claudecli whose stderr is ``errlog`` (each
+    server has its own file), a session leader as the SDK starts it. None without /proc (not Linux)."""
+    try:
+        wanted = os.fstat(errlog.fileno())
+        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except (OSError, ValueError):
+        return None
+    for entry in entries:
+        try:
+            if _parent_pid(entry) != os.getpid():
+                continue
+            found = os.stat(f"/proc/{entry}/fd/2")
+            leader = os.getpgid(int(entry)) == int(entry)
+        except (OSError, ValueError, IndexError):
+            continue
+        if leader and (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino):
+            return int(entry)
+    return None
+
+
+def _parent_pid(pid: str) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+async def stop_group(group: int) -> None:
+    """SIGTERM whatever is left in process group ``group``, SIGKILL after a short grace."""
+    from claudecli.tools.child import KILL_GRACE, group_alive
+
+    if not group_alive(group):
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGTERM)
+    with anyio.move_on_after(KILL_GRACE):
+        while group_alive(group):
+            await anyio.sleep(0.02)
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGKILL)
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:

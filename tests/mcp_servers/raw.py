@@ -8,6 +8,11 @@
                  CallToolResult
 * ``bad-list``   answers ``initialize``, then lists tools in a shape that is not a ListToolsResult
 * ``noisy``      prints a banner (not JSON) on stdout first, then behaves
+* ``rpc-error``  answers every call with a JSON-RPC error of code -32000 (the first of the range for a server's
+                 own errors, the code the SDK also uses for a closed connection), and keeps serving
+* ``not-utf8``   writes a line that is not UTF-8 on stdout before each answer
+* ``fork``       its calls start a child in the server's process group (it sleeps 60 s, its pid in the file
+                 ``RAW_CHILD_PID_FILE`` names) and answer at once; the server exits as soon as its stdin closes
 * ``ask``        its tool ``ask`` sends the client a sampling request and then an elicitation request and
                  returns the client's two answers (and the capabilities it declared) as its result
 """
@@ -15,6 +20,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -66,6 +72,24 @@ def ask_client(request_id: str, method: str, params: dict) -> dict:
 def on_call(request: dict) -> None:
     if MODE == "malformed":
         answer(request, {"content": "this is not a list of blocks"})
+        return
+    if MODE == "not-utf8":
+        sys.stdout.buffer.write(b"\xff\xfe not UTF-8\n")
+        sys.stdout.flush()
+        answer(request, {"content": [{"type": "text", "text": "answered anyway"}]})
+        return
+    if MODE == "fork":
+        child = os.fork()
+        if child == 0:
+            time.sleep(60)  # never forever: a test that failed must not leave it behind
+            os._exit(0)
+        with open(os.environ["RAW_CHILD_PID_FILE"], "w") as pid_file:
+            pid_file.write(str(child))
+        answer(request, {"content": [{"type": "text", "text": f"started {child}"}]})
+        return
+    if MODE == "rpc-error":
+        error = {"code": -32000, "message": f"quota exceeded for {request['params']['name']}"}
+        send({"jsonrpc": "2.0", "id": request["id"], "error": error})
         return
     sampled = ask_client(
         "s1",
