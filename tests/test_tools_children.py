@@ -7,6 +7,7 @@ stop the whole process group, and child environments without any known secret (b
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import threading
 import time
@@ -327,3 +328,23 @@ def test_the_worker_does_not_import_modules_from_the_current_directory(base_env,
     box = toolbox(ToolOptions(functions=(functions,), yes=True))
     assert run(box, call("hello"))[0].content == "hi"
     box.close()
+
+
+def test_a_group_whose_leader_s_pid_now_belongs_to_another_process_is_not_signalled():
+    """An MCP server's group is stopped when the server is; if every member had gone and its pid had been given
+    to a new group leader meanwhile, that unrelated group would have been killed. The leader's start time tells."""
+    from claudecli.tools.mcp_session import start_time, still_the_group
+
+    other = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        started = start_time(other.pid)
+        assert still_the_group(other.pid, started)
+        assert not still_the_group(
+            other.pid, str(int(started) - 1)
+        )  # the pid, but not the process we started
+    finally:
+        other.kill()
+        other.wait()
+    assert still_the_group(
+        other.pid, started
+    )  # the leader gone: whoever is left in the group is what it left

@@ -144,7 +144,7 @@ class Connection:
         finally:
             if group is not None:
                 with anyio.CancelScope(shield=True):
-                    await stop_group(group)
+                    await stop_group(*group)
 
     @contextlib.asynccontextmanager
     async def _http(self) -> Any:
@@ -223,9 +223,13 @@ class Connection:
         return printable[:STDERR_TAIL]
 
 
-def server_group(errlog: Any) -> int | None:
-    """The process group of the server just started: the child of claudecli whose stderr is ``errlog`` (each
-    server has its own file), a session leader as the SDK starts it. None without /proc (not Linux)."""
+STARTTIME = 18  # field 22 of /proc/PID/stat, as _stat_fields counts (from field 4, the parent, at 0)
+
+
+def server_group(errlog: Any) -> tuple[int, str] | None:
+    """The process group of the server just started, and its leader's start time: the child of claudecli whose
+    stderr is ``errlog`` (each server has its own file), a session leader as the SDK starts it. None without
+    /proc (not Linux)."""
     try:
         wanted = os.fstat(errlog.fileno())
         entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
@@ -240,20 +244,45 @@ def server_group(errlog: Any) -> int | None:
         except (OSError, ValueError, IndexError):
             continue
         if leader and (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino):
-            return int(entry)
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                return int(entry), start_time(int(entry))
     return None
 
 
-def _parent_pid(pid: str) -> int:
+def _stat_fields(pid: str) -> list[str]:
+    """``/proc/PID/stat`` from its field 4 (the parent) on: what follows the command name, which may hold anything."""
     with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-        return int(stat.read().rsplit(")", 1)[1].split()[1])
+        return stat.read().rsplit(")", 1)[1].split()[1:]
 
 
-async def stop_group(group: int) -> None:
-    """SIGTERM whatever is left in process group ``group``, SIGKILL after a short grace."""
+def _parent_pid(pid: str) -> int:
+    return int(_stat_fields(pid)[0])
+
+
+def start_time(pid: int) -> str:
+    """When process ``pid`` started (clock ticks since boot): with its pid, what tells one process from a later
+    one that got the same pid."""
+    return _stat_fields(str(pid))[STARTTIME]
+
+
+def still_the_group(group: int, started: str) -> bool:
+    """Whether ``group`` is still the server's: a live process with the leader's pid must be the leader itself
+    (the same start time). The id of a group cannot be taken by another while a member is left, but once every
+    member is gone a new process may get that pid and lead a group of its own, which is not to be signalled."""
+    try:
+        return start_time(group) == started
+    except FileNotFoundError:
+        return True  # the leader has exited: whoever is in the group is what it left
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+async def stop_group(group: int, started: str) -> None:
+    """SIGTERM whatever is left in process group ``group`` (led by a process started at ``started``), SIGKILL
+    after a short grace."""
     from claudecli.tools.child import KILL_GRACE, group_alive
 
-    if not group_alive(group):
+    if not group_alive(group) or not still_the_group(group, started):
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(group, signal.SIGTERM)
