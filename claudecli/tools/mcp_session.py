@@ -43,6 +43,10 @@ class SdkLogLines(logging.Handler):
         self._said: set[str] = set()
 
     def route_to(self, warn: Callable[[str], None]) -> None:
+        """Send the records to ``warn`` from now on; each text is said once to each ``warn`` (a command's own
+        warnings), not once per process (a test process, or a library user, has several)."""
+        if warn is not self._warn:
+            self._said = set()
         self._warn = warn
         for name in self.LOGGERS:
             logger = logging.getLogger(name)
