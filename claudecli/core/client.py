@@ -381,7 +381,14 @@ def translate(exc: BaseException) -> ClaudeCliError | None:
         return AuthError(f"credentials: {exc}")
     if isinstance(exc, anthropic.AnthropicError):
         return ServerError(f"API client error: {exc}")
-    # httpx2 / httpcore: the connection broke while a response was being read (a dropped stream).
+    # httpx2 / httpcore: the connection broke while a response was being read (a dropped stream), or it went
+    # silent for longer than the read timeout (the SDK raises its own timeout error only before the stream).
+    if "Timeout" in type(exc).__name__:
+        return ConnectionFailed(
+            "timed out while reading the response: nothing arrived for longer than `timeout`",
+            hint="raise `timeout` in config or try again",
+            error_type="timeout_error",
+        )
     return ConnectionFailed(f"connection lost while reading the response ({type(exc).__name__})")
 
 
