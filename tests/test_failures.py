@@ -129,6 +129,18 @@ def test_hang_times_out(cli_env, run_cli, fake_api):
     check_one_line_error(result, 8, "timed out")
 
 
+def test_a_stream_that_stalls_past_the_timeout_says_it_timed_out(cli_env, run_cli, fake_api, ledger_rows):
+    """The answer starts, then no byte comes for longer than `timeout`: httpx's ReadTimeout mid-stream. The line
+    says it timed out and how to wait longer (it said 'connection lost', which sends you to the network)."""
+    fake_api.token_delay = 2.0
+    env = {"CLAUDECLI_TIMEOUT": "0.5", "CLAUDECLI_MAX_RETRIES": "0"}
+    result = run_cli("ask", "--json", "[[words:5]]", env=env)
+    check_one_line_error(result, 8, "timed out", "raise `timeout`")
+    assert "connection lost" not in result.stderr, result.stderr
+    assert json.loads(result.stdout)["status"] == "timeout_error"
+    assert ledger_rows()[0]["status"] == "timeout_error"
+
+
 def test_cannot_connect(cli_env, run_cli):
     result = run_cli(
         "ask", "hi", env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "CLAUDECLI_MAX_RETRIES": "0"}

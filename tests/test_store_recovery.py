@@ -141,6 +141,20 @@ def test_an_unreadable_ledger_keeps_the_row_beside_it_until_it_can_be_written(
     assert row["status"] == "ok"
 
 
+def test_a_row_that_cannot_be_kept_beside_the_ledger_is_said_lost_not_kept(cli_env, run_cli, home):
+    """The data directory is a file: neither the ledger nor its spool can be written. The last line must not
+    promise that a later run books rows kept in a spool that was never written."""
+    home.mkdir(parents=True, exist_ok=True)
+    _data(home).write_text("not a directory\n")
+    result = run_cli("ask", "--json", "hi")
+    assert result.exit_code == 11, result
+    assert json.loads(result.stdout)["status"] == "ok"
+    (error,) = _error_lines(result.stderr)
+    assert "lost" in error and "spool" not in error, error
+    assert "kept in usage.db.spool.jsonl" not in result.stderr, result.stderr
+    assert_no_traceback(result.stderr)
+
+
 def test_a_damaged_session_store_is_moved_aside(cli_env, run_cli, home):
     sessions = _data(home) / "sessions.db"
     sessions.parent.mkdir(parents=True)
@@ -217,7 +231,8 @@ def test_a_chat_turn_a_newer_session_store_refuses_is_spooled_and_imported_later
     transcript = chat.transcript + (chat.child.before or "")
     chat.child.close()
     assert chat.child.exitstatus == 11, transcript
-    assert "written by a newer claudecli" in transcript and "upgrade claudecli" in transcript
+    said = " ".join(transcript.split())  # the warning wraps at the terminal's width, wherever the path ends
+    assert "written by a newer claudecli" in said and "upgrade claudecli" in said, transcript
     assert not _asides(sessions)
     assert sessions.with_name("sessions.db.spool.jsonl").exists()
 

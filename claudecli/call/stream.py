@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.request import request_betas
+from claudecli.core import retry_notice
 from claudecli.core.client import answered_with_error, translate_errors
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, TerminatedError
 from claudecli.core.tokens import text_tokens
@@ -171,6 +172,7 @@ def _fallback_spec(app_ctx: AppContext, spec: CallSpec, failure: CallFailed) -> 
     params = {**spec.params, "model": spec.fallback_model}
     if not clear_to_send(app_ctx, params, model, force=spec.force):
         return None
+    retry_notice.report_fallback(model, params["model"])
     return replace(spec, params=params, fallback_model=None)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from claudecli import __version__
-from claudecli.core import gc_pause, warmup
+from claudecli.core import gc_pause, retry_notice, warmup
 from claudecli.core.config import Settings
 from claudecli.core.errors import (
     AuthError,
@@ -69,18 +69,29 @@ def clamp_retry_headers(headers: Any, cap: float) -> None:
             headers["retry-after"] = capped
 
 
+def _failed_attempt(http_response: Any, cap: float) -> None:
+    """Cap the retry-after of a failed response, then tell a waiting spinner (see core.retry_notice)."""
+    clamp_retry_headers(http_response.headers, cap)
+    headers = http_response.headers
+    retry_after = headers.get("retry-after")
+    if "retry-after-ms" in headers:
+        with contextlib.suppress(ValueError):
+            retry_after = f"{float(headers['retry-after-ms']) / 1000:g}"
+    retry_notice.report(http_response.status_code, retry_after)
+
+
 def _retry_cap_middleware(cap: float) -> Any:
     class RetryAfterCap(sdk().Middleware):  # type: ignore[misc]
         def handle(self, request: Any, call_next: Any) -> Any:
             response = call_next(request)
             if not response.http_response.is_success:
-                clamp_retry_headers(response.http_response.headers, cap)
+                _failed_attempt(response.http_response, cap)
             return response
 
         async def handle_async(self, request: Any, call_next: Any) -> Any:
             response = await call_next(request)
             if not response.http_response.is_success:
-                clamp_retry_headers(response.http_response.headers, cap)
+                _failed_attempt(response.http_response, cap)
             return response
 
     return RetryAfterCap()
@@ -398,7 +409,14 @@ def translate(exc: BaseException) -> ClaudeCliError | None:
         return AuthError(f"credentials: {exc}")
     if isinstance(exc, anthropic.AnthropicError):
         return ServerError(f"API client error: {exc}")
-    # httpx2 / httpcore: the connection broke while a response was being read (a dropped stream).
+    # httpx2 / httpcore: the connection broke while a response was being read (a dropped stream), or it went
+    # silent for longer than the read timeout (the SDK raises its own timeout error only before the stream).
+    if "Timeout" in type(exc).__name__:
+        return ConnectionFailed(
+            "timed out while reading the response: nothing arrived for longer than `timeout`",
+            hint="raise `timeout` in config or try again",
+            error_type="timeout_error",
+        )
     return ConnectionFailed(f"connection lost while reading the response ({type(exc).__name__})")
 
 

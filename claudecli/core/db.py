@@ -323,13 +323,15 @@ class MigratedStore:
         Never raises for the store's own trouble: after a paid call there is nothing left to refuse. A damaged
         file is moved aside and the write retried on a fresh one. Returns None when the write was spooled.
         """
-        if self._broken is None:
+        first_failure = self._broken is None
+        if first_failure:
             try:
                 return self._write_recovering(action)
             except (sqlite3.Error, OSError, StoreError) as exc:
                 self._broken = _reason(exc.__cause__ or exc if isinstance(exc, StoreError) else exc)
-                self._announce_broken()
-        self._spool(spooled)
+        # Spooled first, announced after: the announcement says where the row is only once it is there.
+        if self._spool(spooled) and first_failure:
+            self._announce_broken()
         return None
 
     def _write_recovering(self, action: Callable[[sqlite3.Connection], T]) -> T:
@@ -357,14 +359,19 @@ class MigratedStore:
             f"books the rows kept in {spool}",
         )
 
-    def _spool(self, record: dict[str, Any]) -> None:
+    def _spool(self, record: dict[str, Any]) -> bool:
+        """Keep ``record`` in the side spool; False (and said so) when even that fails: the row is lost."""
         try:
             side_spool.append(self.path, record)
         except OSError as exc:
             self.notify(
-                f"could not keep the row beside the {self.label} either ({_reason(exc)}): it is lost",
-                f"fix {self.path.parent} (permissions, free space): a row of the {self.label} was lost",
+                f"cannot write the {self.label} {self.path} ({self._broken}) nor keep its row beside it "
+                f"({_reason(exc)}): the row is lost",
+                f"fix {self.path.parent} (permissions, free space, a file in place of a directory): a row of the "
+                f"{self.label} was lost",
             )
+            return False
+        return True
 
     def _import_spooled(self, conn: sqlite3.Connection) -> None:
         """Book the rows an earlier run spooled (each once, even if an import is cut short and repeated)."""

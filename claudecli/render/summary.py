@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from claudecli.call.outcome import CallOutcome
+from claudecli.core import retry_notice
 from claudecli.core.controls import visible
 from claudecli.money.pricing import format_usd as fmt
 from claudecli.render.terminal import hide_typed_echo
@@ -77,16 +79,34 @@ def print_summary(
 
 
 class Waiting:
-    """A spinner on stderr until the first token; only on a terminal, never with --quiet or --json."""
+    """A spinner on stderr until the first token; only on a terminal, never with --quiet or --json.
+
+    While the SDK waits to retry a failed attempt (a 429's retry-after, a 529's backoff) the label says so:
+    'asking …' alone for a minute looks like a hang."""
 
     def __init__(self, app_ctx: AppContext, label: str, enabled: bool) -> None:
         self.status = app_ctx.stderr.status(Text(label), spinner="dots") if enabled else None
+        self._label = label
         self._restore_echo: Callable[[], None] | None = None
+        self._retries: contextvars.Token[retry_notice.Listener | None] | None = None
         if self.status is not None:
             self._restore_echo = hide_typed_echo()  # a key typed now would break the spinner's redraw
+            self._retries = retry_notice.listening(self)
             self.status.start()
 
+    def retrying(self, status: int, seconds: float | None) -> None:
+        if self.status is not None:
+            self.status.update(Text(f"{self._label} {retry_notice.describe(status, seconds)}"))
+
+    def falling_back(self, failed_model: str, fallback_model: str) -> None:
+        self._label = self._label.replace(failed_model, fallback_model)
+        if self.status is not None:
+            self.status.update(Text(self._label))
+
     def stop(self) -> None:
+        retries, self._retries = self._retries, None
+        if retries is not None:
+            retry_notice.stop_listening(retries)
         if self.status is not None:
             self.status.stop()
             self.status = None
