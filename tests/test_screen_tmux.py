@@ -96,15 +96,15 @@ def test_ctrl_c_at_the_spinner_while_the_sdk_still_loads_leaves_no_spinner_row(
 def test_the_spinner_says_why_it_waits_while_the_sdk_retries(
     cli_env, fake_api, session, monkeypatch, code, error_type, said
 ):
-    """A 429 (or 529) whose retry-after is 8 s: the SDK sleeps before asking again. The spinner said only
+    """A 429 (or 529) whose retry-after is 3 s: the SDK sleeps before asking again. The spinner said only
     'asking …' all along, as if the call hung; it now says what happened and when the next attempt is."""
     from tests.fakeapi import Fault
 
     monkeypatch.setenv("CLAUDECLI_RETRY_AFTER_CAP", "30")  # the tests' 0.2 s would leave nothing to see
-    fake_api.enqueue(Fault.status(code, error_type, headers={"retry-after": "8"}))
+    fake_api.enqueue(Fault.status(code, error_type, headers={"retry-after": "3"}))
     start(session, [sys.executable, "-m", "claudecli", "ask", "[[words:3]]"], width=100)
-    shown = wait_for(session, said, timeout=7)
-    assert "trying again in 8 s" in shown, shown
+    shown = wait_for(session, said, timeout=15)
+    assert "trying again in 3 s" in shown, shown
     done = wait_for(session, "end_turn")
     assert said not in done and "w1 w2 w3" in done, done
 
@@ -116,7 +116,7 @@ def test_the_spinner_names_the_fallback_model_once_it_is_asked(cli_env, fake_api
 
     for _ in range(3):  # the first attempt and its two retries
         fake_api.enqueue(Fault.status(529, "overloaded_error"), model="claude-sonnet-5-5")
-    fake_api.latency = 1.0  # each answer, the fallback's too, keeps the spinner up long enough to be read
+    fake_api.latency = 0.5  # each answer, the fallback's too, keeps the spinner up long enough to be read
     start(
         session, [sys.executable, "-m", "claudecli", "ask", "--fallback", "haiku", "[[words:3]]"], width=100
     )
