@@ -121,6 +121,11 @@ def _refuse_batch_results(app_ctx: AppContext, out: Path, run_input: Path) -> No
         refuse_batch_results(journal, out, run_input)
 
 
+def _of_the_run(error: ClaudeCliError, message: str, hint: str) -> ClaudeCliError:
+    """``error`` (its kind, so its exit code, its request id and type) told about the whole run."""
+    return type(error)(message, request_id=error.request_id, hint=hint, error_type=error.error_type)
+
+
 def _lock_path(out: Path) -> Path:
     """``FILE.lock`` beside the file the records go to: a link's target, so two runs given the file under two
     names (a link and its target) take the same lock rather than both sending, and paying for, every line."""
@@ -157,20 +162,16 @@ def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
         if interrupt is not None:
             raise interrupt if isinstance(interrupt, Terminated) else Interrupted()
         if report.stopped_by is not None:
-            error = report.stopped_by
-            raise type(error)(
-                f"the run stopped: {error.message}; lines without a result were not written",
-                request_id=error.request_id,
-                hint="fix the key or the billing, then run the same command again: it sends only those lines",
-                error_type=error.error_type,
+            raise _of_the_run(
+                report.stopped_by,
+                f"the run stopped: {report.stopped_by.message}; lines without a result were not written",
+                "fix the key or the billing, then run the same command again: it sends only those lines",
             )
         if report.first_error is not None:
-            error = report.first_error
-            raise type(error)(
-                f"{report.unfinished} request(s) still failing after retries, last: {error.message}",
-                request_id=error.request_id,
-                hint="run the same command again to retry them",
-                error_type=error.error_type,
+            raise _of_the_run(
+                report.first_error,
+                f"{report.unfinished} request(s) still failing after retries, last: {report.first_error.message}",
+                "run the same command again to retry them",
             )
         check_max_steps(app_ctx, options, report)
         return report

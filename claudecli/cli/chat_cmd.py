@@ -98,54 +98,52 @@ def chat(
     from claudecli.render.terminal import hide_typed_echo
 
     # Keys typed while the chat loads wait, unechoed, for its first prompt, which shows them (echoed by the tty
-    # too, they stood a second time above the prompt). Given back there (repl.run), or here on any other end.
+    # too, they stood a second time above the prompt). Given back there (repl.run), or as the command ends.
     until_prompt = hide_typed_echo()
-    try:
-        from claudecli.chat.core import ChatOptions
-        from claudecli.core.errors import UsageError
+    ctx.call_on_close(until_prompt)
+    from claudecli.chat.core import ChatOptions
+    from claudecli.core.errors import UsageError
 
-        app_ctx = app_context(ctx)
-        chosen = apply_role(app_ctx, role)
-        apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
-        if as_json and not list_sessions:
-            raise UsageError("--json goes with --list (the chat itself is interactive)")
-        if list_sessions and (session is not None or resume_latest or attach):
-            raise UsageError("--list shows every session: it takes no --session, --continue or --attach")
-        app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)
-        app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
-        if list_sessions:
-            from claudecli.chat.core import list_sessions as show_sessions
+    app_ctx = app_context(ctx)
+    chosen = apply_role(app_ctx, role)
+    apply_platform_flags(app_ctx, beta, speed, service_tier, inference_geo)
+    if as_json and not list_sessions:
+        raise UsageError("--json goes with --list (the chat itself is interactive)")
+    if list_sessions and (session is not None or resume_latest or attach):
+        raise UsageError("--list shows every session: it takes no --session, --continue or --attach")
+    app_ctx.set_output(plain=plain, json=as_json, quiet=quiet)
+    app_ctx.settings = app_ctx.settings.with_flags(fallback_model=fallback)
+    if list_sessions:
+        from claudecli.chat.core import list_sessions as show_sessions
 
-            raise typer.Exit(show_sessions(app_ctx, as_json=as_json))
-        from claudecli.chat.core import run
+        raise typer.Exit(show_sessions(app_ctx, as_json=as_json))
+    from claudecli.chat.core import run
 
-        options = ChatOptions(
-            model=model,
-            system=system,
-            attach=list(attach or []),
-            thinking=thinking if thinking is not None or chosen is None else chosen.thinking,
-            session=session,
-            resume_latest=resume_latest,
-            upload=upload,
-            tools=tool_options(
-                tools=role_tools(app_ctx, chosen, tools),
-                root=root,
-                fs_allow_hidden=fs_allow_hidden,
-                functions=functions,
-                approve=approve,
-                yes=yes,
-                max_steps=max_steps,
-                web_search=web_search,
-                max_uses=max_uses,
-                allowed_domain=allowed_domain,
-                web_fetch=web_fetch,
-                code_execution=code_execution,
-                mcp=role_mcp_servers(app_ctx, chosen, mcp),
-            ),
-        )
-        raise typer.Exit(run(app_ctx, options, until_prompt=until_prompt))
-    finally:
-        until_prompt()
+    options = ChatOptions(
+        model=model,
+        system=system,
+        attach=list(attach or []),
+        thinking=thinking if thinking is not None or chosen is None else chosen.thinking,
+        session=session,
+        resume_latest=resume_latest,
+        upload=upload,
+        tools=tool_options(
+            tools=role_tools(app_ctx, chosen, tools),
+            root=root,
+            fs_allow_hidden=fs_allow_hidden,
+            functions=functions,
+            approve=approve,
+            yes=yes,
+            max_steps=max_steps,
+            web_search=web_search,
+            max_uses=max_uses,
+            allowed_domain=allowed_domain,
+            web_fetch=web_fetch,
+            code_execution=code_execution,
+            mcp=role_mcp_servers(app_ctx, chosen, mcp),
+        ),
+    )
+    raise typer.Exit(run(app_ctx, options, until_prompt=until_prompt))
 
 
 chat.__doc__ = HELP
