@@ -1,4 +1,5 @@
-"""What a ``batch run`` is asked (``RunOptions``) and is about to do, settled before anything is sent.
+"""What a ``batch run`` is asked (``RunOptions``) and is about to do, settled before anything is sent; and what
+it did (``RunReport``).
 
 The input's valid requests still to run (spooled; a line the ``-o`` file already answers is skipped unbuilt, its
 attachments neither read, looked up nor uploaded), and the budget check on them. With ``--upload-attachments`` the plan is made twice: first with each local attachment checked
@@ -16,17 +17,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudecli.batch.estimate import check_budget
 from claudecli.batch.inputs import InputOptions, LineDefaults, Validated, require_valid, validate_into
 from claudecli.batch.journal import open_journal
-from claudecli.batch.output import cannot_write
+from claudecli.batch.output import Tally, cannot_write
 from claudecli.batch.resume import completed_ids
 from claudecli.batch.spool import API_MAX_BYTES, Spool
-from claudecli.core.errors import UsageError
+from claudecli.core.errors import ClaudeCliError, UsageError
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -40,6 +41,28 @@ class RunOptions:
     concurrency: int = 8
     retries: int = 8
     force: bool = False  # run even if a budget would refuse it
+
+
+@dataclass
+class RunReport:
+    total: int = 0
+    skipped_done: int = 0
+    sent: int = 0
+    tally: Tally = field(default_factory=Tally)
+    unfinished: int = 0
+    first_error: ClaudeCliError | None = None
+    elapsed_s: float = 0.0
+    interrupted: bool = False
+    busy: bool = False  # another run holds the output's lock; nothing was done
+    max_steps_lines: int = 0  # with tools: lines stopped by --max-steps (each has an errored line)
+    stopped_by: ClaudeCliError | None = None  # a 401/402: the run sent nothing more after it
+
+    def summary(self) -> str:
+        rate = self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        text = f"{self.sent} requests in {self.elapsed_s:.2f} s ({rate:.1f}/s) · {self.tally.summary('standard')}"
+        if self.unfinished:
+            text += f" · {self.unfinished} failed after retries (rerun to retry them)"
+        return text
 
 
 @dataclass

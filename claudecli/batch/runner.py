@@ -25,7 +25,6 @@ import json
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,14 +34,13 @@ from claudecli.batch.lock import LockBusy, file_lock
 from claudecli.batch.output import (
     LineWriter,
     RecordFile,
-    Tally,
     cannot_write,
     check_target,
     make_writer,
 )
 from claudecli.batch.overwrite import refuse_batch_results, refuse_input
 from claudecli.batch.retry import RateGate, is_account_failure, is_rate_limit, is_retryable, retry_delay
-from claudecli.batch.run_plan import RunOptions, plan_run
+from claudecli.batch.run_plan import RunOptions, RunReport, plan_run
 from claudecli.batch.runner_calls import (
     AheadBooker,
     Outcome,
@@ -66,28 +64,6 @@ if TYPE_CHECKING:
 
 WINDOW_FACTOR = 16
 Post = Callable[..., Awaitable[Any]]  # a client's post(): one worker's connection
-
-
-@dataclass
-class RunReport:
-    total: int = 0
-    skipped_done: int = 0
-    sent: int = 0
-    tally: Tally = field(default_factory=Tally)
-    unfinished: int = 0
-    first_error: ClaudeCliError | None = None
-    elapsed_s: float = 0.0
-    interrupted: bool = False
-    busy: bool = False  # another run holds the output's lock; nothing was done
-    max_steps_lines: int = 0  # with tools: lines stopped by --max-steps (each has an errored line)
-    stopped_by: ClaudeCliError | None = None  # a 401/402: the run sent nothing more after it
-
-    def summary(self) -> str:
-        rate = self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
-        text = f"{self.sent} requests in {self.elapsed_s:.2f} s ({rate:.1f}/s) · {self.tally.summary('standard')}"
-        if self.unfinished:
-            text += f" · {self.unfinished} failed after retries (rerun to retry them)"
-        return text
 
 
 def run(app_ctx: AppContext, options: RunOptions) -> RunReport:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 
 class RunReport(Protocol):
-    """What this module fills in of ``runner.RunReport`` (a protocol: the runner imports this module)."""
+    """What this module fills in of ``run_plan.RunReport`` (a protocol, as the runner imports this module)."""
 
     sent: int
     unfinished: int
