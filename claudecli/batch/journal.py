@@ -310,13 +310,8 @@ class Journal(MigratedStore):
     # -- ownership (see ``tags``) ---------------------------------------------------------------------------
 
     def user_custom_id(self, submission_id: int, seq: int) -> str | None:
-        row = (
-            self._db()
-            .execute(
-                "SELECT custom_id FROM request_ids WHERE submission_id = ? AND seq = ?", (submission_id, seq)
-            )
-            .fetchone()
-        )
+        query = "SELECT custom_id FROM request_ids WHERE submission_id = ? AND seq = ?"
+        row = self._db().execute(query, (submission_id, seq)).fetchone()
         return None if row is None else row[0]
 
     def add_candidates(self, part_id: int, batch_ids: list[str]) -> None:
