@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from claudecli.core.client import translate_errors
+from claudecli.core.sdk_errors import translate_errors
 
 if TYPE_CHECKING:
     import anthropic

@@ -55,8 +55,9 @@ from claudecli.batch.watch import make_progress, progress_wanted
 from claudecli.call.fallback import resolve_fallback
 from claudecli.call.request import request_betas
 from claudecli.core import gc_pause
-from claudecli.core.client import answered_with_error, one_connection_each, translate
+from claudecli.core.client import one_connection_each
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
+from claudecli.core.sdk_errors import answered_with_error, translate
 from claudecli.render.visible import records_for
 
 if TYPE_CHECKING:

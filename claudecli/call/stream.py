@@ -25,8 +25,8 @@ from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.request import request_betas
 from claudecli.core import retry_notice
-from claudecli.core.client import answered_with_error, translate_errors
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, TerminatedError
+from claudecli.core.sdk_errors import answered_with_error, translate_errors
 from claudecli.core.tokens import text_tokens
 from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger.store import CallRecord

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from claudecli.core.client import translate_errors
 from claudecli.core.fsutil import atomic_write_text
+from claudecli.core.sdk_errors import translate_errors
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext

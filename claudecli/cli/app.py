@@ -156,7 +156,7 @@ class BoundaryGroup(TyperGroup):
                 raise
             if type(exc).__module__ == "sqlite3":  # a store failed where it could not keep its row aside
                 self._fail(ctx, StoreError(f"local database error: {exc}"), original=exc)
-            from claudecli.core.client import translate
+            from claudecli.core.sdk_errors import translate
 
             mapped = translate(exc)
             if mapped is not None:

@@ -8,7 +8,7 @@
 * ``controls`` the control characters untrusted text may not send a terminal, and how they are shown instead.
 * ``gc_pause`` the start-up garbage-collector pause, the one module that touches the collector.
 * ``context`` the app context handed to every command: settings, consoles, output mode, client, ledger.
-* ``client``  the one place an SDK client is built, and where SDK failures become claudecli errors.
+* ``client``  the one place an SDK client is built; ``sdk_errors`` where SDK failures become claudecli errors.
 * ``errors``  the exit-code enum and the project's exceptions.
 * ``paths`` / ``fsutil`` / ``db``  where files live, atomic writes, the SQLite layer every store shares
   (``db_files``: creating, telling damage, moving aside, the stored form of timestamps; ``side_spool``: rows a store could not take).

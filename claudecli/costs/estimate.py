@@ -17,8 +17,8 @@ from claudecli.call.attachments import FileRefs, attachment_blocks
 from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import user_content
 from claudecli.catalog.lookup import load_catalog, resolve_model
-from claudecli.core.client import translate_errors
 from claudecli.core.context import OutputMode
+from claudecli.core.sdk_errors import translate_errors
 from claudecli.core.tokens import CACHE_MIN_TOKENS, estimate_input_tokens
 from claudecli.core.usage import TokenUsage
 from claudecli.money.cache_minimum import cache_min_tokens

@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from claudecli.core.client import build_admin_client, translate_errors
+from claudecli.core.client import build_admin_client
+from claudecli.core.sdk_errors import translate_errors
 from claudecli.core.usage import TokenUsage
 from claudecli.costs.report_data import Report, ReportRow, check_grouping
 

@@ -10,8 +10,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from claudecli.core.client import translate_errors
 from claudecli.core.errors import BadRequestError, ClaudeCliError, NotFoundError, ServerError, UsageError
+from claudecli.core.sdk_errors import translate_errors
 from claudecli.files.info import FileInfo, MalformedFile
 from claudecli.files.names import upload_name
 from claudecli.files.progress import CountingReader

@@ -1,0 +1,148 @@
+"""Where SDK and transport failures become claudecli errors: one line, a documented exit code.
+
+``translate`` maps one exception; ``translate_errors`` re-raises inside a block; ``answered_with_error`` tells an
+error status (billed nothing) from a failure that may have been served. The SDK's own exception classes are
+looked up only once a failure is in hand, so importing this module never imports the SDK.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from claudecli.core.errors import (
+    AuthError,
+    BadRequestError,
+    BillingError,
+    ClaudeCliError,
+    ConnectionFailed,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+)
+from claudecli.core.proxy_env import proxy_failure, proxy_in_use
+
+_STATUS_ERRORS: dict[int, type[ClaudeCliError]] = {
+    400: BadRequestError,
+    401: AuthError,
+    402: BillingError,
+    403: AuthError,
+    404: NotFoundError,
+    413: BadRequestError,
+    422: BadRequestError,
+    429: RateLimitedError,
+    529: RateLimitedError,
+}
+
+# Error types that can arrive in an `event: error` in the middle of a 200 stream.
+_STREAM_ERROR_TYPES: dict[str, type[ClaudeCliError]] = {
+    "overloaded_error": RateLimitedError,
+    "rate_limit_error": RateLimitedError,
+    "invalid_request_error": BadRequestError,
+    "authentication_error": AuthError,
+    "permission_error": AuthError,
+    "not_found_error": NotFoundError,
+    "billing_error": BillingError,
+}
+
+
+def _describe_status(exc: Any) -> ClaudeCliError:
+    status = int(getattr(exc, "status_code", 0) or 0)
+    api_type = getattr(exc, "type", None) or ""
+    message = getattr(exc, "api_message", None) or api_type or "request failed"
+    request_id = getattr(exc, "request_id", None)
+    if status == 200 or status == 0:  # an `event: error` inside a stream
+        cls = _STREAM_ERROR_TYPES.get(api_type, ServerError)
+        return cls(
+            f"stream failed: {api_type or 'error'}: {message}",
+            request_id=request_id,
+            error_type=api_type or None,
+        )
+    cls = _STATUS_ERRORS.get(status, ServerError if status >= 500 else BadRequestError)
+    text = f"{status} {api_type}: {message}" if api_type else f"{status}: {message}"
+    if cls is RateLimitedError:
+        text += " (gave up after retries)"
+    elif cls is ServerError:
+        text = f"server error {text}"
+    return cls(text, request_id=request_id, error_type=api_type or None)
+
+
+# How the SDK's stream reports a tool_use input it cannot parse (jiter refuses JSON nested ~255 levels deep):
+# a plain ValueError, which quotes the model's JSON.
+_UNREADABLE_TOOL_INPUT = "Unable to parse tool parameter JSON from model"
+
+
+def answered_with_error(exc: BaseException) -> bool:
+    """Whether the API answered the request with an HTTP error status (a 4xx or 5xx, the SDK's exception or the
+    claudecli error made from it): it generated nothing, so it bills nothing, whatever the model's price. Not a
+    dropped connection or a timeout (the request may have been served), nor an error event inside a stream
+    (tokens may have been generated before it)."""
+    for candidate in (exc, exc.__cause__):
+        status = getattr(candidate, "status_code", None)
+        if isinstance(status, int) and status >= 400:
+            return True
+    return False
+
+
+def translate(exc: BaseException) -> ClaudeCliError | None:
+    """Map an SDK or transport exception to a claudecli error, or None if it is not one of theirs."""
+    if isinstance(exc, ValueError) and str(exc).startswith(_UNREADABLE_TOOL_INPUT):
+        return ServerError(
+            "the model's tool call could not be read: its input is not JSON the SDK can parse "
+            "(nested too deeply, or malformed)",
+            hint="try again, or change the prompt",
+            error_type="unreadable_tool_input",
+        )
+    module = type(exc).__module__ or ""
+    if not (module.startswith("anthropic") or module.startswith("httpx2") or module.startswith("httpcore")):
+        return None
+    import anthropic
+
+    if isinstance(exc, anthropic.APIStatusError):
+        return _describe_status(exc)
+    if isinstance(exc, anthropic.APITimeoutError):
+        proxy = proxy_in_use(getattr(getattr(exc, "request", None), "url", ""))
+        return ConnectionFailed(
+            "request timed out" + (f" (through the proxy in {proxy})" if proxy else ""),
+            hint="raise `timeout` in config or try again",
+            error_type="timeout_error",
+        )
+    if isinstance(exc, anthropic.APIConnectionError):
+        cause = exc.__cause__
+        through_proxy = proxy_failure(getattr(getattr(exc, "request", None), "url", ""), cause)
+        if through_proxy is not None:
+            return through_proxy
+        if cause is None:
+            return ConnectionFailed("cannot connect to the API")
+        name = type(cause).__name__
+        if name.startswith("Connect"):  # refused, unresolved, TLS: the API was never reached
+            return ConnectionFailed(f"cannot connect to the API: {name}")
+        return ConnectionFailed(f"the connection to the API was lost before its answer ({name})")
+    if isinstance(exc, anthropic.CredentialsError):
+        return AuthError(f"credentials: {exc}")
+    if isinstance(exc, anthropic.AnthropicError):
+        return ServerError(f"API client error: {exc}")
+    # httpx2 / httpcore: the connection broke while a response was being read (a dropped stream), or it went
+    # silent for longer than the read timeout (the SDK raises its own timeout error only before the stream).
+    if "Timeout" in type(exc).__name__:
+        return ConnectionFailed(
+            "timed out while reading the response: nothing arrived for longer than `timeout`",
+            hint="raise `timeout` in config or try again",
+            error_type="timeout_error",
+        )
+    return ConnectionFailed(f"connection lost while reading the response ({type(exc).__name__})")
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Re-raise SDK and transport failures as claudecli errors (one line, a documented exit code)."""
+    try:
+        yield
+    except ClaudeCliError:
+        raise
+    except Exception as exc:
+        mapped = translate(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
