@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.batch.journal_schema import JOURNAL_MIGRATIONS
 from claudecli.batch.scope import SCOPE_SQL, Scope, scope_of
-from claudecli.core.db import MigratedStore, Notify, write_transaction
+from claudecli.core.db import write_transaction
 from claudecli.core.db_files import now_ts
+from claudecli.core.store import MigratedStore, Notify
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext

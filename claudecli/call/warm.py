@@ -112,7 +112,7 @@ def warm_booking(app_ctx: AppContext, model: str) -> None:
     for it, the budget and token-estimate code, and the ledger, opened - if it is there and sound. A missing
     ledger is created by the first call, as it always was (leaving the chat at once must not leave an empty
     ledger behind); a damaged one, or rows spooled beside it, are dealt with - and reported, exit 11 - by the
-    first call too, in the foreground (``core.db.MigratedStore.open_if_sound``)."""
+    first call too, in the foreground (``core.store.MigratedStore.open_if_sound``)."""
     from claudecli.core import tokens  # noqa: F401  (the context-window estimate)
     from claudecli.money import budget  # noqa: F401  (every turn checks the budgets)
 

@@ -43,9 +43,10 @@ from claudecli.chat.session_rows import (
     scrubbed_steps,
     to_nanos,
 )
-from claudecli.core.db import MigratedStore, Migration, Notify, write_transaction
+from claudecli.core.db import Migration, write_transaction
 from claudecli.core.db_files import format_ts
 from claudecli.core.errors import UsageError
+from claudecli.core.store import MigratedStore, Notify
 from claudecli.core.usage import TokenUsage
 
 MIGRATIONS = [
@@ -142,7 +143,7 @@ class SessionStore(MigratedStore):
     """The sessions database. One connection; cheap to open (migrations run only when pending).
 
     A turn is booked even when the store cannot take it (a damaged file is moved aside, a refused row is
-    spooled beside it: see :class:`claudecli.core.db.MigratedStore`). Every text written, to the store or to
+    spooled beside it: see :class:`claudecli.core.store.MigratedStore`). Every text written, to the store or to
     its spool, has secrets masked first (a prompt or an answer may quote a key).
     """
 

@@ -10,7 +10,8 @@
 * ``context`` the app context handed to every command: settings, consoles, output mode, client, ledger.
 * ``client``  the one place an SDK client is built; ``sdk_errors`` where SDK failures become claudecli errors.
 * ``errors``  the exit-code enum and the project's exceptions.
-* ``paths`` / ``fsutil`` / ``db``  where files live, atomic writes, the SQLite layer every store shares
+* ``paths`` / ``fsutil`` / ``db`` / ``store``  where files live, atomic writes, the SQLite layer every store shares
+  and the ``MigratedStore`` base every store is built on
   (``db_files``: creating, telling damage, moving aside, the stored form of timestamps; ``side_spool``: rows a store could not take).
 * ``process``  which process sends a call, and whether it has provably ended.
 * ``usage`` / ``tokens``  token usage as the API reports it, and the local token estimate.

@@ -261,7 +261,7 @@ class AppContext:
 
     def store_incident(self, happened: str, todo: str) -> None:
         """A local store was not written as usual: say what happened now; the command ends with exit 11 and
-        ``todo`` once its work is done (see ``claudecli.core.db.MigratedStore``)."""
+        ``todo`` once its work is done (see ``claudecli.core.store.MigratedStore``)."""
         self.warn(happened)
         if todo not in self.store_troubles:
             self.store_troubles.append(todo)

@@ -1,7 +1,7 @@
 """The files of a SQLite store: creating one that is never empty, telling damage, moving a damaged one aside;
 and the one stored form of a timestamp (every store writes ``2026-11-22T04:32:01.123Z``).
 
-Used by :mod:`claudecli.core.db` (see :class:`~claudecli.core.db.MigratedStore` for when and why).
+Used by :mod:`claudecli.core.db` and :mod:`claudecli.core.store` (see :class:`~claudecli.core.store.MigratedStore` for when and why).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Rows a store could not take, kept beside it (``<store>.spool.jsonl``, 0600) until a run that can imports them.
 
 One JSON object a line, each with a unique ``spool_id`` so an import repeated after a crash books nothing twice
-(see :meth:`claudecli.core.db.MigratedStore`). Writers and the importer take an exclusive ``flock`` on the file
+(see :meth:`claudecli.core.store.MigratedStore`). Writers and the importer take an exclusive ``flock`` on the file
 and check, once they hold it, that the name still points at the file they opened: the importer deletes the file
 while holding the lock, so a writer that was waiting starts a new file instead of appending to a deleted one.
 """

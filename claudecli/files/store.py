@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from claudecli.core.db import MigratedStore, Migration, write_transaction
+from claudecli.core.db import Migration, write_transaction
 from claudecli.core.dotenv_policy import redact_url
+from claudecli.core.store import MigratedStore
 
 if TYPE_CHECKING:
     from claudecli.core.config import Settings

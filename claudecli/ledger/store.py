@@ -25,10 +25,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from claudecli.core.db import MigratedStore, Notify, write_transaction
+from claudecli.core.db import write_transaction
 from claudecli.core.db_files import format_ts, parse_ts, set_aside_copies
 from claudecli.core.errors import StoreError
 from claudecli.core.process import this_process
+from claudecli.core.store import MigratedStore, Notify
 from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger import write_ahead
 from claudecli.ledger.migrations import LEDGER_MIGRATIONS
@@ -164,7 +165,7 @@ class Ledger(MigratedStore):
     """The usage ledger at ``path``. Opens (creating and migrating the database) on first use.
 
     Writes never raise for the ledger's own trouble (they book money already spent): a damaged file is moved
-    aside, rows it cannot take are spooled beside it (see :class:`claudecli.core.db.MigratedStore`).
+    aside, rows it cannot take are spooled beside it (see :class:`claudecli.core.store.MigratedStore`).
     """
 
     migrations = LEDGER_MIGRATIONS
