@@ -157,37 +157,6 @@ def line_defaults(app_ctx: AppContext, options: InputOptions) -> LineDefaults:
     )
 
 
-def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]:
-    """Everything that decides what a file's lines become (the journal's idempotency key includes it)."""
-
-    def digest(text: str | None) -> str | None:
-        return None if text is None else hashlib.sha256(text.encode()).hexdigest()
-
-    extra: dict[str, Any] = {}
-    if defaults.platform:  # only when given, as for allow_outside
-        extra["platform"] = defaults.platform
-    if options.allow_outside:  # only when given: keys of earlier submissions stay what they were
-        extra["allow_outside"] = sorted(str(root) for root in allowed_roots(options.allow_outside))
-    if defaults.tools:  # likewise: the server tools every line gets
-        extra["tools"] = defaults.tools
-    if options.upload_attachments:
-        extra["upload_attachments"] = True
-    return {
-        **extra,
-        "text": options.text,
-        "model": defaults.model,
-        "max_tokens": defaults.max_tokens,
-        "system_sha256": digest(defaults.cli_system),
-        "config_system_sha256": digest(defaults.config_system),
-        "schema": defaults.schema,
-        "thinking": defaults.thinking,
-        "template": defaults.template,
-        "cache": defaults.cache,
-        "cache_ttl": defaults.cache_ttl,
-        "skip_invalid": options.skip_invalid,
-    }
-
-
 def _open(path: Path) -> Any:
     try:
         return open_to_read(path)  # a FIFO nobody writes to reads as empty: no cron job waits on it forever

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from claudecli.batch.attach_paths import allowed_roots
 from claudecli.batch.create import create_part
 from claudecli.batch.estimate import check_budget
 from claudecli.batch.inputs import (
     InputOptions,
     Validated,
     file_sha256,
-    fingerprint,
     line_defaults,
     require_valid,
     validate_into,
@@ -100,6 +100,37 @@ def _check_limits(options: SubmitOptions) -> None:
         raise UsageError(f"--split-requests must be between 1 and {API_MAX_REQUESTS:,}")
     if not 1_000 <= options.split_bytes <= API_MAX_BYTES:
         raise UsageError(f"--split-bytes must be between 1,000 and {API_MAX_BYTES:,}")
+
+
+def fingerprint(defaults: LineDefaults, options: InputOptions) -> dict[str, Any]:
+    """Everything that decides what a file's lines become (the journal's idempotency key includes it)."""
+
+    def digest(text: str | None) -> str | None:
+        return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+
+    extra: dict[str, Any] = {}
+    if defaults.platform:  # only when given, as for allow_outside
+        extra["platform"] = defaults.platform
+    if options.allow_outside:  # only when given: keys of earlier submissions stay what they were
+        extra["allow_outside"] = sorted(str(root) for root in allowed_roots(options.allow_outside))
+    if defaults.tools:  # likewise: the server tools every line gets
+        extra["tools"] = defaults.tools
+    if options.upload_attachments:
+        extra["upload_attachments"] = True
+    return {
+        **extra,
+        "text": options.text,
+        "model": defaults.model,
+        "max_tokens": defaults.max_tokens,
+        "system_sha256": digest(defaults.cli_system),
+        "config_system_sha256": digest(defaults.config_system),
+        "schema": defaults.schema,
+        "thinking": defaults.thinking,
+        "template": defaults.template,
+        "cache": defaults.cache,
+        "cache_ttl": defaults.cache_ttl,
+        "skip_invalid": options.skip_invalid,
+    }
 
 
 def submission_key(input_sha256: str, options: dict[str, Any]) -> str:
