@@ -15,7 +15,8 @@ import pytest
 
 from claudecli.batch.collect import collect
 from claudecli.batch.inputs import InputOptions
-from claudecli.batch.journal import CREATING, GONE, JOURNAL_MIGRATIONS, NEW, SUBMITTED, Journal
+from claudecli.batch.journal import JOURNAL_MIGRATIONS, Journal
+from claudecli.batch.journal_rows import CREATING, GONE, NEW, SUBMITTED
 from claudecli.batch.manage import list_batches, resolve
 from claudecli.batch.reconcile import reconcile, reconcile_part
 from claudecli.batch.scope import Scope, scope_of

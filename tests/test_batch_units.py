@@ -14,7 +14,8 @@ import pytest
 
 from claudecli.batch.ids import LineError, UniqueIds, checked_id, generated_id
 from claudecli.batch.inputs import InputOptions, line_defaults, validate_into
-from claudecli.batch.journal import NEW, SUBMITTED, Journal
+from claudecli.batch.journal import Journal
+from claudecli.batch.journal_rows import NEW, SUBMITTED
 from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import (
     CsvWriter,

@@ -7,8 +7,9 @@ Modules, in the order a submission flows through them:
 * ``spool`` — the canonical requests on disk, split into batches by count and bytes, streamed as the
   request body (so memory does not grow with the input).
 * ``estimate`` — the worst-case cost before sending (results are priced by ``app_ctx.prices``).
-* ``journal`` / ``scope`` / ``lock`` — the SQLite journal of submissions (cron safety), the profile and base
-  URL each belongs to, and the file locks around it (and around a ``batch run -o FILE``).
+* ``journal`` / ``journal_rows`` / ``journal_schema`` / ``scope`` / ``lock`` — the SQLite journal of submissions
+  (cron safety), its row types and migrations, the profile and base URL each belongs to, and the file locks
+  around it (and around a ``batch run -o FILE``).
 * ``remote`` — every SDK call of this package.
 * ``submit`` / ``create`` / ``reconcile`` — submit idempotently; never create a batch twice; recover a batch
   whose id was never journaled.

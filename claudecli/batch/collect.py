@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claudecli.batch import remote
-from claudecli.batch.journal import GONE, Journal, Part, open_journal
+from claudecli.batch.journal import Journal, open_journal
+from claudecli.batch.journal_rows import GONE, Part
 from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import SUFFIXES, cannot_write
 from claudecli.batch.overwrite import Overwrite, record_keys, same_file

@@ -33,7 +33,8 @@ from claudecli.core.errors import (
 )
 
 if TYPE_CHECKING:
-    from claudecli.batch.journal import Journal, Part
+    from claudecli.batch.journal import Journal
+    from claudecli.batch.journal_rows import Part
     from claudecli.batch.spool import SpoolBody
     from claudecli.core.context import AppContext
 

@@ -25,10 +25,22 @@ scope shows only that scope's submissions (and those journaled before scopes wer
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from claudecli.batch.journal_rows import (
+    CREATING,
+    NEW,
+    NOT_OURS,
+    OURS,
+    PART_SELECT,
+    SUBMISSION_SELECT,
+    SUBMITTED,
+    UNVERIFIED,
+    Part,
+    Submission,
+    part_from_row,
+)
 from claudecli.batch.journal_schema import JOURNAL_MIGRATIONS
 from claudecli.batch.scope import SCOPE_SQL, Scope, scope_of
 from claudecli.core.db import write_transaction
@@ -37,87 +49,6 @@ from claudecli.core.store import MigratedStore, Notify
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
-
-NEW, CREATING, SUBMITTED, DELETED, GONE = "new", "creating", "submitted", "deleted", "gone"
-UNVERIFIED, OURS, NOT_OURS = "unverified", "ours", "not_ours"  # verdicts on a lost create's candidates
-
-
-@dataclass(frozen=True)
-class Submission:
-    id: int
-    key: str
-    name: str | None
-    input_path: str
-    input_sha256: str
-    request_count: int
-    skipped_count: int
-    estimated_cost_usd: float | None
-    created_at: str
-    nonce: str | None = None  # NULL: journaled before custom_ids were tagged
-
-
-@dataclass(frozen=True)
-class Part:
-    """One Message Batch of a submission, with what the journal knows of its submission."""
-
-    id: int
-    submission_id: int
-    part: int
-    parts: int
-    name: str | None
-    input_path: str
-    request_count: int
-    body_bytes: int
-    state: str
-    batch_id: str | None
-    create_started_at: str | None
-    processing_status: str | None
-    counts: dict[str, int] | None
-    remote_created_at: str | None
-    ended_at: str | None
-    results_path: str | None
-    booked_at: str | None
-    collected_at: str | None
-    profile: str | None = None  # NULL (None): journaled before scopes were recorded
-    base_url: str | None = None
-    nonce: str | None = None  # the submission's (see ``tags``)
-    first_seq: int = 0  # the tag number of this part's first request
-    unverified: int = 0  # candidates for its lost create still waiting for proof
-
-    @property
-    def scoped(self) -> bool:
-        """Whether the journal knows which profile and API this batch was submitted to."""
-        return self.profile is not None and self.base_url is not None
-
-    @property
-    def label(self) -> str:
-        """A file name for its results: the name (``name-partN`` when split), else the batch id."""
-        if self.name:
-            return self.name if self.parts == 1 else f"{self.name}-part{self.part}"
-        return self.batch_id or f"submission{self.submission_id}-part{self.part}"
-
-
-_PART_SELECT = """
-    SELECT p.id, p.submission_id, p.part,
-           (SELECT count(*) FROM parts q WHERE q.submission_id = p.submission_id),
-           s.name, s.input_path, p.request_count, p.body_bytes, p.state, p.batch_id, p.create_started_at,
-           p.processing_status, p.counts_json, p.remote_created_at, p.ended_at, p.results_path,
-           p.booked_at, p.collected_at, s.profile, s.base_url, s.nonce,
-           (SELECT ifnull(sum(q.request_count), 0) FROM parts q
-            WHERE q.submission_id = p.submission_id AND q.part < p.part),
-           (SELECT count(*) FROM candidates c WHERE c.part_id = p.id AND c.verdict = 'unverified')
-    FROM parts p JOIN submissions s ON s.id = p.submission_id
-"""
-_SUBMISSION_SELECT = (
-    "SELECT id, key, name, input_path, input_sha256, request_count, skipped_count, estimated_cost_usd, "
-    "created_at, nonce FROM submissions"
-)
-
-
-def _part(row: tuple[Any, ...]) -> Part:
-    values = list(row)
-    values[12] = json.loads(values[12]) if values[12] else None
-    return Part(*values)
 
 
 class Journal(MigratedStore):
@@ -168,7 +99,7 @@ class Journal(MigratedStore):
         )
         row = (
             self._db()
-            .execute(f"{_SUBMISSION_SELECT} s WHERE {where} ORDER BY s.id DESC LIMIT 1", params)
+            .execute(f"{SUBMISSION_SELECT} s WHERE {where} ORDER BY s.id DESC LIMIT 1", params)
             .fetchone()
         )
         return None if row is None else Submission(*row)
@@ -227,23 +158,23 @@ class Journal(MigratedStore):
                 "INSERT INTO request_ids (submission_id, seq, custom_id) VALUES (?, ?, ?)",
                 ((submission_id, seq, custom_id) for seq, custom_id in enumerate(custom_ids or ())),
             )
-        found = self._db().execute(f"{_SUBMISSION_SELECT} WHERE id = ?", (submission_id,)).fetchone()
+        found = self._db().execute(f"{SUBMISSION_SELECT} WHERE id = ?", (submission_id,)).fetchone()
         return Submission(*found)
 
     # -- parts ------------------------------------------------------------------------------------------
 
     def parts_of(self, submission_id: int) -> list[Part]:
         rows = self._db().execute(
-            f"{_PART_SELECT} WHERE p.submission_id = ? ORDER BY p.part", (submission_id,)
+            f"{PART_SELECT} WHERE p.submission_id = ? ORDER BY p.part", (submission_id,)
         )
-        return [_part(row) for row in rows]
+        return [part_from_row(row) for row in rows]
 
     def part(self, part_id: int) -> Part:
-        return _part(self._db().execute(f"{_PART_SELECT} WHERE p.id = ?", (part_id,)).fetchone())
+        return part_from_row(self._db().execute(f"{PART_SELECT} WHERE p.id = ?", (part_id,)).fetchone())
 
     def part_by_batch_id(self, batch_id: str) -> Part | None:
-        row = self._db().execute(f"{_PART_SELECT} WHERE p.batch_id = ?", (batch_id,)).fetchone()
-        return None if row is None else _part(row)
+        row = self._db().execute(f"{PART_SELECT} WHERE p.batch_id = ?", (batch_id,)).fetchone()
+        return None if row is None else part_from_row(row)
 
     def parts_named(self, name: str) -> list[Part]:
         """The parts of the newest live submission of this scope called ``name``."""
@@ -261,17 +192,17 @@ class Journal(MigratedStore):
     def uncollected(self) -> list[Part]:
         """Submitted parts of this scope whose results ``batch collect`` has not downloaded yet, oldest first."""
         where, params = self._scoped("p.state = ? AND p.collected_at IS NULL", (SUBMITTED,))
-        rows = self._db().execute(f"{_PART_SELECT} WHERE {where} ORDER BY p.id", params)
-        return [_part(row) for row in rows]
+        rows = self._db().execute(f"{PART_SELECT} WHERE {where} ORDER BY p.id", params)
+        return [part_from_row(row) for row in rows]
 
     def recent(self, limit: int | None) -> list[Part]:
         """Parts of this scope, newest submission first."""
         where, params = self._scoped("1", ())
-        sql = f"{_PART_SELECT} WHERE {where} ORDER BY p.submission_id DESC, p.part"
+        sql = f"{PART_SELECT} WHERE {where} ORDER BY p.submission_id DESC, p.part"
         if limit:
             sql, params = sql + " LIMIT ?", (*params, min(limit, 2**63 - 1))  # SQLite's largest integer
         rows = self._db().execute(sql, params)
-        return [_part(row) for row in rows]
+        return [part_from_row(row) for row in rows]
 
     def awaiting_proof(self) -> list[Part]:
         """Tagged parts of this scope whose create call's answer was lost (``creating``): their candidates can
@@ -281,8 +212,8 @@ class Journal(MigratedStore):
             "(SELECT 1 FROM candidates c WHERE c.part_id = p.id AND c.verdict = ?))",
             (CREATING, UNVERIFIED),
         )
-        rows = self._db().execute(f"{_PART_SELECT} WHERE {where} ORDER BY p.id", params)
-        return [_part(row) for row in rows]
+        rows = self._db().execute(f"{PART_SELECT} WHERE {where} ORDER BY p.id", params)
+        return [part_from_row(row) for row in rows]
 
     def known_batch_ids(self) -> set[str]:
         return {bid for (bid,) in self._db().execute("SELECT batch_id FROM parts WHERE batch_id IS NOT NULL")}
@@ -387,7 +318,10 @@ class Journal(MigratedStore):
 
     def parts_written_to(self, path: str) -> list[Part]:
         """The parts (of any profile) whose results were last written to ``path``."""
-        return [_part(row) for row in self._db().execute(_PART_SELECT + " WHERE p.results_path = ?", (path,))]
+        return [
+            part_from_row(row)
+            for row in self._db().execute(PART_SELECT + " WHERE p.results_path = ?", (path,))
+        ]
 
     def run_lines(self, output: str) -> dict[str, bytes]:
         """The digest of the input line each custom_id answered in a ``batch run -o`` file (its real path)."""

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.batch import remote
 from claudecli.batch.collect import record
-from claudecli.batch.journal import CREATING, DELETED, GONE, SUBMITTED, Journal, Part, open_journal
+from claudecli.batch.journal import Journal, open_journal
+from claudecli.batch.journal_rows import CREATING, DELETED, GONE, SUBMITTED, Part
 from claudecli.batch.lock import LockBusy, batch_lock
 from claudecli.batch.output import OUTCOMES, check_target
 from claudecli.batch.overwrite import Overwrite

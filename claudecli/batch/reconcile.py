@@ -29,7 +29,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from claudecli.batch import remote
-from claudecli.batch.journal import CREATING, Journal, Part
+from claudecli.batch.journal import Journal
+from claudecli.batch.journal_rows import CREATING, Part
 from claudecli.batch.tags import PartTag, results_carry, tag_of
 from claudecli.core.db_files import parse_ts
 from claudecli.core.errors import ClaudeCliError, ConnectionFailed, NotFoundError, UsageError

@@ -31,7 +31,8 @@ from claudecli.core.fsutil import atomic_open
 from claudecli.render.visible import records_for
 
 if TYPE_CHECKING:
-    from claudecli.batch.journal import Journal, Part
+    from claudecli.batch.journal import Journal
+    from claudecli.batch.journal_rows import Part
     from claudecli.batch.remote import RemoteBatch
     from claudecli.core.context import AppContext
 

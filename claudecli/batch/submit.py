@@ -34,7 +34,8 @@ from claudecli.batch.inputs import (
     require_valid,
     validate_into,
 )
-from claudecli.batch.journal import NEW, Journal, Part, Submission
+from claudecli.batch.journal import Journal
+from claudecli.batch.journal_rows import NEW, Part, Submission
 from claudecli.batch.lock import batch_lock
 from claudecli.batch.overwrite import refuse_results_not_ours
 from claudecli.batch.reconcile import reconcile

@@ -24,7 +24,8 @@ from claudecli.batch import remote
 from claudecli.core.errors import ServerError
 
 if TYPE_CHECKING:
-    from claudecli.batch.journal import Journal, Part
+    from claudecli.batch.journal import Journal
+    from claudecli.batch.journal_rows import Part
     from claudecli.core.context import AppContext
 
 NONCE_BYTES = 8
