@@ -333,7 +333,8 @@ def test_the_worker_does_not_import_modules_from_the_current_directory(base_env,
 def test_a_group_whose_leader_s_pid_now_belongs_to_another_process_is_not_signalled():
     """An MCP server's group is stopped when the server is; if every member had gone and its pid had been given
     to a new group leader meanwhile, that unrelated group would have been killed. The leader's start time tells."""
-    from claudecli.tools.mcp_session import start_time, still_the_group
+    from claudecli.core.process import start_ticks as start_time
+    from claudecli.tools.mcp_session import still_the_group
 
     other = subprocess.Popen(["sleep", "30"], start_new_session=True)
     try:

@@ -45,12 +45,23 @@ def _stat_fields(pid: int) -> list[str] | None:
     return text[text.rfind(")") + 2 :].split()
 
 
+def start_ticks(pid: int) -> str | None:
+    """When process ``pid`` started, in clock ticks after boot (field 22 of stat); None when /proc cannot tell
+    (no such process, not Linux). With the pid, what tells a process from a later one given the same pid."""
+    fields = _stat_fields(pid)
+    return fields[19] if fields is not None and len(fields) >= 20 else None
+
+
+def parent_pid(pid: int) -> int | None:
+    """The parent of process ``pid`` (field 4 of stat), or None when /proc cannot tell."""
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields is not None and len(fields) >= 2 else None
+
+
 def start_mark(pid: int) -> str | None:
     """The boot id and start time of process ``pid``, or None when /proc cannot tell."""
-    fields = _stat_fields(pid)
-    if fields is None or len(fields) < 20:
-        return None
-    return f"{_boot_id()}:{fields[19]}"  # field 22 of stat: start time, in clock ticks after boot
+    ticks = start_ticks(pid)
+    return None if ticks is None else f"{_boot_id()}:{ticks}"
 
 
 def this_process() -> ProcessMark:

@@ -24,6 +24,7 @@ from mcp import ClientSession, MCPError
 
 from claudecli import __version__
 from claudecli.core.mcp_config import McpServerConfig
+from claudecli.core.process import parent_pid, start_ticks
 
 MAX_PAGES = 50  # a server that pages its tool list forever must not hang the start
 CLOSE_SECONDS = 6.0  # the SDK gives a server 2 s to exit on closed stdin, then 2 s after SIGTERM
@@ -227,9 +228,6 @@ class Connection:
         return printable[:STDERR_TAIL]
 
 
-STARTTIME = 18  # field 22 of /proc/PID/stat, as _stat_fields counts (from field 4, the parent, at 0)
-
-
 def server_group(errlog: Any) -> tuple[int, str] | None:
     """The process group of the server just started, and its leader's start time: the child of claudecli whose
     stderr is ``errlog`` (each server has its own file), a session leader as the SDK starts it. None without
@@ -240,45 +238,26 @@ def server_group(errlog: Any) -> tuple[int, str] | None:
     except (OSError, ValueError):
         return None
     for entry in entries:
+        pid = int(entry)
         try:
-            if _parent_pid(entry) != os.getpid():
+            if parent_pid(pid) != os.getpid():
                 continue
             found = os.stat(f"/proc/{entry}/fd/2")
-            leader = os.getpgid(int(entry)) == int(entry)
-        except (OSError, ValueError, IndexError):
+            leader = os.getpgid(pid) == pid
+        except OSError:
             continue
-        if leader and (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino):
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                return int(entry), start_time(int(entry))
+        started = start_ticks(pid)
+        if leader and started is not None and (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino):
+            return pid, started
     return None
-
-
-def _stat_fields(pid: str) -> list[str]:
-    """``/proc/PID/stat`` from its field 4 (the parent) on: what follows the command name, which may hold anything."""
-    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-        return stat.read().rsplit(")", 1)[1].split()[1:]
-
-
-def _parent_pid(pid: str) -> int:
-    return int(_stat_fields(pid)[0])
-
-
-def start_time(pid: int) -> str:
-    """When process ``pid`` started (clock ticks since boot): with its pid, what tells one process from a later
-    one that got the same pid."""
-    return _stat_fields(str(pid))[STARTTIME]
 
 
 def still_the_group(group: int, started: str) -> bool:
     """Whether ``group`` is still the server's: a live process with the leader's pid must be the leader itself
     (the same start time). The id of a group cannot be taken by another while a member is left, but once every
     member is gone a new process may get that pid and lead a group of its own, which is not to be signalled."""
-    try:
-        return start_time(group) == started
-    except FileNotFoundError:
-        return True  # the leader has exited: whoever is in the group is what it left
-    except (OSError, ValueError, IndexError):
-        return False
+    now = start_ticks(group)
+    return now is None or now == started  # None: the leader has exited; whoever is in the group, it left
 
 
 async def stop_group(group: int, started: str) -> None:
