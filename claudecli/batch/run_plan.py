@@ -111,7 +111,7 @@ def _plan(
             by_id=options.out is not None,
         )
         require_valid(app_ctx, options.input, validated, first_look=first_look)
-        if options.out is not None:
+        if options.out is not None and first_look is None:  # once: a second look reads the same lines
             _same_lines_answered(app_ctx, options, validated, done)
         if spool.count == 0:
             app_ctx.note(
