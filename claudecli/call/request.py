@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from claudecli.core.errors import UsageError
+from claudecli.core.roles import MIN_THINKING_BUDGET
 from claudecli.core.tokens import CACHE_MIN_TOKENS, block_tokens, text_tokens
 
 if TYPE_CHECKING:
@@ -63,8 +64,8 @@ def thinking_param(spec: str | None, max_tokens: int) -> dict[str, Any] | None:
         budget = int(spec)
     except ValueError:
         raise UsageError(f"--thinking: expected adaptive, off or a token budget, got '{spec}'") from None
-    if budget < 1024:
-        raise UsageError(f"--thinking: a budget must be at least 1024 tokens (got {budget})")
+    if budget < MIN_THINKING_BUDGET:
+        raise UsageError(f"--thinking: a budget must be at least {MIN_THINKING_BUDGET} tokens (got {budget})")
     if budget >= max_tokens:
         raise UsageError(  # not "--thinking"/"--max-tokens": either may come from a role, a batch line or config
             f"thinking: the budget ({budget}) must be below max_tokens ({max_tokens})",

@@ -27,6 +27,7 @@ from claudecli.chat.session_store import SessionMeta, SessionStore, SessionTotal
 from claudecli.chat.tooling import ChatTools
 from claudecli.core.controls import CONTROL_CLASS, visible
 from claudecli.core.errors import UsageError
+from claudecli.core.roles import MIN_THINKING_BUDGET
 from claudecli.core.tokens import estimate_input_tokens
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def check_thinking(spec: str | None, max_tokens: int) -> None:
     """
 
     budget = int(spec) if spec is not None and spec.isdigit() else None
-    if budget is not None and budget >= 1024 and budget >= max_tokens:
+    if budget is not None and budget >= MIN_THINKING_BUDGET and budget >= max_tokens:
         raise UsageError(
             f"the thinking budget ({budget}) must be below max_tokens ({max_tokens})",
             hint=f"choose a smaller budget or adaptive, or raise {MAX_TOKENS_SETTING}",
