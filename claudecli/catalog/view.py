@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from claudecli.catalog.lookup import Catalog, ModelFacts, aliases_of, fetch_catalog, load_catalog, lookup
 from claudecli.core.context import OutputMode
-from claudecli.core.controls import visible
 from claudecli.core.errors import NotFoundError
 from claudecli.costs.prices_table import model_prices, prices_document, rate
 from claudecli.render.emit import emit
-from claudecli.render.table import Column, print_table
+from claudecli.render.table import Column, cell_text, print_table
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -122,15 +121,9 @@ def show_model(app_ctx: AppContext, name: str) -> None:
         return
     lines = _show_lines(facts, aliases, standard, batch)
     width = max(len(label) for label, _ in lines)
-    text = "\n".join(f"{label.ljust(width)}  {_one_line(value)}" for label, value in lines) + "\n"
+    text = "\n".join(f"{label.ljust(width)}  {cell_text(value)}" for label, value in lines) + "\n"
     app_ctx.stdout.file.write(text)
     app_ctx.stdout.file.flush()
-
-
-def _one_line(value: str) -> str:
-    """A value of the models list (a server's text: an id, a name, a replacement) that cannot drive the
-    terminal nor pass for another line: controls shown as escapes, as tables show them."""
-    return visible(value).replace("\n", "\\n").replace("\t", "\\t")
 
 
 def _show_lines(facts: ModelFacts, aliases: list[str], standard: Any, batch: Any) -> list[tuple[str, str]]:

@@ -157,8 +157,8 @@ def write_table(
     footer: Sequence[str] | None = None,
 ) -> Layout:
     """Write the table on ``console``: fitted to it when it is a terminal, whole otherwise."""
-    rows = [[_one_line(cell) for cell in row] for row in rows]
-    footer = [_one_line(cell) for cell in footer] if footer else footer
+    rows = [[cell_text(cell) for cell in row] for row in rows]
+    footer = [cell_text(cell) for cell in footer] if footer else footer
     body = [*rows, *([footer] if footer else [])]
     layout = fit_layout(columns, body, console.width if _on_terminal(console, styled) else None)
     lines = table_lines(columns, rows, layout, footer)
@@ -179,8 +179,8 @@ def write_table(
     return layout
 
 
-def _one_line(cell: str) -> str:
-    """A cell as one line of the row: controls escaped, and a newline or tab too (a tag ``"a\\nb"`` must not
+def cell_text(cell: str) -> str:
+    """A cell (or any field shown in a row of its own, as ``models show`` does) as one line of the row: controls escaped, and a newline or tab too (a tag ``"a\\nb"`` must not
     split its row in two nor pass for another row)."""
     return visible(cell).replace("\n", "\\n").replace("\t", "\\t")
 
