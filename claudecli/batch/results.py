@@ -103,12 +103,14 @@ def save(
     rule = rule.with_inputs(*journaled_inputs(journal, ids))
     check_before(out, fmt, rule)
     where = os.path.realpath(target)
-    if not rule.force and journal.results_path_taken(where, *ids):  # ids alone cannot tell (line-000001...)
+    written_there = journal.parts_written_to(
+        where
+    )  # ids alone cannot tell whose results these are (line-000001...)
+    if not rule.force and any(part.batch_id not in ids for part in written_there):
         raise UsageError(
             f"{out}: holds another batch's results (see `batch list`); it is left as it is (--force overwrites it)"
         )
-
-    journaled = any(part.results_path == where for part in _parts(journal, ids))
+    journaled = any(part.batch_id in ids for part in written_there)
 
     def before_replace(written: Path) -> None:
         if rule.follow_links:
