@@ -318,17 +318,21 @@ def test_status_fault_on_stream(client: anthropic.Anthropic, fake_api: FakeAnthr
         stream.get_final_message()
 
 
-def test_drop_after_mid_stream_raises_httpx2_protocol_error(
+def test_drop_after_mid_stream_is_a_broken_body_read(
     client: anthropic.Anthropic,
     fake_api: FakeAnthropic,
 ) -> None:
+    """The SDK sees httpx2's protocol error: raw up to anthropic 2.16, wrapped in APIConnectionError from 2.17
+    on (``_streaming.iter_response_bytes``). claudecli handles both (``core.sdk_errors``)."""
     fake_api.enqueue(Fault.drop_after(2))
     received: list[str] = []
     with (
-        pytest.raises(httpx2.RemoteProtocolError),
+        pytest.raises((httpx2.RemoteProtocolError, anthropic.APIConnectionError)) as info,
         client.messages.stream(model=MODEL, max_tokens=100, messages=user("[[words:5]]")) as stream,
     ):
         received.extend(stream.text_stream)
+    broken = info.value if isinstance(info.value, httpx2.RemoteProtocolError) else info.value.__cause__
+    assert isinstance(broken, httpx2.RemoteProtocolError)
     assert received == ["w1", " w2"]
     # the server is fine afterwards
     assert create(client, "[[words:1]]").content[0].text == "w1"

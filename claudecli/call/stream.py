@@ -214,7 +214,7 @@ def _stream_once(
         with _sigint_deferred():  # a Ctrl-C now lands after call_id is known, so its row is completed
             call_id = _book_ahead(app_ctx, spec)
         meter.started = time.monotonic()
-        with translate_errors():
+        with translate_errors(answer_begun=lambda: stream is not None):
             manager = resource.stream(**spec.params, **beta_args, extra_body=spec.extra_body or None)
             with manager as stream:
                 meter.outcome.request_id = stream.request_id

@@ -8,7 +8,7 @@ looked up only once a failure is in hand, so importing this module never imports
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from claudecli.core.errors import (
@@ -85,8 +85,12 @@ def answered_with_error(exc: BaseException) -> bool:
     return False
 
 
-def translate(exc: BaseException) -> ClaudeCliError | None:
-    """Map an SDK or transport exception to a claudecli error, or None if it is not one of theirs."""
+def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliError | None:
+    """Map an SDK or transport exception to a claudecli error, or None if it is not one of theirs.
+
+    ``answer_begun``: the response had started (a stream was open) when it failed. From anthropic 2.17 on, a
+    broken or stalled body read comes wrapped in the SDK's connection or timeout error, like a failure before
+    the response, so only the caller can tell the two apart."""
     if isinstance(exc, ValueError) and str(exc).startswith(_UNREADABLE_TOOL_INPUT):
         return ServerError(
             "the model's tool call could not be read: its input is not JSON the SDK can parse "
@@ -101,6 +105,8 @@ def translate(exc: BaseException) -> ClaudeCliError | None:
 
     if isinstance(exc, anthropic.APIStatusError):
         return _describe_status(exc)
+    if isinstance(exc, anthropic.APITimeoutError) and answer_begun:
+        return _stalled_mid_answer()
     if isinstance(exc, anthropic.APITimeoutError):
         proxy = proxy_in_use(getattr(getattr(exc, "request", None), "url", ""))
         return ConnectionFailed(
@@ -118,6 +124,8 @@ def translate(exc: BaseException) -> ClaudeCliError | None:
         name = type(cause).__name__
         if name.startswith("Connect"):  # refused, unresolved, TLS: the API was never reached
             return ConnectionFailed(f"cannot connect to the API: {name}")
+        if answer_begun:
+            return _lost_mid_answer(name)
         return ConnectionFailed(f"the connection to the API was lost before its answer ({name})")
     if isinstance(exc, anthropic.CredentialsError):
         return AuthError(f"credentials: {exc}")
@@ -126,23 +134,32 @@ def translate(exc: BaseException) -> ClaudeCliError | None:
     # httpx2 / httpcore: the connection broke while a response was being read (a dropped stream), or it went
     # silent for longer than the read timeout (the SDK raises its own timeout error only before the stream).
     if "Timeout" in type(exc).__name__:
-        return ConnectionFailed(
-            "timed out while reading the response: nothing arrived for longer than `timeout`",
-            hint="raise `timeout` in config or try again",
-            error_type="timeout_error",
-        )
-    return ConnectionFailed(f"connection lost while reading the response ({type(exc).__name__})")
+        return _stalled_mid_answer()
+    return _lost_mid_answer(type(exc).__name__)
+
+
+def _stalled_mid_answer() -> ConnectionFailed:
+    return ConnectionFailed(
+        "timed out while reading the response: nothing arrived for longer than `timeout`",
+        hint="raise `timeout` in config or try again",
+        error_type="timeout_error",
+    )
+
+
+def _lost_mid_answer(name: str) -> ConnectionFailed:
+    return ConnectionFailed(f"connection lost while reading the response ({name})")
 
 
 @contextlib.contextmanager
-def translate_errors() -> Iterator[None]:
-    """Re-raise SDK and transport failures as claudecli errors (one line, a documented exit code)."""
+def translate_errors(answer_begun: Callable[[], bool] = lambda: False) -> Iterator[None]:
+    """Re-raise SDK and transport failures as claudecli errors (one line, a documented exit code).
+    ``answer_begun`` is asked when one is raised (see ``translate``)."""
     try:
         yield
     except ClaudeCliError:
         raise
     except Exception as exc:
-        mapped = translate(exc)
+        mapped = translate(exc, answer_begun=answer_begun())
         if mapped is None:
             raise
         raise mapped from exc
