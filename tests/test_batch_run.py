@@ -235,15 +235,22 @@ def test_csv_resume_cuts_a_torn_multiline_row(cli_env, run_cli, fake_api, tmp_pa
 
 @pytest.mark.parametrize("tools", [(), ("--web-search",)], ids=["plain", "tool-loop"])
 @pytest.mark.parametrize(
-    ("code", "error_type", "exit_code"), [(401, "authentication_error", 3), (402, "billing_error", 10)]
+    ("code", "error_type", "exit_code"),
+    [(401, "authentication_error", 3), (402, "billing_error", 10), (401, None, 3)],
+    ids=["401", "402", "401-untyped"],
 )
 def test_a_rejected_key_stops_the_run_and_writes_no_errored_lines(
     cli_env, run_cli, fake_api, tmp_path, code, error_type, exit_code, tools
 ):
     """A 401/402 is about the key or the account, not the line: written as `errored` it would make the rerun
-    (key fixed) skip every line, and a cron job would see exit 0 for a run that answered nothing."""
+    (key fixed) skip every line, and a cron job would see exit 0 for a run that answered nothing. The status
+    decides, with or without the tool loop: a gateway's 401 carries no API error type."""
     jobs = prompts(tmp_path / "jobs.txt", 20)
-    fake_api.enqueue(Fault.status(code, error_type, "no \x1b[2J way", echo_credential=True))
+    if error_type is None:
+        fault = Fault.body(b'{"message": "Unauthorized"}', code=code)
+    else:
+        fault = Fault.status(code, error_type, "no \x1b[2J way", echo_credential=True)
+    fake_api.enqueue(fault)
     out = tmp_path / "out.jsonl"
     first = run_cli("batch", "run", str(jobs), "--text", "-c", "1", "-o", str(out), *tools)
     assert first.exit_code == exit_code, first

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from rich.text import Text
 
 from claudecli.batch.output import LineWriter, ResultLine, Tally
+from claudecli.batch.retry import is_account_failure
 from claudecli.batch.runner_calls import COMMAND
 from claudecli.call.stream import CallSpec
 from claudecli.call.tool_loop import LoopEvents, LoopFailed, LoopOutcome, run_tool_loop
@@ -73,7 +74,11 @@ PERMANENT_ERRORS = frozenset(
 
 def is_account_error(error: ClaudeCliError) -> bool:
     """A rejected key (401) or an account that cannot pay (402): every line would fail alike, so the run stops
-    and writes no errored line for it (the rerun, once fixed, sends it)."""
+    and writes no errored line for it (the rerun, once fixed, sends it). The status decides, as it does for
+    ``batch run`` without tools (``retry.is_account_failure``): a gateway's 401 carries no API error type."""
+    cause = error.__cause__
+    if cause is not None and is_account_failure(cause):
+        return True
     return isinstance(error, BillingError) or error.error_type == "authentication_error"
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from claudecli.batch import remote
+from claudecli.core.controls import is_tty
 from claudecli.core.errors import ClaudeCliError, ConnectionFailed, RateLimitedError, ServerError
 
 GIVE_UP_AFTER_S = 15 * 60  # a poll failing for this long ends the wait (the batch itself runs on)
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
 
 
 def progress_wanted(app_ctx: AppContext) -> bool:
-    isatty = getattr(app_ctx.stderr.file, "isatty", None)
-    return bool(isatty and isatty()) and not app_ctx.quiet
+    return is_tty(app_ctx.stderr.file) and not app_ctx.quiet
 
 
 def make_progress(app_ctx: AppContext) -> Any:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from claudecli.chat.editor import edit_text
+from claudecli.core.controls import is_tty
 from claudecli.core.errors import UsageError
 from claudecli.render.terminal import ignore_mouse_reports
 from claudecli.tools.approval import AskPerson, PersonAnswer
@@ -88,7 +89,7 @@ def read_choice(message: str) -> str:
     session: PromptSession[str] = PromptSession(
         key_bindings=bindings, output=create_output(always_prefer_tty=True)
     )
-    if sys.stdin.isatty():  # keys typed while the answer streamed must not answer a question not yet seen
+    if is_tty(sys.stdin):  # keys typed while the answer streamed must not answer a question not yet seen
         discard_typed_ahead(sys.stdin.fileno())
     clear_typeahead(session.input)  # keys prompt-toolkit itself read past the last prompt's Enter ("do x\ny")
     return session.prompt(message)

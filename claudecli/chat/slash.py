@@ -24,7 +24,7 @@ from claudecli.chat.export import export
 from claudecli.chat.state import Attachment, ChatState, check_thinking
 from claudecli.chat.tooling import ENABLE_HINT
 from claudecli.chat.turn import run_turn
-from claudecli.core.controls import visible
+from claudecli.core.controls import is_tty, visible
 from claudecli.core.errors import NotFoundError, UsageError
 from claudecli.render.table import Column, dropped_note, write_table
 
@@ -218,8 +218,8 @@ def _copy(chat: ChatState, _arg: str) -> None:
         _say(chat, "no answer to copy yet")
         return
 
-    console = chat.app_ctx.stderr if chat.app_ctx.stderr.file.isatty() else chat.app_ctx.stdout
-    if not console.file.isatty():
+    console = chat.app_ctx.stderr if is_tty(chat.app_ctx.stderr.file) else chat.app_ctx.stdout
+    if not is_tty(console.file):
         raise UsageError("/copy needs a terminal (it asks the terminal to set the clipboard)")
     size = copy_to_terminal(chat.app_ctx.scrub(last.answer), console.file, os.environ)
     what = f"the last answer ({len(last.answer):,} characters)"

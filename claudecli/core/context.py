@@ -137,11 +137,10 @@ class AppContext:
     @property
     def interactive(self) -> bool:
         """True when a person sits at stdin and stderr: only then may anything wait for them."""
-        return bool(self.stdin.isatty() and self.stderr.file.isatty())
+        return is_tty(self.stdin) and is_tty(self.stderr.file)
 
     def stdin_is_tty(self) -> bool:
-        isatty = getattr(self.stdin, "isatty", None)
-        return bool(isatty and isatty())
+        return is_tty(self.stdin)
 
     @property
     def client(self) -> anthropic.Anthropic:

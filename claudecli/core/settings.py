@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from claudecli.core.controls import is_tty
 from claudecli.core.dotenv_policy import DotenvFile, check_destination
 from claudecli.core.errors import AuthError, ConfigError
 from claudecli.core.paths import Paths
@@ -212,7 +213,7 @@ def run_key_command(argv: list[str]) -> str:
             timeout=60,
             check=False,
             # A password manager may need the terminal; a script's stdin is not the key command's to read.
-            stdin=None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL,
+            stdin=None if is_tty(sys.stdin) else subprocess.DEVNULL,
         )
     except FileNotFoundError:
         raise ConfigError(f"api_key_command: program not found: {argv[0]}") from None

@@ -11,6 +11,8 @@ import io
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
+from claudecli.core.controls import is_tty
+
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
 
@@ -55,8 +57,7 @@ class CountingReader(io.RawIOBase):
 
 
 def wants_bar(app_ctx: AppContext, size: int) -> bool:
-    isatty = getattr(app_ctx.stderr.file, "isatty", None)
-    return size >= PROGRESS_MIN_BYTES and not app_ctx.quiet and bool(isatty and isatty())
+    return size >= PROGRESS_MIN_BYTES and not app_ctx.quiet and is_tty(app_ctx.stderr.file)
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 
-from claudecli.core.controls import visible
+from claudecli.core.controls import is_tty, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -144,8 +144,7 @@ def table_lines(
 
 
 def _on_terminal(console: Console, styled: bool) -> bool:
-    isatty = getattr(console.file, "isatty", None)
-    return styled or bool(isatty and isatty())
+    return styled or is_tty(console.file)
 
 
 def write_table(

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import IO, Any
 
+from claudecli.core.controls import is_tty
 from claudecli.core.errors import Interrupted, TerminatedError
 
 
@@ -74,7 +75,7 @@ def hide_typed_echo() -> Callable[[], None]:
     an unexpected end never leaves the user's shell without it.
     """
     try:
-        if not sys.stdin.isatty():
+        if not is_tty(sys.stdin):
             return _nothing
         _holds.acquire()
     except (ImportError, AttributeError, OSError, ValueError):
