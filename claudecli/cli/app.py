@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from claudecli import __version__
 from claudecli.core.controls import visible
-from claudecli.core.errors import ClaudeCliError, ExitCode, StoreError, Terminated
+from claudecli.core.errors import ClaudeCliError, ExitCode, StdoutFailed, StoreError, Terminated
 from claudecli.core.interrupt import request_termination
 
 PROG_NAME = "claudecli"
@@ -86,7 +86,7 @@ def _print_failure_document(app_ctx: Any, code: int, message: str) -> None:
     if app_ctx is not None and getattr(app_ctx, "emitted", False):
         return
     stream = app_ctx.stdout.file if app_ctx is not None else sys.stdout
-    with contextlib.suppress(BrokenPipeError, ValueError):  # the reader left: nothing more to say
+    with contextlib.suppress(OSError, ValueError):  # the reader left, or stdout refuses: nothing more to say
         write_document(stream, error_document(message, code))
 
 
@@ -201,6 +201,21 @@ class BoundaryGroup(TyperGroup):
         except typer.Abort:
             sys.stderr.write("\ninterrupted\n")
             code = ExitCode.INTERRUPTED
+        except SystemExit as exc:
+            # Typer ends a run with exit 1 when the help or the version met a reader that left (`claudecli
+            # --help | head -0`); every other command says 141 for that (see _invoke_guarded).
+            if not isinstance(exc.__context__, BrokenPipeError):
+                raise
+            _silence_stdout()
+            code = ExitCode.BROKEN_PIPE
+        except (
+            OSError
+        ) as exc:  # the help or the version, to a stdout that refuses them (`> /dev/full`, `>&-`)
+            _silence_stdout()
+            message = f"cannot write to stdout: {exc.strerror or exc}"
+            sys.stderr.write(f"{PROG_NAME}: error: {message}\n")
+            _FAILURE.append(message)
+            code = ExitCode.USAGE
         if code not in (ExitCode.OK, ExitCode.BROKEN_PIPE) and _wants_json(argv):
             _print_failure_document(self.app_ctx, int(code), _FAILURE[-1] if _FAILURE else _exit_name(code))
         if standalone_mode:
@@ -250,6 +265,8 @@ class BoundaryGroup(TyperGroup):
         failure: a usage, API or network error is fully told by its line."""
         if _debug_enabled(ctx) and exc.exit_code == ExitCode.ERROR:
             _print_traceback(ctx, original or exc)
+        if isinstance(exc, StdoutFailed):
+            _silence_stdout()
         _report(ctx, exc.one_line())
         raise typer.Exit(exc.exit_code) from None
 

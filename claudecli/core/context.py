@@ -105,7 +105,7 @@ class AppContext:
             settings=settings,
             stdout=make_console(ScrubbedStream(safe_out, scrubber), styled=rich_out),
             stderr=make_console(
-                ScrubbedStream(EncodingGuard(err), scrubber),
+                ScrubbedStream(EncodingGuard(err, name="stderr"), scrubber),
                 styled=_colour_allowed(err, env) and not plain,
                 wrap_words=is_tty(err),
             ),

@@ -13,7 +13,7 @@ from enum import IntEnum
 class ExitCode(IntEnum):
     OK = 0
     ERROR = 1  # unexpected failure (a bug): the only code that may come with a traceback
-    USAGE = 2  # bad flags, bad input, bad config file
+    USAGE = 2  # bad flags, bad input, bad config file; an output (stdout, an -o file) that cannot be written
     AUTH = 3  # missing or rejected credentials (401, 403)
     NOT_FOUND = 4  # unknown model, batch, session, file
     BAD_REQUEST = 5  # the API refused the request as invalid (400, 413)
@@ -63,6 +63,13 @@ class ClaudeCliError(Exception):
 
 class UsageError(ClaudeCliError):
     exit_code = ExitCode.USAGE
+
+
+class StdoutFailed(UsageError):
+    """stdout cannot be written (a full disk, ``>&-``): exit 2, as for an ``-o`` file that cannot be written.
+    The boundary points stdout at /dev/null afterwards, so the interpreter's last flush cannot fail again."""
+
+    default_error_type = "output_error"  # the ledger's word for a paid answer our side could not deliver
 
 
 class ConfigError(ClaudeCliError):

@@ -1,9 +1,13 @@
-"""Output streams that never fail on a character their encoding cannot hold.
+"""Output streams that never fail on a character their encoding cannot hold, nor with a traceback.
 
 An answer is paid for before it is printed. With ``PYTHONIOENCODING=ascii``, a Latin-1 terminal or a lone
 surrogate in a model's JSON, a plain ``write`` raises ``UnicodeEncodeError`` half-way through and the rest of the
 answer is lost. :class:`EncodingGuard` writes such text with ``backslashreplace`` (``café`` becomes ``caf\\xe9``)
 and says so once on stderr; text the encoding can hold passes through untouched.
+
+A stream the system refuses to write (``> /dev/full``, a stdout closed with ``>&-``, an I/O error) is a
+``StdoutFailed`` on stdout, the command's one-line error; on stderr the notes are dropped and the command goes
+on (whatever it answers still reaches stdout). A reader that left (EPIPE) stays a ``BrokenPipeError``.
 """
 
 from __future__ import annotations
@@ -12,14 +16,20 @@ import codecs
 from collections.abc import Callable
 from typing import Any
 
+from claudecli.core.errors import StdoutFailed
+
 
 class EncodingGuard:
     """A text stream whose ``write`` escapes what the stream's encoding cannot hold (warning once)."""
 
-    def __init__(self, stream: Any, warn: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, stream: Any, warn: Callable[[str], None] | None = None, *, name: str = "stdout"
+    ) -> None:
         self.stream = stream
         self.warn = warn
+        self.name = name
         self._warned = False
+        self._lost = False  # stderr that cannot be written: its notes are dropped from then on
         self._encoding = _codec_name(getattr(stream, "encoding", None))
 
     def write(self, text: str, /) -> int:
@@ -29,8 +39,23 @@ class EncodingGuard:
         except UnicodeEncodeError:
             self._warn_once()
             text = text.encode(self._encoding, "backslashreplace").decode(self._encoding)
-        self.stream.write(text)
+        self._guarded(self.stream.write, text)
         return written
+
+    def flush(self) -> None:
+        self._guarded(self.stream.flush)
+
+    def _guarded(self, action: Callable[..., object], *args: object) -> None:
+        if self._lost:
+            return
+        try:
+            action(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            if self.name == "stdout":
+                raise StdoutFailed(f"cannot write to stdout: {exc.strerror or exc}") from None
+            self._lost = True
 
     def _warn_once(self) -> None:
         if self._warned or self.warn is None:

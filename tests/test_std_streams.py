@@ -1,0 +1,96 @@
+"""Standard streams that are closed (`<&-`, `>&-`, `2>&-`) or refuse writes (`> /dev/full`, a reader that left).
+
+Real processes started by a shell that closes the descriptor, as a cron line or a supervisor does: Python then
+starts with ``sys.stdin`` (...) set to None, which the zygote cannot reproduce.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import assert_no_traceback, subprocess_env
+
+FULL = "/dev/full"
+needs_dev_full = pytest.mark.skipif(not os.path.exists(FULL), reason="no /dev/full on this system")
+
+
+def run_redirected(redirection: str, *args: str, out: Path) -> tuple[int, str, str]:
+    """``claudecli ARGS REDIRECTION`` through ``sh``; stdout (unless redirected) to ``out``, stderr captured."""
+    script = f'exec "$0" -m claudecli "$@" {redirection}'
+    with out.open("wb") as sink:
+        done = subprocess.run(
+            ["sh", "-c", script, sys.executable, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            env=subprocess_env(),
+            timeout=60,
+        )
+    return done.returncode, out.read_text(encoding="utf-8"), done.stderr.decode("utf-8", "replace")
+
+
+def one_error(stderr: str) -> str:
+    assert_no_traceback(stderr)
+    errors = [line for line in stderr.splitlines() if line.startswith("claudecli: error: ")]
+    assert len(errors) == 1, stderr
+    return errors[0]
+
+
+def test_a_closed_stdin_reads_as_empty(cli_env, tmp_path):
+    code, stdout, stderr = run_redirected("<&-", "ask", "-q", "[[words:2]]", out=tmp_path / "out")
+    assert (code, stdout) == (0, "w1 w2\n"), stderr
+    code, _, stderr = run_redirected("<&-", "ask", "-", out=tmp_path / "out")
+    assert code == 2 and "the prompt is empty" in one_error(stderr)
+
+
+def test_a_closed_stderr_drops_the_notes_and_the_answer_still_comes(cli_env, tmp_path):
+    code, stdout, _ = run_redirected("2>&-", "ask", "[[words:2]]", out=tmp_path / "out")
+    assert (code, stdout) == (0, "w1 w2\n")
+
+
+def test_a_closed_stdout_is_a_one_line_error_and_the_paid_call_is_booked(cli_env, tmp_path, ledger_rows):
+    code, _, stderr = run_redirected(">&-", "ask", "[[words:2]]", out=tmp_path / "out")
+    assert code == 2 and "cannot write to stdout" in one_error(stderr)
+    assert [row["status"] for row in ledger_rows()] == ["output_error"]  # as for a reader that left
+
+
+def test_a_closed_stdout_does_not_matter_to_a_command_that_writes_a_file(cli_env, tmp_path):
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("one [[words:1]]\ntwo [[words:1]]\n", encoding="utf-8")
+    results = tmp_path / "results.jsonl"
+    argv = ("batch", "run", "--text", str(prompts), "-o", str(results))
+    code, _, stderr = run_redirected(">&-", *argv, out=tmp_path / "out")
+    assert code == 0, stderr
+    assert len(results.read_text(encoding="utf-8").splitlines()) == 2
+
+
+@needs_dev_full
+@pytest.mark.parametrize(
+    "args", [("ask", "[[words:2]]"), ("ask", "--json", "[[words:2]]"), ("--help",), ("--version",)]
+)
+def test_a_full_disk_under_stdout_is_a_one_line_error(cli_env, tmp_path, args):
+    code, _, stderr = run_redirected(f"> {FULL}", *args, out=tmp_path / "out")
+    assert code == 2, stderr
+    assert "cannot write to stdout: No space left on device" in one_error(stderr)
+    assert "Exception ignored" not in stderr
+
+
+def test_the_help_to_a_reader_that_left_exits_141_quietly(cli_env):
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "claudecli", "--help"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            env=subprocess_env(),
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 141 and done.stderr == b""
