@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from claudecli.core import side_spool
-from claudecli.ledger.store import Ledger
+from claudecli.core.usage import TokenUsage
+from claudecli.ledger.store import CallRecord, Ledger
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 GARBAGE = b"this is not a SQLite database at all\n" * 200
@@ -46,6 +47,29 @@ def test_a_sound_ledger_is_opened_on_one_thread_and_used_on_another(tmp_path):
     with sqlite3.connect(path) as conn:  # its rehearsed write changed nothing
         assert conn.execute("PRAGMA user_version").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM calls").fetchone() == (0,)
+
+
+def _snapshot(path: Path) -> dict[str, list[tuple]]:
+    """Every table's rows (the calls, the rollups their triggers keep, sqlite_sequence, ...)."""
+    with sqlite3.connect(path) as conn:
+        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {table: conn.execute(f'SELECT * FROM "{table}"').fetchall() for table in sorted(tables)}
+
+
+def test_the_rehearsed_writes_of_a_call_leave_the_ledger_as_it_was(tmp_path):
+    """open_if_sound writes a call's rows as a call does and rolls them back, so SQLite has compiled them (and
+    the rollup triggers) before the first call: no row, rollup or id may survive it."""
+    path = tmp_path / "usage.db"
+    with Ledger(path) as first:
+        first.record(CallRecord(command="ask", model="claude-sonnet-5-5", usage=TokenUsage(input_tokens=3)))
+    before = _snapshot(path)
+    ledger = Ledger(path)
+    ledger.open_if_sound()
+    assert _snapshot(path) == before
+    second = ledger.record(CallRecord(command="ask", model="claude-sonnet-5-5", usage=TokenUsage(input_tokens=3)))
+    ledger.close()
+    assert second == max(row[0] for row in before["calls"]) + 1
+    assert len(_snapshot(path)["calls"]) == 2
 
 
 def test_another_process_writing_does_not_hold_the_warm_up(tmp_path):

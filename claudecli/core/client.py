@@ -233,16 +233,28 @@ def quiet_half_built_clients(previous: Callable[[Any], None]) -> Callable[[Any],
 
 
 def _rehearsal_reply() -> bytes:
-    """One streamed reply as the API sends it (see the wire notes): a thinking block, a text block, usage."""
+    """One streamed reply as the API sends it (see the wire notes): a thinking block, a text block, usage.
+
+    Every field a real reply carries is here, even as null: the SDK builds a validator per field type the
+    first time it meets one (``speed``'s and ``inference_geo``'s were left to the first real answer)."""
     import json
 
+    cache = {"cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
     usage = {
         "input_tokens": 1,
         "output_tokens": 1,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
+        **cache,
         "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
         "service_tier": "standard",
+        "speed": "standard",
+        "inference_geo": "global",
+    }
+    final_usage = {
+        "input_tokens": 1,
+        "output_tokens": 2,
+        **cache,
+        "output_tokens_details": {"thinking_tokens": 1},
+        "server_tool_use": {"web_search_requests": 0, "web_fetch_requests": 0},
     }
     message = {
         "id": "msg_rehearsal",
@@ -251,12 +263,18 @@ def _rehearsal_reply() -> bytes:
         "model": "rehearsal",
         "content": [],
     }
-    stopped = {"stop_reason": "end_turn", "stop_sequence": None}
+    stopped = {"stop_reason": "end_turn", "stop_sequence": None, "stop_details": None}
     thinking = {"type": "thinking", "thinking": "", "signature": ""}
     events: list[dict[str, Any]] = [
         {
             "type": "message_start",
-            "message": {**message, "stop_reason": None, "stop_sequence": None, "usage": usage},
+            "message": {
+                **message,
+                "stop_reason": None,
+                "stop_sequence": None,
+                "stop_details": None,
+                "usage": usage,
+            },
         },
         {"type": "content_block_start", "index": 0, "content_block": thinking},
         {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "."}},
@@ -266,7 +284,7 @@ def _rehearsal_reply() -> bytes:
         {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "."}},
         {"type": "content_block_stop", "index": 1},
         {"type": "ping"},
-        {"type": "message_delta", "delta": stopped, "usage": {"output_tokens": 2}},
+        {"type": "message_delta", "delta": stopped, "usage": final_usage},
         {"type": "message_stop"},
     ]
     return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()

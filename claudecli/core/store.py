@@ -110,7 +110,11 @@ class MigratedStore:
                 with contextlib.suppress(
                     sqlite3.Error
                 ):  # read-only, or busy: the first write pays, as before
-                    rehearse_write(self._conn, BUSY_TIMEOUT_S)
+                    rehearse_write(self._conn, BUSY_TIMEOUT_S, self._rehearsed_writes)
+
+    def _rehearsed_writes(self, conn: sqlite3.Connection) -> None:
+        """The writes :meth:`open_if_sound` runs and rolls back (see ``rehearse_write``): a store's usual first
+        ones, with throwaway values. None by default."""
 
     def _open(self) -> None:
         found = identity(self.path)

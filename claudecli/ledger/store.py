@@ -267,6 +267,15 @@ class Ledger(MigratedStore):
                 ids.append(call_id)
         return ids
 
+    def _rehearsed_writes(self, conn: sqlite3.Connection) -> None:
+        """A call's two writes, its write-ahead row and then its completion, as :meth:`begin_many` and
+        :meth:`complete_many` make them (rolled back by the caller)."""
+        row = self._scrubbed(
+            self._call_row(CallRecord(command="rehearsal", model="rehearsal", usage=TokenUsage()))
+        )
+        call_id = conn.execute(_INSERT_IN_FLIGHT, (*row, *write_ahead.in_flight_values(None))).lastrowid
+        self._write_rows(conn, [(call_id, list(row), None, None)])
+
     def _scrubbed(self, row: tuple[object, ...]) -> tuple[object, ...]:
         """Every text of ``row`` with secrets masked (written rows and spooled rows alike)."""
         return tuple(self.scrub(value) if isinstance(value, str) else value for value in row)

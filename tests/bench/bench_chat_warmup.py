@@ -5,10 +5,16 @@ latency: every figure is claudecli's own time), in the home of a returning user 
 models list, the price cache and the ledger), and measures in that one process:
 
 * Enter after 2 s at the prompt: the message is typed key by key (10 ms apart) as soon as the prompt shows,
-  Enter is pressed 2 s after it showed; the first answer (Enter to its summary line) vs a later turn (typed
-  the same way; the median of three), as a ratio. Target: <= 1.2. Times run from Enter itself; the
-  "(+50 ms)" column is the ratio a harness keeping pexpect's default 50 ms delay before each send would
-  measure. ``--wait S`` changes the 2 s.
+  Enter is pressed 2 s after it showed; the first answer (Enter to its summary line) vs a later turn asked
+  the same way (typed at once, Enter 2 s after its prompt showed; the median of three), as a ratio. Target:
+  <= 1.2. Times run from Enter itself; the "(+50 ms)" column is the ratio a harness keeping pexpect's default
+  50 ms delay before each send would measure. ``--wait S`` changes the 2 s.
+
+  Both turns wait alike because the wait itself costs: a process woken by Enter after two idle seconds
+  answers ~1.5-2 ms slower than one that was busy a moment before (caches gone cold, measured on later turns
+  too), which is a tenth of an answer from the local fake. That is not the cold start this measures, so the
+  later turns are asked after the same wait. The "quick" column also shows later turns asked 0.3 s after the
+  previous answer, as the harness did before 2026-12-04, and the ratio against them.
 * Enter at once: the same, Enter pressed as soon as the message is typed (~0.3 s). Reported (it cannot beat
   the SDK's import; it must not be worse than without a warm-up: compare with ``--project`` on an older
   checkout).
@@ -47,11 +53,16 @@ PEXPECT_SEND_DELAY_S = 0.05
 class ChatRun:
     prompt_s: float
     first_s: float
-    later_s: list[float]
+    later_s: list[float]  # asked as the first was: Enter ``wait`` after the prompt showed
+    quick_s: list[float]  # asked 0.3 s after the previous answer
 
     @property
     def ratio(self) -> float:
         return self.first_s / statistics.median(self.later_s)
+
+    @property
+    def quick_ratio(self) -> float:
+        return self.first_s / statistics.median(self.quick_s)
 
     @property
     def ratio_with_send_delay(self) -> float:
@@ -131,12 +142,17 @@ def chat_run(env: dict[str, str], wait_s: float) -> ChatRun:
     shown = time.perf_counter()
     type_message(child, "first question [[words:20]]")
     first = timed_enter(child, shown + wait_s)
-    later = []
+    quick = []
     for n in range(3):
         time.sleep(0.3)
-        later.append(timed_turn(child, f"question {n} [[words:20]]"))
+        quick.append(timed_turn(child, f"question {n} [[words:20]]"))
+    later = []
+    for n in range(3):  # the prompt is back (timed_enter waited for it): typed at once, Enter after the wait
+        shown = time.perf_counter()
+        type_message(child, f"later question {n} [[words:20]]")
+        later.append(timed_enter(child, shown + wait_s))
     leave(child)
-    return ChatRun(prompt_s, first, later)
+    return ChatRun(prompt_s, first, later, quick)
 
 
 def type_for(child: pexpect.spawn, seconds: float) -> list[float]:
@@ -173,15 +189,23 @@ def p95(values: list[float]) -> float:
 
 def report_chat(label: str, runs: list[ChatRun]) -> float:
     print(f"\n{label}")
-    print(f"{'run':>4} {'prompt s':>9} {'first s':>8} {'later s':>8} {'ratio':>6} {'(+50 ms)':>8}")
+    print(
+        f"{'run':>4} {'prompt s':>9} {'first s':>8} {'later s':>8} {'ratio':>6} {'(+50 ms)':>8} "
+        f"{'quick s':>8} {'ratio':>6}"
+    )
     for index, run in enumerate(runs, 1):
         later = statistics.median(run.later_s)
         print(
             f"{index:4} {run.prompt_s:9.3f} {run.first_s:8.3f} {later:8.3f} {run.ratio:6.2f} "
-            f"{run.ratio_with_send_delay:8.2f}"
+            f"{run.ratio_with_send_delay:8.2f} {statistics.median(run.quick_s):8.3f} {run.quick_ratio:6.2f}"
         )
     ratios = [run.ratio for run in runs]
-    print(f"ratio median {statistics.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}")
+    quick = [run.quick_ratio for run in runs]
+    print(
+        f"ratio median {statistics.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f} "
+        f"(against quick later turns: median {statistics.median(quick):.2f}, "
+        f"range {min(quick):.2f}-{max(quick):.2f})"
+    )
     return statistics.median(ratios)
 
 
