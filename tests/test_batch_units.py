@@ -3,14 +3,18 @@ formats, resume bookkeeping, pricing of results, retry waits, the journal and th
 
 from __future__ import annotations
 
+import email.utils
 import io
 import json
 import multiprocessing
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from claudecli.batch.ids import LineError, UniqueIds, checked_id, generated_id
 from claudecli.batch.inputs import InputOptions, line_defaults, validate_into
@@ -31,6 +35,7 @@ from claudecli.batch.spool import Spool
 from claudecli.core.config import load_settings
 from claudecli.core.context import AppContext
 from claudecli.core.errors import NotFoundError, UsageError
+from claudecli.core.retry_notice import retry_after_seconds
 from claudecli.core.usage import TokenUsage
 
 
@@ -315,6 +320,34 @@ def test_retry_delay_honours_headers_and_cap():
     assert retry_delay(_Exc({"retry-after": "3600"}), 0, cap=2) == 2
     assert 0.375 <= retry_delay(_Exc({}), 0, cap=60) <= 0.5
     assert retry_delay(_Exc({}), 10, cap=60) <= 8
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"retry-after-ms": "50", "retry-after": "9"}, 0.05),  # the SDK's order: milliseconds first
+        ({"retry-after-ms": "soon", "retry-after": "9"}, 9.0),
+        ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),  # a date in the past: no wait
+        ({"retry-after": "-3"}, 0.0),
+        ({"retry-after": "nan"}, None),
+        ({"retry-after": "soon"}, None),
+        ({}, None),
+    ],
+)
+def test_every_retry_reads_a_retry_after_alike(headers, expected):
+    assert retry_after_seconds(headers) == expected
+
+
+def test_an_http_date_retry_after_is_the_time_left_until_it():
+    moment = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= (retry_after_seconds({"retry-after": moment}) or 0) <= 30
+    assert retry_delay(_Exc({"retry-after": moment}), 0, cap=2) == 2
+
+
+@given(st.dictionaries(st.sampled_from(["retry-after", "retry-after-ms"]), st.text(max_size=40)))
+def test_no_retry_after_a_server_sends_raises(headers):
+    seconds = retry_after_seconds(headers)
+    assert seconds is None or seconds >= 0
 
 
 # -- journal, lock ---------------------------------------------------------------------------------------

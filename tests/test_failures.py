@@ -71,6 +71,16 @@ def test_429_then_success_retries(cli_env, run_cli, fake_api):
     assert attempts[1].headers.get("x-stainless-retry-count") == "1"
 
 
+@pytest.mark.parametrize("value", ["soon", "Wed, 21 Oct 2015 07:28:00 GMT", "nan", "-3"])
+def test_a_retry_after_that_names_no_usable_wait_is_retried_all_the_same(cli_env, run_cli, fake_api, value):
+    """A server's (or a gateway's) retry-after is untrusted: an unreadable one ("soon" was an "unexpected
+    ValueError", exit 1), a date in the past, NaN or a negative number are no wait, and the call is retried."""
+    fake_api.enqueue(Fault.status(429, "rate_limit_error", "slow down", headers={"retry-after": value}))
+    result = run_cli("ask", "[[words:2]]", env={"CLAUDECLI_MAX_RETRIES": "1"})
+    assert (result.exit_code, result.stdout) == (0, "w1 w2\n"), result
+    assert len(fake_api.requests_to("/v1/messages", method="POST")) == 2
+
+
 def test_529_after_retries_is_rate_limited(cli_env, run_cli, fake_api, ledger_rows):
     for _ in range(3):  # retry-after 1 is capped to 0.2 s; the SDK would back off 0.5 s then 1 s on "0"
         fake_api.enqueue(Fault.status(529, "overloaded_error", "Overloaded", headers={"retry-after": "1"}))

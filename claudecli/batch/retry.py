@@ -13,9 +13,10 @@ import random
 import time
 from typing import Any
 
+from claudecli.core.retry_notice import is_retried_status, retry_after_seconds
+
 BASE_DELAY_S = 0.5
 MAX_DELAY_S = 8.0
-RETRY_STATUSES = frozenset({408, 409, 429})
 RATE_STATUSES = frozenset({429, 529})
 ACCOUNT_STATUSES = frozenset({401, 402})
 
@@ -41,7 +42,7 @@ def is_retryable(exc: BaseException) -> bool:
 
         module = type(exc).__module__ or ""
         return isinstance(exc, anthropic.APIConnectionError) or module.startswith(("httpx2", "httpcore"))
-    return status in RETRY_STATUSES or status >= 500
+    return is_retried_status(status)
 
 
 def is_account_failure(exc: BaseException) -> bool:
@@ -57,14 +58,9 @@ def is_rate_limit(exc: BaseException) -> bool:
 
 def retry_delay(exc: BaseException, attempt: int, cap: float) -> float:
     """Seconds to wait before retry number ``attempt + 1``."""
-    headers = _headers(exc)
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                return max(0.0, min(float(value) * scale, cap))
-            except ValueError:
-                continue
+    asked = retry_after_seconds(_headers(exc))
+    if asked is not None:
+        return min(asked, cap)
     backoff = min(BASE_DELAY_S * 2**attempt, MAX_DELAY_S) * (0.75 + random.random() / 4)
     return min(backoff, cap)
 

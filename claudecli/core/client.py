@@ -6,10 +6,8 @@ completions and local commands must not pay.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,48 +26,29 @@ USER_AGENT_HEADER = {"x-claudecli-version": __version__}
 _Client = TypeVar("_Client")
 
 
-def _capped_seconds(value: str, cap: float) -> str | None:
-    """A retry-after value (seconds, or an HTTP date) clamped to ``cap`` seconds; None if unparseable."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        import email.utils  # lazy: 12 ms that `models` and every local command importing this module would pay
-
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        seconds = parsed.timestamp() - time.time()
-    return f"{max(0.0, min(seconds, cap)):g}"
-
-
 def clamp_retry_headers(headers: Any, cap: float) -> None:
-    """Lower ``retry-after`` / ``retry-after-ms`` in place so the SDK never sleeps longer than ``cap``.
+    """Set the wait a failed response asks for (``retry_notice.retry_after_seconds``) to at most ``cap``
+    seconds, in place, so the SDK never sleeps longer; a wait that cannot be read is removed (the SDK backs off
+    on its own).
 
     The SDK honours a server's retry-after with no upper bound; a 429 saying "retry-after: 3600" would stall
     a pipeline or a crontab for an hour. This runs as client middleware, inside the SDK's retry loop.
     """
-    if "retry-after-ms" in headers:
-        try:
-            headers["retry-after-ms"] = f"{min(float(headers['retry-after-ms']), cap * 1000):g}"
-        except ValueError:
-            del headers["retry-after-ms"]
-    if "retry-after" in headers:
-        capped = _capped_seconds(headers["retry-after"], cap)
-        if capped is None:
-            del headers["retry-after"]
-        else:
-            headers["retry-after"] = capped
+    if "retry-after-ms" not in headers and "retry-after" not in headers:
+        return
+    seconds = retry_notice.retry_after_seconds(headers)
+    for name in ("retry-after-ms", "retry-after"):
+        if name in headers:
+            del headers[name]
+    if seconds is not None:
+        headers["retry-after-ms"] = f"{min(seconds, cap) * 1000:g}"
+        headers["retry-after"] = f"{min(seconds, cap):g}"
 
 
 def _failed_attempt(http_response: Any, cap: float) -> None:
     """Cap the retry-after of a failed response, then tell a waiting spinner (see core.retry_notice)."""
     clamp_retry_headers(http_response.headers, cap)
-    headers = http_response.headers
-    retry_after = headers.get("retry-after")
-    if "retry-after-ms" in headers:
-        with contextlib.suppress(ValueError):
-            retry_after = f"{float(headers['retry-after-ms']) / 1000:g}"
-    retry_notice.report(http_response.status_code, retry_after)
+    retry_notice.report(http_response.status_code, http_response.headers)
 
 
 def _retry_cap_middleware(cap: float) -> Any:

@@ -1,14 +1,20 @@
-"""Tell whoever waits on a call that the SDK is about to retry it (a 429, 529, 5xx before any answer).
+"""Tell whoever waits on a call that the SDK is about to retry it (a 429, 529, 5xx before any answer); and the
+two facts every retry in claudecli reads alike: which statuses are retried, and how long a server asks to wait.
 
 The SDK retries inside one ``messages.stream(...)`` call and sleeps between attempts (a server's retry-after, up
 to ``retry_after_cap``); nothing outside sees it. The client's middleware calls :func:`report` with each failed
 response, and the fallback (call.stream) :func:`report_fallback`; a spinner that registered a listener with
-:func:`listening` shows why it is still waiting, and on which model.
+:func:`listening` shows why it is still waiting, and on which model. ``batch run`` and ``batch submit`` retry by
+themselves (``batch.retry``), with the same :func:`is_retried_status` and :func:`retry_after_seconds`.
 """
 
 from __future__ import annotations
 
 import contextvars
+import math
+import time
+from collections.abc import Mapping
+from datetime import UTC
 from typing import Protocol
 
 
@@ -23,7 +29,41 @@ class Listener(Protocol):
 
 _listener: contextvars.ContextVar[Listener | None] = contextvars.ContextVar("retry_listener", default=None)
 
-_RETRIED = frozenset({408, 409, 429})  # and every 5xx: the statuses the SDK retries
+RETRIED_STATUSES = frozenset({408, 409, 429})  # and every 5xx: the statuses the SDK retries
+
+
+def is_retried_status(status: int) -> bool:
+    return status in RETRIED_STATUSES or status >= 500
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """How long a failed response asks to wait, read as the SDK reads it: ``retry-after-ms``, else
+    ``retry-after`` in seconds or as an HTTP date. None when it names no wait that can be read (a server's
+    header is untrusted: garbage, NaN or a date that does not parse is no wait, never an error); never negative.
+    """
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds: float | None = float(value) * scale
+        except ValueError:
+            seconds = _until(value) if scale == 1.0 else None
+        if seconds is not None and not math.isnan(seconds):
+            return max(0.0, seconds)
+    return None
+
+
+def _until(http_date: str) -> float | None:
+    import email.utils  # lazy: 12 ms that `models` and every local command importing the client would pay
+
+    try:
+        moment = email.utils.parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # an HTTP date is GMT
+    return moment.timestamp() - time.time()
 
 
 def listening(listener: Listener | None) -> contextvars.Token[Listener | None]:
@@ -39,16 +79,11 @@ def stop_listening(token: contextvars.Token[Listener | None]) -> None:
         _listener.set(None)
 
 
-def report(status: int, retry_after: str | None) -> None:
+def report(status: int, headers: Mapping[str, str]) -> None:
     """A response with ``status`` came back; tell the listener if the SDK retries that status."""
     listener = _listener.get()
-    if listener is None or not (status in _RETRIED or status >= 500):
-        return
-    try:
-        seconds = float(retry_after) if retry_after is not None else None
-    except ValueError:
-        seconds = None
-    listener.retrying(status, seconds)
+    if listener is not None and is_retried_status(status):
+        listener.retrying(status, retry_after_seconds(headers))
 
 
 def report_fallback(failed_model: str, fallback_model: str) -> None:
