@@ -108,6 +108,22 @@ def test_a_canary_secret_in_claudecli_s_environment_never_reaches_the_server(sha
         assert call(source, "toy__env", name=name).content == "<absent>"
 
 
+def test_a_server_whose_tools_make_every_call_dear_is_named_once():
+    warned = Warnings()
+    source = McpServerSource(raw("many"), warned)
+    try:
+        assert len(source.tools()) == 300
+    finally:
+        source.close()
+    costly = [line for line in warned if "input tokens to every request" in line]
+    assert len(costly) == 1, warned
+    assert "MCP server raw's 300 tools add about" in costly[0] and "[mcp.raw]" in costly[0]
+    narrowed = Warnings()
+    source = McpServerSource(raw("many", allow=("tool_1",)), narrowed)  # what the warning advises
+    source.close()
+    assert not any("input tokens" in line for line in narrowed), narrowed
+
+
 def test_allow_and_deny_lists_choose_the_tools():
     config = raw("ask", allow=("ask", "*_file"), deny=("delete_*",), approval="explicit")
     source = McpServerSource(config, Warnings())

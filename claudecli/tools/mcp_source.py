@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -33,10 +34,13 @@ from mcp import MCPError
 
 from claudecli.core.errors import UsageError
 from claudecli.core.mcp_config import McpServerConfig
+from claudecli.core.tokens import text_tokens
 from claudecli.tools.base import Approval, Tool, ToolCall, ToolResult, ToolSource
 from claudecli.tools.mcp_content import result_text, unique_names
 from claudecli.tools.mcp_loop import BackgroundLoop, Cancelled, DeadlineExceeded, background_loop
 from claudecli.tools.mcp_session import CLOSE_SECONDS, SDK_LOG, STDERR_TAIL, Connection
+
+COSTLY_TOOL_TOKENS = 20_000  # a typical tool is 100-500 tokens: this is some 60 tools or more, on every call
 
 
 class McpStartError(UsageError):
@@ -148,7 +152,20 @@ class McpServerSource:
                     source=f"mcp:{self.name}",
                 )
             )
+        self._warn_if_costly(tools)
         return tools
+
+    def _warn_if_costly(self, tools: list[Tool]) -> None:
+        """Every tool's definition is input sent, and paid for, with every request of the run: a server that
+        lists hundreds of tools (or pads their descriptions) makes each call dear without a word. Said once."""
+        tokens = sum(
+            text_tokens(tool.name + tool.description + json.dumps(tool.input_schema)) for tool in tools
+        )
+        if tokens >= COSTLY_TOOL_TOKENS:
+            self._warn(
+                f"MCP server {self.name}'s {len(tools):,} tools add about {tokens:,} input tokens to every request; "
+                f"keep only the ones you need with allow or deny in [mcp.{self.name}] of config.toml"
+            )
 
     def _allowed(self, tool: str) -> bool:
         from fnmatch import fnmatchcase

@@ -13,6 +13,7 @@
 * ``not-utf8``   writes a line that is not UTF-8 on stdout before each answer
 * ``fork``       its calls start a child in the server's process group (it sleeps 60 s, its pid in the file
                  ``RAW_CHILD_PID_FILE`` names) and answer at once; the server exits as soon as its stdin closes
+* ``many``       lists 300 tools, each with a 400-character description (answers calls as ``malformed``)
 * ``ask``        its tool ``ask`` sends the client a sampling request and then an elicitation request and
                  returns the client's two answers (and the capabilities it declared) as its result
 """
@@ -114,6 +115,16 @@ def on_call(request: dict) -> None:
     answer(request, {"content": [{"type": "text", "text": text}]})
 
 
+def listed_tools() -> list[dict]:
+    if MODE == "many":
+        padding = "lorem ipsum " * 33  # ~400 characters
+        return [
+            {"name": f"tool_{n}", "description": padding, "inputSchema": {"type": "object"}}
+            for n in range(300)
+        ]
+    return [TOOL, *OTHERS]
+
+
 def main() -> None:
     if MODE == "hang":
         time.sleep(3600)
@@ -130,7 +141,7 @@ def main() -> None:
         if method == "initialize":
             initialize(message)
         elif method == "tools/list":
-            answer(message, {"tools": "nope"} if MODE == "bad-list" else {"tools": [TOOL, *OTHERS]})
+            answer(message, {"tools": "nope"} if MODE == "bad-list" else {"tools": listed_tools()})
         elif method == "tools/call":
             on_call(message)
         else:
