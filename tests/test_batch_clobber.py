@@ -145,8 +145,12 @@ def test_submit_wait_refuses_a_foreign_file_before_submitting(cli_env, run_cli, 
     forced = run_cli(*wait, "--force")
     assert forced.exit_code == 0, forced
     assert json.loads(precious.read_text())["status"] == "succeeded"
-    again = run_cli(*wait, "--force")  # a resubmission of the same input rewrites its own results
-    assert again.exit_code == 0, again
+    again = run_cli(*wait, "--force")  # the same submission, not sent again: it rewrites its own results
+    assert again.exit_code == 0 and fake_api.batch_creates == 1, again
+    resubmitted = run_cli(*wait, "--resubmit")  # a new batch: the file holds another batch's results now
+    assert resubmitted.exit_code == 2 and fake_api.batch_creates == 1, resubmitted  # refused before sending
+    resubmitted = run_cli(*wait, "--resubmit", "--force")
+    assert resubmitted.exit_code == 0 and fake_api.batch_creates == 2, resubmitted
 
 
 def test_collect_refuses_a_foreign_file_and_collects_the_rest(cli_env, run_cli, fake_api, tmp_path):
@@ -325,7 +329,7 @@ def test_submit_wait_refuses_results_it_could_not_replace_before_submitting(
     jobs.write_text("day two [[words:2]]\n")
     refused = run_cli(*wait)
     assert refused.exit_code == 2 and "nothing was sent" in one_error_line(refused, out), refused
-    assert "dated name" in refused.stderr and "also submits again" in refused.stderr  # what --force costs
+    assert "dated name" in refused.stderr and "--force overwrites it" in refused.stderr
     assert fake_api.batch_creates == creates and out.read_text() == kept
 
     ran = tmp_path / "ran.jsonl"  # `batch run -o`: the same generated ids, unknown to the journal

@@ -113,10 +113,15 @@ def test_resubmitting_the_same_input_is_a_no_op(cli_env, run_cli, fake_api, tmp_
     assert again.stdout == first.stdout
     assert "already submitted" in again.stderr
     assert fake_api.batch_creates == 1
+    forced = run_cli(
+        "batch", "submit", "--force", str(jobs)
+    )  # --force is about budgets and files, never this
+    assert (forced.exit_code, forced.stdout) == (0, first.stdout), forced
+    assert "--resubmit" in forced.stderr and fake_api.batch_creates == 1
     other_name = run_cli("batch", "submit", "--name", "other", str(jobs))  # options differ: a new submission
-    forced = run_cli("batch", "submit", "--force", str(jobs))
-    assert other_name.exit_code == forced.exit_code == 0
-    assert len({first.stdout, other_name.stdout, forced.stdout}) == 3
+    resubmitted = run_cli("batch", "submit", "--resubmit", str(jobs))
+    assert other_name.exit_code == resubmitted.exit_code == 0
+    assert len({first.stdout, other_name.stdout, resubmitted.stdout}) == 3
     assert fake_api.batch_creates == 3
 
 
@@ -184,7 +189,7 @@ def test_split_at_lowered_limits(cli_env, run_cli, fake_api, tmp_path, home):
     assert result_ids(run_cli, "split") == [f"line-{n:06d}" for n in range(1, 6)]
     assert [p["part"] for p in journal_parts(home)] == [1, 2, 3]
 
-    by_bytes = run_cli("batch", "submit", "--split-bytes", "1000", "--force", str(jobs))
+    by_bytes = run_cli("batch", "submit", "--split-bytes", "1000", "--resubmit", str(jobs))
     assert by_bytes.exit_code == 0, by_bytes
     assert len(by_bytes.stdout.split()) == 3
     for request in creates(fake_api)[3:]:

@@ -126,10 +126,7 @@ def refuse_results_not_ours(journal: Journal, out: Path, own: set[str]) -> None:
     raise UsageError(
         f"{out}: holds results that are not this submission's ({whose}); it is left as it is and nothing "
         "was sent",
-        # --force is submit's flag for submitting again too: a nightly job given it to get past this would pay
-        # twice for an input it reruns; a new file a night is the way out.
-        hint="give -o another file (a dated name in a nightly job); --force overwrites it, and also submits "
-        "again an input already submitted",
+        hint="give -o another file (a dated name in a nightly job); --force overwrites it",
     )
 
 

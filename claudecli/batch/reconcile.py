@@ -18,7 +18,7 @@ collect`` and ``batch status NAME``.
 With no candidate left undecided, the part goes back to ``new`` (``submit`` sends it) only once the call can
 no longer produce a batch (``create_started_at + timeout + SETTLE`` has passed on the local clock); until
 then it waits. So a submit that failed ambiguously is never re-sent blindly and never takes another's batch.
-A part journaled before custom_ids were tagged can prove nothing: a match is refused (``--force`` submits
+A part journaled before custom_ids were tagged can prove nothing: a match is refused (``--resubmit`` submits
 the input again), and no match once the window has closed resets it.
 """
 
@@ -143,7 +143,7 @@ def undecided(part: Part, outcome: Reconciled) -> ClaudeCliError:
         return UsageError(
             f"{where}: {', '.join(outcome.unprovable)} could be what its interrupted create call made, but it "
             "was journaled before claudecli tagged its requests, so none can be proven to be it; none was adopted",
-            hint="check them (claudecli batch status ID); --force submits the input again as a new batch",
+            hint="check them (claudecli batch status ID); --resubmit submits the input again as a new batch",
         )
     if outcome.waiting:
         return ConnectionFailed(

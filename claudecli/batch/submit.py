@@ -5,7 +5,7 @@ Order of work (the journal is the source of truth; see ``journal`` for the part 
 1. hash the input file, the options and the scope (profile and base URL: a batch id means something only
    to the API that made it) into the submission ``key`` (cheap: no line is parsed yet);
 2. under the batch lock: a live submission with that key whose parts all have batch ids → print the ids,
-   exit 0 (``--force`` supersedes it). Parts left ``creating`` by a killed run or an ambiguous failure are
+   exit 0 (``--resubmit`` supersedes it). Parts left ``creating`` by a killed run or an ambiguous failure are
    reconciled first (see ``reconcile``);
 3. validate every line into the spool (nothing is sent unless every line passes, or ``--skip-invalid``);
 4. show the count and the worst-case cost at batch prices and check it against the budgets;
@@ -59,7 +59,8 @@ class SubmitOptions:
     input: InputOptions
     name: str | None = None
     dry_run: bool = False
-    force: bool = False  # submit again even if already submitted, and even over a budget
+    force: bool = False  # over a budget; with --wait -o, over a file that is not this submission's results
+    resubmit: bool = False  # submit again an input already submitted (never implied by force: it pays twice)
     split_requests: int = API_MAX_REQUESTS
     split_bytes: int = API_MAX_BYTES
     as_json: bool = False
@@ -180,7 +181,7 @@ def _submit_locked(
     input_sha: str,
     journal_options: dict[str, Any],
 ) -> SubmitResult:
-    if existing is not None and options.force:
+    if existing is not None and options.resubmit:
         journal.supersede(existing.id)
         existing = None
     if existing is not None:
@@ -188,7 +189,7 @@ def _submit_locked(
         parts = journal.parts_of(existing.id)
         if all(part.state != NEW for part in parts):
             app_ctx.note(
-                f"{options.input.path}: already submitted with these options (--force to submit again)"
+                f"{options.input.path}: already submitted with these options (--resubmit to submit again)"
             )
             return SubmitResult(
                 batch_ids=[part.batch_id for part in parts if part.batch_id],
@@ -238,7 +239,7 @@ def _matching_parts(journal: Journal, submission: Submission, validated: Validat
     if [(part.request_count, part.body_bytes) for part in parts] != layout:
         raise UsageError(
             "the input's requests changed since the interrupted submission (an attachment?)",
-            hint="use --force to submit it as a new batch",
+            hint="use --resubmit to submit it as a new batch",
         )
     return parts
 

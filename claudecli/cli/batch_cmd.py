@@ -118,8 +118,14 @@ def submit(
     force: Annotated[
         bool,
         typer.Option(
-            "--force",
-            help="Submit even if already submitted, or over a budget; with --wait -o, overwrite any file but the input.",
+            "--force", help="Submit even over a budget; with --wait -o, overwrite any file but the input."
+        ),
+    ] = False,
+    resubmit: Annotated[
+        bool,
+        typer.Option(
+            "--resubmit",
+            help="Submit again an input already submitted with these options: a new batch, paid again.",
         ),
     ] = False,
     wait: Annotated[
@@ -197,6 +203,7 @@ def submit(
         name=name,
         dry_run=dry_run,
         force=force,
+        resubmit=resubmit,
         split_requests=split_requests,
         split_bytes=split_bytes,
         as_json=as_json,
