@@ -54,6 +54,25 @@ def test_rate_limits_are_retried_and_lines_come_in_input_order(
     assert "20 requests in" in result.stderr and "20 succeeded" in result.stderr
 
 
+def test_every_attempt_that_got_no_answer_has_a_ledger_row_of_its_own(
+    cli_env, run_cli, fake_api, tmp_path, ledger_rows
+):
+    """A request whose connection broke (or that timed out) reached the API and may have been paid for: its
+    retry is another request, with its own row. A 429 is an answer, unbilled: its retry stays in one row."""
+    fake_api.enqueue(Fault.drop_after(0))  # the API took the request; no answer came back
+    fake_api.enqueue(Fault.status(429, "rate_limit_error", "slow down", headers={"retry-after-ms": "10"}))
+    out = tmp_path / "out.jsonl"
+    result = run_cli("batch", "run", "--text", str(prompts(tmp_path / "q.txt", 1)), "-c", "1", "-o", str(out))
+    assert result.exit_code == 0, result
+    assert len(fake_api.requests_to(MESSAGES, method="POST")) == 3
+    rows = ledger_rows()
+    assert [(row["custom_id"], row["status"]) for row in rows] == [
+        ("line-000001", "connection_error"),
+        ("line-000001", "ok"),
+    ]
+    assert ids_in(out) == ["line-000001"]
+
+
 def test_a_refused_request_is_an_errored_line_and_a_persistent_failure_is_left_for_a_rerun(
     cli_env, run_cli, fake_api, tmp_path
 ):

@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from claudecli.batch import retry
 from claudecli.batch.inputs import line_defaults
 from claudecli.batch.journal import open_journal
 from claudecli.batch.lock import LockBusy, file_lock
@@ -39,7 +40,7 @@ from claudecli.batch.output import (
     make_writer,
 )
 from claudecli.batch.overwrite import refuse_batch_results, refuse_input
-from claudecli.batch.retry import RateGate, is_account_failure, is_rate_limit, is_retryable, retry_delay
+from claudecli.batch.retry import RateGate
 from claudecli.batch.run_plan import RunOptions, RunReport, plan_run
 from claudecli.batch.runner_calls import (
     AheadBooker,
@@ -48,6 +49,7 @@ from claudecli.batch.runner_calls import (
     failed_outcome,
     fallback_request,
     interrupted_record,
+    lost_attempt,
     message_outcome,
 )
 from claudecli.batch.tool_lines import check_max_steps, run_tool_lines
@@ -266,16 +268,17 @@ class Runner:
     ) -> Outcome:
         """One request (a first call or its fallback), its ``in_flight`` row written before it is sent."""
         call_id = await self.ahead.book(index, custom_id, params)
-        outcome = await self.call(custom_id, params, post)
-        outcome.call_id = call_id
-        return outcome
+        return await self.call(index, custom_id, params, post, call_id)
 
     def _booked_ahead(self, index: int, call_id: int | None) -> None:
         custom_id, model, _ = self.in_flight[index]
         self.in_flight[index] = (custom_id, model, call_id)
 
-    async def call(self, custom_id: str, params: dict[str, Any], post: Post) -> Outcome:
-        """One request, retried as ``retry`` says; never raises for an API or transport failure."""
+    async def call(
+        self, index: int, custom_id: str, params: dict[str, Any], post: Post, call_id: int | None
+    ) -> Outcome:
+        """One request, retried as ``retry`` says; never raises for an API or transport failure. Booked on
+        ``call_id``, the row written ahead; an attempt lost on the way gets a row of its own (``lost_attempt``)."""
         started = time.monotonic()
         attempt = 0
         while True:
@@ -288,29 +291,36 @@ class Runner:
                 error = translate(exc)
                 if error is None:
                     raise
-                retry = is_retryable(exc)
-                if is_account_failure(exc):
+                again = retry.is_retryable(exc)
+                if retry.is_account_failure(exc):
                     self.report.stopped_by = self.report.stopped_by or error
-                    retry = True  # no errored line: a rerun with the key or billing fixed sends it
-                elif retry and attempt < self.options.retries:
-                    delay = retry_delay(exc, attempt, self.app_ctx.settings.retry_after_cap)
-                    if is_rate_limit(exc):
+                    again = True  # no errored line: a rerun with the key or billing fixed sends it
+                elif again and attempt < self.options.retries:
+                    call_id = await lost_attempt(
+                        self, index, call_id, (custom_id, params, started), exc, error
+                    )
+                    delay = retry.retry_delay(exc, attempt, self.app_ctx.settings.retry_after_cap)
+                    if retry.is_rate_limit(exc):
                         self.gate.pause(delay)
                     attempt += 1
                     await asyncio.sleep(delay)
                     continue
-                return failed_outcome(
+                outcome = failed_outcome(
                     self,
                     custom_id,
                     params.get("model", ""),
                     error,
                     started,
-                    permanent=not retry,
+                    permanent=not again,
                     api_message=getattr(exc, "api_message", None),
                     unbilled=answered_with_error(exc),
                 )
+                break
             message = response.http_response.json()
-            return message_outcome(self, custom_id, message, response.request_id, started)
+            outcome = message_outcome(self, custom_id, message, response.request_id, started)
+            break
+        outcome.call_id = call_id
+        return outcome
 
     def _options(self, params: dict[str, Any]) -> Any:
         """The request options: the timeout, and the ``anthropic-beta`` header when betas apply."""

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from claudecli.batch.output import ResultLine, message_text
+from claudecli.batch.retry import status_of
 from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.core.errors import ClaudeCliError
 from claudecli.core.usage import CallMode, TokenUsage
@@ -30,6 +31,7 @@ class Runner(Protocol):
     """What booking a call (and its fallback) needs of the runner that made it."""
 
     app_ctx: AppContext
+    ahead: AheadBooker
 
     @property
     def fallback_model(self) -> str | None: ...
@@ -89,6 +91,26 @@ def message_outcome(
         mode=mode,
     )
     return Outcome(custom_id, line, record)
+
+
+async def lost_attempt(
+    runner: Runner,
+    index: int,
+    call_id: int | None,
+    request: tuple[str, dict[str, Any], float],  # custom_id, params, when the first attempt started
+    exc: BaseException,
+    error: ClaudeCliError,
+) -> int | None:
+    """Before a retry: the row the next attempt is booked on. An attempt that got no answer (it timed out, its
+    connection broke) may have reached the API, and been paid for, all the same: its write-ahead row is
+    completed as that failure, and the next attempt gets a write-ahead row of its own - every request that
+    left has a row. An error status is an answer, unbilled: such a retry goes on in the same row."""
+    if status_of(exc) is not None:
+        return call_id
+    custom_id, params, started = request
+    lost = failed_outcome(runner, custom_id, str(params.get("model", "")), error, started, permanent=False)
+    runner.app_ctx.ledger.complete_many([(call_id, lost.record)])  # None: a row of its own, as at the end
+    return await runner.ahead.book(index, custom_id, params)
 
 
 def failed_outcome(
