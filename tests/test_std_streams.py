@@ -59,6 +59,18 @@ def test_a_closed_stdout_is_a_one_line_error_and_the_paid_call_is_booked(cli_env
     assert [row["status"] for row in ledger_rows()] == ["output_error"]  # as for a reader that left
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("ask", "--json", "[[words:2]]"), ("models", "--json"), ("chat", "--json")],
+    ids=["ask", "models", "usage"],
+)
+def test_a_closed_stdout_with_json_is_a_one_line_error_not_a_traceback(cli_env, tmp_path, args):
+    """The failure document cannot reach a closed stdout either: it is dropped, the error line says why."""
+    code, _, stderr = run_redirected(">&-", *args, out=tmp_path / "out")
+    assert code == 2, stderr
+    one_error(stderr)
+
+
 def test_a_closed_stdout_does_not_matter_to_a_command_that_writes_a_file(cli_env, tmp_path):
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("one [[words:1]]\ntwo [[words:1]]\n", encoding="utf-8")
