@@ -106,3 +106,25 @@ def test_the_help_to_a_reader_that_left_exits_141_quietly(cli_env):
     finally:
         os.close(writer)
     assert done.returncode == 141 and done.stderr == b""
+
+
+def test_a_chat_whose_stdout_is_closed_ends_at_the_first_answer_it_cannot_show(cli_env, ledger_rows):
+    """Going on would pay for every later answer and show none: the chat ends as for a reader that left, with
+    the one error line and exit 2; the answer is booked and kept in the session."""
+    import pexpect
+
+    child = pexpect.spawn(
+        "sh",
+        ["-c", 'exec "$0" -m claudecli chat >&-', sys.executable],
+        env=subprocess_env({"PROMPT_TOOLKIT_NO_CPR": "1"}),
+        dimensions=(40, 100),
+        encoding="utf-8",
+        timeout=30,
+    )
+    child.expect("›")
+    child.sendline("[[words:3]]")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "claudecli: error: cannot write to stdout" in (child.before or "")
+    assert [row["status"] for row in ledger_rows()] == ["output_error"]

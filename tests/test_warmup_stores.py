@@ -66,7 +66,9 @@ def test_the_rehearsed_writes_of_a_call_leave_the_ledger_as_it_was(tmp_path):
     ledger = Ledger(path)
     ledger.open_if_sound()
     assert _snapshot(path) == before
-    second = ledger.record(CallRecord(command="ask", model="claude-sonnet-5-5", usage=TokenUsage(input_tokens=3)))
+    second = ledger.record(
+        CallRecord(command="ask", model="claude-sonnet-5-5", usage=TokenUsage(input_tokens=3))
+    )
     ledger.close()
     assert second == max(row[0] for row in before["calls"]) + 1
     assert len(_snapshot(path)["calls"]) == 2
