@@ -357,3 +357,17 @@ def test_a_call_the_api_refuses_costs_nothing_even_for_a_model_without_a_price(c
     report = run_cli("cost", "report", "--json")
     assert report.exit_code == 0, report
     assert json.loads(report.stdout)["total"]["unknown_cost_calls"] == 0
+
+
+def test_a_stream_dropped_mid_answer_through_a_proxy_is_not_blamed_on_the_proxy(
+    cli_env, run_cli, fake_api, ledger_rows
+):
+    """anthropic 2.17 wraps a broken body read in APIConnectionError: through a proxy (here the fake itself,
+    which takes absolute-form requests), part of the answer came, so the proxy did connect."""
+    fake_api.enqueue(Fault.drop_after(3))
+    env = {"HTTP_PROXY": fake_api.base_url, "NO_PROXY": "", "no_proxy": ""}
+    result = run_cli("ask", "[[words:50]]", env=env)
+    check_one_line_error(result, 8, "connection lost while reading the response")
+    assert "proxy" not in result.stderr
+    assert result.stdout.startswith("w1 w2 w3")
+    assert ledger_rows()[0]["status"] == "connection_error"

@@ -59,6 +59,18 @@ def test_a_closed_stdout_is_a_one_line_error_and_the_paid_call_is_booked(cli_env
     assert [row["status"] for row in ledger_rows()] == ["output_error"]  # as for a reader that left
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("ask", "--json", "[[words:2]]"), ("models", "--json"), ("chat", "--json")],
+    ids=["ask", "models", "usage"],
+)
+def test_a_closed_stdout_with_json_is_a_one_line_error_not_a_traceback(cli_env, tmp_path, args):
+    """The failure document cannot reach a closed stdout either: it is dropped, the error line says why."""
+    code, _, stderr = run_redirected(">&-", *args, out=tmp_path / "out")
+    assert code == 2, stderr
+    one_error(stderr)
+
+
 def test_a_closed_stdout_does_not_matter_to_a_command_that_writes_a_file(cli_env, tmp_path):
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("one [[words:1]]\ntwo [[words:1]]\n", encoding="utf-8")
@@ -94,3 +106,25 @@ def test_the_help_to_a_reader_that_left_exits_141_quietly(cli_env):
     finally:
         os.close(writer)
     assert done.returncode == 141 and done.stderr == b""
+
+
+def test_a_chat_whose_stdout_is_closed_ends_at_the_first_answer_it_cannot_show(cli_env, ledger_rows):
+    """Going on would pay for every later answer and show none: the chat ends as for a reader that left, with
+    the one error line and exit 2; the answer is booked and kept in the session."""
+    import pexpect
+
+    child = pexpect.spawn(
+        "sh",
+        ["-c", 'exec "$0" -m claudecli chat >&-', sys.executable],
+        env=subprocess_env({"PROMPT_TOOLKIT_NO_CPR": "1"}),
+        dimensions=(40, 100),
+        encoding="utf-8",
+        timeout=30,
+    )
+    child.expect("›")
+    child.sendline("[[words:3]]")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "claudecli: error: cannot write to stdout" in (child.before or "")
+    assert [row["status"] for row in ledger_rows()] == ["output_error"]

@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from claudecli.core.controls import is_tty
 from claudecli.core.errors import UsageError
 from claudecli.core.fsutil import STDIN_LIMIT, TEXT_FILE_LIMIT, read_capped, read_stream_capped, unreadable
 
@@ -39,7 +40,7 @@ def read_prompt(words: list[str], stdin: TextIO, *, use_stdin: bool) -> str:
     """Assemble the prompt text from argument words and stdin according to the rules above."""
     explicit_stdin = words == ["-"]
     argument_text = "" if explicit_stdin else " ".join(words)
-    stdin_is_tty = bool(getattr(stdin, "isatty", lambda: False)())
+    stdin_is_tty = is_tty(stdin)
     stdin_text = ""
     if explicit_stdin:
         if stdin_is_tty:

@@ -25,7 +25,14 @@ from claudecli.chat.limits import ContextCheck
 from claudecli.chat.loop_record import last_context_tokens, loop_exchange, loop_outcomes
 from claudecli.chat.turn_view import TurnView
 from claudecli.core.controls import visible
-from claudecli.core.errors import BudgetExceeded, ClaudeCliError, Interrupted, Terminated, TerminatedError
+from claudecli.core.errors import (
+    BudgetExceeded,
+    ClaudeCliError,
+    Interrupted,
+    StdoutFailed,
+    Terminated,
+    TerminatedError,
+)
 from claudecli.core.tokens import estimate_input_tokens
 from claudecli.money.budget import check_budget
 from claudecli.render.summary import print_summary, summary_text
@@ -182,6 +189,8 @@ def _send(
     exchange = loop_exchange(prompt_text, content, loop, failure)
     chat.record(exchange, replacing=replacing, context_tokens=last_context_tokens(loop))
     interrupted = failure is not None and isinstance(failure.error, Interrupted)
+    if failure is not None and isinstance(failure.error, StdoutFailed):
+        raise failure.error  # the answer is kept in the session; the chat ends with the error (repl._evaluate)
     view.close(failed=failure is not None and _last_step_failed(loop), interrupted=interrupted)
     _summary(chat, loop)
     if failure is not None:

@@ -86,7 +86,8 @@ def _print_failure_document(app_ctx: Any, code: int, message: str) -> None:
     if app_ctx is not None and getattr(app_ctx, "emitted", False):
         return
     stream = app_ctx.stdout.file if app_ctx is not None else sys.stdout
-    with contextlib.suppress(OSError, ValueError):  # the reader left, or stdout refuses: nothing more to say
+    # the reader left, or stdout refuses (StdoutFailed: EncodingGuard's word for it): nothing more to say
+    with contextlib.suppress(OSError, ValueError, StdoutFailed):
         write_document(stream, error_document(message, code))
 
 

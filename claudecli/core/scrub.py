@@ -21,6 +21,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from claudecli.core.errors import StdoutFailed
+
 MASK = "********"
 MIN_SECRET_LENGTH = 8
 
@@ -153,7 +155,7 @@ class ScrubbedStream:
             try:
                 self.stream.write(held)
                 self.stream.flush()
-            except (OSError, ValueError):  # a closed pipe or stream: the reader is gone
+            except (OSError, ValueError, StdoutFailed):  # a closed pipe or stream: the reader is gone
                 pass
 
     def close(self) -> None:

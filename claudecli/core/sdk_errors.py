@@ -116,6 +116,8 @@ def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliErr
         )
     if isinstance(exc, anthropic.APIConnectionError):
         cause = exc.__cause__
+        if answer_begun:  # first: the API (and any proxy) was reached, whatever broke the read
+            return _lost_mid_answer(type(cause or exc).__name__)
         through_proxy = proxy_failure(getattr(getattr(exc, "request", None), "url", ""), cause)
         if through_proxy is not None:
             return through_proxy
@@ -124,8 +126,6 @@ def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliErr
         name = type(cause).__name__
         if name.startswith("Connect"):  # refused, unresolved, TLS: the API was never reached
             return ConnectionFailed(f"cannot connect to the API: {name}")
-        if answer_begun:
-            return _lost_mid_answer(name)
         return ConnectionFailed(f"the connection to the API was lost before its answer ({name})")
     if isinstance(exc, anthropic.CredentialsError):
         return AuthError(f"credentials: {exc}")
