@@ -7,10 +7,14 @@ validation, the ledger). Target: the request phase reaches >= 90 % of the ideal 
 rounds).
 
 The ceiling is not only claudecli's: at 320 requests/s the SDK's async HTTP stack (httpx2, httpcore, anyio,
-h11) and the fake (in this process, on the other core) take most of the time. So each round also times a
-minimal raw-SDK script (``RAW_SCRIPT``: ``AsyncAnthropic``, the same prompts, workers and concurrency, each
-answer written as one JSON line, nothing else), alternately with claudecli, and reports claudecli's phase
-against it: the cost of everything claudecli adds (booking, scrubbing, pricing, the output file).
+h11) and the fake (in this process, on the other core) take most of the time. So each round also times two
+minimal raw-SDK scripts (``RAW_SCRIPT``: the same prompts, workers and concurrency, each answer written as one
+JSON line, nothing else), alternately with claudecli:
+
+* ``create``: ``client.messages.create``, as a person would write it (the SDK builds a ``Message`` per reply);
+* ``post``: the path claudecli's runner takes - ``client.post`` with the raw response (no ``Message`` built)
+  and a one-connection client per worker (``core.client.one_connection_each``). claudecli against this one
+  is the cost of everything it adds: booking ahead and after, scrubbing, pricing, the output file.
 
 Run: python -m tests.bench.bench_batch_run [--prompts N] [--concurrency C] [--latency S] [--rounds R]
 """
@@ -34,26 +38,40 @@ SUMMARY = re.compile(r"(\d+) requests in ([\d.]+) s")
 RAW_SCRIPT = """
 import asyncio, json, sys, time
 import anthropic
+import httpx2
 
-async def main(source, out, concurrency):
-    client = anthropic.AsyncAnthropic(max_retries=0)
+async def main(source, out, concurrency, path):
+    base = anthropic.AsyncAnthropic(max_retries=0)
+    if path == "post":  # claudecli's path: one connection per worker, the raw response
+        limits = httpx2.Limits(max_connections=1, max_keepalive_connections=1)
+        clients = [base.with_options(http_client=anthropic.DefaultAsyncHttpxClient(limits=limits))
+                   for _ in range(concurrency)]
+    else:
+        clients = [base] * concurrency
     prompts = asyncio.Queue()
     for line in open(source, encoding="utf-8"):
         prompts.put_nowait(line.rstrip("\\n"))
     with open(out, "w", encoding="utf-8") as sink:
-        async def worker():
+        async def worker(client):
             while not prompts.empty():
                 prompt = prompts.get_nowait()
-                reply = await client.messages.create(
-                    model="claude-sonnet-5-5", max_tokens=1024, messages=[{"role": "user", "content": prompt}]
-                )
-                sink.write(json.dumps({"prompt": prompt, "text": reply.content[0].text}) + "\\n")
+                body = {"model": "claude-sonnet-5-5", "max_tokens": 1024,
+                        "messages": [{"role": "user", "content": prompt}]}
+                if path == "post":
+                    response = await client.post(
+                        "/v1/messages", body=body, cast_to=anthropic.AsyncAPIResponse[object]
+                    )
+                    text = response.http_response.json()["content"][0]["text"]
+                else:
+                    text = (await client.messages.create(**body)).content[0].text
+                sink.write(json.dumps({"prompt": prompt, "text": text}) + "\\n")
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(client) for client in clients))
         print(f"{time.perf_counter() - started:.3f}")
-    await client.close()
+    for client in {id(c): c for c in clients}.values():
+        await client.close()
 
-asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))
 """
 
 
@@ -72,11 +90,12 @@ def claudecli_round(
     return int(match[1]), float(match[2]), wall
 
 
-def raw_round(env: dict[str, str], source: Path, out: Path, concurrency: int) -> float:
-    argv = [python(), "-c", RAW_SCRIPT, str(source), str(out), str(concurrency)]
+def raw_round(env: dict[str, str], source: Path, out: Path, concurrency: int, path: str) -> float:
+    argv = [python(), "-c", RAW_SCRIPT, str(source), str(out), str(concurrency), path]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.exit(f"the raw SDK script failed ({done.returncode}): {done.stderr}")
+    lines = len(out.read_text(encoding="utf-8").splitlines()) if out.exists() else 0
+    if done.returncode != 0 or lines != len(source.read_text(encoding="utf-8").splitlines()):
+        sys.exit(f"the raw SDK script ({path}) failed ({done.returncode}, {lines} lines): {done.stderr}")
     return float(done.stdout.strip())
 
 
@@ -96,10 +115,10 @@ def main() -> None:
     )
     print(f"ideal request phase {ideal_s:.2f} s ({args.prompts / ideal_s:.1f} req/s)")
     print(
-        f"{'round':>5} {'claudecli s':>12} {'% ideal':>8} {'wall s':>7} {'raw SDK s':>10} {'% ideal':>8} {'vs raw':>7}"
+        f"{'round':>5} {'claudecli s':>12} {'% ideal':>8} {'wall s':>7} {'post s':>7} {'% ideal':>8} {'create s':>9} {'% ideal':>8}"
     )
     phases: list[float] = []
-    raws: list[float] = []
+    raws: dict[str, list[float]] = {"post": [], "create": []}
     lines_ok = True
     with FakeAnthropic(latency=args.latency) as fake:
         for index in range(1, args.rounds + 1):
@@ -110,17 +129,20 @@ def main() -> None:
             served = len(fake.requests_to("/v1/messages", method="POST")) - served_before
             lines = len(out.read_text(encoding="utf-8").splitlines())
             lines_ok = lines_ok and lines == served == sent == args.prompts
-            raw = raw_round(env, source, workdir / f"raw{index}.jsonl", args.concurrency)
             phases.append(phase)
-            raws.append(raw)
+            for path, times in raws.items():
+                times.append(raw_round(env, source, workdir / f"{path}{index}.jsonl", args.concurrency, path))
+            post, create = raws["post"][-1], raws["create"][-1]
             print(
-                f"{index:5} {phase:12.2f} {ideal_s / phase * 100:7.1f}% {wall:7.2f} {raw:10.2f} "
-                f"{ideal_s / raw * 100:7.1f}% {phase / raw:7.3f}"
+                f"{index:5} {phase:12.2f} {ideal_s / phase * 100:7.1f}% {wall:7.2f} {post:7.2f} "
+                f"{ideal_s / post * 100:7.1f}% {create:9.2f} {ideal_s / create * 100:7.1f}%"
             )
-    ratio = ideal_s / statistics.median(phases)
-    print(
-        f"claudecli's request phase against the raw SDK script's: {statistics.median(phases) / statistics.median(raws):.3f}x (medians)"
-    )
+    median = statistics.median(phases)
+    for path, times in raws.items():
+        print(
+            f"claudecli's request phase against the raw script ({path}): {median / statistics.median(times):.3f}x (medians)"
+        )
+    ratio = ideal_s / median
     verdict = ratio >= TARGET and lines_ok
     print(
         f"throughput {ratio * 100:.1f} % of ideal (median; target >= {TARGET * 100:.0f} %): "
