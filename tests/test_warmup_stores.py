@@ -130,3 +130,35 @@ def test_the_rehearsal_streams_through_the_resource_the_calls_will_use(beta):
         rehearse(client, beta=beta)  # in-process: a canned reply, no network, nothing booked
     finally:
         client.close()
+
+
+def test_leaving_while_the_warm_up_opens_a_store_neither_waits_nor_closes_it_under_its_feet(tmp_path):
+    """The chat left at once: AppContext.close runs while the warm-up's thread is still opening (or rehearsing
+    on) the ledger. close() neither waits for it nor closes the connection that thread is using."""
+    path = tmp_path / "usage.db"
+    with Ledger(path) as first:
+        first.spent_since(LONG_AGO)
+    ledger = Ledger(path)
+    ledger.open_if_sound()
+    holding, done = threading.Event(), threading.Event()
+    used: list[object] = []
+
+    def warm_up() -> None:
+        with ledger._opening:  # what open_if_sound holds while it opens and rehearses
+            conn = ledger._conn
+            assert conn is not None
+            holding.set()
+            done.wait(5)
+            used.append(conn.execute("SELECT count(*) FROM calls").fetchone()[0])
+
+    thread = threading.Thread(target=warm_up)
+    thread.start()
+    assert holding.wait(5)
+    started = time.monotonic()
+    ledger.close()
+    assert time.monotonic() - started < 0.5
+    done.set()
+    thread.join(5)
+    assert used == [0]  # its connection was left alone
+    ledger.close()
+    assert ledger._conn is None

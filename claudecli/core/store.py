@@ -238,9 +238,16 @@ class MigratedStore:
         raise NotImplementedError
 
     def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            conn.close()
+        """Close the connection - unless another thread is opening it right now (the warm-up, when a chat is
+        left at once): closing it under that thread's feet is not ours to do, and the process's exit closes it."""
+        if not self._opening.acquire(blocking=False):
+            return
+        try:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                conn.close()
+        finally:
+            self._opening.release()
 
     def __enter__(self) -> Self:
         return self
