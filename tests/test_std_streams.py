@@ -94,3 +94,55 @@ def test_the_help_to_a_reader_that_left_exits_141_quietly(cli_env):
     finally:
         os.close(writer)
     assert done.returncode == 141 and done.stderr == b""
+
+
+@pytest.mark.parametrize("redirection", [">&-", *([f"> {FULL}"] if os.path.exists(FULL) else [])])
+@pytest.mark.parametrize(
+    "args", [("models", "--json"), ("cost", "report", "--json"), ("chat", "--json", "--list")]
+)
+def test_json_to_a_stdout_that_refuses_is_one_line_not_a_traceback(cli_env, tmp_path, redirection, args):
+    """The failure document cannot be written either: the one line says why, nothing else."""
+    code, _, stderr = run_redirected(redirection, *args, out=tmp_path / "out")
+    assert code == 2, stderr
+    assert "cannot write to stdout" in one_error(stderr)
+
+
+def run_with_stderr_to_a_reader_that_left(*args: str, stdout: Path) -> int:
+    """``claudecli ARGS 2>&1 >FILE | head -0``, as a supervisor whose log pipe closed starts it."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        with stdout.open("wb") as sink:
+            done = subprocess.run(
+                [sys.executable, "-m", "claudecli", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=writer,
+                env=subprocess_env(),
+                timeout=60,
+            )
+    finally:
+        os.close(writer)
+    return done.returncode
+
+
+def test_a_stderr_whose_reader_left_drops_the_notes_and_the_work_is_done(cli_env, tmp_path, ledger_rows):
+    out = tmp_path / "out"
+    assert run_with_stderr_to_a_reader_that_left("ask", "[[words:2]]", stdout=out) == 0
+    assert out.read_text(encoding="utf-8") == "w1 w2\n"
+    assert [row["status"] for row in ledger_rows()] == ["ok"]
+    # cost report writes its heading to stderr before the table: the table still comes
+    assert run_with_stderr_to_a_reader_that_left("cost", "report", stdout=out) == 0
+    assert "calls" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "redirection", ["2>&-", *([f"2> {FULL}", f"> {FULL} 2> {FULL}"] if os.path.exists(FULL) else [])]
+)
+@pytest.mark.parametrize("args", [("batch", "collect"), ("--help",), ("--version",)])
+def test_an_error_line_nobody_can_read_still_exits_with_its_code(cli_env, tmp_path, redirection, args):
+    """A usage error (or help to a full disk) with stderr lost: exit 2, not 1 from a write error."""
+    code, _, stderr = run_redirected(redirection, *args, out=tmp_path / "out")
+    stdout_lost = redirection.startswith(f"> {FULL}")
+    expected = 2 if args == ("batch", "collect") or stdout_lost else 0
+    assert code == expected, stderr
