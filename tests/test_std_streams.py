@@ -146,3 +146,39 @@ def test_an_error_line_nobody_can_read_still_exits_with_its_code(cli_env, tmp_pa
     stdout_lost = redirection.startswith(f"> {FULL}")
     expected = 2 if args == ("batch", "collect") or stdout_lost else 0
     assert code == expected, stderr
+
+
+@pytest.mark.pty
+@pytest.mark.parametrize(
+    ("stdout", "exit_code", "line"),
+    [
+        (">&-", 2, "cannot write to stdout"),
+        *([(f"> {FULL}", 2, "cannot write to stdout")] if os.path.exists(FULL) else []),
+        ("| true", 141, None),
+    ],
+)
+def test_chat_ends_at_the_first_answer_its_stdout_cannot_take(cli_env, ledger_rows, stdout, exit_code, line):
+    """In a terminal, stdout closed, full or a reader that left: the paid answer is booked and the chat ends
+    with the code every command gives (it went on, paying for answers nobody could read)."""
+    import pexpect
+
+    script = f'"$0" -m claudecli chat {stdout}; echo "exit=${{PIPESTATUS[0]}}"'
+    child = pexpect.spawn(
+        "bash",
+        ["-c", script, sys.executable],
+        env=subprocess_env({"PROMPT_TOOLKIT_NO_CPR": "1"}),
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(40, 100),
+    )
+    child.expect("›")
+    child.send("[[words:3]]\r")
+    child.expect(r"exit=(\d+)")
+    code, seen = int(child.match.group(1)), child.before or ""
+    child.expect(pexpect.EOF)
+    child.close()
+    assert code == exit_code, seen
+    assert "Traceback" not in seen and "unexpected" not in seen, seen
+    if line is not None:
+        assert f"claudecli: error: {line}" in seen, seen
+    assert [row["status"] for row in ledger_rows()] == ["output_error"]

@@ -23,7 +23,7 @@ from claudecli.catalog.lookup import FAMILIES, load_catalog
 from claudecli.chat import slash
 from claudecli.chat.turn import error_line, run_turn, unexpected_error
 from claudecli.chat.warm import start_warmup
-from claudecli.core.errors import ClaudeCliError, Terminated
+from claudecli.core.errors import ClaudeCliError, StdoutFailed, Terminated
 from claudecli.core.fsutil import ensure_private_dir
 from claudecli.core.interrupt import termination_requested
 from claudecli.render.summary import format_usd
@@ -357,6 +357,8 @@ def run(chat: ChatState, *, until_prompt: Callable[[], None] | None = None) -> i
 def _evaluate(chat: ChatState, line: str) -> slash.Reply:
     try:
         return handle_line(chat, line)
+    except (StdoutFailed, BrokenPipeError):
+        raise  # the answers have nowhere to go: end as every command does (exit 2, 141)
     except ClaudeCliError as exc:
         error_line(chat, exc.one_line())
     except Terminated:
