@@ -199,6 +199,7 @@ class BoundaryGroup(TyperGroup):
             code = result if isinstance(result, int) else ExitCode.OK
         except ClaudeCliError as exc:
             _say(f"{PROG_NAME}: error: {exc.one_line()}\n")
+            _FAILURE.append(exc.one_line())  # the --json document's error, as for every other failure
             code = exc.exit_code
         except NoArgsIsHelpError as exc:  # bare `claudecli` / `claudecli cost`: show help, as git and gh do
             exc.show()
