@@ -182,3 +182,16 @@ def test_chat_ends_at_the_first_answer_its_stdout_cannot_take(cli_env, ledger_ro
     if line is not None:
         assert f"claudecli: error: {line}" in seen, seen
     assert [row["status"] for row in ledger_rows()] == ["output_error"]
+
+
+def test_a_stdin_that_cannot_be_read_is_a_usage_error(cli_env, tmp_path, ledger_rows):
+    """stdin opened write-only (``0>file``) fails every read (EBADF): one line, exit 2, nothing sent (it was
+    "unexpected OSError", exit 1); --no-stdin leaves it alone."""
+    for args in (("ask", "[[words:2]]"), ("ask", "-"), ("cost", "estimate", "hi")):
+        code, _, stderr = run_redirected(f"0> {os.devnull}", *args, out=tmp_path / "out")
+        assert code == 2 and "cannot read stdin: Bad file descriptor" in one_error(stderr), stderr
+    assert ledger_rows() == []
+    code, stdout, stderr = run_redirected(
+        f"0> {os.devnull}", "ask", "--no-stdin", "[[words:2]]", out=tmp_path / "out"
+    )
+    assert (code, stdout) == (0, "w1 w2\n"), stderr
