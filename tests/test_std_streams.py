@@ -195,3 +195,23 @@ def test_a_stdin_that_cannot_be_read_is_a_usage_error(cli_env, tmp_path, ledger_
         f"0> {os.devnull}", "ask", "--no-stdin", "[[words:2]]", out=tmp_path / "out"
     )
     assert (code, stdout) == (0, "w1 w2\n"), stderr
+
+
+def test_a_closed_stdout_is_said_once_when_the_app_flushes_it_again_on_closing(
+    cli_env, tmp_path, ledger_rows
+):
+    """ask with tools holds the answer's tail in a sink that the app flushes again on closing: that second
+    refusal printed a second 'cannot write to stdout' line."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "notes.txt").write_text("x", encoding="utf-8")
+    call = '[[call:list_dir {"path": "."}]]'
+    code, _, stderr = run_redirected(
+        ">&-", "ask", "--tools", "fs", "--root", str(root), call, out=tmp_path / "out"
+    )
+    assert code == 2 and "cannot write to stdout" in one_error(stderr)
+    assert len(ledger_rows()) == 2  # both steps were paid for, and booked
+    # without tools: the summary says what was paid, and no "answer above" is claimed where none was shown
+    code, _, stderr = run_redirected(">&-", "ask", "[[echo]] foo s", out=tmp_path / "out")
+    assert code == 2 and "cannot write to stdout" in one_error(stderr)
+    assert "output_error" in stderr and "the answer above is partial" not in stderr, stderr

@@ -25,7 +25,14 @@ from claudecli.chat.limits import ContextCheck
 from claudecli.chat.loop_record import last_context_tokens, loop_exchange, loop_outcomes
 from claudecli.chat.turn_view import TurnView
 from claudecli.core.controls import visible
-from claudecli.core.errors import BudgetExceeded, ClaudeCliError, Interrupted, Terminated, TerminatedError
+from claudecli.core.errors import (
+    BudgetExceeded,
+    ClaudeCliError,
+    Interrupted,
+    StdoutFailed,
+    Terminated,
+    TerminatedError,
+)
 from claudecli.core.tokens import estimate_input_tokens
 from claudecli.money.budget import check_budget
 from claudecli.render.summary import print_summary, summary_text
@@ -185,6 +192,8 @@ def _send(
     view.close(failed=failure is not None and _last_step_failed(loop), interrupted=interrupted)
     _summary(chat, loop)
     if failure is not None:
+        if isinstance(failure.error, StdoutFailed):  # the answers have nowhere to go: the chat ends (exit 2)
+            raise failure.error
         _explain_failure(chat, failure.error, exchange, retry=replacing is not None)
         if isinstance(failure.error, TerminatedError):  # SIGTERM/SIGHUP: kept like Ctrl-C, then it ends
             raise Terminated()

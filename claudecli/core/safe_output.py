@@ -30,7 +30,7 @@ class EncodingGuard:
         self.warn = warn
         self.name = name
         self._warned = False
-        self._lost = False  # stderr that cannot be written: its notes are dropped from then on
+        self._lost = False  # a failed stream is written no more: stderr drops notes, stdout says it once
         self._encoding = _codec_name(getattr(stream, "encoding", None))
 
     def write(self, text: str, /) -> int:
@@ -57,6 +57,7 @@ class EncodingGuard:
                 return
             if isinstance(exc, BrokenPipeError):
                 raise
+            self._lost = True  # said once: a later flush (the app closing) must not make it a second line
             raise StdoutFailed(f"cannot write to stdout: {exc.strerror or exc}") from None
 
     def _warn_once(self) -> None:
