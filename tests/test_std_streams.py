@@ -139,12 +139,12 @@ def test_a_stderr_whose_reader_left_drops_the_notes_and_the_work_is_done(cli_env
 @pytest.mark.parametrize(
     "redirection", ["2>&-", *([f"2> {FULL}", f"> {FULL} 2> {FULL}"] if os.path.exists(FULL) else [])]
 )
-@pytest.mark.parametrize("args", [("batch", "collect"), ("--help",), ("--version",)])
+@pytest.mark.parametrize("args", [("batch", "collect"), ("cost",), ("--help",), ("--version",)])
 def test_an_error_line_nobody_can_read_still_exits_with_its_code(cli_env, tmp_path, redirection, args):
     """A usage error (or help to a full disk) with stderr lost: exit 2, not 1 from a write error."""
     code, _, stderr = run_redirected(redirection, *args, out=tmp_path / "out")
     stdout_lost = redirection.startswith(f"> {FULL}")
-    expected = 2 if args == ("batch", "collect") or stdout_lost else 0
+    expected = 2 if args in (("batch", "collect"), ("cost",)) or stdout_lost else 0  # bare cost: help, 2
     assert code == expected, stderr
 
 

@@ -202,7 +202,8 @@ class BoundaryGroup(TyperGroup):
             _FAILURE.append(exc.one_line())  # the --json document's error, as for every other failure
             code = exc.exit_code
         except NoArgsIsHelpError as exc:  # bare `claudecli` / `claudecli cost`: show help, as git and gh do
-            exc.show()
+            with contextlib.suppress(OSError, ValueError):  # a stderr that refuses: the exit code tells
+                exc.show()
             code = ExitCode.USAGE
         except ClickException as exc:
             message = self._usage_message(exc)
