@@ -241,6 +241,9 @@ def test_argument_that_is_not_utf8_is_refused_before_anything_is_sent(
     usage_error(run_cli("ask", "hello \udcff"), "argument 2 is not UTF-8 text (byte 0xff)")
     usage_error(run_cli("ask", "--tag", "t\udce9", "hi"), "argument 3 is not UTF-8 text (byte 0xe9)")
     assert fake_api.requests_to("/v1/messages") == [] and ledger_rows() == []
+    refused = run_cli("ask", "--json", "hello \udcff")  # the document says why, not just "usage"
+    usage_error(refused, "argument 3 is not UTF-8 text")
+    assert json.loads(refused.stdout)["error"].startswith("argument 3 is not UTF-8 text (byte 0xff)")
 
 
 def test_environment_text_that_is_not_utf8_is_a_usage_error(cli_env, run_cli, fake_api):

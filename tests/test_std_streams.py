@@ -108,23 +108,122 @@ def test_the_help_to_a_reader_that_left_exits_141_quietly(cli_env):
     assert done.returncode == 141 and done.stderr == b""
 
 
-def test_a_chat_whose_stdout_is_closed_ends_at_the_first_answer_it_cannot_show(cli_env, ledger_rows):
-    """Going on would pay for every later answer and show none: the chat ends as for a reader that left, with
-    the one error line and exit 2; the answer is booked and kept in the session."""
+@pytest.mark.parametrize("redirection", [">&-", *([f"> {FULL}"] if os.path.exists(FULL) else [])])
+@pytest.mark.parametrize(
+    "args", [("models", "--json"), ("cost", "report", "--json"), ("chat", "--json", "--list")]
+)
+def test_json_to_a_stdout_that_refuses_is_one_line_not_a_traceback(cli_env, tmp_path, redirection, args):
+    """The failure document cannot be written either: the one line says why, nothing else."""
+    code, _, stderr = run_redirected(redirection, *args, out=tmp_path / "out")
+    assert code == 2, stderr
+    assert "cannot write to stdout" in one_error(stderr)
+
+
+def run_with_stderr_to_a_reader_that_left(*args: str, stdout: Path) -> int:
+    """``claudecli ARGS 2>&1 >FILE | head -0``, as a supervisor whose log pipe closed starts it."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        with stdout.open("wb") as sink:
+            done = subprocess.run(
+                [sys.executable, "-m", "claudecli", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=writer,
+                env=subprocess_env(),
+                timeout=60,
+            )
+    finally:
+        os.close(writer)
+    return done.returncode
+
+
+def test_a_stderr_whose_reader_left_drops_the_notes_and_the_work_is_done(cli_env, tmp_path, ledger_rows):
+    out = tmp_path / "out"
+    assert run_with_stderr_to_a_reader_that_left("ask", "[[words:2]]", stdout=out) == 0
+    assert out.read_text(encoding="utf-8") == "w1 w2\n"
+    assert [row["status"] for row in ledger_rows()] == ["ok"]
+    # cost report writes its heading to stderr before the table: the table still comes
+    assert run_with_stderr_to_a_reader_that_left("cost", "report", stdout=out) == 0
+    assert "calls" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "redirection", ["2>&-", *([f"2> {FULL}", f"> {FULL} 2> {FULL}"] if os.path.exists(FULL) else [])]
+)
+@pytest.mark.parametrize("args", [("batch", "collect"), ("cost",), ("--help",), ("--version",)])
+def test_an_error_line_nobody_can_read_still_exits_with_its_code(cli_env, tmp_path, redirection, args):
+    """A usage error (or help to a full disk) with stderr lost: exit 2, not 1 from a write error."""
+    code, _, stderr = run_redirected(redirection, *args, out=tmp_path / "out")
+    stdout_lost = redirection.startswith(f"> {FULL}")
+    expected = 2 if args in (("batch", "collect"), ("cost",)) or stdout_lost else 0  # bare cost: help, 2
+    assert code == expected, stderr
+
+
+@pytest.mark.pty
+@pytest.mark.parametrize(
+    ("stdout", "exit_code", "line"),
+    [
+        (">&-", 2, "cannot write to stdout"),
+        *([(f"> {FULL}", 2, "cannot write to stdout")] if os.path.exists(FULL) else []),
+        ("| true", 141, None),
+    ],
+)
+def test_chat_ends_at_the_first_answer_its_stdout_cannot_take(cli_env, ledger_rows, stdout, exit_code, line):
+    """In a terminal, stdout closed, full or a reader that left: the paid answer is booked and the chat ends
+    with the code every command gives (it went on, paying for answers nobody could read)."""
     import pexpect
 
+    script = f'"$0" -m claudecli chat {stdout}; echo "exit=${{PIPESTATUS[0]}}"'
     child = pexpect.spawn(
-        "sh",
-        ["-c", 'exec "$0" -m claudecli chat >&-', sys.executable],
+        "bash",
+        ["-c", script, sys.executable],
         env=subprocess_env({"PROMPT_TOOLKIT_NO_CPR": "1"}),
-        dimensions=(40, 100),
         encoding="utf-8",
-        timeout=30,
+        timeout=20,
+        dimensions=(40, 100),
     )
     child.expect("›")
-    child.sendline("[[words:3]]")
+    child.send("[[words:3]]\r")
+    child.expect(r"exit=(\d+)")
+    code, seen = int(child.match.group(1)), child.before or ""
     child.expect(pexpect.EOF)
     child.close()
-    assert child.exitstatus == 2
-    assert "claudecli: error: cannot write to stdout" in (child.before or "")
+    assert code == exit_code, seen
+    assert "Traceback" not in seen and "unexpected" not in seen, seen
+    if line is not None:
+        assert f"claudecli: error: {line}" in seen, seen
     assert [row["status"] for row in ledger_rows()] == ["output_error"]
+
+
+def test_a_stdin_that_cannot_be_read_is_a_usage_error(cli_env, tmp_path, ledger_rows):
+    """stdin opened write-only (``0>file``) fails every read (EBADF): one line, exit 2, nothing sent (it was
+    "unexpected OSError", exit 1); --no-stdin leaves it alone."""
+    for args in (("ask", "[[words:2]]"), ("ask", "-"), ("cost", "estimate", "hi")):
+        code, _, stderr = run_redirected(f"0> {os.devnull}", *args, out=tmp_path / "out")
+        assert code == 2 and "cannot read stdin: Bad file descriptor" in one_error(stderr), stderr
+    assert ledger_rows() == []
+    code, stdout, stderr = run_redirected(
+        f"0> {os.devnull}", "ask", "--no-stdin", "[[words:2]]", out=tmp_path / "out"
+    )
+    assert (code, stdout) == (0, "w1 w2\n"), stderr
+
+
+def test_a_closed_stdout_is_said_once_when_the_app_flushes_it_again_on_closing(
+    cli_env, tmp_path, ledger_rows
+):
+    """ask with tools holds the answer's tail in a sink that the app flushes again on closing: that second
+    refusal printed a second 'cannot write to stdout' line."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "notes.txt").write_text("x", encoding="utf-8")
+    call = '[[call:list_dir {"path": "."}]]'
+    code, _, stderr = run_redirected(
+        ">&-", "ask", "--tools", "fs", "--root", str(root), call, out=tmp_path / "out"
+    )
+    assert code == 2 and "cannot write to stdout" in one_error(stderr)
+    assert len(ledger_rows()) == 2  # both steps were paid for, and booked
+    # without tools: the summary says what was paid, and no "answer above" is claimed where none was shown
+    code, _, stderr = run_redirected(">&-", "ask", "[[echo]] foo s", out=tmp_path / "out")
+    assert code == 2 and "cannot write to stdout" in one_error(stderr)
+    assert "output_error" in stderr and "the answer above is partial" not in stderr, stderr

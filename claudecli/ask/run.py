@@ -16,7 +16,7 @@ from claudecli.call.stream import CallFailed, CallSpec, stream_message
 from claudecli.call.tool_setup import max_steps, toolbox_for
 from claudecli.chat.conversation import strip_cache_control
 from claudecli.core.context import OutputMode
-from claudecli.core.errors import ExitCode
+from claudecli.core.errors import ExitCode, StdoutFailed
 from claudecli.render.emit import emit
 from claudecli.render.stream import make_sink
 from claudecli.render.summary import Waiting, print_summary
@@ -221,7 +221,7 @@ def _fail(
     if app_ctx.mode is OutputMode.JSON:
         document = outcome_document(outcome, error=failure.error.one_line(), schema=structured)
         emit(app_ctx, _with_session(document, chat))
-    elif outcome.text and not app_ctx.markdown:
+    elif outcome.text and not app_ctx.markdown and not isinstance(failure.error, StdoutFailed):
         app_ctx.stderr.print(Text(f"{note} the answer above is partial", style="yellow"))
     print_summary(app_ctx.stderr, outcome, quiet=app_ctx.quiet)
     raise failure.error

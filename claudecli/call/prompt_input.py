@@ -17,12 +17,17 @@ from claudecli.core.errors import UsageError
 from claudecli.core.fsutil import STDIN_LIMIT, TEXT_FILE_LIMIT, read_capped, read_stream_capped, unreadable
 
 
-def _read_binary(stream: TextIO) -> bytes:
-    """stdin's bytes, at most ``STDIN_LIMIT`` of them (``ask < /dev/zero`` is refused, not read forever)."""
+def _read_binary(stream: TextIO, *, explicit: bool) -> bytes:
+    """stdin's bytes, at most ``STDIN_LIMIT`` of them (``ask < /dev/zero`` is refused, not read forever).
+    A stdin the system will not read (opened write-only, ``0>file``; an I/O error) is a usage error."""
     buffer: BinaryIO | None = getattr(stream, "buffer", None)
-    if buffer is not None:
-        return read_stream_capped(buffer, STDIN_LIMIT, "stdin")
-    text = stream.read(STDIN_LIMIT + 1)
+    try:
+        if buffer is not None:
+            return read_stream_capped(buffer, STDIN_LIMIT, "stdin")
+        text = stream.read(STDIN_LIMIT + 1)
+    except OSError as exc:
+        hint = None if explicit else "--no-stdin leaves it alone"
+        raise UsageError(f"cannot read stdin: {exc.strerror or exc}", hint=hint) from None
     return read_stream_capped(io.BytesIO(text.encode("utf-8")), STDIN_LIMIT, "stdin")
 
 
@@ -45,9 +50,9 @@ def read_prompt(words: list[str], stdin: TextIO, *, use_stdin: bool) -> str:
     if explicit_stdin:
         if stdin_is_tty:
             raise UsageError("'-' reads the prompt from stdin, but stdin is a terminal", hint="pipe text in")
-        stdin_text = decode_utf8(_read_binary(stdin), "stdin")
+        stdin_text = decode_utf8(_read_binary(stdin, explicit=True), "stdin")
     elif use_stdin and not stdin_is_tty and not stdin.closed:
-        stdin_text = decode_utf8(_read_binary(stdin), "stdin")
+        stdin_text = decode_utf8(_read_binary(stdin, explicit=False), "stdin")
     if not argument_text and not stdin_text and stdin_is_tty and not explicit_stdin:
         raise UsageError("no prompt given", hint='pass it as an argument (claudecli ask "...") or pipe it in')
     parts = [part for part in (stdin_text.rstrip("\n"), argument_text) if part.strip()]

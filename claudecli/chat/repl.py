@@ -357,8 +357,8 @@ def run(chat: ChatState, *, until_prompt: Callable[[], None] | None = None) -> i
 def _evaluate(chat: ChatState, line: str) -> slash.Reply:
     try:
         return handle_line(chat, line)
-    except StdoutFailed:  # every later answer would be paid for and lost: the chat ends, as for `| head`
-        raise
+    except (StdoutFailed, BrokenPipeError):
+        raise  # the answers have nowhere to go: end as every command does (exit 2, 141)
     except ClaudeCliError as exc:
         error_line(chat, exc.one_line())
     except Terminated:

@@ -25,6 +25,14 @@ from claudecli.core.interrupt import request_termination
 PROG_NAME = "claudecli"
 
 
+def _say(text: str) -> None:
+    """Write to the raw stderr; one that refuses (``2> /dev/full``, a reader that left) loses the line, and the
+    exit code still tells what happened."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+
 def _stderr(ctx: typer.Context) -> Any:
     """The app context's stderr, which masks every secret it knows of; the raw one before settings load."""
     app_ctx = ctx.find_root().obj
@@ -55,10 +63,11 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def _report(ctx: typer.Context, message: str) -> None:
-    stream = _stderr(ctx)
-    stream.write(f"{PROG_NAME}: error: {visible(message)}\n")  # a server's text may carry escapes
-    stream.flush()
     _FAILURE.append(message)
+    stream = _stderr(ctx)
+    with contextlib.suppress(OSError, ValueError):  # a raw stderr that refuses: the exit code still tells
+        stream.write(f"{PROG_NAME}: error: {visible(message)}\n")  # a server's text may carry escapes
+        stream.flush()
 
 
 # The last failure reported in this run, for the --json error document (see BoundaryGroup.main).
@@ -86,7 +95,7 @@ def _print_failure_document(app_ctx: Any, code: int, message: str) -> None:
     if app_ctx is not None and getattr(app_ctx, "emitted", False):
         return
     stream = app_ctx.stdout.file if app_ctx is not None else sys.stdout
-    # the reader left, or stdout refuses (StdoutFailed: EncodingGuard's word for it): nothing more to say
+    # the reader left, or stdout refuses (StdoutFailed from the app's guarded stdout): nothing more to say
     with contextlib.suppress(OSError, ValueError, StdoutFailed):
         write_document(stream, error_document(message, code))
 
@@ -147,10 +156,10 @@ class BoundaryGroup(TyperGroup):
             _silence_stdout()
             raise typer.Exit(ExitCode.BROKEN_PIPE) from None
         except Terminated:
-            sys.stderr.write("\nterminated\n")
+            _say("\nterminated\n")
             raise typer.Exit(ExitCode.TERMINATED) from None
         except KeyboardInterrupt:
-            sys.stderr.write("\ninterrupted\n")
+            _say("\ninterrupted\n")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except Exception as exc:
             if type(exc).__module__.startswith(("typer", "click")):
@@ -189,18 +198,20 @@ class BoundaryGroup(TyperGroup):
             result = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
             code = result if isinstance(result, int) else ExitCode.OK
         except ClaudeCliError as exc:
-            sys.stderr.write(f"{PROG_NAME}: error: {exc.one_line()}\n")
+            _say(f"{PROG_NAME}: error: {exc.one_line()}\n")
+            _FAILURE.append(exc.one_line())  # the --json document's error, as for every other failure
             code = exc.exit_code
         except NoArgsIsHelpError as exc:  # bare `claudecli` / `claudecli cost`: show help, as git and gh do
-            exc.show()
+            with contextlib.suppress(OSError, ValueError):  # a stderr that refuses: the exit code tells
+                exc.show()
             code = ExitCode.USAGE
         except ClickException as exc:
             message = self._usage_message(exc)
-            sys.stderr.write(f"{PROG_NAME}: error: {message}\n")
+            _say(f"{PROG_NAME}: error: {message}\n")
             _FAILURE.append(message)
             code = getattr(exc, "exit_code", ExitCode.USAGE)
         except typer.Abort:
-            sys.stderr.write("\ninterrupted\n")
+            _say("\ninterrupted\n")
             code = ExitCode.INTERRUPTED
         except SystemExit as exc:
             # Typer ends a run with exit 1 when the help or the version met a reader that left (`claudecli
@@ -214,7 +225,7 @@ class BoundaryGroup(TyperGroup):
         ) as exc:  # the help or the version, to a stdout that refuses them (`> /dev/full`, `>&-`)
             _silence_stdout()
             message = f"cannot write to stdout: {exc.strerror or exc}"
-            sys.stderr.write(f"{PROG_NAME}: error: {message}\n")
+            _say(f"{PROG_NAME}: error: {message}\n")
             _FAILURE.append(message)
             code = ExitCode.USAGE
         if code not in (ExitCode.OK, ExitCode.BROKEN_PIPE) and _wants_json(argv):

@@ -7,7 +7,8 @@ and says so once on stderr; text the encoding can hold passes through untouched.
 
 A stream the system refuses to write (``> /dev/full``, a stdout closed with ``>&-``, an I/O error) is a
 ``StdoutFailed`` on stdout, the command's one-line error; on stderr the notes are dropped and the command goes
-on (whatever it answers still reaches stdout). A reader that left (EPIPE) stays a ``BrokenPipeError``.
+on (whatever it answers still reaches stdout), even when stderr's reader left. A reader of stdout that left
+(EPIPE) stays a ``BrokenPipeError`` (exit 141).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class EncodingGuard:
         self.warn = warn
         self.name = name
         self._warned = False
-        self._lost = False  # stderr that cannot be written: its notes are dropped from then on
+        self._lost = False  # a failed stream is written no more: stderr drops notes, stdout says it once
         self._encoding = _codec_name(getattr(stream, "encoding", None))
 
     def write(self, text: str, /) -> int:
@@ -50,12 +51,14 @@ class EncodingGuard:
             return
         try:
             action(*args)
-        except BrokenPipeError:
-            raise
         except OSError as exc:
-            if self.name == "stdout":
-                raise StdoutFailed(f"cannot write to stdout: {exc.strerror or exc}") from None
-            self._lost = True
+            if self.name != "stdout":
+                self._lost = True  # notes nobody can read, not even a reader that left, stop no command
+                return
+            if isinstance(exc, BrokenPipeError):
+                raise
+            self._lost = True  # said once: a later flush (the app closing) must not make it a second line
+            raise StdoutFailed(f"cannot write to stdout: {exc.strerror or exc}") from None
 
     def _warn_once(self) -> None:
         if self._warned or self.warn is None:
