@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 def chat_steps(chat: ChatState) -> list[Step]:
     """In order: the SDK and the client (the long part), the SDK's response models, the model's facts from the
-    models list (refreshed if due), the answer renderer, then pricing, budgets and the ledger, the session
-    store, what names a new session, and last the HTTP connection the first turn will use (on a thread nothing waits for)."""
+    models list (refreshed if due), the answer renderer, then pricing, budgets and the ledger, what names a new
+    session, and last the HTTP connection the first turn will use (on a thread nothing waits for)."""
     app_ctx = chat.app_ctx
     model = chat.meta.model
     color_system = app_ctx.stdout.color_system if app_ctx.markdown else None
@@ -30,7 +30,6 @@ def chat_steps(chat: ChatState) -> list[Step]:
         chat.context_window,
         paused(lambda: rehearse_rendering(color_system, f"{model}…")),
         paused(lambda: warm_booking(app_ctx, model)),
-        paused(chat.store.open_if_sound),  # where the first exchange is kept
         lambda: slug("a new chat is named from its first prompt"),  # compiles the expression it uses
         lambda: open_connection(app_ctx, model),
     ]
