@@ -56,8 +56,8 @@ def submit(app_ctx: AppContext, options: SubmitOptions, wait: WaitOptions | None
             "--json with --wait needs -o FILE: without it stdout carries the results, not one JSON document",
             hint="add -o FILE (results there, the document on stdout), or drop --json (results as JSONL on stdout)",
         )
-    if wait is not None and wait.out is None and not options.dry_run:
-        refuse_closed_stdout("the results")  # paid for, then lost at the first write
+    if not options.dry_run:  # the ids (the results, with --wait and no -o) would be lost once paid for
+        refuse_closed_stdout("the results" if wait is not None and wait.out is None else "the batch ids")
     rule = Overwrite(force=options.force, inputs=(options.input.path,))
     if wait is not None and wait.out is not None:  # before anything is sent
         check_target(wait.out)
