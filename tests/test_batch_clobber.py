@@ -153,6 +153,24 @@ def test_submit_wait_refuses_a_foreign_file_before_submitting(cli_env, run_cli, 
     assert resubmitted.exit_code == 0 and fake_api.batch_creates == 2, resubmitted
 
 
+def test_a_file_replaced_under_force_is_no_longer_the_old_batchs(cli_env, run_cli, fake_api, tmp_path):
+    """Once `--force` replaced one batch's results with another's, the journal must stop saying the file holds
+    the first batch's: else the plain nightly rerun of the newer submission is refused as "another batch's"."""
+    jobs = write_jsonl(tmp_path / "jobs.jsonl", {"prompt": "[[words:2]]"})
+    out = tmp_path / "out.jsonl"
+    wait = ("batch", "submit", "--wait", "--poll-interval", "0.05", "-o", str(out), str(jobs))
+    assert run_cli(*wait).exit_code == 0
+    resubmitted = run_cli(*wait, "--resubmit", "--force")
+    assert resubmitted.exit_code == 0 and fake_api.batch_creates == 2, resubmitted
+    (newer,) = resubmitted.stdout.split()
+
+    again = run_cli(*wait)  # already submitted: the newer batch's results rewrite its own file
+    assert again.exit_code == 0 and again.stdout.split() == [newer], again
+    assert fake_api.batch_creates == 2
+    assert_no_traceback(again.stderr)
+    assert run_cli("batch", "results", newer, "-o", str(out)).exit_code == 0
+
+
 def test_collect_refuses_a_foreign_file_and_collects_the_rest(cli_env, run_cli, fake_api, tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()

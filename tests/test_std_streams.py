@@ -81,6 +81,31 @@ def test_a_closed_stdout_does_not_matter_to_a_command_that_writes_a_file(cli_env
     assert len(results.read_text(encoding="utf-8").splitlines()) == 2
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("batch", "run"),
+        ("batch", "submit", "--wait", "--poll-interval", "0.05"),
+        ("batch", "submit"),
+        ("batch", "submit", "--wait", "--poll-interval", "0.05", "-o", "results.jsonl"),
+    ],
+)
+def test_batch_answers_for_a_closed_stdout_are_refused_before_anything_is_sent(
+    cli_env, fake_api, tmp_path, ledger_rows, argv
+):
+    """`batch run` (or `submit --wait`) without -o prints only paid answers: to a stdout closed from the start
+    (a crontab's `>&-`) they would all be lost, so nothing is sent (it sent a wave of requests, then failed).
+    `submit` prints the ids: it submitted, then failed with exit 2 ("nothing sent") before `--wait` waited."""
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("".join("[[words:2]]\n" for _ in range(20)), encoding="utf-8")
+    argv = tuple(str(tmp_path / arg) if arg == "results.jsonl" else arg for arg in argv)
+    code, _, stderr = run_redirected(">&-", *argv, "--text", str(prompts), out=tmp_path / "out")
+    line = one_error(stderr)
+    assert code == 2 and "closed when claudecli started" in line and "nothing was sent" in line
+    assert fake_api.requests_to("/v1/messages") == [] and fake_api.batch_creates == 0
+    assert ledger_rows() == []
+
+
 @needs_dev_full
 @pytest.mark.parametrize(
     "args", [("ask", "[[words:2]]"), ("ask", "--json", "[[words:2]]"), ("--help",), ("--version",)]

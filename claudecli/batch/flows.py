@@ -16,6 +16,7 @@ from claudecli.batch.overwrite import Overwrite, check_before
 from claudecli.batch.runner import run as run_core
 from claudecli.batch.submit import submit as submit_core
 from claudecli.core.errors import ExitCode, UsageError
+from claudecli.core.safe_output import refuse_closed_stdout
 from claudecli.render.emit import emit
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ def submit(app_ctx: AppContext, options: SubmitOptions, wait: WaitOptions | None
             "--json with --wait needs -o FILE: without it stdout carries the results, not one JSON document",
             hint="add -o FILE (results there, the document on stdout), or drop --json (results as JSONL on stdout)",
         )
+    if not options.dry_run:  # the ids (the results, with --wait and no -o) would be lost once paid for
+        refuse_closed_stdout("the results" if wait is not None and wait.out is None else "the batch ids")
     rule = Overwrite(force=options.force, inputs=(options.input.path,))
     if wait is not None and wait.out is not None:  # before anything is sent
         check_target(wait.out)
@@ -106,6 +109,8 @@ def results(app_ctx: AppContext, target: str, out: Path | None, fmt: str, *, for
 
 def run(app_ctx: AppContext, options: RunOptions) -> int:
 
+    if options.out is None:
+        refuse_closed_stdout("the answers")  # each one paid for, then lost at the first write
     report = run_core(app_ctx, options)
     if report.busy:
         app_ctx.note(f"another batch run is writing {options.out}; nothing to do this time")

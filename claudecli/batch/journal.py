@@ -308,9 +308,19 @@ class Journal(MigratedStore):
     def mark_state(self, batch_id: str, state: str) -> None:
         self._update_batch(batch_id, state=state)
 
-    def note_results_path(self, batch_id: str, results_path: str) -> None:
-        """Where ``results -o`` (or ``submit --wait -o``) last wrote the batch's results."""
-        self._update_batch(batch_id, results_path=results_path)
+    def note_results_path(self, results_path: str, *batch_ids: str) -> None:
+        """Where ``results -o`` (or ``submit --wait -o``) last wrote these batches' results. The file now holds
+        theirs alone: a batch whose results it held before (replaced under ``--force``) no longer claims it,
+        or that stale word would refuse the next rerun as "another batch's results"."""
+        marks = ", ".join("?" for _ in batch_ids)
+        with write_transaction(self._db()) as conn:
+            conn.execute(
+                f"UPDATE parts SET results_path = NULL, updated_at = ? WHERE results_path = ? "
+                f"AND (batch_id IS NULL OR batch_id NOT IN ({marks}))",
+                (now_ts(), results_path, *batch_ids),
+            )
+        for batch_id in batch_ids:
+            self._update_batch(batch_id, results_path=results_path)
 
     def results_path_taken(self, path: str, *batch_ids: str) -> bool:
         """Whether the results of a batch other than ``batch_ids`` were already written to ``path``."""

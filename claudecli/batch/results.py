@@ -122,8 +122,7 @@ def save(
             _save_to(app_ctx, batches, app_ctx.scrubbed(handle), fmt, journal, saved)
     except OSError as exc:
         raise cannot_write(out, exc) from None
-    for batch_id in ids:
-        journal.note_results_path(batch_id, where)
+    journal.note_results_path(where, *ids)
     return saved
 
 

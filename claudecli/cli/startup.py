@@ -19,6 +19,8 @@ STANDARD_STREAMS = ("stdin", "stdout", "stderr")
 class ClosedStdout(io.TextIOWrapper):
     """stdout as it was given: closed. Every write fails as a write to a closed descriptor does."""
 
+    closed_at_start = True  # see core.safe_output.stdout_closed_at_start
+
     def write(self, text: str, /) -> int:
         raise OSError(errno.EBADF, "it was closed when claudecli started")
 

@@ -14,10 +14,26 @@ on (whatever it answers still reaches stdout), even when stderr's reader left. A
 from __future__ import annotations
 
 import codecs
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from claudecli.core.errors import StdoutFailed
+
+
+def stdout_closed_at_start() -> bool:
+    """Whether claudecli was started with stdout closed (``>&-``, see ``cli.startup``): a command whose paid
+    answers go only to stdout can refuse before anything is sent, rather than at its first write."""
+    return getattr(sys.stdout, "closed_at_start", False) is True
+
+
+def refuse_closed_stdout(what: str) -> None:
+    if stdout_closed_at_start():
+        raise StdoutFailed(
+            f"cannot write to stdout: it was closed when claudecli started; {what} would go nowhere, so nothing "
+            "was sent",
+            hint="give -o FILE, or let stdout go to a file (> out.jsonl)",
+        )
 
 
 class EncodingGuard:
