@@ -276,6 +276,8 @@ def test_a_rejected_key_stops_the_run_and_writes_no_errored_lines(
     assert_no_traceback(first.stderr)
     assert "sk-ant-" not in first.stderr + out.read_text() and "\x1b" not in first.stderr
     assert out.read_text() == "" and len(fake_api.requests_to(MESSAGES)) == 1  # stopped at once
+    if not tools:  # the summary does not say "failed after retries": a 401/402 is never retried
+        assert "1 request in" in first.stderr and "the key or the account was refused" in first.stderr, first
     second = run_cli("batch", "run", str(jobs), "--text", "-c", "1", "-o", str(out), *tools)
     assert second.exit_code == 0, second
     assert ids_in(out) == [f"line-{i:06d}" for i in range(1, 21)]

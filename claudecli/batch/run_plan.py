@@ -59,8 +59,11 @@ class RunReport:
 
     def summary(self) -> str:
         rate = self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
-        text = f"{self.sent} requests in {self.elapsed_s:.2f} s ({rate:.1f}/s) · {self.tally.summary('standard')}"
-        if self.unfinished:
+        requests = "1 request" if self.sent == 1 else f"{self.sent} requests"
+        text = f"{requests} in {self.elapsed_s:.2f} s ({rate:.1f}/s) · {self.tally.summary('standard')}"
+        if self.unfinished and self.stopped_by is not None:  # a 401/402 is never retried
+            text += f" · {self.unfinished} unanswered: the key or the account was refused (rerun once fixed)"
+        elif self.unfinished:
             text += f" · {self.unfinished} failed after retries (rerun to retry them)"
         return text
 

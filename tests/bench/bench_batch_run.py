@@ -34,7 +34,7 @@ from tests.bench._util import bench_env, python
 from tests.fakeapi import FakeAnthropic
 
 TARGET = 0.90
-SUMMARY = re.compile(r"(\d+) requests in ([\d.]+) s")
+SUMMARY = re.compile(r"(\d+) requests? in ([\d.]+) s")
 RAW_SCRIPT = """
 import asyncio, json, sys, time
 import anthropic
