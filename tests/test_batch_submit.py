@@ -267,6 +267,33 @@ def test_budgets_refuse_a_batch_at_batch_prices(cli_env, run_cli, fake_api, tmp_
     assert fake_api.batch_creates == 1
 
 
+def test_a_daily_budget_counts_batches_not_yet_collected(cli_env, run_cli, fake_api, tmp_path, write_config):
+    """A batch is booked in the ledger only when its results are downloaded: until then its worst case counts
+    against the budgets, or two nightly submits could each pass a daily budget that both together break."""
+    first = write_jsonl(
+        tmp_path / "first.jsonl", *({"prompt": f"a{i}", "max_tokens": 4000} for i in range(3))
+    )
+    second = write_jsonl(
+        tmp_path / "second.jsonl", *({"prompt": f"b{i}", "max_tokens": 4000} for i in range(3))
+    )
+    model = ("-m", "claude-sonnet-5-5")
+    estimate = json.loads(run_cli("batch", "submit", *model, "--dry-run", "--json", str(first)).stdout)
+    write_config(f"daily_budget = {estimate['estimated_cost_usd'] * 1.5}\n")
+    assert run_cli("batch", "submit", *model, str(first)).exit_code == 0
+    budgets = json.loads(run_cli("cost", "budget", "--json").stdout)["budgets"]
+    daily = next(entry for entry in budgets if entry["budget"] == "daily_budget")
+    assert daily["spent_usd"] >= estimate["estimated_cost_usd"] * 0.99  # what the check counts, shown
+    refused = run_cli("batch", "submit", *model, str(second))
+    assert refused.exit_code == 9, refused
+    assert "daily budget" in refused.stderr and fake_api.batch_creates == 1
+    refused_ask = run_cli("ask", "--max-tokens", "4000", "hi")  # every command's budget sees it
+    assert refused_ask.exit_code == 9, refused_ask
+    collected = run_cli("batch", "collect", "--out-dir", str(tmp_path / "out"))
+    assert collected.exit_code == 0, collected  # booked now: what it really cost counts, not its worst case
+    assert run_cli("batch", "submit", *model, str(second)).exit_code == 0
+    assert fake_api.batch_creates == 2
+
+
 def test_overlapping_runs_do_not_race(cli_env, fake_api, tmp_path):
     import subprocess
 

@@ -24,7 +24,11 @@ scope shows only that scope's submissions (and those journaled before scopes wer
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +48,7 @@ from claudecli.batch.journal_rows import (
 from claudecli.batch.journal_schema import JOURNAL_MIGRATIONS
 from claudecli.batch.scope import SCOPE_SQL, Scope, scope_of
 from claudecli.core.db import write_transaction
-from claudecli.core.db_files import now_ts
+from claudecli.core.db_files import format_ts, now_ts
 from claudecli.core.store import MigratedStore, Notify
 
 if TYPE_CHECKING:
@@ -347,6 +351,29 @@ class Journal(MigratedStore):
                 "INSERT OR REPLACE INTO run_lines (output, custom_id, line_digest) VALUES (?, ?, ?)",
                 ((output, custom_id, digest) for custom_id, digest in digests.items()),
             )
+
+
+def pending_batch_cost(app_ctx: AppContext, since: datetime) -> Decimal | None:
+    """The worst case of this machine's batches (every profile's) created since ``since`` whose results are not
+    booked yet: each created part's share of its submission's estimate. Budgets add it to the ledger's spend,
+    so two nightly submits cannot each pass a daily budget before either is collected. Read-only: a journal
+    that is missing, damaged or busy counts nothing here (its own commands deal with it)."""
+    path = app_ctx.settings.paths.batch_journal_file
+    if not path.exists():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            (total,) = conn.execute(_PENDING_SQL, (format_ts(since),)).fetchone()
+    except sqlite3.Error:
+        return None
+    return Decimal(str(total)) if total else None
+
+
+_PENDING_SQL = (
+    "SELECT sum(s.estimated_cost_usd * p.request_count / s.request_count) FROM parts p "
+    "JOIN submissions s ON s.id = p.submission_id WHERE p.batch_id IS NOT NULL AND p.booked_at IS NULL "
+    "AND s.created_at >= ? AND s.estimated_cost_usd IS NOT NULL AND s.request_count > 0"
+)
 
 
 def open_journal(app_ctx: AppContext) -> Journal:

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -21,6 +21,10 @@ from claudecli import __version__
 from claudecli.core.controls import visible
 from claudecli.core.errors import ClaudeCliError, ExitCode, StdoutFailed, StoreError, Terminated
 from claudecli.core.interrupt import request_termination
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
 
 PROG_NAME = "claudecli"
 
@@ -294,6 +298,13 @@ app = typer.Typer(
 )
 
 
+def _pending_batches(app_ctx: Any, since: datetime) -> Decimal | None:
+    """Batches not yet collected, for the budgets (lazy: only a command that checks a budget pays the import)."""
+    from claudecli.batch.journal import pending_batch_cost
+
+    return pending_batch_cost(app_ctx, since)
+
+
 def _print_version(value: bool) -> None:
     if value:
         sys.stdout.write(f"{PROG_NAME} {__version__}\n")
@@ -323,6 +334,7 @@ def root(
 
     settings = load_settings(profile=profile)
     app_ctx = AppContext.create(settings, plain=plain, quiet=quiet, debug=debug)
+    app_ctx.pending_spend = lambda since: _pending_batches(app_ctx, since)
     ctx.obj = app_ctx
     ctx.call_on_close(app_ctx.close)
     # Once per version of config.toml, except where you look at the config on purpose.

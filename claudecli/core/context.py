@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
@@ -76,6 +77,10 @@ class AppContext:
     _warmup: Warmup | None = field(default=None, init=False, repr=False)
     models_fetched_at: datetime | None = field(default=None, init=False, repr=False)  # see catalog.listed
     _warned: set[str] = field(default_factory=set, init=False, repr=False)  # see warn_once
+    # Spending that is not in the ledger yet - batches whose results are not booked - since a moment, in USD
+    # (None: nothing). Budgets add it (money.budget). Set by the CLI (batch.journal.pending_batch_cost): the
+    # core knows no batches.
+    pending_spend: Callable[[datetime], Any] = field(default=lambda since: None, repr=False)
 
     def __post_init__(self) -> None:
         self._client = Lazy(self._build_client)

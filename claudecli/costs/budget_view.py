@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from claudecli.core.context import OutputMode
-from claudecli.money.budget import Budget, budgets, warn_set_aside
+from claudecli.money.budget import Budget, budgets, spent_since, warn_set_aside
 from claudecli.money.pricing import format_usd
 from claudecli.render.emit import emit, iso_or_none
 from claudecli.render.table import Column, print_table
@@ -40,11 +40,10 @@ class BudgetLine:
 
 def budget_lines(app_ctx: AppContext) -> list[BudgetLine]:
     """Every budget setting with what was spent in its period (spend shows even with no budget set)."""
-    ledger = app_ctx.ledger
     return [
         BudgetLine(budget, None, None)
         if budget.since is None
-        else BudgetLine(budget, ledger.spent_since(budget.since), _last_set_aside(app_ctx, budget.since))
+        else BudgetLine(budget, spent_since(app_ctx, budget.since), _last_set_aside(app_ctx, budget.since))
         for budget in budgets(app_ctx.settings)
     ]
 

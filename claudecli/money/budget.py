@@ -115,11 +115,17 @@ def _over_cap(cap: Budget, worst_case_usd: Decimal, what: str, largest_call_usd:
     )
 
 
+def spent_since(app_ctx: AppContext, since: datetime) -> Decimal:
+    """What a budget counts since ``since``: the ledger's calls (unsettled ones at their worst case) and the
+    worst case of batches whose results are not booked yet (``AppContext.pending_spend``)."""
+    return app_ctx.ledger.spent_since(since) + (app_ctx.pending_spend(since) or Decimal(0))
+
+
 def _over_period(app_ctx: AppContext, budget: Budget, worst_case_usd: Decimal, what: str) -> str:
     """The refusal of a daily or monthly budget, or '' (after a warning when it would reach 80 %)."""
     if budget.limit is None or budget.since is None:
         return ""
-    spent = app_ctx.ledger.spent_since(budget.since)
+    spent = spent_since(app_ctx, budget.since)
     left = budget.limit - spent
     if left <= 0 or worst_case_usd > left:
         return (
