@@ -194,8 +194,6 @@ def _send(
     view.close(failed=failure is not None and _last_step_failed(loop), interrupted=interrupted)
     _summary(chat, loop)
     if failure is not None:
-        if isinstance(failure.error, StdoutFailed):  # the answers have nowhere to go: the chat ends (exit 2)
-            raise failure.error
         _explain_failure(chat, failure.error, exchange, retry=replacing is not None)
         if isinstance(failure.error, TerminatedError):  # SIGTERM/SIGHUP: kept like Ctrl-C, then it ends
             raise Terminated()

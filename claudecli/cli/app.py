@@ -224,9 +224,8 @@ class BoundaryGroup(TyperGroup):
                 raise
             _silence_stdout()
             code = ExitCode.BROKEN_PIPE
-        except (
-            OSError
-        ) as exc:  # the help or the version, to a stdout that refuses them (`> /dev/full`, `>&-`)
+        except OSError as exc:
+            # the help or the version, to a stdout that refuses them (`> /dev/full`, `>&-`)
             _silence_stdout()
             message = f"cannot write to stdout: {exc.strerror or exc}"
             _say(f"{PROG_NAME}: error: {message}\n")

@@ -6,7 +6,6 @@ imported, gives a standard stream closed by whoever started claudecli a descript
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import sys
@@ -14,15 +13,6 @@ import sys
 from claudecli.core import gc_pause
 
 STANDARD_STREAMS = ("stdin", "stdout", "stderr")
-
-
-class ClosedStdout(io.TextIOWrapper):
-    """stdout as it was given: closed. Every write fails as a write to a closed descriptor does."""
-
-    closed_at_start = True  # see core.safe_output.stdout_closed_at_start
-
-    def write(self, text: str, /) -> int:
-        raise OSError(errno.EBADF, "it was closed when claudecli started")
 
 
 def claim_standard_streams() -> None:
@@ -48,7 +38,13 @@ def claim_standard_streams() -> None:
             os.close(null)
         raw = io.FileIO(number, "r" if number == 0 else "w", closefd=False)
         buffered = io.BufferedReader(raw) if number == 0 else io.BufferedWriter(raw)
-        kind = ClosedStdout if name == "stdout" else io.TextIOWrapper
+        kind: type[io.TextIOWrapper] = io.TextIOWrapper
+        if name == "stdout":
+            from claudecli.core.safe_output import (
+                ClosedStdout,  # lazy: only a stdout closed at start needs it
+            )
+
+            kind = ClosedStdout
         setattr(sys, name, kind(buffered, encoding="utf-8", errors="backslashreplace", line_buffering=True))
 
 

@@ -27,6 +27,8 @@ from claudecli.core.scrub import ScrubbedStream, Scrubber
 from claudecli.core.warmup import Lazy, Step, Warmup
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     import anthropic
 
     from claudecli.ledger.store import Ledger
@@ -80,7 +82,7 @@ class AppContext:
     # Spending that is not in the ledger yet - batches whose results are not booked - since a moment, in USD
     # (None: nothing). Budgets add it (money.budget). Set by the CLI (batch.journal.pending_batch_cost): the
     # core knows no batches.
-    pending_spend: Callable[[datetime], Any] = field(default=lambda since: None, repr=False)
+    pending_spend: Callable[[datetime], Decimal | None] = field(default=lambda since: None, repr=False)
 
     def __post_init__(self) -> None:
         self._client = Lazy(self._build_client)

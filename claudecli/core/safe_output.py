@@ -14,6 +14,8 @@ on (whatever it answers still reaches stdout), even when stderr's reader left. A
 from __future__ import annotations
 
 import codecs
+import errno
+import io
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -21,10 +23,18 @@ from typing import Any
 from claudecli.core.errors import StdoutFailed
 
 
+class ClosedStdout(io.TextIOWrapper):
+    """stdout as claudecli was given it: closed (``cli.startup`` holds the descriptor on /dev/null). Every write
+    fails as a write to a closed descriptor does."""
+
+    def write(self, text: str, /) -> int:
+        raise OSError(errno.EBADF, "it was closed when claudecli started")
+
+
 def stdout_closed_at_start() -> bool:
-    """Whether claudecli was started with stdout closed (``>&-``, see ``cli.startup``): a command whose paid
-    answers go only to stdout can refuse before anything is sent, rather than at its first write."""
-    return getattr(sys.stdout, "closed_at_start", False) is True
+    """Whether claudecli was started with stdout closed (``>&-``): a command whose paid answers go only to
+    stdout can refuse before anything is sent, rather than at its first write."""
+    return isinstance(sys.stdout, ClosedStdout)
 
 
 def refuse_closed_stdout(what: str) -> None:

@@ -105,9 +105,9 @@ def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliErr
 
     if isinstance(exc, anthropic.APIStatusError):
         return _describe_status(exc)
-    if isinstance(exc, anthropic.APITimeoutError) and answer_begun:
-        return _stalled_mid_answer()
     if isinstance(exc, anthropic.APITimeoutError):
+        if answer_begun:
+            return _stalled_mid_answer()
         proxy = proxy_in_use(getattr(getattr(exc, "request", None), "url", ""))
         return ConnectionFailed(
             "request timed out" + (f" (through the proxy in {proxy})" if proxy else ""),

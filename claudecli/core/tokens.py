@@ -72,10 +72,15 @@ def content_tokens(content: Any) -> int:
     return 0
 
 
+def tools_tokens(definitions: Iterable[Mapping[str, Any]]) -> int:
+    """The input tokens of a request's ``tools`` entries: sent, and paid for, with every request."""
+    return sum(text_tokens(json.dumps(tool, ensure_ascii=False)) for tool in definitions)
+
+
 def estimate_input_tokens(params: Mapping[str, Any]) -> int:
     """Estimate the input tokens of a Messages request body (system, tools, messages)."""
     total = content_tokens(params.get("system") or "")
-    total += sum(text_tokens(json.dumps(tool, ensure_ascii=False)) for tool in params.get("tools") or [])
+    total += tools_tokens(params.get("tools") or [])
     for message in params.get("messages") or []:
         total += 4 + content_tokens(message.get("content", ""))
     return total

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -34,7 +33,7 @@ from mcp import MCPError
 
 from claudecli.core.errors import UsageError
 from claudecli.core.mcp_config import McpServerConfig
-from claudecli.core.tokens import text_tokens
+from claudecli.core.tokens import tools_tokens
 from claudecli.tools.base import Approval, Tool, ToolCall, ToolResult, ToolSource
 from claudecli.tools.mcp_content import result_text, unique_names
 from claudecli.tools.mcp_loop import BackgroundLoop, Cancelled, DeadlineExceeded, background_loop
@@ -158,9 +157,7 @@ class McpServerSource:
     def _warn_if_costly(self, tools: list[Tool]) -> None:
         """Every tool's definition is input sent, and paid for, with every request of the run: a server that
         lists hundreds of tools (or pads their descriptions) makes each call dear without a word. Said once."""
-        tokens = sum(
-            text_tokens(tool.name + tool.description + json.dumps(tool.input_schema)) for tool in tools
-        )
+        tokens = tools_tokens(tool.definition() for tool in tools)
         if tokens >= COSTLY_TOOL_TOKENS:
             self._warn(
                 f"MCP server {self.name}'s {len(tools):,} tools add about {tokens:,} input tokens to every request; "
