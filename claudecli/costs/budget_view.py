@@ -97,7 +97,10 @@ def show_budget(app_ctx: AppContext) -> None:
         for line in lines
     ]
     print_table(
-        app_ctx, columns, rows, title="Budgets (UTC days and months; spend from this machine's ledger)"
+        app_ctx,
+        columns,
+        rows,
+        title="Budgets (UTC days and months; this machine's ledger and uncollected batches)",
     )
     if all(line.budget.limit is None for line in lines):
         app_ctx.note(
