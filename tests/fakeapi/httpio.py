@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,11 @@ class Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive; every method goes to `FakeAnthropic.serve`."""
 
     protocol_version = "HTTP/1.1"
+    received = 0.0  # time.monotonic() when the request line was read: `latency` counts from here
+
+    def parse_request(self) -> bool:
+        self.received = time.monotonic()
+        return super().parse_request()
 
     @property
     def fake(self) -> FakeAnthropic:
@@ -98,13 +104,21 @@ class ResponseWriter:
         for name, value in extra.items():
             self.handler.send_header(name, value)
 
+    def _wait_latency(self) -> None:
+        """Hold the response until `latency` after the request arrived, as the API's latency is measured.
+
+        Counting from arrival, not from when the fake has built its reply, keeps the fake's own work (and
+        its threads queueing for the GIL when 32 requests land at once) out of the latency a client sees.
+        """
+        self.fake.wait(self.handler.received + self.fake.latency - time.monotonic())
+
     def _send_plain(self, response: Response, fault: Fault | None) -> None:
         if fault is not None and fault.kind == "drop_after":
             self.abort()
             return
         if fault is not None and fault.kind == "sse_error_after":
             response = Response.error(ApiError(fault.error_type, fault.message), self.request_id)
-        self.fake.wait(self.fake.latency)
+        self._wait_latency()
         self._start(response.status, response.content_type, response.headers)
         self.handler.send_header("content-length", str(len(response.body)))
         self.handler.end_headers()
@@ -115,7 +129,7 @@ class ResponseWriter:
         self.handler.send_header("transfer-encoding", "chunked")
         self.handler.send_header("cache-control", "no-cache")
         self.handler.end_headers()
-        self.fake.wait(self.fake.latency)
+        self._wait_latency()
         stream_fault = (
             fault if fault is not None and fault.kind in ("drop_after", "sse_error_after") else None
         )
