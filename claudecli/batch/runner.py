@@ -133,7 +133,8 @@ def _run(app_ctx: AppContext, options: RunOptions) -> RunReport:
                     runner = Runner(
                         app_ctx, options, handle, report, remaining, header=header, fallback=fallback
                     )
-                    asyncio.run(runner.main(items))  # on an interrupt, main() books what it got first
+                    with app_ctx.ledger.checkpoints_aside():  # no sync to disk stalls the event loop
+                        asyncio.run(runner.main(items))  # on an interrupt, main() books what it got first
             except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (errors.Terminated)
                 report.interrupted = True
                 interrupt = exc

@@ -22,7 +22,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -32,6 +32,7 @@ from claudecli.core.db import (
     Migration,
     applied_migrations,
     apply_migrations,
+    checkpoints_aside,
     connect,
     write_transaction,
 )
@@ -111,6 +112,20 @@ class MigratedStore:
                     sqlite3.Error
                 ):  # read-only, or busy: the first write pays, as before
                     rehearse_write(self._conn, BUSY_TIMEOUT_S, self._rehearsed_writes)
+
+    @contextlib.contextmanager
+    def checkpoints_aside(self) -> Iterator[None]:
+        """Many small writes ahead (``batch run``): the WAL is checkpointed by a thread of its own meanwhile
+        (``db.checkpoints_aside``). A store that cannot be opened is left to its first write, as without this."""
+        try:
+            conn: sqlite3.Connection | None = self._db()
+        except StoreError:
+            conn = None
+        if conn is None:
+            yield
+            return
+        with checkpoints_aside(conn, self.path):
+            yield
 
     def _rehearsed_writes(self, conn: sqlite3.Connection) -> None:
         """The writes :meth:`open_if_sound` runs and rolls back (see ``rehearse_write``): a store's usual first
