@@ -21,12 +21,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from claudecli.call.attempts import AttemptRows
 from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.request import request_betas
 from claudecli.core import retry_notice
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, TerminatedError
-from claudecli.core.sdk_errors import answered_with_error, translate_errors
+from claudecli.core.sdk_errors import answered_with_error, translate, translate_errors
 from claudecli.core.tokens import text_tokens
 from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger.store import CallRecord
@@ -209,12 +210,11 @@ def _stream_once(
     resource: Any = client.beta.messages if betas else client.messages
     beta_args: dict[str, Any] = {"betas": list(betas)} if betas else {}
     stream: Any = None
-    call_id: int | None = None
+    rows = _attempt_rows(app_ctx, spec)
     try:
-        with _sigint_deferred():  # a Ctrl-C now lands after call_id is known, so its row is completed
-            call_id = _book_ahead(app_ctx, spec)
+        rows.first()  # with Ctrl-C held back: one landing now comes after the row is known, so it is completed
         meter.started = time.monotonic()
-        with translate_errors(answer_begun=lambda: stream is not None):
+        with translate_errors(answer_begun=lambda: stream is not None), retry_notice.booking_attempts(rows):
             manager = resource.stream(**spec.params, **beta_args, extra_body=spec.extra_body or None)
             with manager as stream:
                 meter.outcome.request_id = stream.request_id
@@ -222,7 +222,7 @@ def _stream_once(
                 _take_final(stream, meter)
     except KeyboardInterrupt as exc:
         _take_partial_usage(stream, meter)
-        outcome = _book(app_ctx, spec, meter.finish("interrupted"), call_id)
+        outcome = _book(app_ctx, spec, meter.finish("interrupted"), rows.call_id)
         # SIGTERM/SIGHUP keep the partial answer as Ctrl-C does; the caller ends the command once it is kept.
         stop = TerminatedError() if isinstance(exc, Terminated) else Interrupted("interrupted")
         raise CallFailed(stop, outcome) from None
@@ -231,15 +231,29 @@ def _stream_once(
         # An HTTP error comes before any stream exists: its id is on the error (the SDK read `request-id`).
         meter.outcome.request_id = meter.outcome.request_id or exc.request_id
         meter.outcome.unbilled = answered_with_error(exc)
-        outcome = _book(app_ctx, spec, meter.finish(exc.error_type), call_id)
+        outcome = _book(app_ctx, spec, meter.finish(exc.error_type), rows.call_id)
         raise CallFailed(exc, outcome) from exc
     except BaseException:
         # Our side failed mid-stream (stdout closed by `| head`, an unencodable character): the API was
         # still paid, so the call is booked before the error goes on to the boundary.
         _take_partial_usage(stream, meter)
-        _book(app_ctx, spec, meter.finish("output_error"), call_id)
+        _book(app_ctx, spec, meter.finish("output_error"), rows.call_id)
         raise
-    return _book(app_ctx, spec, meter.finish("ok"), call_id)
+    return _book(app_ctx, spec, meter.finish("ok"), rows.call_id)
+
+
+def _attempt_rows(app_ctx: AppContext, spec: CallSpec) -> AttemptRows:
+    """The call's rows: one per attempt that may have been paid for (``call.attempts``)."""
+
+    def book_lost(call_id: int | None, exc: BaseException, latency_ms: int) -> None:
+        """Complete a lost attempt's row as its failure (no answer: nothing known to price but $0)."""
+        error = translate(exc)
+        meter = _Meter(spec.params["model"], spec.params.get("max_tokens"), spec.params)
+        outcome = meter.finish(error.error_type if error else "connection_error")
+        outcome.latency_ms = latency_ms
+        _book_now(app_ctx, spec, outcome, call_id)
+
+    return AttemptRows(lambda: _book_ahead(app_ctx, spec), book_lost, held=_sigint_deferred)
 
 
 def _take_final(stream: Any, meter: _Meter) -> None:

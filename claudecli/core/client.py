@@ -52,9 +52,19 @@ def _failed_attempt(http_response: Any, cap: float) -> None:
 
 
 def _retry_cap_middleware(cap: float) -> Any:
+    """Runs around each HTTP attempt, inside the SDK's retry loop: caps a failed response's retry-after and tells
+    the spinner (``_failed_attempt``); a synchronous call's attempts are also told to its booker (``retry_notice``),
+    so that one lost without an answer keeps a ledger row. ``batch run``, the asynchronous client, retries by
+    itself and books its own attempts."""
+
     class RetryAfterCap(sdk().Middleware):  # type: ignore[misc]
         def handle(self, request: Any, call_next: Any) -> Any:
-            response = call_next(request)
+            retry_notice.attempt_starting(getattr(request, "retries_taken", 0))
+            try:
+                response = call_next(request)
+            except Exception as exc:
+                retry_notice.attempt_lost(exc)
+                raise
             if not response.http_response.is_success:
                 _failed_attempt(response.http_response, cap)
             return response

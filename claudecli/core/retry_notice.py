@@ -1,19 +1,24 @@
-"""Tell whoever waits on a call that the SDK is about to retry it (a 429, 529, 5xx before any answer); and the
-two facts every retry in claudecli reads alike: which statuses are retried, and how long a server asks to wait.
+"""Tell whoever waits on a call that the SDK is about to retry it (a 429, 529, 5xx before any answer), and
+whoever books it that an attempt left or was lost; and the two facts every retry in claudecli reads alike: which
+statuses are retried, and how long a server asks to wait.
 
 The SDK retries inside one ``messages.stream(...)`` call and sleeps between attempts (a server's retry-after, up
 to ``retry_after_cap``); nothing outside sees it. The client's middleware calls :func:`report` with each failed
 response, and the fallback (call.stream) :func:`report_fallback`; a spinner that registered a listener with
-:func:`listening` shows why it is still waiting, and on which model. ``batch run`` and ``batch submit`` retry by
-themselves (``batch.retry``), with the same :func:`is_retried_status` and :func:`retry_after_seconds`.
+:func:`listening` shows why it is still waiting, and on which model. The middleware also calls
+:func:`attempt_starting` before each attempt and :func:`attempt_lost` when one got no answer, for the call's
+:class:`AttemptBooker` (``call.attempts``: each attempt that may have been paid for has a ledger row).
+``batch run`` and ``batch submit`` retry by themselves (``batch.retry``), with the same
+:func:`is_retried_status` and :func:`retry_after_seconds`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC
 from typing import Protocol
 
@@ -27,7 +32,16 @@ class Listener(Protocol):
         """The call goes to the fallback model now (see call.fallback)."""
 
 
+class AttemptBooker(Protocol):
+    def starting(self, retries_taken: int) -> None:
+        """An attempt is about to leave (``retries_taken``: how many went before it)."""
+
+    def lost(self, exc: BaseException) -> None:
+        """The attempt under way got no answer: it timed out, or its connection broke."""
+
+
 _listener: contextvars.ContextVar[Listener | None] = contextvars.ContextVar("retry_listener", default=None)
+_booker: contextvars.ContextVar[AttemptBooker | None] = contextvars.ContextVar("attempt_booker", default=None)
 
 RETRIED_STATUSES = frozenset({408, 409, 429})  # and every 5xx: the statuses the SDK retries
 
@@ -77,6 +91,28 @@ def stop_listening(token: contextvars.Token[Listener | None]) -> None:
         _listener.reset(token)
     except ValueError:  # set in another context (never in practice): just forget the listener
         _listener.set(None)
+
+
+@contextlib.contextmanager
+def booking_attempts(booker: AttemptBooker) -> Iterator[None]:
+    """Calls made in the block tell ``booker`` of their attempts."""
+    token = _booker.set(booker)
+    try:
+        yield
+    finally:
+        _booker.reset(token)
+
+
+def attempt_starting(retries_taken: int) -> None:
+    booker = _booker.get()
+    if booker is not None:
+        booker.starting(retries_taken)
+
+
+def attempt_lost(exc: BaseException) -> None:
+    booker = _booker.get()
+    if booker is not None:
+        booker.lost(exc)
 
 
 def report(status: int, headers: Mapping[str, str]) -> None:
