@@ -77,13 +77,13 @@ def test_the_wal_stays_bounded_when_commits_never_pause(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     conn = connect(path)
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, text TEXT)")
-    with checkpoints_aside(conn, path, every_s=0.005, most_pages=100):
-        for index in range(4000):
+    with checkpoints_aside(conn, path, every_s=0.01, most_pages=100):
+        for index in range(6000):
             with write_transaction(conn):
                 conn.execute("INSERT INTO t (text) VALUES (?)", ("x" * 500 + str(index),))
         wal_bytes = Path(f"{path}-wal").stat().st_size  # a WAL file never shrinks while it is open
     conn.close()
-    assert wal_bytes < 200 * 4120, f"the WAL grew to {wal_bytes:,} bytes"
+    assert wal_bytes < 1000 * 4120, f"the WAL grew to {wal_bytes:,} bytes"  # 10-21 MB without the bound
 
 
 def test_no_thread_to_be_had_leaves_the_writer_checkpointing_as_before(
