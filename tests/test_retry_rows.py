@@ -34,7 +34,8 @@ def test_an_attempt_that_timed_out_keeps_its_own_row_and_the_retry_gets_another(
     lost, answered = ledger_rows()
     assert (lost["status"], lost["command"], lost["output_tokens"]) == ("timeout_error", "ask", 0)
     assert lost["request_id"] is None and lost["cost_usd"] == 0
-    assert 450 <= lost["latency_ms"] < 850  # the 0.5 s timeout, not the SDK's wait (>= 0.375 s) before the retry
+    # the 0.5 s timeout, not the SDK's wait (>= 0.375 s) before the retry
+    assert 450 <= lost["latency_ms"] < 850
     assert (answered["status"], answered["command"]) == ("ok", "ask")
     assert answered["id"] != lost["id"] and answered["output_tokens"] > 0
 

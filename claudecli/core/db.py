@@ -34,6 +34,7 @@ from claudecli.core.fsutil import ensure_private_dir
 
 BUSY_TIMEOUT_S = 30.0
 CHECKPOINT_EVERY_S = 0.2
+CHECKPOINT_BOUND_PAGES = 10_000  # ~40 MB of WAL: see checkpoints_aside
 MIGRATIONS_TABLE = "_migrations"
 
 MigrationBody = str | Callable[[sqlite3.Connection], None]
@@ -129,7 +130,11 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 @contextlib.contextmanager
 def checkpoints_aside(
-    conn: sqlite3.Connection, path: Path, *, every_s: float = CHECKPOINT_EVERY_S
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    every_s: float = CHECKPOINT_EVERY_S,
+    most_pages: int = CHECKPOINT_BOUND_PAGES,
 ) -> Iterator[None]:
     """While the block runs, ``conn`` never checkpoints the WAL: a thread with its own connection does.
 
@@ -139,10 +144,15 @@ def checkpoints_aside(
     slow disk). The thread's checkpoints are PASSIVE: they never wait for a writer nor hold one up, and
     SQLite releases the GIL while it copies and syncs. At the end the thread stops and ``conn`` checkpoints
     again as before.
+
+    The WAL starts over from its beginning only when a write begins with every frame checkpointed: commits that
+    never pause (each begun before the thread's last checkpoint ended) never give it that moment, and the WAL
+    would grow with each of them (1.2 GB in 6 s of back-to-back commits). So ``conn`` still checkpoints once the
+    WAL holds ``most_pages`` pages (~40 MB): never while the thread keeps up, and little to copy when it does.
+    Where no thread can be started, ``conn`` keeps checkpointing as before.
     """
     try:
         (before,) = conn.execute("PRAGMA wal_autocheckpoint").fetchone()
-        conn.execute("PRAGMA wal_autocheckpoint = 0")
     except sqlite3.Error:
         yield  # the connection's own trouble is met by its next write
         return
@@ -150,8 +160,14 @@ def checkpoints_aside(
     thread = threading.Thread(
         target=_checkpoint_until, args=(stop, path, every_s), name="claudecli-checkpoints", daemon=True
     )
-    thread.start()
     try:
+        thread.start()
+    except RuntimeError:  # no thread to be had: the writer checkpoints, as without this
+        yield
+        return
+    try:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute(f"PRAGMA wal_autocheckpoint = {int(most_pages)}")
         yield
     finally:
         stop.set()
