@@ -371,3 +371,71 @@ def test_a_stream_dropped_mid_answer_through_a_proxy_is_not_blamed_on_the_proxy(
     assert "proxy" not in result.stderr
     assert result.stdout.startswith("w1 w2 w3")
     assert ledger_rows()[0]["status"] == "connection_error"
+
+
+NOT_A_MESSAGE = {
+    "an HTML page": (b"<html><body>Sign in to the network</body></html>", "text/html"),
+    "some JSON": (b'{"ok": true}', "application/json"),
+    "an empty stream": (b"", "text/event-stream"),
+    "an event that is not JSON": (b"data: {not json}\n\n", "text/event-stream"),
+    "only pings": (b'event: ping\ndata: {"type": "ping"}\n\n', "text/event-stream"),
+}
+
+
+@pytest.mark.parametrize("body", NOT_A_MESSAGE.values(), ids=list(NOT_A_MESSAGE))
+def test_a_200_that_is_not_a_message_stream_is_a_connection_failure(
+    cli_env, run_cli, fake_api, ledger_rows, body
+):
+    """A captive portal, a gateway or a proxy answering 200 in the API's place: one line and exit 8 (it was
+    "unexpected AssertionError", exit 1, from inside the SDK), and the call's row says connection_error."""
+    raw, content_type = body
+    fake_api.enqueue(Fault.body(raw, 200, content_type))
+    result = run_cli("ask", "--json", "hi", env={"CLAUDECLI_MAX_RETRIES": "0"})
+    check_one_line_error(result, 8, "no message came back")
+    assert "may have answered in its place" in result.stderr
+    assert json.loads(result.stdout)["status"] == "connection_error"
+    assert [row["status"] for row in ledger_rows()] == ["connection_error"]
+
+
+def test_a_stream_that_ends_cleanly_before_message_stop_keeps_the_partial_answer(
+    cli_env, run_cli, fake_api, ledger_rows
+):
+    """The chunked body ends properly, but the message never did: the answer so far is kept and marked, as when
+    the connection drops, instead of passing for a whole answer."""
+    events = [
+        (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-5-5",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 3, "output_tokens": 1},
+                },
+            },
+        ),
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": "half an answer"},
+            },
+        ),
+    ]
+    raw = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events).encode()
+    fake_api.enqueue(Fault.body(raw, 200, "text/event-stream"))
+    result = run_cli("ask", "hi", env={"CLAUDECLI_MAX_RETRIES": "0"})
+    check_one_line_error(result, 8, "connection lost while reading the response")
+    assert result.stdout.startswith("half an answer")
+    (row,) = ledger_rows()
+    assert row["status"] == "connection_error" and row["output_tokens"] >= 3

@@ -26,7 +26,7 @@ from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.request import request_betas
 from claudecli.core import retry_notice
-from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, TerminatedError
+from claudecli.core.errors import ClaudeCliError, ConnectionFailed, Interrupted, Terminated, TerminatedError
 from claudecli.core.sdk_errors import answered_with_error, translate, translate_errors
 from claudecli.core.tokens import text_tokens
 from claudecli.core.usage import CallMode, TokenUsage
@@ -90,6 +90,7 @@ class _Meter:
         self.text_parts: list[str] = []
         self.thinking_parts: list[str] = []
         self.raw_usage: Any = None
+        self.began = self.ended = False  # message_start and message_stop seen: a whole message arrived
 
     def on_first_token(self) -> None:
         if self.first_token_at is None:
@@ -137,8 +138,11 @@ def _consume(stream: Any, meter: _Meter, on_text: TextCallback, on_thinking: Tex
                 if on_thinking is not None:
                     on_thinking(delta.thinking)
         elif kind == "message_start":
+            meter.began = True
             meter.outcome.model = event.message.model
             meter.raw_usage = event.message.usage
+        elif kind == "message_stop":
+            meter.ended = True
         elif kind == "message_delta":
             meter.outcome.stop_reason = event.delta.stop_reason
             meter.raw_usage = stream.current_message_snapshot.usage
@@ -257,6 +261,15 @@ def _attempt_rows(app_ctx: AppContext, spec: CallSpec) -> AttemptRows:
 
 
 def _take_final(stream: Any, meter: _Meter) -> None:
+    """The whole message's usage and content; a stream that ended without one is a connection failure."""
+    if not meter.began:  # a 200 of HTML or JSON: a captive portal, a gateway, a proxy's own page
+        raise ConnectionFailed(
+            "no message came back: the answer was not a stream of the API's message events",
+            hint="a proxy or gateway between you and the API (HTTPS_PROXY, ANTHROPIC_BASE_URL) may have answered "
+            "in its place",
+        )
+    if not meter.ended:
+        raise ConnectionFailed("connection lost while reading the response: the message ended unfinished")
     final = stream.get_final_message()
     meter.raw_usage = final.usage
     meter.outcome.stop_reason = final.stop_reason

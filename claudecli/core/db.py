@@ -136,7 +136,7 @@ def checkpoints_aside(
     every_s: float = CHECKPOINT_EVERY_S,
     most_pages: int = CHECKPOINT_BOUND_PAGES,
 ) -> Iterator[None]:
-    """While the block runs, ``conn`` never checkpoints the WAL: a thread with its own connection does.
+    """While the block runs, a thread with its own connection checkpoints the WAL, so ``conn``'s commits don't.
 
     SQLite checkpoints inside the commit that takes the WAL past ``wal_autocheckpoint`` pages, and a
     checkpoint syncs the WAL and then the database file to disk. In ``batch run`` one commit in ~100 took
