@@ -281,3 +281,26 @@ def test_a_rejected_key_stops_the_run_and_writes_no_errored_lines(
     second = run_cli("batch", "run", str(jobs), "--text", "-c", "1", "-o", str(out), *tools)
     assert second.exit_code == 0, second
     assert ids_in(out) == [f"line-{i:06d}" for i in range(1, 21)]
+
+
+def test_a_200_that_is_not_a_message_is_retried_and_never_written_as_a_result(
+    cli_env, run_cli, fake_api, tmp_path, ledger_rows
+):
+    """A captive portal's page, or a gateway's JSON, under a 200: no message came back, so the request is retried
+    like a broken connection (it was "unexpected JSONDecodeError", exit 1, or a 'succeeded' line with no text)."""
+    fake_api.enqueue(Fault.body(b"<html>Sign in to the network</html>", 200, "text/html"))
+    out = tmp_path / "out.jsonl"
+    source = prompts(tmp_path / "q.txt", 1)
+    result = run_cli("batch", "run", "--text", str(source), "-c", "1", "-o", str(out))
+    assert result.exit_code == 0, result
+    assert [row["status"] for row in ledger_rows()] == ["connection_error", "ok"]
+    assert ids_in(out) == ["line-000001"]
+
+    for _ in range(3):
+        fake_api.enqueue(Fault.body(b'{"ok": true}', 200, "application/json"))
+    again = tmp_path / "again.jsonl"
+    result = run_cli("batch", "run", "--text", str(source), "--retries", "1", "-o", str(again))
+    assert result.exit_code == 8, result
+    assert_no_traceback(result.stderr)
+    assert "no message came back" in result.stderr
+    assert not again.exists() or again.read_text(encoding="utf-8") == ""  # a rerun sends it again

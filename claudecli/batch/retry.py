@@ -13,6 +13,7 @@ import random
 import time
 from typing import Any
 
+from claudecli.core.errors import ConnectionFailed
 from claudecli.core.retry_notice import is_retried_status, retry_after_seconds
 
 BASE_DELAY_S = 0.5
@@ -37,6 +38,8 @@ def is_retryable(exc: BaseException) -> bool:
     if should in ("true", "false"):
         return should == "true"
     status = status_of(exc)
+    if isinstance(exc, ConnectionFailed):  # ``no_message``: a 200 that was not the API's
+        return True
     if status is None:
         import anthropic
 

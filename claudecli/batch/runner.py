@@ -59,7 +59,7 @@ from claudecli.call.request import request_betas
 from claudecli.core import gc_pause
 from claudecli.core.client import one_connection_each
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
-from claudecli.core.sdk_errors import answered_with_error, translate
+from claudecli.core.sdk_errors import answered_with_error, no_message, translate
 from claudecli.render.visible import records_for
 
 if TYPE_CHECKING:
@@ -103,6 +103,18 @@ def _refuse_batch_results(app_ctx: AppContext, out: Path, run_input: Path) -> No
 def _of_the_run(error: ClaudeCliError, message: str, hint: str) -> ClaudeCliError:
     """``error`` (its kind, so its exit code, its request id and type) told about the whole run."""
     return type(error)(message, request_id=error.request_id, hint=hint, error_type=error.error_type)
+
+
+def _message_of(response: Any) -> dict[str, Any]:
+    """The reply's Message as JSON. Anything else under a 200 (a captive portal's page, a gateway's JSON) is
+    ``no_message``: retried like a broken connection, and never written as a result."""
+    try:
+        message = response.http_response.json()
+    except ValueError:  # not JSON (json.JSONDecodeError, UnicodeDecodeError)
+        message = None
+    if not isinstance(message, dict) or message.get("type") != "message":
+        raise no_message()
+    return message
 
 
 def _lock_path(out: Path) -> Path:
@@ -288,6 +300,7 @@ class Runner:
                 response = await post(
                     "/v1/messages", body=params, cast_to=self.raw, options=self._options(params)
                 )
+                message = _message_of(response)
             except Exception as exc:
                 error = translate(exc)
                 if error is None:
@@ -317,7 +330,6 @@ class Runner:
                     unbilled=answered_with_error(exc),
                 )
                 break
-            message = response.http_response.json()
             outcome = message_outcome(self, custom_id, message, response.request_id, started)
             break
         outcome.call_id = call_id

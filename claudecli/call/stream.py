@@ -27,7 +27,7 @@ from claudecli.call.outcome import CallOutcome
 from claudecli.call.request import request_betas
 from claudecli.core import retry_notice
 from claudecli.core.errors import ClaudeCliError, ConnectionFailed, Interrupted, Terminated, TerminatedError
-from claudecli.core.sdk_errors import answered_with_error, translate, translate_errors
+from claudecli.core.sdk_errors import answered_with_error, no_message, translate, translate_errors
 from claudecli.core.tokens import text_tokens
 from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger.store import CallRecord
@@ -262,12 +262,8 @@ def _attempt_rows(app_ctx: AppContext, spec: CallSpec) -> AttemptRows:
 
 def _take_final(stream: Any, meter: _Meter) -> None:
     """The whole message's usage and content; a stream that ended without one is a connection failure."""
-    if not meter.began:  # a 200 of HTML or JSON: a captive portal, a gateway, a proxy's own page
-        raise ConnectionFailed(
-            "no message came back: the answer was not a stream of the API's message events",
-            hint="a proxy or gateway between you and the API (HTTPS_PROXY, ANTHROPIC_BASE_URL) may have answered "
-            "in its place",
-        )
+    if not meter.began:
+        raise no_message()
     if not meter.ended:
         raise ConnectionFailed("connection lost while reading the response: the message ended unfinished")
     final = stream.get_final_message()

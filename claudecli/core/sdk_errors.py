@@ -91,6 +91,8 @@ def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliErr
     ``answer_begun``: the response had started (a stream was open) when it failed. From anthropic 2.17 on, a
     broken or stalled body read comes wrapped in the SDK's connection or timeout error, like a failure before
     the response, so only the caller can tell the two apart."""
+    if isinstance(exc, ClaudeCliError):  # already ours (``no_message``)
+        return exc
     if isinstance(exc, ValueError) and str(exc).startswith(_UNREADABLE_TOOL_INPUT):
         return ServerError(
             "the model's tool call could not be read: its input is not JSON the SDK can parse "
@@ -136,6 +138,16 @@ def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliErr
     if "Timeout" in type(exc).__name__:
         return _stalled_mid_answer()
     return _lost_mid_answer(type(exc).__name__)
+
+
+def no_message() -> ConnectionFailed:
+    """A 200 that carries no message: a captive portal's page, a gateway's JSON, an empty event stream. The
+    request may or may not have reached the API, as when a connection breaks before the answer."""
+    return ConnectionFailed(
+        "no message came back: the answer was not the API's",
+        hint="a proxy or gateway between you and the API (HTTPS_PROXY, ANTHROPIC_BASE_URL) may have answered "
+        "in its place",
+    )
 
 
 def _stalled_mid_answer() -> ConnectionFailed:
