@@ -391,7 +391,7 @@ def test_a_200_that_is_not_a_message_stream_is_a_connection_failure(
     raw, content_type = body
     fake_api.enqueue(Fault.body(raw, 200, content_type))
     result = run_cli("ask", "--json", "hi", env={"CLAUDECLI_MAX_RETRIES": "0"})
-    check_one_line_error(result, 8, "no message came back")
+    check_one_line_error(result, 8, "came back: the answer was not the API's")
     assert "may have answered in its place" in result.stderr
     assert json.loads(result.stdout)["status"] == "connection_error"
     assert [row["status"] for row in ledger_rows()] == ["connection_error"]
@@ -439,3 +439,39 @@ def test_a_stream_that_ends_cleanly_before_message_stop_keeps_the_partial_answer
     assert result.stdout.startswith("half an answer")
     (row,) = ledger_rows()
     assert row["status"] == "connection_error" and row["output_tokens"] >= 3
+
+
+WEB_PAGE = Fault.body(b"<!doctype html><html><body>Sign in to the network</body></html>", 200, "text/html")
+
+
+@pytest.mark.parametrize(
+    ("args", "path"),
+    [
+        (("models", "--refresh"), "/v1/models"),
+        (("cost", "estimate", "-m", "claude-haiku-5-5", "hello"), "/v1/messages/count_tokens"),
+        (("files", "list", "--json"), "/v1/files"),
+    ],
+    ids=["models --refresh", "cost estimate", "files list --json"],
+)
+def test_a_web_page_under_a_200_is_one_line_and_exit_8_for_every_command(
+    cli_env, run_cli, fake_api, args, path
+):
+    """A captive portal or a gateway's error page answering 200 in the API's place (it was "unexpected
+    AttributeError", exit 1, from inside the SDK)."""
+    for _ in range(3):
+        fake_api.enqueue(WEB_PAGE, path=path)
+    result = run_cli(*args, env={"CLAUDECLI_MAX_RETRIES": "0"})
+    check_one_line_error(result, 8, "a web page came back", "may have answered in its place")
+    if "--json" in args:
+        assert "a web page came back" in json.dumps(json.loads(result.stdout))
+
+
+def test_a_models_list_of_another_shape_is_never_cached(cli_env, run_cli, fake_api, home):
+    assert run_cli("models", "--refresh").exit_code == 0
+    cache = next((home / "cache").rglob("models*.json"))
+    before = cache.read_text(encoding="utf-8")
+    fake_api.enqueue(Fault.body(b'{"ok": true}', 200, "application/json"), path="/v1/models")
+    result = run_cli("models", "--refresh", env={"CLAUDECLI_MAX_RETRIES": "0"})
+    check_one_line_error(result, 7, "cannot read", "without a model")
+    assert cache.read_text(encoding="utf-8") == before
+    assert "claude-sonnet-5-5" in run_cli("models").stdout

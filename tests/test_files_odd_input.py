@@ -142,6 +142,10 @@ def test_an_unreadable_files_answer_is_a_server_error_not_a_bug(
     ):
         fake_api.enqueue(Fault.body(raw, content_type=content_type), path)
         result = run_cli(*argv, env={"CLAUDECLI_MAX_RETRIES": "0"})
+        if content_type == "text/html":  # a web page is nobody's API answer: a proxy's or portal's (exit 8)
+            assert "a web page came back" in last_error(result, 8), argv
+            assert json.loads(result.stdout)["exit_code"] == 8
+            continue
         assert "claudecli cannot read" in last_error(result, 7), argv
         assert json.loads(result.stdout)["exit_code"] == 7
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from claudecli.core.errors import ServerError
 from claudecli.core.fsutil import atomic_write_text
 from claudecli.core.sdk_errors import translate_errors
 
@@ -98,7 +99,11 @@ def fetch_models(app_ctx: AppContext, *, quick: bool = False) -> list[dict[str, 
             )
         page = client.models.list(lifecycle=ALL_LIFECYCLES, limit=PAGE_SIZE)  # type: ignore[arg-type]
         # warnings=False: a field of the wrong type is dropped by _kept, not reported as a Python warning
-        return [_kept(model.model_dump(mode="json", warnings=False)) for model in page]
+        models = [_kept(model.model_dump(mode="json", warnings=False)) for model in page]
+    listed = [model for model in models if model.get("id")]
+    if not listed:  # a gateway's JSON of another shape: never cached in place of a real list
+        raise ServerError("the API sent an answer claudecli cannot read (a models list without a model)")
+    return listed
 
 
 def _kept(entry: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from claudecli.core.config import Settings
 from claudecli.core.errors import ConnectionFailed
 from claudecli.core.interrupt import HeldCtrlC
 from claudecli.core.proxy_env import check_proxy_environment, proxy_variable
-from claudecli.core.sdk_errors import translate_errors
+from claudecli.core.sdk_errors import no_message, translate_errors
 
 if TYPE_CHECKING:
     import anthropic
@@ -136,10 +136,26 @@ def build_client(settings: Settings) -> anthropic.Anthropic:
         limits = httpx2.Limits(
             max_connections=1000, max_keepalive_connections=100, keepalive_expiry=IDLE_CONNECTION_KEPT_S
         )
-        http_client = module.DefaultHttpxClient(limits=limits)
+        http_client = module.DefaultHttpxClient(limits=limits, event_hooks={"response": [refuse_web_page]})
         return module.Anthropic(**_client_kwargs(settings, credential), http_client=http_client)
 
     return _constructed(construct)
+
+
+WEB_PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def refuse_web_page(response: Any) -> None:
+    """An HTTP hook: a success carrying a web page (a captive portal's sign-in, a gateway's error page) is no
+    answer of the API's (``sdk_errors.no_message``), never one the SDK tries to read as its types (it failed
+    with an AttributeError deep inside). A file's own content (``/files/{id}/content``) may be HTML."""
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if (
+        response.is_success
+        and content_type in WEB_PAGE_TYPES
+        and not response.request.url.path.endswith("/content")
+    ):
+        raise no_message("a web page came back")
 
 
 def build_async_client(settings: Settings) -> anthropic.AsyncAnthropic:

@@ -118,6 +118,8 @@ def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliErr
         )
     if isinstance(exc, anthropic.APIConnectionError):
         cause = exc.__cause__
+        if isinstance(cause, ClaudeCliError):  # raised by claudecli's own HTTP hook (``no_message``)
+            return cause
         if answer_begun:  # first: the API (and any proxy) was reached, whatever broke the read
             return _lost_mid_answer(type(cause or exc).__name__)
         through_proxy = proxy_failure(getattr(getattr(exc, "request", None), "url", ""), cause)
@@ -140,11 +142,11 @@ def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliErr
     return _lost_mid_answer(type(exc).__name__)
 
 
-def no_message() -> ConnectionFailed:
-    """A 200 that carries no message: a captive portal's page, a gateway's JSON, an empty event stream. The
-    request may or may not have reached the API, as when a connection breaks before the answer."""
+def no_message(what: str = "no message came back") -> ConnectionFailed:
+    """A 200 that is not the API's answer: a captive portal's page, a gateway's JSON, an empty event stream.
+    The request may or may not have reached the API, as when a connection breaks before the answer."""
     return ConnectionFailed(
-        "no message came back: the answer was not the API's",
+        f"{what}: the answer was not the API's",
         hint="a proxy or gateway between you and the API (HTTPS_PROXY, ANTHROPIC_BASE_URL) may have answered "
         "in its place",
     )
