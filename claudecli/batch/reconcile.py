@@ -158,7 +158,7 @@ def undecided(part: Part, outcome: Reconciled) -> ClaudeCliError:
     return ConnectionFailed(
         f"{where}: its create call failed without an answer and no batch has shown up yet",
         hint=f"run again after {outcome.settles_at:%H:%M:%S} UTC to reconcile it (it is never re-sent "
-        "blindly), or use --force to submit the input again",
+        "blindly), or use --resubmit to submit the input again as a new batch",
         error_type="reconcile_pending",
     )
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from claudecli.core.errors import ServerError
 from claudecli.core.sdk_errors import translate_errors
 
 if TYPE_CHECKING:
@@ -48,15 +49,38 @@ class RemoteBatch:
 
 
 def _remote(batch: Any) -> RemoteBatch:
-    counts = batch.request_counts
-    return RemoteBatch(
-        id=batch.id,
-        processing_status=batch.processing_status,
-        created_at=batch.created_at,
-        ended_at=batch.ended_at,
-        expires_at=batch.expires_at,
-        counts={kind: int(getattr(counts, kind, 0) or 0) for kind in COUNT_KINDS},
+    """The batch as claudecli keeps it. The SDK builds its types from a 200 without checking them, so a gateway's
+    JSON of another shape arrives with fields missing or of other types: that is an answer claudecli cannot
+    read (a ServerError: ``batch submit`` then reconciles, as after any create whose outcome is unknown)."""
+    batch_id, status, created_at = (
+        getattr(batch, name, None) for name in ("id", "processing_status", "created_at")
     )
+    if not (
+        isinstance(batch_id, str)
+        and batch_id
+        and isinstance(status, str)
+        and isinstance(created_at, datetime)
+    ):
+        raise ServerError(
+            "the API sent an answer claudecli cannot read (not a batch: no id, state or creation time)"
+        )
+    counts = getattr(batch, "request_counts", None)
+    return RemoteBatch(
+        id=batch_id,
+        processing_status=status,
+        created_at=created_at,
+        ended_at=_moment(getattr(batch, "ended_at", None)),
+        expires_at=_moment(getattr(batch, "expires_at", None)),
+        counts={kind: _count(getattr(counts, kind, 0)) for kind in COUNT_KINDS},
+    )
+
+
+def _moment(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def create(client: anthropic.Anthropic, body: SpoolBody, betas: tuple[str, ...] = ()) -> RemoteBatch:
