@@ -124,3 +124,20 @@ def test_the_spinner_names_the_fallback_model_once_it_is_asked(cli_env, fake_api
     shown = wait_for(session, "asking claude-haiku-5-5…", timeout=5)
     assert "overloaded (529)" not in shown.split("asking the fallback model")[-1], shown
     wait_for(session, "end_turn")
+
+
+def test_the_spinner_says_an_attempt_got_no_answer_while_the_sdk_tries_again(
+    cli_env, fake_api, session, monkeypatch
+):
+    """An attempt that timed out is retried by the SDK: the spinner said 'asking …' all along, through the timeout
+    and the next attempt."""
+    from tests.fakeapi import Fault
+
+    fake_api.enqueue(Fault.hang(3))
+    fake_api.latency = 1.5  # the retry's answer waits too: long enough for the label to be read
+    monkeypatch.setenv("CLAUDECLI_TIMEOUT", "2")
+    start(session, [sys.executable, "-m", "claudecli", "ask", "[[words:3]]"], width=100)
+    shown = wait_for(session, "no answer (timed out): trying again", timeout=15)
+    assert "asking" in shown, shown
+    done = wait_for(session, "end_turn")
+    assert "trying again" not in done and "w1 w2 w3" in done, done

@@ -31,6 +31,9 @@ class Listener(Protocol):
     def falling_back(self, failed_model: str, fallback_model: str) -> None:
         """The call goes to the fallback model now (see call.fallback)."""
 
+    def no_answer(self, timed_out: bool) -> None:
+        """An attempt got no answer (it timed out, or its connection broke); the SDK may try again."""
+
 
 class AttemptBooker(Protocol):
     def starting(self, retries_taken: int) -> None:
@@ -113,6 +116,9 @@ def attempt_lost(exc: BaseException) -> None:
     booker = _booker.get()
     if booker is not None:
         booker.lost(exc)
+    listener = _listener.get()
+    if listener is not None:
+        listener.no_answer("Timeout" in type(exc).__name__)
 
 
 def report(status: int, headers: Mapping[str, str]) -> None:

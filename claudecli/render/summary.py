@@ -81,8 +81,8 @@ def print_summary(
 class Waiting:
     """A spinner on stderr until the first token; only on a terminal, never with --quiet or --json.
 
-    While the SDK waits to retry a failed attempt (a 429's retry-after, a 529's backoff) the label says so:
-    'asking …' alone for a minute looks like a hang."""
+    While the SDK waits to retry a failed attempt (a 429's retry-after, a 529's backoff, an attempt that got no
+    answer) the label says so: 'asking …' alone for a minute looks like a hang."""
 
     def __init__(self, app_ctx: AppContext, label: str, enabled: bool) -> None:
         self.status = app_ctx.stderr.status(Text(label), spinner="dots") if enabled else None
@@ -97,6 +97,11 @@ class Waiting:
     def retrying(self, status: int, seconds: float | None) -> None:
         if self.status is not None:
             self.status.update(Text(f"{self._label} {retry_notice.describe(status, seconds)}"))
+
+    def no_answer(self, timed_out: bool) -> None:
+        if self.status is not None:
+            why = "timed out" if timed_out else "connection lost"
+            self.status.update(Text(f"{self._label} no answer ({why}): trying again…"))
 
     def falling_back(self, failed_model: str, fallback_model: str) -> None:
         self._label = self._label.replace(failed_model, fallback_model)
