@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tests.fakeapi import Fault
 from tests.test_failures import check_one_line_error
 
@@ -36,3 +40,176 @@ def test_a_create_answered_with_no_batch_is_reconciled_never_resent_blindly(
     again = run_cli("batch", "submit", str(jobs), env=QUICK)
     check_one_line_error(again, 8, "no batch has shown up yet")
     assert "--resubmit" in again.stderr and "--force" not in again.stderr
+
+
+# Bodies no JSON reader takes: bytes that are not UTF-8, bytes that are not JSON, nothing at all.
+NOT_JSON = {
+    "binary": bytes(range(256)),
+    "not UTF-8": b'{"id": "\xff\xfe"}',
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("body", NOT_JSON.values(), ids=NOT_JSON.keys())
+@pytest.mark.parametrize(
+    ("path", "args"),
+    [
+        ("/v1/messages/count_tokens", ("cost", "estimate", "-m", "claude-haiku-5-5", "hello")),
+        ("/v1/models", ("models", "--refresh", "--json")),
+        ("/v1/files", ("files", "list", "--json")),
+        ("/v1/messages/batches", ("batch", "submit", "JOBS")),
+    ],
+    ids=["cost estimate", "models", "files list", "batch submit"],
+)
+def test_a_body_that_is_not_json_is_a_server_error(cli_env, run_cli, fake_api, tmp_path, path, args, body):
+    """It was "unexpected JSONDecodeError" or "unexpected UnicodeDecodeError", exit 1, in every command that
+    reads JSON (the SDK reads it, outside any of claudecli's checks)."""
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(json.dumps({"id": "a", "prompt": "hi"}) + "\n", encoding="utf-8")
+    fake_api.enqueue(Fault.body(body, 200, "application/json"), path=path)
+    result = run_cli(*(str(jobs) if arg == "JOBS" else arg for arg in args), env=QUICK)
+    check_one_line_error(result, 7, "cannot read")
+    if "--json" in args:
+        assert json.loads(result.stdout)["status"] == "error"
+
+
+def _sse(*events: dict) -> bytes:
+    return b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
+
+
+def _stream(**replaced: dict | None) -> bytes:
+    """A whole streamed answer ("hello", 10 in, 5 out) with some of its events replaced (or left out: None)."""
+    message = {
+        "id": "msg_x",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-haiku-5-5",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 1},
+    }
+    events: dict[str, dict | None] = {
+        "start": {"type": "message_start", "message": message},
+        "block": {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        "delta": {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": "hello"},
+        },
+        "block_stop": {"type": "content_block_stop", "index": 0},
+        "message_delta": {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn"},
+            "usage": {"output_tokens": 5},
+        },
+        "stop": {"type": "message_stop"},
+    }
+    events.update(replaced)
+    return _sse(*(event for event in events.values() if event is not None))
+
+
+ODD_EVENTS = st.sampled_from(
+    [
+        {"delta": {"type": "content_block_delta", "index": 0}},
+        {"delta": {"type": "content_block_delta", "index": 0, "delta": "hello"}},
+        {"delta": {"type": "content_block_delta", "index": 7, "delta": {"type": "text_delta", "text": "x"}}},
+        {"delta": {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": 5}}},
+        {"message_delta": {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": "lots"}},
+        {"message_delta": {"type": "message_delta", "usage": {"output_tokens": 5}}},
+        {"start": {"type": "message_start", "message": None}},
+        {"block": {"type": "content_block_start", "index": 0}},
+        {"block": None},
+    ]
+)
+
+
+@given(odd=ODD_EVENTS, as_json=st.booleans())
+def test_stream_events_of_another_shape_are_a_server_error_and_booked(
+    cli_env, run_cli, fake_api, ledger_rows, odd, as_json
+):
+    """Each was "unexpected AttributeError", "IndexError" or "TypeError", exit 1 (the SDK builds a stream's
+    events without checking them, then fails reading them); a field of another type also printed pydantic's
+    warning lines on stderr. Now "cannot read", exit 7, the call booked like any other that failed."""
+    booked = len(ledger_rows())
+    fake_api.enqueue(Fault.body(_stream(**odd), 200, "text/event-stream"))
+    result = run_cli("ask", *(["--json"] if as_json else []), "-m", "claude-haiku-5-5", "hi", env=QUICK)
+    check_one_line_error(result, 7, "cannot read")
+    assert "Warning" not in result.stderr
+    if as_json:
+        assert json.loads(result.stdout)["status"] == "error"
+    rows = ledger_rows()
+    assert len(rows) == booked + 1 and rows[-1]["status"] != "in_flight"
+
+
+def _message(content: object, usage: object) -> bytes:
+    return json.dumps(
+        {
+            "id": "msg_x",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-haiku-5-5",
+            "content": content,
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": usage,
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "count", [-1_000_000_000, 10**30, 1e308, "12"], ids=["negative", "huge", "float", "text"]
+)
+def test_token_counts_of_another_kind_are_booked_as_none(cli_env, run_cli, fake_api, ledger_rows, count):
+    """A count past SQLite's integers was "unexpected OverflowError", exit 1, its row never completed; a negative
+    one was booked as a negative cost, which lowered the spend every budget saw. Such counts count as none."""
+    fake_api.enqueue(
+        Fault.body(
+            _stream(
+                message_delta={
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn"},
+                    "usage": {"output_tokens": count, "input_tokens": count},
+                }
+            ),
+            200,
+            "text/event-stream",
+        )
+    )
+    result = run_cli("ask", "-m", "claude-haiku-5-5", "hi", env=QUICK)
+    assert result.exit_code == 0, result
+    fake_api.enqueue(
+        Fault.body(
+            _message([{"type": "text", "text": "hi"}], {"input_tokens": count, "output_tokens": count}), 200
+        )
+    )
+    source = cli_env["CLAUDECLI_HOME"] + "/q.txt"
+    with open(source, "w", encoding="utf-8") as handle:
+        handle.write("hello\n")
+    result = run_cli("batch", "run", "--text", source, "--retries", "0", env=QUICK)
+    assert result.exit_code == 0, result
+    rows = ledger_rows()
+    assert [row["status"] for row in rows] == ["ok", "ok"]
+    for row in rows:
+        assert 0 <= row["input_tokens"] <= 12 and 0 <= row["output_tokens"] <= 12 and row["cost_usd"] >= 0
+
+
+def test_a_field_of_another_type_prints_no_python_warning(cli_env, run_cli_subprocess, fake_api):
+    """The SDK's stream snapshot is serialised with pydantic's warnings on: a usage that is a string printed
+    three lines of "PydanticSerializationUnexpectedValue" beside the error (a real process: pytest's own
+    warning capture hides them in-process)."""
+    start = {
+        "type": "message_start",
+        "message": {
+            "id": "m",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-haiku-5-5",
+            "content": [],
+            "usage": "x",
+        },
+    }
+    fake_api.enqueue(Fault.body(_stream(start=start), 200, "text/event-stream"))
+    result = run_cli_subprocess("ask", "-m", "claude-haiku-5-5", "hi", env=QUICK)
+    check_one_line_error(result, 7, "cannot read")
+    assert "Warning" not in result.stderr and "Pydantic" not in result.stderr, result.stderr
