@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import TEST_KEY
 from tests.fakeapi import Fault
 from tests.test_failures import check_one_line_error
 
@@ -192,6 +193,69 @@ def test_token_counts_of_another_kind_are_booked_as_none(cli_env, run_cli, fake_
     assert [row["status"] for row in rows] == ["ok", "ok"]
     for row in rows:
         assert 0 <= row["input_tokens"] <= 12 and 0 <= row["output_tokens"] <= 12 and row["cost_usd"] >= 0
+
+
+@pytest.mark.parametrize(
+    "content", ["hello", [5, None], {"type": "text"}], ids=["text", "list of numbers", "object"]
+)
+def test_batch_run_a_message_whose_content_is_not_blocks_is_an_errored_line(
+    cli_env, run_cli, fake_api, tmp_path, ledger_rows, content
+):
+    """It was "unexpected AttributeError", exit 1, with nothing written; now the line is errored ("cannot read"),
+    its call booked."""
+    fake_api.enqueue(Fault.body(_message(content, {"input_tokens": 10, "output_tokens": 5}), 200))
+    source = tmp_path / "q.txt"
+    source.write_text("hello\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run_cli("batch", "run", "--text", str(source), "--retries", "0", "-o", str(out), env=QUICK)
+    assert result.exit_code == 0, result
+    [line] = [json.loads(text) for text in out.read_text(encoding="utf-8").splitlines()]
+    assert line["status"] == "errored" and "cannot read" in line["error"]["message"]
+    assert len(ledger_rows()) == 1
+
+
+OTHER_SHAPES = {
+    "no data": b"{}",
+    "data null": b'{"data": null}',
+    "data text": b'{"data": "x", "has_more": false}',
+    "a list": b"[]",
+    "wrong types": b'{"data": [{"id": 5, "usage": "x", "results": "y", "starting_at": 7}], "has_more": false}',
+}
+
+
+@pytest.mark.parametrize("body", OTHER_SHAPES.values(), ids=OTHER_SHAPES.keys())
+def test_lists_and_reports_of_another_shape_are_refused(cli_env, run_cli, fake_api, home, body):
+    """`cost report --org` printed a report of no spend for `{}` and failed with "unexpected AttributeError"
+    (exit 1) on other shapes; `files list` showed no file for `{}`; `models --refresh` failed, exit 1, on
+    `"data": "x"`. Each is now "cannot read", exit 7, and the models cache is not written."""
+    org = "/v1/organizations/analytics/usage"
+    for path in (org, "/v1/files", "/v1/models"):
+        fake_api.enqueue(Fault.body(body, 200), path=path)
+    admin = {**QUICK, "ANTHROPIC_ADMIN_KEY": "sk-ant-admin-test-ADMINSECRET-42"}
+    for args, env in (
+        (("cost", "report", "--org", "--json"), admin),
+        (("files", "list", "--json"), QUICK),
+        (("models", "--refresh", "--json"), QUICK),
+    ):
+        result = run_cli(*args, env=env)
+        check_one_line_error(result, 7, "cannot read")
+        assert json.loads(result.stdout)["status"] == "error"
+    assert not list(home.rglob("models*.json"))
+
+
+def test_files_delete_answered_with_something_else_is_not_a_deletion(cli_env, run_cli, fake_api):
+    """A gateway's `{}` under a 200 was taken for a deletion (exit 0, the id printed, the file forgotten)."""
+    made = fake_api.files.add_generated(TEST_KEY, "a.txt", b"x", "text/plain")
+    fake_api.enqueue(Fault.body(b"{}", 200), path=f"/v1/files/{made.id}")
+    result = run_cli("files", "delete", made.id, "--json", env=QUICK)
+    assert result.exit_code == 7, result
+    assert json.loads(result.stdout)["items"] == [
+        {
+            "id": made.id,
+            "deleted": False,
+            "error": "the API sent an answer claudecli cannot read (not the file's deletion)",
+        }
+    ]
 
 
 def test_a_field_of_another_type_prints_no_python_warning(cli_env, run_cli_subprocess, fake_api):
