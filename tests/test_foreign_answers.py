@@ -277,3 +277,31 @@ def test_a_field_of_another_type_prints_no_python_warning(cli_env, run_cli_subpr
     result = run_cli_subprocess("ask", "-m", "claude-haiku-5-5", "hi", env=QUICK)
     check_one_line_error(result, 7, "cannot read")
     assert "Warning" not in result.stderr and "Pydantic" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "result",
+    [{"type": "succeeded", "message": None}, {"type": "succeeded"}, {"type": 5}, {"type": "done"}],
+    ids=["message null", "no message", "type a number", "type unknown"],
+)
+def test_a_results_line_of_another_shape_is_malformed_and_nothing_is_written(
+    cli_env, run_cli, fake_api, tmp_path, ledger_rows, result
+):
+    """A succeeded line with no message was written as a success with no text at no cost (and booked so); a
+    line of an unknown type was written with that "status" and tallied as a kind of its own. Both exit 7 now,
+    and the -o file is not written."""
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(json.dumps({"id": "a", "prompt": "hi"}) + "\n", encoding="utf-8")
+    submitted = run_cli("batch", "submit", str(jobs), env=QUICK)
+    assert submitted.exit_code == 0, submitted
+    batch_id = submitted.stdout.split()[-1]
+    custom_id = fake_api.requests_to("/v1/messages/batches", "POST")[0].body["requests"][0]["custom_id"]
+    line = json.dumps({"custom_id": custom_id, "result": result}) + "\n"
+    fake_api.enqueue(
+        Fault.body(line.encode(), 200, "application/binary"), path=f"/v1/messages/batches/{batch_id}/results"
+    )
+    out = tmp_path / "results.jsonl"
+    result_run = run_cli("batch", "results", batch_id, "-o", str(out), env=QUICK)
+    check_one_line_error(result_run, 7, "malformed results line")
+    assert not out.exists()
+    assert ledger_rows() == []
