@@ -16,6 +16,8 @@ from tests.conftest import TEST_KEY
 from tests.fakeapi import Fault
 from tests.test_failures import check_one_line_error
 
+# In-process, pytest shows the SDK's serializer warnings that claudecli hides (see the subprocess test below).
+pytestmark = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
 OTHER_SHAPE = Fault.body(b'{"ok": true}', 200, "application/json")
 QUICK = {"CLAUDECLI_MAX_RETRIES": "0"}
 
@@ -305,3 +307,33 @@ def test_a_results_line_of_another_shape_is_malformed_and_nothing_is_written(
     check_one_line_error(result_run, 7, "malformed results line")
     assert not out.exists()
     assert ledger_rows() == []
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        {"type": "tool_use", "id": None, "name": "read_file", "input": {}},
+        {"type": "tool_use", "id": "toolu_1", "name": 5, "input": {}},
+        {"type": "tool_use", "id": "toolu_1", "name": "read_file", "input": [1, 2]},
+    ],
+    ids=["id null", "name a number", "input a list"],
+)
+def test_a_tool_call_of_another_shape_runs_no_tool_and_is_a_server_error(
+    cli_env, run_cli, fake_api, ledger_rows, block
+):
+    """It was "unexpected KeyError" or "TypeError", exit 1 (or a name of 5 sent back as "5", refused with 400)."""
+    stream = _stream(
+        block={"type": "content_block_start", "index": 0, "content_block": block},
+        delta=None,
+        message_delta={
+            "type": "message_delta",
+            "delta": {"stop_reason": "tool_use"},
+            "usage": {"output_tokens": 5},
+        },
+    )
+    fake_api.enqueue(Fault.body(stream, 200, "text/event-stream"))
+    result = run_cli("ask", "--json", "--tools", "fs", "-m", "claude-haiku-5-5", "hi", env=QUICK)
+    check_one_line_error(result, 7, "cannot read", "tool call")
+    assert json.loads(result.stdout)["status"] == "error"
+    assert len(fake_api.requests_to("/v1/messages", "POST")) == 1
+    assert len(ledger_rows()) == 1

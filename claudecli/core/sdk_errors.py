@@ -174,6 +174,10 @@ def unreadable_answer(exc: BaseException) -> ServerError:
         what = "not JSON"
     else:
         what = "JSON of another shape"
+    return cannot_read(what)
+
+
+def cannot_read(what: str) -> ServerError:
     return ServerError(f"the API sent an answer claudecli cannot read ({what})")
 
 
