@@ -74,13 +74,22 @@ def message_text(message: dict[str, Any]) -> str:
     )
 
 
+RESULT_TYPES = frozenset({"succeeded", "errored", "canceled", "expired"})
+
+
 def from_api(raw: dict[str, Any]) -> ResultLine:
     """One line of the API's results JSONL (not yet priced)."""
     result = raw.get("result") or {}
     kind = result.get("type", "errored")
+    if (
+        kind not in RESULT_TYPES
+    ):  # a gateway's line: "status": 5 was written, and tallied as a kind of its own
+        raise ValueError(f"a result of type {kind!r}")
     line = ResultLine(custom_id=str(raw.get("custom_id")), status=kind)
     if kind == "succeeded":
-        message = result.get("message") or {}
+        message = result.get("message")
+        if not isinstance(message, dict):  # it was written as a success with no text, at no cost
+            raise ValueError("a succeeded result without its message")
         line.text = message_text(message)
         line.model = message.get("model")
         line.stop_reason = message.get("stop_reason")

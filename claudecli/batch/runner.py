@@ -32,13 +32,7 @@ from claudecli.batch import retry
 from claudecli.batch.inputs import line_defaults
 from claudecli.batch.journal import open_journal
 from claudecli.batch.lock import LockBusy, file_lock
-from claudecli.batch.output import (
-    LineWriter,
-    RecordFile,
-    cannot_write,
-    check_target,
-    make_writer,
-)
+from claudecli.batch.output import LineWriter, RecordFile, cannot_write, check_target, make_writer
 from claudecli.batch.overwrite import refuse_batch_results, refuse_input
 from claudecli.batch.retry import RateGate
 from claudecli.batch.run_plan import RunOptions, RunReport, plan_run
@@ -50,6 +44,7 @@ from claudecli.batch.runner_calls import (
     fallback_request,
     interrupted_record,
     lost_attempt,
+    message_of,
     message_outcome,
 )
 from claudecli.batch.tool_lines import check_max_steps, run_tool_lines
@@ -59,7 +54,7 @@ from claudecli.call.request import request_betas
 from claudecli.core import gc_pause
 from claudecli.core.client import one_connection_each
 from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, UsageError
-from claudecli.core.sdk_errors import answered_with_error, no_message, translate
+from claudecli.core.sdk_errors import answered_with_error, translate
 from claudecli.render.visible import records_for
 
 if TYPE_CHECKING:
@@ -103,18 +98,6 @@ def _refuse_batch_results(app_ctx: AppContext, out: Path, run_input: Path) -> No
 def _of_the_run(error: ClaudeCliError, message: str, hint: str) -> ClaudeCliError:
     """``error`` (its kind, so its exit code, its request id and type) told about the whole run."""
     return type(error)(message, request_id=error.request_id, hint=hint, error_type=error.error_type)
-
-
-def _message_of(response: Any) -> dict[str, Any]:
-    """The reply's Message as JSON. Anything else under a 200 (a captive portal's page, a gateway's JSON) is
-    ``no_message``: retried like a broken connection, and never written as a result."""
-    try:
-        message = response.http_response.json()
-    except ValueError:  # not JSON (json.JSONDecodeError, UnicodeDecodeError)
-        message = None
-    if not isinstance(message, dict) or message.get("type") != "message":
-        raise no_message()
-    return message
 
 
 def _lock_path(out: Path) -> Path:
@@ -300,7 +283,7 @@ class Runner:
                 response = await post(
                     "/v1/messages", body=params, cast_to=self.raw, options=self._options(params)
                 )
-                message = _message_of(response)
+                message = message_of(response)
             except Exception as exc:
                 error = translate(exc)
                 if error is None:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from claudecli.batch.output import ResultLine, message_text
 from claudecli.batch.retry import status_of
 from claudecli.call.fallback import both_failed, clear_to_send, falls_back
-from claudecli.core.errors import ClaudeCliError
+from claudecli.core.errors import ClaudeCliError, ServerError
+from claudecli.core.sdk_errors import no_message
 from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger.store import CallRecord
 from claudecli.ledger.write_ahead import IN_FLIGHT
@@ -55,6 +56,22 @@ class Outcome:
 
 def _latency(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
+
+
+def message_of(response: Any) -> dict[str, Any]:
+    """The reply's Message as JSON. Anything else under a 200 (a captive portal's page, a gateway's JSON) is
+    ``no_message``: retried like a broken connection, and never written as a result. A message whose content is
+    not a list of blocks cannot be read: an errored line (it was "unexpected AttributeError", exit 1)."""
+    try:
+        message = response.http_response.json()
+    except ValueError:  # not JSON (json.JSONDecodeError, UnicodeDecodeError)
+        message = None
+    if not isinstance(message, dict) or message.get("type") != "message":
+        raise no_message()
+    content = message.get("content")
+    if not isinstance(content, list) or not all(isinstance(block, dict) for block in content):
+        raise ServerError("the API sent an answer claudecli cannot read (a message without a list of blocks)")
+    return message
 
 
 def message_outcome(

@@ -40,6 +40,7 @@ from claudecli.call.outcome import CallOutcome
 from claudecli.call.server_tools import SERVER_RESULT_TYPES
 from claudecli.call.stream import CallFailed, CallSpec, stream_message
 from claudecli.core.errors import ClaudeCliError, Interrupted, MaxStepsReached, Terminated, TerminatedError
+from claudecli.core.sdk_errors import cannot_read
 from claudecli.core.usage import TokenUsage
 from claudecli.money.budget import check_budget
 from claudecli.tools.base import ToolCall, ToolResult
@@ -289,7 +290,11 @@ def _call(app_ctx: AppContext, spec: CallSpec, loop: LoopOutcome, events: LoopEv
         if failure.interrupted:
             loop.stopped = "interrupted"
         raise LoopFailed(failure.error, loop) from failure
-    step = Step(outcome, calls=_tool_calls(outcome))
+    try:
+        step = Step(outcome, calls=_tool_calls(outcome))
+    except ClaudeCliError as exc:  # the step is booked and kept; no tool runs on what cannot be read
+        loop.steps.append(Step(outcome))
+        raise LoopFailed(exc, loop) from None
     loop.steps.append(step)
     _keep_assistant_turn(loop, outcome.content, merge=merge)
     if events.on_server_tool is not None:
@@ -304,11 +309,14 @@ def _call(app_ctx: AppContext, spec: CallSpec, loop: LoopOutcome, events: LoopEv
 def _tool_calls(outcome: CallOutcome) -> list[ToolCall]:
     if outcome.stop_reason != "tool_use":
         return []
-    return [
-        ToolCall(str(block["id"]), str(block["name"]), dict(block.get("input") or {}))
-        for block in outcome.content
-        if block.get("type") == "tool_use"
-    ]
+    calls = []
+    for block in outcome.content:
+        if block.get("type") == "tool_use":
+            ident, name, args = block.get("id"), block.get("name"), block.get("input") or {}
+            if not (isinstance(ident, str) and isinstance(name, str) and isinstance(args, dict)):
+                raise cannot_read("a tool call without an id, name or input")
+            calls.append(ToolCall(ident, name, dict(args)))
+    return calls
 
 
 def _keep_assistant_turn(loop: LoopOutcome, content: list[dict[str, Any]], *, merge: bool) -> None:

@@ -99,7 +99,8 @@ def fetch_models(app_ctx: AppContext, *, quick: bool = False) -> list[dict[str, 
             )
         page = client.models.list(lifecycle=ALL_LIFECYCLES, limit=PAGE_SIZE)  # type: ignore[arg-type]
         # warnings=False: a field of the wrong type is dropped by _kept, not reported as a Python warning
-        models = [_kept(model.model_dump(mode="json", warnings=False)) for model in page]
+        # An entry that is not an object (a gateway's `"data": "..."`) has no model in it
+        models = [_kept(m.model_dump(mode="json", warnings=False)) for m in page if hasattr(m, "model_dump")]
     listed = [model for model in models if model.get("id")]
     if not listed:  # a gateway's JSON of another shape: never cached in place of a real list
         raise ServerError("the API sent an answer claudecli cannot read (a models list without a model)")

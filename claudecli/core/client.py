@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -109,6 +110,9 @@ def sdk() -> Any:
     try:
         with gc_pause.heavy_import():
             import anthropic as module
+        # The SDK turns a stream's events back into JSON with pydantic's warnings on: an answer of another shape
+        # would print Python's warning lines on stderr, beside the one error line claudecli prints for it.
+        warnings.filterwarnings("ignore", message="Pydantic serializer warnings", category=UserWarning)
     finally:
         _sdk_lock.release()
     return module

@@ -8,6 +8,7 @@ looked up only once a failure is in hand, so importing this module never imports
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -102,7 +103,7 @@ def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliErr
         )
     module = type(exc).__module__ or ""
     if not (module.startswith("anthropic") or module.startswith("httpx2") or module.startswith("httpcore")):
-        return None
+        return unreadable_answer(exc) if _raised_reading_answer(exc) else None
     import anthropic
 
     if isinstance(exc, anthropic.APIStatusError):
@@ -140,6 +141,44 @@ def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliErr
     if "Timeout" in type(exc).__name__:
         return _stalled_mid_answer()
     return _lost_mid_answer(type(exc).__name__)
+
+
+# The SDK's modules that read an answer: its JSON, an event stream, and the types built from them, which the SDK
+# builds without checking them. Another kind of exception raised in there (a JSONDecodeError, a UnicodeDecodeError,
+# an AttributeError on a field of another type) comes from an answer of another shape, not from claudecli.
+_READING_MODULES = (
+    "anthropic._response",
+    "anthropic._streaming",
+    "anthropic._decoders",
+    "anthropic.lib.streaming",
+)
+
+
+def _raised_reading_answer(exc: BaseException) -> bool:
+    if not isinstance(exc, Exception):
+        return False
+    frame = exc.__traceback__
+    while frame is not None:
+        if str(frame.tb_frame.f_globals.get("__name__", "")).startswith(_READING_MODULES):
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def unreadable_answer(exc: BaseException) -> ServerError:
+    """A 200 whose body the SDK could not read as the API's answer (binary or non-UTF-8 bytes, an empty body,
+    JSON or stream events of another shape): a server error, exit 7, never an unexpected failure."""
+    if isinstance(exc, UnicodeDecodeError):
+        what = "not UTF-8 text"
+    elif isinstance(exc, json.JSONDecodeError):
+        what = "not JSON"
+    else:
+        what = "JSON of another shape"
+    return cannot_read(what)
+
+
+def cannot_read(what: str) -> ServerError:
+    return ServerError(f"the API sent an answer claudecli cannot read ({what})")
 
 
 def no_message(what: str = "no message came back") -> ConnectionFailed:

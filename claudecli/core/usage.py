@@ -15,8 +15,16 @@ def _field(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
+# Far past any call's tokens, and sums of many such rows still fit SQLite's integers.
+_MOST_TOKENS = 10**12
+
+
 def _int(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) else 0
+    """A count as the API reports it; one of another type, negative or past any call's (an answer not the API's)
+    counts as none: it would fail the ledger's write (past SQLite's integers) or lower the spend budgets see."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    return int(value) if 0 <= value <= _MOST_TOKENS else 0
 
 
 @dataclass(frozen=True)

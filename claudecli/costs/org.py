@@ -9,12 +9,14 @@ Amounts come in cents (as decimal strings); the report shows USD. Data is per wh
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from claudecli.core.client import build_admin_client
+from claudecli.core.errors import ServerError
 from claudecli.core.sdk_errors import translate_errors
 from claudecli.core.usage import TokenUsage
 from claudecli.costs.report_data import Report, ReportRow, check_grouping
@@ -61,21 +63,41 @@ def org_report(app_ctx: Any, since: datetime, until: datetime | None, by: str) -
     rows: dict[str | None, ReportRow] = {}
     refreshed: datetime | None = None
     try:
-        with translate_errors():
+        with translate_errors(), _readable():
             analytics = client.beta.organization.analytics
             for start, stop in windows(since, end):
-                usage_page = analytics.usage.list(**_query(by, start, stop))
+                usage_page = _report_page(analytics.usage.list(**_query(by, start, stop)))
                 for item in usage_page:
                     key = _key(item, by)
                     _add_usage(rows.setdefault(key, ReportRow(key=key)), item.usage)
                 refreshed = usage_page.data_refreshed_at or refreshed
-                for cost_item in analytics.cost.list(**_query(by, start, stop)):
+                for cost_item in _report_page(analytics.cost.list(**_query(by, start, stop))):
                     key = _key(cost_item, by)
                     _add_cost(rows.setdefault(key, ReportRow(key=key)), cost_item.cost)
     finally:
         client.close()
     ordered = sorted(rows.values(), key=lambda row: (row.key is not None, row.key or ""))
     return Report(source="org", by=by, since=since, until=until, rows=ordered, refreshed_at=refreshed)
+
+
+@contextlib.contextmanager
+def _readable() -> Iterator[None]:
+    """A report of another shape (a gateway's JSON under a 200; the SDK builds its types without checking them)
+    is a server error, exit 7, never an unexpected failure, nor a report of nothing."""
+    try:
+        yield
+    except (AttributeError, TypeError, ValueError, ArithmeticError) as exc:
+        raise _unreadable() from exc
+
+
+def _unreadable() -> ServerError:
+    return ServerError("the API sent an answer claudecli cannot read (not a usage or cost report)")
+
+
+def _report_page(page: Any) -> Any:
+    if not isinstance(getattr(page, "data", None), list):  # `{}` read as a report of no spend
+        raise _unreadable()
+    return page
 
 
 def _add_usage(row: ReportRow, usage: Any) -> None:

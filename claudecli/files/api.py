@@ -91,7 +91,10 @@ def list_files(app_ctx: AppContext, limit: int | None) -> list[FileInfo]:
     found: list[FileInfo] = []
     with file_errors(), readable_answer():  # the SDK reads each page as the loop reaches it
         page_size = min(limit, LIST_PAGE) if limit else LIST_PAGE
-        for meta in app_ctx.client.files.list(limit=page_size):
+        page = app_ctx.client.files.list(limit=page_size)
+        if not isinstance(getattr(page, "data", None), list):  # `{}` read as a workspace with no file
+            raise MalformedFile("a files list without a list of files")
+        for meta in page:
             found.append(FileInfo.from_sdk(meta))
             if limit is not None and len(found) >= limit:
                 break
@@ -120,4 +123,6 @@ def download(app_ctx: AppContext, file_id: str, sink: BinaryIO) -> int:
 
 def delete(app_ctx: AppContext, file_id: str) -> None:
     with file_errors(file_id):
-        app_ctx.client.files.delete(file_id)
+        deleted = app_ctx.client.files.delete(file_id)
+    if getattr(deleted, "id", None) != file_id:  # a gateway's 200 of another shape: nothing says it is gone
+        raise ServerError("the API sent an answer claudecli cannot read (not the file's deletion)")
