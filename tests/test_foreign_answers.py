@@ -165,7 +165,9 @@ def _message(content: object, usage: object) -> bytes:
 )
 def test_token_counts_of_another_kind_are_booked_as_none(cli_env, run_cli, fake_api, ledger_rows, count):
     """A count past SQLite's integers was "unexpected OverflowError", exit 1, its row never completed; a negative
-    one was booked as a negative cost, which lowered the spend every budget saw. Such counts count as none."""
+    one was booked as a negative cost, which lowered the spend every budget saw. Such counts count as none, and
+    an answer whose usage reports none is booked at an estimate (the request's input, the answer's text), never
+    at $0."""
     fake_api.enqueue(
         Fault.body(
             _stream(
@@ -194,7 +196,7 @@ def test_token_counts_of_another_kind_are_booked_as_none(cli_env, run_cli, fake_
     rows = ledger_rows()
     assert [row["status"] for row in rows] == ["ok", "ok"]
     for row in rows:
-        assert 0 <= row["input_tokens"] <= 12 and 0 <= row["output_tokens"] <= 12 and row["cost_usd"] >= 0
+        assert 0 < row["input_tokens"] <= 12 and 0 < row["output_tokens"] <= 12 and row["cost_usd"] > 0
 
 
 @pytest.mark.parametrize(

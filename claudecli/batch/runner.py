@@ -313,7 +313,7 @@ class Runner:
                     unbilled=answered_with_error(exc),
                 )
                 break
-            outcome = message_outcome(self, custom_id, message, response.request_id, started)
+            outcome = message_outcome(self, (custom_id, params), message, response.request_id, started)
             break
         outcome.call_id = call_id
         return outcome

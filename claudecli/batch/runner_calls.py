@@ -14,6 +14,7 @@ from claudecli.batch.retry import status_of
 from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.core.errors import ClaudeCliError, ServerError
 from claudecli.core.sdk_errors import no_message
+from claudecli.core.tokens import filled_in
 from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger.store import CallRecord
 from claudecli.ledger.write_ahead import IN_FLIGHT
@@ -75,13 +76,18 @@ def message_of(response: Any) -> dict[str, Any]:
 
 
 def message_outcome(
-    runner: Runner, custom_id: str, message: dict[str, Any], request_id: str | None, started: float
+    runner: Runner,
+    request: tuple[str, dict[str, Any]],  # its custom_id and params
+    message: dict[str, Any],
+    request_id: str | None,
+    started: float,
 ) -> Outcome:
     """A reply (the Message as JSON) as an output line and a ledger row at standard prices."""
-    usage = TokenUsage.from_api(message.get("usage"))
+    custom_id, params = request
     mode = CallMode.of(message.get("usage"))
     model = message.get("model") or ""
     text = message_text(message)
+    usage = filled_in(TokenUsage.from_api(message.get("usage")), params, text)  # never $0 for an answer
     prices = runner.app_ctx.prices
     cost = prices.cost(model, usage, mode=mode)
     line = ResultLine(

@@ -28,7 +28,7 @@ from claudecli.call.request import request_betas
 from claudecli.core import retry_notice
 from claudecli.core.errors import ClaudeCliError, ConnectionFailed, Interrupted, Terminated, TerminatedError
 from claudecli.core.sdk_errors import answered_with_error, no_message, translate, translate_errors
-from claudecli.core.tokens import text_tokens
+from claudecli.core.tokens import filled_in, text_tokens
 from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger.store import CallRecord
 from claudecli.ledger.write_ahead import IN_FLIGHT
@@ -105,6 +105,8 @@ class _Meter:
         if self.first_token_at is not None:
             outcome.ttft_ms = int((self.first_token_at - self.started) * 1000)
         usage = TokenUsage.from_api(self.raw_usage)
+        if self.began:  # an answer came back: a usage it could not report is estimated, never $0
+            usage = filled_in(usage, self.params, outcome.text + outcome.thinking)
         outcome.mode = CallMode.of(self.raw_usage, self.params)
         if status != "ok":
             usage = _with_streamed_output(usage, outcome.text, outcome.thinking)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
+
+from claudecli.core.usage import TokenUsage
 
 CHARS_PER_TOKEN = 4
 IMAGE_TOKENS = 1_600  # a large image is at most ~1,600 tokens after the API's resizing
@@ -84,3 +87,13 @@ def estimate_input_tokens(params: Mapping[str, Any]) -> int:
     for message in params.get("messages") or []:
         total += 4 + content_tokens(message.get("content", ""))
     return total
+
+
+def filled_in(usage: TokenUsage, params: Mapping[str, Any], answer: str) -> TokenUsage:
+    """``usage`` of an answer that came back, with an estimate where it reports no input or no output: a usage
+    that could not be read (stripped by a gateway, or of another type) would book a paid answer at $0."""
+    input_tokens = usage.input_tokens
+    if usage.total_input_tokens == 0:  # every request has input
+        input_tokens = estimate_input_tokens(params)
+    output_tokens = usage.output_tokens or text_tokens(answer)
+    return replace(usage, input_tokens=input_tokens, output_tokens=output_tokens)
