@@ -92,6 +92,8 @@ def estimate_input_tokens(params: Mapping[str, Any]) -> int:
 def filled_in(usage: TokenUsage, params: Mapping[str, Any], answer: str) -> TokenUsage:
     """``usage`` of an answer that came back, with an estimate where it reports no input or no output: a usage
     that could not be read (stripped by a gateway, or of another type) would book a paid answer at $0."""
+    if usage.output_tokens and usage.total_input_tokens:  # as every answer the API sends reports it
+        return usage
     input_tokens = usage.input_tokens
     if usage.total_input_tokens == 0:  # every request has input
         input_tokens = estimate_input_tokens(params)
