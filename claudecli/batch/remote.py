@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from claudecli.core.errors import ServerError
-from claudecli.core.sdk_errors import translate_errors
+from claudecli.core.sdk_errors import cannot_read, translate_errors
+from claudecli.core.usage import count_of
 
 if TYPE_CHECKING:
     import anthropic
@@ -61,9 +61,7 @@ def _remote(batch: Any) -> RemoteBatch:
         and isinstance(status, str)
         and isinstance(created_at, datetime)
     ):
-        raise ServerError(
-            "the API sent an answer claudecli cannot read (not a batch: no id, state or creation time)"
-        )
+        raise cannot_read("not a batch: no id, state or creation time")
     counts = getattr(batch, "request_counts", None)
     return RemoteBatch(
         id=batch_id,
@@ -71,16 +69,12 @@ def _remote(batch: Any) -> RemoteBatch:
         created_at=created_at,
         ended_at=_moment(getattr(batch, "ended_at", None)),
         expires_at=_moment(getattr(batch, "expires_at", None)),
-        counts={kind: _count(getattr(counts, kind, 0)) for kind in COUNT_KINDS},
+        counts={kind: count_of(getattr(counts, kind, 0)) for kind in COUNT_KINDS},
     )
 
 
 def _moment(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else None
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def create(client: anthropic.Anthropic, body: SpoolBody, betas: tuple[str, ...] = ()) -> RemoteBatch:

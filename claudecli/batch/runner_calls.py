@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from claudecli.batch.output import ResultLine, message_text
 from claudecli.batch.retry import status_of
 from claudecli.call.fallback import both_failed, clear_to_send, falls_back
-from claudecli.core.errors import ClaudeCliError, ServerError
-from claudecli.core.sdk_errors import no_message
+from claudecli.core.errors import ClaudeCliError
+from claudecli.core.sdk_errors import cannot_read, no_message
 from claudecli.core.tokens import filled_in
 from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger.store import CallRecord
@@ -71,7 +71,7 @@ def message_of(response: Any) -> dict[str, Any]:
         raise no_message()
     content = message.get("content")
     if not isinstance(content, list) or not all(isinstance(block, dict) for block in content):
-        raise ServerError("the API sent an answer claudecli cannot read (a message without a list of blocks)")
+        raise cannot_read("a message without a list of blocks")
     return message
 
 

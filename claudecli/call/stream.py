@@ -26,8 +26,14 @@ from claudecli.call.fallback import both_failed, clear_to_send, falls_back
 from claudecli.call.outcome import CallOutcome
 from claudecli.call.request import request_betas
 from claudecli.core import retry_notice
-from claudecli.core.errors import ClaudeCliError, ConnectionFailed, Interrupted, Terminated, TerminatedError
-from claudecli.core.sdk_errors import answered_with_error, no_message, translate, translate_errors
+from claudecli.core.errors import ClaudeCliError, Interrupted, Terminated, TerminatedError
+from claudecli.core.sdk_errors import (
+    answered_with_error,
+    lost_mid_answer,
+    no_message,
+    translate,
+    translate_errors,
+)
 from claudecli.core.tokens import filled_in, text_tokens
 from claudecli.core.usage import CallMode, TokenUsage
 from claudecli.ledger.store import CallRecord
@@ -267,7 +273,7 @@ def _take_final(stream: Any, meter: _Meter) -> None:
     if not meter.began:
         raise no_message()
     if not meter.ended:
-        raise ConnectionFailed("connection lost while reading the response: the message ended unfinished")
+        raise lost_mid_answer("the message ended unfinished")
     final = stream.get_final_message()
     meter.raw_usage = final.usage
     meter.outcome.stop_reason = final.stop_reason

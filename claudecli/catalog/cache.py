@@ -15,9 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from claudecli.core.errors import ServerError
 from claudecli.core.fsutil import atomic_write_text
-from claudecli.core.sdk_errors import translate_errors
+from claudecli.core.sdk_errors import cannot_read, translate_errors
 
 if TYPE_CHECKING:
     from claudecli.core.context import AppContext
@@ -103,7 +102,7 @@ def fetch_models(app_ctx: AppContext, *, quick: bool = False) -> list[dict[str, 
         models = [_kept(m.model_dump(mode="json", warnings=False)) for m in page if hasattr(m, "model_dump")]
     listed = [model for model in models if model.get("id")]
     if not listed:  # a gateway's JSON of another shape: never cached in place of a real list
-        raise ServerError("the API sent an answer claudecli cannot read (a models list without a model)")
+        raise cannot_read("a models list without a model")
     return listed
 
 

@@ -122,7 +122,7 @@ def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliErr
         if isinstance(cause, ClaudeCliError):  # raised by claudecli's own HTTP hook (``no_message``)
             return cause
         if answer_begun:  # first: the API (and any proxy) was reached, whatever broke the read
-            return _lost_mid_answer(type(cause or exc).__name__)
+            return lost_mid_answer(type(cause or exc).__name__)
         through_proxy = proxy_failure(getattr(getattr(exc, "request", None), "url", ""), cause)
         if through_proxy is not None:
             return through_proxy
@@ -140,7 +140,7 @@ def translate(exc: BaseException, *, answer_begun: bool = False) -> ClaudeCliErr
     # silent for longer than the read timeout (the SDK raises its own timeout error only before the stream).
     if "Timeout" in type(exc).__name__:
         return _stalled_mid_answer()
-    return _lost_mid_answer(type(exc).__name__)
+    return lost_mid_answer(type(exc).__name__)
 
 
 # The SDK's modules that read an answer: its JSON, an event stream, and the types built from them, which the SDK
@@ -199,8 +199,8 @@ def _stalled_mid_answer() -> ConnectionFailed:
     )
 
 
-def _lost_mid_answer(name: str) -> ConnectionFailed:
-    return ConnectionFailed(f"connection lost while reading the response ({name})")
+def lost_mid_answer(why: str) -> ConnectionFailed:
+    return ConnectionFailed(f"connection lost while reading the response ({why})")
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ def _field(obj: Any, name: str) -> Any:
 _MOST_TOKENS = 10**12
 
 
-def _int(value: Any) -> int:
+def count_of(value: Any) -> int:
     """A count as the API reports it; one of another type, negative or past any call's (an answer not the API's)
     counts as none: it would fail the ledger's write (past SQLite's integers) or lower the spend budgets see."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -54,23 +54,23 @@ class TokenUsage:
         """Build from an SDK ``Usage`` object or its dict form (``message.usage`` / a results line)."""
         if usage is None:
             return cls()
-        creation_total = _int(_field(usage, "cache_creation_input_tokens"))
+        creation_total = count_of(_field(usage, "cache_creation_input_tokens"))
         breakdown = _field(usage, "cache_creation")
-        write_1h = min(_int(_field(breakdown, "ephemeral_1h_input_tokens")), creation_total)
+        write_1h = min(count_of(_field(breakdown, "ephemeral_1h_input_tokens")), creation_total)
         # Without a breakdown every write counts as 5-minute (the API's default TTL); with one, anything the
         # breakdown does not explain is 5-minute too, so the two always add up to the reported total.
         write_5m = creation_total - write_1h
         details = _field(usage, "output_tokens_details")
         server_tools = _field(usage, "server_tool_use")
         return cls(
-            input_tokens=_int(_field(usage, "input_tokens")),
-            output_tokens=_int(_field(usage, "output_tokens")),
+            input_tokens=count_of(_field(usage, "input_tokens")),
+            output_tokens=count_of(_field(usage, "output_tokens")),
             cache_write_5m_tokens=write_5m,
             cache_write_1h_tokens=write_1h,
-            cache_read_tokens=_int(_field(usage, "cache_read_input_tokens")),
-            thinking_tokens=_int(_field(details, "thinking_tokens")),
-            web_search_requests=_int(_field(server_tools, "web_search_requests")),
-            web_fetch_requests=_int(_field(server_tools, "web_fetch_requests")),
+            cache_read_tokens=count_of(_field(usage, "cache_read_input_tokens")),
+            thinking_tokens=count_of(_field(details, "thinking_tokens")),
+            web_search_requests=count_of(_field(server_tools, "web_search_requests")),
+            web_fetch_requests=count_of(_field(server_tools, "web_fetch_requests")),
         )
 
     def __add__(self, other: TokenUsage) -> TokenUsage:

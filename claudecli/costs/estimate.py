@@ -18,8 +18,7 @@ from claudecli.call.prompt_input import read_prompt, read_text_option
 from claudecli.call.request import user_content
 from claudecli.catalog.lookup import load_catalog, resolve_model
 from claudecli.core.context import OutputMode
-from claudecli.core.errors import ServerError
-from claudecli.core.sdk_errors import translate_errors
+from claudecli.core.sdk_errors import cannot_read, translate_errors
 from claudecli.core.tokens import CACHE_MIN_TOKENS, estimate_input_tokens
 from claudecli.core.usage import TokenUsage
 from claudecli.money.cache_minimum import cache_min_tokens
@@ -119,9 +118,7 @@ def _count(app_ctx: AppContext, model: str, request: _Request, offline: bool) ->
                 )
             tokens = getattr(counted, "input_tokens", None)
             if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 0:  # a gateway's JSON
-                raise ServerError(
-                    "the API sent an answer claudecli cannot read (a token count without input_tokens)"
-                )
+                raise cannot_read("a token count without input_tokens")
             return tokens
 
     total = count(request.full, request.system)

@@ -16,8 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from claudecli.core.client import build_admin_client
-from claudecli.core.errors import ServerError
-from claudecli.core.sdk_errors import translate_errors
+from claudecli.core.sdk_errors import cannot_read, translate_errors
 from claudecli.core.usage import TokenUsage
 from claudecli.costs.report_data import Report, ReportRow, check_grouping
 
@@ -87,16 +86,12 @@ def _readable() -> Iterator[None]:
     try:
         yield
     except (AttributeError, TypeError, ValueError, ArithmeticError) as exc:
-        raise _unreadable() from exc
-
-
-def _unreadable() -> ServerError:
-    return ServerError("the API sent an answer claudecli cannot read (not a usage or cost report)")
+        raise cannot_read("not a usage or cost report") from exc
 
 
 def _report_page(page: Any) -> Any:
     if not isinstance(getattr(page, "data", None), list):  # `{}` read as a report of no spend
-        raise _unreadable()
+        raise cannot_read("not a usage or cost report")
     return page
 
 

@@ -10,8 +10,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from claudecli.core.errors import BadRequestError, ClaudeCliError, NotFoundError, ServerError, UsageError
-from claudecli.core.sdk_errors import translate_errors
+from claudecli.core.errors import BadRequestError, ClaudeCliError, NotFoundError, UsageError
+from claudecli.core.sdk_errors import cannot_read, translate_errors
 from claudecli.files.info import FileInfo, MalformedFile
 from claudecli.files.names import upload_name
 from claudecli.files.progress import CountingReader
@@ -48,7 +48,7 @@ def readable_answer() -> Iterator[None]:
         yield
     except (MalformedFile, AttributeError, TypeError) as exc:
         reason = str(exc) if isinstance(exc, MalformedFile) else "not what the Files API sends"
-        raise ServerError(f"the API sent an answer claudecli cannot read ({reason})") from exc
+        raise cannot_read(reason) from exc
 
 
 def not_downloadable(file_id: str, request_id: str | None = None) -> BadRequestError:
@@ -125,4 +125,4 @@ def delete(app_ctx: AppContext, file_id: str) -> None:
     with file_errors(file_id):
         deleted = app_ctx.client.files.delete(file_id)
     if getattr(deleted, "id", None) != file_id:  # a gateway's 200 of another shape: nothing says it is gone
-        raise ServerError("the API sent an answer claudecli cannot read (not the file's deletion)")
+        raise cannot_read("not the file's deletion")
